@@ -1,0 +1,123 @@
+//! The one error type of `pki-core`: every way an operation can fail to run, naming the input at fault.
+
+use std::path::PathBuf;
+
+/// Why a `pki-core` operation could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read, written, or created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory at fault.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input holds no certificate, or one that does not parse.
+    #[error("{input}: not a valid certificate ({reason})")]
+    BadCertificate {
+        /// The file (or other input) at fault.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The input holds no private key, or one that does not parse.
+    #[error("{input}: not a valid private key ({reason})")]
+    BadKey {
+        /// The file (or other input) at fault.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The private key is encrypted and no password was supplied.
+    #[error("{input}: the private key is encrypted and no password was given")]
+    KeyPasswordNeeded {
+        /// The key file.
+        input: String,
+    },
+    /// The password did not decrypt the private key.
+    #[error("{input}: wrong password for the encrypted private key")]
+    WrongKeyPassword {
+        /// The key file.
+        input: String,
+    },
+    /// The key type is not one `pki` can generate or use.
+    #[error(
+        "unknown key type {0:?}: use ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096"
+    )]
+    UnknownKeyType(String),
+    /// The private key does not belong to the certificate.
+    #[error("{key}: the private key does not match the certificate {cert}")]
+    KeyMismatch {
+        /// The key file.
+        key: String,
+        /// The certificate file.
+        cert: String,
+    },
+    /// The CSR does not parse or its self-signature is wrong.
+    #[error("{input}: not a valid certificate signing request ({reason})")]
+    BadCsr {
+        /// The CSR file.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A name is neither a valid DNS name nor an IP address.
+    #[error("{0:?} is not a valid DNS name or IP address")]
+    BadHostName(String),
+    /// A device id breaks Azure IoT Hub's rules for device ids.
+    #[error("{id:?} is not a valid device id: {reason}")]
+    BadDeviceId {
+        /// The device id as given.
+        id: String,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// A profile parameter is not acceptable (for example an edge CA name equal to a gateway host name).
+    #[error("{0}")]
+    Refused(String),
+    /// The directory is not a CA directory, or lacks the CA asked for.
+    #[error("{dir}: {reason}")]
+    NotACaDir {
+        /// The CA directory.
+        dir: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// A file exists and overwriting it was not asked for.
+    #[error("{0}: already exists (use --force to overwrite it)")]
+    Exists(PathBuf),
+    /// The issuer certificate cannot issue certificates.
+    #[error("{subject}: this certificate is not a CA and cannot issue certificates")]
+    IssuerNotCa {
+        /// The issuer's subject.
+        subject: String,
+    },
+    /// The certificate library failed to build or sign a certificate.
+    #[error("could not sign the certificate: {0}")]
+    Sign(String),
+    /// The index of issued certificates holds a line that does not parse.
+    #[error("{path}:{line}: corrupt index line ({reason})")]
+    BadIndex {
+        /// The index file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+/// The result type of `pki-core`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

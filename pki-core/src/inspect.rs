@@ -1,0 +1,582 @@
+//! Inspecting certificates: everything `tedge cert show` prints and more (fingerprints, key,
+//! signature algorithm, extensions, chain links), as a serialisable [`CertInfo`].
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry as oids;
+use x509_parser::prelude::X509Name;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::key::KeyType;
+use crate::pem::Certificate;
+
+/// How much validity is left, in `tedge cert show`'s four states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Valid, and for longer than the "soon" threshold.
+    Valid,
+    /// Valid, but it expires within the threshold.
+    ExpiresSoon,
+    /// not_after has passed.
+    Expired,
+    /// not_before lies in the future.
+    NotValidYet,
+}
+
+/// The serial number, as OpenSSL and `tedge cert show` print it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Serial {
+    /// Decimal.
+    pub decimal: String,
+    /// Upper-case hex of the magnitude, without leading zero bytes (as `openssl x509 -serial`).
+    pub hex: String,
+    /// True for a (non-conforming) negative serial.
+    pub negative: bool,
+}
+
+/// The subject public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicKeyInfo {
+    /// `pki`'s name for the key type (`ec-p256`, `rsa-2048`, ...), when it is one pki knows.
+    pub key_type: Option<String>,
+    /// The algorithm as OpenSSL names it (`id-ecPublicKey`, `rsaEncryption`, `ED25519`).
+    pub algorithm: String,
+    /// The curve, for EC keys (`prime256v1`, `secp384r1`).
+    pub curve: Option<String>,
+    /// Size in bits.
+    pub bits: usize,
+}
+
+/// basicConstraints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BasicConstraintsInfo {
+    /// Marked critical.
+    pub critical: bool,
+    /// CA:TRUE.
+    pub ca: bool,
+    /// pathLenConstraint.
+    pub pathlen: Option<u32>,
+}
+
+/// keyUsage or extendedKeyUsage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageInfo {
+    /// Marked critical.
+    pub critical: bool,
+    /// The usages by their RFC 5280 names (`digitalSignature`, `serverAuth`, ...).
+    pub usages: Vec<String>,
+}
+
+/// One extension, named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtensionInfo {
+    /// Dotted OID.
+    pub oid: String,
+    /// OpenSSL's name (`X509v3 Basic Constraints`), or the OID.
+    pub name: String,
+    /// Marked critical.
+    pub critical: bool,
+}
+
+/// Everything `pki show` tells about one certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    /// X.509 version (1 or 3).
+    pub version: u32,
+    /// Subject, one-line OpenSSL form.
+    pub subject: String,
+    /// Issuer, one-line OpenSSL form.
+    pub issuer: String,
+    /// Subject CN.
+    pub common_name: Option<String>,
+    /// Serial number.
+    pub serial: Serial,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Validity at the time of inspection.
+    pub status: Status,
+    /// `tedge cert show`'s status line, e.g. `VALID (expires in: 364d 8h 42m 43s)`.
+    pub status_text: String,
+    /// SHA-1 of the DER, upper-case hex (Azure's and tedge's "thumbprint").
+    pub sha1_thumbprint: String,
+    /// SHA-256 of the DER, upper-case hex.
+    pub sha256_fingerprint: String,
+    /// Subject public key.
+    pub public_key: PublicKeyInfo,
+    /// Signature algorithm, as OpenSSL names it.
+    pub signature_algorithm: String,
+    /// Subject equals issuer and the signature verifies with its own key.
+    pub self_signed: bool,
+    /// basicConstraints, if present.
+    pub basic_constraints: Option<BasicConstraintsInfo>,
+    /// keyUsage, if present.
+    pub key_usage: Option<UsageInfo>,
+    /// extendedKeyUsage, if present.
+    pub extended_key_usage: Option<UsageInfo>,
+    /// Subject alternative names (`DNS:x`, `IP:1.2.3.4`, `email:..`, `URI:..`).
+    pub subject_alt_names: Vec<String>,
+    /// Subject key identifier, colon-separated upper-case hex as OpenSSL prints it.
+    pub subject_key_id: Option<String>,
+    /// Authority key identifier (keyid), same form.
+    pub authority_key_id: Option<String>,
+    /// Every extension, in order.
+    pub extensions: Vec<ExtensionInfo>,
+}
+
+/// Inspects a certificate at instant `now`; `soon` is the remaining validity below which the
+/// status is [`Status::ExpiresSoon`].
+pub fn inspect(cert: &Certificate, now: OffsetDateTime, soon: Duration) -> CertInfo {
+    let x = cert.x509();
+    let not_before = x.validity().not_before.to_datetime();
+    let not_after = x.validity().not_after.to_datetime();
+    let (status, status_text) = status(not_before, not_after, now, soon);
+    let mut info = CertInfo {
+        version: x.version().0 + 1,
+        subject: name_oneline(x.subject()),
+        issuer: name_oneline(x.issuer()),
+        common_name: cert.common_name(),
+        serial: serial(x.raw_serial()),
+        not_before,
+        not_after,
+        status,
+        status_text,
+        sha1_thumbprint: cert.sha1_hex(),
+        sha256_fingerprint: cert.sha256_hex(),
+        public_key: public_key_info(x.public_key()),
+        signature_algorithm: sig_alg_name(&x.signature_algorithm.algorithm.to_id_string()),
+        self_signed: x.subject().as_raw() == x.issuer().as_raw()
+            && x.verify_signature(None).is_ok(),
+        basic_constraints: None,
+        key_usage: None,
+        extended_key_usage: None,
+        subject_alt_names: Vec::new(),
+        subject_key_id: None,
+        authority_key_id: None,
+        extensions: Vec::new(),
+    };
+    for ext in x.extensions() {
+        let oid = ext.oid.to_id_string();
+        info.extensions.push(ExtensionInfo {
+            name: ext_name(&oid).unwrap_or(&oid).to_owned(),
+            oid,
+            critical: ext.critical,
+        });
+        match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => {
+                info.basic_constraints = Some(BasicConstraintsInfo {
+                    critical: ext.critical,
+                    ca: bc.ca,
+                    pathlen: bc.path_len_constraint,
+                })
+            }
+            ParsedExtension::KeyUsage(ku) => {
+                let names = [
+                    (ku.digital_signature(), "digitalSignature"),
+                    (ku.non_repudiation(), "nonRepudiation"),
+                    (ku.key_encipherment(), "keyEncipherment"),
+                    (ku.data_encipherment(), "dataEncipherment"),
+                    (ku.key_agreement(), "keyAgreement"),
+                    (ku.key_cert_sign(), "keyCertSign"),
+                    (ku.crl_sign(), "cRLSign"),
+                    (ku.encipher_only(), "encipherOnly"),
+                    (ku.decipher_only(), "decipherOnly"),
+                ];
+                info.key_usage = Some(UsageInfo {
+                    critical: ext.critical,
+                    usages: names
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, n)| (*n).to_owned())
+                        .collect(),
+                })
+            }
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                let mut usages: Vec<String> = [
+                    (eku.server_auth, "serverAuth"),
+                    (eku.client_auth, "clientAuth"),
+                    (eku.code_signing, "codeSigning"),
+                    (eku.email_protection, "emailProtection"),
+                    (eku.time_stamping, "timeStamping"),
+                    (eku.ocsp_signing, "OCSPSigning"),
+                    (eku.any, "anyExtendedKeyUsage"),
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| (*n).to_owned())
+                .collect();
+                usages.extend(eku.other.iter().map(|o| o.to_id_string()));
+                info.extended_key_usage = Some(UsageInfo {
+                    critical: ext.critical,
+                    usages,
+                })
+            }
+            ParsedExtension::SubjectAlternativeName(san) => {
+                info.subject_alt_names = san.general_names.iter().map(general_name).collect();
+            }
+            ParsedExtension::SubjectKeyIdentifier(kid) => {
+                info.subject_key_id = Some(hex_colons(kid.0))
+            }
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                info.authority_key_id = aki.key_identifier.as_ref().map(|k| hex_colons(k.0))
+            }
+            _ => {}
+        }
+    }
+    info
+}
+
+/// For a bundle: whether each certificate's signature verifies with the next one's key
+/// (`None` for the last).
+pub fn chain_links(certs: &[Certificate]) -> Vec<Option<bool>> {
+    (0..certs.len())
+        .map(|i| {
+            certs.get(i + 1).map(|next| {
+                let (c, n) = (certs[i].x509(), next.x509());
+                c.issuer().as_raw() == n.subject().as_raw()
+                    && c.verify_signature(Some(n.public_key())).is_ok()
+            })
+        })
+        .collect()
+}
+
+/// True when `key` is the private key of `cert`.
+pub fn key_matches(cert: &Certificate, key: &crate::key::PrivateKey) -> crate::Result<bool> {
+    Ok(cert.public_key_raw() == key.public_key_raw()?)
+}
+
+fn status(
+    nb: OffsetDateTime,
+    na: OffsetDateTime,
+    now: OffsetDateTime,
+    soon: Duration,
+) -> (Status, String) {
+    if now < nb {
+        (
+            Status::NotValidYet,
+            format!("NOT VALID YET (will be in: {})", human(nb - now)),
+        )
+    } else if now > na {
+        (
+            Status::Expired,
+            format!("EXPIRED (since: {})", human(now - na)),
+        )
+    } else if na - now < soon {
+        (
+            Status::ExpiresSoon,
+            format!("EXPIRES SOON (expires in: {})", human(na - now)),
+        )
+    } else {
+        (
+            Status::Valid,
+            format!("VALID (expires in: {})", human(na - now)),
+        )
+    }
+}
+
+/// `364d 8h 42m 43s`, as `tedge cert show` prints a duration.
+pub fn human(d: Duration) -> String {
+    let s = d.whole_seconds().max(0);
+    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        format!("{days}d {h}h {m}m {sec}s")
+    } else if h > 0 {
+        format!("{h}h {m}m {sec}s")
+    } else if m > 0 {
+        format!("{m}m {sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+fn serial(raw: &[u8]) -> Serial {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    let magnitude: Vec<u8> = if negative {
+        // Two's complement negation.
+        let mut m: Vec<u8> = raw.iter().map(|b| !b).collect();
+        for b in m.iter_mut().rev() {
+            let (v, carry) = b.overflowing_add(1);
+            *b = v;
+            if !carry {
+                break;
+            }
+        }
+        m
+    } else {
+        raw.to_vec()
+    };
+    let start = magnitude
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(magnitude.len());
+    let mag = &magnitude[start..];
+    let hex = if mag.is_empty() {
+        "00".to_owned()
+    } else {
+        crate::pem::hex_upper(mag)
+    };
+    let mut decimal = decimal(mag);
+    if negative {
+        decimal.insert(0, '-');
+    }
+    Serial {
+        decimal,
+        hex,
+        negative,
+    }
+}
+
+/// Big-endian unsigned bytes to decimal digits.
+fn decimal(bytes: &[u8]) -> String {
+    let mut num: Vec<u8> = bytes.to_vec();
+    let mut digits = Vec::new();
+    while num.iter().any(|b| *b != 0) {
+        let mut rem = 0u32;
+        for b in num.iter_mut() {
+            let cur = (rem << 8) | u32::from(*b);
+            *b = (cur / 10) as u8;
+            rem = cur % 10;
+        }
+        digits.push(b'0' + rem as u8);
+    }
+    if digits.is_empty() {
+        return "0".into();
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+fn hex_colons(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn general_name(g: &GeneralName<'_>) -> String {
+    match g {
+        GeneralName::DNSName(d) => format!("DNS:{d}"),
+        GeneralName::IPAddress(b) => match crate::csr::ip_from_bytes(b) {
+            Some(ip) => format!("IP:{ip}"),
+            None => format!("IP:<{} bytes>", b.len()),
+        },
+        GeneralName::RFC822Name(e) => format!("email:{e}"),
+        GeneralName::URI(u) => format!("URI:{u}"),
+        GeneralName::DirectoryName(n) => format!("DirName:{}", name_oneline(n)),
+        other => format!("{other}"),
+    }
+}
+
+/// A name in OpenSSL 3's default one-line form: `C = DE, O = Org, CN = name`, in DER order.
+pub(crate) fn name_oneline(name: &X509Name<'_>) -> String {
+    name.iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type().to_id_string();
+                    let key = attr_short_name(&oid).map_or(oid, str::to_owned);
+                    let value = atv
+                        .as_str()
+                        .map(escape_dn_value)
+                        .unwrap_or_else(|_| format!("#{}", crate::pem::hex_upper(atv.as_slice())));
+                    format!("{key} = {value}")
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn escape_dn_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for (i, c) in v.chars().enumerate() {
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') || (i == 0 && c == '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn attr_short_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "street",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.4" => "SN",
+        "2.5.4.42" => "GN",
+        "2.5.4.12" => "title",
+        "2.5.4.46" => "dnQualifier",
+        "2.5.4.65" => "pseudonym",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        _ => return None,
+    })
+}
+
+fn ext_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.29.19" => "X509v3 Basic Constraints",
+        "2.5.29.15" => "X509v3 Key Usage",
+        "2.5.29.37" => "X509v3 Extended Key Usage",
+        "2.5.29.17" => "X509v3 Subject Alternative Name",
+        "2.5.29.14" => "X509v3 Subject Key Identifier",
+        "2.5.29.35" => "X509v3 Authority Key Identifier",
+        "2.5.29.30" => "X509v3 Name Constraints",
+        "2.5.29.31" => "X509v3 CRL Distribution Points",
+        "2.5.29.32" => "X509v3 Certificate Policies",
+        "1.3.6.1.5.5.7.1.1" => "Authority Information Access",
+        "2.16.840.1.113730.1.13" => "Netscape Comment",
+        _ => return None,
+    })
+}
+
+/// OpenSSL's short name of a signature algorithm OID.
+pub fn sig_alg_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+        "1.2.840.113549.1.1.10" => "rsassaPss",
+        "1.3.101.112" => "ED25519",
+        "1.3.101.113" => "ED448",
+        other => return other.to_owned(),
+    }
+    .to_owned()
+}
+
+fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| match o.to_id_string().as_str() {
+            "1.2.840.10045.3.1.7" => "prime256v1".to_owned(),
+            "1.3.132.0.34" => "secp384r1".to_owned(),
+            "1.3.132.0.35" => "secp521r1".to_owned(),
+            other => other.to_owned(),
+        });
+    let bits = match alg.as_str() {
+        "1.3.101.112" => 256,
+        _ => spki.parsed().map(|k| k.key_size()).unwrap_or(0),
+    };
+    PublicKeyInfo {
+        key_type: key_type_of_spki(spki).ok().map(|k| k.to_string()),
+        algorithm: match alg.as_str() {
+            "1.2.840.10045.2.1" => "id-ecPublicKey".to_owned(),
+            "1.2.840.113549.1.1.1" => "rsaEncryption".to_owned(),
+            "1.3.101.112" => "ED25519".to_owned(),
+            _ => alg,
+        },
+        curve: if spki.algorithm.algorithm == oids::OID_KEY_TYPE_EC_PUBLIC_KEY {
+            curve
+        } else {
+            None
+        },
+        bits,
+    }
+}
+
+pub(crate) fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyType, String> {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    match alg.as_str() {
+        "1.3.101.112" => Ok(KeyType::Ed25519),
+        "1.2.840.10045.2.1" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
+            match curve.as_deref() {
+                Some("1.2.840.10045.3.1.7") => Ok(KeyType::EcP256),
+                Some("1.3.132.0.34") => Ok(KeyType::EcP384),
+                other => Err(format!(
+                    "EC curve {} is not supported",
+                    other.unwrap_or("(none)")
+                )),
+            }
+        }
+        "1.2.840.113549.1.1.1" => {
+            let bits = spki.parsed().map(|k| k.key_size()).unwrap_or(0) as u32;
+            if bits < 2048 {
+                Err(format!("RSA-{bits} is too short"))
+            } else {
+                Ok(KeyType::Rsa(bits))
+            }
+        }
+        other => Err(format!("public key algorithm {other} is not supported")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn serials_print_in_decimal_and_hex() {
+        let s = serial(&[0x00, 0x30, 0x39]);
+        assert_eq!(
+            (s.decimal.as_str(), s.hex.as_str(), s.negative),
+            ("12345", "3039", false)
+        );
+        let s = serial(&[0xff]);
+        assert_eq!(
+            (s.decimal.as_str(), s.hex.as_str(), s.negative),
+            ("-1", "01", true)
+        );
+        assert_eq!(
+            decimal(&[0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]),
+            "18446744073709551616"
+        );
+    }
+
+    #[test]
+    fn status_follows_tedge() {
+        let nb = datetime!(2026-01-01 0:00 UTC);
+        let na = datetime!(2027-01-01 0:00 UTC);
+        let soon = Duration::days(30);
+        assert_eq!(
+            status(nb, na, datetime!(2025-12-31 23:00 UTC), soon).0,
+            Status::NotValidYet
+        );
+        let (s, t) = status(nb, na, datetime!(2026-01-01 15:17:16 UTC), soon);
+        assert_eq!(s, Status::Valid);
+        assert_eq!(t, "VALID (expires in: 364d 8h 42m 44s)");
+        assert_eq!(
+            status(nb, na, datetime!(2026-12-20 0:00 UTC), soon).0,
+            Status::ExpiresSoon
+        );
+        assert_eq!(
+            status(nb, na, datetime!(2027-01-02 0:00 UTC), soon).1,
+            "EXPIRED (since: 1d 0h 0m 0s)"
+        );
+    }
+
+    #[test]
+    fn dn_values_are_escaped() {
+        assert_eq!(escape_dn_value("a,b"), "a\\,b");
+        assert_eq!(escape_dn_value("#x"), "\\#x");
+    }
+}

@@ -1,0 +1,370 @@
+//! Issuing: turning a profile, a subject, a public key and an issuer into a signed certificate,
+//! with a random serial, a back-dated not_before and a validity that never outlives the issuer.
+
+use rcgen::{CertificateParams, KeyPair, PublicKeyData, SerialNumber, SignatureAlgorithm};
+use rustls_pki_types::CertificateDer;
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{Error, Result};
+use crate::key::{KeyType, PrivateKey};
+use crate::pem::Certificate;
+use crate::profile::{Profile, SanEntry, Subject, rcgen_sans};
+
+/// The default back-dating of not_before, for devices whose clocks run behind.
+pub const DEFAULT_BACKDATE: Duration = Duration::minutes(5);
+
+/// A CA that signs: its certificate, its key, and the chain above it (issuer first, root last).
+pub struct Issuer {
+    chain: Vec<Certificate>,
+    key_type: KeyType,
+    signer: rcgen::Issuer<'static, KeyPair>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("subject", &self.chain[0].subject())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Issuer {
+    /// Prepares an issuer. `chain[0]` is the CA's certificate, followed by its own issuers;
+    /// the key must belong to `chain[0]`, and `chain[0]` must be a CA.
+    ///
+    /// `cert_input` and `key_input` name the files in error messages.
+    pub fn new(
+        chain: Vec<Certificate>,
+        key: &PrivateKey,
+        cert_input: &str,
+        key_input: &str,
+    ) -> Result<Self> {
+        let Some(cert) = chain.first() else {
+            return Err(crate::pem::bad_cert(cert_input, "no certificate"));
+        };
+        if cert.public_key_raw() != key.public_key_raw()? {
+            return Err(Error::KeyMismatch {
+                key: key_input.to_owned(),
+                cert: cert_input.to_owned(),
+            });
+        }
+        if !cert.is_ca() {
+            return Err(Error::IssuerNotCa {
+                subject: cert.subject(),
+            });
+        }
+        let signer =
+            rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), key.key_pair()?)
+                .map_err(|e| {
+                    crate::pem::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
+                })?;
+        Ok(Issuer {
+            key_type: key.key_type(),
+            chain,
+            signer,
+        })
+    }
+
+    /// The issuer's certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.chain[0]
+    }
+
+    /// The issuer's certificate followed by the chain above it.
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+
+    /// The issuer's key type (it decides the signature algorithm).
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// Refuses a profile that a path length constraint above would make invalid.
+    fn check_path_length(&self, profile: Profile) -> Result<()> {
+        for (i, ca) in self.chain.iter().enumerate() {
+            let x = ca.x509();
+            let Ok(Some(bc)) = x.basic_constraints() else {
+                continue;
+            };
+            let Some(limit) = bc.value.path_len_constraint else {
+                continue;
+            };
+            // CAs that would stand between `ca` and a leaf: the i issuers below it, plus the
+            // new certificate itself when it is a CA.
+            let below = i as u32 + u32::from(profile.is_ca());
+            // A self-issued certificate at the top does not count (RFC 5280 6.1.4).
+            if below > limit {
+                return Err(Error::Refused(format!(
+                    "{} has pathlen:{limit}, which allows no {} at this depth; re-create it with a larger --pathlen or issue from another CA",
+                    ca.subject(),
+                    profile.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The public key of the certificate to issue: a private key we hold, or a public key from a CSR.
+#[derive(Debug, Clone)]
+pub enum SubjectKey<'a> {
+    /// A key pair we hold (generated or read).
+    Private(&'a PrivateKey),
+    /// A bare public key, as found in a CSR.
+    Public {
+        /// The raw public key bits (SubjectPublicKeyInfo BIT STRING contents).
+        raw: Vec<u8>,
+        /// Its type.
+        key_type: KeyType,
+    },
+}
+
+struct RawPublicKey<'a> {
+    raw: &'a [u8],
+    alg: &'static SignatureAlgorithm,
+}
+
+impl PublicKeyData for RawPublicKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.raw
+    }
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.alg
+    }
+}
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The profile: it fixes the extensions.
+    pub profile: Profile,
+    /// The subject name.
+    pub subject: Subject,
+    /// Subject alternative names.
+    pub sans: Vec<SanEntry>,
+    /// Validity in days from `now`.
+    pub days: u32,
+    /// How far not_before lies before `now`.
+    pub backdate: Duration,
+    /// The issuing instant.
+    pub now: OffsetDateTime,
+}
+
+impl Request {
+    /// A request with the profile's default validity and back-dating.
+    pub fn new(profile: Profile, subject: Subject, now: OffsetDateTime) -> Self {
+        Request {
+            profile,
+            subject,
+            sans: Vec::new(),
+            days: profile.default_days(),
+            backdate: DEFAULT_BACKDATE,
+            now,
+        }
+    }
+}
+
+/// A freshly issued certificate.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// The certificate followed by its issuers up to the root (the "full chain").
+    pub chain: Vec<Certificate>,
+    /// Things the user should know (for example a validity shortened to the issuer's).
+    pub warnings: Vec<String>,
+}
+
+/// A random positive 16-byte serial (126 bits of entropy), never derived from the key.
+pub fn random_serial() -> Result<[u8; 16]> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| Error::Sign("the system random source failed".into()))?;
+    // Positive, and always 16 bytes long: top bit clear, next bit set.
+    b[0] = (b[0] & 0x7f) | 0x40;
+    Ok(b)
+}
+
+/// Issues one certificate. A self-signed profile needs `SubjectKey::Private` and no issuer;
+/// every other profile needs an issuer.
+pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Result<Issued> {
+    let mut warnings = Vec::new();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = req.subject.to_rcgen();
+    params.subject_alt_names = rcgen_sans(&req.sans)?;
+    params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+    params.not_before = req.now - req.backdate;
+    params.not_after = req.now + Duration::days(i64::from(req.days));
+    let key_type = match key {
+        SubjectKey::Private(k) => k.key_type(),
+        SubjectKey::Public { key_type, .. } => *key_type,
+    };
+    req.profile.apply(&mut params, key_type);
+
+    let sign_err = |e: rcgen::Error| Error::Sign(e.to_string());
+    let (certificate, chain_above) = match (req.profile.is_self_signed(), issuer, key) {
+        (true, _, SubjectKey::Private(k)) => {
+            let cert = params.self_signed(&k.key_pair()?).map_err(sign_err)?;
+            (cert, Vec::new())
+        }
+        (true, _, SubjectKey::Public { .. }) => {
+            return Err(Error::Refused(format!(
+                "a {} certificate signs itself and needs its private key, not a CSR",
+                req.profile
+            )));
+        }
+        (false, None, _) => {
+            return Err(Error::Refused(format!(
+                "a {} certificate needs an issuer",
+                req.profile
+            )));
+        }
+        (false, Some(issuer), key) => {
+            issuer.check_path_length(req.profile)?;
+            let issuer_not_after = issuer
+                .certificate()
+                .x509()
+                .validity()
+                .not_after
+                .to_datetime();
+            if params.not_after > issuer_not_after {
+                params.not_after = issuer_not_after;
+                warnings.push(format!(
+                    "validity shortened to the issuer's ({}): a certificate cannot outlive its CA",
+                    issuer_not_after.date()
+                ));
+            }
+            let cert = match key {
+                SubjectKey::Private(k) => params.signed_by(&k.key_pair()?, &issuer.signer),
+                SubjectKey::Public { raw, key_type } => params.signed_by(
+                    &RawPublicKey {
+                        raw,
+                        alg: key_type.signature_algorithm(),
+                    },
+                    &issuer.signer,
+                ),
+            }
+            .map_err(sign_err)?;
+            (cert, issuer.chain.clone())
+        }
+    };
+    let certificate = Certificate::from_der(certificate.der().to_vec(), "issued certificate")?;
+    let mut chain = vec![certificate.clone()];
+    chain.extend(chain_above);
+    Ok(Issued {
+        certificate,
+        chain,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+    use x509_parser::extensions::ParsedExtension;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
+
+    fn root() -> (PrivateKey, Issuer) {
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(
+            Profile::RootCa { pathlen: None },
+            Subject::cn("Test Root"),
+            NOW,
+        );
+        let issued = issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        let issuer = Issuer::new(issued.chain, &key, "root", "root key").unwrap();
+        (key, issuer)
+    }
+
+    #[test]
+    fn server_certificate_carries_the_profile_extensions() {
+        let (_, root) = root();
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let mut req = Request::new(Profile::Server, Subject::cn("gw.contoso.com"), NOW);
+        req.sans = vec![
+            "gw.contoso.com".parse().unwrap(),
+            "10.1.2.3".parse().unwrap(),
+        ];
+        let issued = issue(&req, &SubjectKey::Private(&key), Some(&root)).unwrap();
+        let x = issued.certificate.x509();
+        assert_eq!(x.version().0, 2);
+        let bc = x.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && !bc.value.ca);
+        let ku = x.key_usage().unwrap().unwrap();
+        assert!(ku.critical && ku.value.digital_signature() && !ku.value.key_encipherment());
+        let eku = x.extended_key_usage().unwrap().unwrap();
+        assert!(eku.value.server_auth && !eku.value.client_auth);
+        let san = x.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(san.value.general_names.len(), 2);
+        assert!(x.iter_extensions().any(|e| matches!(
+            e.parsed_extension(),
+            ParsedExtension::AuthorityKeyIdentifier(_)
+        )));
+        assert_eq!(
+            x.validity().not_before.to_datetime(),
+            NOW - DEFAULT_BACKDATE
+        );
+        assert_eq!(issued.chain.len(), 2);
+        assert!(
+            x.verify_signature(Some(root.certificate().x509().public_key()))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn serials_are_positive_random_and_long() {
+        let a = random_serial().unwrap();
+        let b = random_serial().unwrap();
+        assert_ne!(a, b);
+        assert!(a[0] & 0x80 == 0 && a[0] != 0);
+    }
+
+    #[test]
+    fn a_pathlen_zero_ca_cannot_issue_a_ca() {
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(Profile::RootCa { pathlen: Some(0) }, Subject::cn("R0"), NOW);
+        let issued = issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        let issuer = Issuer::new(issued.chain, &key, "r", "k").unwrap();
+        let sub = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(
+            Profile::IntermediateCa { pathlen: Some(1) },
+            Subject::cn("I"),
+            NOW,
+        );
+        assert!(matches!(
+            issue(&req, &SubjectKey::Private(&sub), Some(&issuer)),
+            Err(Error::Refused(_))
+        ));
+        let req = Request::new(Profile::Device, Subject::cn("dev1"), NOW);
+        assert!(issue(&req, &SubjectKey::Private(&sub), Some(&issuer)).is_ok());
+    }
+
+    #[test]
+    fn a_key_that_does_not_match_is_refused() {
+        let (_, root) = root();
+        let other = PrivateKey::generate(KeyType::EcP256).unwrap();
+        assert!(matches!(
+            Issuer::new(root.chain().to_vec(), &other, "c", "k"),
+            Err(Error::KeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn validity_never_outlives_the_issuer() {
+        let (_, root) = root();
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let mut req = Request::new(Profile::Device, Subject::cn("d"), NOW);
+        req.days = 100_000;
+        let issued = issue(&req, &SubjectKey::Private(&key), Some(&root)).unwrap();
+        assert_eq!(
+            issued.certificate.x509().validity().not_after.to_datetime(),
+            root.certificate().x509().validity().not_after.to_datetime()
+        );
+        assert_eq!(issued.warnings.len(), 1);
+    }
+}

@@ -1,0 +1,366 @@
+//! Private keys: the key types `pki` generates, generation, and reading the formats other tools
+//! write (PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, encrypted PKCS#8), all kept as
+//! PKCS#8 because that is what the signer (rcgen on ring) loads.
+
+use std::fmt;
+use std::str::FromStr;
+
+use pkcs8::der::asn1::{AnyRef, ObjectIdentifier};
+use pkcs8::der::{Decode, Encode};
+use pkcs8::{AlgorithmIdentifierRef, PrivateKeyInfo};
+use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm};
+use rustls_pki_types::PrivatePkcs8KeyDer;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// A key type: the algorithm and, for RSA, the modulus size in bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum KeyType {
+    /// ECDSA on NIST P-256 with SHA-256 (the default).
+    EcP256,
+    /// ECDSA on NIST P-384 with SHA-384.
+    EcP384,
+    /// Ed25519.
+    Ed25519,
+    /// RSA with a modulus of this many bits, signing with PKCS#1 v1.5 and SHA-256.
+    Rsa(u32),
+}
+
+impl KeyType {
+    /// The key types `pki` generates, by their command-line names.
+    pub const GENERATED: [&'static str; 6] = [
+        "ec-p256", "ec-p384", "ed25519", "rsa-2048", "rsa-3072", "rsa-4096",
+    ];
+
+    pub(crate) fn signature_algorithm(self) -> &'static SignatureAlgorithm {
+        match self {
+            KeyType::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyType::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            KeyType::Ed25519 => &rcgen::PKCS_ED25519,
+            KeyType::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
+        }
+    }
+
+    /// True for RSA keys (a server certificate then also gets keyEncipherment).
+    pub fn is_rsa(self) -> bool {
+        matches!(self, KeyType::Rsa(_))
+    }
+}
+
+impl Default for KeyType {
+    fn default() -> Self {
+        KeyType::EcP256
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyType::EcP256 => f.write_str("ec-p256"),
+            KeyType::EcP384 => f.write_str("ec-p384"),
+            KeyType::Ed25519 => f.write_str("ed25519"),
+            KeyType::Rsa(bits) => write!(f, "rsa-{bits}"),
+        }
+    }
+}
+
+impl FromStr for KeyType {
+    type Err = Error;
+
+    /// Parses one of [`KeyType::GENERATED`].
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "ec-p256" | "p256" | "p-256" | "ecdsa" => Ok(KeyType::EcP256),
+            "ec-p384" | "p384" | "p-384" => Ok(KeyType::EcP384),
+            "ed25519" => Ok(KeyType::Ed25519),
+            "rsa-2048" | "rsa" => Ok(KeyType::Rsa(2048)),
+            "rsa-3072" => Ok(KeyType::Rsa(3072)),
+            "rsa-4096" => Ok(KeyType::Rsa(4096)),
+            _ => Err(Error::UnknownKeyType(s.to_owned())),
+        }
+    }
+}
+
+impl From<KeyType> for String {
+    fn from(k: KeyType) -> String {
+        k.to_string()
+    }
+}
+
+impl TryFrom<String> for KeyType {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
+/// A private key, held as PKCS#8 DER. Its `Debug` never shows the key material.
+#[derive(Clone)]
+pub struct PrivateKey {
+    pkcs8: Vec<u8>,
+    key_type: KeyType,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("key_type", &self.key_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Generates a fresh key of the given type from the operating system's random source.
+    pub fn generate(key_type: KeyType) -> Result<Self> {
+        let pkcs8 = match key_type {
+            KeyType::Rsa(bits) => {
+                use rsa::pkcs8::EncodePrivateKey;
+                let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits as usize)
+                    .map_err(|e| Error::Sign(format!("RSA-{bits} key generation failed: {e}")))?;
+                key.to_pkcs8_der()
+                    .map_err(|e| Error::Sign(format!("RSA key encoding failed: {e}")))?
+                    .as_bytes()
+                    .to_vec()
+            }
+            _ => KeyPair::generate_for(key_type.signature_algorithm())
+                .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?
+                .serialize_der(),
+        };
+        Ok(PrivateKey { pkcs8, key_type })
+    }
+
+    /// Reads a private key from PEM or DER bytes: PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1
+    /// `RSA PRIVATE KEY`, or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, decrypted with `password`).
+    ///
+    /// `input` names the source in error messages.
+    pub fn parse(bytes: &[u8], input: &str, password: Option<&str>) -> Result<Self> {
+        let bad = |reason: &str| Error::BadKey {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (label, der) = if crate::pem::looks_like_pem(bytes) {
+            let blocks = crate::pem::parse_blocks(bytes, input).map_err(|_| {
+                bad("the PEM is malformed or truncated: a block lacks its END line or holds invalid base64")
+            })?;
+            let block = blocks
+                .into_iter()
+                .find(|b| b.tag().ends_with("PRIVATE KEY"))
+                .ok_or_else(|| bad("no PRIVATE KEY block in the PEM"))?;
+            if block.headers().get("Proc-Type").is_some() {
+                return Err(bad(
+                    "legacy OpenSSL-encrypted key (Proc-Type: 4,ENCRYPTED); convert it with `openssl pkcs8 -topk8 -in KEY -out KEY.p8` first",
+                ));
+            }
+            (block.tag().to_owned(), block.into_contents())
+        } else {
+            (String::new(), bytes.to_vec())
+        };
+        let pkcs8 = match label.as_str() {
+            "PRIVATE KEY" => der,
+            "ENCRYPTED PRIVATE KEY" => decrypt(&der, input, password)?,
+            "EC PRIVATE KEY" => sec1_to_pkcs8(&der).map_err(|r| bad(&r))?,
+            "RSA PRIVATE KEY" => pkcs1_to_pkcs8(&der).map_err(|r| bad(&r))?,
+            "" => {
+                // DER: try each form in turn.
+                if PrivateKeyInfo::from_der(&der).is_ok() {
+                    der
+                } else if pkcs8::EncryptedPrivateKeyInfo::from_der(&der).is_ok() {
+                    decrypt(&der, input, password)?
+                } else if let Ok(p) = sec1_to_pkcs8(&der) {
+                    p
+                } else if let Ok(p) = pkcs1_to_pkcs8(&der) {
+                    p
+                } else {
+                    return Err(bad("neither PEM nor a DER private key"));
+                }
+            }
+            other => return Err(bad(&format!("unsupported PEM block {other:?}"))),
+        };
+        let key_type = key_type_of(&pkcs8).map_err(|r| bad(&r))?;
+        let key = PrivateKey { pkcs8, key_type };
+        // Prove the signer accepts it now, not at signing time.
+        key.key_pair().map_err(|e| bad(&e.to_string()))?;
+        Ok(key)
+    }
+
+    /// The key's type.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// The key as unencrypted PKCS#8 PEM (`PRIVATE KEY`).
+    pub fn to_pem(&self) -> String {
+        crate::pem::encode("PRIVATE KEY", &self.pkcs8)
+    }
+
+    /// The raw public key bits (the contents of the SubjectPublicKeyInfo's BIT STRING).
+    pub fn public_key_raw(&self) -> Result<Vec<u8>> {
+        Ok(self.key_pair()?.der_bytes().to_vec())
+    }
+
+    pub(crate) fn key_pair(&self) -> Result<KeyPair> {
+        KeyPair::from_pkcs8_der_and_sign_algo(
+            &PrivatePkcs8KeyDer::from(self.pkcs8.as_slice()),
+            self.key_type.signature_algorithm(),
+        )
+        .map_err(|e| {
+            Error::Sign(format!(
+                "the {} key cannot be loaded for signing: {e}",
+                self.key_type
+            ))
+        })
+    }
+}
+
+fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
+    let Some(password) = password else {
+        return Err(Error::KeyPasswordNeeded {
+            input: input.to_owned(),
+        });
+    };
+    let info = pkcs8::EncryptedPrivateKeyInfo::from_der(der).map_err(|e| Error::BadKey {
+        input: input.to_owned(),
+        reason: format!("encrypted PKCS#8 does not parse: {e}"),
+    })?;
+    let doc = info
+        .decrypt(password)
+        .map_err(|_| Error::WrongKeyPassword {
+            input: input.to_owned(),
+        })?;
+    Ok(doc.as_bytes().to_vec())
+}
+
+/// Wraps a SEC1 `ECPrivateKey` into PKCS#8 (curve from its parameters).
+fn sec1_to_pkcs8(der: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let ec = sec1::EcPrivateKey::from_der(der).map_err(|e| format!("SEC1 EC key: {e}"))?;
+    let curve = ec
+        .parameters
+        .and_then(|p| p.named_curve())
+        .ok_or("the EC key does not name its curve")?;
+    if ec.public_key.is_none() {
+        return Err("the EC key lacks its public key; re-export it with `openssl ec`".into());
+    }
+    let inner = sec1::EcPrivateKey {
+        private_key: ec.private_key,
+        parameters: None,
+        public_key: ec.public_key,
+    }
+    .to_der()
+    .map_err(|e| e.to_string())?;
+    let curve_der = curve.to_der().map_err(|e| e.to_string())?;
+    let params = AnyRef::from_der(&curve_der).map_err(|e| e.to_string())?;
+    PrivateKeyInfo::new(
+        AlgorithmIdentifierRef {
+            oid: OID_EC,
+            parameters: Some(params),
+        },
+        &inner,
+    )
+    .to_der()
+    .map_err(|e| e.to_string())
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
+fn pkcs1_to_pkcs8(der: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    pkcs1::RsaPrivateKey::from_der(der).map_err(|e| format!("PKCS#1 RSA key: {e}"))?;
+    PrivateKeyInfo::new(
+        AlgorithmIdentifierRef {
+            oid: OID_RSA,
+            parameters: Some(AnyRef::NULL),
+        },
+        der,
+    )
+    .to_der()
+    .map_err(|e| e.to_string())
+}
+
+fn key_type_of(pkcs8: &[u8]) -> std::result::Result<KeyType, String> {
+    let info = PrivateKeyInfo::from_der(pkcs8).map_err(|e| format!("PKCS#8: {e}"))?;
+    let oid = info.algorithm.oid;
+    if oid == OID_ED25519 {
+        Ok(KeyType::Ed25519)
+    } else if oid == OID_EC {
+        let curve = info
+            .algorithm
+            .parameters_oid()
+            .map_err(|_| "the EC key does not name its curve".to_string())?;
+        if curve == OID_P256 {
+            Ok(KeyType::EcP256)
+        } else if curve == OID_P384 {
+            Ok(KeyType::EcP384)
+        } else {
+            Err(format!(
+                "EC curve {curve} is not supported (use P-256 or P-384)"
+            ))
+        }
+    } else if oid == OID_RSA {
+        let rsa = pkcs1::RsaPrivateKey::from_der(info.private_key)
+            .map_err(|e| format!("PKCS#1 RSA key: {e}"))?;
+        let n = rsa.modulus.as_bytes();
+        let bits = n.len() as u32 * 8 - n.first().map_or(0, |b| b.leading_zeros());
+        if bits < 2048 {
+            return Err(format!(
+                "RSA-{bits} is too short; at least 2048 bits are needed"
+            ));
+        }
+        Ok(KeyType::Rsa(bits))
+    } else {
+        Err(format!("key algorithm {oid} is not supported"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_types_round_trip_through_their_names() {
+        for name in KeyType::GENERATED {
+            let k: KeyType = name.parse().unwrap();
+            assert_eq!(k.to_string(), name);
+        }
+        assert!(matches!(
+            "dsa".parse::<KeyType>(),
+            Err(Error::UnknownKeyType(_))
+        ));
+    }
+
+    #[test]
+    fn generated_keys_parse_back_as_the_same_type() {
+        for kt in [KeyType::EcP256, KeyType::EcP384, KeyType::Ed25519] {
+            let k = PrivateKey::generate(kt).unwrap();
+            let back = PrivateKey::parse(k.to_pem().as_bytes(), "k", None).unwrap();
+            assert_eq!(back.key_type(), kt);
+            assert_eq!(back.public_key_raw().unwrap(), k.public_key_raw().unwrap());
+        }
+    }
+
+    #[test]
+    fn garbage_and_truncated_keys_are_bad_keys() {
+        assert!(matches!(
+            PrivateKey::parse(b"hello", "x", None),
+            Err(Error::BadKey { .. })
+        ));
+        let pem = PrivateKey::generate(KeyType::EcP256).unwrap().to_pem();
+        let truncated = &pem[..pem.len() / 2];
+        assert!(matches!(
+            PrivateKey::parse(truncated.as_bytes(), "x", None),
+            Err(Error::BadKey { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_hides_key_material() {
+        let k = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let dbg = format!("{k:?}");
+        assert!(!dbg.contains("pkcs8"), "{dbg}");
+    }
+}

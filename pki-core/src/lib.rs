@@ -1,0 +1,48 @@
+//! `pki-core`: keys, certificate profiles, issuing, CSRs, inspection and the CA directory of an
+//! IoT Edge gateway PKI.
+//!
+//! The library never prints, never exits, never reads environment variables, and takes "now"
+//! as a parameter.
+//!
+//! ```
+//! use pki_core::{issue, Issuer, KeyType, PrivateKey, Profile, Request, Subject, SubjectKey};
+//! let now = time::OffsetDateTime::now_utc();
+//! let root_key = PrivateKey::generate(KeyType::EcP256)?;
+//! let root = issue(
+//!     &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("Owner CA"), now),
+//!     &SubjectKey::Private(&root_key),
+//!     None,
+//! )?;
+//! let issuer = Issuer::new(root.chain, &root_key, "root", "root key")?;
+//! let key = PrivateKey::generate(KeyType::EcP256)?;
+//! let mut req = Request::new(Profile::Server, Subject::cn("gw.contoso.com"), now);
+//! req.sans = vec!["gw.contoso.com".parse()?];
+//! let server = issue(&req, &SubjectKey::Private(&key), Some(&issuer))?;
+//! assert_eq!(server.chain.len(), 2);
+//! # Ok::<(), pki_core::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod csr;
+mod error;
+mod inspect;
+mod issue;
+mod key;
+mod pem;
+mod profile;
+mod store;
+
+pub use csr::{Csr, create as create_csr};
+pub use error::{Error, Result};
+pub use inspect::{
+    BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Serial, Status, UsageInfo,
+    chain_links, human as human_duration, inspect, key_matches, sig_alg_name,
+};
+pub use issue::{DEFAULT_BACKDATE, Issued, Issuer, Request, SubjectKey, issue, random_serial};
+pub use key::{KeyType, PrivateKey};
+pub use pem::{Certificate, encode as pem_encode, hex_upper, looks_like_pem};
+pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
+pub use store::{
+    CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
+    device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
+};

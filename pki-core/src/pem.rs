@@ -1,0 +1,202 @@
+//! PEM and DER in and out: certificate bundles, the [`Certificate`] type, and PEM encoding.
+
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::{Error, Result};
+
+/// One certificate, held as DER that is known to parse as X.509.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("subject", &self.subject())
+            .finish()
+    }
+}
+
+impl Certificate {
+    /// Wraps DER after checking that it parses as one X.509 certificate with nothing after it.
+    pub fn from_der(der: Vec<u8>, input: &str) -> Result<Self> {
+        match X509Certificate::from_der(&der) {
+            Ok((rest, _)) if rest.is_empty() => Ok(Certificate { der }),
+            Ok(_) => Err(bad_cert(input, "trailing bytes after the certificate")),
+            Err(e) => Err(bad_cert(input, &format!("DER does not parse: {e}"))),
+        }
+    }
+
+    /// Reads every certificate in PEM (a bundle of one or more `CERTIFICATE` blocks) or DER bytes.
+    pub fn parse_all(bytes: &[u8], input: &str) -> Result<Vec<Self>> {
+        if looks_like_pem(bytes) {
+            let blocks = parse_blocks(bytes, input)?;
+            let certs = blocks
+                .into_iter()
+                .filter(|b| {
+                    matches!(
+                        b.tag(),
+                        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+                    )
+                })
+                .map(|b| Certificate::from_der(b.into_contents(), input))
+                .collect::<Result<Vec<_>>>()?;
+            if certs.is_empty() {
+                return Err(bad_cert(input, "no CERTIFICATE block in the PEM"));
+            }
+            Ok(certs)
+        } else if bytes.is_empty() {
+            Err(bad_cert(input, "the file is empty"))
+        } else {
+            Ok(vec![Certificate::from_der(bytes.to_vec(), input)?])
+        }
+    }
+
+    /// Reads exactly one certificate (the first of a bundle).
+    pub fn parse_one(bytes: &[u8], input: &str) -> Result<Self> {
+        let mut all = Self::parse_all(bytes, input)?;
+        Ok(all.swap_remove(0))
+    }
+
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The PEM encoding (`CERTIFICATE`).
+    pub fn to_pem(&self) -> String {
+        encode("CERTIFICATE", &self.der)
+    }
+
+    /// The parsed certificate. Parsing cannot fail: the constructor checked it.
+    pub(crate) fn x509(&self) -> X509Certificate<'_> {
+        match X509Certificate::from_der(&self.der) {
+            Ok((_, c)) => c,
+            // Invariant: every constructor parsed these exact bytes successfully.
+            Err(_) => unreachable!("certificate DER was validated at construction"),
+        }
+    }
+
+    /// The subject in OpenSSL's one-line form (`CN = x, O = y`).
+    pub fn subject(&self) -> String {
+        crate::inspect::name_oneline(self.x509().subject())
+    }
+
+    /// The subject's common name, if it has one.
+    pub fn common_name(&self) -> Option<String> {
+        self.x509()
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+    }
+
+    /// True when this certificate says it is a CA (basicConstraints CA:TRUE).
+    pub fn is_ca(&self) -> bool {
+        self.x509().is_ca()
+    }
+
+    /// True when subject and issuer are the same name (a root, or a self-signed leaf).
+    pub fn is_self_issued(&self) -> bool {
+        let c = self.x509();
+        c.subject().as_raw() == c.issuer().as_raw()
+    }
+
+    /// The raw public key bits (the contents of the SubjectPublicKeyInfo's BIT STRING).
+    pub fn public_key_raw(&self) -> Vec<u8> {
+        self.x509().public_key().subject_public_key.data.to_vec()
+    }
+
+    /// SHA-256 of the DER, upper-case hex.
+    pub fn sha256_hex(&self) -> String {
+        hex_upper(ring::digest::digest(&ring::digest::SHA256, &self.der).as_ref())
+    }
+
+    /// SHA-1 of the DER, upper-case hex: the "thumbprint" Azure and `tedge cert show` print.
+    pub fn sha1_hex(&self) -> String {
+        hex_upper(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &self.der).as_ref())
+    }
+}
+
+pub(crate) fn bad_cert(input: &str, reason: &str) -> Error {
+    Error::BadCertificate {
+        input: input.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Upper-case hex without separators.
+pub fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02X}");
+            s
+        })
+}
+
+/// True when the bytes start (after white space) with a PEM armour line.
+pub fn looks_like_pem(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    // Allow explanatory text before the first block, as `openssl x509 -text` writes it.
+    rest.starts_with(b"-----BEGIN ")
+        || (std::str::from_utf8(rest).is_ok() && rest.windows(11).any(|w| w == b"-----BEGIN "))
+}
+
+pub(crate) fn parse_blocks(bytes: &[u8], input: &str) -> Result<Vec<pem::Pem>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| bad_cert(input, "PEM is not valid text"))?;
+    let begins = text.matches("-----BEGIN ").count();
+    let ends = text.matches("-----END ").count();
+    if begins != ends {
+        return Err(bad_cert(
+            input,
+            "the PEM is truncated: a BEGIN line has no matching END line",
+        ));
+    }
+    let blocks =
+        pem::parse_many(text).map_err(|e| bad_cert(input, &format!("malformed PEM: {e}")))?;
+    if blocks.len() != begins {
+        return Err(bad_cert(input, "malformed PEM: a block does not decode"));
+    }
+    Ok(blocks)
+}
+
+/// PEM-encodes DER under the given label, with LF line endings.
+pub fn encode(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_a_bad_certificate() {
+        assert!(matches!(
+            Certificate::parse_all(b"\x30\x03\x02\x01", "f"),
+            Err(Error::BadCertificate { .. })
+        ));
+        assert!(matches!(
+            Certificate::parse_all(b"", "f"),
+            Err(Error::BadCertificate { .. })
+        ));
+        assert!(matches!(
+            Certificate::parse_all(b"-----BEGIN CERTIFICATE-----\nMIIB\n", "f"),
+            Err(Error::BadCertificate { .. })
+        ));
+    }
+
+    #[test]
+    fn hex_is_upper_case_without_separators() {
+        assert_eq!(hex_upper(&[0x0a, 0xff]), "0AFF");
+    }
+}
