@@ -231,11 +231,15 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
                 .not_after
                 .to_datetime();
             if params.not_after > issuer_not_after {
-                params.not_after = issuer_not_after;
-                warnings.push(format!(
+                // Shortening by less than a day is the normal case of a certificate issued
+                // moments after its CA with the same validity: not worth a warning.
+                if params.not_after - issuer_not_after > Duration::days(1) {
+                    warnings.push(format!(
                     "validity shortened to the issuer's ({}): a certificate cannot outlive its CA",
-                    issuer_not_after.date()
-                ));
+                        issuer_not_after.date()
+                    ));
+                }
+                params.not_after = issuer_not_after;
             }
             let cert = match key {
                 SubjectKey::Private(k) => params.signed_by(&k.key_pair()?, &issuer.signer),

@@ -1,0 +1,454 @@
+//! Every clap type of the `pki` command line: commands, their flags, help texts and examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// pki: certificates for IoT fleets and edge gateways.
+///
+/// Builds the PKI of an Azure IoT Edge transparent gateway and its downstream devices (owner CA,
+/// intermediate, edge CA, gateway server and device certificates), inspects certificates, and
+/// keeps everything in a CA directory whose file names follow Azure's certGen.sh.
+#[derive(Debug, Parser)]
+#[command(name = "pki", version, propagate_version = true, after_long_help = concat!(
+    "EXAMPLES:\n",
+    "  pki quickstart --gateway gw.contoso.com\n",
+    "  pki create-owner-ca && pki create-intermediate-ca && pki create-edge-ca gw\n",
+    "  pki issue server gw.contoso.com --san 10.0.0.4\n",
+    "  pki show pki/certs/iot-edge-server-gw.contoso.com-full-chain.cert.pem\n\n",
+    "EXIT CODES:\n  0  success\n  1  negative verdict\n  2  could not run"))]
+pub(crate) struct Cli {
+    /// The CA directory.
+    #[arg(
+        long,
+        global = true,
+        env = "PKI_DIR",
+        default_value = "pki",
+        value_name = "DIR"
+    )]
+    pub(crate) dir: PathBuf,
+    /// Print one JSON document on stdout (errors included) instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create (or import) the owner / root CA.
+    #[command(after_long_help = concat!(
+        "Writes certs/azure-iot-test-only.root.ca.cert.pem and private/azure-iot-test-only.root.ca.key.pem.\n\n",
+        "EXAMPLES:\n",
+        "  pki create-owner-ca --cn \"Contoso Owner CA\" --days 3650\n",
+        "  pki create-owner-ca --key-type rsa-4096 --pathlen 2\n",
+        "  pki create-owner-ca --import root.pem --key root.key.pem --key-password-file pw.txt\n\n",
+        "EXIT CODES:\n  0  success\n  1  negative verdict (for example a key that does not match)\n  2  could not run (bad usage, unreadable input, an existing file without --force)"))]
+    CreateOwnerCa(OwnerCaArgs),
+    /// Create the intermediate CA, signed by the owner CA.
+    #[command(after_long_help = concat!(
+        "Writes certs/azure-iot-test-only.intermediate.cert.pem, its -full-chain file and its key.\n\n",
+        "EXAMPLES:\n",
+        "  pki create-intermediate-ca\n",
+        "  pki create-intermediate-ca --cn \"Contoso Intermediate\" --pathlen 1\n",
+        "  pki create-intermediate-ca --import inter.pem --key inter.key.pem\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    CreateIntermediateCa(IntermediateCaArgs),
+    /// Create an Azure IoT Edge device CA (CA:TRUE, pathlen:0, CN NAME.ca).
+    #[command(after_long_help = concat!(
+        "Signed by the intermediate CA when there is one, else by the owner CA. The CN is NAME.ca and\n",
+        "must differ from the gateway's hostname and from every device id (IoT Edge requires it).\n",
+        "Point config.toml's [edge_ca] cert at certs/iot-edge-device-ca-NAME-full-chain.cert.pem\n",
+        "and pk at private/iot-edge-device-ca-NAME.key.pem.\n\n",
+        "EXAMPLES:\n",
+        "  pki create-edge-ca gateway1\n",
+        "  pki create-edge-ca gateway1 --key-type rsa-2048 --days 90\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    CreateEdgeCa(EdgeCaArgs),
+    /// Issue a gateway server or downstream device certificate.
+    #[command(subcommand)]
+    Issue(IssueCommand),
+    /// Create a proof-of-possession certificate (CN = the verification code).
+    #[command(after_long_help = concat!(
+        "Signed by the CA being proven (the owner CA unless --issuer says otherwise). Upload\n",
+        "certs/iot-device-verification-code.cert.pem to IoT Hub or Cumulocity to prove you hold the CA key.\n\n",
+        "EXAMPLES:\n",
+        "  pki create-verification-cert 5D2E8A0B7C...\n",
+        "  pki create-verification-cert 5D2E8A0B7C... --issuer intermediate --force\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    CreateVerificationCert(VerificationArgs),
+    /// Create a thin-edge style self-signed device certificate (CN = device id).
+    #[command(after_long_help = concat!(
+        "CA:TRUE pathlen:0 with clientAuth, as Cumulocity requires of a trusted device certificate.\n\n",
+        "EXAMPLES:\n",
+        "  pki self-signed my-device-0001\n",
+        "  pki self-signed my-device-0001 --org \"Thin Edge\" --unit Device \\\n",
+        "      --out-cert /etc/tedge/device-certs/tedge-certificate.pem \\\n",
+        "      --out-key /etc/tedge/device-certs/tedge-private-key.pem\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    SelfSigned(SelfSignedArgs),
+    /// Create or sign certificate signing requests.
+    #[command(subcommand)]
+    Csr(CsrCommand),
+    /// Show certificates: subject, issuer, status, serial, thumbprints, key, extensions, chain.
+    #[command(after_long_help = concat!(
+        "Reads PEM (bundles too) and DER. Prints what `tedge cert show` prints and more.\n\n",
+        "EXAMPLES:\n",
+        "  pki show pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+        "  pki show device.pem --key device.key.pem\n",
+        "  pki show --json chain.pem | jq -r '.certificates[].sha1_thumbprint'\n\n",
+        "EXIT CODES:\n  0  shown (and the key matches, with --key)\n  1  the key does not match the certificate\n  2  could not run (unreadable or invalid input)"))]
+    Show(ShowArgs),
+    /// Build a complete demo gateway PKI in one step and say where each file goes.
+    #[command(after_long_help = concat!(
+        "Creates the owner CA, an intermediate, an IoT Edge device CA, the gateway server\n",
+        "certificate for HOST and one downstream device, then proves the chain with a verification.\n\n",
+        "EXAMPLES:\n",
+        "  pki quickstart --gateway gw.contoso.com\n",
+        "  pki --dir /tmp/demo quickstart --gateway 192.168.1.10 --device sensor-1\n\n",
+        "EXIT CODES:\n  0  success\n  1  the built chain did not verify\n  2  could not run"))]
+    Quickstart(QuickstartArgs),
+    /// Print shell completions.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki completions bash > /etc/bash_completion.d/pki\n",
+        "  pki completions zsh > \"${fpath[1]}/_pki\"\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options every command that creates a key and certificate takes.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct KeyOpts {
+    /// Key type: ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096.
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
+    pub(crate) key_type: String,
+    /// Validity in days (default depends on the certificate kind).
+    #[arg(long)]
+    pub(crate) days: Option<u32>,
+    /// Overwrite existing certificate and key files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// Where the issuing CA's key password comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct PasswordOpts {
+    /// Read the password of an encrypted CA key from this file (first line).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key_password_file: Option<PathBuf>,
+}
+
+/// Which CA signs.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct IssuerOpts {
+    /// The issuing CA: root, intermediate, edge-ca:NAME, or the path of a CA certificate
+    /// (then --issuer-key names its key).
+    #[arg(long, value_name = "CA")]
+    pub(crate) issuer: Option<String>,
+    /// The key of an --issuer given as a path.
+    #[arg(long, value_name = "KEY", requires = "issuer")]
+    pub(crate) issuer_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki create-owner-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct OwnerCaArgs {
+    /// Common name of the CA.
+    #[arg(long, default_value = "IoT Owner Root CA")]
+    pub(crate) cn: String,
+    /// Path length constraint (none by default; 2 leaves room for intermediate and edge CA).
+    #[arg(long)]
+    pub(crate) pathlen: Option<u8>,
+    /// Adopt an existing CA certificate instead of creating one.
+    #[arg(long, value_name = "CERT", requires = "key", conflicts_with_all = ["pathlen", "days"])]
+    pub(crate) import: Option<PathBuf>,
+    /// The private key of the --import certificate (PKCS#8, SEC1, PKCS#1, or encrypted PKCS#8).
+    #[arg(long, value_name = "KEY", requires = "import")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki create-intermediate-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct IntermediateCaArgs {
+    /// Common name of the CA.
+    #[arg(long, default_value = "IoT Intermediate CA")]
+    pub(crate) cn: String,
+    /// Path length constraint.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) pathlen: u8,
+    /// Adopt an existing intermediate CA certificate instead of creating one.
+    #[arg(long, value_name = "CERT", requires = "key")]
+    pub(crate) import: Option<PathBuf>,
+    /// The private key of the --import certificate.
+    #[arg(long, value_name = "KEY", requires = "import")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki create-edge-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct EdgeCaArgs {
+    /// The edge CA's name; its CN becomes NAME.ca.
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki issue ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum IssueCommand {
+    /// Issue a gateway server certificate (serverAuth; SAN always carries HOST).
+    #[command(after_long_help = concat!(
+        "Signed by the edge CA when the directory has exactly one, else by the intermediate, else the owner CA.\n",
+        "Downstream devices must connect with exactly HOST (or one of the --san names).\n\n",
+        "EXAMPLES:\n",
+        "  pki issue server gw.contoso.com\n",
+        "  pki issue server gw.contoso.com --san gw --san 10.0.0.4 --issuer edge-ca:gateway1\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (for example HOST is not a valid DNS name or IP)"))]
+    Server(ServerArgs),
+    /// Issue a downstream device certificate (clientAuth; CN = device id).
+    #[command(after_long_help = concat!(
+        "Signed by the intermediate CA when there is one, else by the owner CA.\n\n",
+        "EXAMPLES:\n",
+        "  pki issue device sensor-0001\n",
+        "  pki issue device sensor-0001 --key-type rsa-2048 --days 730\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (for example an invalid device id)"))]
+    Device(DeviceArgs),
+}
+
+/// `pki issue server`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// The gateway's host name or IP address, as downstream devices connect to it.
+    pub(crate) host: String,
+    /// More subject alternative names (DNS names or IP addresses).
+    #[arg(long = "san", value_name = "NAME")]
+    pub(crate) sans: Vec<String>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki issue device`.
+#[derive(Debug, Args)]
+pub(crate) struct DeviceArgs {
+    /// The device id (becomes the CN; Azure requires CN = device id).
+    pub(crate) device_id: String,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki create-verification-cert`.
+#[derive(Debug, Args)]
+pub(crate) struct VerificationArgs {
+    /// The verification code from IoT Hub or Cumulocity.
+    pub(crate) code: String,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki self-signed`.
+#[derive(Debug, Args)]
+pub(crate) struct SelfSignedArgs {
+    /// The device id (CN; at most 64 characters).
+    pub(crate) device_id: String,
+    /// Organization (O).
+    #[arg(long, default_value = "Thin Edge")]
+    pub(crate) org: String,
+    /// Organizational unit (OU).
+    #[arg(long, default_value = "Device")]
+    pub(crate) unit: String,
+    /// Write the certificate here instead of the CA directory.
+    #[arg(long, value_name = "FILE", requires = "out_key")]
+    pub(crate) out_cert: Option<PathBuf>,
+    /// Write the private key here instead of the CA directory.
+    #[arg(long, value_name = "FILE", requires = "out_cert")]
+    pub(crate) out_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+}
+
+/// `pki csr ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CsrCommand {
+    /// Create a key (or use --key) and a CSR for it.
+    #[command(after_long_help = concat!(
+        "Writes csr/<prefix>.csr.pem and, for a new key, private/<prefix>.key.pem; the prefix follows\n",
+        "the profile (iot-device-ID for device, iot-edge-server-HOST for server, ...).\n\n",
+        "EXAMPLES:\n",
+        "  pki csr create sensor-0001\n",
+        "  pki csr create gw.contoso.com --profile server --san 10.0.0.4\n",
+        "  pki csr create sensor-0001 --key existing.key.pem --out sensor.csr\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    Create(CsrCreateArgs),
+    /// Sign a CSR under a profile (the CSR's own signature is checked first).
+    #[command(after_long_help = concat!(
+        "The profile, not the CSR, decides the extensions; the CSR gives the subject, the public key\n",
+        "and (for server) extra SANs.\n\n",
+        "EXAMPLES:\n",
+        "  pki csr sign sensor-0001.csr --profile device\n",
+        "  pki csr sign gw.csr --profile server --san 10.0.0.4 --issuer edge-ca:gateway1\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (for example a CSR whose signature does not verify)"))]
+    Sign(CsrSignArgs),
+}
+
+/// Profiles a CSR can be signed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CsrProfile {
+    /// Gateway server certificate.
+    Server,
+    /// Downstream device certificate.
+    Device,
+    /// IoT Edge device CA.
+    EdgeCa,
+    /// Intermediate CA.
+    IntermediateCa,
+    /// Proof-of-possession certificate.
+    Verification,
+}
+
+/// `pki csr create`.
+#[derive(Debug, Args)]
+pub(crate) struct CsrCreateArgs {
+    /// The common name (device id or host name).
+    pub(crate) cn: String,
+    /// What the certificate is for (decides the file prefix and the checks on CN).
+    #[arg(long, value_enum, default_value = "device")]
+    pub(crate) profile: CsrProfile,
+    /// Subject alternative names to request.
+    #[arg(long = "san", value_name = "NAME")]
+    pub(crate) sans: Vec<String>,
+    /// Organization (O).
+    #[arg(long)]
+    pub(crate) org: Option<String>,
+    /// Organizational unit (OU).
+    #[arg(long)]
+    pub(crate) unit: Option<String>,
+    /// Use this existing key instead of creating one.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
+    /// Write the CSR here instead of the CA directory's csr/.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki csr sign`.
+#[derive(Debug, Args)]
+pub(crate) struct CsrSignArgs {
+    /// The CSR file (PEM or DER).
+    pub(crate) csr: PathBuf,
+    /// The profile to sign under.
+    #[arg(long, value_enum)]
+    pub(crate) profile: CsrProfile,
+    /// More SANs for a server certificate.
+    #[arg(long = "san", value_name = "NAME")]
+    pub(crate) sans: Vec<String>,
+    /// Validity in days.
+    #[arg(long)]
+    pub(crate) days: Option<u32>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki show`.
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// Certificate files (PEM, PEM bundles, DER).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Check that this private key belongs to the (first) certificate.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
+    /// Status EXPIRES SOON when less than this many days are left.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub(crate) expires_soon: u32,
+    /// Judge validity at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki quickstart`.
+#[derive(Debug, Args)]
+pub(crate) struct QuickstartArgs {
+    /// The gateway's host name (or IP) as downstream devices will connect to it.
+    #[arg(long)]
+    pub(crate) gateway: String,
+    /// The downstream device to issue a certificate for.
+    #[arg(long, default_value = "downstream-device-1")]
+    pub(crate) device: String,
+    /// The IoT Edge device CA's name (CN NAME.ca).
+    #[arg(long, default_value = "edge-gateway")]
+    pub(crate) edge_ca: String,
+    /// Key type for every certificate.
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
+    pub(crate) key_type: String,
+    /// Replace an existing PKI in the directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_help_ends_with_examples_and_exit_codes() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        fn walk(c: &clap::Command, path: &str) {
+            for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                let p = format!("{path} {}", sub.get_name());
+                if sub.has_subcommands() {
+                    walk(sub, &p);
+                    continue;
+                }
+                let help = sub
+                    .get_after_long_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(
+                    help.contains("EXAMPLES:") && help.contains("EXIT CODES:"),
+                    "{p}"
+                );
+            }
+        }
+        walk(&cmd, "pki");
+    }
+}

@@ -1,0 +1,153 @@
+//! `pki create-owner-ca`, `pki create-intermediate-ca` and `pki create-edge-ca`: create (or adopt)
+//! the CAs of the gateway PKI.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use pki_core::{CaDir, CaRole, Issued, Issuer, PrivateKey, Profile, Subject, SubjectKey};
+
+use super::{
+    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, read_cert,
+    read_key, request, write_issued,
+};
+use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
+use crate::output::{Outcome, Output};
+
+/// `pki create-owner-ca`.
+pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
+    let ca = CaDir::create(dir)?;
+    let prefix = CaRole::Root.prefix();
+    if let (Some(cert), Some(key)) = (&a.import, &a.key) {
+        return import(
+            &ca,
+            &prefix,
+            Profile::RootCa { pathlen: None },
+            cert,
+            key,
+            None,
+            &a.password,
+            a.key_opts.force,
+            out,
+        );
+    }
+    let profile = Profile::RootCa { pathlen: a.pathlen };
+    let kt = key_type(&a.key_opts.key_type)?;
+    CaDir::check_free(
+        &[&ca.cert_path(&prefix), &ca.key_path(&prefix)],
+        a.key_opts.force,
+    )?;
+    let key = PrivateKey::generate(kt)?;
+    let req = request(profile, Subject::cn(a.cn), &a.key_opts);
+    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
+    let report = write_issued(
+        &ca,
+        &prefix,
+        profile,
+        &issued,
+        Some(&key),
+        "self-signed",
+        a.key_opts.force,
+        out,
+    )?;
+    out.emit(&report, || report.text())?;
+    Ok(Outcome::Success)
+}
+
+/// `pki create-intermediate-ca`.
+pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
+    let ca = CaDir::open(dir)?;
+    let prefix = CaRole::Intermediate.prefix();
+    let profile = Profile::IntermediateCa {
+        pathlen: Some(a.pathlen),
+    };
+    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
+    if let (Some(cert), Some(key)) = (&a.import, &a.key) {
+        return import(
+            &ca,
+            &prefix,
+            profile,
+            cert,
+            key,
+            Some(&chosen),
+            &a.issuer.password,
+            a.key_opts.force,
+            out,
+        );
+    }
+    let req = request(profile, Subject::cn(a.cn), &a.key_opts);
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+}
+
+/// `pki create-edge-ca`.
+pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
+    pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
+    let ca = CaDir::open(dir)?;
+    let cn = format!("{}.ca", a.name);
+    check_edge_ca_clash(&ca, &cn, Profile::EdgeCa)?;
+    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
+    let req = request(Profile::EdgeCa, Subject::cn(cn), &a.key_opts);
+    if (req.now + time::Duration::days(i64::from(req.days))).year() >= 2050 {
+        out.warn("this edge CA expires in or after 2050, which IoT Edge 1.1 cannot handle");
+    }
+    let prefix = CaRole::EdgeCa(a.name).prefix();
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+}
+
+/// Adopts an existing CA: the certificate must be a CA, the key must match it, and an
+/// intermediate must be signed by the chosen issuer. The key file is kept as it is (an
+/// encrypted key stays encrypted).
+#[allow(clippy::too_many_arguments)]
+fn import(
+    ca: &CaDir,
+    prefix: &str,
+    profile: Profile,
+    cert_path: &Path,
+    key_path: &Path,
+    parent: Option<&ChosenIssuer>,
+    pw: &PasswordOpts,
+    force: bool,
+    out: &Output,
+) -> Result<Outcome> {
+    let certs = read_cert(cert_path)?;
+    let key = read_key(key_path, pw)?;
+    let cert = certs[0].clone();
+    // An adopted owner CA may come with the chain above it (a corporate PKI); keep it.
+    let mut chain = if parent.is_none() {
+        certs.clone()
+    } else {
+        vec![cert.clone()]
+    };
+    if let Some(parent) = parent {
+        let links = pki_core::chain_links(&[cert.clone(), parent.issuer.certificate().clone()]);
+        if links[0] != Some(true) {
+            bail!(
+                "{}: not issued by the {} ({}); import the matching chain or create a new intermediate",
+                cert_path.display(),
+                parent.label,
+                parent.issuer.certificate().subject()
+            );
+        }
+        chain.extend(parent.issuer.chain().iter().cloned());
+    }
+    // Checks the key against the certificate and that it is a CA.
+    Issuer::new(
+        chain.clone(),
+        &key,
+        &cert_path.display().to_string(),
+        &key_path.display().to_string(),
+    )?;
+    let issued = Issued {
+        certificate: cert,
+        chain,
+        warnings: Vec::new(),
+    };
+    let key_target = ca.key_path(prefix);
+    CaDir::check_free(&[&ca.cert_path(prefix), &key_target], force)?;
+    let key_bytes =
+        std::fs::read(key_path).with_context(|| format!("cannot read {}", key_path.display()))?;
+    pki_core::write_atomic(&key_target, &key_bytes, 0o600, force)?;
+    let mut report = write_issued(ca, prefix, profile, &issued, None, "imported", force, out)?;
+    report.files.key = Some(key_target);
+    out.emit(&report, || report.text().replacen("created", "imported", 1))?;
+    Ok(Outcome::Success)
+}

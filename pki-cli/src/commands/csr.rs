@@ -1,0 +1,183 @@
+//! `pki csr create` and `pki csr sign`: keys that never leave the device, signed by the CA
+//! under a profile that decides the extensions.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use pki_core::{CaDir, CaRole, Csr, PrivateKey, Profile, Subject, SubjectKey};
+use serde::Serialize;
+
+use super::issue::server_sans;
+use super::{
+    check_edge_ca_clash, choose_issuer, key_type, read_key, request, server_issuer_defaults,
+    write_issued,
+};
+use crate::cli::{CsrCreateArgs, CsrProfile, CsrSignArgs, KeyOpts};
+use crate::output::{Outcome, Output, fields};
+
+impl CsrProfile {
+    fn profile(self) -> Profile {
+        match self {
+            CsrProfile::Server => Profile::Server,
+            CsrProfile::Device => Profile::Device,
+            CsrProfile::EdgeCa => Profile::EdgeCa,
+            CsrProfile::IntermediateCa => Profile::IntermediateCa { pathlen: Some(1) },
+            CsrProfile::Verification => Profile::Verification,
+        }
+    }
+
+    /// The file prefix for a certificate of this profile with this CN.
+    fn prefix(self, cn: &str) -> Result<String> {
+        Ok(match self {
+            CsrProfile::Server => {
+                server_sans(cn, &[])?;
+                pki_core::server_prefix(&cn.to_ascii_lowercase())
+            }
+            CsrProfile::Device => {
+                pki_core::validate_device_id(cn)?;
+                pki_core::device_prefix(cn)
+            }
+            CsrProfile::EdgeCa => {
+                let name = cn.strip_suffix(".ca").unwrap_or(cn);
+                pki_core::validate_device_id(name).context("invalid edge CA name")?;
+                pki_core::edge_ca_prefix(name)
+            }
+            CsrProfile::IntermediateCa => CaRole::Intermediate.prefix(),
+            CsrProfile::Verification => pki_core::VERIFICATION_PREFIX.to_owned(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct CsrReport {
+    subject: String,
+    subject_alt_names: Vec<String>,
+    key_type: String,
+    csr: String,
+    key: Option<String>,
+}
+
+/// `pki csr create`.
+pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
+    let cn = match a.profile {
+        CsrProfile::EdgeCa if !a.cn.ends_with(".ca") => format!("{}.ca", a.cn),
+        _ => a.cn.clone(),
+    };
+    let prefix = a.profile.prefix(&cn)?;
+    let sans = match a.profile {
+        CsrProfile::Server => server_sans(&cn, &a.sans)?,
+        _ => a
+            .sans
+            .iter()
+            .map(|s| s.parse())
+            .collect::<pki_core::Result<Vec<_>>>()?,
+    };
+    let subject = Subject {
+        common_name: cn,
+        organization: a.org.clone(),
+        organizational_unit: a.unit.clone(),
+    };
+    let ca = if a.out.is_some() && a.key.is_some() {
+        None
+    } else {
+        Some(CaDir::create(dir)?)
+    };
+    let csr_path = match (&a.out, &ca) {
+        (Some(p), _) => p.clone(),
+        (None, Some(ca)) => ca.csr_path(&prefix),
+        (None, None) => unreachable!("a CA directory is opened whenever --out is missing"),
+    };
+    let (key, new_key_path) = match (&a.key, &ca) {
+        (Some(path), _) => (read_key(path, &a.password)?, None),
+        (None, Some(ca)) => (
+            PrivateKey::generate(key_type(&a.key_opts.key_type)?)?,
+            Some(ca.key_path(&prefix)),
+        ),
+        (None, None) => unreachable!("a CA directory is opened whenever --key is missing"),
+    };
+    let mut targets = vec![csr_path.as_path()];
+    if let Some(k) = &new_key_path {
+        targets.push(k);
+    }
+    CaDir::check_free(&targets, a.key_opts.force)?;
+    let pem = pki_core::create_csr(&subject, &sans, &key)?;
+    if let Some(k) = &new_key_path {
+        pki_core::write_atomic(k, key.to_pem().as_bytes(), 0o600, a.key_opts.force)?;
+    }
+    pki_core::write_atomic(&csr_path, pem.as_bytes(), 0o644, a.key_opts.force)?;
+    let report = CsrReport {
+        subject: format!("CN = {}", subject.common_name),
+        subject_alt_names: sans.iter().map(ToString::to_string).collect(),
+        key_type: key.key_type().to_string(),
+        csr: csr_path.display().to_string(),
+        key: new_key_path.map(|p| p.display().to_string()),
+    };
+    out.emit(&report, || {
+        format!("created certificate signing request: {}\n", report.subject)
+            + &fields(&[
+                ("  SANs", report.subject_alt_names.join(", ")),
+                ("  key type", report.key_type.clone()),
+                ("  request", report.csr.clone()),
+                ("  private key", report.key.clone().unwrap_or_default()),
+            ])
+    })?;
+    Ok(Outcome::Success)
+}
+
+/// `pki csr sign`.
+pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
+    let bytes = std::fs::read(&a.csr)
+        .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
+    let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
+    let ca = CaDir::open(dir)?;
+    let profile = a.profile.profile();
+    let cn = csr.subject.common_name.clone();
+    let prefix = a.profile.prefix(&cn)?;
+    let defaults = match a.profile {
+        CsrProfile::Server => server_issuer_defaults(&ca)?,
+        CsrProfile::EdgeCa | CsrProfile::Device => vec![CaRole::Intermediate, CaRole::Root],
+        CsrProfile::IntermediateCa | CsrProfile::Verification => vec![CaRole::Root],
+    };
+    if matches!(
+        a.profile,
+        CsrProfile::Server | CsrProfile::Device | CsrProfile::EdgeCa
+    ) {
+        check_edge_ca_clash(&ca, &cn, profile)?;
+    }
+    let chosen = choose_issuer(&ca, &a.issuer, &defaults)?;
+    let key_opts = KeyOpts {
+        key_type: csr.key_type.to_string(),
+        days: a.days,
+        force: a.force,
+    };
+    let mut req = request(profile, csr.subject.clone(), &key_opts);
+    req.sans = match a.profile {
+        CsrProfile::Server => {
+            let mut extra: Vec<String> = csr.sans.iter().map(|s| s.value()).collect();
+            extra.extend(a.sans.iter().cloned());
+            server_sans(&cn, &extra)?
+        }
+        _ => csr.sans.clone(),
+    };
+    CaDir::check_free(
+        &[&ca.cert_path(&prefix), &ca.full_chain_path(&prefix)],
+        a.force,
+    )?;
+    let key = SubjectKey::Public {
+        raw: csr.public_key.clone(),
+        key_type: csr.key_type,
+    };
+    let issued = pki_core::issue(&req, &key, Some(&chosen.issuer))?;
+    let report = write_issued(
+        &ca,
+        &prefix,
+        profile,
+        &issued,
+        None,
+        &chosen.label,
+        a.force,
+        out,
+    )?;
+    out.emit(&report, || report.text())?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,135 @@
+//! `pki issue server`, `pki issue device`, `pki create-verification-cert` and `pki self-signed`:
+//! the end-entity certificates of the gateway PKI.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use pki_core::{CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey};
+
+use super::{
+    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, request,
+    server_issuer_defaults, write_issued,
+};
+use crate::cli::{DeviceArgs, SelfSignedArgs, ServerArgs, VerificationArgs};
+use crate::output::{Outcome, Output};
+
+/// The SANs of a server certificate: HOST first, then every --san, without repeats.
+pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>> {
+    let mut sans: Vec<SanEntry> = Vec::new();
+    for name in std::iter::once(host).chain(extra.iter().map(String::as_str)) {
+        let san: SanEntry = name.parse()?;
+        if !sans.contains(&san) {
+            sans.push(san);
+        }
+    }
+    Ok(sans)
+}
+
+/// `pki issue server`.
+pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome> {
+    let sans = server_sans(&a.host, &a.sans)?;
+    let host = sans[0].value();
+    let ca = CaDir::open(dir)?;
+    check_edge_ca_clash(&ca, &host, Profile::Server)?;
+    let chosen = choose_issuer(&ca, &a.issuer, &server_issuer_defaults(&ca)?)?;
+    let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
+    req.sans = sans;
+    let prefix = pki_core::server_prefix(&host);
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+}
+
+/// `pki issue device`.
+pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
+    pki_core::validate_device_id(&a.device_id)?;
+    let ca = CaDir::open(dir)?;
+    check_edge_ca_clash(&ca, &a.device_id, Profile::Device)?;
+    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
+    let req = request(Profile::Device, Subject::cn(&a.device_id), &a.key_opts);
+    let prefix = pki_core::device_prefix(&a.device_id);
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+}
+
+/// `pki create-verification-cert`.
+pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Result<Outcome> {
+    let code = a.code.trim();
+    if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic()) {
+        bail!(
+            "{code:?} is not a verification code: expected 1 to 64 printable characters, as IoT Hub or Cumulocity show it"
+        );
+    }
+    let ca = CaDir::open(dir)?;
+    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
+    let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
+    issue_with_new_key(
+        &ca,
+        pki_core::VERIFICATION_PREFIX,
+        req,
+        &a.key_opts,
+        &chosen,
+        out,
+    )
+}
+
+/// `pki self-signed`.
+pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result<Outcome> {
+    pki_core::validate_device_id(&a.device_id)?;
+    if a.device_id.len() > 64 {
+        bail!(
+            "{:?} is longer than 64 characters, the most a certificate CN can hold",
+            a.device_id
+        );
+    }
+    let kt = key_type(&a.key_opts.key_type)?;
+    let subject = Subject {
+        common_name: a.device_id.clone(),
+        organization: Some(a.org).filter(|s| !s.is_empty()),
+        organizational_unit: Some(a.unit).filter(|s| !s.is_empty()),
+    };
+    let req = request(Profile::SelfSignedDevice, subject, &a.key_opts);
+    if let (Some(cert_path), Some(key_path)) = (&a.out_cert, &a.out_key) {
+        CaDir::check_free(&[cert_path, key_path], a.key_opts.force)?;
+        let key = PrivateKey::generate(kt)?;
+        let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
+        for p in [cert_path, key_path] {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+        }
+        pki_core::write_atomic(key_path, key.to_pem().as_bytes(), 0o600, a.key_opts.force)?;
+        pki_core::write_atomic(
+            cert_path,
+            issued.certificate.to_pem().as_bytes(),
+            0o644,
+            a.key_opts.force,
+        )?;
+        let files = pki_core::Written {
+            cert: cert_path.clone(),
+            full_chain: None,
+            key: Some(key_path.clone()),
+        };
+        let report = IssueReport::new(Profile::SelfSignedDevice, &issued, "self-signed", files);
+        out.emit(&report, || report.text())?;
+        return Ok(Outcome::Success);
+    }
+    let ca = CaDir::create(dir)?;
+    let prefix = pki_core::device_prefix(&a.device_id);
+    CaDir::check_free(
+        &[&ca.cert_path(&prefix), &ca.key_path(&prefix)],
+        a.key_opts.force,
+    )?;
+    let key = PrivateKey::generate(kt)?;
+    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
+    let report = write_issued(
+        &ca,
+        &prefix,
+        Profile::SelfSignedDevice,
+        &issued,
+        Some(&key),
+        "self-signed",
+        a.key_opts.force,
+        out,
+    )?;
+    out.emit(&report, || report.text())?;
+    Ok(Outcome::Success)
+}

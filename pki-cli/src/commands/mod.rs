@@ -1,0 +1,370 @@
+//! Command dispatch, and the helpers the commands share: reading keys (with passwords),
+//! choosing the issuing CA, and writing an issued certificate with its report.
+
+mod ca;
+mod csr;
+mod issue;
+mod prove;
+mod quickstart;
+mod show;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pki_core::{
+    CaDir, CaRole, Certificate, Issued, Issuer, KeyType, PrivateKey, Profile, Request, Subject,
+    SubjectKey, Written,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::{Cli, Command, CsrCommand, IssueCommand, IssuerOpts, KeyOpts, PasswordOpts};
+use crate::output::{Outcome, Output, fields};
+
+/// Runs the parsed command line.
+pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
+    let dir = cli.dir;
+    match cli.command {
+        Command::CreateOwnerCa(a) => ca::owner(&dir, a, out),
+        Command::CreateIntermediateCa(a) => ca::intermediate(&dir, a, out),
+        Command::CreateEdgeCa(a) => ca::edge(&dir, a, out),
+        Command::Issue(IssueCommand::Server(a)) => issue::server(&dir, a, out),
+        Command::Issue(IssueCommand::Device(a)) => issue::device(&dir, a, out),
+        Command::CreateVerificationCert(a) => issue::verification(&dir, a, out),
+        Command::SelfSigned(a) => issue::self_signed(&dir, a, out),
+        Command::Csr(CsrCommand::Create(a)) => csr::create(&dir, a, out),
+        Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
+        Command::Show(a) => show::run(a, out),
+        Command::Quickstart(a) => quickstart::run(&dir, a, out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "pki", &mut std::io::stdout());
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+/// The fix, where it is known, for an error.
+pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
+    use pki_core::Error as E;
+    let core = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<pki_core::Error>())?;
+    Some(
+        match core {
+            E::Exists(_) => "pass --force to replace it, or choose another name",
+            E::KeyPasswordNeeded { .. } => {
+                "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
+            }
+            E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
+            E::NotACaDir { .. } => "run `pki create-owner-ca` (or `pki quickstart`) first, or point --dir / PKI_DIR at your CA directory",
+            E::KeyMismatch { .. } => "give the key that was created with this certificate",
+            E::BadHostName(_) => "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4",
+            E::UnknownKeyType(_) => "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096",
+            E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
+                "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
+            }
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// The current time.
+pub(crate) fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub(crate) fn key_type(s: &str) -> Result<KeyType> {
+    Ok(s.parse::<KeyType>()?)
+}
+
+/// Reads a private key, asking for its password only when it is encrypted: from
+/// `--key-password-file`, `PKI_KEY_PASSWORD`, or a prompt on the terminal.
+pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the key {}", path.display()))?;
+    let name = path.display().to_string();
+    match PrivateKey::parse(&bytes, &name, None) {
+        Err(pki_core::Error::KeyPasswordNeeded { .. }) => {
+            let password = password(path, pw)?;
+            Ok(PrivateKey::parse(&bytes, &name, Some(&password))?)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn password(key: &Path, pw: &PasswordOpts) -> Result<String> {
+    if let Some(file) = &pw.key_password_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the password file {}", file.display()))?;
+        return Ok(text.lines().next().unwrap_or("").to_owned());
+    }
+    if let Ok(p) = std::env::var("PKI_KEY_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return Ok(rpassword::prompt_password(format!(
+            "Password for {}: ",
+            key.display()
+        ))?);
+    }
+    Err(pki_core::Error::KeyPasswordNeeded {
+        input: key.display().to_string(),
+    }
+    .into())
+}
+
+/// Reads one certificate file.
+pub(crate) fn read_cert(path: &Path) -> Result<Vec<Certificate>> {
+    Ok(pki_core::read_certs(path)?)
+}
+
+/// The chosen issuer, with a label that says which CA it is.
+pub(crate) struct ChosenIssuer {
+    pub(crate) issuer: Issuer,
+    pub(crate) label: String,
+}
+
+/// Resolves `--issuer` (or the default order of roles) to a CA that can sign.
+pub(crate) fn choose_issuer(
+    ca: &CaDir,
+    opts: &IssuerOpts,
+    defaults: &[CaRole],
+) -> Result<ChosenIssuer> {
+    let (cert_path, key_path, label) = match opts.issuer.as_deref() {
+        Some(spec) => match parse_role(spec) {
+            Some(role) => {
+                if !ca.has(&role) {
+                    bail!("the {role} does not exist in {}", ca.path().display());
+                }
+                let p = role.prefix();
+                (ca.cert_path(&p), ca.key_path(&p), role.to_string())
+            }
+            None => {
+                let cert = PathBuf::from(spec);
+                let Some(key) = opts.issuer_key.clone() else {
+                    bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
+                };
+                (cert, key, spec.to_owned())
+            }
+        },
+        None => {
+            let role = defaults.iter().find(|r| ca.has(r)).with_context(|| {
+                format!(
+                    "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
+                    ca.path().display(),
+                    defaults
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let p = role.prefix();
+            (ca.cert_path(&p), ca.key_path(&p), role.to_string())
+        }
+    };
+    let chain = if opts.issuer.as_deref().and_then(parse_role).is_some() || opts.issuer.is_none() {
+        let prefix = cert_prefix(&cert_path);
+        ca.chain_of(&prefix)?
+    } else {
+        read_cert(&cert_path)?
+    };
+    let key = read_key(&key_path, &opts.password)?;
+    let issuer = Issuer::new(
+        chain,
+        &key,
+        &cert_path.display().to_string(),
+        &key_path.display().to_string(),
+    )?;
+    Ok(ChosenIssuer { issuer, label })
+}
+
+fn cert_prefix(cert_path: &Path) -> String {
+    let name = cert_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.strip_suffix(".cert.pem").unwrap_or(name).to_owned()
+}
+
+fn parse_role(spec: &str) -> Option<CaRole> {
+    match spec {
+        "root" | "owner" | "owner-ca" | "root-ca" => Some(CaRole::Root),
+        "intermediate" | "intermediate-ca" => Some(CaRole::Intermediate),
+        _ => spec
+            .strip_prefix("edge-ca:")
+            .or_else(|| spec.strip_prefix("edge:"))
+            .map(|n| CaRole::EdgeCa(n.to_owned())),
+    }
+}
+
+/// The default issuers of a server certificate: the one edge CA, else intermediate, else root.
+pub(crate) fn server_issuer_defaults(ca: &CaDir) -> Result<Vec<CaRole>> {
+    let edge = ca.edge_ca_names()?;
+    if edge.len() > 1 {
+        bail!(
+            "{} holds several edge CAs ({}): choose one with --issuer edge-ca:NAME",
+            ca.path().display(),
+            edge.join(", ")
+        );
+    }
+    let mut roles: Vec<CaRole> = edge.into_iter().map(CaRole::EdgeCa).collect();
+    roles.extend([CaRole::Intermediate, CaRole::Root]);
+    Ok(roles)
+}
+
+/// What an issuing command reports.
+#[derive(Debug, Serialize)]
+pub(crate) struct IssueReport {
+    pub(crate) profile: &'static str,
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) issued_by: String,
+    pub(crate) serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) not_after: OffsetDateTime,
+    pub(crate) key_type: String,
+    pub(crate) subject_alt_names: Vec<String>,
+    pub sha1_thumbprint: String,
+    pub sha256_fingerprint: String,
+    pub(crate) files: Written,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl IssueReport {
+    pub(crate) fn new(profile: Profile, issued: &Issued, issued_by: &str, files: Written) -> Self {
+        let info = pki_core::inspect(&issued.certificate, now(), time::Duration::ZERO);
+        IssueReport {
+            profile: profile.name(),
+            subject: info.subject,
+            issuer: info.issuer,
+            issued_by: issued_by.to_owned(),
+            serial: info.serial.hex,
+            not_before: info.not_before,
+            not_after: info.not_after,
+            key_type: info
+                .public_key
+                .key_type
+                .unwrap_or(info.public_key.algorithm),
+            subject_alt_names: info.subject_alt_names,
+            sha1_thumbprint: info.sha1_thumbprint,
+            sha256_fingerprint: info.sha256_fingerprint,
+            files,
+            warnings: issued.warnings.clone(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let mut s = format!("created {} certificate: {}\n", self.profile, self.subject);
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        s += &fields(&[
+            (
+                "  issued by",
+                format!("{} ({})", self.issuer, self.issued_by),
+            ),
+            ("  key type", self.key_type.clone()),
+            ("  serial", self.serial.clone()),
+            ("  valid until", self.not_after.date().to_string()),
+            ("  SANs", self.subject_alt_names.join(", ")),
+            ("  thumbprint", self.sha1_thumbprint.clone()),
+            ("  certificate", self.files.cert.display().to_string()),
+            ("  full chain", path(&self.files.full_chain)),
+            ("  private key", path(&self.files.key)),
+        ]);
+        s
+    }
+}
+
+/// Writes an issued certificate (and key) under `prefix`, records it in the index, warns, and
+/// returns the report.
+pub(crate) fn write_issued(
+    ca: &CaDir,
+    prefix: &str,
+    profile: Profile,
+    issued: &Issued,
+    key: Option<&PrivateKey>,
+    issued_by: &str,
+    force: bool,
+    out: &Output,
+) -> Result<IssueReport> {
+    let files = ca.write_issued(prefix, issued, key, force)?;
+    ca.record(&issued.certificate, profile, &files.cert)?;
+    for w in &issued.warnings {
+        out.warn(w);
+    }
+    Ok(IssueReport::new(profile, issued, issued_by, files))
+}
+
+/// Refuses a name that would make an IoT Edge device CA's CN equal a gateway host name or a
+/// device id (IoT Edge rejects that configuration).
+pub(crate) fn check_edge_ca_clash(ca: &CaDir, name: &str, profile: Profile) -> Result<()> {
+    let name = name.to_ascii_lowercase();
+    for e in ca.index()? {
+        let cn = e.common_name.to_ascii_lowercase();
+        let clash = match profile {
+            Profile::EdgeCa => {
+                (e.profile == "server" || e.profile.contains("device")) && cn == name
+            }
+            _ => e.profile == "edge-ca" && cn == name,
+        };
+        if clash {
+            bail!(
+                "{name:?} is already the CN of a {} certificate ({}); an IoT Edge device CA's CN must differ from the gateway hostname and every device id",
+                e.profile,
+                e.path
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A request of `profile` for `subject`, with `--days` when given.
+pub(crate) fn request(profile: Profile, subject: Subject, k: &KeyOpts) -> Request {
+    let mut req = Request::new(profile, subject, now());
+    if let Some(d) = k.days {
+        req.days = d;
+    }
+    req
+}
+
+/// Generates a key, issues, writes and reports: the common path of every command that creates
+/// a CA-signed certificate with a new key.
+pub(crate) fn issue_with_new_key(
+    ca: &CaDir,
+    prefix: &str,
+    req: Request,
+    k: &KeyOpts,
+    chosen: &ChosenIssuer,
+    out: &Output,
+) -> Result<Outcome> {
+    let kt = key_type(&k.key_type)?;
+    CaDir::check_free(
+        &[
+            &ca.cert_path(prefix),
+            &ca.key_path(prefix),
+            &ca.full_chain_path(prefix),
+        ],
+        k.force,
+    )?;
+    let key = PrivateKey::generate(kt)?;
+    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), Some(&chosen.issuer))?;
+    let report = write_issued(
+        ca,
+        prefix,
+        req.profile,
+        &issued,
+        Some(&key),
+        &chosen.label,
+        k.force,
+        out,
+    )?;
+    out.emit(&report, || report.text())?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,252 @@
+//! `pki show`: what `tedge cert show` prints (path, subject, issuer, status, validity, serial,
+//! thumbprint) and more, for every certificate of every file, as text or JSON.
+
+use anyhow::{Context, Result};
+use pki_core::{CertInfo, Certificate};
+use serde::Serialize;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
+
+use super::{now, read_cert, read_key};
+use crate::cli::ShowArgs;
+use crate::output::{Outcome, Output, fields};
+
+#[derive(Serialize)]
+struct Shown {
+    file: String,
+    /// 0-based position in its file.
+    index: usize,
+    /// For a bundle: whether this certificate is signed by the next one in the file.
+    signed_by_next: Option<bool>,
+    #[serde(flatten)]
+    info: CertInfo,
+}
+
+#[derive(Serialize)]
+struct KeyCheck {
+    key: String,
+    certificate: String,
+    matches: bool,
+}
+
+#[derive(Serialize)]
+struct ShowReport {
+    #[serde(with = "time::serde::rfc3339")]
+    at: time::OffsetDateTime,
+    certificates: Vec<Shown>,
+    key_check: Option<KeyCheck>,
+}
+
+/// `pki show`.
+pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
+    let at = match &a.at {
+        Some(t) => time::OffsetDateTime::parse(t, &Rfc3339).with_context(|| {
+            format!("--at {t:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z")
+        })?,
+        None => now(),
+    };
+    let soon = time::Duration::days(i64::from(a.expires_soon));
+    let mut shown = Vec::new();
+    let mut first: Option<(Certificate, String)> = None;
+    for file in &a.files {
+        let certs = read_cert(file)?;
+        let links = pki_core::chain_links(&certs);
+        let name = file.display().to_string();
+        if first.is_none() {
+            first = Some((certs[0].clone(), name.clone()));
+        }
+        for (index, (cert, link)) in certs.iter().zip(links).enumerate() {
+            shown.push(Shown {
+                file: name.clone(),
+                index,
+                signed_by_next: link,
+                info: pki_core::inspect(cert, at, soon),
+            });
+        }
+    }
+    let key_check = match (&a.key, first) {
+        (Some(key_path), Some((cert, cert_name))) => {
+            let key = read_key(key_path, &a.password)?;
+            Some(KeyCheck {
+                key: key_path.display().to_string(),
+                certificate: cert_name,
+                matches: pki_core::key_matches(&cert, &key)?,
+            })
+        }
+        _ => None,
+    };
+    let negative = key_check.as_ref().is_some_and(|k| !k.matches);
+    let report = ShowReport {
+        at,
+        certificates: shown,
+        key_check,
+    };
+    out.emit(&report, || text(&report))?;
+    Ok(if negative {
+        Outcome::Negative
+    } else {
+        Outcome::Success
+    })
+}
+
+fn text(r: &ShowReport) -> String {
+    let mut s = String::new();
+    let counts = |file: &str| r.certificates.iter().filter(|c| c.file == file).count();
+    for (i, c) in r.certificates.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        let n = counts(&c.file);
+        let title = if n > 1 {
+            format!("{} [{} of {n}]", c.file, c.index + 1)
+        } else {
+            c.file.clone()
+        };
+        let chain = match c.signed_by_next {
+            Some(true) => format!("signed by certificate {} of this file", c.index + 2),
+            Some(false) => format!(
+                "NOT signed by certificate {} of this file (the bundle is out of order or incomplete)",
+                c.index + 2
+            ),
+            None => String::new(),
+        };
+        s += &cert_text(&title, &c.info, chain);
+    }
+    if let Some(k) = &r.key_check {
+        s += &format!(
+            "\nPrivate key {} {} the certificate {}\n",
+            k.key,
+            if k.matches {
+                "MATCHES"
+            } else {
+                "does NOT match"
+            },
+            k.certificate
+        );
+    }
+    s
+}
+
+fn cert_text(title: &str, i: &CertInfo, chain: String) -> String {
+    let date = |t: time::OffsetDateTime| t.format(&Rfc2822).unwrap_or_else(|_| t.to_string());
+    let usage = |u: &Option<pki_core::UsageInfo>, long: fn(&str) -> String| {
+        u.as_ref()
+            .map(|u| {
+                let names = u
+                    .usages
+                    .iter()
+                    .map(|n| long(n))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if u.critical {
+                    format!("critical, {names}")
+                } else {
+                    names
+                }
+            })
+            .unwrap_or_default()
+    };
+    let bc = i
+        .basic_constraints
+        .as_ref()
+        .map(|b| {
+            let mut v = if b.critical {
+                "critical, ".to_owned()
+            } else {
+                String::new()
+            };
+            v += if b.ca { "CA:TRUE" } else { "CA:FALSE" };
+            if let Some(p) = b.pathlen {
+                v += &format!(", pathlen:{p}");
+            }
+            v
+        })
+        .unwrap_or_else(|| "(none)".into());
+    let key = {
+        let k = &i.public_key;
+        let mut v = match &k.curve {
+            Some(c) => format!("{} {c} ({} bit)", k.algorithm, k.bits),
+            None => format!("{} ({} bit)", k.algorithm, k.bits),
+        };
+        if let Some(t) = &k.key_type {
+            v += &format!(" [{t}]");
+        }
+        v
+    };
+    fields(&[
+        ("Certificate", title.to_owned()),
+        ("Subject", i.subject.clone()),
+        ("Issuer", i.issuer.clone()),
+        ("Status", i.status_text.clone()),
+        ("Valid from", date(i.not_before)),
+        ("Valid until", date(i.not_after)),
+        (
+            "Serial number",
+            format!("{} (0x{})", i.serial.decimal, i.serial.hex),
+        ),
+        ("Thumbprint", i.sha1_thumbprint.clone()),
+        ("SHA-256", i.sha256_fingerprint.clone()),
+        (
+            "Version",
+            if i.version == 3 {
+                String::new()
+            } else {
+                format!("{} (not X.509 v3)", i.version)
+            },
+        ),
+        ("Public key", key),
+        ("Signature", i.signature_algorithm.clone()),
+        (
+            "Self-signed",
+            if i.self_signed {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        ),
+        ("Basic constraints", bc),
+        ("Key usage", usage(&i.key_usage, key_usage_long)),
+        ("Extended key usage", usage(&i.extended_key_usage, eku_long)),
+        ("Subject alt names", i.subject_alt_names.join(", ")),
+        (
+            "Subject key id",
+            i.subject_key_id.clone().unwrap_or_default(),
+        ),
+        (
+            "Authority key id",
+            i.authority_key_id.clone().unwrap_or_default(),
+        ),
+        ("Chain", chain),
+    ])
+}
+
+/// OpenSSL's wording of a keyUsage bit.
+fn key_usage_long(n: &str) -> String {
+    match n {
+        "digitalSignature" => "Digital Signature",
+        "nonRepudiation" => "Non Repudiation",
+        "keyEncipherment" => "Key Encipherment",
+        "dataEncipherment" => "Data Encipherment",
+        "keyAgreement" => "Key Agreement",
+        "keyCertSign" => "Certificate Sign",
+        "cRLSign" => "CRL Sign",
+        "encipherOnly" => "Encipher Only",
+        "decipherOnly" => "Decipher Only",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// OpenSSL's wording of an extended key usage.
+fn eku_long(n: &str) -> String {
+    match n {
+        "serverAuth" => "TLS Web Server Authentication",
+        "clientAuth" => "TLS Web Client Authentication",
+        "codeSigning" => "Code Signing",
+        "emailProtection" => "E-mail Protection",
+        "timeStamping" => "Time Stamping",
+        "OCSPSigning" => "OCSP Signing",
+        "anyExtendedKeyUsage" => "Any Extended Key Usage",
+        other => other,
+    }
+    .to_owned()
+}
