@@ -393,14 +393,26 @@ pub(crate) fn name_oneline(name: &X509Name<'_>) -> String {
         .join(", ")
 }
 
+/// OpenSSL's one-line quoting: a value with a character special in DNs is wrapped in double
+/// quotes (inside which `"` and `\` are backslash-escaped), as `openssl x509 -subject` prints it.
 fn escape_dn_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for (i, c) in v.chars().enumerate() {
-        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') || (i == 0 && c == '#') {
+    let special = v
+        .chars()
+        .any(|c| matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';'))
+        || v.starts_with(['#', ' '])
+        || v.ends_with(' ');
+    if !special {
+        return v.to_owned();
+    }
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if matches!(c, '"' | '\\') {
             out.push('\\');
         }
         out.push(c);
     }
+    out.push('"');
     out
 }
 
@@ -576,7 +588,8 @@ mod tests {
 
     #[test]
     fn dn_values_are_escaped() {
-        assert_eq!(escape_dn_value("a,b"), "a\\,b");
-        assert_eq!(escape_dn_value("#x"), "\\#x");
+        assert_eq!(escape_dn_value("plain"), "plain");
+        assert_eq!(escape_dn_value("Contoso, Ltd."), "\"Contoso, Ltd.\"");
+        assert_eq!(escape_dn_value("a\"b,"), "\"a\\\"b,\"");
     }
 }

@@ -130,6 +130,12 @@ impl PrivateKey {
                     .as_bytes()
                     .to_vec()
             }
+            KeyType::Ed25519 => {
+                let v2 = KeyPair::generate_for(key_type.signature_algorithm())
+                    .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?
+                    .serialize_der();
+                ed25519_v1(&v2)?
+            }
             _ => KeyPair::generate_for(key_type.signature_algorithm())
                 .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?
                 .serialize_der(),
@@ -218,6 +224,16 @@ impl PrivateKey {
             ))
         })
     }
+}
+
+/// ring writes Ed25519 keys as PKCS#8 v2 (with the public key), which OpenSSL 3.0 refuses to
+/// read ("unsupported"); v1 (RFC 8410's form, as `openssl genpkey` writes it) is read by both.
+fn ed25519_v1(v2: &[u8]) -> Result<Vec<u8>> {
+    let mut info = PrivateKeyInfo::from_der(v2)
+        .map_err(|e| Error::Sign(format!("Ed25519 key encoding: {e}")))?;
+    info.public_key = None;
+    info.to_der()
+        .map_err(|e| Error::Sign(format!("Ed25519 key encoding: {e}")))
 }
 
 fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
@@ -355,6 +371,14 @@ mod tests {
             PrivateKey::parse(truncated.as_bytes(), "x", None),
             Err(Error::BadKey { .. })
         ));
+    }
+
+    #[test]
+    fn ed25519_keys_are_written_as_pkcs8_v1() {
+        let k = PrivateKey::generate(KeyType::Ed25519).unwrap();
+        let info = PrivateKeyInfo::from_der(&k.pkcs8).unwrap();
+        assert!(info.public_key.is_none());
+        assert_eq!(info.version(), pkcs8::Version::V1);
     }
 
     #[test]

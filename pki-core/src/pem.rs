@@ -48,6 +48,8 @@ impl Certificate {
             Ok(certs)
         } else if bytes.is_empty() {
             Err(bad_cert(input, "the file is empty"))
+        } else if bytes.first() != Some(&0x30) {
+            Err(bad_cert(input, "neither PEM (no -----BEGIN line) nor DER"))
         } else {
             Ok(vec![Certificate::from_der(bytes.to_vec(), input)?])
         }

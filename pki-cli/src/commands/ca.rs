@@ -15,11 +15,10 @@ use crate::output::{Outcome, Output};
 
 /// `pki create-owner-ca`.
 pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
-    let ca = CaDir::create(dir)?;
     let prefix = CaRole::Root.prefix();
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
-            &ca,
+            dir,
             &prefix,
             Profile::RootCa { pathlen: None },
             cert,
@@ -32,6 +31,7 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
     let kt = key_type(&a.key_opts.key_type)?;
+    let ca = CaDir::create(dir)?;
     CaDir::check_free(
         &[&ca.cert_path(&prefix), &ca.key_path(&prefix)],
         a.key_opts.force,
@@ -63,7 +63,7 @@ pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> R
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
-            &ca,
+            dir,
             &prefix,
             profile,
             cert,
@@ -98,7 +98,7 @@ pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
 /// encrypted key stays encrypted).
 #[allow(clippy::too_many_arguments)]
 fn import(
-    ca: &CaDir,
+    dir: &Path,
     prefix: &str,
     profile: Profile,
     cert_path: &Path,
@@ -141,6 +141,8 @@ fn import(
         chain,
         warnings: Vec::new(),
     };
+    // Everything is checked: only now may the directory be created.
+    let ca = &CaDir::create(dir)?;
     let key_target = ca.key_path(prefix);
     CaDir::check_free(&[&ca.cert_path(prefix), &key_target], force)?;
     let key_bytes =

@@ -63,6 +63,10 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
             E::KeyMismatch { .. } => "give the key that was created with this certificate",
             E::BadHostName(_) => "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4",
             E::UnknownKeyType(_) => "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096",
+            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::NotFound => "check the path",
+            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::PermissionDenied => {
+                "run as a user who may read and write there"
+            }
             E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
                 "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
             }

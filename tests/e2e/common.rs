@@ -1,0 +1,109 @@
+//! Helpers for the end-to-end tests: run the built `pki` binary and the real `openssl` in a
+//! temporary directory, and read what they printed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// What a process did.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with everything printed unless the exit code is `code`.
+    #[track_caller]
+    pub(crate) fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// `pki ARGS` run in `cwd`, with the environment variables pki reads cleared.
+pub(crate) fn pki(cwd: &Path, args: &[&str]) -> Run {
+    pki_env(cwd, args, &[])
+}
+
+/// `pki ARGS` with extra environment variables.
+pub(crate) fn pki_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pki"));
+    cmd.current_dir(cwd).args(args);
+    for var in ["PKI_DIR", "PKI_KEY_PASSWORD", "C8Y_PASSWORD"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("the pki binary runs"))
+}
+
+/// The real `openssl` with these arguments in `cwd`. A missing openssl fails the test: it is
+/// the oracle, never optional.
+pub(crate) fn openssl(cwd: &Path, args: &[&str]) -> Run {
+    let out = Command::new("openssl")
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("openssl is required for these tests and could not be run: {e}")
+        });
+    Run::from(out)
+}
+
+/// A file under testdata/.
+pub(crate) fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel)
+}
+
+/// A fresh temporary directory.
+pub(crate) fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+/// Every file below `dir`, relative, sorted: to prove that a failed command wrote nothing.
+pub(crate) fn tree(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(base).unwrap().display().to_string());
+            if p.is_dir() {
+                walk(base, &p, out);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+/// The extension section of `openssl x509 -noout -text`, for asserting exact extensions.
+pub(crate) fn openssl_text(cwd: &Path, cert: &str) -> String {
+    openssl(cwd, &["x509", "-in", cert, "-noout", "-text"])
+        .expect(0)
+        .stdout
+}

@@ -1,0 +1,211 @@
+//! Bad input gets one clear error line naming the input, exit code 2, no panic, and nothing
+//! half-written.
+
+use crate::common::{pki, testdata, tmp, tree};
+
+#[track_caller]
+fn fails_cleanly(dir: &std::path::Path, args: &[&str], says: &str) {
+    let before = tree(dir);
+    let r = pki(dir, args).expect(2);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
+    assert!(
+        first.contains(says),
+        "{args:?}: expected {says:?} in {first:?}"
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(tree(dir), before, "{args:?} changed the directory");
+}
+
+#[test]
+fn missing_ca_and_non_ca_directories_are_reported() {
+    let d = tmp();
+    let p = d.path();
+    fails_cleanly(p, &["issue", "device", "dev-1"], "no CA directory");
+    std::fs::create_dir(p.join("pki")).unwrap();
+    fails_cleanly(p, &["issue", "server", "gw.local"], "not a CA directory");
+    std::fs::write(p.join("afile"), "x").unwrap();
+    fails_cleanly(
+        p,
+        &["--dir", "afile", "issue", "device", "d"],
+        "not a directory",
+    );
+    fails_cleanly(p, &["--dir", "afile", "create-owner-ca"], "not a directory");
+    // A CA directory without the intermediate asked for.
+    pki(p, &["create-owner-ca"]).expect(0);
+    fails_cleanly(
+        p,
+        &["issue", "device", "d", "--issuer", "intermediate"],
+        "does not exist",
+    );
+}
+
+#[test]
+fn invalid_names_and_key_types_are_refused() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    fails_cleanly(
+        p,
+        &["issue", "server", "gw..contoso"],
+        "not a valid DNS name or IP address",
+    );
+    fails_cleanly(
+        p,
+        &["issue", "server", "gw.local", "--san", "10.0.0"],
+        "not a valid DNS name or IP address",
+    );
+    fails_cleanly(p, &["issue", "device", "bad/id"], "not a valid device id");
+    fails_cleanly(
+        p,
+        &["issue", "device", "dev", "--key-type", "dsa-1024"],
+        "unknown key type",
+    );
+    fails_cleanly(p, &["create-verification-cert", ""], "verification code");
+}
+
+#[test]
+fn existing_files_are_never_overwritten_without_force() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let root = std::fs::read(p.join("pki/certs/azure-iot-test-only.root.ca.cert.pem")).unwrap();
+    let key = std::fs::read(p.join("pki/private/azure-iot-test-only.root.ca.key.pem")).unwrap();
+    fails_cleanly(p, &["create-owner-ca"], "already exists (use --force");
+    pki(p, &["issue", "device", "dev-1"]).expect(0);
+    fails_cleanly(p, &["issue", "device", "dev-1"], "already exists");
+    assert_eq!(
+        std::fs::read(p.join("pki/certs/azure-iot-test-only.root.ca.cert.pem")).unwrap(),
+        root
+    );
+    assert_eq!(
+        std::fs::read(p.join("pki/private/azure-iot-test-only.root.ca.key.pem")).unwrap(),
+        key
+    );
+    pki(p, &["issue", "device", "dev-1", "--force"]).expect(0);
+    pki(p, &["create-owner-ca", "--force"]).expect(0);
+    assert_ne!(
+        std::fs::read(p.join("pki/private/azure-iot-test-only.root.ca.key.pem")).unwrap(),
+        key
+    );
+}
+
+#[test]
+fn bad_certificates_and_keys_are_reported() {
+    let d = tmp();
+    let p = d.path();
+    let td = |f: &str| testdata(&format!("show/{f}")).display().to_string();
+    for (file, says) in [
+        ("garbage.pem", "neither PEM"),
+        ("truncated.pem", "truncated"),
+        ("truncated.der", "DER does not parse"),
+        ("does-not-exist.pem", "No such file"),
+    ] {
+        fails_cleanly(p, &["show", &td(file)], says);
+        fails_cleanly(p, &["show", &td(file)], file);
+    }
+    // An import whose key does not match: refused, nothing written.
+    std::fs::create_dir_all(p.join("pki/certs")).unwrap();
+    std::fs::create_dir_all(p.join("pki/private")).unwrap();
+    fails_cleanly(
+        p,
+        &[
+            "create-owner-ca",
+            "--import",
+            &td("ed25519-self.cert.pem"),
+            "--key",
+            &td("ec-server.key.pem"),
+        ],
+        "does not match",
+    );
+    // A non-CA cannot be adopted as a CA.
+    fails_cleanly(
+        p,
+        &[
+            "create-owner-ca",
+            "--import",
+            &td("ec-server.cert.pem"),
+            "--key",
+            &td("ec-server.key.pem"),
+        ],
+        "not a CA",
+    );
+    fails_cleanly(
+        p,
+        &[
+            "create-owner-ca",
+            "--import",
+            &td("garbage.pem"),
+            "--key",
+            &td("ec-server.key.pem"),
+        ],
+        "garbage.pem",
+    );
+    fails_cleanly(
+        p,
+        &[
+            "create-owner-ca",
+            "--import",
+            &td("ed25519-self.cert.pem"),
+            "--key",
+            &td("garbage.pem"),
+        ],
+        "garbage.pem",
+    );
+    // A CSR whose signature does not verify.
+    let csr = std::fs::read_to_string(td("csr-device.csr")).unwrap();
+    let block: Vec<&str> = csr.lines().collect();
+    let mut body = block[1..block.len() - 1].join("");
+    // Flip one character inside the subject (well before the signature).
+    let at = 40;
+    let c = if &body[at..=at] == "A" { "B" } else { "A" };
+    body.replace_range(at..=at, c);
+    std::fs::write(
+        p.join("bad.csr"),
+        format!("-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----\n"),
+    )
+    .unwrap();
+    pki(p, &["create-owner-ca"]).expect(0);
+    fails_cleanly(
+        p,
+        &["csr", "sign", "bad.csr", "--profile", "device"],
+        "bad.csr",
+    );
+}
+
+#[test]
+fn edge_ca_name_must_differ_from_gateway_and_devices() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    pki(p, &["issue", "server", "gw1.ca"]).expect(0);
+    fails_cleanly(
+        p,
+        &["create-edge-ca", "gw1"],
+        "must differ from the gateway hostname",
+    );
+    pki(p, &["create-edge-ca", "gw2"]).expect(0);
+    fails_cleanly(p, &["issue", "device", "gw2.ca"], "must differ");
+    fails_cleanly(
+        p,
+        &["issue", "server", "gw2.ca", "--issuer", "root"],
+        "must differ",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_json_errors_are_json() {
+    let d = tmp();
+    let r = pki(d.path(), &["issue"]);
+    assert_eq!(r.code, 2);
+    let r = pki(d.path(), &["--json", "issue", "device", "x"]).expect(2);
+    let j = r.json();
+    assert!(
+        j["error"].as_str().unwrap().contains("no CA directory"),
+        "{j}"
+    );
+    assert!(
+        j["hint"].as_str().unwrap().contains("create-owner-ca"),
+        "{j}"
+    );
+}
