@@ -21,10 +21,11 @@ const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// A key type: the algorithm and, for RSA, the modulus size in bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum KeyType {
     /// ECDSA on NIST P-256 with SHA-256 (the default).
+    #[default]
     EcP256,
     /// ECDSA on NIST P-384 with SHA-384.
     EcP384,
@@ -52,12 +53,6 @@ impl KeyType {
     /// True for RSA keys (a server certificate then also gets keyEncipherment).
     pub fn is_rsa(self) -> bool {
         matches!(self, KeyType::Rsa(_))
-    }
-}
-
-impl Default for KeyType {
-    fn default() -> Self {
-        KeyType::EcP256
     }
 }
 

@@ -22,7 +22,7 @@ impl Certificate {
     /// Wraps DER after checking that it parses as one X.509 certificate with nothing after it.
     pub fn from_der(der: Vec<u8>, input: &str) -> Result<Self> {
         match X509Certificate::from_der(&der) {
-            Ok((rest, _)) if rest.is_empty() => Ok(Certificate { der }),
+            Ok(([], _)) => Ok(Certificate { der }),
             Ok(_) => Err(bad_cert(input, "trailing bytes after the certificate")),
             Err(e) => Err(bad_cert(input, &format!("DER does not parse: {e}"))),
         }

@@ -220,10 +220,8 @@ impl CaDir {
 
     /// Refuses to go on when any of `paths` exists, unless `force`.
     pub fn check_free(paths: &[&Path], force: bool) -> Result<()> {
-        if !force {
-            if let Some(p) = paths.iter().find(|p| p.exists()) {
-                return Err(Error::Exists(p.to_path_buf()));
-            }
+        if let Some(p) = paths.iter().find(|p| p.exists()).filter(|_| !force) {
+            return Err(Error::Exists(p.to_path_buf()));
         }
         Ok(())
     }

@@ -46,10 +46,8 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
         &issued,
         Some(&key),
         "self-signed",
-        a.key_opts.force,
-        out,
-    )?;
-    out.emit(&report, || report.text())?;
+        a.key_opts.force)?;
+    report.emit(out)?;
     Ok(Outcome::Success)
 }
 
@@ -148,7 +146,7 @@ fn import(
     let key_bytes =
         std::fs::read(key_path).with_context(|| format!("cannot read {}", key_path.display()))?;
     pki_core::write_atomic(&key_target, &key_bytes, 0o600, force)?;
-    let mut report = write_issued(ca, prefix, profile, &issued, None, "imported", force, out)?;
+    let mut report = write_issued(ca, prefix, profile, &issued, None, "imported", force)?;
     report.files.key = Some(key_target);
     out.emit(&report, || report.text().replacen("created", "imported", 1))?;
     Ok(Outcome::Success)

@@ -175,9 +175,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
         &issued,
         None,
         &chosen.label,
-        a.force,
-        out,
-    )?;
-    out.emit(&report, || report.text())?;
+        a.force)?;
+    report.emit(out)?;
     Ok(Outcome::Success)
 }

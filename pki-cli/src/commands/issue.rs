@@ -109,7 +109,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
             key: Some(key_path.clone()),
         };
         let report = IssueReport::new(Profile::SelfSignedDevice, &issued, "self-signed", files);
-        out.emit(&report, || report.text())?;
+        report.emit(out)?;
         return Ok(Outcome::Success);
     }
     let ca = CaDir::create(dir)?;
@@ -127,9 +127,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
         &issued,
         Some(&key),
         "self-signed",
-        a.key_opts.force,
-        out,
-    )?;
-    out.emit(&report, || report.text())?;
+        a.key_opts.force)?;
+    report.emit(out)?;
     Ok(Outcome::Success)
 }

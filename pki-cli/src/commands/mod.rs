@@ -261,6 +261,14 @@ impl IssueReport {
         }
     }
 
+    /// Prints the warnings to stderr and the report to stdout.
+    pub(crate) fn emit(&self, out: &Output) -> Result<()> {
+        for w in &self.warnings {
+            out.warn(w);
+        }
+        out.emit(self, || self.text())
+    }
+
     pub(crate) fn text(&self) -> String {
         let mut s = format!("created {} certificate: {}\n", self.profile, self.subject);
         let path = |p: &Option<PathBuf>| {
@@ -286,8 +294,8 @@ impl IssueReport {
     }
 }
 
-/// Writes an issued certificate (and key) under `prefix`, records it in the index, warns, and
-/// returns the report.
+/// Writes an issued certificate (and key) under `prefix`, records it in the index, and returns
+/// the report.
 pub(crate) fn write_issued(
     ca: &CaDir,
     prefix: &str,
@@ -296,13 +304,9 @@ pub(crate) fn write_issued(
     key: Option<&PrivateKey>,
     issued_by: &str,
     force: bool,
-    out: &Output,
 ) -> Result<IssueReport> {
     let files = ca.write_issued(prefix, issued, key, force)?;
     ca.record(&issued.certificate, profile, &files.cert)?;
-    for w in &issued.warnings {
-        out.warn(w);
-    }
     Ok(IssueReport::new(profile, issued, issued_by, files))
 }
 
@@ -366,9 +370,7 @@ pub(crate) fn issue_with_new_key(
         &issued,
         Some(&key),
         &chosen.label,
-        k.force,
-        out,
-    )?;
-    out.emit(&report, || report.text())?;
+        k.force)?;
+    report.emit(out)?;
     Ok(Outcome::Success)
 }

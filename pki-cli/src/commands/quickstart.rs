@@ -66,9 +66,7 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
             &issued,
             Some(&key),
             label,
-            a.force,
-            out,
-        )?);
+            a.force)?);
         Ok((key, issued))
     };
     let as_issuer = |(key, issued): (PrivateKey, Issued), name: &str| {
@@ -122,6 +120,9 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
 
     let proof = super::prove::prove_gateway(&ca, &gateway)?;
     let ok = proof.ok;
+    for w in reports.iter().flat_map(|r| &r.warnings) {
+        out.warn(w);
+    }
     let report = QuickstartReport {
         gateway: gateway.clone(),
         device: a.device.clone(),
@@ -152,6 +153,8 @@ fn guide(ca: &CaDir, r: &QuickstartReport, edge: &str) -> String {
             c.profile, c.subject, c.issued_by
         );
     }
+    let edge_chain_name = format!("{edge_prefix}-full-chain.cert.pem");
+    let edge_key_name = format!("{edge_prefix}.key.pem");
     s += &format!(
         "
 Where each file goes:
@@ -173,7 +176,7 @@ Where each file goes:
     {server_chain} with {server_key}
 
   Downstream device {dev}:
-    trusts      {root}   (e.g. `pki install-ca` into the OS store)
+    trusts      {root}   (install it in the device's trust store)
     presents    {dev_chain} with key {dev_key}
     connects to {gw} with the connection string
       HostName=<your-hub>.azure-devices.net;DeviceId={dev};x509=true;GatewayHostName={gw}
@@ -181,8 +184,6 @@ Where each file goes:
         gw = r.gateway,
         dev = r.device,
         root_name = CaRole::Root.prefix() + ".cert.pem",
-        edge_chain_name = format!("{edge_prefix}-full-chain.cert.pem"),
-        edge_key_name = format!("{edge_prefix}.key.pem"),
         server_chain = p(ca.full_chain_path(&server_prefix)),
         server_key = p(ca.key_path(&server_prefix)),
         dev_chain = p(ca.full_chain_path(&dev_prefix)),

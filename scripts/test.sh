@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and test of pki, installing what the tests need first (Debian/Ubuntu).
+# The same command runs on a developer's machine and in CI (.ci/run calls it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The real peers the tests drive: OpenSSL is the oracle. A missing peer fails the run.
+need=()
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
+  else
+    echo "test.sh: missing ${need[*]}; install them (Debian: sudo apt-get install -y ${need[*]})" >&2
+    exit 2
+  fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
