@@ -1,0 +1,1 @@
+//! Chain verification with OpenSSL and rustls/webpki semantics (being built).
