@@ -248,12 +248,27 @@ impl CaDir {
             targets.push(&key_path);
         }
         Self::check_free(&targets, force)?;
+        let mut files: Vec<(&Path, String, u32)> = Vec::new();
         if let Some(k) = key {
-            write_atomic(&key_path, k.to_pem().as_bytes(), 0o600, force)?;
+            files.push((&key_path, k.to_pem(), 0o600));
         }
-        write_atomic(&cert, issued.certificate.to_pem().as_bytes(), 0o644, force)?;
+        files.push((&cert, issued.certificate.to_pem(), 0o644));
         if with_chain {
-            write_atomic(&chain, pem_bundle(&issued.chain).as_bytes(), 0o644, force)?;
+            files.push((&chain, pem_bundle(&issued.chain), 0o644));
+        }
+        let mut done: Vec<&Path> = Vec::new();
+        for (path, data, mode) in &files {
+            if let Err(e) = write_atomic(path, data.as_bytes(), *mode, force) {
+                // Leave no half-written set behind: remove what this call created (files it
+                // replaced under `force` are gone either way).
+                if !force {
+                    for p in &done {
+                        let _ = fs::remove_file(p);
+                    }
+                }
+                return Err(e);
+            }
+            done.push(path);
         }
         Ok(Written {
             cert,
@@ -396,6 +411,26 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         // No temporary file left behind.
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_write_leaves_no_partial_set() {
+        use crate::{KeyType, PrivateKey, Profile, Request, Subject, SubjectKey};
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let req = Request::new(Profile::SelfSignedDevice, Subject::cn("d"), now);
+        let issued = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        // certs/ replaced by a file: the key is written, the certificate cannot be.
+        fs::remove_dir(ca.path().join("certs")).unwrap();
+        fs::write(ca.path().join("certs"), b"").unwrap();
+        assert!(
+            ca.write_issued("iot-device-d", &issued, Some(&key), false)
+                .is_err()
+        );
+        assert!(!ca.key_path("iot-device-d").exists());
     }
 
     #[cfg(unix)]
