@@ -46,7 +46,8 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
         &issued,
         Some(&key),
         "self-signed",
-        a.key_opts.force)?;
+        a.key_opts.force,
+    )?;
     report.emit(out)?;
     Ok(Outcome::Success)
 }

@@ -168,14 +168,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
         key_type: csr.key_type,
     };
     let issued = pki_core::issue(&req, &key, Some(&chosen.issuer))?;
-    let report = write_issued(
-        &ca,
-        &prefix,
-        profile,
-        &issued,
-        None,
-        &chosen.label,
-        a.force)?;
+    let report = write_issued(&ca, &prefix, profile, &issued, None, &chosen.label, a.force)?;
     report.emit(out)?;
     Ok(Outcome::Success)
 }

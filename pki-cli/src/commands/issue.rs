@@ -127,7 +127,8 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
         &issued,
         Some(&key),
         "self-signed",
-        a.key_opts.force)?;
+        a.key_opts.force,
+    )?;
     report.emit(out)?;
     Ok(Outcome::Success)
 }

@@ -370,7 +370,8 @@ pub(crate) fn issue_with_new_key(
         &issued,
         Some(&key),
         &chosen.label,
-        k.force)?;
+        k.force,
+    )?;
     report.emit(out)?;
     Ok(Outcome::Success)
 }

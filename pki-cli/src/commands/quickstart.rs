@@ -66,7 +66,8 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
             &issued,
             Some(&key),
             label,
-            a.force)?);
+            a.force,
+        )?);
         Ok((key, issued))
     };
     let as_issuer = |(key, issued): (PrivateKey, Issued), name: &str| {
