@@ -1,1 +1,55 @@
-//! Chain verification with OpenSSL and rustls/webpki semantics (being built).
+//! Offline certificate-chain verification for IoT gateways and devices.
+//!
+//! Given a leaf, the untrusted certificates a server sends after it, and a device's trust
+//! anchors, [`verify`] answers "will my device accept this chain?" twice:
+//!
+//! - as OpenSSL 3.0 does ([`OpensslVerdict`]): the same first error code, depth and wording as
+//!   `openssl verify` and `openssl s_client -verify_return_error`, because devices built on
+//!   OpenSSL (the Azure C SDK, Python, mosquitto) report exactly that;
+//! - as rustls/webpki does ([`WebpkiVerdict`]), for Rust clients such as thin-edge;
+//!
+//! and diagnoses the result in plain words ([`Diagnosis::explain`]).
+//!
+//! Nothing here prints, reads the environment or the clock: the instant is an option.
+//!
+//! # Example
+//!
+//! ```
+//! use pki_verify::{verify, ChainInput, NameToCheck, VerifyOptions};
+//! use time::macros::datetime;
+//!
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/verify/missing-intermediate");
+//! let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+//! let input = ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem"))?;
+//!
+//! let opts = VerifyOptions::tls_client(
+//!     NameToCheck::parse("gateway.example.com"),
+//!     datetime!(2030-01-01 00:00 UTC),
+//! );
+//! let report = verify(&input, &opts)?;
+//!
+//! assert_eq!(report.openssl.code, 20);
+//! assert_eq!(report.openssl.depth, Some(0));
+//! assert_eq!(report.openssl.text, "unable to get local issuer certificate");
+//! assert!(report.diagnosis.explain().starts_with("the server sends only its own certificate"));
+//! # Ok::<(), pki_verify::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod chain;
+mod diagnose;
+mod error;
+mod openssl;
+mod options;
+mod probe;
+mod report;
+mod webpki;
+
+pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
+pub use crate::webpki::WebpkiVerdict;
+pub use chain::{CertSource, CertSummary, ChainInput, pem_certificates};
+pub use diagnose::{Diagnosis, NotCaReason};
+pub use error::Error;
+pub use options::{NameToCheck, Purpose, VerifyOptions};
+pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step, probe};
+pub use report::{Report, verify};

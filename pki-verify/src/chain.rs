@@ -1,0 +1,534 @@
+//! The input of a verification, and the certificates parsed from it.
+//!
+//! A [`ChainInput`] is what a TLS client has in hand: the leaf a server presented, the other
+//! certificates it sent (untrusted, in the order sent), and the trust anchors of the device.
+//! [`ChainInput::parse`] parses every certificate once; both verdicts and the diagnosis work on
+//! the parsed [`Cert`]s.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
+
+use crate::Error;
+
+/// The certificates to verify: a leaf, the untrusted certificates a server sent after it, and the
+/// trust anchors, all as DER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainInput {
+    leaf: Vec<u8>,
+    intermediates: Vec<Vec<u8>>,
+    anchors: Vec<Vec<u8>>,
+}
+
+impl ChainInput {
+    /// A chain from DER: the leaf, the untrusted certificates in the order the server sent them,
+    /// and the trust anchors.
+    pub fn new(leaf: Vec<u8>, intermediates: Vec<Vec<u8>>, anchors: Vec<Vec<u8>>) -> Self {
+        Self {
+            leaf,
+            intermediates,
+            anchors,
+        }
+    }
+
+    /// A chain from what a TLS server presented (leaf first, as in its Certificate message) and
+    /// the trust anchors.
+    pub fn from_presented(presented: Vec<Vec<u8>>, anchors: Vec<Vec<u8>>) -> Result<Self, Error> {
+        let mut presented = presented.into_iter();
+        let leaf = presented.next().ok_or_else(|| Error::NoCertificate {
+            input: "the presented chain".to_owned(),
+        })?;
+        Ok(Self::new(leaf, presented.collect(), anchors))
+    }
+
+    /// A chain from PEM text: `leaf` must hold one certificate (the first is taken), `chain` zero
+    /// or more untrusted certificates in the order a server sends them, `anchors` the trust
+    /// anchors.
+    pub fn from_pem(leaf: &[u8], chain: &[u8], anchors: &[u8]) -> Result<Self, Error> {
+        let leaf = pem_certificates("leaf", leaf)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoCertificate {
+                input: "leaf".to_owned(),
+            })?;
+        Ok(Self::new(
+            leaf,
+            pem_certificates("chain", chain)?,
+            pem_certificates("trust anchors", anchors)?,
+        ))
+    }
+
+    /// The leaf's DER.
+    pub fn leaf_der(&self) -> &[u8] {
+        &self.leaf
+    }
+
+    /// The untrusted certificates' DER, in the order given.
+    pub fn intermediates_der(&self) -> &[Vec<u8>] {
+        &self.intermediates
+    }
+
+    /// The trust anchors' DER.
+    pub fn anchors_der(&self) -> &[Vec<u8>] {
+        &self.anchors
+    }
+
+    /// Parses every certificate once.
+    pub(crate) fn parse(&self) -> Result<Parsed<'_>, Error> {
+        let leaf = Cert::parse(&self.leaf, Role::Leaf)?;
+        let intermediates = self
+            .intermediates
+            .iter()
+            .enumerate()
+            .map(|(i, der)| Cert::parse(der, Role::Intermediate(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let anchors = self
+            .anchors
+            .iter()
+            .enumerate()
+            .map(|(i, der)| Cert::parse(der, Role::Anchor(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Parsed {
+            leaf,
+            intermediates,
+            anchors,
+        })
+    }
+}
+
+/// Every `CERTIFICATE` block of a PEM text, as DER. Other blocks (keys) are skipped.
+pub fn pem_certificates(input: &str, text: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    let blocks = pem::parse_many(text).map_err(|e| Error::Pem {
+        input: input.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(blocks
+        .into_iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .collect())
+}
+
+/// The parsed input.
+pub(crate) struct Parsed<'a> {
+    pub(crate) leaf: Cert<'a>,
+    pub(crate) intermediates: Vec<Cert<'a>>,
+    pub(crate) anchors: Vec<Cert<'a>>,
+}
+
+impl<'a> Parsed<'a> {
+    /// The certificate a [`CertRef`] points at.
+    pub(crate) fn get(&self, r: CertRef) -> &Cert<'a> {
+        match r {
+            CertRef::Leaf => &self.leaf,
+            CertRef::Intermediate(i) => &self.intermediates[i],
+            CertRef::Anchor(i) => &self.anchors[i],
+        }
+    }
+}
+
+/// Where a certificate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Leaf,
+    Intermediate(usize),
+    Anchor(usize),
+}
+
+/// An index into [`Parsed`].
+pub(crate) type CertRef = Role;
+
+/// The basicConstraints extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BasicConstraints {
+    pub(crate) ca: bool,
+    pub(crate) path_len: Option<u32>,
+}
+
+/// One parsed certificate and the facts both verdicts need.
+pub(crate) struct Cert<'a> {
+    pub(crate) der: &'a [u8],
+    pub(crate) x509: X509Certificate<'a>,
+    pub(crate) role: Role,
+    /// Subject in RFC 4514-like text (`CN=gateway.example.com`).
+    pub(crate) subject: String,
+    /// Issuer in the same form.
+    pub(crate) issuer: String,
+    pub(crate) not_before: OffsetDateTime,
+    pub(crate) not_after: OffsetDateTime,
+}
+
+impl<'a> Cert<'a> {
+    fn parse(der: &'a [u8], role: Role) -> Result<Self, Error> {
+        let (_, x509) = X509Certificate::from_der(der).map_err(|e| Error::Parse {
+            input: role.describe(),
+            reason: e.to_string(),
+        })?;
+        let subject = x509.subject().to_string();
+        let issuer = x509.issuer().to_string();
+        let not_before = x509.validity().not_before.to_datetime();
+        let not_after = x509.validity().not_after.to_datetime();
+        Ok(Self {
+            der,
+            x509,
+            role,
+            subject,
+            issuer,
+            not_before,
+            not_after,
+        })
+    }
+
+    /// X.509 version as written (0 for v1, 2 for v3).
+    pub(crate) fn version(&self) -> u32 {
+        self.x509.version().0
+    }
+
+    pub(crate) fn basic_constraints(&self) -> Option<BasicConstraints> {
+        self.parsed_extensions().find_map(|e| match e {
+            ParsedExtension::BasicConstraints(bc) => Some(BasicConstraints {
+                ca: bc.ca,
+                path_len: bc.path_len_constraint,
+            }),
+            _ => None,
+        })
+    }
+
+    /// keyUsage in OpenSSL's bit layout (`KU_DIGITAL_SIGNATURE` = 0x80, `KU_KEY_CERT_SIGN` =
+    /// 0x04, ...), if the extension is present.
+    pub(crate) fn key_usage_bits(&self) -> Option<u32> {
+        self.parsed_extensions().find_map(|e| match e {
+            ParsedExtension::KeyUsage(ku) => {
+                // x509-parser numbers the bits from digitalSignature = bit 0.
+                let mut bits = 0u32;
+                let map = [
+                    (0, 0x80),   // digitalSignature
+                    (1, 0x40),   // nonRepudiation
+                    (2, 0x20),   // keyEncipherment
+                    (3, 0x10),   // dataEncipherment
+                    (4, 0x08),   // keyAgreement
+                    (5, 0x04),   // keyCertSign
+                    (6, 0x02),   // cRLSign
+                    (7, 0x01),   // encipherOnly
+                    (8, 0x8000), // decipherOnly
+                ];
+                for (bit, flag) in map {
+                    if (ku.flags >> bit) & 1 == 1 {
+                        bits |= flag;
+                    }
+                }
+                Some(bits)
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether keyUsage is present and lacks keyCertSign.
+    pub(crate) fn key_usage_forbids_cert_sign(&self) -> bool {
+        self.key_usage_bits().is_some_and(|b| b & 0x04 == 0)
+    }
+
+    /// The extended key usages, as dotted OIDs, if the extension is present.
+    pub(crate) fn extended_key_usage(&self) -> Option<Vec<String>> {
+        self.parsed_extensions().find_map(|e| match e {
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                let mut oids = Vec::new();
+                if eku.any {
+                    oids.push(oid::ANY_EKU.to_owned());
+                }
+                if eku.server_auth {
+                    oids.push(oid::SERVER_AUTH.to_owned());
+                }
+                if eku.client_auth {
+                    oids.push(oid::CLIENT_AUTH.to_owned());
+                }
+                if eku.code_signing {
+                    oids.push("1.3.6.1.5.5.7.3.3".to_owned());
+                }
+                if eku.email_protection {
+                    oids.push("1.3.6.1.5.5.7.3.4".to_owned());
+                }
+                if eku.time_stamping {
+                    oids.push("1.3.6.1.5.5.7.3.8".to_owned());
+                }
+                if eku.ocsp_signing {
+                    oids.push("1.3.6.1.5.5.7.3.9".to_owned());
+                }
+                oids.extend(eku.other.iter().map(|o| o.to_id_string()));
+                Some(oids)
+            }
+            _ => None,
+        })
+    }
+
+    /// nsCertType in OpenSSL's bit layout (`NS_SSL_CLIENT` = 0x80, `NS_SSL_SERVER` = 0x40,
+    /// `NS_SSL_CA` = 0x04, ...), if present.
+    pub(crate) fn ns_cert_type_bits(&self) -> Option<u32> {
+        self.parsed_extensions().find_map(|e| match e {
+            ParsedExtension::NSCertType(t) => {
+                let flags = [
+                    (t.ssl_client(), 0x80),
+                    (t.ssl_server(), 0x40),
+                    (t.smime(), 0x20),
+                    (t.object_signing(), 0x10),
+                    (t.ssl_ca(), 0x04),
+                    (t.smime_ca(), 0x02),
+                    (t.object_signing_ca(), 0x01),
+                ];
+                Some(flags.iter().filter(|(on, _)| *on).map(|(_, f)| f).sum())
+            }
+            _ => None,
+        })
+    }
+
+    pub(crate) fn subject_key_id(&self) -> Option<&[u8]> {
+        self.parsed_extensions().find_map(|e| match e {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn authority_key_id(
+        &self,
+    ) -> Option<&x509_parser::extensions::AuthorityKeyIdentifier<'a>> {
+        self.x509
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(a) => Some(a),
+                _ => None,
+            })
+    }
+
+    /// The subjectAltName entries.
+    pub(crate) fn sans(&self) -> Vec<&GeneralName<'a>> {
+        self.x509
+            .extensions()
+            .iter()
+            .filter_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(s) => Some(s.general_names.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// DNS names and IP addresses of the subjectAltName, as text (what a user compares with).
+    pub(crate) fn san_names(&self) -> Vec<String> {
+        self.sans()
+            .into_iter()
+            .filter_map(|g| match g {
+                GeneralName::DNSName(d) => Some((*d).to_owned()),
+                GeneralName::IPAddress(b) => ip_text(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The subject's commonName values, as text.
+    pub(crate) fn common_names(&self) -> Vec<String> {
+        self.x509
+            .subject()
+            .iter_common_name()
+            .filter_map(|a| a.as_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    /// Dotted OIDs of the critical extensions.
+    pub(crate) fn critical_extension_oids(&self) -> impl Iterator<Item = String> + '_ {
+        self.x509
+            .extensions()
+            .iter()
+            .filter(|e| e.critical)
+            .map(|e| e.oid.to_id_string())
+    }
+
+    /// Dotted OID of the signature algorithm.
+    pub(crate) fn signature_algorithm(&self) -> String {
+        self.x509.signature_algorithm.algorithm.to_id_string()
+    }
+
+    fn parsed_extensions(&self) -> impl Iterator<Item = &ParsedExtension<'a>> + '_ {
+        self.x509.extensions().iter().map(|e| e.parsed_extension())
+    }
+
+    /// A plain summary for reports.
+    pub(crate) fn summary(&self) -> CertSummary {
+        CertSummary {
+            subject: self.subject.clone(),
+            issuer: self.issuer.clone(),
+            serial: self.x509.raw_serial_as_string(),
+            not_before: self.not_before,
+            not_after: self.not_after,
+            version: self.version() + 1,
+            is_ca: self.basic_constraints().is_some_and(|b| b.ca),
+            names: self.san_names(),
+            signature_algorithm: oid::signature_name(&self.signature_algorithm()),
+            source: match self.role {
+                Role::Leaf => CertSource::Leaf,
+                Role::Intermediate(i) => CertSource::Sent { index: i },
+                Role::Anchor(i) => CertSource::TrustAnchor { index: i },
+            },
+        }
+    }
+}
+
+impl Role {
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Role::Leaf => "leaf".to_owned(),
+            Role::Intermediate(i) => format!("intermediate #{}", i + 1),
+            Role::Anchor(i) => format!("trust anchor #{}", i + 1),
+        }
+    }
+}
+
+/// Text of an IP address SAN (4 or 16 bytes).
+pub(crate) fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => {
+            let b: [u8; 4] = bytes.try_into().ok()?;
+            Some(std::net::Ipv4Addr::from(b).to_string())
+        }
+        16 => {
+            let b: [u8; 16] = bytes.try_into().ok()?;
+            Some(std::net::Ipv6Addr::from(b).to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Where a certificate of a built chain came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CertSource {
+    /// The leaf under test.
+    Leaf,
+    /// One of the untrusted certificates sent after the leaf (`index` 0 is the first sent).
+    Sent {
+        /// Position among the untrusted certificates, from 0.
+        index: usize,
+    },
+    /// One of the trust anchors (`index` 0 is the first given).
+    TrustAnchor {
+        /// Position among the trust anchors, from 0.
+        index: usize,
+    },
+}
+
+/// What a user needs to know about one certificate of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertSummary {
+    /// Subject, `CN=gateway.example.com` style.
+    pub subject: String,
+    /// Issuer, same style.
+    pub issuer: String,
+    /// Serial number, colon-separated hex.
+    pub serial: String,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// X.509 version (1 or 3).
+    pub version: u32,
+    /// basicConstraints CA:TRUE.
+    pub is_ca: bool,
+    /// DNS names and IP addresses of the subjectAltName.
+    pub names: Vec<String>,
+    /// Signature algorithm, OpenSSL's short name where known (`ecdsa-with-SHA256`), else the OID.
+    pub signature_algorithm: String,
+    /// Where the certificate came from.
+    pub source: CertSource,
+}
+
+/// OIDs used across the crate.
+pub(crate) mod oid {
+    pub(crate) const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+    pub(crate) const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+    pub(crate) const ANY_EKU: &str = "2.5.29.37.0";
+
+    /// OpenSSL's short name of a signature algorithm OID, or the OID itself.
+    pub(crate) fn signature_name(oid: &str) -> String {
+        match oid {
+            "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+            "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224",
+            "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+            "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+            "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "sha1WithRSAEncryption",
+            "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption",
+            "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+            "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+            "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+            "1.2.840.113549.1.1.10" => "rsassaPss",
+            "1.3.101.112" => "ED25519",
+            "1.3.101.113" => "ED448",
+            "1.2.840.10040.4.3" => "dsa_with_SHA1",
+            "2.16.840.1.101.3.4.3.2" => "dsa_with_SHA256",
+            other => other,
+        }
+        .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK_LEAF: &[u8] = include_bytes!("../../testdata/verify/ok/leaf.pem");
+    const OK_CHAIN: &[u8] = include_bytes!("../../testdata/verify/ok/chain.pem");
+    const OK_CA: &[u8] = include_bytes!("../../testdata/verify/ok/ca.pem");
+
+    #[test]
+    fn from_pem_reads_all_three_inputs() {
+        let input = ChainInput::from_pem(OK_LEAF, OK_CHAIN, OK_CA).unwrap();
+        assert_eq!(input.intermediates_der().len(), 1);
+        assert_eq!(input.anchors_der().len(), 1);
+        let parsed = input.parse().unwrap();
+        assert_eq!(parsed.leaf.subject, "CN=gateway.example.com");
+        assert_eq!(parsed.leaf.san_names(), vec!["gateway.example.com"]);
+        assert_eq!(
+            parsed.leaf.extended_key_usage().unwrap(),
+            vec![oid::SERVER_AUTH]
+        );
+        assert_eq!(parsed.leaf.key_usage_bits(), Some(0x80));
+        assert_eq!(parsed.anchors[0].subject, "CN=Test Root CA");
+        assert_eq!(
+            parsed.intermediates[0].basic_constraints(),
+            Some(BasicConstraints {
+                ca: true,
+                path_len: None
+            })
+        );
+    }
+
+    #[test]
+    fn empty_leaf_is_an_error_naming_the_input() {
+        let err = ChainInput::from_pem(b"", OK_CHAIN, OK_CA).unwrap_err();
+        assert!(matches!(err, Error::NoCertificate { ref input } if input == "leaf"));
+        assert_eq!(err.to_string(), "no certificate in leaf");
+    }
+
+    #[test]
+    fn garbage_der_is_a_parse_error_naming_the_certificate() {
+        let input = ChainInput::new(b"not der".to_vec(), vec![], vec![]);
+        let err = input.parse().err().unwrap();
+        assert!(matches!(err, Error::Parse { ref input, .. } if input == "leaf"));
+    }
+
+    #[test]
+    fn from_presented_takes_the_first_as_leaf() {
+        let input = ChainInput::from_presented(vec![vec![1], vec![2]], vec![]).unwrap();
+        assert_eq!(input.leaf_der(), &[1]);
+        assert_eq!(input.intermediates_der(), &[vec![2]]);
+        assert!(matches!(
+            ChainInput::from_presented(vec![], vec![]),
+            Err(Error::NoCertificate { .. })
+        ));
+    }
+}

@@ -1,0 +1,714 @@
+//! The diagnosis: what is wrong with a chain, in plain words, and what to change.
+//!
+//! The OpenSSL verdict says *what* failed; the diagnosis says *why*, from the chain itself. An
+//! "unknown issuer" is told apart into a server that sends no intermediate, a server that sends
+//! the wrong one, a root nobody trusts, a self-signed server certificate, and a CA file that does
+//! not hold the right root. When OpenSSL accepts the chain and rustls does not, the diagnosis
+//! explains the rustls rejection.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::chain::{CertRef, Parsed, oid};
+use crate::openssl::{Outcome, code};
+use crate::options::{Purpose, VerifyOptions};
+use crate::webpki::WebpkiVerdict;
+
+/// Why a certificate cannot act as a CA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCaReason {
+    /// basicConstraints says CA:FALSE.
+    CaFalse,
+    /// basicConstraints is missing.
+    NoBasicConstraints,
+    /// keyUsage is present without keyCertSign.
+    NoKeyCertSign,
+    /// An X.509 v1 certificate that is not a self-signed root.
+    Version1,
+}
+
+/// The finding, with the data to explain it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "finding")]
+#[non_exhaustive]
+pub enum Diagnosis {
+    /// Both OpenSSL and rustls accept the chain.
+    Ok,
+    /// The server sends only its own certificate, and its issuer is not a trust anchor.
+    ServerSendsNoIntermediate {
+        /// The issuer the leaf names, which nobody supplied.
+        leaf_issuer: String,
+    },
+    /// The server sends intermediates, but none issued its certificate.
+    WrongIntermediate {
+        /// The issuer the leaf names.
+        leaf_issuer: String,
+        /// Subjects of the certificates the server sent after the leaf.
+        sent: Vec<String>,
+    },
+    /// The chain ends in a self-signed root the server sent, which is not a trust anchor.
+    UntrustedRoot {
+        /// The root's subject.
+        subject: String,
+    },
+    /// The server certificate is self-signed and not a trust anchor.
+    SelfSignedLeaf {
+        /// Its subject.
+        subject: String,
+    },
+    /// The chain is complete up to an issuer that is not among the trust anchors.
+    WrongCaFile {
+        /// The issuer the top of the chain names.
+        expected_issuer: String,
+        /// Subjects of the trust anchors given.
+        anchors: Vec<String>,
+    },
+    /// A certificate has expired.
+    Expired {
+        /// Depth in the chain (0 is the leaf).
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// When it expired.
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+        /// The verification instant.
+        #[serde(with = "time::serde::rfc3339")]
+        now: OffsetDateTime,
+        /// Whether it is the trust anchor (OpenSSL checks anchors' validity, rustls does not).
+        trust_anchor: bool,
+    },
+    /// A certificate is not valid yet (or the device's clock is behind).
+    NotYetValid {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// When it becomes valid.
+        #[serde(with = "time::serde::rfc3339")]
+        not_before: OffsetDateTime,
+        /// The verification instant.
+        #[serde(with = "time::serde::rfc3339")]
+        now: OffsetDateTime,
+    },
+    /// The leaf does not carry the name the client checks.
+    NameMismatch {
+        /// The name checked.
+        expected: String,
+        /// The names the leaf carries (subjectAltName DNS and IP entries; the CN when there are
+        /// none).
+        names: Vec<String>,
+    },
+    /// The name is only in the subject CN: OpenSSL falls back to it, rustls does not.
+    NameOnlyInCommonName {
+        /// The name checked.
+        expected: String,
+    },
+    /// A certificate's extendedKeyUsage does not allow the purpose.
+    WrongPurpose {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// The purpose checked.
+        purpose: Purpose,
+        /// Its extended key usages, dotted OIDs.
+        extended_key_usage: Vec<String>,
+    },
+    /// An issuer cannot act as a CA.
+    IssuerNotCa {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// Why.
+        reason: NotCaReason,
+    },
+    /// A CA's pathLenConstraint is exceeded.
+    PathLenExceeded {
+        /// Depth of the constraining CA.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+    },
+    /// A signature does not verify: the certificate was not issued by the key of its issuer.
+    BadSignature {
+        /// Depth of the certificate whose signature fails.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+    },
+    /// A certificate has a critical extension the client does not know.
+    UnhandledCriticalExtension {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// The unknown critical extensions, dotted OIDs.
+        oids: Vec<String>,
+    },
+    /// A name of the leaf is outside a CA's name constraints.
+    NameConstraintViolation {
+        /// Depth of the certificate whose name is outside.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+    },
+    /// The leaf is a CA certificate: rustls refuses it as a server certificate.
+    LeafIsCa {
+        /// Its subject.
+        subject: String,
+    },
+    /// A signature uses a weak digest (SHA-1, MD5).
+    WeakSignature {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// The signature algorithm.
+        algorithm: String,
+    },
+    /// A key is too small for the client's security level.
+    WeakKey {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+    },
+    /// An X.509 v1 certificate: rustls accepts only v3.
+    UnsupportedVersion {
+        /// Its subject.
+        subject: String,
+    },
+    /// Another OpenSSL failure, by code.
+    OpensslOther {
+        /// `X509_V_ERR_*` number.
+        code: i32,
+        /// OpenSSL's wording.
+        text: String,
+        /// Depth.
+        depth: u32,
+    },
+    /// OpenSSL accepts the chain, rustls does not, for a reason not covered above.
+    RustlsOnly {
+        /// The webpki verdict.
+        verdict: WebpkiVerdict,
+    },
+}
+
+impl Diagnosis {
+    /// The finding in plain words, with what to change.
+    pub fn explain(&self) -> String {
+        match self {
+            Diagnosis::Ok => "the chain is valid for OpenSSL and rustls clients".to_owned(),
+            Diagnosis::ServerSendsNoIntermediate { leaf_issuer } => format!(
+                "the server sends only its own certificate; its issuer \"{leaf_issuer}\" is neither \
+                 sent nor trusted. Configure the server with the full chain (its certificate followed \
+                 by the intermediate CA certificates, e.g. the -full-chain file), or add \
+                 \"{leaf_issuer}\" to the device's CA file"
+            ),
+            Diagnosis::WrongIntermediate { leaf_issuer, sent } => format!(
+                "the server sends {} but not its issuer \"{leaf_issuer}\". Configure the server with \
+                 the chain that belongs to its certificate",
+                quote_list(sent)
+            ),
+            Diagnosis::UntrustedRoot { subject } => format!(
+                "the chain ends in the root \"{subject}\", which the client does not trust. Put \
+                 that root in the device's CA file, or give the server a certificate from a CA the \
+                 device trusts"
+            ),
+            Diagnosis::SelfSignedLeaf { subject } => format!(
+                "the server certificate \"{subject}\" is self-signed and not trusted. Issue the \
+                 server certificate from your CA, or put this exact certificate in the device's \
+                 CA file"
+            ),
+            Diagnosis::WrongCaFile {
+                expected_issuer,
+                anchors,
+            } => {
+                let have = if anchors.is_empty() {
+                    "no trust anchor at all".to_owned()
+                } else {
+                    quote_list(anchors)
+                };
+                format!(
+                    "the chain needs the CA \"{expected_issuer}\", but the CA file holds {have}. Use \
+                     the CA file with \"{expected_issuer}\""
+                )
+            }
+            Diagnosis::Expired {
+                subject,
+                not_after,
+                trust_anchor,
+                ..
+            } => {
+                let what = if *trust_anchor {
+                    "the trust anchor"
+                } else {
+                    "the certificate"
+                };
+                let tail = if *trust_anchor {
+                    " OpenSSL clients reject chains through an expired root (rustls ignores a trust \
+                     anchor's dates). Replace the root in the device's CA file and re-issue below it"
+                } else {
+                    " Renew it"
+                };
+                format!(
+                    "{what} \"{subject}\" expired on {}.{tail}",
+                    date(*not_after)
+                )
+            }
+            Diagnosis::NotYetValid {
+                subject,
+                not_before,
+                ..
+            } => format!(
+                "the certificate \"{subject}\" is valid only from {}: check the device's clock, or \
+                 re-issue it with an earlier start",
+                date(*not_before)
+            ),
+            Diagnosis::NameMismatch { expected, names } => format!(
+                "the server certificate is not valid for \"{expected}\"; it carries {}. Connect with \
+                 one of those names, or re-issue the certificate with \"{expected}\" in its \
+                 subjectAltName",
+                if names.is_empty() {
+                    "no name".to_owned()
+                } else {
+                    quote_list(names)
+                }
+            ),
+            Diagnosis::NameOnlyInCommonName { expected } => format!(
+                "\"{expected}\" is only in the subject CN, with no subjectAltName: OpenSSL clients \
+                 accept it, rustls clients do not. Re-issue the certificate with \"{expected}\" \
+                 in its subjectAltName"
+            ),
+            Diagnosis::WrongPurpose {
+                subject,
+                purpose,
+                extended_key_usage,
+                ..
+            } => {
+                let want = match purpose {
+                    Purpose::Server | Purpose::Any => "serverAuth",
+                    Purpose::Client => "clientAuth",
+                };
+                format!(
+                    "\"{subject}\" is restricted by extendedKeyUsage to {} and lacks {want}. \
+                     Re-issue it with {want} (or without an extendedKeyUsage on a CA)",
+                    eku_names(extended_key_usage)
+                )
+            }
+            Diagnosis::IssuerNotCa {
+                subject, reason, ..
+            } => {
+                let why = match reason {
+                    NotCaReason::CaFalse => "its basicConstraints say CA:FALSE",
+                    NotCaReason::NoBasicConstraints => "it has no basicConstraints extension",
+                    NotCaReason::NoKeyCertSign => "its keyUsage lacks keyCertSign",
+                    NotCaReason::Version1 => "it is an X.509 v1 certificate",
+                };
+                format!(
+                    "\"{subject}\" issued a certificate of the chain but is not a CA: {why}. Re-issue \
+                     it as a CA (basicConstraints critical CA:TRUE, keyUsage keyCertSign)"
+                )
+            }
+            Diagnosis::PathLenExceeded { subject, .. } => format!(
+                "\"{subject}\" limits how many CAs may follow it (pathLenConstraint), and the chain \
+                 has more. Re-issue it with a larger pathlen, or shorten the chain"
+            ),
+            Diagnosis::BadSignature { subject, .. } => format!(
+                "the signature on \"{subject}\" does not verify with its issuer's key: the \
+                 certificate is damaged, or its issuer was re-created with a new key. Re-issue it \
+                 from the current CA"
+            ),
+            Diagnosis::UnhandledCriticalExtension { subject, oids, .. } => format!(
+                "\"{subject}\" has critical extensions the client does not understand ({}). \
+                 Re-issue it without marking them critical",
+                oids.join(", ")
+            ),
+            Diagnosis::NameConstraintViolation { subject, .. } => format!(
+                "a name of \"{subject}\" lies outside the name constraints of a CA above it. Issue \
+                 it from a CA allowed to certify that name, or use a permitted name"
+            ),
+            Diagnosis::LeafIsCa { subject } => format!(
+                "the server certificate \"{subject}\" is a CA certificate (CA:TRUE): OpenSSL clients \
+                 accept it, rustls clients reject it. Issue a server certificate with CA:FALSE"
+            ),
+            Diagnosis::WeakSignature {
+                subject, algorithm, ..
+            } => format!(
+                "\"{subject}\" is signed with {algorithm}, which rustls rejects and OpenSSL TLS \
+                 clients reject from security level 1. Re-issue it with SHA-256"
+            ),
+            Diagnosis::WeakKey { subject, .. } => format!(
+                "the key of \"{subject}\" is too small for the client's security level. Re-issue it \
+                 with an EC P-256 or RSA 2048-bit (or larger) key"
+            ),
+            Diagnosis::UnsupportedVersion { subject } => format!(
+                "\"{subject}\" is an X.509 v1 certificate: OpenSSL clients accept it, rustls \
+                 clients do not. Re-issue it as v3"
+            ),
+            Diagnosis::OpensslOther { code, text, depth } => {
+                format!("OpenSSL rejects the chain: error {code} at depth {depth}: {text}")
+            }
+            Diagnosis::RustlsOnly { verdict } => {
+                format!("OpenSSL clients accept the chain, rustls clients reject it: {verdict:?}")
+            }
+        }
+    }
+}
+
+fn date(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn eku_names(oids: &[String]) -> String {
+    let names: Vec<String> = oids
+        .iter()
+        .map(|o| match o.as_str() {
+            oid::SERVER_AUTH => "serverAuth".to_owned(),
+            oid::CLIENT_AUTH => "clientAuth".to_owned(),
+            oid::ANY_EKU => "anyExtendedKeyUsage".to_owned(),
+            "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
+            "1.3.6.1.5.5.7.3.4" => "emailProtection".to_owned(),
+            other => other.to_owned(),
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Builds the diagnosis from both verdicts and the chain.
+pub(crate) fn diagnose(
+    parsed: &Parsed<'_>,
+    openssl: &Outcome,
+    webpki: &WebpkiVerdict,
+    opts: &VerifyOptions,
+) -> Diagnosis {
+    if let Some(first) = openssl.verdict.errors.first() {
+        return from_openssl(parsed, openssl, first.code, first.depth, opts);
+    }
+    match webpki {
+        WebpkiVerdict::Ok => Diagnosis::Ok,
+        WebpkiVerdict::CaUsedAsEndEntity => Diagnosis::LeafIsCa {
+            subject: parsed.leaf.subject.clone(),
+        },
+        WebpkiVerdict::UnsupportedCertVersion => {
+            let subject = std::iter::once(&parsed.leaf)
+                .chain(openssl.chain.iter().map(|&r| parsed.get(r)))
+                .find(|c| c.version() != 2)
+                .map_or_else(|| parsed.leaf.subject.clone(), |c| c.subject.clone());
+            Diagnosis::UnsupportedVersion { subject }
+        }
+        WebpkiVerdict::CertNotValidForName {
+            expected,
+            presented,
+        } if presented.is_empty()
+            && parsed
+                .leaf
+                .common_names()
+                .iter()
+                .any(|cn| cn.eq_ignore_ascii_case(expected)) =>
+        {
+            Diagnosis::NameOnlyInCommonName {
+                expected: expected.clone(),
+            }
+        }
+        WebpkiVerdict::CertNotValidForName { expected, .. } => Diagnosis::NameMismatch {
+            expected: expected.clone(),
+            names: leaf_names(parsed),
+        },
+        WebpkiVerdict::UnsupportedSignatureAlgorithm => {
+            // The weakest signature below the top of OpenSSL's chain.
+            let n = openssl.chain.len();
+            let found = openssl.chain[..n.saturating_sub(1)]
+                .iter()
+                .enumerate()
+                .find(|(_, r)| is_weak_digest(&parsed.get(**r).signature_algorithm()));
+            match found {
+                Some((depth, r)) => weak_signature(parsed, *r, depth),
+                None => Diagnosis::RustlsOnly {
+                    verdict: webpki.clone(),
+                },
+            }
+        }
+        other => Diagnosis::RustlsOnly {
+            verdict: other.clone(),
+        },
+    }
+}
+
+fn is_weak_digest(sig_oid: &str) -> bool {
+    matches!(
+        sig_oid,
+        "1.2.840.113549.1.1.4"
+            | "1.2.840.113549.1.1.5"
+            | "1.3.14.3.2.29"
+            | "1.2.840.10045.4.1"
+            | "1.2.840.10040.4.3"
+    )
+}
+
+fn weak_signature(parsed: &Parsed<'_>, r: CertRef, depth: usize) -> Diagnosis {
+    let c = parsed.get(r);
+    Diagnosis::WeakSignature {
+        depth: u32::try_from(depth).unwrap_or(u32::MAX),
+        subject: c.subject.clone(),
+        algorithm: oid::signature_name(&c.signature_algorithm()),
+    }
+}
+
+/// The names a user can compare with: SAN DNS/IP entries, else the CNs.
+fn leaf_names(parsed: &Parsed<'_>) -> Vec<String> {
+    let sans = parsed.leaf.san_names();
+    if sans.is_empty() {
+        parsed.leaf.common_names()
+    } else {
+        sans
+    }
+}
+
+fn from_openssl(
+    parsed: &Parsed<'_>,
+    openssl: &Outcome,
+    code: i32,
+    depth: u32,
+    opts: &VerifyOptions,
+) -> Diagnosis {
+    let d = usize::try_from(depth).unwrap_or(usize::MAX);
+    let Some(&at) = openssl.chain.get(d) else {
+        return other(code, depth);
+    };
+    let cert = parsed.get(at);
+    let subject = cert.subject.clone();
+    match code {
+        code::DEPTH_ZERO_SELF_SIGNED_CERT => Diagnosis::SelfSignedLeaf { subject },
+        code::SELF_SIGNED_CERT_IN_CHAIN => Diagnosis::UntrustedRoot { subject },
+        code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY | code::UNABLE_TO_GET_ISSUER_CERT => {
+            let expected_issuer = cert.issuer.clone();
+            if d == 0 && parsed.intermediates.is_empty() {
+                Diagnosis::ServerSendsNoIntermediate {
+                    leaf_issuer: expected_issuer,
+                }
+            } else if d == 0 {
+                Diagnosis::WrongIntermediate {
+                    leaf_issuer: expected_issuer,
+                    sent: parsed
+                        .intermediates
+                        .iter()
+                        .map(|c| c.subject.clone())
+                        .collect(),
+                }
+            } else {
+                Diagnosis::WrongCaFile {
+                    expected_issuer,
+                    anchors: parsed.anchors.iter().map(|c| c.subject.clone()).collect(),
+                }
+            }
+        }
+        code::CERT_HAS_EXPIRED => Diagnosis::Expired {
+            depth,
+            subject,
+            not_after: cert.not_after,
+            now: opts.at,
+            trust_anchor: matches!(at, CertRef::Anchor(_)),
+        },
+        code::CERT_NOT_YET_VALID => Diagnosis::NotYetValid {
+            depth,
+            subject,
+            not_before: cert.not_before,
+            now: opts.at,
+        },
+        code::HOSTNAME_MISMATCH | code::IP_ADDRESS_MISMATCH => Diagnosis::NameMismatch {
+            expected: opts
+                .name
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            names: leaf_names(parsed),
+        },
+        code::INVALID_PURPOSE => Diagnosis::WrongPurpose {
+            depth,
+            subject,
+            purpose: opts.purpose.unwrap_or(Purpose::Server),
+            extended_key_usage: cert.extended_key_usage().unwrap_or_default(),
+        },
+        code::INVALID_CA | code::KEYUSAGE_NO_CERTSIGN => {
+            let reason = match cert.basic_constraints() {
+                _ if cert.key_usage_forbids_cert_sign() => NotCaReason::NoKeyCertSign,
+                Some(bc) if !bc.ca => NotCaReason::CaFalse,
+                None if cert.version() == 0 => NotCaReason::Version1,
+                _ => NotCaReason::NoBasicConstraints,
+            };
+            Diagnosis::IssuerNotCa {
+                depth,
+                subject,
+                reason,
+            }
+        }
+        code::PATH_LENGTH_EXCEEDED => Diagnosis::PathLenExceeded { depth, subject },
+        code::CERT_SIGNATURE_FAILURE => Diagnosis::BadSignature { depth, subject },
+        code::UNHANDLED_CRITICAL_EXTENSION => Diagnosis::UnhandledCriticalExtension {
+            depth,
+            subject,
+            oids: cert
+                .critical_extension_oids()
+                .filter(|o| !KNOWN_TO_EVERYONE.contains(&o.as_str()))
+                .collect(),
+        },
+        code::PERMITTED_VIOLATION | code::EXCLUDED_VIOLATION => {
+            Diagnosis::NameConstraintViolation { depth, subject }
+        }
+        code::CA_MD_TOO_WEAK => weak_signature(parsed, at, d),
+        code::EE_KEY_TOO_SMALL | code::CA_KEY_TOO_SMALL => Diagnosis::WeakKey { depth, subject },
+        _ => other(code, depth),
+    }
+}
+
+/// Critical extensions every client handles; the rest are named in the diagnosis.
+const KNOWN_TO_EVERYONE: &[&str] = &[
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.37",
+    "2.5.29.30",
+];
+
+fn other(code: i32, depth: u32) -> Diagnosis {
+    Diagnosis::OpensslOther {
+        code,
+        text: crate::openssl::error_string(code).to_owned(),
+        depth,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ChainInput, verify};
+    use time::macros::datetime;
+
+    fn case(name: &str) -> ChainInput {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/verify")
+            .join(name);
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+    }
+
+    fn diag(name: &str, opts: &VerifyOptions) -> Diagnosis {
+        verify(&case(name), opts).unwrap().diagnosis
+    }
+
+    fn at() -> VerifyOptions {
+        VerifyOptions::new(datetime!(2030-01-01 00:00 UTC))
+    }
+
+    #[test]
+    fn unknown_issuer_is_told_apart() {
+        assert!(matches!(
+            diag("missing-intermediate", &at()),
+            Diagnosis::ServerSendsNoIntermediate { ref leaf_issuer } if leaf_issuer == "CN=Test Intermediate CA"
+        ));
+        assert!(matches!(
+            diag("wrong-ca", &at()),
+            Diagnosis::WrongCaFile { ref expected_issuer, ref anchors }
+                if expected_issuer == "CN=Test Root CA" && anchors == &["CN=Other Root CA".to_owned()]
+        ));
+        assert!(matches!(
+            diag("untrusted-root", &at()),
+            Diagnosis::UntrustedRoot { ref subject } if subject == "CN=Test Root CA"
+        ));
+        assert!(matches!(
+            diag("self-signed-leaf", &at()),
+            Diagnosis::SelfSignedLeaf { ref subject } if subject == "CN=gateway.example.com"
+        ));
+    }
+
+    #[test]
+    fn expired_anchor_is_named_as_the_trust_anchor() {
+        let d = diag("expired-anchor", &at());
+        assert!(matches!(
+            d,
+            Diagnosis::Expired { depth: 2, trust_anchor: true, not_after, .. }
+                if not_after == datetime!(2026-01-01 00:00 UTC)
+        ));
+        assert!(d.explain().contains("2026-01-01"));
+    }
+
+    #[test]
+    fn rustls_only_findings() {
+        let host = crate::NameToCheck::Dns("gateway.example.com".into());
+        assert!(matches!(
+            diag("cn-only", &at().with_name(host.clone())),
+            Diagnosis::NameOnlyInCommonName { .. }
+        ));
+        assert!(matches!(
+            diag("leaf-is-ca", &at()),
+            Diagnosis::LeafIsCa { .. }
+        ));
+        assert!(matches!(
+            diag("v1-leaf", &at()),
+            Diagnosis::UnsupportedVersion { .. }
+        ));
+        assert!(matches!(
+            diag("sha1-signature", &at()),
+            Diagnosis::WeakSignature { depth: 0, ref algorithm, .. } if algorithm == "sha1WithRSAEncryption"
+        ));
+    }
+
+    #[test]
+    fn issuer_not_ca_reasons() {
+        assert!(matches!(
+            diag("issuer-ca-false", &at()),
+            Diagnosis::IssuerNotCa {
+                depth: 1,
+                reason: NotCaReason::CaFalse,
+                ..
+            }
+        ));
+        assert!(matches!(
+            diag("issuer-no-basic-constraints", &at()),
+            Diagnosis::IssuerNotCa {
+                reason: NotCaReason::NoBasicConstraints,
+                ..
+            }
+        ));
+        assert!(matches!(
+            diag("issuer-no-keycertsign", &at()),
+            Diagnosis::IssuerNotCa {
+                reason: NotCaReason::NoKeyCertSign,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn name_mismatch_lists_names() {
+        let d = diag(
+            "hostname-mismatch",
+            &at().with_name(crate::NameToCheck::Dns("other.example.com".into())),
+        );
+        assert!(matches!(
+            d,
+            Diagnosis::NameMismatch { ref expected, ref names }
+                if expected == "other.example.com" && names == &["gateway.example.com".to_owned()]
+        ));
+        assert!(d.explain().contains("\"gateway.example.com\""));
+    }
+
+    #[test]
+    fn ok_explains_itself() {
+        assert_eq!(diag("ok", &at()), Diagnosis::Ok);
+        assert!(Diagnosis::Ok.explain().contains("valid"));
+    }
+}

@@ -1,0 +1,45 @@
+//! The one error type of `pki-verify`: a check that could not run.
+//!
+//! A certificate that fails verification is not an error: it is a [`crate::Report`] with a
+//! negative verdict. `Error` means the input could not be read or parsed, or asks for something
+//! this crate cannot check.
+
+/// Why a verification could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The PEM text of an input could not be decoded.
+    #[error("cannot read PEM in {input}: {reason}")]
+    Pem {
+        /// Which input: `leaf`, `chain`, `trust anchors`, or a caller-supplied name.
+        input: String,
+        /// What the PEM decoder said.
+        reason: String,
+    },
+
+    /// An input that must hold a certificate holds none.
+    #[error("no certificate in {input}")]
+    NoCertificate {
+        /// Which input.
+        input: String,
+    },
+
+    /// A certificate's DER could not be parsed as X.509.
+    #[error("cannot parse {input} as an X.509 certificate: {reason}")]
+    Parse {
+        /// Which certificate: `leaf`, `intermediate #2`, `trust anchor #1` (1-based, in input order).
+        input: String,
+        /// What the parser said.
+        reason: String,
+    },
+
+    /// A signature in the chain uses an algorithm this crate cannot check (for example ECDSA
+    /// with SHA-1 or SHA-512, DSA), so the OpenSSL verdict cannot be computed.
+    #[error("cannot check the signature of {subject}: unsupported signature algorithm {algorithm}")]
+    UnsupportedSignature {
+        /// Subject of the certificate whose signature could not be checked.
+        subject: String,
+        /// The signature algorithm's OID, dotted.
+        algorithm: String,
+    },
+}

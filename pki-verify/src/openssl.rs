@@ -1,0 +1,1044 @@
+//! The OpenSSL 3.0 verdict: `X509_verify_cert` re-done step by step.
+//!
+//! This reproduces what `openssl verify -CAfile ANCHORS -untrusted SENT [-purpose P]
+//! [-verify_hostname H | -verify_ip IP] [-auth_level N] -attime T LEAF` and
+//! `openssl s_client -verify_return_error` report, following crypto/x509/x509_vfy.c and
+//! v3_purp.c of OpenSSL 3.0:
+//!
+//! 1. the leaf's key strength (`-auth_level`), 66;
+//! 2. `build_chain`, trusted-first: the issuer is looked up by OpenSSL's canonical name
+//!    comparison, accepted when the AKID matches the SKID and the signature algorithm fits the key,
+//!    preferring a currently valid certificate, else the latest to expire; a self-signed
+//!    certificate ends the chain. Failures: 18, 19, 20 and 2;
+//! 3. `check_extensions` per depth: unhandled critical extensions (34), CA flags (79), purpose
+//!    (26), path length (25);
+//! 4. `check_auth_level`: CA key strength (67), signature digest strength (68);
+//! 5. `check_id`: host name (62, with the CN fallback when there is no DNS SAN), IP address (64);
+//! 6. `internal_verify`, from the top down: keyCertSign of the issuer (32), signature (7), validity
+//!    including the trust anchor's (9, 10); a chain that does not end in a self-issued
+//!    certificate reports 21 at depth 0 when it holds only the leaf;
+//! 7. `check_name_constraints` (47, 48).
+//!
+//! Every error is recorded as if the verify callback let verification go on (s_client without
+//! `-verify_return_error`); the verdict's `code` and `depth` are the first, which is what
+//! `-verify_return_error` and `openssl verify` report.
+
+mod name;
+mod names;
+
+use serde::Serialize;
+
+use crate::Error;
+use crate::chain::{Cert, CertRef, Parsed, oid};
+use crate::options::{NameToCheck, Purpose, VerifyOptions};
+
+/// `X509_V_*` codes used here.
+pub(crate) mod code {
+    pub(crate) const OK: i32 = 0;
+    pub(crate) const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
+    pub(crate) const CERT_SIGNATURE_FAILURE: i32 = 7;
+    pub(crate) const CERT_NOT_YET_VALID: i32 = 9;
+    pub(crate) const CERT_HAS_EXPIRED: i32 = 10;
+    pub(crate) const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
+    pub(crate) const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
+    pub(crate) const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
+    pub(crate) const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
+    pub(crate) const CERT_CHAIN_TOO_LONG: i32 = 22;
+    pub(crate) const PATH_LENGTH_EXCEEDED: i32 = 25;
+    pub(crate) const INVALID_PURPOSE: i32 = 26;
+    pub(crate) const KEYUSAGE_NO_CERTSIGN: i32 = 32;
+    pub(crate) const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
+    pub(crate) const PERMITTED_VIOLATION: i32 = 47;
+    pub(crate) const EXCLUDED_VIOLATION: i32 = 48;
+    pub(crate) const UNSUPPORTED_CONSTRAINT_TYPE: i32 = 51;
+    pub(crate) const UNSUPPORTED_NAME_SYNTAX: i32 = 53;
+    pub(crate) const HOSTNAME_MISMATCH: i32 = 62;
+    pub(crate) const IP_ADDRESS_MISMATCH: i32 = 64;
+    pub(crate) const EE_KEY_TOO_SMALL: i32 = 66;
+    pub(crate) const CA_KEY_TOO_SMALL: i32 = 67;
+    pub(crate) const CA_MD_TOO_WEAK: i32 = 68;
+    pub(crate) const INVALID_CA: i32 = 79;
+}
+
+/// One error as OpenSSL reports it to its verify callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OpensslError {
+    /// The `X509_V_ERR_*` number.
+    pub code: i32,
+    /// The depth of the certificate at fault (0 is the leaf).
+    pub depth: u32,
+    /// `X509_verify_cert_error_string(code)`.
+    pub text: &'static str,
+}
+
+/// What OpenSSL 3.0 says of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpensslVerdict {
+    /// The first error's `X509_V_ERR_*` number, 0 when verified: what `openssl verify` and
+    /// `openssl s_client -verify_return_error` report.
+    pub code: i32,
+    /// The depth of the first error, `None` when verified.
+    pub depth: Option<u32>,
+    /// OpenSSL's wording of `code` (`ok`, `unable to get local issuer certificate`, ...).
+    pub text: &'static str,
+    /// Every error in the order OpenSSL meets them when told to go on after each (s_client
+    /// without `-verify_return_error`, whose final "Verify return code" is the last of them).
+    pub errors: Vec<OpensslError>,
+}
+
+impl OpensslVerdict {
+    /// Whether OpenSSL accepts the chain.
+    pub fn is_ok(&self) -> bool {
+        self.code == code::OK
+    }
+
+    /// The errors `openssl verify` prints: it goes on after the errors its callback tolerates
+    /// (expiry, a self-signed leaf, CA flags, path length, purpose, critical extensions) and stops
+    /// at the first other one.
+    pub fn verify_command_errors(&self) -> &[OpensslError] {
+        let stop = self
+            .errors
+            .iter()
+            .position(|e| !verify_command_continues(e.code))
+            .map_or(self.errors.len(), |i| i + 1);
+        &self.errors[..stop]
+    }
+
+    /// The code `s_client` reports as "Verify return code" without `-verify_return_error`: the
+    /// last error, or 0.
+    pub fn final_code(&self) -> i32 {
+        self.errors.last().map_or(code::OK, |e| e.code)
+    }
+
+    fn from_errors(errors: Vec<OpensslError>) -> Self {
+        match errors.first() {
+            Some(first) => Self {
+                code: first.code,
+                depth: Some(first.depth),
+                text: first.text,
+                errors,
+            },
+            None => Self {
+                code: code::OK,
+                depth: None,
+                text: error_string(code::OK),
+                errors,
+            },
+        }
+    }
+}
+
+/// Errors after which the callback of `openssl verify` (apps/verify.c) lets verification go on.
+fn verify_command_continues(code: i32) -> bool {
+    matches!(
+        code,
+        43 | 10 | 18 | 79 | 37 | 25 | 12 | 11 | 34 | 26 | 80..=93 | 78
+    )
+}
+
+/// OpenSSL 3.0's `X509_verify_cert_error_string`.
+pub fn error_string(code: i32) -> &'static str {
+    match code {
+        0 => "ok",
+        1 => "unspecified certificate verification error",
+        2 => "unable to get issuer certificate",
+        3 => "unable to get certificate CRL",
+        4 => "unable to decrypt certificate's signature",
+        5 => "unable to decrypt CRL's signature",
+        6 => "unable to decode issuer public key",
+        7 => "certificate signature failure",
+        8 => "CRL signature failure",
+        9 => "certificate is not yet valid",
+        10 => "certificate has expired",
+        11 => "CRL is not yet valid",
+        12 => "CRL has expired",
+        13 => "format error in certificate's notBefore field",
+        14 => "format error in certificate's notAfter field",
+        15 => "format error in CRL's lastUpdate field",
+        16 => "format error in CRL's nextUpdate field",
+        17 => "out of memory",
+        18 => "self-signed certificate",
+        19 => "self-signed certificate in certificate chain",
+        20 => "unable to get local issuer certificate",
+        21 => "unable to verify the first certificate",
+        22 => "certificate chain too long",
+        23 => "certificate revoked",
+        24 => "issuer certificate doesn't have a public key",
+        25 => "path length constraint exceeded",
+        26 => "unsuitable certificate purpose",
+        27 => "certificate not trusted",
+        28 => "certificate rejected",
+        29 => "subject issuer mismatch",
+        30 => "authority and subject key identifier mismatch",
+        31 => "authority and issuer serial number mismatch",
+        32 => "key usage does not include certificate signing",
+        33 => "unable to get CRL issuer certificate",
+        34 => "unhandled critical extension",
+        35 => "key usage does not include CRL signing",
+        36 => "unhandled critical CRL extension",
+        37 => "invalid non-CA certificate (has CA markings)",
+        38 => "proxy path length constraint exceeded",
+        39 => "key usage does not include digital signature",
+        40 => "proxy certificates not allowed, please set the appropriate flag",
+        41 => "invalid or inconsistent certificate extension",
+        42 => "invalid or inconsistent certificate policy extension",
+        43 => "no explicit policy",
+        44 => "different CRL scope",
+        45 => "unsupported extension feature",
+        46 => "RFC 3779 resource not subset of parent's resources",
+        47 => "permitted subtree violation",
+        48 => "excluded subtree violation",
+        49 => "name constraints minimum and maximum not supported",
+        50 => "application verification failure",
+        51 => "unsupported name constraint type",
+        52 => "unsupported or invalid name constraint syntax",
+        53 => "unsupported or invalid name syntax",
+        54 => "CRL path validation error",
+        55 => "path loop",
+        56 => "Suite B: certificate version invalid",
+        57 => "Suite B: invalid public key algorithm",
+        58 => "Suite B: invalid ECC curve",
+        59 => "Suite B: invalid signature algorithm",
+        60 => "Suite B: curve not allowed for this LOS",
+        61 => "Suite B: cannot sign P-384 with P-256",
+        62 => "hostname mismatch",
+        63 => "email address mismatch",
+        64 => "IP address mismatch",
+        65 => "no matching DANE TLSA records",
+        66 => "EE certificate key too weak",
+        67 => "CA certificate key too weak",
+        68 => "CA signature digest algorithm too weak",
+        69 => "invalid certificate verification context",
+        70 => "issuer certificate lookup error",
+        71 => "Certificate Transparency required, but no valid SCTs found",
+        72 => "proxy subject name violation",
+        73 => "OCSP verification needed",
+        74 => "OCSP verification failed",
+        75 => "OCSP unknown cert",
+        76 => "Cannot find certificate signature algorithm",
+        77 => "subject signature algorithm and issuer public key algorithm mismatch",
+        78 => "cert info signature and signature algorithm mismatch",
+        79 => "invalid CA certificate",
+        80 => "Path length invalid for non-CA cert",
+        81 => "Path length given without key usage keyCertSign",
+        82 => "Key usage keyCertSign invalid for non-CA cert",
+        83 => "Issuer name empty",
+        84 => "Subject name empty",
+        85 => "Missing Authority Key Identifier",
+        86 => "Missing Subject Key Identifier",
+        87 => "Empty Subject Alternative Name extension",
+        88 => "Subject empty and Subject Alt Name extension not critical",
+        89 => "Basic Constraints of CA cert not marked critical",
+        90 => "Authority Key Identifier marked critical",
+        91 => "Subject Key Identifier marked critical",
+        92 => "CA cert does not include key usage extension",
+        93 => "Using cert extension requires at least X509v3",
+        94 => "Certificate public key has explicit ECC parameters",
+        _ => "unknown certificate verification error",
+    }
+}
+
+/// The OpenSSL verdict and the chain OpenSSL built (leaf first).
+pub(crate) struct Outcome {
+    pub(crate) verdict: OpensslVerdict,
+    pub(crate) chain: Vec<CertRef>,
+}
+
+/// Runs OpenSSL's verification on the parsed input.
+pub(crate) fn verify(parsed: &Parsed<'_>, opts: &VerifyOptions) -> Result<Outcome, Error> {
+    let mut refs = vec![CertRef::Leaf];
+    refs.extend((0..parsed.intermediates.len()).map(CertRef::Intermediate));
+    refs.extend((0..parsed.anchors.len()).map(CertRef::Anchor));
+    let facts = refs.iter().map(|&r| Facts::of(parsed.get(r))).collect();
+    let mut ctx = Ctx {
+        parsed,
+        refs,
+        facts,
+        opts,
+        chain: vec![0],
+        num_untrusted: 1,
+        errors: Vec::new(),
+    };
+    ctx.run()?;
+    Ok(Outcome {
+        verdict: OpensslVerdict::from_errors(ctx.errors),
+        chain: ctx.chain.iter().map(|&i| ctx.refs[i]).collect(),
+    })
+}
+
+/// The extension facts OpenSSL caches per certificate (`ossl_x509v3_cache_extensions`).
+struct Facts {
+    subject: Option<Vec<u8>>,
+    issuer: Option<Vec<u8>>,
+    /// EXFLAG_SI: subject equals issuer.
+    self_issued: bool,
+    /// EXFLAG_SS: self-issued, AKID matches own SKID, signature algorithm fits own key.
+    self_signed: bool,
+    v1: bool,
+    /// EXFLAG_BCONS and EXFLAG_CA.
+    bcons: Option<bool>,
+    /// `ex_pathlen`, -1 when none.
+    pathlen: i64,
+    kusage: Option<u32>,
+    xkusage: Option<Vec<String>>,
+    nscert: Option<u32>,
+    /// EXFLAG_CRITICAL: a critical extension OpenSSL does not know.
+    unhandled_critical: bool,
+    trusted: bool,
+}
+
+const KU_DIGITAL_SIGNATURE: u32 = 0x80;
+const KU_KEY_ENCIPHERMENT: u32 = 0x20;
+const KU_KEY_AGREEMENT: u32 = 0x08;
+const KU_KEY_CERT_SIGN: u32 = 0x04;
+const NS_SSL_CLIENT: u32 = 0x80;
+const NS_SSL_SERVER: u32 = 0x40;
+const NS_SSL_CA: u32 = 0x04;
+const NS_ANY_CA: u32 = 0x07;
+const NS_SGC: &str = "2.16.840.1.113730.4.1";
+const MS_SGC: &str = "1.3.6.1.4.1.311.10.3.3";
+
+/// Extensions `X509_supported_extension` knows in OpenSSL 3.0; any other critical extension
+/// makes the certificate fail with 34.
+const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "2.16.840.1.113730.1.1", // nsCertType
+    "2.5.29.15",             // keyUsage
+    "2.5.29.17",             // subjectAltName
+    "2.5.29.19",             // basicConstraints
+    "2.5.29.32",             // certificatePolicies
+    "2.5.29.31",             // cRLDistributionPoints
+    "2.5.29.37",             // extendedKeyUsage
+    "1.3.6.1.5.5.7.1.7",     // sbgp-ipAddrBlock
+    "1.3.6.1.5.5.7.1.8",     // sbgp-autonomousSysNum
+    "1.3.6.1.5.5.7.48.1.5",  // id-pkix-OCSP-noCheck
+    "2.5.29.36",             // policyConstraints
+    "1.3.6.1.5.5.7.1.14",    // proxyCertInfo
+    "2.5.29.30",             // nameConstraints
+    "2.5.29.33",             // policyMappings
+    "2.5.29.54",             // inhibitAnyPolicy
+];
+
+impl Facts {
+    fn of(cert: &Cert<'_>) -> Self {
+        let subject = name::canonical(cert.x509.subject());
+        let issuer = name::canonical(cert.x509.issuer());
+        let self_issued = names_equal(&subject, &issuer);
+        let self_signed =
+            self_issued && akid_matches(cert, cert, &issuer) && sig_alg_matches(cert, cert);
+        let bc = cert.basic_constraints();
+        let pathlen = match bc {
+            Some(b) => match (b.ca, b.path_len) {
+                (true, Some(n)) => i64::from(n),
+                (false, Some(_)) => 0,
+                (_, None) => -1,
+            },
+            None => -1,
+        };
+        Self {
+            subject,
+            issuer,
+            self_issued,
+            self_signed,
+            v1: cert.version() == 0,
+            bcons: bc.map(|b| b.ca),
+            pathlen,
+            kusage: cert.key_usage_bits(),
+            xkusage: cert.extended_key_usage(),
+            nscert: cert.ns_cert_type_bits(),
+            unhandled_critical: cert
+                .critical_extension_oids()
+                .any(|o| !SUPPORTED_EXTENSIONS.contains(&o.as_str())),
+            trusted: matches!(cert.role, CertRef::Anchor(_)),
+        }
+    }
+
+    fn ku_reject(&self, usage: u32) -> bool {
+        self.kusage.is_some_and(|k| k & usage == 0)
+    }
+
+    fn xku_reject(&self, usages: &[&str]) -> bool {
+        self.xkusage
+            .as_ref()
+            .is_some_and(|x| !x.iter().any(|o| usages.contains(&o.as_str())))
+    }
+
+    fn ns_reject(&self, usage: u32) -> bool {
+        self.nscert.is_some_and(|n| n & usage == 0)
+    }
+
+    /// `check_ca` in v3_purp.c: 0 not a CA, 1 basicConstraints CA, 3 v1 self-signed root,
+    /// 4 keyUsage only, 5 Netscape CA type.
+    fn check_ca(&self) -> i32 {
+        if self.ku_reject(KU_KEY_CERT_SIGN) {
+            return 0;
+        }
+        match self.bcons {
+            Some(true) => 1,
+            Some(false) => 0,
+            None if self.v1 && self.self_signed => 3,
+            None if self.kusage.is_some() => 4,
+            None if self.nscert.is_some_and(|n| n & NS_ANY_CA != 0) => 5,
+            None => 0,
+        }
+    }
+
+    fn check_ssl_ca(&self) -> bool {
+        match self.check_ca() {
+            0 => false,
+            5 => self.nscert.is_some_and(|n| n & NS_SSL_CA != 0),
+            _ => true,
+        }
+    }
+
+    /// `X509_check_purpose(x, purpose, require_ca)`.
+    fn check_purpose(&self, purpose: Purpose, require_ca: bool) -> bool {
+        match purpose {
+            Purpose::Any => true,
+            Purpose::Server => {
+                if self.xku_reject(&[oid::SERVER_AUTH, NS_SGC, MS_SGC]) {
+                    return false;
+                }
+                if require_ca {
+                    return self.check_ssl_ca();
+                }
+                !self.ns_reject(NS_SSL_SERVER)
+                    && !self
+                        .ku_reject(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)
+            }
+            Purpose::Client => {
+                if self.xku_reject(&[oid::CLIENT_AUTH]) {
+                    return false;
+                }
+                if require_ca {
+                    return self.check_ssl_ca();
+                }
+                !self.ku_reject(KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT)
+                    && !self.ns_reject(NS_SSL_CLIENT)
+            }
+        }
+    }
+}
+
+/// `X509_NAME_cmp(a, b) == 0`.
+fn names_equal(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a == b)
+}
+
+/// `X509_check_akid(issuer, subject's AKID) == X509_V_OK`; `issuer_issuer` is the canonical
+/// issuer name of `issuer`.
+fn akid_matches(issuer: &Cert<'_>, subject: &Cert<'_>, issuer_issuer: &Option<Vec<u8>>) -> bool {
+    let Some(akid) = subject.authority_key_id() else {
+        return true;
+    };
+    if let (Some(kid), Some(skid)) = (&akid.key_identifier, issuer.subject_key_id())
+        && kid.0 != skid
+    {
+        return false;
+    }
+    if let Some(serial) = akid.authority_cert_serial
+        && serial != issuer.x509.raw_serial()
+    {
+        return false;
+    }
+    if let Some(dir) = akid
+        .authority_cert_issuer
+        .iter()
+        .flatten()
+        .find_map(|g| match g {
+            x509_parser::extensions::GeneralName::DirectoryName(n) => Some(n),
+            _ => None,
+        })
+        && !names_equal(&name::canonical(dir), issuer_issuer)
+    {
+        return false;
+    }
+    true
+}
+
+/// `check_sig_alg_match`: the subject's signature algorithm is one for the issuer's key type.
+fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
+    let sig = subject
+        .x509
+        .tbs_certificate
+        .signature
+        .algorithm
+        .to_id_string();
+    let key = issuer.x509.public_key().algorithm.algorithm.to_id_string();
+    let want: &[&str] = match sig.as_str() {
+        s if s.starts_with("1.2.840.10045.4.") => &["1.2.840.10045.2.1"],
+        "1.2.840.113549.1.1.10" => &["1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"],
+        "1.2.840.113549.1.1.2"
+        | "1.2.840.113549.1.1.3"
+        | "1.2.840.113549.1.1.4"
+        | "1.2.840.113549.1.1.5"
+        | "1.2.840.113549.1.1.11"
+        | "1.2.840.113549.1.1.12"
+        | "1.2.840.113549.1.1.13"
+        | "1.2.840.113549.1.1.14"
+        | "1.3.14.3.2.29" => &["1.2.840.113549.1.1.1"],
+        "1.3.101.112" => &["1.3.101.112"],
+        "1.3.101.113" => &["1.3.101.113"],
+        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.1" | "2.16.840.1.101.3.4.3.2" => {
+            &["1.2.840.10040.4.1"]
+        }
+        _ => &[],
+    };
+    want.contains(&key.as_str())
+}
+
+/// Minimum security bits per auth level 1..=5.
+const MIN_BITS: [u32; 5] = [80, 112, 128, 192, 256];
+
+fn min_bits(level: u8) -> Option<u32> {
+    match level {
+        0 => None,
+        l => Some(MIN_BITS[usize::from(l.min(5)) - 1]),
+    }
+}
+
+/// `EVP_PKEY_get_security_bits` of a certificate's key; `None` when unknown (treated as strong).
+fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
+    use x509_parser::public_key::PublicKey;
+    let spki = cert.x509.public_key();
+    match spki.parsed().ok()? {
+        PublicKey::RSA(rsa) => {
+            let bits = u32::try_from(rsa.key_size()).ok()?;
+            Some(match bits {
+                b if b >= 15360 => 256,
+                b if b >= 7680 => 192,
+                b if b >= 3072 => 128,
+                b if b >= 2048 => 112,
+                b if b >= 1024 => 80,
+                _ => 0,
+            })
+        }
+        PublicKey::EC(_) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()?
+                .as_oid()
+                .ok()?
+                .to_id_string();
+            let order_bits = match curve.as_str() {
+                "1.2.840.10045.3.1.1" => 192,
+                "1.3.132.0.33" => 224,
+                "1.2.840.10045.3.1.7" | "1.3.132.0.10" | "1.3.36.3.3.2.8.1.1.7" => 256,
+                "1.3.132.0.34" | "1.3.36.3.3.2.8.1.1.11" => 384,
+                "1.3.132.0.35" => 521,
+                "1.3.36.3.3.2.8.1.1.13" => 512,
+                _ => return None,
+            };
+            Some(match order_bits {
+                b if b >= 512 => 256,
+                b if b >= 384 => 192,
+                b if b >= 256 => 128,
+                b if b >= 224 => 112,
+                b if b >= 160 => 80,
+                b => b / 2,
+            })
+        }
+        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.3.101.112" => Some(128),
+            "1.3.101.113" => Some(224),
+            _ => None,
+        },
+    }
+}
+
+/// The security bits OpenSSL 3.0 assigns to a certificate's signature (`x509_sig_info_init`).
+fn signature_security_bits(cert: &Cert<'_>) -> Option<u32> {
+    let alg = &cert.x509.signature_algorithm;
+    Some(match alg.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.4" => 39,
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => 63,
+        "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" | "2.16.840.1.101.3.4.3.1" => 112,
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => 128,
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
+        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
+        "1.3.101.112" => 128,
+        "1.3.101.113" => 224,
+        _ => return None,
+    })
+}
+
+struct Ctx<'p, 'a> {
+    parsed: &'p Parsed<'a>,
+    /// Pool: 0 the leaf, then the sent certificates, then the anchors.
+    refs: Vec<CertRef>,
+    facts: Vec<Facts>,
+    opts: &'p VerifyOptions,
+    /// The chain being built, as pool indices, leaf first.
+    chain: Vec<usize>,
+    num_untrusted: usize,
+    errors: Vec<OpensslError>,
+}
+
+/// OpenSSL's default verify depth (100), plus one.
+const MAX_DEPTH: usize = 101;
+
+#[derive(PartialEq, Eq)]
+enum Trust {
+    Trusted,
+    Untrusted,
+}
+
+impl<'a> Ctx<'_, 'a> {
+    fn cert(&self, i: usize) -> &Cert<'a> {
+        self.parsed.get(self.refs[i])
+    }
+
+    fn fail(&mut self, code: i32, depth: usize) {
+        self.errors.push(OpensslError {
+            code,
+            depth: u32::try_from(depth).unwrap_or(u32::MAX),
+            text: error_string(code),
+        });
+    }
+
+    fn run(&mut self) -> Result<(), Error> {
+        // x509_verify_x509: the leaf's own key strength.
+        if let Some(min) = min_bits(self.opts.auth_level)
+            && key_security_bits(self.cert(0)).is_some_and(|b| b < min)
+        {
+            self.fail(code::EE_KEY_TOO_SMALL, 0);
+        }
+        self.build_chain();
+        self.check_extensions();
+        self.check_auth_level();
+        self.check_id();
+        self.internal_verify()?;
+        self.check_name_constraints();
+        Ok(())
+    }
+
+    /// `check_issued`: `ossl_x509_likely_issued(issuer, x)`.
+    fn check_issued(&self, x: usize, issuer: usize) -> bool {
+        let (fx, fi) = (&self.facts[x], &self.facts[issuer]);
+        names_equal(&fi.subject, &fx.issuer)
+            && akid_matches(self.cert(issuer), self.cert(x), &fi.issuer)
+            && sig_alg_matches(self.cert(issuer), self.cert(x))
+    }
+
+    /// `ossl_x509_check_cert_time(ctx, x, -1)`.
+    fn time_valid(&self, i: usize) -> bool {
+        let c = self.cert(i);
+        c.not_before <= self.opts.at && c.not_after > self.opts.at
+    }
+
+    /// The first candidate that is currently valid, else the one expiring last.
+    fn best_issuer(&self, candidates: impl Iterator<Item = usize>) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for c in candidates {
+            if self.time_valid(c) {
+                return Some(c);
+            }
+            if best.is_none_or(|b| self.cert(c).not_after > self.cert(b).not_after) {
+                best = Some(c);
+            }
+        }
+        best
+    }
+
+    /// `X509_STORE_CTX_get1_issuer` over the trust anchors.
+    fn trusted_issuer(&self, x: usize) -> Option<usize> {
+        let anchors = (0..self.refs.len()).filter(|&i| self.facts[i].trusted);
+        let candidates: Vec<usize> = anchors.filter(|&a| self.check_issued(x, a)).collect();
+        self.best_issuer(candidates.into_iter())
+    }
+
+    /// `find_issuer` over the remaining untrusted certificates.
+    fn untrusted_issuer(&self, pool: &[usize], x: usize) -> Option<usize> {
+        let candidates: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|&c| {
+                self.check_issued(x, c)
+                    && ((self.facts[x].self_issued && self.chain.len() == 1)
+                        || !self
+                            .chain
+                            .iter()
+                            .any(|&k| self.cert(k).der == self.cert(c).der))
+            })
+            .collect();
+        self.best_issuer(candidates.into_iter())
+    }
+
+    /// `check_trust` for the trusted certificates from `start` on (no auxiliary trust, no
+    /// partial chains): a self-signed trusted certificate makes the chain trusted.
+    fn check_trust(&self, start: usize) -> Trust {
+        if self.chain[start..]
+            .iter()
+            .any(|&i| self.facts[i].self_signed)
+        {
+            Trust::Trusted
+        } else {
+            Trust::Untrusted
+        }
+    }
+
+    /// `build_chain` with X509_V_FLAG_TRUSTED_FIRST (OpenSSL's default).
+    fn build_chain(&mut self) {
+        const DO_UNTRUSTED: u8 = 1;
+        const DO_TRUSTED: u8 = 2;
+        let mut pool: Vec<usize> = (0..self.refs.len())
+            .filter(|&i| matches!(self.refs[i], CertRef::Intermediate(_)))
+            .collect();
+        let mut search = DO_UNTRUSTED | DO_TRUSTED;
+        let mut trust = Trust::Untrusted;
+        while search != 0 {
+            let num = self.chain.len();
+            if search & DO_TRUSTED != 0 {
+                let curr = self.chain[num - 1];
+                let issuer = if num > MAX_DEPTH {
+                    None
+                } else {
+                    self.trusted_issuer(curr)
+                };
+                if let Some(issuer) = issuer {
+                    let mut self_signed = self.facts[curr].self_signed;
+                    let mut ok = true;
+                    let mut start = num;
+                    if !self_signed {
+                        self.chain.push(issuer);
+                        self_signed = self.facts[issuer].self_signed;
+                    } else if self.cert(curr).der != self.cert(issuer).der {
+                        // A self-signed look-alike of a trust anchor.
+                        ok = false;
+                    } else {
+                        self.num_untrusted = num - 1;
+                        start = num - 1;
+                        self.chain[num - 1] = issuer;
+                    }
+                    if ok {
+                        search &= !DO_UNTRUSTED;
+                        trust = self.check_trust(start);
+                        if trust == Trust::Trusted {
+                            break;
+                        }
+                        if !self_signed {
+                            continue;
+                        }
+                    }
+                }
+                if search & DO_UNTRUSTED == 0 {
+                    break;
+                }
+            }
+            if search & DO_UNTRUSTED != 0 {
+                let num = self.chain.len();
+                let curr = self.chain[num - 1];
+                let issuer = if self.facts[curr].self_signed || num > MAX_DEPTH {
+                    None
+                } else {
+                    self.untrusted_issuer(&pool, curr)
+                };
+                match issuer {
+                    None => {
+                        search &= !DO_UNTRUSTED;
+                        search |= DO_TRUSTED;
+                    }
+                    Some(issuer) => {
+                        pool.retain(|&p| p != issuer);
+                        self.chain.push(issuer);
+                        self.num_untrusted += 1;
+                    }
+                }
+            }
+        }
+        if trust == Trust::Trusted {
+            return;
+        }
+        let num = self.chain.len();
+        if num > MAX_DEPTH - 1 {
+            self.fail(code::CERT_CHAIN_TOO_LONG, num - 1);
+        }
+        let top = self.chain[num - 1];
+        if self.facts[top].self_signed {
+            let code = if num == 1 {
+                code::DEPTH_ZERO_SELF_SIGNED_CERT
+            } else {
+                code::SELF_SIGNED_CERT_IN_CHAIN
+            };
+            self.fail(code, num - 1);
+        } else if self.num_untrusted < num {
+            self.fail(code::UNABLE_TO_GET_ISSUER_CERT, num - 1);
+        } else {
+            self.fail(code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY, num - 1);
+        }
+    }
+
+    /// `check_extensions`.
+    fn check_extensions(&mut self) {
+        let num = self.chain.len();
+        let mut must_be_ca = -1;
+        let mut plen: i64 = 0;
+        for i in 0..num {
+            let x = self.chain[i];
+            if self.facts[x].unhandled_critical {
+                self.fail(code::UNHANDLED_CRITICAL_EXTENSION, i);
+            }
+            let ret = self.facts[x].check_ca();
+            if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
+                self.fail(code::INVALID_CA, i);
+            }
+            if let Some(purpose) = self.opts.purpose
+                && !self.facts[x].check_purpose(purpose, must_be_ca > 0)
+            {
+                self.fail(code::INVALID_PURPOSE, i);
+            }
+            let pathlen = self.facts[x].pathlen;
+            if i > 1 && pathlen != -1 && plen > pathlen {
+                self.fail(code::PATH_LENGTH_EXCEEDED, i);
+            }
+            if i > 0 && !self.facts[x].self_issued {
+                plen += 1;
+            }
+            must_be_ca = 1;
+        }
+    }
+
+    /// `check_auth_level`.
+    fn check_auth_level(&mut self) {
+        let Some(min) = min_bits(self.opts.auth_level) else {
+            return;
+        };
+        let num = self.chain.len();
+        for i in 0..num {
+            let cert = self.cert(self.chain[i]);
+            if i > 0 && key_security_bits(cert).is_some_and(|b| b < min) {
+                self.fail(code::CA_KEY_TOO_SMALL, i);
+            }
+            let cert = self.cert(self.chain[i]);
+            if i < num - 1 && signature_security_bits(cert).is_some_and(|b| b < min) {
+                self.fail(code::CA_MD_TOO_WEAK, i);
+            }
+        }
+    }
+
+    /// `check_id`.
+    fn check_id(&mut self) {
+        let leaf = self.cert(self.chain[0]);
+        match &self.opts.name {
+            Some(NameToCheck::Dns(host)) if !names::check_host(leaf, host) => {
+                self.fail(code::HOSTNAME_MISMATCH, 0);
+            }
+            Some(NameToCheck::Ip(ip)) if !names::check_ip(leaf, *ip) => {
+                self.fail(code::IP_ADDRESS_MISMATCH, 0);
+            }
+            _ => {}
+        }
+    }
+
+    /// `X509_verify(xs, issuer key)`: algorithm fields agree and the signature checks.
+    fn signature_ok(&self, xs: usize, xi: usize) -> Result<bool, Error> {
+        let (cert, issuer) = (self.cert(xs), self.cert(xi));
+        let outer = &cert.x509.signature_algorithm;
+        let inner = &cert.x509.tbs_certificate.signature;
+        if outer.algorithm != inner.algorithm
+            || outer.parameters.as_ref().map(|p| p.data)
+                != inner.parameters.as_ref().map(|p| p.data)
+        {
+            return Ok(false);
+        }
+        let unsupported = || Error::UnsupportedSignature {
+            subject: cert.subject.clone(),
+            algorithm: outer.algorithm.to_id_string(),
+        };
+        // ring verifies RSA PKCS#1 with SHA-2 only from 2048 bits; OpenSSL accepts smaller keys.
+        if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = issuer.x509.public_key().parsed()
+            && rsa.key_size() < 2048
+            && !matches!(
+                outer.algorithm.to_id_string().as_str(),
+                "1.2.840.113549.1.1.5" | "1.3.14.3.2.29"
+            )
+        {
+            return Err(unsupported());
+        }
+        match cert.x509.verify_signature(Some(issuer.x509.public_key())) {
+            Ok(()) => Ok(true),
+            Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => Err(unsupported()),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// `ossl_x509_check_cert_time(ctx, x, depth)`.
+    fn check_cert_time(&mut self, x: usize, depth: usize) {
+        let c = self.cert(x);
+        let (not_yet, expired) = (c.not_before > self.opts.at, c.not_after <= self.opts.at);
+        if not_yet {
+            self.fail(code::CERT_NOT_YET_VALID, depth);
+        }
+        if expired {
+            self.fail(code::CERT_HAS_EXPIRED, depth);
+        }
+    }
+
+    /// `internal_verify`: signatures and validity from the top down.
+    fn internal_verify(&mut self) -> Result<(), Error> {
+        let mut n = self.chain.len() - 1;
+        let mut xi = self.chain[n];
+        let mut xs;
+        // Position in the chain of xs, to tell "xs is xi" apart from equal pool indices.
+        let mut same: bool;
+        if self.check_issued(xi, xi) {
+            xs = xi;
+            same = true;
+        } else if n == 0 {
+            self.fail(code::UNABLE_TO_VERIFY_LEAF_SIGNATURE, 0);
+            self.check_cert_time(xi, 0);
+            return Ok(());
+        } else {
+            n -= 1;
+            xs = self.chain[n];
+            same = false;
+        }
+        loop {
+            if !same {
+                let issuer_depth = n + 1;
+                if self.facts[xi].ku_reject(KU_KEY_CERT_SIGN) {
+                    self.fail(code::KEYUSAGE_NO_CERTSIGN, issuer_depth);
+                }
+                if !self.signature_ok(xs, xi)? {
+                    self.fail(code::CERT_SIGNATURE_FAILURE, n);
+                }
+            }
+            self.check_cert_time(xs, n);
+            if n == 0 {
+                return Ok(());
+            }
+            n -= 1;
+            xi = xs;
+            xs = self.chain[n];
+            same = false;
+        }
+    }
+
+    /// `check_name_constraints`.
+    fn check_name_constraints(&mut self) {
+        let num = self.chain.len();
+        for i in (0..num).rev() {
+            let x = self.chain[i];
+            if i != 0 && self.facts[x].self_issued {
+                continue;
+            }
+            for j in (i + 1..num).rev() {
+                let issuer = self.cert(self.chain[j]);
+                let Ok(Some(nc)) = issuer.x509.name_constraints() else {
+                    continue;
+                };
+                let rv = names::name_constraints_check(self.cert(x), nc.value, i == 0);
+                if rv != code::OK {
+                    self.fail(rv, i);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ChainInput;
+    use time::macros::datetime;
+
+    fn case(name: &str) -> ChainInput {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/verify")
+            .join(name);
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+    }
+
+    fn run(name: &str, opts: &VerifyOptions) -> OpensslVerdict {
+        let input = case(name);
+        let parsed = input.parse().unwrap();
+        verify(&parsed, opts).unwrap().verdict
+    }
+
+    fn at() -> VerifyOptions {
+        VerifyOptions::new(datetime!(2030-01-01 00:00 UTC))
+    }
+
+    #[test]
+    fn ok_chain_has_three_certificates_and_no_error() {
+        let input = case("ok");
+        let parsed = input.parse().unwrap();
+        let out = verify(&parsed, &at()).unwrap();
+        assert!(out.verdict.is_ok());
+        assert_eq!(out.verdict.text, "ok");
+        assert!(matches!(
+            out.chain.as_slice(),
+            [CertRef::Leaf, CertRef::Intermediate(0), CertRef::Anchor(0)]
+        ));
+    }
+
+    #[test]
+    fn missing_intermediate_is_20_then_21() {
+        let v = run("missing-intermediate", &at());
+        assert_eq!((v.code, v.depth), (20, Some(0)));
+        let all: Vec<_> = v.errors.iter().map(|e| (e.code, e.depth)).collect();
+        assert_eq!(all, vec![(20, 0), (21, 0)]);
+        assert_eq!(v.final_code(), 21);
+        // `openssl verify` stops at 20.
+        assert_eq!(v.verify_command_errors().len(), 1);
+    }
+
+    #[test]
+    fn no_keycertsign_is_79_then_32() {
+        let v = run("issuer-no-keycertsign", &at());
+        let all: Vec<_> = v.errors.iter().map(|e| (e.code, e.depth)).collect();
+        assert_eq!(all, vec![(79, 1), (32, 1)]);
+    }
+
+    #[test]
+    fn expired_leaf_depends_on_the_instant() {
+        assert_eq!(run("expired-leaf", &at()).code, code::CERT_HAS_EXPIRED);
+        let before = VerifyOptions::new(datetime!(2025-06-01 00:00 UTC));
+        assert!(run("expired-leaf", &before).is_ok());
+    }
+
+    #[test]
+    fn sha1_is_ok_without_auth_level_and_68_at_level_1() {
+        assert!(run("sha1-signature", &at()).is_ok());
+        let v = run("sha1-signature", &at().with_auth_level(1));
+        assert_eq!((v.code, v.depth), (code::CA_MD_TOO_WEAK, Some(0)));
+    }
+
+    #[test]
+    fn purpose_is_checked_only_when_asked() {
+        assert!(run("leaf-no-serverauth", &at()).is_ok());
+        let v = run("leaf-no-serverauth", &at().with_purpose(Purpose::Server));
+        assert_eq!((v.code, v.depth), (code::INVALID_PURPOSE, Some(0)));
+        assert!(run("leaf-no-serverauth", &at().with_purpose(Purpose::Client)).is_ok());
+    }
+
+    #[test]
+    fn cn_only_leaf_matches_by_common_name() {
+        let name = NameToCheck::Dns("gateway.example.com".into());
+        assert!(run("cn-only", &at().with_name(name)).is_ok());
+        let other = NameToCheck::Dns("other.example.com".into());
+        assert_eq!(
+            run("cn-only", &at().with_name(other)).code,
+            code::HOSTNAME_MISMATCH
+        );
+    }
+
+    #[test]
+    fn error_strings_are_openssl_3_wording() {
+        assert_eq!(error_string(18), "self-signed certificate");
+        assert_eq!(error_string(79), "invalid CA certificate");
+        assert_eq!(error_string(68), "CA signature digest algorithm too weak");
+        assert_eq!(error_string(9999), "unknown certificate verification error");
+    }
+
+    #[test]
+    fn verify_command_continues_after_expiry_but_not_after_a_signature_failure() {
+        assert!(verify_command_continues(code::CERT_HAS_EXPIRED));
+        assert!(verify_command_continues(code::INVALID_CA));
+        assert!(!verify_command_continues(code::CERT_SIGNATURE_FAILURE));
+        assert!(!verify_command_continues(
+            code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        ));
+    }
+}

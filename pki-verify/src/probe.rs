@@ -1,0 +1,569 @@
+//! The TLS probe: resolve, connect, and handshake with a gateway as a device would, recording
+//! exactly the chain the server sent, the negotiated parameters, and whether the server asks
+//! for (or, after the handshake, demands) a client certificate. Every step has a deadline.
+
+use std::io::{ErrorKind, Read};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::ResolvesClientCert;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use serde::Serialize;
+
+/// What to probe, and how.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Host name or IP address to connect to.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// The name sent as SNI (default: `host`, unless it is an IP address).
+    pub servername: Option<String>,
+    /// ALPN protocols to offer, in order.
+    pub alpn: Vec<String>,
+    /// A client certificate chain (DER, leaf first) and its PKCS#8 key, for mutual TLS.
+    pub client_auth: Option<(Vec<Vec<u8>>, Vec<u8>)>,
+    /// The deadline of each network step.
+    pub timeout: Duration,
+}
+
+/// Which step of the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Name resolution.
+    Resolve,
+    /// TCP connection.
+    Connect,
+    /// The TLS handshake.
+    Handshake,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::Resolve => "name resolution",
+            Step::Connect => "TCP connection",
+            Step::Handshake => "TLS handshake",
+        })
+    }
+}
+
+/// Why the probe could not reach a TLS conversation at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// The host name does not resolve.
+    #[error("{host}: the name does not resolve ({reason})")]
+    Resolve {
+        /// The host name.
+        host: String,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// No address accepted a TCP connection.
+    #[error("{host}:{port}: connection refused or unreachable on {addresses} ({reason})")]
+    Connect {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The addresses tried, comma-separated.
+        addresses: String,
+        /// The last reason.
+        reason: String,
+    },
+    /// A step did not finish in time.
+    #[error(
+        "{host}:{port}: no answer within {secs:.1} s during the {step} (is something listening that speaks TLS?)"
+    )]
+    Timeout {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The step that timed out.
+        step: Step,
+        /// The deadline in seconds.
+        secs: f64,
+    },
+    /// The server answered with something that is not TLS.
+    #[error("{host}:{port}: the server does not speak TLS ({detail})")]
+    NotTls {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What was seen.
+        detail: String,
+    },
+    /// The client certificate or key could not be used.
+    #[error("the client certificate or key cannot be used: {0}")]
+    ClientAuth(String),
+    /// The server name is not valid for SNI.
+    #[error("{0:?} is not a valid server name")]
+    ServerName(String),
+}
+
+/// What happened after the handshake, in the first read with a short timeout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum AfterHandshake {
+    /// The server said nothing (it waits for the client, as MQTT and AMQP brokers do).
+    Quiet,
+    /// The server rejected the connection for lack of a client certificate (TLS 1.3
+    /// `certificate_required` alert, sent after the client's Finished).
+    ClientCertificateRequired,
+    /// The server sent another alert.
+    Alert(String),
+    /// The server closed the connection.
+    Closed,
+    /// The server sent application data.
+    Data,
+}
+
+/// What the probe saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    /// The host as given.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The addresses the name resolved to.
+    pub addresses: Vec<IpAddr>,
+    /// The address that accepted the connection.
+    pub connected_to: SocketAddr,
+    /// The SNI sent, if any (none for an IP address).
+    pub sni: Option<String>,
+    /// The handshake's outcome: `None` when it completed, else what went wrong (an alert from
+    /// the server, or our own refusal).
+    pub handshake_error: Option<String>,
+    /// The negotiated protocol version (`TLSv1.3`).
+    pub tls_version: Option<String>,
+    /// The negotiated cipher suite.
+    pub cipher_suite: Option<String>,
+    /// The negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// Exactly the certificates the server sent, DER, in its order.
+    #[serde(skip)]
+    pub chain: Vec<Vec<u8>>,
+    /// The server sent a CertificateRequest.
+    pub client_certificate_requested: bool,
+    /// The first read after the handshake.
+    pub after_handshake: Option<AfterHandshake>,
+}
+
+/// Connects and handshakes. A server that cannot be reached, is silent, or speaks no TLS is a
+/// [`ProbeError`]; a handshake the server (or we) aborted is a report with `handshake_error`.
+pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
+    let addresses = resolve(&opts.host, opts.port, opts.timeout)?;
+    let (sock, connected_to) = connect(opts, &addresses)?;
+    let sni = match &opts.servername {
+        Some(s) => Some(s.clone()),
+        None if opts.host.parse::<IpAddr>().is_ok() => None,
+        None => Some(opts.host.clone()),
+    };
+    let server_name: ServerName<'static> = match &sni {
+        Some(s) => {
+            ServerName::try_from(s.clone()).map_err(|_| ProbeError::ServerName(s.clone()))?
+        }
+        None => ServerName::IpAddress(
+            opts.host
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .map_err(|_| ProbeError::ServerName(opts.host.clone()))?
+                .into(),
+        ),
+    };
+    let recorder = Arc::new(Recorder::default());
+    let requested = Arc::new(AtomicBool::new(false));
+    let config = client_config(opts, recorder.clone(), requested.clone())?;
+    let mut conn = ClientConnection::new(Arc::new(config), server_name)
+        .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
+    let mut sock = sock;
+    let deadline = Instant::now() + opts.timeout;
+    let handshake = drive_handshake(&mut conn, &mut sock, deadline);
+    let err = |step: Step| ProbeError::Timeout {
+        host: opts.host.clone(),
+        port: opts.port,
+        step,
+        secs: opts.timeout.as_secs_f64(),
+    };
+    let chain = recorder.chain();
+    let handshake_error = match handshake {
+        Ok(()) => None,
+        Err(HsError::Timeout) => return Err(err(Step::Handshake)),
+        Err(HsError::NotTls(detail)) => {
+            return Err(ProbeError::NotTls {
+                host: opts.host.clone(),
+                port: opts.port,
+                detail,
+            });
+        }
+        Err(HsError::Closed) if chain.is_empty() => {
+            return Err(ProbeError::NotTls {
+                host: opts.host.clone(),
+                port: opts.port,
+                detail: "the server closed the connection without a TLS answer".into(),
+            });
+        }
+        Err(HsError::Closed) => {
+            Some("the server closed the connection during the handshake".into())
+        }
+        Err(HsError::Tls(e)) => Some(e),
+    };
+    let after_handshake = if handshake_error.is_none() {
+        Some(first_read(
+            &mut conn,
+            &mut sock,
+            opts.timeout.min(Duration::from_millis(1500)),
+        ))
+    } else {
+        None
+    };
+    Ok(ProbeReport {
+        host: opts.host.clone(),
+        port: opts.port,
+        addresses: addresses.iter().map(SocketAddr::ip).collect(),
+        connected_to,
+        sni,
+        handshake_error,
+        tls_version: conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
+            other => format!("{other:?}"),
+        }),
+        cipher_suite: conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite())),
+        alpn: conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        chain,
+        client_certificate_requested: requested.load(Ordering::SeqCst),
+        after_handshake,
+    })
+}
+
+fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, ProbeError> {
+    let bare = host.trim_matches(['[', ']']);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    // The system resolver has no deadline of its own: run it on a thread and stop waiting.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = (bare.to_owned(), port);
+    std::thread::spawn(move || {
+        let _ = tx.send(target.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(ProbeError::Resolve {
+            host: host.to_owned(),
+            reason: "no addresses".into(),
+        }),
+        Ok(Err(e)) => Err(ProbeError::Resolve {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(ProbeError::Timeout {
+            host: host.to_owned(),
+            port,
+            step: Step::Resolve,
+            secs: timeout.as_secs_f64(),
+        }),
+    }
+}
+
+fn connect(
+    opts: &ProbeOptions,
+    addrs: &[SocketAddr],
+) -> Result<(TcpStream, SocketAddr), ProbeError> {
+    let mut last = String::new();
+    let mut timed_out = false;
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, opts.timeout) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok((s, *addr));
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
+                timed_out = true;
+                last = format!("{addr}: timed out");
+            }
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    if timed_out && addrs.len() == 1 {
+        return Err(ProbeError::Timeout {
+            host: opts.host.clone(),
+            port: opts.port,
+            step: Step::Connect,
+            secs: opts.timeout.as_secs_f64(),
+        });
+    }
+    Err(ProbeError::Connect {
+        host: opts.host.clone(),
+        port: opts.port,
+        addresses: addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        reason: last,
+    })
+}
+
+enum HsError {
+    Timeout,
+    NotTls(String),
+    Closed,
+    Tls(String),
+}
+
+fn drive_handshake(
+    conn: &mut ClientConnection,
+    sock: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), HsError> {
+    while conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(HsError::Timeout);
+        }
+        let _ = sock.set_read_timeout(Some(left));
+        let _ = sock.set_write_timeout(Some(left));
+        while conn.wants_write() {
+            match conn.write_tls(sock) {
+                Ok(_) => {}
+                Err(e) if is_timeout(&e) => return Err(HsError::Timeout),
+                Err(_) => return Err(HsError::Closed),
+            }
+        }
+        if !conn.is_handshaking() {
+            break;
+        }
+        match conn.read_tls(sock) {
+            Ok(0) => return Err(HsError::Closed),
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) => return Err(HsError::Timeout),
+            Err(_) => return Err(HsError::Closed),
+        }
+        if let Err(e) = conn.process_new_packets() {
+            // Tell the server why, as a real client would, then report.
+            while conn.wants_write() {
+                if conn.write_tls(sock).is_err() {
+                    break;
+                }
+            }
+            return Err(classify(e));
+        }
+    }
+    // Flush the client's Finished.
+    while conn.wants_write() {
+        if conn.write_tls(sock).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn classify(e: rustls::Error) -> HsError {
+    use rustls::Error as E;
+    match e {
+        E::InvalidMessage(m) => HsError::NotTls(format!(
+            "it answered with something that is not a TLS record ({m:?})"
+        )),
+        E::AlertReceived(a) => HsError::Tls(format!("the server sent the alert {}", alert_name(a))),
+        other => HsError::Tls(other.to_string()),
+    }
+}
+
+fn alert_name(a: rustls::AlertDescription) -> String {
+    let name = format!("{a:?}");
+    // CamelCase to OpenSSL's spaced lower case (`certificate required`).
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn first_read(conn: &mut ClientConnection, sock: &mut TcpStream, wait: Duration) -> AfterHandshake {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return AfterHandshake::Quiet;
+        }
+        let _ = sock.set_read_timeout(Some(left));
+        match conn.read_tls(sock) {
+            Ok(0) => return AfterHandshake::Closed,
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) => return AfterHandshake::Quiet,
+            Err(_) => return AfterHandshake::Closed,
+        }
+        match conn.process_new_packets() {
+            Err(rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)) => {
+                return AfterHandshake::ClientCertificateRequired;
+            }
+            Err(rustls::Error::AlertReceived(a)) => return AfterHandshake::Alert(alert_name(a)),
+            Err(e) => return AfterHandshake::Alert(e.to_string()),
+            Ok(state) => {
+                if state.plaintext_bytes_to_read() > 0 {
+                    let mut buf = [0u8; 64];
+                    let _ = conn.reader().read(&mut buf);
+                    return AfterHandshake::Data;
+                }
+                if state.peer_has_closed() {
+                    return AfterHandshake::Closed;
+                }
+                // A NewSessionTicket or similar: keep reading until the deadline.
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+fn client_config(
+    opts: &ProbeOptions,
+    recorder: Arc<Recorder>,
+    requested: Arc<AtomicBool>,
+) -> Result<ClientConfig, ProbeError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProbeError::ClientAuth(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
+            recorder,
+            provider: provider.clone(),
+        }));
+    let cert = match &opts.client_auth {
+        Some((chain, key)) => {
+            let key = PrivateKeyDer::try_from(key.clone())
+                .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
+            let signing = provider
+                .key_provider
+                .load_private_key(key)
+                .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
+            Some(Arc::new(rustls::sign::CertifiedKey::new(
+                chain
+                    .iter()
+                    .map(|c| CertificateDer::from(c.clone()))
+                    .collect(),
+                signing,
+            )))
+        }
+        None => None,
+    };
+    let mut config = builder.with_client_cert_resolver(Arc::new(ClientCert { cert, requested }));
+    config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(config)
+}
+
+/// Keeps the chain the server sent.
+#[derive(Debug, Default)]
+struct Recorder {
+    chain: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Recorder {
+    fn chain(&self) -> Vec<Vec<u8>> {
+        self.chain.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+/// Accepts any chain (pki judges it afterwards, both ways) but records it; handshake
+/// signatures are still checked, so the server proves it holds the leaf's key.
+#[derive(Debug)]
+struct RecordingVerifier {
+    recorder: Arc<Recorder>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut c) = self.recorder.chain.lock() {
+            *c = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|d| d.as_ref().to_vec())
+                .collect();
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Presents the client certificate if there is one, and notes that the server asked.
+#[derive(Debug)]
+struct ClientCert {
+    cert: Option<Arc<rustls::sign::CertifiedKey>>,
+    requested: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for ClientCert {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.requested.store(true, Ordering::SeqCst);
+        self.cert.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        // Always answer a CertificateRequest through `resolve`, so that it is noticed.
+        true
+    }
+}

@@ -1,0 +1,483 @@
+//! The OpenSSL verdict against the real `openssl verify`, on every fixture in testdata/verify/.
+//!
+//! For each case the test runs `openssl verify -CAfile ca.pem -untrusted chain.pem -attime T
+//! [options] leaf.pem`, parses every `error N at D depth lookup: TEXT` line, and asserts that our
+//! verdict has the same first code, depth and wording and the same list of printed errors. Each
+//! case is also run a second time the way a TLS client checks a gateway (purpose sslserver,
+//! security level 1, the gateway's host name). It fails, never skips, when `openssl` is missing.
+//!
+//! The rustls/webpki verdict of each case is asserted against the table in REFERENCE.md.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pki_verify::{ChainInput, NameToCheck, Purpose, VerifyOptions, WebpkiVerdict, verify};
+use time::OffsetDateTime;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/verify")
+}
+
+fn cases() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("case.txt").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn read_case(name: &str) -> BTreeMap<String, String> {
+    std::fs::read_to_string(fixtures().join(name).join("case.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn input(name: &str) -> ChainInput {
+    let dir = fixtures().join(name);
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+}
+
+/// The options of a case, as our options and as `openssl verify` arguments.
+fn options(case: &BTreeMap<String, String>) -> (VerifyOptions, Vec<String>) {
+    let attime: i64 = case["attime"].parse().unwrap();
+    let mut opts = VerifyOptions::new(OffsetDateTime::from_unix_timestamp(attime).unwrap());
+    let mut args = vec!["-attime".to_owned(), attime.to_string()];
+    for (k, v) in case {
+        match k.as_str() {
+            "attime" => {}
+            "purpose" => {
+                opts.purpose = Some(match v.as_str() {
+                    "sslserver" => Purpose::Server,
+                    "sslclient" => Purpose::Client,
+                    "any" => Purpose::Any,
+                    other => panic!("unknown purpose {other}"),
+                });
+                args.extend(["-purpose".to_owned(), v.clone()]);
+            }
+            "hostname" => {
+                opts.name = Some(NameToCheck::Dns(v.clone()));
+                args.extend(["-verify_hostname".to_owned(), v.clone()]);
+            }
+            "ip" => {
+                opts.name = Some(NameToCheck::Ip(v.parse::<IpAddr>().unwrap()));
+                args.extend(["-verify_ip".to_owned(), v.clone()]);
+            }
+            "auth_level" => {
+                opts.auth_level = v.parse().unwrap();
+                args.extend(["-auth_level".to_owned(), v.clone()]);
+            }
+            other => panic!("unknown case option {other}"),
+        }
+    }
+    (opts, args)
+}
+
+/// What `openssl verify` printed: every `error N at D depth lookup: TEXT`, in order.
+fn openssl_verify(name: &str, args: &[String]) -> Vec<(i32, u32, String)> {
+    let dir = fixtures().join(name);
+    let mut cmd = Command::new("openssl");
+    // Only the case's anchors: never the system's default CA file, directory or store.
+    cmd.args(["verify", "-no-CApath", "-no-CAstore"]);
+    if std::fs::metadata(dir.join("ca.pem")).unwrap().len() > 0 {
+        cmd.arg("-CAfile").arg(dir.join("ca.pem"));
+    } else {
+        cmd.arg("-no-CAfile");
+    }
+    if std::fs::metadata(dir.join("chain.pem")).unwrap().len() > 0 {
+        cmd.arg("-untrusted").arg(dir.join("chain.pem"));
+    }
+    cmd.args(args).arg(dir.join("leaf.pem"));
+    let out = cmd
+        .output()
+        .expect("the `openssl` binary is required for this test (apt-get install openssl)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors: Vec<(i32, u32, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("error ")?;
+            let (n, rest) = rest.split_once(" at ")?;
+            let (d, rest) = rest.split_once(" depth lookup: ")?;
+            Some((n.parse().ok()?, d.parse().ok()?, rest.to_owned()))
+        })
+        .collect();
+    if errors.is_empty() {
+        assert!(
+            out.status.success() && text.contains(": OK"),
+            "{name}: openssl verify printed neither OK nor an error:\n{text}"
+        );
+    } else {
+        assert!(!out.status.success(), "{name}: errors but exit 0:\n{text}");
+    }
+    errors
+}
+
+fn check_against_openssl(name: &str, opts: &VerifyOptions, args: &[String]) -> Result<(), String> {
+    let expected = openssl_verify(name, args);
+    let report = verify(&input(name), opts).map_err(|e| format!("{name}: {e}"))?;
+    let ours: Vec<(i32, u32, String)> = report
+        .openssl
+        .verify_command_errors()
+        .iter()
+        .map(|e| (e.code, e.depth, e.text.to_owned()))
+        .collect();
+    let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
+    let got = (
+        report.openssl.code,
+        report.openssl.depth,
+        report.openssl.text,
+    );
+    if first.unwrap_or((0, None, "ok")) != got || ours != expected {
+        return Err(format!(
+            "{name} {args:?}: openssl says {expected:?}, we say {ours:?} (first {got:?})"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn openssl_verdict_matches_openssl_verify_on_every_fixture() {
+    let names = cases();
+    assert!(names.len() >= 24, "fixtures missing: {names:?}");
+    let failures: Vec<String> = names
+        .iter()
+        .filter_map(|name| {
+            let (opts, args) = options(&read_case(name));
+            check_against_openssl(name, &opts, &args).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn openssl_verdict_matches_as_a_tls_client_checks_on_every_fixture() {
+    // What s_client -verify_return_error -verify_hostname checks: purpose sslserver, security
+    // level 1 (OpenSSL 3.0's default), the name.
+    let failures: Vec<String> = cases()
+        .iter()
+        .filter_map(|name| {
+            let case = read_case(name);
+            let (mut opts, mut args) = options(&case);
+            if opts.purpose.is_none() {
+                opts.purpose = Some(Purpose::Server);
+                args.extend(["-purpose".to_owned(), "sslserver".to_owned()]);
+            }
+            if !case.contains_key("auth_level") {
+                opts.auth_level = 1;
+                args.extend(["-auth_level".to_owned(), "1".to_owned()]);
+            }
+            if opts.name.is_none() {
+                opts.name = Some(NameToCheck::Dns("gateway.example.com".to_owned()));
+                args.extend([
+                    "-verify_hostname".to_owned(),
+                    "gateway.example.com".to_owned(),
+                ]);
+            }
+            check_against_openssl(name, &opts, &args).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// REFERENCE.md's rustls-webpki column.
+fn expected_webpki(name: &str, v: &WebpkiVerdict) -> bool {
+    use WebpkiVerdict as W;
+    match name {
+        "ok" | "expired-anchor" | "issuer-no-keycertsign" => matches!(v, W::Ok),
+        "wrong-ca" | "missing-intermediate" | "self-signed-leaf" | "untrusted-root" => {
+            matches!(v, W::UnknownIssuer)
+        }
+        "expired-leaf" | "expired-intermediate" => matches!(v, W::CertExpired { .. }),
+        "not-yet-valid" => matches!(v, W::CertNotValidYet { .. }),
+        "hostname-mismatch" => matches!(
+            v,
+            W::CertNotValidForName { expected, presented }
+                if expected == "other.example.com" && presented == &["gateway.example.com".to_owned()]
+        ),
+        "ip-mismatch" => matches!(
+            v,
+            W::CertNotValidForName { expected, presented }
+                if expected == "192.0.2.99" && presented == &["192.0.2.10".to_owned()]
+        ),
+        "leaf-no-serverauth" | "intermediate-clientauth-only" => {
+            matches!(v, W::RequiredEkuNotFound)
+        }
+        "issuer-ca-false" | "issuer-no-basic-constraints" => matches!(v, W::EndEntityUsedAsCa),
+        "pathlen-exceeded" => matches!(v, W::PathLenConstraintViolated),
+        "bad-signature" => matches!(v, W::InvalidSignatureForPublicKey),
+        "unknown-critical-extension" => matches!(v, W::UnsupportedCriticalExtension),
+        "name-constraints" => matches!(v, W::NameConstraintViolation),
+        "leaf-is-ca" => matches!(v, W::CaUsedAsEndEntity),
+        "cn-only" => matches!(
+            v,
+            W::CertNotValidForName { presented, .. } if presented.is_empty()
+        ),
+        "sha1-signature" => matches!(v, W::UnsupportedSignatureAlgorithm),
+        "v1-leaf" => matches!(v, W::UnsupportedCertVersion),
+        other => panic!("no webpki expectation for fixture {other}"),
+    }
+}
+
+#[test]
+fn webpki_verdict_matches_the_reference_table() {
+    let failures: Vec<String> = cases()
+        .iter()
+        .filter_map(|name| {
+            let (opts, _) = options(&read_case(name));
+            let report = verify(&input(name), &opts).unwrap();
+            (!expected_webpki(name, &report.webpki))
+                .then(|| format!("{name}: webpki says {:?}", report.webpki))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn report_serialises_to_json() {
+    let (opts, _) = options(&read_case("expired-leaf"));
+    let report = verify(&input("expired-leaf"), &opts).unwrap();
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["openssl"]["code"], 10);
+    assert_eq!(json["openssl"]["text"], "certificate has expired");
+    assert_eq!(json["webpki"]["result"], "cert_expired");
+    assert_eq!(json["diagnosis"]["finding"], "expired");
+    assert_eq!(json["chain"][0]["not_after"], "2026-01-01T00:00:00Z");
+    assert!(!report.agree || !report.is_ok());
+}
+
+/// A chain put together from the fixtures' files: (name, leaf, sent, anchors, options).
+type Combination = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+const COMBINATIONS: &[Combination] = &[
+    (
+        "anchor is the intermediate",
+        "ok/leaf.pem",
+        &[],
+        &["ok/chain.pem"],
+        &[],
+    ),
+    (
+        "sent root is also trusted",
+        "ok/leaf.pem",
+        &["untrusted-root/chain.pem"],
+        &["ok/ca.pem"],
+        &[],
+    ),
+    (
+        "sent in reverse order",
+        "ok/leaf.pem",
+        &["ok/ca.pem", "ok/chain.pem"],
+        &["ok/ca.pem"],
+        &[],
+    ),
+    (
+        "unrelated certificates sent",
+        "ok/leaf.pem",
+        &[
+            "wrong-ca/ca.pem",
+            "expired-anchor/chain.pem",
+            "ok/chain.pem",
+        ],
+        &["ok/ca.pem"],
+        &[],
+    ),
+    (
+        "two anchors",
+        "ok/leaf.pem",
+        &["ok/chain.pem"],
+        &["wrong-ca/ca.pem", "ok/ca.pem"],
+        &[],
+    ),
+    (
+        "CA:FALSE issuer, server purpose",
+        "issuer-ca-false/leaf.pem",
+        &["issuer-ca-false/chain.pem"],
+        &["ok/ca.pem"],
+        &[("purpose", "sslserver")],
+    ),
+    (
+        "no basicConstraints issuer, client purpose",
+        "issuer-no-basic-constraints/leaf.pem",
+        &["issuer-no-basic-constraints/chain.pem"],
+        &["ok/ca.pem"],
+        &[("purpose", "sslclient")],
+    ),
+    (
+        "self-signed leaf trusted",
+        "self-signed-leaf/leaf.pem",
+        &[],
+        &["self-signed-leaf/leaf.pem"],
+        &[
+            ("purpose", "sslserver"),
+            ("hostname", "gateway.example.com"),
+        ],
+    ),
+    (
+        "self-signed leaf, client purpose",
+        "self-signed-leaf/leaf.pem",
+        &[],
+        &["ok/ca.pem"],
+        &[("purpose", "sslclient")],
+    ),
+    (
+        "self-signed leaf, expired",
+        "self-signed-leaf/leaf.pem",
+        &[],
+        &["ok/ca.pem"],
+        &[("attime", "2366841600")],
+    ),
+    (
+        "expired leaf, wrong name",
+        "expired-leaf/leaf.pem",
+        &["expired-leaf/chain.pem"],
+        &["ok/ca.pem"],
+        &[("hostname", "other.example.com")],
+    ),
+    (
+        "expired anchor, before expiry",
+        "expired-anchor/leaf.pem",
+        &["expired-anchor/chain.pem"],
+        &["expired-anchor/ca.pem"],
+        &[("attime", "1748736000")],
+    ),
+    (
+        "everything expired",
+        "ok/leaf.pem",
+        &["ok/chain.pem"],
+        &["ok/ca.pem"],
+        &[("attime", "2366841600")],
+    ),
+    (
+        "nothing valid yet",
+        "ok/leaf.pem",
+        &["ok/chain.pem"],
+        &["ok/ca.pem"],
+        &[("attime", "1704067200")],
+    ),
+    (
+        "leaf as its own anchor",
+        "ok/leaf.pem",
+        &[],
+        &["ok/leaf.pem"],
+        &[],
+    ),
+    ("no anchors", "ok/leaf.pem", &["ok/chain.pem"], &[], &[]),
+    (
+        "pathlen, server purpose",
+        "pathlen-exceeded/leaf.pem",
+        &["pathlen-exceeded/chain.pem"],
+        &["ok/ca.pem"],
+        &[("purpose", "sslserver")],
+    ),
+    (
+        "unknown critical extension, expired",
+        "unknown-critical-extension/leaf.pem",
+        &["unknown-critical-extension/chain.pem"],
+        &["ok/ca.pem"],
+        &[("attime", "2366841600")],
+    ),
+    (
+        "name constraints, name checked",
+        "name-constraints/leaf.pem",
+        &["name-constraints/chain.pem"],
+        &["ok/ca.pem"],
+        &[("hostname", "gateway.example.com")],
+    ),
+    (
+        "name constraints, everything expired",
+        "name-constraints/leaf.pem",
+        &["name-constraints/chain.pem"],
+        &["ok/ca.pem"],
+        &[("attime", "2366841600")],
+    ),
+    (
+        "missing intermediate, not yet valid",
+        "missing-intermediate/leaf.pem",
+        &[],
+        &["ok/ca.pem"],
+        &[("attime", "1704067200")],
+    ),
+    (
+        "intermediate clientAuth, client purpose",
+        "intermediate-clientauth-only/leaf.pem",
+        &["intermediate-clientauth-only/chain.pem"],
+        &["ok/ca.pem"],
+        &[("purpose", "sslclient")],
+    ),
+    (
+        "leaf CA, server purpose, level 2",
+        "leaf-is-ca/leaf.pem",
+        &["leaf-is-ca/chain.pem"],
+        &["ok/ca.pem"],
+        &[("purpose", "sslserver"), ("auth_level", "2")],
+    ),
+    (
+        "sha1 at level 2",
+        "sha1-signature/leaf.pem",
+        &["sha1-signature/chain.pem"],
+        &["ok/ca.pem"],
+        &[("auth_level", "2")],
+    ),
+    (
+        "ip checked as host name",
+        "ip-mismatch/leaf.pem",
+        &["ip-mismatch/chain.pem"],
+        &["ok/ca.pem"],
+        &[("hostname", "192.0.2.10")],
+    ),
+    (
+        "ip matches",
+        "ip-mismatch/leaf.pem",
+        &["ip-mismatch/chain.pem"],
+        &["ok/ca.pem"],
+        &[("ip", "192.0.2.10")],
+    ),
+];
+
+#[test]
+fn openssl_verdict_matches_openssl_verify_on_combined_chains() {
+    let tmp = std::env::temp_dir().join(format!("pki-verify-oracle-{}", std::process::id()));
+    let mut failures = Vec::new();
+    for (i, (label, leaf, sent, anchors, extra)) in COMBINATIONS.iter().enumerate() {
+        let dir = tmp.join(format!("combo-{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let concat = |files: &[&str]| -> Vec<u8> {
+            files
+                .iter()
+                .flat_map(|f| std::fs::read(fixtures().join(f)).unwrap())
+                .collect()
+        };
+        std::fs::write(dir.join("leaf.pem"), concat(&[leaf])).unwrap();
+        std::fs::write(dir.join("chain.pem"), concat(sent)).unwrap();
+        std::fs::write(dir.join("ca.pem"), concat(anchors)).unwrap();
+        let mut case = BTreeMap::from([("attime".to_owned(), "1893456000".to_owned())]);
+        for (k, v) in *extra {
+            case.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let (opts, args) = options(&case);
+        let name = dir.to_string_lossy().into_owned();
+        if let Err(e) = check_against_openssl(&name, &opts, &args) {
+            failures.push(format!("{label}: {e}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
