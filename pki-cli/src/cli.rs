@@ -101,6 +101,24 @@ pub(crate) enum Command {
         "  pki show --json chain.pem | jq -r '.certificates[].sha1_thumbprint'\n\n",
         "EXIT CODES:\n  0  shown (and the key matches, with --key)\n  1  the key does not match the certificate\n  2  could not run (unreadable or invalid input)"))]
     Show(ShowArgs),
+    /// Verify a gateway (HOST:PORT) or certificate files as a downstream device would.
+    #[command(after_long_help = concat!(
+        "Online, it resolves the name, connects, handshakes (SNI = HOST), records exactly the chain the\n",
+        "server sent, and judges it twice: as OpenSSL-based devices do (the same code and depth as\n",
+        "`openssl s_client -verify_return_error -verify_hostname HOST`), and as rustls clients do. It checks\n",
+        "the name, the clock, whether the server demands a client certificate, and a connection string's\n",
+        "GatewayHostName, and says in plain words what to change. Offline (--chain), it gives the verdicts\n",
+        "of `openssl verify` for files.\n\n",
+        "EXAMPLES:\n",
+        "  pki verify gw.contoso.com:8883 --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+        "  pki verify 10.0.0.4:8883 --servername gw.contoso.com --os-store --showcerts\n",
+        "  pki verify gw.contoso.com:8883 --ca-file root.pem \\\n",
+        "      --connection-string 'HostName=hub.azure-devices.net;DeviceId=d1;x509=true;GatewayHostName=gw.contoso.com' \\\n",
+        "      --cert pki/certs/iot-device-d1-full-chain.cert.pem --key pki/private/iot-device-d1.key.pem\n",
+        "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --purpose server --hostname gw\n\n",
+        "EXIT CODES:\n  0  the device would accept the gateway (verified OK)\n  1  it would not\n",
+        "  2  the check could not run (bad input, name does not resolve, connection refused, timeout)"))]
+    Verify(VerifyArgs),
     /// Build a complete demo gateway PKI in one step and say where each file goes.
     #[command(after_long_help = concat!(
         "Creates the owner CA, an intermediate, an IoT Edge device CA, the gateway server\n",
@@ -394,6 +412,92 @@ pub(crate) struct ShowArgs {
     /// Judge validity at this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// Which clients' verdict decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientKind {
+    /// Devices built on OpenSSL (Azure C SDK, Python, mosquitto clients).
+    Openssl,
+    /// Rust clients on rustls/webpki (thin-edge).
+    Rustls,
+    /// Both must accept.
+    Both,
+}
+
+/// The purpose a certificate is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PurposeArg {
+    /// TLS server (`-purpose sslserver`).
+    Server,
+    /// TLS client (`-purpose sslclient`).
+    Client,
+    /// Any purpose.
+    Any,
+}
+
+/// `pki verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The gateway, HOST:PORT (the port defaults to 8883, MQTTS).
+    #[arg(required_unless_present = "chain", conflicts_with = "chain")]
+    pub(crate) target: Option<String>,
+    /// Offline: the leaf certificate file (a bundle's first certificate; the rest count as untrusted).
+    #[arg(long, value_name = "LEAF")]
+    pub(crate) chain: Option<PathBuf>,
+    /// Offline: untrusted intermediates.
+    #[arg(long, value_name = "FILE", requires = "chain")]
+    pub(crate) untrusted: Vec<PathBuf>,
+    /// Trust anchors (PEM files, bundles allowed); repeatable.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub(crate) ca_files: Vec<PathBuf>,
+    /// Trust the operating system's store (honours SSL_CERT_FILE and SSL_CERT_DIR).
+    #[arg(long, conflicts_with = "ca_files")]
+    pub(crate) os_store: bool,
+    /// Check the leaf for this purpose (online: server).
+    #[arg(long, value_enum)]
+    pub(crate) purpose: Option<PurposeArg>,
+    /// Offline: check the leaf for this host name or IP.
+    #[arg(long, requires = "chain")]
+    pub(crate) hostname: Option<String>,
+    /// Online: the SNI to send and the name to check (default: HOST).
+    #[arg(long, conflicts_with = "chain")]
+    pub(crate) servername: Option<String>,
+    /// Online: offer these ALPN protocols.
+    #[arg(long, conflicts_with = "chain")]
+    pub(crate) alpn: Vec<String>,
+    /// Online: present this client certificate (chain file) for mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "chain")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
+    /// Check a device's connection string: its GatewayHostName must be the host verified, and
+    /// named by the certificate. The key in it is never printed.
+    #[arg(
+        long,
+        env = "IOTHUB_DEVICE_CONNECTION_STRING",
+        hide_env_values = true,
+        value_name = "STRING"
+    )]
+    pub(crate) connection_string: Option<String>,
+    /// Print the chain as `openssl s_client -showcerts` does.
+    #[arg(long)]
+    pub(crate) showcerts: bool,
+    /// Judge validity at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+    /// Seconds each network step may take.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub(crate) timeout: f64,
+    /// Whose verdict decides the exit code.
+    #[arg(long, value_enum, default_value = "both")]
+    pub(crate) client: ClientKind,
+    /// OpenSSL security level (s_client's default 1 rejects SHA-1; `openssl verify`'s is 0).
+    #[arg(long, value_name = "N")]
+    pub(crate) auth_level: Option<u8>,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
 }

@@ -197,6 +197,11 @@ impl PrivateKey {
         self.key_type
     }
 
+    /// The key as unencrypted PKCS#8 DER: secret material, for a TLS stack that presents it.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
     /// The key as unencrypted PKCS#8 PEM (`PRIVATE KEY`).
     pub fn to_pem(&self) -> String {
         crate::pem::encode("PRIVATE KEY", &self.pkcs8)

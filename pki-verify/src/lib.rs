@@ -37,19 +37,25 @@
 #![warn(missing_docs)]
 
 mod chain;
+mod connection_string;
 mod diagnose;
 mod error;
+mod name_check;
 mod openssl;
 mod options;
 mod probe;
 mod report;
+mod serve;
 mod webpki;
 
 pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
 pub use crate::webpki::WebpkiVerdict;
 pub use chain::{CertSource, CertSummary, ChainInput, pem_certificates};
+pub use connection_string::{ConnectionString, ConnectionStringError};
 pub use diagnose::{Diagnosis, NotCaReason};
 pub use error::Error;
+pub use name_check::{NameCheck, check_name};
 pub use options::{NameToCheck, Purpose, VerifyOptions};
 pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step, probe};
 pub use report::{Report, verify};
+pub use serve::OneShotServer;

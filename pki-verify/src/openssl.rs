@@ -24,7 +24,7 @@
 //! `-verify_return_error` and `openssl verify` report.
 
 mod name;
-mod names;
+pub(crate) mod names;
 
 use serde::Serialize;
 

@@ -7,6 +7,7 @@ mod issue;
 mod prove;
 mod quickstart;
 mod show;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Csr(CsrCommand::Create(a)) => csr::create(&dir, a, out),
         Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
         Command::Show(a) => show::run(a, out),
+        Command::Verify(a) => verify::run(a, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;

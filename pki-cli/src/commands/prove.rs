@@ -1,8 +1,12 @@
-//! The quickstart's proof: the gateway's full chain, as the gateway would send it, checked
-//! against the owner CA as a downstream device would check it.
+//! The quickstart's proof: the new gateway certificate is served on a loopback port for a
+//! moment, and probed and verified exactly as `pki verify` does it for a downstream device that
+//! trusts the owner CA.
 
-use anyhow::Result;
-use pki_core::{CaDir, CaRole, SanEntry};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use pki_core::{CaDir, CaRole};
+use pki_verify::{ChainInput, NameToCheck, OneShotServer, ProbeOptions, VerifyOptions};
 use serde::Serialize;
 
 /// The outcome of the proof.
@@ -13,60 +17,70 @@ pub(crate) struct Proof {
     pub(crate) details: Vec<String>,
 }
 
-/// Checks the gateway server certificate's full chain against the owner CA: every link's
-/// signature, the trust anchor, validity now, and that the certificate names `gateway`.
+/// Serves the gateway's full chain on 127.0.0.1 and verifies it as a device that trusts the
+/// owner CA and connects to `gateway` would.
 pub(crate) fn prove_gateway(ca: &CaDir, gateway: &str) -> Result<Proof> {
     let prefix = pki_core::server_prefix(gateway);
-    let chain = pki_core::read_certs(&ca.full_chain_path(&prefix))?;
-    let root = pki_core::read_certs(&ca.cert_path(&CaRole::Root.prefix()))?;
-    let now = super::now();
-    let mut details = Vec::new();
-    let mut ok = true;
-    let links = pki_core::chain_links(&chain);
-    for (i, link) in links.iter().enumerate() {
-        if let Some(good) = link {
-            ok &= *good;
-            details.push(format!(
-                "depth {i}: {} {} by {}",
-                chain[i].subject(),
-                if *good { "signed" } else { "NOT signed" },
-                chain[i + 1].subject()
-            ));
-        }
-    }
-    let anchored = chain.last() == root.first();
-    ok &= anchored;
-    details.push(format!(
-        "the chain {} at the owner CA {}",
-        if anchored { "ends" } else { "does NOT end" },
-        root[0].subject()
-    ));
-    for c in &chain {
-        let info = pki_core::inspect(c, now, time::Duration::ZERO);
-        if info.status != pki_core::Status::Valid {
-            ok = false;
-            details.push(format!("{}: {}", info.subject, info.status_text));
-        }
-    }
-    let leaf = pki_core::inspect(&chain[0], now, time::Duration::ZERO);
-    let want = gateway.parse::<SanEntry>()?.to_string();
-    let named = leaf
-        .subject_alt_names
+    let chain: Vec<Vec<u8>> = pki_core::read_certs(&ca.full_chain_path(&prefix))?
         .iter()
-        .any(|s| s.eq_ignore_ascii_case(&want));
-    ok &= named;
-    details.push(format!(
-        "the server certificate {} {want} (it carries {})",
-        if named { "names" } else { "does NOT name" },
-        leaf.subject_alt_names.join(", ")
-    ));
+        .map(|c| c.der().to_vec())
+        .collect();
+    let key = super::read_key(&ca.key_path(&prefix), &Default::default())?;
+    let root: Vec<Vec<u8>> = pki_core::read_certs(&ca.cert_path(&CaRole::Root.prefix()))?
+        .iter()
+        .map(|c| c.der().to_vec())
+        .collect();
+    let timeout = Duration::from_secs(5);
+    let server = OneShotServer::start(chain, key.pkcs8_der().to_vec(), timeout)
+        .map_err(|e| anyhow::anyhow!("cannot serve the gateway certificate on loopback: {e}"))?;
+    let name = NameToCheck::parse(gateway);
+    let probe = pki_verify::probe(&ProbeOptions {
+        host: server.addr().ip().to_string(),
+        port: server.addr().port(),
+        servername: matches!(name, NameToCheck::Dns(_)).then(|| gateway.to_owned()),
+        alpn: Vec::new(),
+        client_auth: None,
+        timeout,
+    })
+    .context("cannot reach the loopback gateway")?;
+    drop(server);
+    let input = ChainInput::from_presented(probe.chain.clone(), root)?;
+    let report = pki_verify::verify(&input, &VerifyOptions::tls_client(name, super::now()))?;
+    let ok = probe.handshake_error.is_none() && report.is_ok();
+    let mut details = vec![
+        format!(
+            "served the gateway certificate on {} and connected as a downstream device of {gateway} ({}, {} certificates sent)",
+            server_addr(&probe),
+            probe.tls_version.as_deref().unwrap_or("no TLS"),
+            probe.chain.len()
+        ),
+        format!(
+            "OpenSSL:  Verify return code: {} ({})",
+            report.openssl.code, report.openssl.text
+        ),
+        format!(
+            "rustls:   {}",
+            if report.webpki.is_ok() {
+                "OK".to_owned()
+            } else {
+                format!("{:?}", report.webpki)
+            }
+        ),
+    ];
+    if !ok {
+        details.push(report.diagnosis.explain());
+    }
     Ok(Proof {
         ok,
         summary: if ok {
             "verified OK".into()
         } else {
-            "verification FAILED".into()
+            "NOT verified".into()
         },
         details,
     })
+}
+
+fn server_addr(p: &pki_verify::ProbeReport) -> String {
+    p.connected_to.to_string()
 }
