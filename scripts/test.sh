@@ -4,9 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The real peers the tests drive: OpenSSL is the oracle. A missing peer fails the run.
+# The real peers the tests drive: OpenSSL is the oracle, mosquitto the MQTT broker that
+# `pki verify` is tested against. A missing peer fails the run. Debian installs mosquitto as
+# /usr/sbin/mosquitto, which is not on every user's PATH (the tests look there too); the tests
+# start their own brokers on free loopback ports and never use a system service.
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update

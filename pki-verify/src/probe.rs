@@ -153,7 +153,8 @@ pub struct ProbeReport {
     pub chain: Vec<Vec<u8>>,
     /// The server sent a CertificateRequest.
     pub client_certificate_requested: bool,
-    /// The first read after the handshake.
+    /// The first read after a TLS 1.3 handshake in which the server asked for a client
+    /// certificate (`None` when there was nothing to learn that way).
     pub after_handshake: Option<AfterHandshake>,
 }
 
@@ -161,7 +162,9 @@ pub struct ProbeReport {
 /// [`ProbeError`]; a handshake the server (or we) aborted is a report with `handshake_error`.
 pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
     let addresses = resolve(&opts.host, opts.port, opts.timeout)?;
+    let started = Instant::now();
     let (sock, connected_to) = connect(opts, &addresses)?;
+    let connect_time = started.elapsed();
     let sni = match &opts.servername {
         Some(s) => Some(s.clone()),
         None if opts.host.parse::<IpAddr>().is_ok() => None,
@@ -216,12 +219,15 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
         }
         Err(HsError::Tls(e)) => Some(e),
     };
-    let after_handshake = if handshake_error.is_none() {
-        Some(first_read(
-            &mut conn,
-            &mut sock,
-            opts.timeout.min(Duration::from_millis(1500)),
-        ))
+    // A server can only reject a missing or unwanted client certificate after the handshake in
+    // TLS 1.3, and only if it asked for one: then read once, for a few round trips.
+    let tls13 = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    let after_handshake = if handshake_error.is_none() && tls13 && requested.load(Ordering::SeqCst)
+    {
+        let wait = (connect_time * 4)
+            .clamp(Duration::from_millis(250), Duration::from_millis(1500))
+            .min(opts.timeout);
+        Some(first_read(&mut conn, &mut sock, wait))
     } else {
         None
     };

@@ -2,16 +2,18 @@
 # Regenerates the chain-verification fixtures in testdata/verify/ with the `openssl` CLI only.
 #
 # Every case directory holds:
-#   leaf.pem   the certificate under test (what a server presents first)
-#   chain.pem  the untrusted certificates after the leaf, in the order a server would send them
-#              (may be empty)
-#   ca.pem     the trust anchors (the device's CA file)
-#   case.txt   the verification options, one `key=value` a line:
-#                attime=<unix seconds>   the instant to verify at (always pinned)
-#                purpose=sslserver|sslclient
-#                hostname=<dns name>     (openssl -verify_hostname)
-#                ip=<address>            (openssl -verify_ip)
-#                auth_level=<n>          (openssl -auth_level)
+#   leaf.pem      the certificate under test (what a server presents first)
+#   leaf.key.pem  the private key of leaf.pem (unencrypted PKCS#8 PEM, as `openssl s_server -key`
+#                 reads it), so a real TLS server can serve the case
+#   chain.pem     the untrusted certificates after the leaf, in the order a server would send them
+#                 (may be empty)
+#   ca.pem        the trust anchors (the device's CA file)
+#   case.txt      the verification options, one `key=value` a line:
+#                   attime=<unix seconds>   the instant to verify at (always pinned)
+#                   purpose=sslserver|sslclient
+#                   hostname=<dns name>     (openssl -verify_hostname)
+#                   ip=<address>            (openssl -verify_ip)
+#                   auth_level=<n>          (openssl -auth_level)
 #
 # Validity periods are explicit calendar dates (`openssl ca -startdate/-enddate`), so the
 # fixtures never go stale: every case is verified at 2030-01-01T00:00:00Z (1893456000).
@@ -199,6 +201,7 @@ emit() {
     rm -rf "$dir"
     mkdir -p "$dir"
     pem "$leaf" >"$dir/leaf.pem"
+    openssl pkey -in "$leaf.key" -out "$dir/leaf.key.pem"
     : >"$dir/chain.pem"
     for c in $chain; do pem "$c" >>"$dir/chain.pem"; done
     : >"$dir/ca.pem"
@@ -279,6 +282,7 @@ flip_last_byte() {
 }
 flip_last_byte leaf.der leaf_badsig.der
 openssl x509 -inform DER -in leaf_badsig.der -out leaf_badsig.pem
+cp leaf.key leaf_badsig.key # same key as the good leaf; only the signature is broken
 emit bad-signature leaf_badsig inter root
 
 issue leaf_critical "/CN=gateway.example.com" inter server_critical $START $END

@@ -3,4 +3,6 @@
 mod build;
 mod common;
 mod errors;
+mod peers;
 mod show;
+mod verify;

@@ -1,0 +1,517 @@
+//! `pki verify` against real servers on loopback: `openssl s_server` serving every failure
+//! class (pki's OpenSSL verdict must equal what `openssl s_client` says of the same server), a
+//! real mosquitto broker as the transparent gateway (with and without required client
+//! certificates), and servers that are silent, speak no TLS, or are not there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::common::{pki, testdata, tmp};
+use crate::peers::{Mosquitto, OpensslServer, PlainTextServer, SilentServer, closed_port};
+
+/// The options of a fixture case (testdata/verify/CASE/case.txt).
+fn case_option(dir: &Path, key: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join("case.txt"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
+}
+
+/// Runs `openssl s_client` against the server like a device with -verify_return_error and
+/// returns (code, depth of the first error).
+fn s_client(dir: &Path, port: u16, ca: &str, name: &NameArg) -> (i32, Option<u32>, String) {
+    let connect = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "s_client",
+        "-connect",
+        &connect,
+        "-CAfile",
+        ca,
+        "-verify_return_error",
+    ];
+    let n;
+    match name {
+        NameArg::Host(h) => {
+            n = h.clone();
+            args.extend_from_slice(&["-servername", &n, "-verify_hostname", &n]);
+        }
+        NameArg::Ip(ip) => {
+            n = ip.clone();
+            args.extend_from_slice(&["-verify_ip", &n]);
+        }
+    }
+    let mut child = Command::new("openssl")
+        .current_dir(dir)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl is required for these tests");
+    // Bounded: s_client waits on stdin EOF, which it gets at once; kill it if it hangs anyway.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "openssl s_client hung"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no Verify return code from s_client:\n{text}"));
+    // The depth of the first error: the `depth=N` line just before the first `verify error:`.
+    let mut depth = None;
+    let mut last_depth = None;
+    for l in text.lines() {
+        if let Some(d) = l.strip_prefix("depth=") {
+            last_depth = d.split_whitespace().next().and_then(|d| d.parse().ok());
+        }
+        if l.starts_with("verify error:") && depth.is_none() {
+            depth = last_depth;
+        }
+    }
+    (code, depth, text)
+}
+
+enum NameArg {
+    Host(String),
+    Ip(String),
+}
+
+fn case_dirs() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(testdata("verify"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("leaf.key.pem").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn online_openssl_verdict_equals_s_client_on_every_failure_class() {
+    let cases = case_dirs();
+    assert!(cases.len() >= 24, "fixtures missing: {cases:?}");
+    let mut mismatches = Vec::new();
+    for dir in &cases {
+        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let chain = std::fs::metadata(dir.join("chain.pem"))
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+        // SHA-1 and v1 fixtures are below OpenSSL's default security level for a server's own
+        // certificate; let the server load them (the client still judges them at its level).
+        let extra: &[&str] = if case == "sha1-signature" {
+            &["-cipher", "DEFAULT:@SECLEVEL=0"]
+        } else {
+            &[]
+        };
+        let server = OpensslServer::start(
+            dir,
+            "leaf.pem",
+            "leaf.key.pem",
+            chain.then_some("chain.pem"),
+            extra,
+        );
+        let port = server.port();
+        let name = match case_option(dir, "ip") {
+            Some(_) => NameArg::Ip("127.0.0.1".into()),
+            None => NameArg::Host(
+                case_option(dir, "hostname").unwrap_or_else(|| "gateway.example.com".into()),
+            ),
+        };
+        let (code, depth, text) = s_client(dir, port, "ca.pem", &name);
+        let target = format!("127.0.0.1:{port}");
+        let mut args = vec![
+            "--json",
+            "verify",
+            target.as_str(),
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "5",
+        ];
+        let sn;
+        if let NameArg::Host(h) = &name {
+            sn = h.clone();
+            args.extend_from_slice(&["--servername", &sn]);
+        }
+        let r = pki(dir, &args);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{case}: exit {}\n{}{}",
+            r.code,
+            r.stdout,
+            r.stderr
+        );
+        let j = r.json();
+        let ours = (
+            j["verification"]["openssl"]["code"].as_i64().unwrap() as i32,
+            j["verification"]["openssl"]["depth"]
+                .as_u64()
+                .map(|d| d as u32),
+        );
+        if ours != (code, depth) {
+            mismatches.push(format!(
+                "{case}: pki says {ours:?}, s_client says ({code}, {depth:?})\n{text}"
+            ));
+        }
+        // The exit code follows the verdicts (both clients must accept by default).
+        let both = j["verification"]["openssl"]["code"] == 0
+            && j["verification"]["webpki"]["result"] == "ok";
+        assert_eq!(r.code, if both { 0 } else { 1 }, "{case}");
+        drop(server);
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn explains_the_common_failures_in_plain_words() {
+    for (case, expect) in [
+        ("missing-intermediate", "sends only its own certificate"),
+        ("wrong-ca", "CA file"),
+        ("expired-leaf", "expired"),
+        ("hostname-mismatch", "other.example.com"),
+    ] {
+        let dir = testdata(&format!("verify/{case}"));
+        let chain = std::fs::metadata(dir.join("chain.pem"))
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+        let server = OpensslServer::start(
+            &dir,
+            "leaf.pem",
+            "leaf.key.pem",
+            chain.then_some("chain.pem"),
+            &[],
+        );
+        let name = case_option(&dir, "hostname").unwrap_or_else(|| "gateway.example.com".into());
+        let target = format!("127.0.0.1:{}", server.port());
+        let r = pki(
+            &dir,
+            &[
+                "verify",
+                &target,
+                "--servername",
+                &name,
+                "--ca-file",
+                "ca.pem",
+            ],
+        )
+        .expect(1);
+        assert!(r.stdout.contains("diagnosis:"), "{case}: {}", r.stdout);
+        assert!(
+            r.stdout.to_lowercase().contains(&expect.to_lowercase()),
+            "{case}: expected {expect:?} in\n{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.trim_end().ends_with("NOT verified"),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+/// A pki-built transparent-gateway PKI for host `localhost`.
+fn gateway_pki() -> tempfile::TempDir {
+    let d = tmp();
+    pki(
+        d.path(),
+        &[
+            "quickstart",
+            "--gateway",
+            "localhost",
+            "--device",
+            "downstream-device-1",
+        ],
+    )
+    .expect(0);
+    d
+}
+
+const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
+const SERVER_CHAIN: &str = "pki/certs/iot-edge-server-localhost-full-chain.cert.pem";
+const SERVER_KEY: &str = "pki/private/iot-edge-server-localhost.key.pem";
+const DEVICE_CHAIN: &str = "pki/certs/iot-device-downstream-device-1-full-chain.cert.pem";
+const DEVICE_KEY: &str = "pki/private/iot-device-downstream-device-1.key.pem";
+
+#[test]
+fn mosquitto_transparent_gateway_verifies_as_a_device_would() {
+    let d = gateway_pki();
+    let p = d.path();
+    let broker = Mosquitto::start(p, ROOT, SERVER_CHAIN, SERVER_KEY, false);
+    let target = format!("localhost:{}", broker.port());
+    let r = pki(p, &["verify", &target, "--ca-file", ROOT, "--showcerts"]).expect(0);
+    assert!(
+        r.stdout.contains("Verify return code: 0 (ok)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Certificate chain\n 0 s:CN = localhost"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.trim_end().ends_with("verified OK"), "{}", r.stdout);
+    // The connection string of a downstream device going through this gateway.
+    let good = "HostName=hub.azure-devices.net;DeviceId=downstream-device-1;x509=true;GatewayHostName=localhost";
+    let j = pki(
+        p,
+        &[
+            "--json",
+            "verify",
+            &target,
+            "--ca-file",
+            ROOT,
+            "--connection-string",
+            good,
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(j["accepted"], true);
+    assert_eq!(j["connection_string"]["gateway_host_name"], "localhost");
+    // A connection string naming another gateway is a negative verdict, said precisely.
+    let other = "HostName=hub.azure-devices.net;DeviceId=downstream-device-1;x509=true;GatewayHostName=gw.contoso.com";
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &target,
+            "--ca-file",
+            ROOT,
+            "--connection-string",
+            other,
+        ],
+    )
+    .expect(1);
+    assert!(
+        r.stdout.contains("GatewayHostName=gw.contoso.com"),
+        "{}",
+        r.stdout
+    );
+    // A malformed one cannot be checked: exit 2, naming the fault and never the key.
+    let bad = "HostName=hub.azure-devices.net;DeviceId=d;SharedAccessKey=c2VjcmV0;gatewayhostname=localhost";
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &target,
+            "--ca-file",
+            ROOT,
+            "--connection-string",
+            bad,
+        ],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("GatewayHostName"), "{}", r.stderr);
+    assert!(!r.stderr.contains("c2VjcmV0") && !r.stdout.contains("c2VjcmV0"));
+    // The OS store, pointed at the root through SSL_CERT_FILE.
+    let root = p.join(ROOT);
+    let r = crate::common::pki_env(
+        p,
+        &["verify", &target, "--os-store"],
+        &[
+            ("SSL_CERT_FILE", root.to_str().unwrap()),
+            ("SSL_CERT_DIR", "/nonexistent"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The wrong trust anchor: the device's own certificate is no CA of this chain.
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &target,
+            "--ca-file",
+            "pki/certs/iot-device-downstream-device-1.cert.pem",
+        ],
+    )
+    .expect(1);
+    assert!(r.stdout.contains("NOT verified"), "{}", r.stdout);
+}
+
+#[test]
+fn mosquitto_requiring_client_certificates_accepts_the_pki_device() {
+    let d = gateway_pki();
+    let p = d.path();
+    let broker = Mosquitto::start(p, ROOT, SERVER_CHAIN, SERVER_KEY, true);
+    let target = format!("localhost:{}", broker.port());
+    let r = pki(p, &["--json", "verify", &target, "--ca-file", ROOT]).expect(1);
+    let j = r.json();
+    assert_eq!(j["accepted"], false);
+    assert_eq!(j["tls"]["client_certificate_requested"], true);
+    let check = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["step"] == "client certificate")
+        .unwrap()
+        .clone();
+    assert_eq!(check["status"], "fail", "{j}");
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &target,
+            "--ca-file",
+            ROOT,
+            "--cert",
+            DEVICE_CHAIN,
+            "--key",
+            DEVICE_KEY,
+        ],
+    )
+    .expect(0);
+    assert!(
+        r.stdout.contains("accepted the one presented"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn unreachable_silent_and_non_tls_servers_are_reported_within_the_timeout() {
+    let d = tmp();
+    let p = d.path();
+    std::fs::write(
+        p.join("ca.pem"),
+        std::fs::read(testdata("verify/ok/ca.pem")).unwrap(),
+    )
+    .unwrap();
+    let silent = SilentServer::start();
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &format!("127.0.0.1:{}", silent.port()),
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "1",
+        ],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("no answer within"), "{}", r.stderr);
+    let plain = PlainTextServer::start();
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &format!("127.0.0.1:{}", plain.port()),
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "2",
+        ],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("does not speak TLS"), "{}", r.stderr);
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &format!("127.0.0.1:{}", closed_port()),
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "2",
+        ],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    let r = pki(
+        p,
+        &[
+            "verify",
+            "no-such-host.invalid:8883",
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "2",
+        ],
+    )
+    .expect(2);
+    assert!(
+        r.stderr.contains("does not resolve") || r.stderr.contains("no answer"),
+        "{}",
+        r.stderr
+    );
+    let r = pki(
+        p,
+        &[
+            "--json",
+            "verify",
+            &format!("127.0.0.1:{}", closed_port()),
+            "--ca-file",
+            "ca.pem",
+        ],
+    )
+    .expect(2);
+    assert!(r.json()["error"].as_str().unwrap().contains("refused"));
+}
+
+#[test]
+fn offline_verdicts_match_openssl_verify() {
+    for case in [
+        "ok",
+        "missing-intermediate",
+        "expired-leaf",
+        "pathlen-exceeded",
+        "issuer-ca-false",
+    ] {
+        let dir = testdata(&format!("verify/{case}"));
+        let chain = std::fs::metadata(dir.join("chain.pem"))
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+        let mut args = vec![
+            "verify",
+            "--chain",
+            "leaf.pem",
+            "--ca-file",
+            "ca.pem",
+            "--at",
+            "2030-01-01T00:00:00Z",
+            "--client",
+            "openssl",
+        ];
+        let mut oargs = vec!["verify", "-CAfile", "ca.pem", "-attime", "1893456000"];
+        if chain {
+            args.extend_from_slice(&["--untrusted", "chain.pem"]);
+            oargs.extend_from_slice(&["-untrusted", "chain.pem"]);
+        }
+        oargs.push("leaf.pem");
+        let ours = pki(&dir, &args);
+        let theirs = crate::common::openssl(&dir, &oargs);
+        let first_error = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("error "))
+                .map(|l| l.split(':').next().unwrap().to_owned())
+        };
+        let want = first_error(&format!("{}{}", theirs.stdout, theirs.stderr));
+        let got = first_error(
+            &ours
+                .stdout
+                .lines()
+                .map(|l| l.trim_start_matches("OpenSSL:").trim())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        assert_eq!(
+            got, want,
+            "{case}\n{}\n{}{}",
+            ours.stdout, theirs.stdout, theirs.stderr
+        );
+        assert_eq!(ours.code == 0, theirs.code == 0, "{case}");
+    }
+}
