@@ -515,3 +515,49 @@ fn offline_verdicts_match_openssl_verify() {
         assert_eq!(ours.code == 0, theirs.code == 0, "{case}");
     }
 }
+
+#[test]
+fn alpn_is_offered_and_reported() {
+    let dir = testdata("verify/ok");
+    let server = OpensslServer::start(
+        &dir,
+        "leaf.pem",
+        "leaf.key.pem",
+        Some("chain.pem"),
+        &["-alpn", "x-amzn-mqtt-ca"],
+    );
+    let target = format!("127.0.0.1:{}", server.port());
+    let j = pki(
+        &dir,
+        &[
+            "--json",
+            "verify",
+            &target,
+            "--servername",
+            "gateway.example.com",
+            "--ca-file",
+            "ca.pem",
+            "--alpn",
+            "x-amzn-mqtt-ca",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(j["tls"]["alpn"], "x-amzn-mqtt-ca");
+    assert_eq!(j["tls"]["sni"], "gateway.example.com");
+    let j = pki(
+        &dir,
+        &[
+            "--json",
+            "verify",
+            &target,
+            "--servername",
+            "gateway.example.com",
+            "--ca-file",
+            "ca.pem",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(j["tls"]["alpn"], serde_json::Value::Null);
+}
