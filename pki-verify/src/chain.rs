@@ -98,6 +98,16 @@ impl ChainInput {
     }
 }
 
+/// A fixture case of testdata/verify, for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_case(name: &str) -> ChainInput {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/verify")
+        .join(name);
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+}
+
 /// Every `CERTIFICATE` block of a PEM text, as DER. Other blocks (keys) are skipped.
 pub fn pem_certificates(input: &str, text: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     let blocks = pem::parse_many(text).map_err(|e| Error::Pem {

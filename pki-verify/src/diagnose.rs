@@ -598,11 +598,7 @@ mod tests {
     use time::macros::datetime;
 
     fn case(name: &str) -> ChainInput {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/verify")
-            .join(name);
-        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-        ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+        crate::chain::test_case(name)
     }
 
     fn diag(name: &str, opts: &VerifyOptions) -> Diagnosis {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pki_core::{CaDir, CaRole, Issued, Issuer, PrivateKey, Profile, Subject, SubjectKey};
+use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::{
     ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, read_cert,
@@ -30,26 +30,10 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
         );
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
-    let kt = key_type(&a.key_opts.key_type)?;
+    key_type(&a.key_opts.key_type)?;
     let ca = CaDir::create(dir)?;
-    CaDir::check_free(
-        &[&ca.cert_path(&prefix), &ca.key_path(&prefix)],
-        a.key_opts.force,
-    )?;
-    let key = PrivateKey::generate(kt)?;
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
-    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
-    let report = write_issued(
-        &ca,
-        &prefix,
-        profile,
-        &issued,
-        Some(&key),
-        "self-signed",
-        a.key_opts.force,
-    )?;
-    report.emit(out)?;
-    Ok(Outcome::Success)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }
 
 /// `pki create-intermediate-ca`.
@@ -74,7 +58,7 @@ pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> R
         );
     }
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 
 /// `pki create-edge-ca`.
@@ -89,7 +73,7 @@ pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
         out.warn("this edge CA expires in or after 2050, which IoT Edge 1.1 cannot handle");
     }
     let prefix = CaRole::EdgeCa(a.name).prefix();
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 
 /// Adopts an existing CA: the certificate must be a CA, the key must match it, and an

@@ -8,7 +8,7 @@ use pki_core::{CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey
 
 use super::{
     IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, request,
-    server_issuer_defaults, write_issued,
+    server_issuer_defaults,
 };
 use crate::cli::{DeviceArgs, SelfSignedArgs, ServerArgs, VerificationArgs};
 use crate::output::{Outcome, Output};
@@ -35,7 +35,7 @@ pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome>
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
     req.sans = sans;
     let prefix = pki_core::server_prefix(&host);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 
 /// `pki issue device`.
@@ -46,7 +46,7 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::Device, Subject::cn(&a.device_id), &a.key_opts);
     let prefix = pki_core::device_prefix(&a.device_id);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, &chosen, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 
 /// `pki create-verification-cert`.
@@ -65,7 +65,7 @@ pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Res
         pki_core::VERIFICATION_PREFIX,
         req,
         &a.key_opts,
-        &chosen,
+        Some(&chosen),
         out,
     )
 }
@@ -114,21 +114,5 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
     }
     let ca = CaDir::create(dir)?;
     let prefix = pki_core::device_prefix(&a.device_id);
-    CaDir::check_free(
-        &[&ca.cert_path(&prefix), &ca.key_path(&prefix)],
-        a.key_opts.force,
-    )?;
-    let key = PrivateKey::generate(kt)?;
-    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
-    let report = write_issued(
-        &ca,
-        &prefix,
-        Profile::SelfSignedDevice,
-        &issued,
-        Some(&key),
-        "self-signed",
-        a.key_opts.force,
-    )?;
-    report.emit(out)?;
-    Ok(Outcome::Success)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }

@@ -344,14 +344,14 @@ pub(crate) fn request(profile: Profile, subject: Subject, k: &KeyOpts) -> Reques
     req
 }
 
-/// Generates a key, issues, writes and reports: the common path of every command that creates
-/// a CA-signed certificate with a new key.
+/// Generates a key, issues (self-signed when `chosen` is `None`), writes and reports: the common
+/// path of every command that creates a certificate with a new key in the CA directory.
 pub(crate) fn issue_with_new_key(
     ca: &CaDir,
     prefix: &str,
     req: Request,
     k: &KeyOpts,
-    chosen: &ChosenIssuer,
+    chosen: Option<&ChosenIssuer>,
     out: &Output,
 ) -> Result<Outcome> {
     let kt = key_type(&k.key_type)?;
@@ -364,16 +364,9 @@ pub(crate) fn issue_with_new_key(
         k.force,
     )?;
     let key = PrivateKey::generate(kt)?;
-    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), Some(&chosen.issuer))?;
-    let report = write_issued(
-        ca,
-        prefix,
-        req.profile,
-        &issued,
-        Some(&key),
-        &chosen.label,
-        k.force,
-    )?;
+    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), chosen.map(|c| &c.issuer))?;
+    let label = chosen.map_or("self-signed", |c| c.label.as_str());
+    let report = write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?;
     report.emit(out)?;
     Ok(Outcome::Success)
 }
