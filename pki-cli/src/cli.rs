@@ -128,6 +128,35 @@ pub(crate) enum Command {
         "  pki --dir /tmp/demo quickstart --gateway 192.168.1.10 --device sensor-1\n\n",
         "EXIT CODES:\n  0  success\n  1  the built chain did not verify\n  2  could not run"))]
     Quickstart(QuickstartArgs),
+    /// Install a CA certificate where the operating system's TLS clients look for trust anchors.
+    #[command(after_long_help = concat!(
+        "Detects the system (/etc/os-release ID and ID_LIKE; the build target for Windows and macOS),\n",
+        "puts the certificate where that system's store takes it, runs the refresh tool by absolute\n",
+        "path, and confirms the certificate is in the resulting bundle. Idempotent: an installed\n",
+        "certificate is found by its SHA-256 fingerprint.\n\n",
+        "EXAMPLES:\n",
+        "  sudo pki install-ca pki/certs/azure-iot-test-only.root.ca.cert.pem --os-store\n",
+        "  pki install-ca root.pem --os-store --dry-run\n",
+        "  pki install-ca root.pem --os-store --root /mnt/device-image\n\n",
+        "EXIT CODES:\n  0  installed (or already installed)\n  2  could not run (bad certificate, not a CA, no privilege, missing refresh tool)"))]
+    InstallCa(InstallCaArgs),
+    /// Remove a CA certificate that pki installed from the operating system's store.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  sudo pki uninstall-ca pki/certs/azure-iot-test-only.root.ca.cert.pem --os-store\n",
+        "  sudo pki uninstall-ca 3A9F...E1 --os-store        (SHA-256 or SHA-1 fingerprint)\n\n",
+        "EXIT CODES:\n  0  removed (or was not installed)\n  2  could not run"))]
+    UninstallCa(UninstallCaArgs),
+    /// List the CA certificates pki installed in the operating system's store (--all: every one).
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki list-ca --os-store\n",
+        "  pki list-ca --os-store --all --json\n\n",
+        "EXIT CODES:\n  0  listed\n  2  could not run"))]
+    ListCa(ListCaArgs),
+    /// Register CA certificates with a Cumulocity IoT tenant.
+    #[command(subcommand)]
+    C8y(C8yCommand),
     /// Print shell completions.
     #[command(after_long_help = concat!(
         "EXAMPLES:\n",
@@ -500,6 +529,141 @@ pub(crate) struct VerifyArgs {
     pub(crate) auth_level: Option<u8>,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
+}
+
+/// Where the OS store is: this machine, or a device image mounted at --root.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct StoreOpts {
+    /// Act on the operating system's trust store (the only store so far; required, to be explicit).
+    #[arg(long, required = true)]
+    pub(crate) os_store: bool,
+    /// Act on a device image or container root file system mounted here instead of this machine.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+    /// Print the exact file operations and commands without doing them.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// `pki install-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct InstallCaArgs {
+    /// The CA certificate (PEM or DER).
+    pub(crate) cert: PathBuf,
+    /// The file name to install it under (default: from its subject CN).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Also install a certificate that is not a CA (pinning a self-signed device certificate).
+    #[arg(long)]
+    pub(crate) allow_leaf: bool,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
+
+/// `pki uninstall-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct UninstallCaArgs {
+    /// The certificate file, or its SHA-256 (or SHA-1) fingerprint in hex.
+    pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
+
+/// `pki list-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct ListCaArgs {
+    /// List the whole store, not only what pki installed.
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
+
+/// How to reach a Cumulocity tenant.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct C8yConn {
+    /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
+    #[arg(long, env = "C8Y_URL", value_name = "URL")]
+    pub(crate) url: String,
+    /// The user (as given, or tenant/user).
+    #[arg(long, env = "C8Y_USER", value_name = "USER")]
+    pub(crate) user: String,
+    /// The tenant id (looked up with GET /tenant/currentTenant when not given).
+    #[arg(long, env = "C8Y_TENANT", value_name = "ID")]
+    pub(crate) tenant: Option<String>,
+    /// Read the password from this file (first line); else C8Y_PASSWORD, else a prompt.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Trust this CA for the tenant's TLS (a private tenant); TLS is always verified.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+}
+
+/// `pki c8y ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum C8yCommand {
+    /// Upload a CA (or a self-signed device) certificate to the tenant's trusted certificates.
+    #[command(after_long_help = concat!(
+        "Already registered (409) counts as success. --prove runs proof of possession with the CA's key\n",
+        "from the CA directory (or --key).\n\n",
+        "EXAMPLES:\n",
+        "  C8Y_PASSWORD=... pki c8y upload pki/certs/azure-iot-test-only.root.ca.cert.pem \\\n",
+        "      --url https://t123.eu-latest.cumulocity.com --user admin@example.com\n",
+        "  pki c8y upload root.pem --prove --disabled --name \"Factory A\"\n\n",
+        "EXIT CODES:\n  0  uploaded (or already there)\n  2  could not run (bad certificate, HTTP error, unreachable tenant)"))]
+    Upload(C8yUploadArgs),
+    /// List the tenant's trusted certificates.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n  pki c8y list --url https://t123.cumulocity.com --user admin\n  pki --json c8y list\n\n",
+        "EXIT CODES:\n  0  listed\n  2  could not run"))]
+    List(C8yListArgs),
+    /// Remove a trusted certificate (by file or SHA-1 fingerprint).
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n  pki c8y remove root.pem\n  pki c8y remove 0cd89e8ecd40b6f7fbb9f3602baf82ff307f0678\n\n",
+        "EXIT CODES:\n  0  removed (or not there)\n  2  could not run"))]
+    Remove(C8yRemoveArgs),
+}
+
+/// `pki c8y upload`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yUploadArgs {
+    /// The certificate to register.
+    pub(crate) cert: PathBuf,
+    /// Its name in the tenant (default: the subject CN).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Do not auto-register devices whose certificates it issued.
+    #[arg(long)]
+    pub(crate) no_auto_register: bool,
+    /// Upload it disabled.
+    #[arg(long)]
+    pub(crate) disabled: bool,
+    /// Prove possession of the CA's private key (verification code, signed proof, upload).
+    #[arg(long)]
+    pub(crate) prove: bool,
+    /// The CA's private key for --prove (default: from the CA directory).
+    #[arg(long, value_name = "KEY", requires = "prove")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_password: PasswordOpts,
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
+}
+
+/// `pki c8y list`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yListArgs {
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
+}
+
+/// `pki c8y remove`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yRemoveArgs {
+    /// The certificate file, or its SHA-1 fingerprint (hex).
+    pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
 }
 
 /// `pki quickstart`.

@@ -1,12 +1,14 @@
 //! Command dispatch, and the helpers the commands share: reading keys (with passwords),
 //! choosing the issuing CA, and writing an issued certificate with its report.
 
+mod c8y;
 mod ca;
 mod csr;
 mod issue;
 mod prove;
 mod quickstart;
 mod show;
+mod trust;
 mod verify;
 
 use std::io::IsTerminal;
@@ -38,6 +40,10 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
         Command::Show(a) => show::run(a, out),
         Command::Verify(a) => verify::run(a, out),
+        Command::InstallCa(a) => trust::install(a, out),
+        Command::UninstallCa(a) => trust::uninstall(a, out),
+        Command::ListCa(a) => trust::list(a, out),
+        Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
