@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update

@@ -275,8 +275,12 @@ pub(crate) enum IssueCommand {
         "Signed by the intermediate CA when there is one, else by the owner CA.\n\n",
         "EXAMPLES:\n",
         "  pki issue device sensor-0001\n",
-        "  pki issue device sensor-0001 --key-type rsa-2048 --days 730\n\n",
-        "EXIT CODES:\n  0  success\n  2  could not run (for example an invalid device id)"))]
+        "  pki issue device sensor-0001 --key-type rsa-2048 --days 730\n",
+        "  pki issue device --batch lot-42.csv                 (resumable; manifest in pki/manifest.jsonl)\n",
+        "  seq -f 'sensor-%06g' 1 100000 | pki issue device --batch - --out /srv/lot-42\n\n",
+        "EXIT CODES:\n  0  success (every device of a batch issued or already done)\n",
+        "  1  a batch had rejected input lines (the rest was issued)\n",
+        "  2  could not run (for example an invalid device id)"))]
     Device(DeviceArgs),
 }
 
@@ -298,7 +302,27 @@ pub(crate) struct ServerArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DeviceArgs {
     /// The device id (becomes the CN; Azure requires CN = device id).
-    pub(crate) device_id: String,
+    #[arg(required_unless_present = "batch")]
+    pub(crate) device_id: Option<String>,
+    /// Issue for every device of FILE ('-' for stdin): one device id a line, or CSV with a
+    /// header naming `device_id` (optional columns: `sans`, `days`). Resumable: run it again
+    /// after an interruption and it finishes the lot.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["device_id", "force"])]
+    pub(crate) batch: Option<PathBuf>,
+    /// With --batch: one folder per device under DIR (cert.pem, key.pem, full-chain.pem)
+    /// instead of the CA directory's certs/ and private/.
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub(crate) out: Option<PathBuf>,
+    /// With --batch: the manifest (one JSON line per device; default manifest.jsonl in the
+    /// output directory).
+    #[arg(long, value_name = "FILE", requires = "batch")]
+    pub(crate) manifest: Option<PathBuf>,
+    /// With --batch: stop at the first bad input line instead of reporting it and going on.
+    #[arg(long, requires = "batch")]
+    pub(crate) strict: bool,
+    /// With --batch: worker threads (default: every core).
+    #[arg(long, value_name = "N", requires = "batch")]
+    pub(crate) jobs: Option<usize>,
     #[command(flatten)]
     pub(crate) key_opts: KeyOpts,
     #[command(flatten)]

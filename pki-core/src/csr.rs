@@ -16,7 +16,7 @@ pub fn create(subject: &Subject, sans: &[SanEntry], key: &PrivateKey) -> Result<
     params.distinguished_name = subject.to_rcgen();
     params.subject_alt_names = rcgen_sans(sans)?;
     let csr = params
-        .serialize_request(&key.key_pair()?)
+        .serialize_request(key.key_pair()?)
         .map_err(|e| Error::Sign(e.to_string()))?;
     Ok(crate::pem::encode("CERTIFICATE REQUEST", csr.der()))
 }

@@ -18,6 +18,11 @@ pub struct Issuer {
     chain: Vec<Certificate>,
     key_type: KeyType,
     signer: rcgen::Issuer<'static, KeyPair>,
+    /// The issuer's notAfter: nothing it issues outlives it.
+    not_after: OffsetDateTime,
+    /// Why a CA (index 1) or an end entity (index 0) below it would break a path length
+    /// constraint above, if it would: computed once, checked on every issue.
+    path_refusal: [Option<(String, u32)>; 2],
 }
 
 impl std::fmt::Debug for Issuer {
@@ -54,14 +59,18 @@ impl Issuer {
             });
         }
         let signer =
-            rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), key.key_pair()?)
+            rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), key.parse_pair()?)
                 .map_err(|e| {
-                    crate::pem::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
-                })?;
+                crate::pem::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
+            })?;
+        let not_after = cert.x509().validity().not_after.to_datetime();
+        let path_refusal = [path_refusal(&chain, false), path_refusal(&chain, true)];
         Ok(Issuer {
             key_type: key.key_type(),
             chain,
             signer,
+            not_after,
+            path_refusal,
         })
     }
 
@@ -82,28 +91,35 @@ impl Issuer {
 
     /// Refuses a profile that a path length constraint above would make invalid.
     fn check_path_length(&self, profile: Profile) -> Result<()> {
-        for (i, ca) in self.chain.iter().enumerate() {
-            let x = ca.x509();
-            let Ok(Some(bc)) = x.basic_constraints() else {
-                continue;
-            };
-            let Some(limit) = bc.value.path_len_constraint else {
-                continue;
-            };
-            // CAs that would stand between `ca` and a leaf: the i issuers below it, plus the
-            // new certificate itself when it is a CA.
-            let below = i as u32 + u32::from(profile.is_ca());
-            // A self-issued certificate at the top does not count (RFC 5280 6.1.4).
-            if below > limit {
-                return Err(Error::Refused(format!(
-                    "{} has pathlen:{limit}, which allows no {} at this depth; re-create it with a larger --pathlen or issue from another CA",
-                    ca.subject(),
-                    profile.name()
-                )));
-            }
+        match &self.path_refusal[usize::from(profile.is_ca())] {
+            Some((subject, limit)) => Err(Error::Refused(format!(
+                "{subject} has pathlen:{limit}, which allows no {} at this depth; re-create it with a larger --pathlen or issue from another CA",
+                profile.name()
+            ))),
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// Why a certificate (a CA when `is_ca`) issued by `chain[0]` would break a path length
+/// constraint of `chain`, if it would.
+fn path_refusal(chain: &[Certificate], is_ca: bool) -> Option<(String, u32)> {
+    for (i, ca) in chain.iter().enumerate() {
+        let x = ca.x509();
+        let Ok(Some(bc)) = x.basic_constraints() else {
+            continue;
+        };
+        let Some(limit) = bc.value.path_len_constraint else {
+            continue;
+        };
+        // CAs that would stand between `ca` and a leaf: the i issuers below it, plus the
+        // new certificate itself when it is a CA.
+        let below = i as u32 + u32::from(is_ca);
+        if below > limit {
+            return Some((ca.subject(), limit));
+        }
+    }
+    None
 }
 
 /// The public key of the certificate to issue: a private key we hold, or a public key from a CSR.
@@ -207,7 +223,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     let sign_err = |e: rcgen::Error| Error::Sign(e.to_string());
     let (certificate, chain_above) = match (req.profile.is_self_signed(), issuer, key) {
         (true, _, SubjectKey::Private(k)) => {
-            let cert = params.self_signed(&k.key_pair()?).map_err(sign_err)?;
+            let cert = params.self_signed(k.key_pair()?).map_err(sign_err)?;
             (cert, Vec::new())
         }
         (true, _, SubjectKey::Public { .. }) => {
@@ -224,12 +240,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
         }
         (false, Some(issuer), key) => {
             issuer.check_path_length(req.profile)?;
-            let issuer_not_after = issuer
-                .certificate()
-                .x509()
-                .validity()
-                .not_after
-                .to_datetime();
+            let issuer_not_after = issuer.not_after;
             if params.not_after > issuer_not_after {
                 // Shortening by less than a day is the normal case of a certificate issued
                 // moments after its CA with the same validity: not worth a warning.
@@ -242,7 +253,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
                 params.not_after = issuer_not_after;
             }
             let cert = match key {
-                SubjectKey::Private(k) => params.signed_by(&k.key_pair()?, &issuer.signer),
+                SubjectKey::Private(k) => params.signed_by(k.key_pair()?, &issuer.signer),
                 SubjectKey::Public { raw, key_type } => params.signed_by(
                     &RawPublicKey {
                         raw,
@@ -255,7 +266,8 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
             (cert, issuer.chain.clone())
         }
     };
-    let certificate = Certificate::from_der(certificate.der().to_vec(), "issued certificate")?;
+    // rcgen's own output: well-formed by construction, so not parsed again.
+    let certificate = Certificate::from_trusted_der(certificate.der().to_vec());
     let mut chain = vec![certificate.clone()];
     chain.extend(chain_above);
     Ok(Issued {

@@ -97,11 +97,19 @@ impl TryFrom<String> for KeyType {
     }
 }
 
-/// A private key, held as PKCS#8 DER. Its `Debug` never shows the key material.
-#[derive(Clone)]
+/// A private key, held as PKCS#8 DER (and, once used, as the parsed signing key). Its `Debug`
+/// never shows the key material.
 pub struct PrivateKey {
     pkcs8: Vec<u8>,
     key_type: KeyType,
+    /// The parsed key: parsing checks the key (a scalar multiplication), so it is done once.
+    pair: std::sync::OnceLock<KeyPair>,
+}
+
+impl Clone for PrivateKey {
+    fn clone(&self) -> Self {
+        PrivateKey::from_parts(self.pkcs8.clone(), self.key_type)
+    }
 }
 
 impl fmt::Debug for PrivateKey {
@@ -113,8 +121,24 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
+    fn from_parts(pkcs8: Vec<u8>, key_type: KeyType) -> Self {
+        PrivateKey {
+            pkcs8,
+            key_type,
+            pair: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Generates a fresh key of the given type from the operating system's random source.
     pub fn generate(key_type: KeyType) -> Result<Self> {
+        if matches!(key_type, KeyType::EcP256 | KeyType::EcP384) {
+            // The generated pair is kept: no second parse when it signs its first certificate.
+            let pair = KeyPair::generate_for(key_type.signature_algorithm())
+                .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?;
+            let key = PrivateKey::from_parts(pair.serialize_der(), key_type);
+            let _ = key.pair.set(pair);
+            return Ok(key);
+        }
         let pkcs8 = match key_type {
             KeyType::Rsa(bits) => {
                 use rsa::pkcs8::EncodePrivateKey;
@@ -135,7 +159,7 @@ impl PrivateKey {
                 .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?
                 .serialize_der(),
         };
-        Ok(PrivateKey { pkcs8, key_type })
+        Ok(PrivateKey::from_parts(pkcs8, key_type))
     }
 
     /// Reads a private key from PEM or DER bytes: PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1
@@ -186,7 +210,7 @@ impl PrivateKey {
             other => return Err(bad(&format!("unsupported PEM block {other:?}"))),
         };
         let key_type = key_type_of(&pkcs8).map_err(|r| bad(&r))?;
-        let key = PrivateKey { pkcs8, key_type };
+        let key = PrivateKey::from_parts(pkcs8, key_type);
         // Prove the signer accepts it now, not at signing time.
         key.key_pair().map_err(|e| bad(&e.to_string()))?;
         Ok(key)
@@ -212,7 +236,17 @@ impl PrivateKey {
         Ok(self.key_pair()?.der_bytes().to_vec())
     }
 
-    pub(crate) fn key_pair(&self) -> Result<KeyPair> {
+    /// The parsed signing key (parsed on first use, then kept).
+    pub(crate) fn key_pair(&self) -> Result<&KeyPair> {
+        if let Some(pair) = self.pair.get() {
+            return Ok(pair);
+        }
+        let pair = self.parse_pair()?;
+        Ok(self.pair.get_or_init(|| pair))
+    }
+
+    /// A fresh parse of the signing key, owned (rcgen's issuer takes ownership).
+    pub(crate) fn parse_pair(&self) -> Result<KeyPair> {
         KeyPair::from_pkcs8_der_and_sign_algo(
             &PrivatePkcs8KeyDer::from(self.pkcs8.as_slice()),
             self.key_type.signature_algorithm(),

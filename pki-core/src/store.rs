@@ -284,25 +284,50 @@ impl CaDir {
         profile: Profile,
         cert_path: &Path,
     ) -> Result<IndexEntry> {
-        let info = crate::inspect::inspect(cert, OffsetDateTime::now_utc(), time::Duration::ZERO);
-        let entry = IndexEntry {
-            serial: info.serial.hex,
-            subject: info.subject,
-            common_name: info.common_name.unwrap_or_default(),
-            issuer: info.issuer,
+        let entry = self.index_entry(cert, profile, cert_path);
+        self.append_index(std::slice::from_ref(&entry))?;
+        Ok(entry)
+    }
+
+    /// The index line of a certificate stored at `cert_path` (one parse, no signature check).
+    pub fn index_entry(
+        &self,
+        cert: &Certificate,
+        profile: Profile,
+        cert_path: &Path,
+    ) -> IndexEntry {
+        let x = cert.x509();
+        let raw = x.raw_serial();
+        let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
+        IndexEntry {
+            serial: crate::pem::hex_upper(&raw[start..]),
+            subject: crate::inspect::name_oneline(x.subject()),
+            common_name: cert.common_name().unwrap_or_default(),
+            issuer: crate::inspect::name_oneline(x.issuer()),
             profile: profile.name().to_owned(),
-            not_before: info.not_before,
-            not_after: info.not_after,
-            sha256: info.sha256_fingerprint,
+            not_before: x.validity().not_before.to_datetime(),
+            not_after: x.validity().not_after.to_datetime(),
+            sha256: cert.sha256_hex(),
             path: cert_path
                 .strip_prefix(&self.root)
                 .unwrap_or(cert_path)
                 .to_string_lossy()
                 .into_owned(),
             status: "issued".into(),
-        };
-        let mut line = serde_json::to_string(&entry).map_err(|e| Error::Sign(e.to_string()))?;
-        line.push('\n');
+        }
+    }
+
+    /// Appends these lines to `index.jsonl` in one write, under an exclusive lock, so that two
+    /// `pki` processes never interleave or tear a line.
+    pub fn append_index(&self, entries: &[IndexEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut buf = String::with_capacity(entries.len() * 400);
+        for e in entries {
+            buf += &serde_json::to_string(e).map_err(|e| Error::Sign(e.to_string()))?;
+            buf.push('\n');
+        }
         let path = self.index_path();
         let mut file = fs::OpenOptions::new()
             .create(true)
@@ -310,11 +335,9 @@ impl CaDir {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         file.lock().map_err(|e| Error::io(&path, e))?;
-        // One write of one whole line, under the lock, to an O_APPEND file.
-        let res = file.write_all(line.as_bytes()).and_then(|()| file.flush());
+        let res = file.write_all(buf.as_bytes()).and_then(|()| file.flush());
         let _ = file.unlock();
-        res.map_err(|e| Error::io(&path, e))?;
-        Ok(entry)
+        res.map_err(|e| Error::io(&path, e))
     }
 
     /// `index.jsonl`.

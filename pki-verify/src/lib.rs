@@ -46,6 +46,7 @@ mod options;
 mod probe;
 mod report;
 mod serve;
+mod truststore;
 mod webpki;
 
 pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
@@ -56,6 +57,12 @@ pub use diagnose::{Diagnosis, NotCaReason};
 pub use error::Error;
 pub use name_check::{NameCheck, check_name};
 pub use options::{NameToCheck, Purpose, VerifyOptions};
-pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step, probe};
+pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep, probe};
 pub use report::{Report, verify};
 pub use serve::OneShotServer;
+pub use truststore::{
+    Action as StoreAction, Already, Confirm, Content, Fingerprint, InstallPlan, Installed, Note,
+    OsRelease, PREFIX as STORE_PREFIX, Plan, Privilege, Step as StoreStep, StoreCertificate,
+    StoreTarget, TrustStoreError, TrustSystem, UninstallPlan, bundle_contains, checked_name,
+    installed, plan_install, plan_uninstall, read_bundle, rebase_links, store_certificates,
+};

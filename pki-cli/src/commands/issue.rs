@@ -40,12 +40,15 @@ pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome>
 
 /// `pki issue device`.
 pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
-    pki_core::validate_device_id(&a.device_id)?;
+    let Some(device_id) = a.device_id.clone() else {
+        return super::batch::run(dir, a, out);
+    };
+    pki_core::validate_device_id(&device_id)?;
     let ca = CaDir::open(dir)?;
-    check_edge_ca_clash(&ca, &a.device_id, Profile::Device)?;
+    check_edge_ca_clash(&ca, &device_id, Profile::Device)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
-    let req = request(Profile::Device, Subject::cn(&a.device_id), &a.key_opts);
-    let prefix = pki_core::device_prefix(&a.device_id);
+    let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
+    let prefix = pki_core::device_prefix(&device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 

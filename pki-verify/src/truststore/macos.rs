@@ -1,0 +1,158 @@
+//! macOS: the System keychain, trusted as a root for every user and daemon, through
+//! `security`. pki keeps a copy of each certificate it installed in its record directory,
+//! which is how it lists them and removes exactly those. Plain data: built and tested on every
+//! platform.
+
+use std::path::PathBuf;
+
+use super::cert::StoreCertificate;
+use super::detect::TrustSystem;
+use super::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Records, Step};
+
+/// security(1), by absolute path.
+pub(crate) const SECURITY: &str = "/usr/bin/security";
+/// The keychain every user and daemon trusts.
+pub(crate) const KEYCHAIN: &str = "/Library/Keychains/System.keychain";
+/// Where pki keeps its record of what it installed.
+pub(crate) const RECORDS: &str = "/Library/Application Support/pki/trust";
+
+pub(crate) fn records() -> Records {
+    Records {
+        dir: PathBuf::from(RECORDS),
+        extension: ".pem",
+        bundle: None,
+    }
+}
+
+fn confirm(cert: &StoreCertificate) -> Confirm {
+    Confirm::CommandOutput {
+        program: SECURITY.into(),
+        args: vec![
+            "find-certificate".into(),
+            "-a".into(),
+            "-Z".into(),
+            KEYCHAIN.into(),
+        ],
+        needle: format!("SHA-1 hash: {}", cert.sha1),
+    }
+}
+
+pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
+    // trustRoot is for self-issued certificates; an intermediate is trusted as trustAsRoot.
+    let (policy, notes) = if cert.self_issued {
+        ("trustRoot", Vec::new())
+    } else {
+        ("trustAsRoot", vec![Note::TrustAsRoot])
+    };
+    Plan {
+        action: Action::Install,
+        system: TrustSystem::MacOs,
+        root: None,
+        steps: vec![
+            Step::CreateDir {
+                path: RECORDS.into(),
+            },
+            Step::WriteFile {
+                path: file.clone(),
+                mode: 0o644,
+                content: Content::Certificate,
+                bytes: cert.to_pem().into_bytes(),
+            },
+            Step::Run {
+                program: SECURITY.into(),
+                args: vec![
+                    "add-trusted-cert".into(),
+                    "-d".into(),
+                    "-r".into(),
+                    policy.into(),
+                    "-k".into(),
+                    KEYCHAIN.into(),
+                    file.display().to_string(),
+                ],
+            },
+        ],
+        file,
+        confirm: Some(confirm(cert)),
+        requires: Privilege::Root,
+        notes,
+    }
+}
+
+pub(crate) fn uninstall(found: &Installed) -> Plan {
+    Plan {
+        action: Action::Uninstall,
+        system: TrustSystem::MacOs,
+        root: None,
+        steps: vec![
+            // The trust setting, then the certificate itself (remove-trusted-cert leaves it in
+            // the keychain), found by its SHA-1.
+            Step::Run {
+                program: SECURITY.into(),
+                args: vec![
+                    "remove-trusted-cert".into(),
+                    "-d".into(),
+                    found.path.display().to_string(),
+                ],
+            },
+            Step::Run {
+                program: SECURITY.into(),
+                args: vec![
+                    "delete-certificate".into(),
+                    "-Z".into(),
+                    found.certificate.sha1.clone(),
+                    KEYCHAIN.into(),
+                ],
+            },
+            Step::RemoveFile {
+                path: found.path.clone(),
+            },
+        ],
+        file: found.path.clone(),
+        confirm: Some(confirm(&found.certificate)),
+        requires: Privilege::Root,
+        notes: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::truststore::cert::tests::{leaf, root};
+
+    #[test]
+    fn install_and_uninstall_commands() {
+        let cert = root();
+        let file: PathBuf = format!("{RECORDS}/pki-x.pem").into();
+        let plan = install(&cert, file.clone());
+        let shown: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "mkdir -p '/Library/Application Support/pki/trust'",
+                "write '/Library/Application Support/pki/trust/pki-x.pem' (mode 0644): the certificate, PEM",
+                "/usr/bin/security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain '/Library/Application Support/pki/trust/pki-x.pem'",
+            ]
+        );
+        assert_eq!(plan.requires, Privilege::Root);
+        assert!(
+            matches!(&plan.confirm, Some(Confirm::CommandOutput { needle, .. }) if *needle == format!("SHA-1 hash: {}", cert.sha1))
+        );
+        // A certificate that is not self-issued is trusted as trustAsRoot.
+        let p = install(&leaf(), file.clone());
+        assert!(matches!(&p.steps[2], Step::Run { args, .. } if args[3] == "trustAsRoot"));
+        assert_eq!(p.notes, [Note::TrustAsRoot]);
+        let un = uninstall(&Installed {
+            path: file,
+            certificate: cert.clone(),
+        });
+        let shown: Vec<String> = un.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "/usr/bin/security remove-trusted-cert -d '/Library/Application Support/pki/trust/pki-x.pem'".to_owned(),
+                format!("/usr/bin/security delete-certificate -Z {} /Library/Keychains/System.keychain", cert.sha1),
+                "rm -f '/Library/Application Support/pki/trust/pki-x.pem'".to_owned(),
+            ]
+        );
+    }
+}

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""A fake Cumulocity tenant for pki's end-to-end tests (`tests/e2e/c8y.rs` starts it).
+
+It implements the trusted-certificate contract pki relies on, checking what it is sent for real:
+
+  GET    /tenant/currentTenant                                     -> {"name": TENANT, ...}
+  GET    /tenant/tenants/{t}/trusted-certificates[?pageSize&currentPage]
+  POST   /tenant/tenants/{t}/trusted-certificates                  -> 201 | 409 | 422
+  GET    /tenant/tenants/{t}/trusted-certificates/{fingerprint}
+  DELETE /tenant/tenants/{t}/trusted-certificates/{fingerprint}    -> 204 | 404
+  POST   /tenant/tenants/{t}/trusted-certificates-pop/{fp}/verification-code
+  POST   /tenant/tenants/{t}/trusted-certificates-pop/{fp}/pop     -> 200 | 422
+
+Basic auth as USER or TENANT/USER (401 otherwise); changing trusted certificates needs the role
+ROLE_TENANT_MANAGEMENT_ADMIN, reading them ROLE_TENANT_MANAGEMENT_READ or the admin role (403).
+An uploaded certificate is examined with `openssl x509` (422 when it is not X.509 v3, not a CA,
+or expired); a proof of possession is checked with `openssl dgst -sha256 -verify` against the
+certificate's public key.
+
+Every request is appended to --log as one JSON line (method, path, headers, body, status,
+response).
+--fail N answers the first N requests with --fail-status (503) to test retries. --plain serves
+plain HTTP (to test a client pointed at a server that speaks no TLS). Only the Python standard
+library and the `openssl` command are used. On start it prints `READY <port>` on stdout.
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+import secrets
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+ADMIN = "ROLE_TENANT_MANAGEMENT_ADMIN"
+READ = "ROLE_TENANT_MANAGEMENT_READ"
+
+
+class Tenant:
+    """The tenant's state: users, trusted certificates, injected failures, the request log."""
+
+    def __init__(self, args):
+        self.id = args.tenant
+        self.users = {}
+        for spec in args.user:
+            name, password, roles = (spec.split(":", 2) + [""])[:3]
+            self.users[name] = (password, [r for r in roles.split(",") if r])
+        self.certs = {}  # fingerprint -> record
+        self.fail_left = args.fail
+        self.fail_status = args.fail_status
+        self.log_path = args.log
+        self.lock = threading.Lock()
+
+    def log(self, entry):
+        with self.lock:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
+
+    def take_failure(self):
+        with self.lock:
+            if self.fail_left > 0:
+                self.fail_left -= 1
+                return True
+            return False
+
+
+def error(status, code, message):
+    return status, {"error": code, "message": message, "info": "https://cumulocity.com/api/core/"}
+
+
+def openssl(*args, data=None):
+    return subprocess.run(["openssl", *args], input=data, capture_output=True)
+
+
+def pem_body(text):
+    """The base64 body of certInPemFormat, with or without BEGIN/END lines."""
+    m = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.S)
+    body = m.group(1) if m else text
+    return "".join(body.split())
+
+
+def examine(pem_text):
+    """(record fields, None) for a certificate Cumulocity accepts, else (None, (status, body))."""
+    try:
+        der = base64.b64decode(pem_body(pem_text), validate=True)
+    except (binascii.Error, ValueError):
+        return None, error(422, "core/Unprocessable Entity", "Cannot parse certificate: invalid base64")
+    text = openssl("x509", "-inform", "DER", "-noout", "-text", "-nameopt", "RFC2253", data=der)
+    if text.returncode != 0 or not der:
+        return None, error(422, "core/Unprocessable Entity", "Cannot parse certificate: not an X.509 certificate")
+    text = text.stdout.decode()
+    version = re.search(r"Version: (\d+)", text)
+    version = int(version.group(1)) if version else 0
+    if version != 3:
+        return None, error(422, "core/Unprocessable Entity",
+                           f"Certificate is not an X.509 v3 certificate (version {version})")
+    if not re.search(r"Basic Constraints:.*?\n\s*CA:TRUE", text):
+        return None, error(422, "core/Unprocessable Entity",
+                           "Certificate is not a CA certificate (basicConstraints CA:TRUE is missing)")
+    fields = {}
+    out = openssl("x509", "-inform", "DER", "-noout", "-subject", "-issuer", "-serial",
+                  "-startdate", "-enddate", "-nameopt", "RFC2253", data=der).stdout.decode()
+    for line in out.splitlines():
+        k, _, v = line.partition("=")
+        fields[k.strip()] = v.strip()
+    not_after = datetime.strptime(fields["notAfter"], "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc)
+    not_before = datetime.strptime(fields["notBefore"], "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc)
+    if openssl("x509", "-inform", "DER", "-noout", "-checkend", "0", data=der).returncode != 0:
+        return None, error(422, "core/Unprocessable Entity",
+                           f"Certificate expired on {not_after.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    alg = re.search(r"Signature Algorithm: (\S+)", text)
+    return {
+        "fingerprint": hashlib.sha1(der).hexdigest(),
+        "serialNumber": fields.get("serial", "").lower(),
+        "subject": fields.get("subject", ""),
+        "issuer": fields.get("issuer", ""),
+        "notBefore": not_before.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "notAfter": not_after.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "algorithmName": alg.group(1) if alg else "",
+        "version": 3,
+        "certInPemFormat": base64.b64encode(der).decode(),
+        "der": der,
+    }, None
+
+
+def public(record):
+    return {k: v for k, v in record.items() if k not in ("der", "code")}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeCumulocity/1.0"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_DELETE(self):
+        self.handle_any("DELETE")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
+
+    def handle_any(self, method):
+        tenant = self.server.tenant
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = {"unparsable": raw.decode("utf-8", "replace")}
+        if tenant.take_failure():
+            status, answer = error(tenant.fail_status, "general/Service Unavailable",
+                                   "the tenant is under maintenance")
+        else:
+            status, answer = self.route(method, body)
+        tenant.log({
+            "method": method,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body,
+            "status": status,
+            "response": answer,
+        })
+        data = b"" if answer is None else json.dumps(answer).encode()
+        self.send_response(status)
+        if answer is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def user(self):
+        """(name, roles) of a valid Basic auth, else None."""
+        tenant = self.server.tenant
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+        except (binascii.Error, ValueError):
+            return None
+        if "/" in user:
+            prefix, _, user = user.partition("/")
+            if prefix != tenant.id:
+                return None
+        known = tenant.users.get(user)
+        if not known or known[0] != password:
+            return None
+        return user, known[1]
+
+    def route(self, method, body):
+        tenant = self.server.tenant
+        who = self.user()
+        if who is None:
+            return error(401, "security/Unauthorized", "Invalid credentials! : Bad credentials")
+        _, roles = who
+        url = urlsplit(self.path)
+        parts = [p for p in url.path.split("/") if p]
+        if method == "GET" and parts == ["tenant", "currentTenant"]:
+            return 200, {"name": tenant.id, "domainName": "localhost", "allowCreateTenants": False,
+                         "self": f"/tenant/currentTenant"}
+        if len(parts) < 4 or parts[:2] != ["tenant", "tenants"]:
+            return error(404, "general/Not Found", f"No resource at {url.path}")
+        if parts[2] != tenant.id:
+            return error(404, "tenant/Not Found", f"Tenant with id {parts[2]} not found")
+        writing = method != "GET"
+        if (writing and ADMIN not in roles) or (not writing and ADMIN not in roles and READ not in roles):
+            return error(403, "security/Forbidden", "Access is denied")
+        kind, rest = parts[3], parts[4:]
+        with tenant.lock:
+            if kind == "trusted-certificates":
+                return self.certificates(method, rest, body, parse_qs(url.query))
+            if kind == "trusted-certificates-pop" and len(rest) == 2 and method == "POST":
+                return self.pop(rest[0], rest[1], body)
+        return error(404, "general/Not Found", f"No resource at {url.path}")
+
+    def certificates(self, method, rest, body, query):
+        certs = self.server.tenant.certs
+        if not rest and method == "POST":
+            if not isinstance(body, dict) or not isinstance(body.get("certInPemFormat"), str):
+                return error(422, "core/Unprocessable Entity", "certInPemFormat is required")
+            record, failure = examine(body["certInPemFormat"])
+            if failure:
+                return failure
+            if record["fingerprint"] in certs:
+                return error(409, "core/Conflict",
+                             f"Certificate with fingerprint {record['fingerprint']} already exists")
+            status = body.get("status", "ENABLED")
+            if status not in ("ENABLED", "DISABLED"):
+                return error(422, "core/Unprocessable Entity", f"Invalid status {status}")
+            record.update({
+                "name": body.get("name") or record["subject"],
+                "status": status,
+                "autoRegistrationEnabled": bool(body.get("autoRegistrationEnabled", False)),
+                "proofOfPossessionValid": False,
+                "self": f"/tenant/tenants/{self.server.tenant.id}/trusted-certificates/{record['fingerprint']}",
+            })
+            certs[record["fingerprint"]] = record
+            return 201, public(record)
+        if not rest and method == "GET":
+            size = int(query.get("pageSize", ["5"])[0])
+            page = int(query.get("currentPage", ["1"])[0])
+            items = [public(c) for c in certs.values()][(page - 1) * size: page * size]
+            return 200, {"certificates": items, "statistics": {"pageSize": size, "currentPage": page}}
+        if len(rest) == 1:
+            record = certs.get(rest[0])
+            if record is None:
+                return error(404, "core/Not Found", f"Certificate with fingerprint {rest[0]} not found")
+            if method == "GET":
+                return 200, public(record)
+            if method == "DELETE":
+                del certs[rest[0]]
+                return 204, None
+        return error(405, "general/Method Not Allowed", f"{method} is not allowed here")
+
+    def pop(self, fingerprint, step, body):
+        record = self.server.tenant.certs.get(fingerprint)
+        if record is None:
+            return error(404, "core/Not Found", f"Certificate with fingerprint {fingerprint} not found")
+        if step == "verification-code":
+            record["code"] = secrets.token_hex(16)
+            until = datetime.now(timezone.utc) + timedelta(minutes=10)
+            return 200, dict(public(record),
+                             proofOfPossessionUnsignedVerificationCode=record["code"],
+                             proofOfPossessionVerificationCodeUsableUntil=until.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        if step == "pop":
+            code = record.get("code")
+            if not code:
+                return error(422, "core/Unprocessable Entity", "No verification code was generated for this certificate")
+            signed = (body or {}).get("proofOfPossessionSignedVerificationCode", "")
+            try:
+                signature = base64.b64decode(signed, validate=True)
+            except (binascii.Error, ValueError):
+                return error(422, "core/Unprocessable Entity", "The signed verification code is not base64")
+            if not verify(record["der"], code.encode(), signature):
+                return error(422, "core/Unprocessable Entity", "Verification of the signed verification code failed")
+            record["proofOfPossessionValid"] = True
+            record.pop("code", None)
+            return 200, public(record)
+        return error(404, "general/Not Found", f"No step {step}")
+
+
+def verify(der, message, signature):
+    """`openssl dgst -sha256 -verify PUBKEY -signature SIG` over the code, as Cumulocity checks."""
+    with tempfile.TemporaryDirectory() as d:
+        pub = openssl("x509", "-inform", "DER", "-noout", "-pubkey", data=der).stdout
+        paths = {}
+        for name, data in (("pub.pem", pub), ("code", message), ("sig", signature)):
+            paths[name] = os.path.join(d, name)
+            with open(paths[name], "wb") as f:
+                f.write(data)
+        r = openssl("dgst", "-sha256", "-verify", paths["pub.pem"], "-signature", paths["sig"], paths["code"])
+        return r.returncode == 0 and b"Verified OK" in r.stdout
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cert", help="server certificate chain (PEM)")
+    p.add_argument("--key", help="server key (PEM)")
+    p.add_argument("--plain", action="store_true", help="serve plain HTTP")
+    p.add_argument("--tenant", default="t12345")
+    p.add_argument("--user", action="append", default=[], help="NAME:PASSWORD:ROLE,ROLE")
+    p.add_argument("--log", required=True, help="JSON-lines file of every request")
+    p.add_argument("--fail", type=int, default=0, help="answer the first N requests with --fail-status")
+    p.add_argument("--fail-status", type=int, default=503)
+    args = p.parse_args()
+    open(args.log, "w").close()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.tenant = Tenant(args)
+    if not args.plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print(f"READY {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+//! `pki issue device --batch`: every certificate of a lot verifies with OpenSSL, serials are
+//! unique, the manifest matches the files, bad lines are reported by number while the rest goes
+//! on, and a run killed with SIGKILL finishes on the next run with no device issued twice.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{openssl, pki, tmp};
+
+fn ca(dir: &Path) {
+    pki(dir, &["create-owner-ca"]).expect(0);
+    pki(dir, &["create-intermediate-ca"]).expect(0);
+}
+
+fn manifest(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad manifest line {l:?}: {e}")))
+        .collect()
+}
+
+/// Every manifest line agrees with its files (fingerprints and serial as `pki show` reads
+/// them from the certificate file), every serial is unique, and no temporary file is left.
+fn check_lot(dir: &Path, lines: &[serde_json::Value], expected: usize) {
+    assert_eq!(lines.len(), expected, "manifest lines");
+    let ids: HashSet<&str> = lines
+        .iter()
+        .map(|l| l["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        expected,
+        "a device appears twice in the manifest"
+    );
+    let serials: HashSet<&str> = lines
+        .iter()
+        .map(|l| l["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials.len(), expected, "serials are not unique");
+    for chunk in lines.chunks(400) {
+        let mut args = vec!["--json", "show"];
+        args.extend(chunk.iter().map(|l| l["cert"].as_str().unwrap()));
+        let shown = pki(dir, &args).expect(0).json();
+        let by_file: HashMap<&str, &serde_json::Value> = shown["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["file"].as_str().unwrap(), c))
+            .collect();
+        for l in chunk {
+            let c = by_file[l["cert"].as_str().unwrap()];
+            assert_eq!(c["sha256_fingerprint"], l["sha256"], "{l}");
+            assert_eq!(c["sha1_thumbprint"], l["sha1"], "{l}");
+            assert_eq!(c["serial"]["hex"], l["serial"], "{l}");
+            assert_eq!(c["common_name"], l["device_id"], "{l}");
+            assert!(
+                dir.join(l["key"].as_str().unwrap()).is_file()
+                    || Path::new(l["key"].as_str().unwrap()).is_file()
+            );
+        }
+    }
+    let leftovers: Vec<String> = crate::common::tree(dir)
+        .into_iter()
+        .filter(|p| p.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// `openssl verify` on a sample of the lot, with the chain and purpose a device presents.
+fn verify_sample(dir: &Path, lines: &[serde_json::Value]) {
+    let root = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
+    let step = (lines.len() / 10).max(1);
+    for l in lines.iter().step_by(step) {
+        let cert = l["cert"].as_str().unwrap();
+        let chain = l["full_chain"].as_str().unwrap();
+        let r = openssl(
+            dir,
+            &[
+                "verify",
+                "-CAfile",
+                root,
+                "-untrusted",
+                chain,
+                "-purpose",
+                "sslclient",
+                cert,
+            ],
+        );
+        assert_eq!(r.stdout.trim(), format!("{cert}: OK"), "{}", r.stderr);
+        let a = openssl(dir, &["x509", "-in", cert, "-noout", "-pubkey"])
+            .expect(0)
+            .stdout;
+        let b = openssl(dir, &["pkey", "-in", l["key"].as_str().unwrap(), "-pubout"])
+            .expect(0)
+            .stdout;
+        assert_eq!(a, b, "key of {cert}");
+    }
+}
+
+#[test]
+fn a_lot_is_issued_with_bad_lines_reported_by_number() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    let mut input: Vec<String> = (1..=1500).map(|i| format!("sensor-{i:05}")).collect();
+    input.insert(10, String::new());
+    input.insert(20, "bad/id".into());
+    input.insert(30, "sensor-00001".into());
+    std::fs::write(p.join("lot.txt"), input.join("\n") + "\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "lot.txt"]).expect(1);
+    assert!(
+        r.stderr.contains("line 11: \"\": empty device id"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("line 21: \"bad/id\": not a valid device id"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("line 31: \"sensor-00001\": duplicate device id"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("1500 issued") && r.stdout.contains("3 rejected"),
+        "{}",
+        r.stdout
+    );
+    let lines = manifest(&p.join("pki/manifest.jsonl"));
+    check_lot(p, &lines, 1500);
+    verify_sample(p, &lines);
+    // index.jsonl has every certificate once: 2 CAs + the lot.
+    let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+    assert_eq!(index.lines().count(), 1502);
+    // Keys 0600 in the 0700 private/.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = p.join(lines[0]["key"].as_str().unwrap());
+        assert_eq!(
+            std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // A second run finds everything done and issues nothing.
+    let r = pki(p, &["issue", "device", "--batch", "lot.txt"]).expect(1);
+    assert!(
+        r.stdout.contains("0 issued, 1500 already done"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(manifest(&p.join("pki/manifest.jsonl")).len(), 1500);
+}
+
+#[test]
+fn csv_from_stdin_into_folders_with_json_summary() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    let csv = "device_id,sans,days,model\ncam-1,cam-1.local;10.0.0.7,30,x\ncam-2,,,y\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pki"))
+        .current_dir(p)
+        .args(["--json", "issue", "device", "--batch", "-", "--out", "lot"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["issued"], 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("model"),
+        "unused column not mentioned"
+    );
+    let lines = manifest(&p.join("lot/manifest.jsonl"));
+    check_lot(p, &lines, 2);
+    assert!(p.join("lot/cam-1/key.pem").is_file() && p.join("lot/cam-1/full-chain.pem").is_file());
+    let text = crate::common::openssl_text(p, "lot/cam-1/cert.pem");
+    assert!(
+        text.contains("DNS:cam-1.local, IP Address:10.0.0.7"),
+        "{text}"
+    );
+    let days = pki(p, &["--json", "show", "lot/cam-1/cert.pem"])
+        .expect(0)
+        .json();
+    let nb = &days["certificates"][0]["not_before"];
+    let na = &days["certificates"][0]["not_after"];
+    let parse = |v: &serde_json::Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert_eq!((parse(na) - parse(nb)).whole_days(), 30);
+    verify_sample(p, &lines);
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_line() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("lot.txt"), "a-1\nb/2\nc-3\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "lot.txt", "--strict"]).expect(1);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+    assert!(!p.join("pki/certs/iot-device-c-3.cert.pem").exists());
+}
+
+#[test]
+fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    let n = 12_000;
+    let input: Vec<String> = (1..=n).map(|i| format!("unit-{i:06}")).collect();
+    std::fs::write(p.join("lot.txt"), input.join("\n") + "\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pki"))
+        .current_dir(p)
+        .args(["issue", "device", "--batch", "lot.txt"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it with SIGKILL once some, but not all, of the lot is done.
+    let manifest_path = p.join("pki/manifest.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let done = std::fs::read_to_string(&manifest_path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if done >= 1 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "the batch made no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = manifest(&manifest_path).len();
+    assert!(before < n, "killed too late: {before} of {n} done");
+    let certs_before: HashMap<String, Vec<u8>> = std::fs::read_dir(p.join("pki/certs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| {
+            f.to_string_lossy().ends_with(".cert.pem")
+                && !f.to_string_lossy().contains("full-chain")
+        })
+        .map(|f| (f.display().to_string(), std::fs::read(&f).unwrap()))
+        .collect();
+    let r = pki(p, &["issue", "device", "--batch", "lot.txt"]).expect(0);
+    assert!(
+        r.stdout.contains(&format!("{before} already done")),
+        "{}",
+        r.stdout
+    );
+    let lines = manifest(&manifest_path);
+    check_lot(p, &lines, n);
+    verify_sample(p, &lines);
+    // Nothing the killed run had issued was issued again: its certificate files are unchanged.
+    for (f, bytes) in &certs_before {
+        assert_eq!(&std::fs::read(f).unwrap(), bytes, "{f} was re-issued");
+    }
+    // The index holds each certificate exactly once.
+    let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+    let serials: Vec<String> = index
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["serial"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(serials.len(), n + 2);
+    assert_eq!(serials.iter().collect::<HashSet<_>>().len(), n + 2);
+}
