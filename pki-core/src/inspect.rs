@@ -395,7 +395,7 @@ pub(crate) fn name_oneline(name: &X509Name<'_>) -> String {
 
 /// OpenSSL's one-line quoting: a value with a character special in DNs is wrapped in double
 /// quotes (inside which `"` and `\` are backslash-escaped), as `openssl x509 -subject` prints it.
-fn escape_dn_value(v: &str) -> String {
+pub(crate) fn escape_dn_value(v: &str) -> String {
     let special = v
         .chars()
         .any(|c| matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';'))

@@ -20,6 +20,8 @@ pub struct Issuer {
     signer: rcgen::Issuer<'static, KeyPair>,
     /// The issuer's notAfter: nothing it issues outlives it.
     not_after: OffsetDateTime,
+    /// The issuer's subject, one-line form.
+    subject: String,
     /// Why a CA (index 1) or an end entity (index 0) below it would break a path length
     /// constraint above, if it would: computed once, checked on every issue.
     path_refusal: [Option<(String, u32)>; 2],
@@ -67,6 +69,7 @@ impl Issuer {
         let path_refusal = [path_refusal(&chain, false), path_refusal(&chain, true)];
         Ok(Issuer {
             key_type: key.key_type(),
+            subject: cert.subject(),
             chain,
             signer,
             not_after,
@@ -190,6 +193,59 @@ pub struct Issued {
     pub chain: Vec<Certificate>,
     /// Things the user should know (for example a validity shortened to the issuer's).
     pub warnings: Vec<String>,
+    /// What the index records of it, known without parsing the certificate again.
+    pub facts: Facts,
+}
+
+/// The facts of a certificate that the index and a batch manifest record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// Serial, upper-case hex without leading zero bytes (as `openssl x509 -serial`).
+    pub serial: String,
+    /// Subject, one-line form.
+    pub subject: String,
+    /// Subject CN.
+    pub common_name: String,
+    /// Issuer, one-line form.
+    pub issuer: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+}
+
+impl Facts {
+    /// Reads the facts from a certificate (one parse).
+    pub fn of(cert: &Certificate) -> Facts {
+        let x = cert.x509();
+        let raw = x.raw_serial();
+        let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
+        Facts {
+            serial: crate::pem::hex_upper(&raw[start..]),
+            subject: crate::inspect::name_oneline(x.subject()),
+            common_name: x
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+                .unwrap_or_default(),
+            issuer: crate::inspect::name_oneline(x.issuer()),
+            not_before: x.validity().not_before.to_datetime(),
+            not_after: x.validity().not_after.to_datetime(),
+        }
+    }
+}
+
+impl Issued {
+    /// An existing certificate (adopted, not issued here) with its chain.
+    pub fn existing(certificate: Certificate, chain: Vec<Certificate>) -> Issued {
+        Issued {
+            facts: Facts::of(&certificate),
+            certificate,
+            chain,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// A random positive 16-byte serial (126 bits of entropy), never derived from the key.
@@ -211,7 +267,8 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     let mut params = CertificateParams::default();
     params.distinguished_name = req.subject.to_rcgen();
     params.subject_alt_names = rcgen_sans(&req.sans)?;
-    params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+    let serial = random_serial()?;
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
     params.not_before = req.now - req.backdate;
     params.not_after = req.now + Duration::days(i64::from(req.days));
     let key_type = match key {
@@ -270,10 +327,27 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     let certificate = Certificate::from_trusted_der(certificate.der().to_vec());
     let mut chain = vec![certificate.clone()];
     chain.extend(chain_above);
+    let subject = req.subject.oneline();
+    let facts = Facts {
+        serial: crate::pem::hex_upper(&serial),
+        issuer: issuer.map_or_else(|| subject.clone(), |i| i.subject.clone()),
+        subject,
+        common_name: req.subject.common_name.clone(),
+        // Certificates carry whole seconds.
+        not_before: params
+            .not_before
+            .replace_nanosecond(0)
+            .unwrap_or(params.not_before),
+        not_after: params
+            .not_after
+            .replace_nanosecond(0)
+            .unwrap_or(params.not_after),
+    };
     Ok(Issued {
         certificate,
         chain,
         warnings,
+        facts,
     })
 }
 

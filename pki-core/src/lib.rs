@@ -38,7 +38,9 @@ pub use inspect::{
     BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Serial, Status, UsageInfo,
     chain_links, human as human_duration, inspect, key_matches, sig_alg_name,
 };
-pub use issue::{DEFAULT_BACKDATE, Issued, Issuer, Request, SubjectKey, issue, random_serial};
+pub use issue::{
+    DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
+};
 pub use key::{KeyType, PrivateKey};
 pub use pem::{Certificate, encode as pem_encode, hex_upper, looks_like_pem};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};

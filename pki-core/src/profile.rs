@@ -266,6 +266,22 @@ impl Subject {
         }
     }
 
+    /// The subject in OpenSSL's one-line form (`O = x, OU = y, CN = z`), as it is encoded.
+    pub fn oneline(&self) -> String {
+        let mut parts = Vec::with_capacity(3);
+        if let Some(o) = &self.organization {
+            parts.push(format!("O = {}", crate::inspect::escape_dn_value(o)));
+        }
+        if let Some(ou) = &self.organizational_unit {
+            parts.push(format!("OU = {}", crate::inspect::escape_dn_value(ou)));
+        }
+        parts.push(format!(
+            "CN = {}",
+            crate::inspect::escape_dn_value(&self.common_name)
+        ));
+        parts.join(", ")
+    }
+
     pub(crate) fn to_rcgen(&self) -> DistinguishedName {
         let mut dn = DistinguishedName::new();
         if let Some(o) = &self.organization {

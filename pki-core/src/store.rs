@@ -280,33 +280,31 @@ impl CaDir {
     /// Appends one line for this certificate to `index.jsonl`, under an exclusive lock.
     pub fn record(
         &self,
-        cert: &Certificate,
+        issued: &Issued,
         profile: Profile,
         cert_path: &Path,
     ) -> Result<IndexEntry> {
-        let entry = self.index_entry(cert, profile, cert_path);
+        let entry = self.index_entry(&issued.certificate, &issued.facts, profile, cert_path);
         self.append_index(std::slice::from_ref(&entry))?;
         Ok(entry)
     }
 
-    /// The index line of a certificate stored at `cert_path` (one parse, no signature check).
+    /// The index line of a certificate stored at `cert_path`, from its facts.
     pub fn index_entry(
         &self,
         cert: &Certificate,
+        facts: &crate::issue::Facts,
         profile: Profile,
         cert_path: &Path,
     ) -> IndexEntry {
-        let x = cert.x509();
-        let raw = x.raw_serial();
-        let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
         IndexEntry {
-            serial: crate::pem::hex_upper(&raw[start..]),
-            subject: crate::inspect::name_oneline(x.subject()),
-            common_name: cert.common_name().unwrap_or_default(),
-            issuer: crate::inspect::name_oneline(x.issuer()),
+            serial: facts.serial.clone(),
+            subject: facts.subject.clone(),
+            common_name: facts.common_name.clone(),
+            issuer: facts.issuer.clone(),
             profile: profile.name().to_owned(),
-            not_before: x.validity().not_before.to_datetime(),
-            not_after: x.validity().not_after.to_datetime(),
+            not_before: facts.not_before,
+            not_after: facts.not_after,
             sha256: cert.sha256_hex(),
             path: cert_path
                 .strip_prefix(&self.root)

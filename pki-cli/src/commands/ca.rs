@@ -119,11 +119,7 @@ fn import(
         &cert_path.display().to_string(),
         &key_path.display().to_string(),
     )?;
-    let issued = Issued {
-        certificate: cert,
-        chain,
-        warnings: Vec::new(),
-    };
+    let issued = Issued::existing(cert, chain);
     // Everything is checked: only now may the directory be created.
     let ca = &CaDir::create(dir)?;
     let key_target = ca.key_path(prefix);

@@ -315,7 +315,7 @@ pub(crate) fn write_issued(
     force: bool,
 ) -> Result<IssueReport> {
     let files = ca.write_issued(prefix, issued, key, force)?;
-    ca.record(&issued.certificate, profile, &files.cert)?;
+    ca.record(issued, profile, &files.cert)?;
     Ok(IssueReport::new(profile, issued, issued_by, files))
 }
 
