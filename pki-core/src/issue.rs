@@ -310,6 +310,14 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
                 params.not_after = issuer_not_after;
             }
             let cert = match key {
+                // A fresh key's public half is known: sign without parsing the private key.
+                SubjectKey::Private(k) if k.known_public_key().is_some() => params.signed_by(
+                    &RawPublicKey {
+                        raw: k.known_public_key().unwrap_or_default(),
+                        alg: k.key_type().signature_algorithm(),
+                    },
+                    &issuer.signer,
+                ),
                 SubjectKey::Private(k) => params.signed_by(k.key_pair()?, &issuer.signer),
                 SubjectKey::Public { raw, key_type } => params.signed_by(
                     &RawPublicKey {

@@ -104,6 +104,8 @@ pub struct PrivateKey {
     key_type: KeyType,
     /// The parsed key: parsing checks the key (a scalar multiplication), so it is done once.
     pair: std::sync::OnceLock<KeyPair>,
+    /// The raw public key, when known without parsing the key.
+    public: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Clone for PrivateKey {
@@ -126,17 +128,30 @@ impl PrivateKey {
             pkcs8,
             key_type,
             pair: std::sync::OnceLock::new(),
+            public: std::sync::OnceLock::new(),
         }
     }
 
     /// Generates a fresh key of the given type from the operating system's random source.
     pub fn generate(key_type: KeyType) -> Result<Self> {
-        if matches!(key_type, KeyType::EcP256 | KeyType::EcP384) {
-            // The generated pair is kept: no second parse when it signs its first certificate.
-            let pair = KeyPair::generate_for(key_type.signature_algorithm())
-                .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?;
-            let key = PrivateKey::from_parts(pair.serialize_der(), key_type);
-            let _ = key.pair.set(pair);
+        if let Some(alg) = match key_type {
+            KeyType::EcP256 => Some(&ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING),
+            KeyType::EcP384 => Some(&ring::signature::ECDSA_P384_SHA384_ASN1_SIGNING),
+            _ => None,
+        } {
+            // ring's own generation, one point multiplication; the key is parsed into a
+            // signing key (a second one, to check it) only if it ever signs. Most keys never
+            // do: a device key's certificate is signed by its CA.
+            let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(
+                alg,
+                &ring::rand::SystemRandom::new(),
+            )
+            .map_err(|_| Error::Sign(format!("{key_type} key generation failed")))?;
+            let pkcs8 = doc.as_ref().to_vec();
+            let public = ec_public_key(&pkcs8)
+                .map_err(|e| Error::Sign(format!("{key_type} key generation: {e}")))?;
+            let key = PrivateKey::from_parts(pkcs8, key_type);
+            let _ = key.public.set(public);
             return Ok(key);
         }
         let pkcs8 = match key_type {
@@ -233,7 +248,15 @@ impl PrivateKey {
 
     /// The raw public key bits (the contents of the SubjectPublicKeyInfo's BIT STRING).
     pub fn public_key_raw(&self) -> Result<Vec<u8>> {
+        if let Some(p) = self.public.get() {
+            return Ok(p.clone());
+        }
         Ok(self.key_pair()?.der_bytes().to_vec())
+    }
+
+    /// The raw public key without parsing the private key, when it is known that way.
+    pub(crate) fn known_public_key(&self) -> Option<&[u8]> {
+        self.public.get().map(Vec::as_slice)
     }
 
     /// The parsed signing key (parsed on first use, then kept).
@@ -286,6 +309,15 @@ fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
             input: input.to_owned(),
         })?;
     Ok(doc.as_bytes().to_vec())
+}
+
+/// The public point stored in an EC PKCS#8 key (ring writes it into the `ECPrivateKey`).
+fn ec_public_key(pkcs8: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let info = PrivateKeyInfo::from_der(pkcs8).map_err(|e| e.to_string())?;
+    let ec = sec1::EcPrivateKey::from_der(info.private_key).map_err(|e| e.to_string())?;
+    ec.public_key
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| "the generated key lacks its public key".to_owned())
 }
 
 /// Wraps a SEC1 `ECPrivateKey` into PKCS#8 (curve from its parameters).
@@ -405,6 +437,15 @@ mod tests {
             PrivateKey::parse(truncated.as_bytes(), "x", None),
             Err(Error::BadKey { .. })
         ));
+    }
+
+    #[test]
+    fn a_generated_ec_key_knows_its_public_key_and_it_is_right() {
+        for kt in [KeyType::EcP256, KeyType::EcP384] {
+            let k = PrivateKey::generate(kt).unwrap();
+            let known = k.known_public_key().unwrap().to_vec();
+            assert_eq!(known, k.key_pair().unwrap().der_bytes());
+        }
     }
 
     #[test]

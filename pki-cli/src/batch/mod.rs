@@ -35,7 +35,7 @@ use input::{Entry, Item, Reader, id_hash};
 
 /// Devices handed to the worker threads at a time: enough to keep every core busy, few enough
 /// that memory stays flat.
-const CHUNK: usize = 1024;
+const CHUNK: usize = 4096;
 
 /// Where the files of each device go.
 #[derive(Debug, Clone)]
