@@ -107,3 +107,26 @@ pub(crate) fn openssl_text(cwd: &Path, cert: &str) -> String {
         .expect(0)
         .stdout
 }
+
+/// Runs pki and checks that it could not run, cleanly: exit 2, a first stderr line
+/// `pki: error: ...` containing `says`, no panic, and `state()` (a view of what the command
+/// must not touch) unchanged.
+#[track_caller]
+pub(crate) fn fails_cleanly<T: PartialEq + std::fmt::Debug>(
+    dir: &Path,
+    args: &[&str],
+    says: &str,
+    state: impl Fn() -> T,
+) -> Run {
+    let before = state();
+    let r = pki(dir, args).expect(2);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
+    assert!(
+        first.contains(says),
+        "{args:?}: expected {says:?} in {first:?}"
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(state(), before, "{args:?} changed what it must not");
+    r
+}

@@ -5,16 +5,7 @@ use crate::common::{pki, testdata, tmp, tree};
 
 #[track_caller]
 fn fails_cleanly(dir: &std::path::Path, args: &[&str], says: &str) {
-    let before = tree(dir);
-    let r = pki(dir, args).expect(2);
-    let first = r.stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
-    assert!(
-        first.contains(says),
-        "{args:?}: expected {says:?} in {first:?}"
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(tree(dir), before, "{args:?} changed the directory");
+    crate::common::fails_cleanly(dir, args, says, || tree(dir));
 }
 
 #[test]

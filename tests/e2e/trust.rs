@@ -590,17 +590,7 @@ fn every_system_gets_its_exact_plan_from_os_release() {
 /// Runs pki and checks: exit 2, one `pki: error:` line containing `says`, the root unchanged.
 #[track_caller]
 fn fails_cleanly(dir: &Path, img: &Path, args: &[&str], says: &str) -> Run {
-    let before = snapshot(img);
-    let r = pki(dir, args).expect(2);
-    let first = r.stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
-    assert!(
-        first.contains(says),
-        "{args:?}: expected {says:?} in {first:?}"
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(snapshot(img), before, "{args:?} changed the store");
-    r
+    crate::common::fails_cleanly(dir, args, says, || snapshot(img))
 }
 
 #[test]
