@@ -25,7 +25,7 @@ cd "$work"
 "$pki" create-intermediate-ca >/dev/null
 inter=pki/certs/azure-iot-test-only.intermediate.cert.pem
 inter_key=pki/private/azure-iot-test-only.intermediate.key.pem
-seq -f 'device-%07g' 1 "$n" > devices.txt
+seq -f 'device-%07.0f' 1 "$n" > devices.txt
 now() { date +%s.%N; }
 
 # 1. OpenSSL, one process per device, as a provisioning script loops.

@@ -277,7 +277,7 @@ pub(crate) enum IssueCommand {
         "  pki issue device sensor-0001\n",
         "  pki issue device sensor-0001 --key-type rsa-2048 --days 730\n",
         "  pki issue device --batch lot-42.csv                 (resumable; manifest in pki/manifest.jsonl)\n",
-        "  seq -f 'sensor-%06g' 1 100000 | pki issue device --batch - --out /srv/lot-42\n\n",
+        "  seq -f 'sensor-%06.0f' 1 100000 | pki issue device --batch - --out /srv/lot-42\n\n",
         "EXIT CODES:\n  0  success (every device of a batch issued or already done)\n",
         "  1  a batch had rejected input lines (the rest was issued)\n",
         "  2  could not run (for example an invalid device id)"))]
