@@ -109,6 +109,9 @@ fn a_lot_is_issued_with_bad_lines_reported_by_number() {
     input.insert(10, String::new());
     input.insert(20, "bad/id".into());
     input.insert(30, "sensor-00001".into());
+    // The CN of an IoT Edge device CA is no device id.
+    pki(p, &["create-edge-ca", "gw"]).expect(0);
+    input.push("GW.ca".into());
     std::fs::write(p.join("lot.txt"), input.join("\n") + "\n").unwrap();
     let r = pki(p, &["issue", "device", "--batch", "lot.txt"]).expect(1);
     assert!(
@@ -129,16 +132,22 @@ fn a_lot_is_issued_with_bad_lines_reported_by_number() {
         r.stderr
     );
     assert!(
-        r.stdout.contains("1500 issued") && r.stdout.contains("3 rejected"),
+        r.stderr
+            .contains("line 1504: \"GW.ca\": gw.ca is the CN of the IoT Edge device CA"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("1500 issued") && r.stdout.contains("4 rejected"),
         "{}",
         r.stdout
     );
     let lines = manifest(&p.join("pki/manifest.jsonl"));
     check_lot(p, &lines, 1500);
     verify_sample(p, &lines);
-    // index.jsonl has every certificate once: 2 CAs + the lot.
+    // index.jsonl has every certificate once: 3 CAs + the lot.
     let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
-    assert_eq!(index.lines().count(), 1502);
+    assert_eq!(index.lines().count(), 1503);
     // Keys 0600 in the 0700 private/.
     #[cfg(unix)]
     {

@@ -55,6 +55,9 @@ pub(crate) struct Options {
     pub(crate) days: Option<u32>,
     pub(crate) strict: bool,
     pub(crate) progress: bool,
+    /// Device ids that must not be used, lower-case, with the reason (the CNs of IoT Edge
+    /// device CAs: IoT Edge requires them to differ from every device id).
+    pub(crate) reserved: Vec<(String, String)>,
 }
 
 /// One line of the manifest.
@@ -202,7 +205,22 @@ pub(crate) fn run(
     'input: loop {
         let mut end = false;
         while chunk.len() < CHUNK {
-            match reader.next_item().context("cannot read the batch input")? {
+            let item = match reader.next_item().context("cannot read the batch input")? {
+                Some(Item::Device(e)) => match opts
+                    .reserved
+                    .iter()
+                    .find(|(id, _)| e.device_id.eq_ignore_ascii_case(id))
+                {
+                    Some((_, why)) => Some(Item::Rejected(Rejected {
+                        line: e.line,
+                        device_id: e.device_id,
+                        reason: why.clone(),
+                    })),
+                    None => Some(Item::Device(e)),
+                },
+                other => other,
+            };
+            match item {
                 None => {
                     end = true;
                     break;

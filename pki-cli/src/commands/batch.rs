@@ -37,6 +37,15 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         key_type: kt,
         days: a.key_opts.days,
         strict: a.strict,
+        reserved: ca
+            .edge_ca_names()?
+            .into_iter()
+            .map(|n| {
+                let cn = format!("{n}.ca");
+                let why = format!("{cn} is the CN of the IoT Edge device CA {n:?}; a device id must differ from it");
+                (cn, why)
+            })
+            .collect(),
         progress: !out.json && std::io::stderr().is_terminal(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
