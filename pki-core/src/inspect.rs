@@ -294,7 +294,7 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-fn serial(raw: &[u8]) -> Serial {
+pub(crate) fn serial(raw: &[u8]) -> Serial {
     let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
     let magnitude: Vec<u8> = if negative {
         // Two's complement negation.

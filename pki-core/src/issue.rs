@@ -218,10 +218,8 @@ impl Facts {
     /// Reads the facts from a certificate (one parse).
     pub fn of(cert: &Certificate) -> Facts {
         let x = cert.x509();
-        let raw = x.raw_serial();
-        let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
         Facts {
-            serial: crate::pem::hex_upper(&raw[start..]),
+            serial: crate::inspect::serial(x.raw_serial()).hex,
             subject: crate::inspect::name_oneline(x.subject()),
             common_name: x
                 .subject()
@@ -311,14 +309,16 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
             }
             let cert = match key {
                 // A fresh key's public half is known: sign without parsing the private key.
-                SubjectKey::Private(k) if k.known_public_key().is_some() => params.signed_by(
-                    &RawPublicKey {
-                        raw: k.known_public_key().unwrap_or_default(),
-                        alg: k.key_type().signature_algorithm(),
-                    },
-                    &issuer.signer,
-                ),
-                SubjectKey::Private(k) => params.signed_by(k.key_pair()?, &issuer.signer),
+                SubjectKey::Private(k) => match k.known_public_key() {
+                    Some(raw) => params.signed_by(
+                        &RawPublicKey {
+                            raw,
+                            alg: k.key_type().signature_algorithm(),
+                        },
+                        &issuer.signer,
+                    ),
+                    None => params.signed_by(k.key_pair()?, &issuer.signer),
+                },
                 SubjectKey::Public { raw, key_type } => params.signed_by(
                     &RawPublicKey {
                         raw,

@@ -147,44 +147,52 @@ pub(crate) fn choose_issuer(
     opts: &IssuerOpts,
     defaults: &[CaRole],
 ) -> Result<ChosenIssuer> {
-    let (cert_path, key_path, label) = match opts.issuer.as_deref() {
+    // A CA of the directory (its chain from its full-chain file), or a certificate file given
+    // with its key (its chain: the rest of that file).
+    let role = match opts.issuer.as_deref() {
         Some(spec) => match parse_role(spec) {
-            Some(role) => {
-                if !ca.has(&role) {
-                    bail!("the {role} does not exist in {}", ca.path().display());
-                }
-                let p = role.prefix();
-                (ca.cert_path(&p), ca.key_path(&p), role.to_string())
+            Some(role) if !ca.has(&role) => {
+                bail!("the {role} does not exist in {}", ca.path().display())
             }
-            None => {
-                let cert = PathBuf::from(spec);
-                let Some(key) = opts.issuer_key.clone() else {
-                    bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
-                };
-                (cert, key, spec.to_owned())
-            }
+            Some(role) => Some(role),
+            None => None,
         },
-        None => {
-            let role = defaults.iter().find(|r| ca.has(r)).with_context(|| {
-                format!(
-                    "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
-                    ca.path().display(),
-                    defaults
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
-            let p = role.prefix();
-            (ca.cert_path(&p), ca.key_path(&p), role.to_string())
-        }
+        None => Some(
+            defaults
+                .iter()
+                .find(|r| ca.has(r))
+                .cloned()
+                .with_context(|| {
+                    format!(
+                        "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
+                        ca.path().display(),
+                        defaults
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?,
+        ),
     };
-    let chain = if opts.issuer.as_deref().and_then(parse_role).is_some() || opts.issuer.is_none() {
-        let prefix = cert_prefix(&cert_path);
-        ca.chain_of(&prefix)?
-    } else {
-        read_cert(&cert_path)?
+    let (chain, cert_path, key_path, label) = match (role, opts.issuer.as_deref()) {
+        (Some(role), _) => {
+            let p = role.prefix();
+            (
+                ca.chain_of(&p)?,
+                ca.cert_path(&p),
+                ca.key_path(&p),
+                role.to_string(),
+            )
+        }
+        (None, spec) => {
+            let spec = spec.unwrap_or_default();
+            let cert = PathBuf::from(spec);
+            let Some(key) = opts.issuer_key.clone() else {
+                bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
+            };
+            (read_cert(&cert)?, cert, key, spec.to_owned())
+        }
     };
     let key = read_key(&key_path, &opts.password)?;
     let issuer = Issuer::new(
@@ -194,11 +202,6 @@ pub(crate) fn choose_issuer(
         &key_path.display().to_string(),
     )?;
     Ok(ChosenIssuer { issuer, label })
-}
-
-fn cert_prefix(cert_path: &Path) -> String {
-    let name = cert_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.strip_suffix(".cert.pem").unwrap_or(name).to_owned()
 }
 
 fn parse_role(spec: &str) -> Option<CaRole> {

@@ -201,12 +201,12 @@ fn online(
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
+    let mut client_cn = None;
     let client_auth = match (&a.cert, &a.key) {
         (Some(c), Some(k)) => {
-            let chain = pki_core::read_certs(c)?
-                .iter()
-                .map(|c| c.der().to_vec())
-                .collect::<Vec<_>>();
+            let certs = pki_core::read_certs(c)?;
+            client_cn = Some(certs[0].common_name().unwrap_or_default());
+            let chain = certs.iter().map(|c| c.der().to_vec()).collect::<Vec<_>>();
             let key = read_key(k, &a.password)?;
             Some((chain, key.pkcs8_der().to_vec()))
         }
@@ -314,7 +314,7 @@ fn online(
             &host,
             a.servername.as_deref(),
             probe.chain.first(),
-            &a.cert,
+            client_cn.as_deref(),
         );
         checks.push(check);
         accepted &= ok;
@@ -565,7 +565,7 @@ fn connection_string_check(
     host: &str,
     servername: Option<&str>,
     leaf: Option<&Vec<u8>>,
-    cert_path: &Option<std::path::PathBuf>,
+    client_cn: Option<&str>,
 ) -> (Check, bool) {
     let fail = |detail: String| {
         (
@@ -608,16 +608,13 @@ fn connection_string_check(
         }
     }
     if cs.x509
-        && let Some(p) = cert_path
-        && let Ok(certs) = pki_core::read_certs(p)
+        && let Some(cn) = client_cn
+        && cn != cs.device_id
     {
-        let cn = certs[0].common_name().unwrap_or_default();
-        if cn != cs.device_id {
-            return fail(format!(
-                "the device certificate's CN is {cn:?}, but DeviceId={}: Azure requires them equal",
-                cs.device_id
-            ));
-        }
+        return fail(format!(
+            "the device certificate's CN is {cn:?}, but DeviceId={}: Azure requires them equal",
+            cs.device_id
+        ));
     }
     (
         Check {
