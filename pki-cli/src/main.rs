@@ -25,9 +25,9 @@ fn main() -> ExitCode {
                 let doc = serde_json::json!({ "error": format!("{err:#}"), "hint": hint });
                 println!("{doc}");
             }
-            eprintln!("pki: error: {err:#}");
+            eprintln!("pki: error: {}", output::escape_line(&format!("{err:#}")));
             if let Some(h) = hint {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", output::escape_line(&h));
             }
             ExitCode::from(2)
         }

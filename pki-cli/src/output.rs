@@ -33,7 +33,7 @@ impl Output {
             serde_json::to_writer_pretty(&mut stdout, report)?;
             writeln!(stdout)?;
         } else {
-            write!(stdout, "{}", text())?;
+            write!(stdout, "{}", escape_text(&text()))?;
         }
         stdout.flush()?;
         Ok(())
@@ -41,7 +41,7 @@ impl Output {
 
     /// A warning on stderr.
     pub(crate) fn warn(&self, message: &str) {
-        eprintln!("pki: warning: {message}");
+        eprintln!("pki: warning: {}", escape_line(message));
     }
 }
 
@@ -52,4 +52,58 @@ pub(crate) fn fields(rows: &[(&str, String)]) -> String {
         .filter(|(_, v)| !v.is_empty())
         .map(|(l, v)| format!("{:<width$} {v}\n", format!("{l}:")))
         .collect()
+}
+
+/// Text for a terminal: every control character but the line feed and the tab (ESC, BEL, CR,
+/// NUL, DEL, the C1 controls) and the bidirectional overrides are escaped, so that nothing a
+/// certificate, a gateway or a tenant says can move the cursor, recolour the terminal or hide
+/// text. Every text report passes through it on its way to stdout.
+pub(crate) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
+    escape(s, true)
+}
+
+/// One line for a terminal: as [`escape_text`], and line feeds and tabs are escaped too, so that
+/// a value from outside (a subject, a name, a tenant's message) can never start a line of its
+/// own. Error lines, warnings and untrusted values inside reports use it.
+pub(crate) fn escape_line(s: &str) -> std::borrow::Cow<'_, str> {
+    escape(s, false)
+}
+
+fn escape(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_lines && (c == '\n' || c == '\t')))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            if (c as u32) < 0x100 {
+                out += &format!("\\x{:02x}", c as u32);
+            } else {
+                out += &format!("\\u{{{:04x}}}", c as u32);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_text("plain\nline\t2"), "plain\nline\t2");
+        assert_eq!(
+            escape_text("a\u{1b}[31mred\u{7}\r\0\u{9b}\u{202e}"),
+            "a\\x1b[31mred\\x07\\x0d\\x00\\x9b\\u{202e}"
+        );
+        assert_eq!(escape_line("two\nlines\t"), "two\\x0alines\\x09");
+        assert!(matches!(escape_line("ok"), std::borrow::Cow::Borrowed(_)));
+    }
 }

@@ -401,18 +401,24 @@ pub(crate) fn escape_dn_value(v: &str) -> String {
         .any(|c| matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';'))
         || v.starts_with(['#', ' '])
         || v.ends_with(' ');
-    if !special {
-        return v.to_owned();
-    }
     let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
+    if special {
+        out.push('"');
+    }
     for c in v.chars() {
-        if matches!(c, '"' | '\\') {
+        if special && matches!(c, '"' | '\\') {
             out.push('\\');
         }
-        out.push(c);
+        // OpenSSL's ESC_CTRL: a control character is printed as `\XX`, never raw.
+        if c.is_control() && (c as u32) < 0x100 {
+            out += &format!("\\{:02X}", c as u32);
+        } else {
+            out.push(c);
+        }
     }
-    out.push('"');
+    if special {
+        out.push('"');
+    }
     out
 }
 
@@ -591,5 +597,7 @@ mod tests {
         assert_eq!(escape_dn_value("plain"), "plain");
         assert_eq!(escape_dn_value("Contoso, Ltd."), "\"Contoso, Ltd.\"");
         assert_eq!(escape_dn_value("a\"b,"), "\"a\\\"b,\"");
+        // Control characters as `openssl x509 -subject` prints them.
+        assert_eq!(escape_dn_value("a\u{1b}[31mred\nx\u{7}"), "a\\1B[31mred\\0Ax\\07");
     }
 }
