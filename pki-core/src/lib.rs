@@ -25,6 +25,7 @@
 
 mod csr;
 mod error;
+pub mod files;
 mod inspect;
 mod issue;
 mod key;

@@ -1,0 +1,1088 @@
+//! How pki puts files on disk: one mechanism for every file it writes, in the CA directory, in
+//! a trust store and in a device image.
+//!
+//! - A directory is opened once and files are created through its descriptor, so a path swapped
+//!   underneath (a symlink planted between a check and a write) cannot redirect a write, a chmod
+//!   or a rename.
+//! - A file is written to an unnamed temporary file (`O_TMPFILE`, Linux), or where that is not
+//!   possible to a fresh random name created with `O_CREAT|O_EXCL|O_NOFOLLOW`; its mode is set
+//!   through the descriptor (`fchmod`, whatever the umask), the data is synced, and only then is
+//!   it linked into place: without overwrite by `linkat` (which fails if the name exists),
+//!   with overwrite by `renameat`. A kill leaves no file behind with `O_TMPFILE`; named
+//!   temporary files of pki's own naming (`.pki-tmp-*`) left by a kill are removed by
+//!   [`Dir::remove_stale_temps`].
+//! - Several files are put in place as one [`Transaction`]: everything is written and synced
+//!   first (a full disk fails here, before anything changed), then linked into place; when a
+//!   step fails, what was placed is removed and what was replaced is put back.
+//! - [`Root`] resolves paths inside a device image as the image itself would (absolute links and
+//!   `..` stay inside it), one component at a time without following any link the kernel could
+//!   take outside.
+
+use std::ffi::OsStr;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// The prefix of pki's named temporary files.
+pub const TEMP_PREFIX: &str = ".pki-tmp-";
+/// The prefix of the copies a transaction keeps of the files it replaces, until it is done.
+const OLD_PREFIX: &str = ".pki-old-";
+/// A named temporary file older than this was left by a killed process.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+/// How many symbolic links one resolution inside a root may follow (as Linux's MAXSYMLINKS).
+const MAX_LINKS: usize = 40;
+
+fn random_name(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    let mut s = String::with_capacity(prefix.len() + 24);
+    s.push_str(prefix);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.into())
+}
+
+/// A name inside a directory: one normal component, never `..`, `.`, empty or a path.
+fn check_name(name: &str) -> io::Result<()> {
+    let mut c = Path::new(name).components();
+    match (c.next(), c.next()) {
+        (Some(Component::Normal(n)), None) if n == OsStr::new(name) => Ok(()),
+        _ => Err(invalid(format!("{name:?} is not a plain file name"))),
+    }
+}
+
+#[cfg(unix)]
+mod imp {
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::OwnedFd;
+    use std::path::{Path, PathBuf};
+
+    use rustix::fs::{AtFlags, Mode, OFlags};
+
+    use super::{MAX_LINKS, OLD_PREFIX, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
+
+    fn e(err: rustix::io::Errno) -> io::Error {
+        io::Error::from_raw_os_error(err.raw_os_error())
+    }
+
+    const DIR_FLAGS: OFlags = OFlags::DIRECTORY
+        .union(OFlags::RDONLY)
+        .union(OFlags::CLOEXEC);
+
+    /// A directory opened once; every file operation goes through its descriptor.
+    #[derive(Debug)]
+    pub struct Dir {
+        fd: OwnedFd,
+        path: PathBuf,
+    }
+
+    impl Dir {
+        /// Opens a directory the user named (links in its path are followed).
+        pub fn open(path: &Path) -> io::Result<Dir> {
+            let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty()).map_err(e)?;
+            Ok(Dir {
+                fd,
+                path: path.to_owned(),
+            })
+        }
+
+        /// The path this directory was opened by (for messages).
+        pub fn path(&self) -> &Path {
+            &self.path
+        }
+
+        /// The path of `name` in this directory (for messages).
+        pub fn join(&self, name: &str) -> PathBuf {
+            self.path.join(name)
+        }
+
+        /// Opens the subdirectory `name`, never through a link; creates it with `mode` first
+        /// when it is missing and `create` is set. A link there is an error.
+        pub fn subdir(&self, name: &str, create: Option<u32>) -> io::Result<Dir> {
+            check_name(name)?;
+            let open =
+                || rustix::fs::openat(&self.fd, name, DIR_FLAGS | OFlags::NOFOLLOW, Mode::empty());
+            let fd = match open() {
+                Ok(fd) => fd,
+                Err(rustix::io::Errno::NOENT) if create.is_some() => {
+                    let mode = create.unwrap_or(0o755);
+                    match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
+                        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                        Err(err) => return Err(e(err)),
+                    }
+                    let fd = open().map_err(|err| self.link_error(name, err))?;
+                    // mkdir's mode is cut by the umask; the mode asked for is the mode given.
+                    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(e)?;
+                    fd
+                }
+                Err(err) => return Err(self.link_error(name, err)),
+            };
+            Ok(Dir {
+                fd,
+                path: self.path.join(name),
+            })
+        }
+
+        fn link_error(&self, name: &str, err: rustix::io::Errno) -> io::Error {
+            if matches!(err, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR)
+                && self.is_link(name)
+            {
+                io::Error::other(format!(
+                    "{} is a symbolic link; pki does not follow it (replace it with a directory)",
+                    self.join(name).display()
+                ))
+            } else {
+                e(err)
+            }
+        }
+
+        /// True when `name` is a symbolic link.
+        pub fn is_link(&self, name: &str) -> bool {
+            rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| {
+                rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink
+            })
+        }
+
+        /// True when `name` exists (a link counts, dangling or not).
+        pub fn exists(&self, name: &str) -> bool {
+            rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()
+        }
+
+        /// The permission bits and owner of this directory.
+        pub fn mode_and_owner(&self) -> io::Result<(u32, u32)> {
+            let st = rustix::fs::fstat(&self.fd).map_err(e)?;
+            Ok((st.st_mode & 0o7777, st.st_uid))
+        }
+
+        /// Sets this directory's mode through its descriptor.
+        pub fn set_mode(&self, mode: u32) -> io::Result<()> {
+            rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode)).map_err(e)
+        }
+
+        /// Reads `name`, a regular file reached without following a link, at most `max` bytes
+        /// (a larger file is an error, never read whole).
+        pub fn read_bounded(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
+            check_name(name)?;
+            let fd = rustix::fs::openat(
+                &self.fd,
+                name,
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+                Mode::empty(),
+            )
+            .map_err(|err| self.link_error(name, err))?;
+            read_regular(File::from(fd), &self.join(name), max)
+        }
+
+        /// Removes the file `name` (a link is removed, not followed). Missing is not an error.
+        pub fn remove(&self, name: &str) -> io::Result<()> {
+            check_name(name)?;
+            match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+                Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+                Err(err) => Err(e(err)),
+            }
+        }
+
+        /// The names in this directory.
+        pub fn names(&self) -> io::Result<Vec<String>> {
+            let mut out = Vec::new();
+            let dir = rustix::fs::Dir::read_from(&self.fd).map_err(e)?;
+            for entry in dir {
+                let entry = entry.map_err(e)?;
+                let n = entry.file_name().to_string_lossy();
+                if n != "." && n != ".." {
+                    out.push(n.into_owned());
+                }
+            }
+            Ok(out)
+        }
+
+        /// Removes named temporary files of pki's own naming that a killed process left here
+        /// (older than ten minutes: a live write never takes that long). Returns how many.
+        pub fn remove_stale_temps(&self) -> io::Result<usize> {
+            let mut n = 0;
+            for name in self.names()? {
+                if !(name.starts_with(TEMP_PREFIX) || name.starts_with(OLD_PREFIX)) {
+                    continue;
+                }
+                let Ok(st) = rustix::fs::statat(&self.fd, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                else {
+                    continue;
+                };
+                let age = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64 - st.st_mtime)
+                    .unwrap_or(0);
+                if age >= STALE_AFTER.as_secs() as i64 && self.remove(&name).is_ok() {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+
+        /// Writes `data` to a new temporary file in this directory with `mode`, synced, not yet
+        /// in place.
+        pub fn stage(&self, name: &str, data: &[u8], mode: u32) -> io::Result<Staged<'_>> {
+            check_name(name)?;
+            let (file, temp) = self.temp_file(mode)?;
+            let mut staged = Staged {
+                dir: self,
+                name: name.to_owned(),
+                file,
+                temp,
+            };
+            let r = (|| {
+                // The mode through the descriptor: the umask does not cut it, no path is used.
+                rustix::fs::fchmod(&staged.file, Mode::from_raw_mode(mode)).map_err(e)?;
+                staged.file.write_all(data)?;
+                staged.file.sync_all()
+            })();
+            match r {
+                Ok(()) => Ok(staged),
+                Err(err) => {
+                    staged.discard();
+                    Err(err)
+                }
+            }
+        }
+
+        /// Writes `name` atomically (see the module's documentation). Without `overwrite`, an
+        /// existing `name` is never replaced ([`io::ErrorKind::AlreadyExists`]).
+        pub fn write_atomic(
+            &self,
+            name: &str,
+            data: &[u8],
+            mode: u32,
+            overwrite: bool,
+        ) -> io::Result<()> {
+            let staged = self.stage(name, data, mode)?;
+            let mut t = super::Transaction::default();
+            t.add(staged);
+            t.commit(overwrite)
+        }
+
+        fn temp_file(&self, mode: u32) -> io::Result<(File, Option<String>)> {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                match rustix::fs::openat(
+                    &self.fd,
+                    ".",
+                    OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(mode & 0o600),
+                ) {
+                    Ok(fd) => return Ok((File::from(fd), None)),
+                    // File systems without O_TMPFILE: a named temporary file.
+                    Err(
+                        rustix::io::Errno::OPNOTSUPP
+                        | rustix::io::Errno::ISDIR
+                        | rustix::io::Errno::INVAL
+                        | rustix::io::Errno::NOSYS,
+                    ) => {}
+                    Err(err) => return Err(e(err)),
+                }
+            }
+            for _ in 0..8 {
+                let name = random_name(TEMP_PREFIX);
+                match rustix::fs::openat(
+                    &self.fd,
+                    name.as_str(),
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(mode & 0o600),
+                ) {
+                    Ok(fd) => return Ok((File::from(fd), Some(name))),
+                    Err(rustix::io::Errno::EXIST) => continue,
+                    Err(err) => return Err(e(err)),
+                }
+            }
+            Err(io::Error::other("cannot find a free temporary file name"))
+        }
+
+        /// Links an unnamed temporary file to `name`; `EEXIST` when `name` exists.
+        fn link_tmpfile(&self, file: &File, name: &str) -> io::Result<()> {
+            use std::os::fd::AsRawFd;
+            let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
+            match rustix::fs::linkat(
+                rustix::fs::CWD,
+                proc.as_str(),
+                &self.fd,
+                name,
+                AtFlags::SYMLINK_FOLLOW,
+            ) {
+                Ok(()) => Ok(()),
+                Err(rustix::io::Errno::NOENT) if !Path::new("/proc/self/fd").exists() => {
+                    // No /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH on older kernels).
+                    rustix::fs::linkat(file, "", &self.fd, name, AtFlags::EMPTY_PATH).map_err(e)
+                }
+                Err(err) => Err(e(err)),
+            }
+        }
+
+        fn rename_noreplace(&self, from: &str, to: &str) -> io::Result<()> {
+            // link + unlink: fails with EEXIST when `to` exists, on every file system.
+            rustix::fs::linkat(&self.fd, from, &self.fd, to, AtFlags::empty()).map_err(e)?;
+            let _ = rustix::fs::unlinkat(&self.fd, from, AtFlags::empty());
+            Ok(())
+        }
+
+        fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+            rustix::fs::renameat(&self.fd, from, &self.fd, to).map_err(e)
+        }
+
+        fn sync(&self) {
+            let _ = rustix::fs::fsync(&self.fd);
+        }
+
+        /// Another handle on the same directory.
+        pub fn try_clone(&self) -> io::Result<Dir> {
+            Ok(Dir {
+                fd: self.fd.try_clone()?,
+                path: self.path.clone(),
+            })
+        }
+    }
+
+    /// A file written and synced but not yet in place.
+    #[derive(Debug)]
+    pub struct Staged<'a> {
+        dir: &'a Dir,
+        name: String,
+        file: File,
+        /// The temporary file's name, when it has one (no `O_TMPFILE`).
+        temp: Option<String>,
+    }
+
+    impl Staged<'_> {
+        /// The path it will have (for messages).
+        pub fn path(&self) -> PathBuf {
+            self.dir.join(&self.name)
+        }
+
+        pub(super) fn discard(&mut self) {
+            if let Some(t) = self.temp.take() {
+                let _ = self.dir.remove(&t);
+            }
+        }
+
+        /// Puts the file in place. Returns the name of the copy of a replaced file, if any.
+        pub(super) fn place(&mut self, overwrite: bool) -> io::Result<Placed> {
+            let d = self.dir;
+            let mut backup = None;
+            if overwrite && d.exists(&self.name) {
+                let b = random_name(OLD_PREFIX);
+                rustix::fs::linkat(
+                    &d.fd,
+                    self.name.as_str(),
+                    &d.fd,
+                    b.as_str(),
+                    AtFlags::empty(),
+                )
+                .map_err(e)?;
+                backup = Some(b);
+            }
+            let r = match (&self.temp, overwrite) {
+                (None, false) => d.link_tmpfile(&self.file, &self.name),
+                (None, true) => {
+                    let t = random_name(TEMP_PREFIX);
+                    d.link_tmpfile(&self.file, &t)?;
+                    self.temp = Some(t.clone());
+                    d.rename(&t, &self.name).map(|()| self.temp = None)
+                }
+                (Some(t), false) => d.rename_noreplace(t, &self.name).map(|()| self.temp = None),
+                (Some(t), true) => d.rename(t, &self.name).map(|()| self.temp = None),
+            };
+            match r {
+                Ok(()) => Ok(Placed {
+                    name: self.name.clone(),
+                    backup,
+                }),
+                Err(err) => {
+                    if let Some(b) = backup {
+                        let _ = d.remove(&b);
+                    }
+                    self.discard();
+                    Err(err)
+                }
+            }
+        }
+
+        pub(super) fn dir(&self) -> &Dir {
+            self.dir
+        }
+    }
+
+    /// A file put in place by a transaction, and the copy of what it replaced.
+    #[derive(Debug)]
+    pub(super) struct Placed {
+        pub(super) name: String,
+        pub(super) backup: Option<String>,
+    }
+
+    impl Placed {
+        pub(super) fn undo(&self, dir: &Dir) -> io::Result<()> {
+            match &self.backup {
+                Some(b) => dir.rename(b, &self.name),
+                None => dir.remove(&self.name),
+            }
+        }
+        pub(super) fn finish(&self, dir: &Dir) {
+            if let Some(b) = &self.backup {
+                let _ = dir.remove(b);
+            }
+            dir.sync();
+        }
+    }
+
+    /// Reads a regular file from `file` (already opened), at most `max` bytes.
+    pub(super) fn read_regular(file: File, path: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let st = rustix::fs::fstat(&file).map_err(e)?;
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+            return Err(io::Error::other(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        let mut out = Vec::new();
+        file.take(max + 1).read_to_end(&mut out)?;
+        if out.len() as u64 > max {
+            return Err(io::Error::other(format!(
+                "{} is larger than {} bytes; pki does not read it",
+                path.display(),
+                max
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Resolves `rel` inside `root` as the image would: a component that is a link is read and
+    /// its target resolved from the root (absolute) or from where it is (relative); `..` never
+    /// goes above the root. Returns the directory holding the last component, and its name
+    /// (`None` for the root itself). No path is ever handed to the kernel whole.
+    pub(super) fn resolve_in(
+        root: &Dir,
+        rel: &Path,
+        create_dirs: Option<u32>,
+    ) -> io::Result<(Vec<Dir>, Option<String>)> {
+        // The stack of opened directories from the root down.
+        let mut stack: Vec<Dir> = Vec::new();
+        let mut pending: Vec<String> = Vec::new();
+        push_components(&mut pending, rel)?;
+        let mut links = 0;
+        while let Some(c) = pending.pop() {
+            if c == ".." {
+                stack.pop();
+                continue;
+            }
+            let is_last = pending.is_empty();
+            let here = stack.last().unwrap_or(root);
+            let st = rustix::fs::statat(&here.fd, c.as_str(), AtFlags::SYMLINK_NOFOLLOW);
+            match st {
+                Ok(st)
+                    if rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::Symlink =>
+                {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(io::Error::other(format!(
+                            "{}: too many levels of symbolic links",
+                            here.join(&c).display()
+                        )));
+                    }
+                    let target =
+                        rustix::fs::readlinkat(&here.fd, c.as_str(), Vec::new()).map_err(e)?;
+                    let target = PathBuf::from(std::ffi::OsStr::new(&*target.to_string_lossy()));
+                    if target.has_root() {
+                        stack.clear();
+                    }
+                    push_components(&mut pending, &target)?;
+                    continue;
+                }
+                Ok(_) if is_last => return Ok((stack, Some(c))),
+                Ok(_) => {
+                    let d = here.subdir(&c, None)?;
+                    stack.push(d);
+                }
+                Err(rustix::io::Errno::NOENT) if is_last => return Ok((stack, Some(c))),
+                Err(rustix::io::Errno::NOENT) if create_dirs.is_some() => {
+                    let d = here.subdir(&c, create_dirs)?;
+                    stack.push(d);
+                }
+                Err(err) => {
+                    return Err(io::Error::new(
+                        io::Error::from_raw_os_error(err.raw_os_error()).kind(),
+                        format!("{}: {}", here.join(&c).display(), e(err)),
+                    ));
+                }
+            }
+        }
+        Ok((stack, None))
+    }
+
+    /// Pushes the components of `p` (in reverse, so that popping yields them in order).
+    fn push_components(pending: &mut Vec<String>, p: &Path) -> io::Result<()> {
+        use std::path::Component;
+        let mut v = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::RootDir | Component::CurDir => {}
+                Component::ParentDir => v.push("..".to_owned()),
+                Component::Normal(n) => v.push(
+                    n.to_str()
+                        .ok_or_else(|| super::invalid(format!("{} is not UTF-8", p.display())))?
+                        .to_owned(),
+                ),
+                Component::Prefix(_) => return Err(super::invalid("a path prefix")),
+            }
+        }
+        pending.extend(v.into_iter().rev());
+        Ok(())
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    //! Elsewhere (Windows): the same interface over std and tempfile; there are no modes.
+    use std::fs::{self, File};
+    use std::io::{self, Read, Write};
+    use std::path::{Path, PathBuf};
+
+    use super::{OLD_PREFIX, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
+
+    /// A directory (by path on this platform).
+    #[derive(Debug)]
+    pub struct Dir {
+        path: PathBuf,
+    }
+
+    impl Dir {
+        /// Opens a directory.
+        pub fn open(path: &Path) -> io::Result<Dir> {
+            if !fs::metadata(path)?.is_dir() {
+                return Err(io::Error::other(format!(
+                    "{} is not a directory",
+                    path.display()
+                )));
+            }
+            Ok(Dir {
+                path: path.to_owned(),
+            })
+        }
+        /// The path of this directory.
+        pub fn path(&self) -> &Path {
+            &self.path
+        }
+        /// Another handle on the same directory.
+        pub fn try_clone(&self) -> io::Result<Dir> {
+            Ok(Dir {
+                path: self.path.clone(),
+            })
+        }
+        /// The path of `name` in this directory.
+        pub fn join(&self, name: &str) -> PathBuf {
+            self.path.join(name)
+        }
+        /// Opens (creating when asked) the subdirectory `name`.
+        pub fn subdir(&self, name: &str, create: Option<u32>) -> io::Result<Dir> {
+            check_name(name)?;
+            let p = self.join(name);
+            if create.is_some() {
+                fs::create_dir_all(&p)?;
+            }
+            Dir::open(&p)
+        }
+        /// True when `name` is a symbolic link.
+        pub fn is_link(&self, name: &str) -> bool {
+            fs::symlink_metadata(self.join(name)).is_ok_and(|m| m.file_type().is_symlink())
+        }
+        /// True when `name` exists.
+        pub fn exists(&self, name: &str) -> bool {
+            fs::symlink_metadata(self.join(name)).is_ok()
+        }
+        /// No modes or owners here.
+        pub fn mode_and_owner(&self) -> io::Result<(u32, u32)> {
+            Ok((0o700, 0))
+        }
+        /// No modes here.
+        pub fn set_mode(&self, _mode: u32) -> io::Result<()> {
+            Ok(())
+        }
+        /// Reads `name`, at most `max` bytes.
+        pub fn read_bounded(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
+            check_name(name)?;
+            let p = self.join(name);
+            let f = File::open(&p)?;
+            if !f.metadata()?.is_file() {
+                return Err(io::Error::other(format!(
+                    "{} is not a regular file",
+                    p.display()
+                )));
+            }
+            let mut out = Vec::new();
+            f.take(max + 1).read_to_end(&mut out)?;
+            if out.len() as u64 > max {
+                return Err(io::Error::other(format!(
+                    "{} is larger than {max} bytes; pki does not read it",
+                    p.display()
+                )));
+            }
+            Ok(out)
+        }
+        /// Removes `name`; missing is not an error.
+        pub fn remove(&self, name: &str) -> io::Result<()> {
+            match fs::remove_file(self.join(name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        }
+        /// The names in this directory.
+        pub fn names(&self) -> io::Result<Vec<String>> {
+            let mut out = Vec::new();
+            for e in fs::read_dir(&self.path)? {
+                out.push(e?.file_name().to_string_lossy().into_owned());
+            }
+            Ok(out)
+        }
+        /// Removes stale temporary files of pki's naming.
+        pub fn remove_stale_temps(&self) -> io::Result<usize> {
+            let mut n = 0;
+            for name in self.names()? {
+                if !(name.starts_with(TEMP_PREFIX) || name.starts_with(OLD_PREFIX)) {
+                    continue;
+                }
+                let old = fs::metadata(self.join(&name))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|a| a >= STALE_AFTER);
+                if old && self.remove(&name).is_ok() {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+        /// Writes a temporary file, not yet in place.
+        pub fn stage(&self, name: &str, data: &[u8], _mode: u32) -> io::Result<Staged<'_>> {
+            check_name(name)?;
+            let t = random_name(TEMP_PREFIX);
+            let p = self.join(&t);
+            let r = (|| {
+                let mut f = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)?;
+                f.write_all(data)?;
+                f.sync_all()
+            })();
+            if let Err(e) = r {
+                let _ = fs::remove_file(&p);
+                return Err(e);
+            }
+            Ok(Staged {
+                dir: self,
+                name: name.to_owned(),
+                temp: Some(t),
+            })
+        }
+        /// Writes `name` atomically.
+        pub fn write_atomic(
+            &self,
+            name: &str,
+            data: &[u8],
+            mode: u32,
+            overwrite: bool,
+        ) -> io::Result<()> {
+            let s = self.stage(name, data, mode)?;
+            let mut t = super::Transaction::default();
+            t.add(s);
+            t.commit(overwrite)
+        }
+    }
+
+    /// A file written but not in place.
+    #[derive(Debug)]
+    pub struct Staged<'a> {
+        dir: &'a Dir,
+        name: String,
+        temp: Option<String>,
+    }
+
+    impl Staged<'_> {
+        /// The path it will have.
+        pub fn path(&self) -> PathBuf {
+            self.dir.join(&self.name)
+        }
+        pub(super) fn discard(&mut self) {
+            if let Some(t) = self.temp.take() {
+                let _ = self.dir.remove(&t);
+            }
+        }
+        pub(super) fn place(&mut self, overwrite: bool) -> io::Result<Placed> {
+            let d = self.dir;
+            let target = d.join(&self.name);
+            let mut backup = None;
+            if overwrite && target.exists() {
+                let b = random_name(OLD_PREFIX);
+                fs::copy(&target, d.join(&b))?;
+                backup = Some(b);
+            } else if target.exists() {
+                self.discard();
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists"));
+            }
+            let t = self.temp.clone().unwrap_or_default();
+            match fs::rename(d.join(&t), &target) {
+                Ok(()) => {
+                    self.temp = None;
+                    Ok(Placed {
+                        name: self.name.clone(),
+                        backup,
+                    })
+                }
+                Err(e) => {
+                    self.discard();
+                    Err(e)
+                }
+            }
+        }
+        pub(super) fn dir(&self) -> &Dir {
+            self.dir
+        }
+    }
+
+    #[derive(Debug)]
+    pub(super) struct Placed {
+        pub(super) name: String,
+        pub(super) backup: Option<String>,
+    }
+
+    impl Placed {
+        pub(super) fn undo(&self, dir: &Dir) -> io::Result<()> {
+            match &self.backup {
+                Some(b) => fs::rename(dir.join(b), dir.join(&self.name)),
+                None => dir.remove(&self.name),
+            }
+        }
+        pub(super) fn finish(&self, dir: &Dir) {
+            if let Some(b) = &self.backup {
+                let _ = dir.remove(b);
+            }
+        }
+    }
+
+    pub(super) fn resolve_in(
+        root: &Dir,
+        rel: &Path,
+        create_dirs: Option<u32>,
+    ) -> io::Result<(Vec<Dir>, Option<String>)> {
+        let _ = (root, rel, create_dirs);
+        Err(io::Error::other(
+            "device image roots are supported on Unix only",
+        ))
+    }
+}
+
+pub use imp::{Dir, Staged};
+
+/// Files written and synced, put in place together: all of them, or (after a failure) none,
+/// with every file they replaced back as it was.
+#[derive(Debug, Default)]
+pub struct Transaction<'a> {
+    staged: Vec<Staged<'a>>,
+}
+
+impl<'a> Transaction<'a> {
+    /// A file to put in place at commit.
+    pub fn add(&mut self, staged: Staged<'a>) {
+        self.staged.push(staged);
+    }
+
+    /// Puts every file in place, in order. Without `overwrite`, an existing target fails the
+    /// whole transaction with [`io::ErrorKind::AlreadyExists`] and changes nothing.
+    pub fn commit(mut self, overwrite: bool) -> io::Result<()> {
+        let mut placed: Vec<(usize, imp::Placed)> = Vec::new();
+        let mut failure = None;
+        for (i, s) in self.staged.iter_mut().enumerate() {
+            match s.place(overwrite) {
+                Ok(p) => placed.push((i, p)),
+                Err(err) => {
+                    let path = s.path();
+                    failure = Some(if err.kind() == io::ErrorKind::AlreadyExists {
+                        io::Error::new(
+                            io::ErrorKind::AlreadyExists,
+                            format!("{} exists", path.display()),
+                        )
+                    } else {
+                        err
+                    });
+                    break;
+                }
+            }
+        }
+        match failure {
+            None => {
+                for (i, p) in &placed {
+                    p.finish(self.staged[*i].dir());
+                }
+                Ok(())
+            }
+            Some(err) => {
+                for (i, p) in placed.iter().rev() {
+                    let _ = p.undo(self.staged[*i].dir());
+                }
+                for s in &mut self.staged {
+                    s.discard();
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        for s in &mut self.staged {
+            s.discard();
+        }
+    }
+}
+
+/// A device image's (or container's) root file system: every path is resolved inside it, as
+/// the image itself would see it. A link in the image, absolute or relative, and `..` can never
+/// lead outside: pki reads and writes only the image's own files.
+#[derive(Debug)]
+pub struct Root {
+    dir: Dir,
+}
+
+impl Root {
+    /// Opens the root directory (the path the user named; links in it are followed).
+    pub fn open(path: &Path) -> io::Result<Root> {
+        Ok(Root {
+            dir: Dir::open(path)?,
+        })
+    }
+
+    /// The root's path on this machine.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The directory at `rel` (an absolute path in the image), resolved inside the root;
+    /// missing directories are created with `mode` when `create` is set.
+    pub fn dir(&self, rel: &Path, create: Option<u32>) -> io::Result<Dir> {
+        let (mut stack, last) = imp::resolve_in(&self.dir, rel, create)?;
+        let parent = match stack.pop() {
+            Some(d) => d,
+            None => self.dir.try_clone()?,
+        };
+        match last {
+            Some(name) => parent.subdir(&name, create),
+            None => Ok(parent),
+        }
+    }
+
+    /// The directory holding the file `rel` (resolved inside the root, creating missing
+    /// directories with `mode` when `create` is set) and the file's name in it.
+    pub fn parent_of(&self, rel: &Path, create: Option<u32>) -> io::Result<(Dir, String)> {
+        let (mut stack, last) = imp::resolve_in(&self.dir, rel, create)?;
+        let name = last.ok_or_else(|| invalid(format!("{} names no file", rel.display())))?;
+        let dir = match stack.pop() {
+            Some(d) => d,
+            None => self.dir.try_clone()?,
+        };
+        Ok((dir, name))
+    }
+
+    /// Reads the regular file `rel` inside the root, at most `max` bytes.
+    pub fn read_bounded(&self, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let (dir, name) = self.parent_of(rel, None)?;
+        dir.read_bounded(&name, max)
+    }
+
+    /// Where `rel` is on this machine after resolution inside the root (for messages and for
+    /// tools run on it): the root's path joined with the resolved path.
+    pub fn host_path(&self, rel: &Path) -> io::Result<PathBuf> {
+        let (dir, name) = self.parent_of(rel, None)?;
+        Ok(dir.join(&name))
+    }
+}
+
+/// Writes `data` to `path` atomically with `mode` (see the module documentation). Without
+/// `overwrite`, an existing `path` is never replaced ([`io::ErrorKind::AlreadyExists`]).
+pub fn write_file(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> io::Result<()> {
+    let (dir, name) = split(path)?;
+    Dir::open(&dir)?.write_atomic(&name, data, mode, overwrite)
+}
+
+/// The directory and the file name of `path`.
+pub fn split(path: &Path) -> io::Result<(PathBuf, String)> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| invalid(format!("{} names no file", path.display())))?
+        .to_owned();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, name))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    fn mode(p: &Path) -> u32 {
+        fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn atomic_write_modes_ignore_the_umask_and_leave_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        dir.write_atomic("k", b"secret", 0o600, false).unwrap();
+        dir.write_atomic("c", b"cert", 0o644, false).unwrap();
+        assert_eq!(mode(&d.path().join("k")), 0o600);
+        assert_eq!(mode(&d.path().join("c")), 0o644);
+        let e = dir.write_atomic("k", b"other", 0o600, false).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(d.path().join("k")).unwrap(), b"secret");
+        dir.write_atomic("k", b"other", 0o600, true).unwrap();
+        assert_eq!(fs::read(d.path().join("k")).unwrap(), b"other");
+        let mut names = dir.names().unwrap();
+        names.sort();
+        assert_eq!(names, ["c", "k"]);
+    }
+
+    #[test]
+    fn a_planted_link_is_replaced_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        fs::write(&victim, b"host file").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        let sub = d.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        symlink(&victim, sub.join("anchor.crt")).unwrap();
+        let dir = Dir::open(&sub).unwrap();
+        dir.write_atomic("anchor.crt", b"ca", 0o644, true).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"host file");
+        assert_eq!(mode(&victim), 0o600);
+        assert!(
+            !fs::symlink_metadata(sub.join("anchor.crt"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn a_failed_transaction_puts_back_what_it_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        dir.write_atomic("a", b"old a", 0o644, false).unwrap();
+        dir.write_atomic("b", b"old b", 0o644, false).unwrap();
+        let mut t = Transaction::default();
+        t.add(dir.stage("a", b"new a", 0o644).unwrap());
+        t.add(dir.stage("b", b"new b", 0o644).unwrap());
+        // Without overwrite, the first target exists: nothing changes.
+        assert!(t.commit(false).is_err());
+        assert_eq!(fs::read(d.path().join("a")).unwrap(), b"old a");
+        let mut t = Transaction::default();
+        t.add(dir.stage("new", b"n", 0o644).unwrap());
+        t.add(dir.stage("b", b"new b", 0o644).unwrap());
+        assert!(t.commit(false).is_err());
+        assert!(
+            !d.path().join("new").exists(),
+            "the placed file is removed again"
+        );
+        let mut names = dir.names().unwrap();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_fresh_ones_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        let stale = d.path().join(".pki-tmp-dead");
+        fs::write(&stale, b"key").unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        fs::write(d.path().join(".pki-tmp-live"), b"key").unwrap();
+        fs::write(d.path().join("keep"), b"x").unwrap();
+        assert_eq!(dir.remove_stale_temps().unwrap(), 1);
+        assert!(!stale.exists());
+        assert!(d.path().join(".pki-tmp-live").exists());
+    }
+
+    #[test]
+    fn subdir_refuses_links_and_creates_with_the_mode_asked() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        let p = dir.subdir("private", Some(0o700)).unwrap();
+        assert_eq!(mode(p.path()), 0o700);
+        let elsewhere = tempfile::tempdir().unwrap();
+        symlink(elsewhere.path(), d.path().join("link")).unwrap();
+        let err = dir.subdir("link", Some(0o700)).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+    }
+
+    #[test]
+    fn root_resolution_never_leaves_the_root() {
+        let host = tempfile::tempdir().unwrap();
+        let img = tempfile::tempdir().unwrap();
+        let hostdir = host.path().join("hostdir");
+        fs::create_dir(&hostdir).unwrap();
+        fs::write(hostdir.join("bundle"), b"HOST").unwrap();
+        fs::create_dir_all(img.path().join("etc/ssl")).unwrap();
+        fs::create_dir_all(img.path().join("usr/local/share")).unwrap();
+        // An absolute link to a host directory, and a relative one climbing out.
+        symlink(&hostdir, img.path().join("etc/ssl/certs")).unwrap();
+        symlink(
+            "../../../../../../..",
+            img.path().join("usr/local/share/ca-certificates"),
+        )
+        .unwrap();
+        let root = Root::open(img.path()).unwrap();
+        // /etc/ssl/certs -> <hostdir> resolves to IMG<hostdir>, which does not exist.
+        assert!(
+            root.read_bounded(Path::new("/etc/ssl/certs/bundle"), 100)
+                .is_err()
+        );
+        let (d, name) = root
+            .parent_of(Path::new("/etc/ssl/certs/bundle"), Some(0o755))
+            .unwrap();
+        d.write_atomic(&name, b"IMAGE", 0o644, true).unwrap();
+        assert_eq!(fs::read(hostdir.join("bundle")).unwrap(), b"HOST");
+        let inside = img
+            .path()
+            .join(hostdir.strip_prefix("/").unwrap())
+            .join("bundle");
+        assert_eq!(fs::read(inside).unwrap(), b"IMAGE");
+        // ../../.. from the image's /usr/local/share is the image's root.
+        let d = root
+            .dir(Path::new("/usr/local/share/ca-certificates"), None)
+            .unwrap();
+        assert!(d.path().starts_with(img.path()));
+        d.write_atomic("x.crt", b"CA", 0o644, false).unwrap();
+        assert!(img.path().join("x.crt").exists());
+        // A bundle that is a device is not read.
+        symlink("/dev/zero", img.path().join("zero")).unwrap();
+        fs::create_dir_all(img.path().join("dev")).unwrap();
+        assert!(root.read_bounded(Path::new("/zero"), 100).is_err());
+    }
+}
