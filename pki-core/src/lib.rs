@@ -48,4 +48,5 @@ pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device
 pub use store::{
     CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
     device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
+    write_files,
 };

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::files;
 use crate::issue::Issued;
-use crate::key::PrivateKey;
 use crate::pem::Certificate;
 use crate::profile::Profile;
 
@@ -110,10 +110,21 @@ pub struct IndexEntry {
 #[derive(Debug, Clone)]
 pub struct CaDir {
     root: PathBuf,
+    /// What opening the directory found and corrected, for the user to read.
+    notes: Vec<String>,
 }
 
+/// Modes of the CA directory's parts.
+const DIR_MODE: u32 = 0o755;
+const PRIVATE_MODE: u32 = 0o700;
+const KEY_MODE: u32 = 0o600;
+const PUBLIC_MODE: u32 = 0o644;
+
 impl CaDir {
-    /// Opens an existing CA directory (one that has `certs/` and `private/`).
+    /// Opens an existing CA directory (one that has `certs/` and `private/`). `private/` must be
+    /// a real directory (not a link) owned by this user; a `private/` that others can read is
+    /// corrected to 0700 (said in [`CaDir::notes`]). Temporary files a killed `pki` left are
+    /// removed.
     pub fn open(dir: &Path) -> Result<Self> {
         let not = |reason: &str| Error::NotACaDir {
             dir: dir.to_owned(),
@@ -125,17 +136,22 @@ impl CaDir {
         if !meta.is_dir() {
             return Err(not("not a directory"));
         }
-        if !dir.join("certs").is_dir() || !dir.join("private").is_dir() {
+        if !dir.join("certs").is_dir() || fs::symlink_metadata(dir.join("private")).is_err() {
             return Err(not(
                 "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`",
             ));
         }
-        Ok(CaDir {
+        let mut ca = CaDir {
             root: dir.to_owned(),
-        })
+            notes: Vec::new(),
+        };
+        ca.check_private()?;
+        ca.clean_temps();
+        Ok(ca)
     }
 
-    /// Opens the directory, creating it and its `certs/`, `private/` (0700) and `csr/` as needed.
+    /// Opens the directory, creating it and its `certs/`, `private/` (0700) and `csr/` as needed,
+    /// each with its mode whatever the umask.
     pub fn create(dir: &Path) -> Result<Self> {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::NotACaDir {
@@ -143,18 +159,83 @@ impl CaDir {
                 reason: "exists and is not a directory".into(),
             });
         }
+        if !dir.exists() {
+            create_dirs(dir)?;
+        }
+        let top = files::Dir::open(dir).map_err(|e| Error::io(dir, e))?;
         for sub in ["certs", "csr"] {
-            let p = dir.join(sub);
-            fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+            top.subdir(sub, Some(DIR_MODE))
+                .map_err(|e| Error::io(dir.join(sub), e))?;
         }
-        let private = dir.join("private");
-        if !private.is_dir() {
-            fs::create_dir_all(&private).map_err(|e| Error::io(&private, e))?;
-        }
-        set_mode(&private, 0o700)?;
-        Ok(CaDir {
+        top.subdir("private", Some(PRIVATE_MODE))
+            .map_err(|e| Error::io(dir.join("private"), e))?;
+        let mut ca = CaDir {
             root: dir.to_owned(),
-        })
+            notes: Vec::new(),
+        };
+        ca.check_private()?;
+        ca.clean_temps();
+        Ok(ca)
+    }
+
+    /// What opening the directory found and corrected (a `private/` others could read, stale
+    /// temporary files removed), one sentence each.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// `private/` is a directory of this user's, not a link, and nobody else's to read.
+    fn check_private(&mut self) -> Result<()> {
+        let private = self.root.join("private");
+        let refuse = |reason: String| Error::NotACaDir {
+            dir: private.clone(),
+            reason,
+        };
+        let d = self.private_dir().map_err(|e| refuse(e.to_string()))?;
+        let (mode, owner) = d.mode_and_owner().map_err(|e| Error::io(&private, e))?;
+        #[cfg(unix)]
+        {
+            let me = rustix::process::geteuid().as_raw();
+            if owner != me {
+                return Err(refuse(format!(
+                    "owned by uid {owner}, not by this user (uid {me}); the keys in it are not yours to use: check who made it, or use another --dir"
+                )));
+            }
+        }
+        let _ = owner;
+        if mode & 0o077 != 0 {
+            d.set_mode(PRIVATE_MODE)
+                .map_err(|e| Error::io(&private, e))?;
+            self.notes.push(format!(
+                "{} was mode {mode:04o} (others could read the keys); corrected to 0700",
+                private.display()
+            ));
+        }
+        Ok(())
+    }
+
+    fn clean_temps(&mut self) {
+        let mut n = 0;
+        for sub in ["private", "certs", "csr"] {
+            if let Ok(d) = self.sub_dir(sub) {
+                n += d.remove_stale_temps().unwrap_or(0);
+            }
+        }
+        if n > 0 {
+            self.notes.push(format!(
+                "removed {n} temporary file(s) an interrupted pki left in {}",
+                self.root.display()
+            ));
+        }
+    }
+
+    fn private_dir(&self) -> std::io::Result<files::Dir> {
+        self.sub_dir("private")
+    }
+
+    /// A subdirectory of the CA directory, opened without following a link.
+    fn sub_dir(&self, name: &str) -> std::io::Result<files::Dir> {
+        files::Dir::open(&self.root)?.subdir(name, None)
     }
 
     /// The directory itself.
@@ -226,20 +307,32 @@ impl CaDir {
         Ok(())
     }
 
-    /// Writes a freshly issued certificate (and its key, if given) under `prefix`: the key first
-    /// (0600), then the certificate, then the full chain. All targets are checked before anything
-    /// is written; each file is written to a temporary file and renamed into place.
+    /// Writes a freshly issued certificate (and its key's PEM, if given) under `prefix` and records it
+    /// in `index.jsonl`, as one transaction under the directory's lock: either the key, the
+    /// certificate, the full chain and the index line are all there, or (after any failure, a
+    /// full disk included) the directory is as it was. Nothing is overwritten without `force`;
+    /// two processes writing the same name one after the other each leave a complete set.
     pub fn write_issued(
         &self,
         prefix: &str,
         issued: &Issued,
-        key: Option<&PrivateKey>,
+        key_pem: Option<&[u8]>,
+        profile: Profile,
         force: bool,
-    ) -> Result<Written> {
+    ) -> Result<(Written, IndexEntry)> {
+        let key = key_pem;
         let cert = self.cert_path(prefix);
         let chain = self.full_chain_path(prefix);
         let key_path = self.key_path(prefix);
         let with_chain = issued.chain.len() > 1;
+        let certs = self.sub_dir("certs").map_err(|e| Error::io(&cert, e))?;
+        let private = match key {
+            Some(_) => Some(self.private_dir().map_err(|e| Error::io(&key_path, e))?),
+            None => None,
+        };
+        let entry = self.index_entry(&issued.certificate, &issued.facts, profile, &cert);
+        let mut index = self.lock_index()?;
+        // Checked under the lock: another pki cannot slip a file in between.
         let mut targets = vec![cert.as_path()];
         if with_chain {
             targets.push(&chain);
@@ -248,45 +341,57 @@ impl CaDir {
             targets.push(&key_path);
         }
         Self::check_free(&targets, force)?;
-        let mut files: Vec<(&Path, String, u32)> = Vec::new();
-        if let Some(k) = key {
-            files.push((&key_path, k.to_pem(), 0o600));
+        let name = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        // Everything is written and synced before anything is put in place: a full disk fails
+        // here and changes nothing.
+        let mut t = files::Transaction::default();
+        if let (Some(dir), Some(pem)) = (&private, key) {
+            t.add(
+                dir.stage(&name(&key_path), pem, KEY_MODE)
+                    .map_err(|e| Error::io(&key_path, e))?,
+            );
         }
-        files.push((&cert, issued.certificate.to_pem(), 0o644));
+        t.add(
+            certs
+                .stage(
+                    &name(&cert),
+                    issued.certificate.to_pem().as_bytes(),
+                    PUBLIC_MODE,
+                )
+                .map_err(|e| Error::io(&cert, e))?,
+        );
         if with_chain {
-            files.push((&chain, pem_bundle(&issued.chain), 0o644));
+            t.add(
+                certs
+                    .stage(
+                        &name(&chain),
+                        pem_bundle(&issued.chain).as_bytes(),
+                        PUBLIC_MODE,
+                    )
+                    .map_err(|e| Error::io(&chain, e))?,
+            );
         }
-        let mut done: Vec<&Path> = Vec::new();
-        for (path, data, mode) in &files {
-            if let Err(e) = write_atomic(path, data.as_bytes(), *mode, force) {
-                // Leave no half-written set behind: remove what this call created (files it
-                // replaced under `force` are gone either way).
-                if !force {
-                    for p in &done {
-                        let _ = fs::remove_file(p);
-                    }
-                }
-                return Err(e);
-            }
-            done.push(path);
+        let mark = index.append(std::slice::from_ref(&entry))?;
+        if let Err(e) = t.commit(force) {
+            index.truncate(mark);
+            return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Exists(cert)
+            } else {
+                Error::io(&cert, e)
+            });
         }
-        Ok(Written {
-            cert,
-            full_chain: with_chain.then_some(chain),
-            key: key.map(|_| key_path),
-        })
-    }
-
-    /// Appends one line for this certificate to `index.jsonl`, under an exclusive lock.
-    pub fn record(
-        &self,
-        issued: &Issued,
-        profile: Profile,
-        cert_path: &Path,
-    ) -> Result<IndexEntry> {
-        let entry = self.index_entry(&issued.certificate, &issued.facts, profile, cert_path);
-        self.append_index(std::slice::from_ref(&entry))?;
-        Ok(entry)
+        Ok((
+            Written {
+                cert,
+                full_chain: with_chain.then_some(chain),
+                key: key.map(|_| key_path),
+            },
+            entry,
+        ))
     }
 
     /// The index line of a certificate stored at `cert_path`, from its facts.
@@ -316,26 +421,31 @@ impl CaDir {
     }
 
     /// Appends these lines to `index.jsonl` in one write, under an exclusive lock, so that two
-    /// `pki` processes never interleave or tear a line.
+    /// `pki` processes never interleave or tear a line. A failed write (a full disk) is cut off
+    /// again: the index is as it was.
     pub fn append_index(&self, entries: &[IndexEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut buf = String::with_capacity(entries.len() * 400);
-        for e in entries {
-            buf += &serde_json::to_string(e).map_err(|e| Error::Sign(e.to_string()))?;
-            buf.push('\n');
-        }
+        self.lock_index()?.append(entries).map(|_| ())
+    }
+
+    /// Opens `index.jsonl` (0644, whatever the umask) and takes the directory's lock; a torn
+    /// last line (a write cut by a kill or a full disk) is cut off.
+    fn lock_index(&self) -> Result<IndexLock> {
         let path = self.index_path();
-        let mut file = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let mut opts = fs::OpenOptions::new();
+        opts.create(true).read(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(PUBLIC_MODE);
+        }
+        let file = opts.open(&path).map_err(|e| Error::io(&path, e))?;
         file.lock().map_err(|e| Error::io(&path, e))?;
-        let res = file.write_all(buf.as_bytes()).and_then(|()| file.flush());
-        let _ = file.unlock();
-        res.map_err(|e| Error::io(&path, e))
+        let lock = IndexLock { file, path };
+        lock.repair()?;
+        Ok(lock)
     }
 
     /// `index.jsonl`.
@@ -351,7 +461,14 @@ impl CaDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io(&path, e)),
         };
-        text.lines()
+        // A last line without its newline is a write that was cut (a kill, a full disk): it is
+        // not part of the index, and the next write cuts it off.
+        let complete = match text.rfind('\n') {
+            Some(i) => &text[..=i],
+            None => "",
+        };
+        complete
+            .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| {
@@ -365,6 +482,102 @@ impl CaDir {
     }
 }
 
+/// `index.jsonl`, open and locked: the CA directory's lock.
+struct IndexLock {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl IndexLock {
+    /// Cuts off a torn last line.
+    fn repair(&self) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let len = self.len()?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut f = &self.file;
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))
+            .and_then(|_| f.read_exact(&mut last))
+            .map_err(|e| Error::io(&self.path, e))?;
+        if last[0] == b'\n' {
+            return Ok(());
+        }
+        // Find the end of the last complete line, reading backwards in blocks.
+        let mut end = len;
+        let mut keep = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        while end > 0 {
+            let start = end.saturating_sub(buf.len() as u64);
+            let n = (end - start) as usize;
+            f.seek(SeekFrom::Start(start))
+                .and_then(|_| f.read_exact(&mut buf[..n]))
+                .map_err(|e| Error::io(&self.path, e))?;
+            if let Some(i) = buf[..n].iter().rposition(|b| *b == b'\n') {
+                keep = start + i as u64 + 1;
+                break;
+            }
+            end = start;
+        }
+        self.file
+            .set_len(keep)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, e))?
+            .len())
+    }
+
+    /// Appends the lines, synced; returns the length before them, for [`IndexLock::truncate`].
+    /// A failed write is cut off again.
+    fn append(&mut self, entries: &[IndexEntry]) -> Result<u64> {
+        let mut buf = String::with_capacity(entries.len() * 400);
+        for e in entries {
+            buf += &serde_json::to_string(e).map_err(|e| Error::Sign(e.to_string()))?;
+            buf.push('\n');
+        }
+        let mark = self.len()?;
+        let res = self
+            .file
+            .write_all(buf.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = res {
+            self.truncate(mark);
+            return Err(Error::io(&self.path, e));
+        }
+        Ok(mark)
+    }
+
+    /// Cuts the index back to `len` (undoing an append).
+    fn truncate(&self, len: u64) {
+        let _ = self.file.set_len(len);
+        let _ = self.file.sync_data();
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Creates `dir` and its missing parents with mode 0755, whatever the umask.
+fn create_dirs(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(DIR_MODE);
+    }
+    b.create(dir).map_err(|e| Error::io(dir, e))
+}
+
 /// Certificates as one PEM bundle.
 pub fn pem_bundle(certs: &[Certificate]) -> String {
     certs.iter().map(Certificate::to_pem).collect()
@@ -376,42 +589,46 @@ pub fn read_certs(path: &Path) -> Result<Vec<Certificate>> {
     Certificate::parse_all(&bytes, &path.display().to_string())
 }
 
-/// Writes `data` to `path` atomically: a temporary file in the same directory, synced, given
-/// `mode`, then renamed into place. Without `overwrite`, an existing `path` is never replaced.
-pub fn write_atomic(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pki-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    set_mode(tmp.path(), mode)?;
-    tmp.write_all(data).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    if overwrite {
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Exists(path.to_owned())
-            } else {
-                Error::io(path, e.error)
-            }
-        })?;
+/// Writes several files as one: each is written and synced to a temporary file first, then all
+/// are put in place; after any failure none of them is (and what `overwrite` replaced is put
+/// back). Without `overwrite`, an existing target fails the whole set and changes nothing.
+pub fn write_files(set: &[(&Path, &[u8], u32)], overwrite: bool) -> Result<()> {
+    let mut dirs = Vec::with_capacity(set.len());
+    for (path, _, _) in set {
+        let (dir, name) = files::split(path).map_err(|e| Error::io(path, e))?;
+        let dir = files::Dir::open(&dir).map_err(|e| Error::io(path, e))?;
+        dirs.push((dir, name));
     }
-    Ok(())
+    if !overwrite {
+        let targets: Vec<&Path> = set.iter().map(|(p, _, _)| *p).collect();
+        CaDir::check_free(&targets, false)?;
+    }
+    let mut t = files::Transaction::default();
+    for ((dir, name), (path, data, mode)) in dirs.iter().zip(set) {
+        t.add(
+            dir.stage(name, data, *mode)
+                .map_err(|e| Error::io(path, e))?,
+        );
+    }
+    t.commit(overwrite).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists(set[0].0.to_owned())
+        } else {
+            Error::io(set[0].0, e)
+        }
+    })
 }
 
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
-    Ok(())
+/// Writes `data` to `path` atomically with `mode` (see [`files`]). Without `overwrite`, an
+/// existing `path` is never replaced.
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> Result<()> {
+    files::write_file(path, data, mode, overwrite).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists(path.to_owned())
+        } else {
+            Error::io(path, e)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -448,8 +665,14 @@ mod tests {
         fs::remove_dir(ca.path().join("certs")).unwrap();
         fs::write(ca.path().join("certs"), b"").unwrap();
         assert!(
-            ca.write_issued("iot-device-d", &issued, Some(&key), false)
-                .is_err()
+            ca.write_issued(
+                "iot-device-d",
+                &issued,
+                Some(key.to_pem().as_bytes()),
+                Profile::SelfSignedDevice,
+                false
+            )
+            .is_err()
         );
         assert!(!ca.key_path("iot-device-d").exists());
     }

@@ -5,6 +5,7 @@ mod build;
 mod c8y;
 mod common;
 mod errors;
+mod guarantees;
 mod peers;
 mod show;
 mod trust;

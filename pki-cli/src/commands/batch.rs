@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pki_core::{CaDir, CaRole};
+use pki_core::CaRole;
 
 use super::{choose_issuer, key_type};
 use crate::batch::{Layout, Options, Rejected, Summary};
@@ -18,7 +18,7 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         bail!("give a device id or --batch FILE")
     };
     let kt = key_type(&a.key_opts.key_type)?;
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let input: Box<dyn BufRead + Send> = if batch.as_os_str() == "-" {
         Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))

@@ -8,7 +8,7 @@ use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::{
     ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, read_cert,
-    read_key, request, write_issued,
+    read_key, request,
 };
 use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
 use crate::output::{Outcome, Output};
@@ -31,14 +31,14 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
     key_type(&a.key_opts.key_type)?;
-    let ca = CaDir::create(dir)?;
+    let ca = super::create_ca(dir, out)?;
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }
 
 /// `pki create-intermediate-ca`.
 pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     let prefix = CaRole::Intermediate.prefix();
     let profile = Profile::IntermediateCa {
         pathlen: Some(a.pathlen),
@@ -64,7 +64,7 @@ pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> R
 /// `pki create-edge-ca`.
 pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     let cn = format!("{}.ca", a.name);
     check_edge_ca_clash(&ca, &cn, Profile::EdgeCa)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
@@ -121,14 +121,15 @@ fn import(
     )?;
     let issued = Issued::existing(cert, chain);
     // Everything is checked: only now may the directory be created.
-    let ca = &CaDir::create(dir)?;
+    let ca = &super::create_ca(dir, out)?;
     let key_target = ca.key_path(prefix);
     CaDir::check_free(&[&ca.cert_path(prefix), &key_target], force)?;
-    let key_bytes =
-        std::fs::read(key_path).with_context(|| format!("cannot read {}", key_path.display()))?;
-    pki_core::write_atomic(&key_target, &key_bytes, 0o600, force)?;
-    let mut report = write_issued(ca, prefix, profile, &issued, None, "imported", force)?;
-    report.files.key = Some(key_target);
+    let key_bytes = zeroize::Zeroizing::new(
+        std::fs::read(key_path).with_context(|| format!("cannot read {}", key_path.display()))?,
+    );
+    // The key and the certificate go in together, or neither does.
+    let (files, _) = ca.write_issued(prefix, &issued, Some(&key_bytes), profile, force)?;
+    let report = super::IssueReport::new(profile, &issued, "imported", files);
     out.emit(&report, || report.text().replacen("created", "imported", 1))?;
     Ok(Outcome::Success)
 }

@@ -80,7 +80,7 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let ca = if a.out.is_some() && a.key.is_some() {
         None
     } else {
-        Some(CaDir::create(dir)?)
+        Some(super::create_ca(dir, out)?)
     };
     let csr_path = match (&a.out, &ca) {
         (Some(p), _) => p.clone(),
@@ -101,10 +101,13 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
     }
     CaDir::check_free(&targets, a.key_opts.force)?;
     let pem = pki_core::create_csr(&subject, &sans, &key)?;
+    let key_pem = zeroize::Zeroizing::new(key.to_pem());
+    let mut set: Vec<(&std::path::Path, &[u8], u32)> = Vec::new();
     if let Some(k) = &new_key_path {
-        pki_core::write_atomic(k, key.to_pem().as_bytes(), 0o600, a.key_opts.force)?;
+        set.push((k, key_pem.as_bytes(), 0o600));
     }
-    pki_core::write_atomic(&csr_path, pem.as_bytes(), 0o644, a.key_opts.force)?;
+    set.push((&csr_path, pem.as_bytes(), 0o644));
+    pki_core::write_files(&set, a.key_opts.force)?;
     let report = CsrReport {
         subject: format!("CN = {}", subject.common_name),
         subject_alt_names: sans.iter().map(ToString::to_string).collect(),
@@ -129,7 +132,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     let bytes = std::fs::read(&a.csr)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     let profile = a.profile.profile();
     let cn = csr.subject.common_name.clone();
     let prefix = a.profile.prefix(&cn)?;

@@ -29,7 +29,7 @@ pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>>
 pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     check_edge_ca_clash(&ca, &host, Profile::Server)?;
     let chosen = choose_issuer(&ca, &a.issuer, &server_issuer_defaults(&ca)?)?;
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
@@ -44,7 +44,7 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
         return super::batch::run(dir, a, out);
     };
     pki_core::validate_device_id(&device_id)?;
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     check_edge_ca_clash(&ca, &device_id, Profile::Device)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
@@ -60,7 +60,7 @@ pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Res
             "{code:?} is not a verification code: expected 1 to 64 printable characters, as IoT Hub or Cumulocity show it"
         );
     }
-    let ca = CaDir::open(dir)?;
+    let ca = super::open_ca(dir, out)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
     let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
     issue_with_new_key(
@@ -99,11 +99,12 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
                     .with_context(|| format!("cannot create {}", parent.display()))?;
             }
         }
-        pki_core::write_atomic(key_path, key.to_pem().as_bytes(), 0o600, a.key_opts.force)?;
-        pki_core::write_atomic(
-            cert_path,
-            issued.certificate.to_pem().as_bytes(),
-            0o644,
+        let key_pem = zeroize::Zeroizing::new(key.to_pem());
+        pki_core::write_files(
+            &[
+                (key_path, key_pem.as_bytes(), 0o600),
+                (cert_path, issued.certificate.to_pem().as_bytes(), 0o644),
+            ],
             a.key_opts.force,
         )?;
         let files = pki_core::Written {
@@ -115,7 +116,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
         report.emit(out)?;
         return Ok(Outcome::Success);
     }
-    let ca = CaDir::create(dir)?;
+    let ca = super::create_ca(dir, out)?;
     let prefix = pki_core::device_prefix(&a.device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }

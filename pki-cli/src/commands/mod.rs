@@ -306,6 +306,24 @@ impl IssueReport {
     }
 }
 
+/// Opens the CA directory, saying what opening it corrected.
+pub(crate) fn open_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+    let ca = CaDir::open(dir)?;
+    for n in ca.notes() {
+        out.warn(n);
+    }
+    Ok(ca)
+}
+
+/// Opens the CA directory, creating what is missing, saying what opening it corrected.
+pub(crate) fn create_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+    let ca = CaDir::create(dir)?;
+    for n in ca.notes() {
+        out.warn(n);
+    }
+    Ok(ca)
+}
+
 /// Writes an issued certificate (and key) under `prefix`, records it in the index, and returns
 /// the report.
 pub(crate) fn write_issued(
@@ -317,8 +335,14 @@ pub(crate) fn write_issued(
     issued_by: &str,
     force: bool,
 ) -> Result<IssueReport> {
-    let files = ca.write_issued(prefix, issued, key, force)?;
-    ca.record(issued, profile, &files.cert)?;
+    let pem = key.map(|k| zeroize::Zeroizing::new(k.to_pem()));
+    let (files, _) = ca.write_issued(
+        prefix,
+        issued,
+        pem.as_ref().map(|p| p.as_bytes()),
+        profile,
+        force,
+    )?;
     Ok(IssueReport::new(profile, issued, issued_by, files))
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
         );
     }
     let kt = key_type(&a.key_type)?;
-    let ca = CaDir::create(dir)?;
+    let ca = super::create_ca(dir, out)?;
     if ca.has(&CaRole::Root) && !a.force {
         return Err(pki_core::Error::Exists(ca.cert_path(&CaRole::Root.prefix())).into());
     }

@@ -1,0 +1,362 @@
+//! The CA directory's guarantees under faults and hostile neighbours: explicit modes whatever
+//! the umask, a `private/` that is a link or someone else's refused, no temporary key left
+//! behind, a full disk that changes nothing, concurrent writers that never mix their files.
+//! These tests need root (a tmpfs mount, a chown); CI runs as root, and a run without root
+//! fails here rather than passing by skipping.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{pki, tmp, tree};
+
+fn mode(p: &Path) -> u32 {
+    fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn assert_root() {
+    let uid = Command::new("id").arg("-u").output().expect("id runs");
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "these tests mount a tmpfs and chown files: run them as root (CI does)"
+    );
+}
+
+/// `pki ARGS` under `umask 000`.
+fn pki_umask_000(cwd: &Path, args: &[&str]) -> i32 {
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(cwd)
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_pki"))
+        .args(args)
+        .env_remove("PKI_DIR");
+    cmd.status().expect("sh runs").code().unwrap_or(-1)
+}
+
+#[test]
+fn every_file_and_directory_gets_its_mode_whatever_the_umask() {
+    let d = tmp();
+    let p = d.path();
+    assert_eq!(pki_umask_000(p, &["create-owner-ca"]), 0);
+    assert_eq!(pki_umask_000(p, &["issue", "device", "dev-1"]), 0);
+    assert_eq!(
+        pki_umask_000(p, &["csr", "create", "dev-2", "--profile", "device"]),
+        0
+    );
+    let pki_dir = p.join("pki");
+    for (rel, want) in [
+        ("", 0o755),
+        ("certs", 0o755),
+        ("csr", 0o755),
+        ("private", 0o700),
+        ("index.jsonl", 0o644),
+        ("private/iot-device-dev-1.key.pem", 0o600),
+        ("private/azure-iot-test-only.root.ca.key.pem", 0o600),
+        ("private/iot-device-dev-2.key.pem", 0o600),
+        ("certs/iot-device-dev-1.cert.pem", 0o644),
+        ("certs/iot-device-dev-1-full-chain.cert.pem", 0o644),
+        ("csr/iot-device-dev-2.csr.pem", 0o644),
+    ] {
+        assert_eq!(
+            mode(&pki_dir.join(rel)),
+            want,
+            "{rel} under umask 000: {:o}",
+            mode(&pki_dir.join(rel))
+        );
+    }
+}
+
+#[test]
+fn a_private_directory_that_is_a_link_is_refused_and_its_target_untouched() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let elsewhere = p.join("elsewhere");
+    fs::rename(p.join("pki/private"), &elsewhere).unwrap();
+    fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o750)).unwrap();
+    symlink(&elsewhere, p.join("pki/private")).unwrap();
+    let before = tree(&elsewhere);
+    for args in [
+        &["issue", "device", "dev-1"][..],
+        &["create-owner-ca", "--force"][..],
+        &["csr", "create", "dev-2", "--profile", "device"][..],
+    ] {
+        let r = pki(p, args).expect(2);
+        assert!(
+            r.stderr.starts_with("pki: error: ") && r.stderr.contains("symbolic link"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(tree(&elsewhere), before, "nothing written through the link");
+    assert_eq!(
+        mode(&elsewhere),
+        0o750,
+        "the link's target was not chmodded"
+    );
+}
+
+#[test]
+fn a_private_directory_others_can_read_is_corrected_and_said() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let private = p.join("pki/private");
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o755)).unwrap();
+    let r = pki(p, &["issue", "device", "dev-1"]).expect(0);
+    assert_eq!(mode(&private), 0o700);
+    assert!(
+        r.stderr.contains("pki: warning: ") && r.stderr.contains("corrected to 0700"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_private_directory_owned_by_someone_else_is_refused() {
+    assert_root();
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let private = p.join("pki/private");
+    std::os::unix::fs::chown(&private, Some(65534), Some(65534)).unwrap();
+    let before = tree(&p.join("pki"));
+    let r = pki(p, &["issue", "device", "dev-1"]).expect(2);
+    assert!(r.stderr.contains("not by this user"), "{}", r.stderr);
+    assert_eq!(tree(&p.join("pki")), before);
+    assert_eq!(fs::metadata(&private).unwrap().uid(), 65534);
+}
+
+#[test]
+fn a_temporary_key_left_by_a_killed_run_is_removed_by_the_next() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    // What a kill -9 during a key write left with the temp-and-rename scheme.
+    let stale = p.join("pki/private/.pki-tmp-Xy12ab");
+    fs::write(
+        &stale,
+        "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let r = pki(p, &["issue", "device", "dev-1"]).expect(0);
+    assert!(!stale.exists(), "the stale temporary key is still there");
+    assert!(r.stderr.contains("temporary file"), "{}", r.stderr);
+    // And pki's own writes leave none.
+    let temps: Vec<String> = tree(&p.join("pki"))
+        .into_iter()
+        .filter(|f| f.contains(".pki-"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
+/// A small tmpfs, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        fs::create_dir_all(at).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755")])
+            .arg("tmpfs")
+            .arg(at)
+            .status()
+            .expect("mount runs");
+        assert!(st.success(), "mount -t tmpfs failed (run as root)");
+        Tmpfs(at.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Every file below `dir` with its content.
+fn contents(dir: &Path) -> Vec<(String, String)> {
+    tree(dir)
+        .into_iter()
+        .filter(|f| dir.join(f).is_file())
+        .map(|f| {
+            let b = fs::read(dir.join(&f)).unwrap();
+            // Blank padding lines shown as a count, to keep a failure readable.
+            let text = String::from_utf8_lossy(&b)
+                .trim_end_matches('\n')
+                .to_owned();
+            (f, format!("{} bytes: {text}", b.len()))
+        })
+        .collect()
+}
+
+/// Fills the file system of `filler` completely, then frees `pages` pages.
+fn fill_leaving(filler: &Path, pages: u64) {
+    use std::io::Write;
+    let _ = fs::remove_file(filler);
+    let mut f = fs::File::create(filler).unwrap();
+    let block = vec![0u8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.flush();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len.saturating_sub(pages * 4096)).unwrap();
+}
+
+#[test]
+fn a_full_disk_leaves_the_ca_directory_as_it_was() {
+    assert_root();
+    let d = tmp();
+    let mnt = d.path().join("small");
+    let _fs = Tmpfs::mount(&mnt, "1m");
+    let dir = mnt.join("pki");
+    let dir_s = dir.to_str().unwrap();
+    pki(&mnt, &["--dir", dir_s, "create-owner-ca"]).expect(0);
+    pki(&mnt, &["--dir", dir_s, "create-intermediate-ca"]).expect(0);
+    let filler = mnt.join("filler");
+    let mut failed = 0;
+    for pages in 0..8u64 {
+        // Blank lines (which the index allows) bring index.jsonl to 100 bytes short of a page
+        // boundary: a new line needs a new page, and a full disk cuts it in the middle.
+        let index = dir.join("index.jsonl");
+        let len = fs::metadata(&index).unwrap().len();
+        let target = (len + 100).div_ceil(4096) * 4096 - 100;
+        let mut text = fs::read(&index).unwrap();
+        text.resize(target as usize, b'\n');
+        fs::write(&index, text).unwrap();
+        fill_leaving(&filler, pages);
+        let before = contents(&dir);
+        let id = format!("dev-{pages}");
+        let r = pki(&mnt, &["--dir", dir_s, "issue", "device", &id]);
+        match r.code {
+            0 => {
+                // A complete, consistent set.
+                let cert = dir.join(format!("certs/iot-device-{id}.cert.pem"));
+                let key = dir.join(format!("private/iot-device-{id}.key.pem"));
+                pki(
+                    &mnt,
+                    &[
+                        "show",
+                        cert.to_str().unwrap(),
+                        "--key",
+                        key.to_str().unwrap(),
+                    ],
+                )
+                .expect(0);
+            }
+            2 => {
+                failed += 1;
+                assert!(
+                    r.stderr.starts_with("pki: error: ") && !r.stderr.contains("panicked"),
+                    "{}",
+                    r.stderr
+                );
+                assert_eq!(
+                    contents(&dir),
+                    before,
+                    "a failed issue with {pages} free page(s) changed the CA directory: {}",
+                    r.stderr
+                );
+            }
+            c => panic!("exit {c}: {}", r.stderr),
+        }
+        // With room again, every command works: nothing was left corrupt.
+        fs::remove_file(&filler).unwrap();
+        pki(
+            &mnt,
+            &["--dir", dir_s, "issue", "device", &format!("later-{pages}")],
+        )
+        .expect(0);
+        pki(
+            &mnt,
+            &["--dir", dir_s, "create-edge-ca", &format!("gw{pages}")],
+        )
+        .expect(0);
+    }
+    assert!(
+        failed >= 2,
+        "the disk was never full enough to fail an issue"
+    );
+}
+
+#[test]
+fn a_torn_last_index_line_is_tolerated_and_repaired() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let index = p.join("pki/index.jsonl");
+    let mut text = fs::read_to_string(&index).unwrap();
+    let whole = text.clone();
+    text += "{\"serial\":\"01\",\"subj";
+    fs::write(&index, text).unwrap();
+    pki(p, &["create-edge-ca", "gw"]).expect(0);
+    let after = fs::read_to_string(&index).unwrap();
+    assert!(after.starts_with(&whole), "{after}");
+    assert!(!after.contains("\"subj\n") && !after.contains("{\"serial\":\"01\",\"subj"));
+    assert_eq!(after.lines().count(), 2);
+    for l in after.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+}
+
+#[test]
+fn concurrent_forced_reissues_never_mix_their_files() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let cert = p.join("pki/certs/iot-device-ff.cert.pem");
+    let chain = p.join("pki/certs/iot-device-ff-full-chain.cert.pem");
+    let key = p.join("pki/private/iot-device-ff.key.pem");
+    let mut mixed = 0;
+    for _ in 0..12 {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_pki"))
+                    .current_dir(p)
+                    .args(["issue", "device", "ff", "--force"])
+                    .env_remove("PKI_DIR")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        let c = fs::read_to_string(&cert).unwrap();
+        let ch = fs::read_to_string(&chain).unwrap();
+        let matches = pki(
+            p,
+            &[
+                "show",
+                cert.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ],
+        )
+        .code
+            == 0;
+        if !ch.starts_with(&c) || !matches {
+            mixed += 1;
+        }
+    }
+    assert_eq!(
+        mixed, 0,
+        "rounds with key, certificate and chain from different runs"
+    );
+    // Every run recorded exactly one line.
+    let lines = fs::read_to_string(p.join("pki/index.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, 1 + 12 * 8);
+}
