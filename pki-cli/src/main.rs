@@ -19,15 +19,20 @@ fn main() -> ExitCode {
     match commands::run(cli, &out) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Negative) => ExitCode::from(1),
+        // Whoever read stdout has gone (`pki show ... | head`): end quietly, as ripgrep does.
+        Err(err) if err.downcast_ref::<output::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(err) => {
             let hint = commands::hint(&err);
             if out.json {
                 let doc = serde_json::json!({ "error": format!("{err:#}"), "hint": hint });
-                println!("{doc}");
+                let _ = out.json_line(&doc);
             }
-            eprintln!("pki: error: {}", output::escape_line(&format!("{err:#}")));
+            output::stderr_line(&format!(
+                "pki: error: {}",
+                output::escape_line(&format!("{err:#}"))
+            ));
             if let Some(h) = hint {
-                eprintln!("hint: {}", output::escape_line(&h));
+                output::stderr_line(&format!("hint: {}", output::escape_line(&h)));
             }
             ExitCode::from(2)
         }

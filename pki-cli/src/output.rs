@@ -28,21 +28,56 @@ impl Output {
         report: &T,
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<()> {
-        let mut stdout = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut stdout, report)?;
-            writeln!(stdout)?;
+            let mut doc = serde_json::to_vec_pretty(report)?;
+            doc.push(b'\n');
+            write_stdout(&doc)
         } else {
-            write!(stdout, "{}", escape_text(&text()))?;
+            write_stdout(escape_text(&text()).as_bytes())
         }
-        stdout.flush()?;
-        Ok(())
+    }
+
+    /// One JSON document on a line of its own (JSON Lines, for streams such as a batch).
+    pub(crate) fn json_line<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let mut line = serde_json::to_vec(value)?;
+        line.push(b'\n');
+        write_stdout(&line)
     }
 
     /// A warning on stderr.
     pub(crate) fn warn(&self, message: &str) {
-        eprintln!("pki: warning: {}", escape_line(message));
+        stderr_line(&format!("pki: warning: {}", escape_line(message)));
     }
+}
+
+/// Writes to stdout and flushes. A closed pipe (`pki show ... | head`) is reported as
+/// [`StdoutClosed`], which ends pki quietly, as ripgrep does; any other failure (a full disk
+/// behind `>`) is an error naming stdout.
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
+    }
+}
+
+/// The reader of stdout went away: nothing more to say, to no one.
+#[derive(Debug)]
+pub(crate) struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// A line on stderr; a stderr that cannot be written is not worth a panic.
+pub(crate) fn stderr_line(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 /// Left-aligned `label: value` lines with the values in one column.

@@ -171,6 +171,20 @@ pub struct Request {
 }
 
 impl Request {
+    /// The end of validity asked for: `now` + `days`, which must not pass the year 9999 (the
+    /// last date X.509's GeneralizedTime holds).
+    pub fn not_after(&self) -> Result<OffsetDateTime> {
+        self.now
+            .checked_add(Duration::days(i64::from(self.days)))
+            .filter(|t| t.year() <= 9999)
+            .ok_or_else(|| {
+                Error::Refused(format!(
+                    "{} days of validity would end after the year 9999, the last date a certificate can hold; give fewer days",
+                    self.days
+                ))
+            })
+    }
+
     /// A request with the profile's default validity and back-dating.
     pub fn new(profile: Profile, subject: Subject, now: OffsetDateTime) -> Self {
         Request {
@@ -268,7 +282,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     let serial = random_serial()?;
     params.serial_number = Some(SerialNumber::from_slice(&serial));
     params.not_before = req.now - req.backdate;
-    params.not_after = req.now + Duration::days(i64::from(req.days));
+    params.not_after = req.not_after()?;
     let key_type = match key {
         SubjectKey::Private(k) => k.key_type(),
         SubjectKey::Public { key_type, .. } => *key_type,

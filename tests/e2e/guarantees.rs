@@ -360,3 +360,84 @@ fn concurrent_forced_reissues_never_mix_their_files() {
         .count();
     assert_eq!(lines, 1 + 12 * 8);
 }
+
+/// `pki ARGS` with stdout going to `stdout`; returns the exit code and stderr.
+fn pki_to(cwd: &Path, args: &[&str], stdout: std::process::Stdio) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pki"))
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("PKI_DIR")
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("pki runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn no_input_and_no_output_makes_pki_panic() {
+    use std::io::Read;
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    // Absurd numbers: one error line each, exit 2.
+    for (args, says) in [
+        (
+            &["issue", "device", "x", "--days", "99999999"][..],
+            "year 9999",
+        ),
+        (
+            &["--dir", "p2", "create-owner-ca", "--days", "4294967295"][..],
+            "year 9999",
+        ),
+        (
+            &["verify", "127.0.0.1:1", "--timeout", "1e30"][..],
+            "--timeout",
+        ),
+        (
+            &["verify", "127.0.0.1:1", "--timeout", "NaN"][..],
+            "--timeout",
+        ),
+    ] {
+        let r = pki(p, args).expect(2);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    assert!(!p.join("p2").exists());
+    // A bundle whose report is far larger than a pipe's buffer.
+    let root =
+        fs::read_to_string(p.join("pki/certs/azure-iot-test-only.root.ca.cert.pem")).unwrap();
+    fs::write(p.join("big.pem"), root.repeat(400)).unwrap();
+    for args in [
+        &["show", "big.pem", "--json"][..],
+        &["show", "big.pem"][..],
+        &["completions", "bash"][..],
+    ] {
+        // The reader takes 10 bytes and goes away: a quiet exit.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pki"))
+            .current_dir(p)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        // A full device: an error naming stdout, exit 2.
+        let full = fs::File::options().write(true).open("/dev/full").unwrap();
+        let (code, stderr) = pki_to(p, args, full.into());
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("pki: error: cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

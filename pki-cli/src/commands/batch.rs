@@ -56,7 +56,8 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let summary = pool.install(|| {
         crate::batch::run(&ca, &chosen.issuer, input, &opts, |r: &Rejected| {
             if json {
-                println!("{}", serde_json::json!({ "rejected": r }));
+                // A closed stdout ends the report, not the lot: the manifest records it.
+                let _ = out.json_line(&serde_json::json!({ "rejected": r }));
             } else {
                 eprintln!(
                     "pki: rejected: line {}: {:?}: {}",
@@ -66,9 +67,11 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         })
     })?;
     if json {
-        println!("{}", serde_json::json!({ "summary": summary }));
+        out.json_line(&serde_json::json!({ "summary": summary }))?;
     } else {
-        print!("{}", text(&summary, &chosen.label));
+        crate::output::write_stdout(
+            crate::output::escape_text(&text(&summary, &chosen.label)).as_bytes(),
+        )?;
     }
     Ok(if summary.rejected > 0 {
         Outcome::Negative

@@ -31,8 +31,10 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
     key_type(&a.key_opts.key_type)?;
-    let ca = super::create_ca(dir, out)?;
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
+    // Checked before the directory is made: a refused request leaves nothing behind.
+    req.not_after()?;
+    let ca = super::create_ca(dir, out)?;
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }
 

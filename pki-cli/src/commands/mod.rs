@@ -49,7 +49,10 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "pki", &mut std::io::stdout());
+            // Generated into memory: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "pki", &mut script);
+            crate::output::write_stdout(&script)?;
             Ok(Outcome::Success)
         }
     }

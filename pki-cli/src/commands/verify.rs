@@ -198,8 +198,13 @@ fn online(
     connection_string: Option<ConnectionString>,
 ) -> Result<VerifyReport> {
     let (host, port) = split_target(target)?;
-    if !(a.timeout > 0.0 && a.timeout.is_finite()) {
-        bail!("--timeout must be a positive number of seconds");
+    // An hour is far beyond any network step; beyond it a timeout is a typo (and 1e30 s is
+    // not a time the system can wait for).
+    if !(a.timeout > 0.0 && a.timeout <= 3600.0) {
+        bail!(
+            "--timeout {}: give a number of seconds greater than 0 and at most 3600",
+            a.timeout
+        );
     }
     let mut client_cn = None;
     let client_auth = match (&a.cert, &a.key) {
@@ -218,7 +223,8 @@ fn online(
         servername: a.servername.clone(),
         alpn: a.alpn.clone(),
         client_auth,
-        timeout: Duration::from_secs_f64(a.timeout),
+        timeout: Duration::try_from_secs_f64(a.timeout)
+            .context("--timeout: not a number of seconds")?,
     };
     let probe = pki_verify::probe(&opts).with_context(|| format!("cannot verify {target}"))?;
     let mut checks = vec![
