@@ -29,9 +29,9 @@ impl Output {
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<()> {
         if self.json {
-            let mut doc = serde_json::to_vec_pretty(report)?;
-            doc.push(b'\n');
-            write_stdout(&doc)
+            let mut doc = json_safe(&serde_json::to_string_pretty(report)?);
+            doc.push('\n');
+            write_stdout(doc.as_bytes())
         } else {
             write_stdout(escape_text(&text()).as_bytes())
         }
@@ -39,9 +39,9 @@ impl Output {
 
     /// One JSON document on a line of its own (JSON Lines, for streams such as a batch).
     pub(crate) fn json_line<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        let mut line = serde_json::to_vec(value)?;
-        line.push(b'\n');
-        write_stdout(&line)
+        let mut line = json_safe(&serde_json::to_string(value)?);
+        line.push('\n');
+        write_stdout(line.as_bytes())
     }
 
     /// A warning on stderr.
@@ -80,12 +80,13 @@ pub(crate) fn stderr_line(line: &str) {
     let _ = writeln!(err, "{line}");
 }
 
-/// Left-aligned `label: value` lines with the values in one column.
+/// Left-aligned `label: value` lines with the values in one column. A value is one line: a
+/// line feed or any other control character in it (a subject, a name from outside) is escaped.
 pub(crate) fn fields(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 1;
     rows.iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(l, v)| format!("{:<width$} {v}\n", format!("{l}:")))
+        .map(|(l, v)| format!("{:<width$} {}\n", format!("{l}:"), escape_line(v)))
         .collect()
 }
 
@@ -102,6 +103,25 @@ pub(crate) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
 /// own. Error lines, warnings and untrusted values inside reports use it.
 pub(crate) fn escape_line(s: &str) -> std::borrow::Cow<'_, str> {
     escape(s, false)
+}
+
+/// JSON for a terminal: serde_json escapes the C0 controls but leaves DEL, the C1 controls
+/// (U+009B is a CSI to some terminals) and the bidirectional overrides raw; they can only occur
+/// inside strings, where `\uXXXX` is the same value to every JSON reader.
+fn json_safe(doc: &str) -> String {
+    let odd = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !doc.chars().any(odd) {
+        return doc.to_owned();
+    }
+    let mut out = String::with_capacity(doc.len() + 16);
+    for c in doc.chars() {
+        if odd(c) {
+            out += &format!("\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn escape(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
@@ -140,5 +160,12 @@ mod tests {
         );
         assert_eq!(escape_line("two\nlines\t"), "two\\x0alines\\x09");
         assert!(matches!(escape_line("ok"), std::borrow::Cow::Borrowed(_)));
+        let doc = serde_json::to_string(&"a\u{9b}2J\u{202e}").unwrap();
+        let safe = json_safe(&doc);
+        assert_eq!(safe, r#""a\u009b2J\u202e""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).unwrap(),
+            "a\u{9b}2J\u{202e}"
+        );
     }
 }

@@ -441,3 +441,117 @@ fn no_input_and_no_output_makes_pki_panic() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn show_grows_linearly_with_the_bundle() {
+    // Not a speed claim: the same command on n and 4n certificates, in one run. Linear work
+    // takes about 4 times as long; the quadratic report of old took 16 times.
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    pki(p, &["issue", "device", "d1"]).expect(0);
+    let chain = fs::read_to_string(p.join("pki/certs/iot-device-d1-full-chain.cert.pem")).unwrap();
+    fs::write(p.join("small.pem"), chain.repeat(1500)).unwrap();
+    fs::write(p.join("large.pem"), chain.repeat(6000)).unwrap();
+    let time = |file: &str| {
+        let t = std::time::Instant::now();
+        let (code, stderr) = pki_to(p, &["show", file], std::process::Stdio::null());
+        assert_eq!(code, 0, "{stderr}");
+        t.elapsed().as_secs_f64()
+    };
+    // The better of two runs each, against a noisy neighbour.
+    let small = time("small.pem").min(time("small.pem"));
+    let large = time("large.pem").min(time("large.pem"));
+    let ratio = large / small;
+    assert!(
+        ratio < 8.0,
+        "4 times the certificates took {ratio:.1} times as long ({small:.2} s, {large:.2} s)"
+    );
+}
+
+/// The bytes that must never reach a terminal raw: ESC, BEL, CR, NUL-free (arguments cannot
+/// carry NUL), and a line feed inside a value.
+fn assert_no_raw_controls(what: &str, text: &str) {
+    for (c, name) in [('\u{1b}', "ESC"), ('\u{7}', "BEL"), ('\r', "CR")] {
+        assert!(
+            !text.contains(c),
+            "{what}: a raw {name} reached the terminal:\n{text:?}"
+        );
+    }
+    assert!(
+        !text.lines().any(|l| l.starts_with("INJECTED")),
+        "{what}: a line feed inside a value started a line of its own:\n{text}"
+    );
+}
+
+#[test]
+fn control_characters_in_certificates_never_reach_the_terminal() {
+    let d = tmp();
+    let p = d.path();
+    // A CA whose names carry terminal escapes, a bell, a carriage return and a line feed.
+    let subj = "/CN=evil\u{1b}[2J\u{1b}]0;title\u{7}\r/O=org\nINJECTED verified OK";
+    let san = "subjectAltName=DNS:gw\u{1b}[31m.example.com,DNS:bell\u{7}\r.example.com";
+    let r = crate::common::openssl(
+        p,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "evil.key",
+            "-out",
+            "evil.pem",
+            "-days",
+            "30",
+            "-subj",
+            subj,
+            "-addext",
+            san,
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let show = pki(p, &["show", "evil.pem"]).expect(0);
+    assert_no_raw_controls("show", &show.stdout);
+    assert!(show.stdout.contains("\\1B[2J"), "{}", show.stdout);
+    let offline = pki(
+        p,
+        &[
+            "verify",
+            "--chain",
+            "evil.pem",
+            "--ca-file",
+            "evil.pem",
+            "--hostname",
+            "gw.example.com",
+        ],
+    );
+    assert_no_raw_controls(
+        "verify --chain",
+        &(offline.stdout.clone() + &offline.stderr),
+    );
+    // The same certificate presented by a TLS server.
+    let server = crate::peers::OpensslServer::start(p, "evil.pem", "evil.key", None, &[]);
+    let target = format!("127.0.0.1:{}", server.port());
+    for extra in [&[][..], &["--showcerts"][..]] {
+        let mut args = vec!["verify", target.as_str(), "--ca-file", "evil.pem"];
+        args.extend_from_slice(extra);
+        let online = pki(p, &args);
+        assert!(online.code == 0 || online.code == 1, "{}", online.stderr);
+        assert_no_raw_controls("verify online", &(online.stdout.clone() + &online.stderr));
+    }
+    // JSON keeps the exact value (JSON escapes it).
+    let json = pki(p, &["--json", "show", "evil.pem"]).expect(0).json();
+    let subject = json["certificates"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(subject.contains("evil"), "{subject}");
+}

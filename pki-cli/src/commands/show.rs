@@ -8,7 +8,7 @@ use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use super::{now, read_cert, read_key};
 use crate::cli::ShowArgs;
-use crate::output::{Outcome, Output, fields};
+use crate::output::{Outcome, Output, escape_line, fields};
 
 #[derive(Serialize)]
 struct Shown {
@@ -90,12 +90,16 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
 
 fn text(r: &ShowReport) -> String {
     let mut s = String::new();
-    let counts = |file: &str| r.certificates.iter().filter(|c| c.file == file).count();
+    // How many certificates each file holds, counted once: linear in the bundle's size.
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for c in &r.certificates {
+        *counts.entry(c.file.as_str()).or_default() += 1;
+    }
     for (i, c) in r.certificates.iter().enumerate() {
         if i > 0 {
             s.push('\n');
         }
-        let n = counts(&c.file);
+        let n = counts.get(c.file.as_str()).copied().unwrap_or(1);
         let title = if n > 1 {
             format!("{} [{} of {n}]", c.file, c.index + 1)
         } else {
@@ -114,13 +118,13 @@ fn text(r: &ShowReport) -> String {
     if let Some(k) = &r.key_check {
         s += &format!(
             "\nPrivate key {} {} the certificate {}\n",
-            k.key,
+            escape_line(&k.key),
             if k.matches {
                 "MATCHES"
             } else {
                 "does NOT match"
             },
-            k.certificate
+            escape_line(&k.certificate)
         );
     }
     s
