@@ -207,12 +207,17 @@ fn run(mut cmd: Command) -> Run {
 /// `pki c8y ARGS --url TENANT --user admin --ca-file ROOT` with `C8Y_PASSWORD`.
 #[track_caller]
 fn c8y(dir: &Path, t: &Tenant, args: &[&str]) -> Run {
+    run(c8y_command(dir, t, args))
+}
+
+/// The command [`c8y`] runs, not yet run.
+fn c8y_command(dir: &Path, t: &Tenant, args: &[&str]) -> Command {
     let url = t.url();
     let mut all = args.to_vec();
     all.extend_from_slice(&["--url", &url, "--user", "admin", "--ca-file", ROOT]);
     let mut cmd = command(dir, &all);
     cmd.env("C8Y_PASSWORD", PASSWORD);
-    run(cmd)
+    cmd
 }
 
 fn b64(s: &str) -> String {

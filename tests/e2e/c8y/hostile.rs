@@ -11,7 +11,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::{
-    PASSWORD, ROOT, TENANT, Tenant, b64, c8y, command, fingerprint, one_error_line, retries, run,
+    PASSWORD, ROOT, TENANT, Tenant, b64, c8y, c8y_command, command, fingerprint, one_error_line,
+    retries, run,
 };
 use crate::common::{Run, pki, tmp};
 use crate::peers::closed_port;
@@ -38,16 +39,6 @@ fn quickstart() -> tempfile::TempDir {
     let dir = tmp();
     pki(dir.path(), &["quickstart", "--gateway", "localhost"]).expect(0);
     dir
-}
-
-/// `pki c8y ARGS --url URL --user admin --ca-file ROOT` with `C8Y_PASSWORD`, not yet run.
-fn c8y_command(dir: &Path, t: &Tenant, args: &[&str]) -> Command {
-    let url = t.url();
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--url", &url, "--user", "admin", "--ca-file", ROOT]);
-    let mut cmd = command(dir, &all);
-    cmd.env("C8Y_PASSWORD", PASSWORD);
-    cmd
 }
 
 /// What the kernel says about a finished pki.
@@ -117,7 +108,11 @@ sys.exit(code if code >= 0 else 125)
         m.run.code,
         m.max_rss_kib / 1024,
         m.elapsed.as_secs_f64(),
-        if m.killed { ", killed at the limit" } else { "" }
+        if m.killed {
+            ", killed at the limit"
+        } else {
+            ""
+        }
     );
     m
 }
@@ -145,7 +140,11 @@ fn failed_in_bounds(m: &Measured, within: Duration) -> String {
         m.max_rss_kib / 1024,
         m.run.stderr
     );
-    assert_eq!(m.run.code, 2, "stdout:\n{}\nstderr:\n{}", m.run.stdout, m.run.stderr);
+    assert_eq!(
+        m.run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        m.run.stdout, m.run.stderr
+    );
     assert_eq!(m.run.stdout, "");
     one_error_line(&m.run)
 }
@@ -353,6 +352,13 @@ fn a_url_with_userinfo_is_never_echoed() {
         }
     }
     assert!(t.requests().is_empty());
+
+    // The help shows where --url comes from, never the value of C8Y_URL.
+    let mut cmd = command(d, &["c8y", "list", "--help"]);
+    cmd.env("C8Y_URL", "https://admin:UrlSecret@localhost");
+    let r = run(cmd).expect(0);
+    assert!(r.stdout.contains("[env: C8Y_URL]"), "{}", r.stdout);
+    assert!(!r.stdout.contains("UrlSecret"), "{}", r.stdout);
 }
 
 #[test]
@@ -373,7 +379,8 @@ fn a_tenant_echoing_the_authorization_header_is_redacted() {
         retry[0]
     );
     assert!(
-        r.stdout.contains(&format!("{redacted} {redacted} (CN={redacted})")),
+        r.stdout
+            .contains(&format!("{redacted} {redacted} (CN={redacted})")),
         "{}",
         r.stdout
     );
