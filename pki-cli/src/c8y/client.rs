@@ -321,6 +321,12 @@ impl Client {
                         self.overdue(&format!("while reading the answer to {method} {path}"))
                     );
                 }
+                Err(e) if is_timeout(&e) => bail!(
+                    "the tenant at {} did not finish its answer to {method} {path} within {} s ({} bytes so far)",
+                    self.base(),
+                    REQUEST_TIMEOUT.as_secs(),
+                    body.len()
+                ),
                 Err(e) => {
                     let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
                     bail!(
@@ -430,6 +436,14 @@ fn basic_auth(user: &str, password: &Zeroizing<String>) -> Result<HeaderValue> {
         .map_err(|_| anyhow!("the user {user:?} cannot be sent in an HTTP header"))?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// Whether reading a body failed because its time ran out.
+fn is_timeout(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout)
 }
 
 /// The innermost message of an error chain (the cause, without reqwest's wrapping).

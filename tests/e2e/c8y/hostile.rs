@@ -475,3 +475,28 @@ fn control_characters_from_the_tenant_never_reach_the_terminal() {
         r.stderr
     );
 }
+
+#[test]
+fn the_deadline_covers_retries() {
+    // An honest tenant that keeps failing: four attempts take 1.4 s of pauses alone, more than
+    // the 1 s the command is given.
+    let dir = quickstart();
+    let d = dir.path();
+    let t = Tenant::start(d, &["--fail", "100"]);
+    let m = measured(
+        d,
+        c8y_command(d, &t, &["c8y", "list", "--timeout", "1"]),
+        Duration::from_secs(30),
+    );
+    let line = failed_in_bounds(&m, Duration::from_secs(5));
+    let n = t.requests().len();
+    assert!((1..4).contains(&n), "{n} attempts");
+    assert_eq!(retries(&m.run).len(), n - 1, "{}", m.run.stderr);
+    assert_eq!(
+        line,
+        format!(
+            "pki: error: the tenant at {} did not finish within 1 s (--timeout), retrying GET /tenant/currentTenant after {n} attempt(s): 503 Service Unavailable: the tenant is under maintenance (general/Service Unavailable)",
+            t.url()
+        )
+    );
+}
