@@ -19,7 +19,9 @@ certificate's public key.
 
 Every request is appended to --log as one JSON line (method, path, headers, body, status,
 response).
---fail N answers the first N requests with --fail-status (503) to test retries. --plain serves
+--fail N answers the first N requests with --fail-status (503) to test retries.
+--verification-code CODE hands out CODE instead of a random one (a hostile tenant that asks for a
+signature over a message of its choosing). --plain serves
 plain HTTP (to test a client pointed at a server that speaks no TLS). Only the Python standard
 library and the `openssl` command are used. On start it prints `READY <port>` on stdout.
 """
@@ -57,6 +59,7 @@ class Tenant:
         self.certs = {}  # fingerprint -> record
         self.fail_left = args.fail
         self.fail_status = args.fail_status
+        self.verification_code = args.verification_code
         self.log_path = args.log
         self.lock = threading.Lock()
 
@@ -273,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
         if record is None:
             return error(404, "core/Not Found", f"Certificate with fingerprint {fingerprint} not found")
         if step == "verification-code":
-            record["code"] = secrets.token_hex(16)
+            record["code"] = self.server.tenant.verification_code or secrets.token_hex(16)
             until = datetime.now(timezone.utc) + timedelta(minutes=10)
             return 200, dict(public(record),
                              proofOfPossessionUnsignedVerificationCode=record["code"],
@@ -318,6 +321,7 @@ def main():
     p.add_argument("--log", required=True, help="JSON-lines file of every request")
     p.add_argument("--fail", type=int, default=0, help="answer the first N requests with --fail-status")
     p.add_argument("--fail-status", type=int, default=503)
+    p.add_argument("--verification-code", help="the verification code to hand out (default: random)")
     args = p.parse_args()
     open(args.log, "w").close()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -607,7 +607,8 @@ pub(crate) struct ListCaArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct C8yConn {
     /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
-    #[arg(long, env = "C8Y_URL", value_name = "URL")]
+    // Its value is never shown in the help: a URL may carry a password (it is refused).
+    #[arg(long, env = "C8Y_URL", value_name = "URL", hide_env_values = true)]
     pub(crate) url: String,
     /// The user (as given, or tenant/user).
     #[arg(long, env = "C8Y_USER", value_name = "USER")]
@@ -621,6 +622,11 @@ pub(crate) struct C8yConn {
     /// Trust this CA for the tenant's TLS (a private tenant); TLS is always verified.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_file: Option<PathBuf>,
+    /// Give up when the tenant has not finished after this many seconds (all requests and
+    /// retries of the command together).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) timeout: u64,
 }
 
 /// `pki c8y ...`.

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use crate::common::{Run, openssl, pki, testdata, tmp};
 use crate::peers::closed_port;
 
+mod hostile;
+
 const TENANT: &str = "t12345";
 /// The tenant password of both users. Never printed, so the tests look for it everywhere.
 const PASSWORD: &str = "Pw-4b1c-tenant-SECRET";
@@ -64,8 +66,15 @@ impl Tenant {
     }
 
     fn spawn(dir: &Path, args: &[&str]) -> Tenant {
+        Self::spawn_script(dir, "c8y_server.py", args)
+    }
+
+    /// `tests/SCRIPT ARGS --log LOG` in `dir`, once it says `READY <port>`.
+    fn spawn_script(dir: &Path, script: &str, args: &[&str]) -> Tenant {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/c8y_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests")
+            .join(script);
         let log = dir.join(format!(
             "tenant-{}.jsonl",
             N.fetch_add(1, Ordering::Relaxed)
@@ -198,12 +207,17 @@ fn run(mut cmd: Command) -> Run {
 /// `pki c8y ARGS --url TENANT --user admin --ca-file ROOT` with `C8Y_PASSWORD`.
 #[track_caller]
 fn c8y(dir: &Path, t: &Tenant, args: &[&str]) -> Run {
+    run(c8y_command(dir, t, args))
+}
+
+/// The command [`c8y`] runs, not yet run.
+fn c8y_command(dir: &Path, t: &Tenant, args: &[&str]) -> Command {
     let url = t.url();
     let mut all = args.to_vec();
     all.extend_from_slice(&["--url", &url, "--user", "admin", "--ca-file", ROOT]);
     let mut cmd = command(dir, &all);
     cmd.env("C8Y_PASSWORD", PASSWORD);
-    run(cmd)
+    cmd
 }
 
 fn b64(s: &str) -> String {
@@ -870,6 +884,38 @@ fn prove_refuses_what_it_cannot_sign_before_sending_anything() {
         r.stderr
     );
     assert!(t.requests().is_empty());
+}
+
+#[test]
+fn prove_refuses_a_verification_code_that_is_not_one() {
+    // A tenant that hands out a JWT signing input instead of a code would get a JWT signed by
+    // the root CA key: nothing is signed and nothing is posted to /pop.
+    let jwt_input = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
+    let (dir, t) = setup(&["--verification-code", jwt_input]);
+    let d = dir.path();
+    let fp = fingerprint(d, ROOT);
+    let r = c8y(d, &t, &["c8y", "upload", ROOT, "--prove"]).expect(2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        one_error_line(&r),
+        format!(
+            "pki: error: cannot prove possession of {ROOT}'s key to tenant t12345 ({}): its verification code {jwt_input:?} is not one (1 to 64 letters and digits, as IoT Hub and Cumulocity hand them out); nothing was signed",
+            t.url()
+        )
+    );
+    let pop = format!("/tenant/tenants/t12345/trusted-certificates-pop/{fp}");
+    assert_eq!(
+        t.calls(),
+        [
+            ("GET".into(), "/tenant/currentTenant".into(), 200),
+            (
+                "POST".into(),
+                "/tenant/tenants/t12345/trusted-certificates".into(),
+                201
+            ),
+            ("POST".into(), format!("{pop}/verification-code"), 200),
+        ]
+    );
 }
 
 #[test]

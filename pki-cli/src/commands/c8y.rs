@@ -1,25 +1,33 @@
 //! `pki c8y upload|list|remove`: a Cumulocity tenant's trusted certificates: register a CA (or a
 //! self-signed device certificate), prove possession of its key, list and remove them.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use pki_core::Certificate;
 use serde::Serialize;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
-use crate::c8y::client::{ADMIN_ROLE, Client, Reply};
+use super::issue::{VERIFICATION_CODE_RULE, is_verification_code};
+use crate::c8y::client::{ADMIN_ROLE, Client, Reply, parse_url};
 use crate::c8y::model::{
     CurrentTenant, NewTrustedCertificate, SignedVerificationCode, Status, TrustedCertificate,
 };
 use crate::c8y::pop;
 use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs};
 use crate::commands::{read_cert, read_key};
-use crate::output::{Outcome, Output, fields};
+use crate::output::{Outcome, Output, escape_line, fields};
 
 /// How many certificates one page of the listing asks for.
 const PAGE_SIZE: usize = 100;
+/// The most pages of the listing pki reads (10,000 certificates): a tenant whose pages never
+/// end is refused rather than read forever.
+const MAX_PAGES: usize = 100;
+/// The largest password file pki reads.
+const MAX_PASSWORD_FILE: u64 = 64 * 1024;
 
 /// `pki c8y ...`.
 pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
@@ -44,8 +52,16 @@ impl Session {
             Some(t) if !conn.user.contains('/') => format!("{t}/{}", conn.user),
             _ => conn.user.clone(),
         };
-        let password = password(conn, &user)?;
-        let client = Client::new(&conn.url, &user, password, conn.ca_file.as_deref())?;
+        let base = parse_url(&conn.url)?;
+        let password = password(conn, &user, base.as_str())?;
+        let mut client = Client::new(
+            base,
+            &user,
+            &password,
+            conn.ca_file.as_deref(),
+            Duration::from_secs(conn.timeout),
+        )?;
+        drop(password);
         let tenant = match &conn.tenant {
             Some(t) => t.clone(),
             None => {
@@ -68,6 +84,7 @@ impl Session {
                 t.name
             }
         };
+        client.learn_tenant(&tenant);
         Ok(Session { client, tenant })
     }
 
@@ -112,29 +129,50 @@ fn refused(client: &Client, tenant: &str, what: &str, r: &Reply) -> anyhow::Erro
 }
 
 /// The tenant password: `--password-file` (first line), `C8Y_PASSWORD`, or a prompt on the
-/// terminal. Never a flag value, never printed.
-fn password(conn: &C8yConn, user: &str) -> Result<String> {
+/// terminal (naming `url`, without userinfo). Never a flag value, never printed; held in memory
+/// that is wiped when dropped, from here to the Authorization header.
+fn password(conn: &C8yConn, user: &str, url: &str) -> Result<Zeroizing<String>> {
     if let Some(file) = &conn.password_file {
-        let text = std::fs::read_to_string(file)
+        let text = read_password_file(file)
             .with_context(|| format!("cannot read the password file {}", file.display()))?;
-        let first = text.lines().next().unwrap_or("").to_owned();
+        let first = Zeroizing::new(text.lines().next().unwrap_or("").to_owned());
         if first.is_empty() {
             bail!("the password file {} is empty", file.display());
         }
         return Ok(first);
     }
-    if let Some(p) = std::env::var("C8Y_PASSWORD").ok().filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var("C8Y_PASSWORD")
+        .ok()
+        .map(Zeroizing::new)
+        .filter(|p| !p.is_empty())
+    {
         return Ok(p);
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        return Ok(rpassword::prompt_password(format!(
-            "Password for {user} at {}: ",
-            conn.url
-        ))?);
+        let url = url.trim_end_matches('/');
+        return Ok(Zeroizing::new(rpassword::prompt_password(format!(
+            "Password for {user} at {url}: "
+        ))?));
     }
     bail!(
         "no password for {user}: give --password-file FILE or set C8Y_PASSWORD (there is no terminal to ask on)"
     )
+}
+
+/// A password file's text, read into memory sized once (no reallocation leaves a copy behind)
+/// and wiped when dropped.
+fn read_password_file(path: &Path) -> Result<Zeroizing<String>> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if len > MAX_PASSWORD_FILE {
+        bail!(
+            "it holds {len} bytes, more than a password file ({} KiB at most)",
+            MAX_PASSWORD_FILE / 1024
+        );
+    }
+    let mut text = Zeroizing::new(String::with_capacity(usize::try_from(len).unwrap_or(0) + 1));
+    f.take(MAX_PASSWORD_FILE).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// Cumulocity's fingerprint of a certificate: SHA-1 of the DER, lower-case hex.
@@ -296,6 +334,16 @@ fn prove(
         .with_context(|| {
             format!("{what}: the answer carries no proofOfPossessionUnsignedVerificationCode")
         })?;
+    // The CA key signs the code's bytes as they are: a tenant that sends anything but a code
+    // (a JWT signing input, a CSR, a challenge of another service) must not get it signed.
+    if !is_verification_code(&code) {
+        let shown: String = code.chars().take(80).collect();
+        let more = if shown.len() < code.len() { "..." } else { "" };
+        bail!(
+            "{what} ({}): its verification code {shown:?}{more} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
+            s.client.base()
+        );
+    }
     let signed = SignedVerificationCode {
         proof_of_possession_signed_verification_code: pop::sign_code(key, &code, key_name)?,
     };
@@ -330,17 +378,23 @@ fn yes_no(b: Option<bool>) -> &'static str {
     }
 }
 
+/// A value the tenant sent, for one cell or field of a text report: on one line, no controls.
+fn shown(value: Option<&str>) -> String {
+    escape_line(value.unwrap_or_default()).into_owned()
+}
+
 fn upload_text(r: &UploadReport) -> String {
     let c = TrustedCertificate::of(&r.certificate);
+    let tenant = escape_line(&r.tenant);
     let mut s = match r.result {
-        "created" => format!("registered {} with tenant {}\n", r.subject, r.tenant),
+        "created" => format!("registered {} with tenant {tenant}\n", r.subject),
         _ => format!(
-            "already registered: {} is in tenant {}'s trusted certificates (nothing changed)\n",
-            r.subject, r.tenant
+            "already registered: {} is in tenant {tenant}'s trusted certificates (nothing changed)\n",
+            r.subject
         ),
     };
     s += &fields(&[
-        ("  name", c.name.clone().unwrap_or_default()),
+        ("  name", shown(c.name.as_deref())),
         ("  fingerprint", r.fingerprint.clone()),
         (
             "  status",
@@ -352,7 +406,7 @@ fn upload_text(r: &UploadReport) -> String {
                 .map(|b| on_off(Some(b)).to_owned())
                 .unwrap_or_default(),
         ),
-        ("  not after", c.not_after.clone().unwrap_or_default()),
+        ("  not after", shown(c.not_after.as_deref())),
         (
             "  proof of possession",
             match (r.proof_of_possession, c.proof_of_possession_valid) {
@@ -395,7 +449,12 @@ fn list(a: C8yListArgs, out: &Output) -> Result<Outcome> {
         s.tenant
     );
     let mut all = Vec::new();
-    for page in 1.. {
+    for page in 1..=MAX_PAGES + 1 {
+        if page > MAX_PAGES {
+            bail!(
+                "{what}: the listing did not end after {MAX_PAGES} pages of {PAGE_SIZE} certificates, the most pki reads; is it a Cumulocity tenant?"
+            );
+        }
         let r = s
             .client
             .get(&s.path(&format!("?pageSize={PAGE_SIZE}&currentPage={page}")))?;
@@ -422,8 +481,9 @@ fn list(a: C8yListArgs, out: &Output) -> Result<Outcome> {
 }
 
 fn list_text(r: &ListReport) -> String {
+    let tenant = escape_line(&r.tenant);
     if r.certificates.is_empty() {
-        return format!("tenant {} has no trusted certificates\n", r.tenant);
+        return format!("tenant {tenant} has no trusted certificates\n");
     }
     let rows: Vec<[String; 6]> = r
         .certificates
@@ -431,15 +491,17 @@ fn list_text(r: &ListReport) -> String {
         .map(|v| {
             let c = TrustedCertificate::of(v);
             [
-                c.fingerprint.unwrap_or_default(),
+                shown(c.fingerprint.as_deref()),
                 c.status.map(|s| s.to_string()).unwrap_or_default(),
                 on_off(c.auto_registration_enabled).to_owned(),
                 yes_no(c.proof_of_possession_valid).to_owned(),
-                c.not_after.unwrap_or_default(),
+                shown(c.not_after.as_deref()),
                 format!(
                     "{}{}",
-                    c.name.unwrap_or_default(),
-                    c.subject.map(|s| format!(" ({s})")).unwrap_or_default()
+                    shown(c.name.as_deref()),
+                    c.subject
+                        .map(|s| format!(" ({})", shown(Some(&s))))
+                        .unwrap_or_default()
                 ),
             ]
         })
@@ -469,11 +531,7 @@ fn list_text(r: &ListReport) -> String {
         }
         l + "\n"
     };
-    let mut s = format!(
-        "tenant {}: {} trusted certificate(s)\n",
-        r.tenant,
-        rows.len()
-    );
+    let mut s = format!("tenant {tenant}: {} trusted certificate(s)\n", rows.len());
     s += &line(head);
     for row in &rows {
         s += &line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]].map(String::as_str));
@@ -505,14 +563,15 @@ fn remove(a: C8yRemoveArgs, out: &Output) -> Result<Outcome> {
         tenant: s.tenant.clone(),
         fingerprint: fp,
     };
+    let tenant = escape_line(&report.tenant);
     out.emit(&report, || match report.result {
         "removed" => format!(
-            "removed {} from tenant {}'s trusted certificates\n",
-            report.fingerprint, report.tenant
+            "removed {} from tenant {tenant}'s trusted certificates\n",
+            report.fingerprint
         ),
         _ => format!(
-            "not registered: tenant {} has no trusted certificate {} (nothing to remove)\n",
-            report.tenant, report.fingerprint
+            "not registered: tenant {tenant} has no trusted certificate {} (nothing to remove)\n",
+            report.fingerprint
         ),
     })?;
     Ok(Outcome::Success)
@@ -557,6 +616,45 @@ mod tests {
         );
         assert_eq!(ca_key_path(Path::new("root.pem")), None);
         assert_eq!(ca_key_path(Path::new("elsewhere/root.cert.pem")), None);
+    }
+
+    #[test]
+    fn the_password_is_held_in_memory_that_is_wiped() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw.txt");
+        std::fs::write(&file, "s3cret-pw\r\nsecond line\n").unwrap();
+        let conn = C8yConn {
+            url: "https://t1.example.com".into(),
+            user: "admin".into(),
+            tenant: None,
+            password_file: Some(file.clone()),
+            ca_file: None,
+            timeout: 120,
+        };
+        // The type is the point: the password is wiped when it is dropped.
+        let pw: Zeroizing<String> = password(&conn, "admin", "https://t1.example.com/").unwrap();
+        assert_eq!(pw.as_str(), "s3cret-pw");
+        std::fs::write(&file, vec![b'x'; 100 * 1024]).unwrap();
+        let e = format!("{:#}", password(&conn, "admin", "").unwrap_err());
+        assert!(e.contains("more than a password file"), "{e}");
+    }
+
+    #[test]
+    fn only_letters_and_digits_are_signed_as_a_verification_code() {
+        for code in ["0D5A2B3C4E", "c0de1234", &"A".repeat(64)] {
+            assert!(is_verification_code(code), "{code}");
+        }
+        for code in [
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0",
+            "",
+            "c0de-1234",
+            "abc=",
+            "a b",
+            "code\n",
+            &"A".repeat(65),
+        ] {
+            assert!(!is_verification_code(code), "{code:?}");
+        }
     }
 
     #[test]

@@ -52,13 +52,24 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
 }
 
+/// What a proof-of-possession verification code is, in the words of the errors that refuse one.
+pub(crate) const VERIFICATION_CODE_RULE: &str =
+    "1 to 64 letters and digits, as IoT Hub and Cumulocity hand them out";
+
+/// The one rule for a verification code, whether the user types it (`create-verification-cert`
+/// puts it in a certificate signed by the CA) or a tenant sends it (`c8y upload --prove` signs
+/// it with the CA key): [`VERIFICATION_CODE_RULE`]. IoT Hub's codes are hex, Cumulocity's
+/// alphanumeric; anything else (a JWT signing input with its dots, base64 with `+/=`, text) is a
+/// message of someone else's choosing that the CA key must not sign.
+pub(crate) fn is_verification_code(code: &str) -> bool {
+    (1..=64).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// `pki create-verification-cert`.
 pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Result<Outcome> {
     let code = a.code.trim();
-    if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic()) {
-        bail!(
-            "{code:?} is not a verification code: expected 1 to 64 printable characters, as IoT Hub or Cumulocity show it"
-        );
+    if !is_verification_code(code) {
+        bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
     }
     let ca = super::open_ca(dir, out)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
