@@ -3,7 +3,9 @@
 //! PKCS#8 because that is what the signer (rcgen on ring) loads.
 
 use std::fmt;
+
 use std::str::FromStr;
+use zeroize::Zeroizing;
 
 use pkcs8::der::asn1::{AnyRef, ObjectIdentifier};
 use pkcs8::der::{Decode, Encode};
@@ -100,7 +102,8 @@ impl TryFrom<String> for KeyType {
 /// A private key, held as PKCS#8 DER (and, once used, as the parsed signing key). Its `Debug`
 /// never shows the key material.
 pub struct PrivateKey {
-    pkcs8: Vec<u8>,
+    /// Wiped from memory when the key is dropped.
+    pkcs8: Zeroizing<Vec<u8>>,
     key_type: KeyType,
     /// The parsed key: parsing checks the key (a scalar multiplication), so it is done once.
     pair: std::sync::OnceLock<KeyPair>,
@@ -110,7 +113,7 @@ pub struct PrivateKey {
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey::from_parts(self.pkcs8.clone(), self.key_type)
+        PrivateKey::from_parts(Zeroizing::new(self.pkcs8.to_vec()), self.key_type)
     }
 }
 
@@ -123,7 +126,7 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    fn from_parts(pkcs8: Vec<u8>, key_type: KeyType) -> Self {
+    fn from_parts(pkcs8: Zeroizing<Vec<u8>>, key_type: KeyType) -> Self {
         PrivateKey {
             pkcs8,
             key_type,
@@ -147,14 +150,14 @@ impl PrivateKey {
                 &ring::rand::SystemRandom::new(),
             )
             .map_err(|_| Error::Sign(format!("{key_type} key generation failed")))?;
-            let pkcs8 = doc.as_ref().to_vec();
+            let pkcs8 = Zeroizing::new(doc.as_ref().to_vec());
             let public = ec_public_key(&pkcs8)
                 .map_err(|e| Error::Sign(format!("{key_type} key generation: {e}")))?;
             let key = PrivateKey::from_parts(pkcs8, key_type);
             let _ = key.public.set(public);
             return Ok(key);
         }
-        let pkcs8 = match key_type {
+        let pkcs8 = Zeroizing::new(match key_type {
             KeyType::Rsa(bits) => {
                 use rsa::pkcs8::EncodePrivateKey;
                 let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits as usize)
@@ -173,7 +176,7 @@ impl PrivateKey {
             _ => KeyPair::generate_for(key_type.signature_algorithm())
                 .map_err(|e| Error::Sign(format!("{key_type} key generation failed: {e}")))?
                 .serialize_der(),
-        };
+        });
         Ok(PrivateKey::from_parts(pkcs8, key_type))
     }
 
@@ -199,25 +202,29 @@ impl PrivateKey {
                     "legacy OpenSSL-encrypted key (Proc-Type: 4,ENCRYPTED); convert it with `openssl pkcs8 -topk8 -in KEY -out KEY.p8` first",
                 ));
             }
-            (block.tag().to_owned(), block.into_contents())
+            (
+                block.tag().to_owned(),
+                Zeroizing::new(block.into_contents()),
+            )
         } else {
-            (String::new(), bytes.to_vec())
+            (String::new(), Zeroizing::new(bytes.to_vec()))
         };
+        let z = Zeroizing::new;
         let pkcs8 = match label.as_str() {
             "PRIVATE KEY" => der,
-            "ENCRYPTED PRIVATE KEY" => decrypt(&der, input, password)?,
-            "EC PRIVATE KEY" => sec1_to_pkcs8(&der).map_err(|r| bad(&r))?,
-            "RSA PRIVATE KEY" => pkcs1_to_pkcs8(&der).map_err(|r| bad(&r))?,
+            "ENCRYPTED PRIVATE KEY" => z(decrypt(&der, input, password)?),
+            "EC PRIVATE KEY" => z(sec1_to_pkcs8(&der).map_err(|r| bad(&r))?),
+            "RSA PRIVATE KEY" => z(pkcs1_to_pkcs8(&der).map_err(|r| bad(&r))?),
             "" => {
                 // DER: try each form in turn.
                 if PrivateKeyInfo::from_der(&der).is_ok() {
                     der
                 } else if pkcs8::EncryptedPrivateKeyInfo::from_der(&der).is_ok() {
-                    decrypt(&der, input, password)?
+                    z(decrypt(&der, input, password)?)
                 } else if let Ok(p) = sec1_to_pkcs8(&der) {
-                    p
+                    z(p)
                 } else if let Ok(p) = pkcs1_to_pkcs8(&der) {
-                    p
+                    z(p)
                 } else {
                     return Err(bad("neither PEM nor a DER private key"));
                 }
@@ -241,9 +248,9 @@ impl PrivateKey {
         &self.pkcs8
     }
 
-    /// The key as unencrypted PKCS#8 PEM (`PRIVATE KEY`).
-    pub fn to_pem(&self) -> String {
-        crate::pem::encode("PRIVATE KEY", &self.pkcs8)
+    /// The key as unencrypted PKCS#8 PEM (`PRIVATE KEY`), in memory that is wiped when dropped.
+    pub fn to_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(crate::pem::encode("PRIVATE KEY", &self.pkcs8))
     }
 
     /// The raw public key bits (the contents of the SubjectPublicKeyInfo's BIT STRING).
@@ -271,7 +278,7 @@ impl PrivateKey {
     /// A fresh parse of the signing key, owned (rcgen's issuer takes ownership).
     pub(crate) fn parse_pair(&self) -> Result<KeyPair> {
         KeyPair::from_pkcs8_der_and_sign_algo(
-            &PrivatePkcs8KeyDer::from(self.pkcs8.as_slice()),
+            &PrivatePkcs8KeyDer::from(&self.pkcs8[..]),
             self.key_type.signature_algorithm(),
         )
         .map_err(|e| {
@@ -454,6 +461,16 @@ mod tests {
         let info = PrivateKeyInfo::from_der(&k.pkcs8).unwrap();
         assert!(info.public_key.is_none());
         assert_eq!(info.version(), pkcs8::Version::V1);
+    }
+
+    #[test]
+    fn key_material_is_wiped_when_dropped() {
+        fn wiped<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let k = PrivateKey::generate(KeyType::EcP256).unwrap();
+        wiped(&k.pkcs8);
+        wiped(&k.to_pem());
+        let parsed = PrivateKey::parse(k.to_pem().as_bytes(), "k", None).unwrap();
+        wiped(&parsed.pkcs8);
     }
 
     #[test]

@@ -381,6 +381,14 @@ fn drive_handshake(
 fn classify(e: rustls::Error) -> HsError {
     use rustls::Error as E;
     match e {
+        // rustls refuses a handshake message (in practice, the certificate chain) over 64 KiB:
+        // that is TLS, just too much of it.
+        E::InvalidMessage(
+            rustls::InvalidMessage::CertificatePayloadTooLarge
+            | rustls::InvalidMessage::HandshakePayloadTooLarge,
+        ) => HsError::Tls(
+            "the server's certificate chain is larger than 64 KiB, more than rustls (and many device TLS stacks) accept: serve the server certificate and its intermediates only, not a whole bundle".to_owned(),
+        ),
         E::InvalidMessage(m) => HsError::NotTls(format!(
             "it answered with something that is not a TLS record ({m:?})"
         )),

@@ -555,3 +555,37 @@ fn control_characters_in_certificates_never_reach_the_terminal() {
         .to_owned();
     assert!(subject.contains("evil"), "{subject}");
 }
+
+#[test]
+fn a_chain_over_64_kib_is_called_what_it_is() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    pki(p, &["create-intermediate-ca"]).expect(0);
+    pki(p, &["issue", "server", "127.0.0.1"]).expect(0);
+    // The intermediate sent 200 times over: far more than 64 KiB of certificates.
+    let inter =
+        fs::read_to_string(p.join("pki/certs/azure-iot-test-only.intermediate.cert.pem")).unwrap();
+    fs::write(p.join("fat-chain.pem"), inter.repeat(200)).unwrap();
+    let server = crate::peers::OpensslServer::start(
+        p,
+        "pki/certs/iot-edge-server-127.0.0.1.cert.pem",
+        "pki/private/iot-edge-server-127.0.0.1.key.pem",
+        Some("fat-chain.pem"),
+        &[],
+    );
+    let target = format!("127.0.0.1:{}", server.port());
+    let r = pki(
+        p,
+        &[
+            "verify",
+            &target,
+            "--ca-file",
+            "pki/certs/azure-iot-test-only.root.ca.cert.pem",
+        ],
+    );
+    let all = r.stdout.clone() + &r.stderr;
+    assert!(r.code != 0, "{all}");
+    assert!(all.contains("larger than 64 KiB"), "{all}");
+    assert!(!all.contains("does not speak TLS"), "{all}");
+}

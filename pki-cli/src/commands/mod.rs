@@ -22,6 +22,7 @@ use pki_core::{
 };
 use serde::Serialize;
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::cli::{Cli, Command, CsrCommand, IssueCommand, IssuerOpts, KeyOpts, PasswordOpts};
 use crate::output::{Outcome, Output, fields};
@@ -100,8 +101,8 @@ pub(crate) fn key_type(s: &str) -> Result<KeyType> {
 /// Reads a private key, asking for its password only when it is encrypted: from
 /// `--key-password-file`, `PKI_KEY_PASSWORD`, or a prompt on the terminal.
 pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read the key {}", path.display()))?;
+    let bytes = read_secret_file(path, 1 << 20)
+        .with_context(|| format!("cannot read the key {}", path.display()))?;
     let name = path.display().to_string();
     match PrivateKey::parse(&bytes, &name, None) {
         Err(pki_core::Error::KeyPasswordNeeded { .. }) => {
@@ -112,20 +113,44 @@ pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
     }
 }
 
-fn password(key: &Path, pw: &PasswordOpts) -> Result<String> {
+/// A file holding a secret (a key, a password), read whole into memory that is wiped when
+/// dropped; at most `max` bytes (a key file that is a device or a huge file is refused).
+pub(crate) fn read_secret_file(path: &Path, max: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(
+        f.metadata()
+            .map(|m| m.len().min(max) as usize + 1)
+            .unwrap_or(4096),
+    ));
+    f.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {max} bytes: not a key or password file"
+        )));
+    }
+    Ok(buf)
+}
+
+fn password(key: &Path, pw: &PasswordOpts) -> Result<Zeroizing<String>> {
     if let Some(file) = &pw.key_password_file {
-        let text = std::fs::read_to_string(file)
+        let bytes = read_secret_file(file, 64 * 1024)
             .with_context(|| format!("cannot read the password file {}", file.display()))?;
-        return Ok(text.lines().next().unwrap_or("").to_owned());
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("the password file {} is not UTF-8 text", file.display()))?;
+        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
     }
     if let Ok(p) = std::env::var("PKI_KEY_PASSWORD") {
-        return Ok(p);
+        return Ok(Zeroizing::new(p));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        return Ok(rpassword::prompt_password(format!(
+        return Ok(Zeroizing::new(rpassword::prompt_password(format!(
             "Password for {}: ",
             key.display()
-        ))?);
+        ))?));
     }
     Err(pki_core::Error::KeyPasswordNeeded {
         input: key.display().to_string(),
