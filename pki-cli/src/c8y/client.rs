@@ -264,13 +264,10 @@ impl Client {
                 )));
             }
             attempt += 1;
-            eprintln!(
-                "{}",
-                escape_line(&self.redact.text(&format!(
-                    "pki: retrying {method} {path} in {:.1} s (attempt {attempt} of {attempts}): {said}",
-                    pause.as_secs_f32()
-                )))
-            );
+            crate::output::stderr_line(&escape_line(&self.redact.text(&format!(
+                "pki: retrying {method} {path} in {:.1} s (attempt {attempt} of {attempts}): {said}",
+                pause.as_secs_f32()
+            ))));
             std::thread::sleep(*pause);
         }
     }
