@@ -46,7 +46,7 @@ fn canonical_value(v: &Any<'_>) -> Option<Vec<u8>> {
             19 | 20 | 22 | 26 => Some(v.data.iter().map(|&b| char::from(b)).collect()),
             // UniversalString: UCS-4, big-endian.
             28 => {
-                if v.data.len() % 4 != 0 {
+                if !v.data.len().is_multiple_of(4) {
                     return None;
                 }
                 v.data
@@ -56,7 +56,7 @@ fn canonical_value(v: &Any<'_>) -> Option<Vec<u8>> {
             }
             // BMPString: UCS-2, big-endian.
             30 => {
-                if v.data.len() % 2 != 0 {
+                if !v.data.len().is_multiple_of(2) {
                     return None;
                 }
                 v.data

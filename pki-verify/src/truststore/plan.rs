@@ -364,8 +364,6 @@ struct Store {
     /// It, opened (resolved inside the root); `None` when it does not exist.
     dir: Option<Dir>,
     extension: &'static str,
-    /// A Linux store's bundle, as the system names it.
-    bundle: Option<&'static str>,
 }
 
 impl Store {
@@ -381,7 +379,6 @@ impl Store {
                 dir_path: rec.dir,
                 dir,
                 extension: rec.extension,
-                bundle: None,
             })
         };
         match kind(target.system) {
@@ -395,7 +392,6 @@ impl Store {
                     dir: fs.dir(l.anchors)?,
                     at: Where::Linux(family, fs),
                     extension: l.extension,
-                    bundle: Some(l.bundle),
                 })
             }
         }
@@ -425,18 +421,27 @@ impl Store {
         Ok(out)
     }
 
-    /// The bundle (as named) and its certificates; a missing bundle holds none.
+    /// The bundle (as named) and its certificates, for a store that has one (Linux).
     fn bundle(&self) -> Result<Option<(PathBuf, Vec<StoreCertificate>)>, TrustStoreError> {
-        let (Where::Linux(_, fs), Some(rel)) = (&self.at, self.bundle) else {
-            return Ok(None);
-        };
-        let path = fs.named(rel);
-        let certs = match fs.read(rel, MAX_BUNDLE)? {
-            Some(bytes) => parse_bundle(&path.display().to_string(), &bytes)?,
-            None => Vec::new(),
-        };
-        Ok(Some((path, certs)))
+        match &self.at {
+            Where::Linux(family, fs) => linux_bundle(fs, *family).map(Some),
+            Where::Windows | Where::MacOs => Ok(None),
+        }
     }
+}
+
+/// A Linux store's bundle (as named) and its certificates; a missing bundle holds none.
+fn linux_bundle(
+    fs: &StoreFs,
+    family: Family,
+) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
+    let rel = linux::layout(family).bundle;
+    let path = fs.named(rel);
+    let certs = match fs.read(rel, MAX_BUNDLE)? {
+        Some(bytes) => parse_bundle(&path.display().to_string(), &bytes)?,
+        None => Vec::new(),
+    };
+    Ok((path, certs))
 }
 
 /// The certificates pki installed: the `pki-*` files of the store's anchor directory (on
@@ -450,7 +455,7 @@ pub fn store_certificates(
     target: &StoreTarget,
 ) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
     let store = Store::open(target)?;
-    match store.at {
+    match &store.at {
         Where::Windows => Err(TrustStoreError::ListUnsupported {
             system: "windows",
             command: r"`certutil -store Root`",
@@ -459,12 +464,7 @@ pub fn store_certificates(
             system: "macos",
             command: "`security find-certificate -a -Z /Library/Keychains/System.keychain`",
         }),
-        Where::Linux(..) => store
-            .bundle()?
-            .ok_or_else(|| TrustStoreError::ListUnsupported {
-                system: "linux",
-                command: "the system's own tools",
-            }),
+        Where::Linux(family, fs) => linux_bundle(fs, *family),
     }
 }
 
