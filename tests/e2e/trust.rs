@@ -1300,9 +1300,32 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
         "Long.crt",
         &[],
     );
+    // Other string types: T61String (Latin-1) and BMPString, as OpenSSL's default string mask
+    // makes them; IA5String (an e-mail address) and PrintableString.
+    let cnf = c.join("default-mask.cnf");
+    std::fs::write(
+        &cnf,
+        "[req]\ndistinguished_name = dn\nstring_mask = default\n[dn]\n",
+    )
+    .unwrap();
+    make(
+        "/CN=Ünïcødé  T61  Name/O=Tëst",
+        "T61.crt",
+        &["-utf8", "-config", s(&cnf)],
+    );
+    make(
+        "/CN=€uro 漢字  Name/O=Δ Test",
+        "BMP.crt",
+        &["-utf8", "-config", s(&cnf)],
+    );
+    make(
+        "/emailAddress=Admin@Example.COM/serialNumber=12345/CN=x",
+        "Email.crt",
+        &[],
+    );
     std::fs::write(
         img.join("etc/ca-certificates.conf"),
-        "# the image's list\nmozilla/Mixed_Case.crt\nmozilla/Odd Name (Test), Inc.crt\nmozilla/Same_A.crt\nmozilla/Same_B.crt\n!mozilla/Gone.crt\nmozilla/Missing.crt\nmozilla/Long.crt\n\n",
+        "# the image's list\nmozilla/Mixed_Case.crt\nmozilla/Odd Name (Test), Inc.crt\nmozilla/Same_A.crt\nmozilla/Same_B.crt\n!mozilla/Gone.crt\nmozilla/Missing.crt\nmozilla/Long.crt\nmozilla/T61.crt\nmozilla/BMP.crt\nmozilla/Email.crt\n\n",
     )
     .unwrap();
     // Local certificates: one in a subdirectory, one a relative link to a listed one (the
@@ -1361,7 +1384,7 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
         ours
     };
     let fps = compare("install");
-    assert_eq!(fps.len(), 8, "{fps:?}");
+    assert_eq!(fps.len(), 11, "{fps:?}");
     assert!(fps.contains(&fingerprint(p, ROOT_CA)));
     // The hash links are OpenSSL's: `openssl x509 -hash` of each names one.
     let certs = links(&img.join("etc/ssl/certs"), &img);
@@ -1370,6 +1393,9 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
         "Odd Name (Test), Inc.crt.pem",
         "Long.crt.pem",
         "local.pem",
+        "T61.crt.pem",
+        "BMP.crt.pem",
+        "Email.crt.pem",
     ] {
         let h = openssl(c, &["x509", "-in", f, "-noout", "-hash"])
             .expect(0)
@@ -1400,7 +1426,7 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
     std::fs::remove_file(copy.join(LOCAL).join(anchor.file_name().unwrap())).unwrap();
     real_update_ca_certificates(&copy, hooks.path(), true);
     let fps = compare("uninstall");
-    assert_eq!(fps.len(), 7, "{fps:?}");
+    assert_eq!(fps.len(), 10, "{fps:?}");
 }
 
 #[test]
