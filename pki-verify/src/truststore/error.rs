@@ -105,7 +105,7 @@ pub enum TrustStoreError {
     /// A store's file that pki does not read: not a regular file (a device, a FIFO, a
     /// directory), or larger than a trust store's file can sensibly be.
     #[error(
-        "cannot read {path}: {reason}; a trust store's files are regular files (a bundle at most 64 MiB, a certificate 1 MiB): replace it with the file the store's refresh tool writes, or remove it"
+        "cannot read {path}: {reason}; pki reads only regular files of sane size there (a bundle at most 64 MiB, any other file 1 MiB): replace it with a regular file (a bundle is what the store's refresh tool writes), or remove it"
     )]
     Refused {
         /// The file, as the store names it (on this machine's path).
