@@ -1418,11 +1418,20 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
     );
 
     // Uninstall: the same again (the real tool with --fresh, as pki plans it on this machine).
+    // The links that stay are left alone, not made again.
+    let inode = |name: &str| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(img.join("etc/ssl/certs").join(name))
+            .unwrap()
+            .ino()
+    };
+    let kept = (inode("Long.pem"), inode(&format!("{h}.1")));
     pki(
         p,
         &["uninstall-ca", ROOT_CA, "--os-store", "--root", s(&img)],
     )
     .expect(0);
+    assert_eq!((inode("Long.pem"), inode(&format!("{h}.1"))), kept);
     std::fs::remove_file(copy.join(LOCAL).join(anchor.file_name().unwrap())).unwrap();
     real_update_ca_certificates(&copy, hooks.path(), true);
     let fps = compare("uninstall");
@@ -1455,6 +1464,7 @@ fn refresh_tools_on_this_machine_run_with_a_clean_environment() {
     .unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     let real_local = tree(Path::new("/usr/local/share/ca-certificates"));
+    let real_certs = tree(Path::new("/etc/ssl/certs"));
     let mut binds = String::new();
     for (dir, name) in [
         ("/etc/ssl/certs", "certs"),
@@ -1499,6 +1509,11 @@ fn refresh_tools_on_this_machine_run_with_a_clean_environment() {
     assert_eq!(
         tree(Path::new("/usr/local/share/ca-certificates")),
         real_local,
+        "this machine's store was touched"
+    );
+    assert_eq!(
+        tree(Path::new("/etc/ssl/certs")),
+        real_certs,
         "this machine's store was touched"
     );
     let envs = tree(&record);

@@ -265,26 +265,29 @@ pub fn build_bundle(root: &Path) -> Result<Built, TrustStoreError> {
                 .map_err(|e| write(&certs.join(&link), e))?;
         }
     }
-    // --fresh: the links into the certificate directories are cleared.
-    for_each_link(&certs, ETCCERTS, 0, &mut |dir, name, _| {
+    // A link for each certificate file, to the path the image names it by (a later file of
+    // the same link name wins, as with the tool's `ln -sf`).
+    let mut wanted: BTreeMap<String, &str> = BTreeMap::new();
+    for s in &sel.sources {
+        wanted.insert(pem_link_name(&s.path), &s.path);
+    }
+    // --fresh: the other links into the certificate directories are cleared (those that stay
+    // as they are are left alone, so that a reader never misses them).
+    for_each_link(&certs, ETCCERTS, 0, &mut |dir, name, path| {
         let target = dir.read_link(name).unwrap_or_default();
         let t = target.to_string_lossy();
-        if t.starts_with(CERTSDIR) || t.starts_with(LOCALDIR) {
+        let kept = path == format!("{ETCCERTS}/{name}") && wanted.get(name) == Some(&&*t);
+        if (t.starts_with(CERTSDIR) || t.starts_with(LOCALDIR)) && !kept {
             dir.remove(name).map_err(|e| write(&dir.join(name), e))?;
         }
         Ok(())
     })?;
-    // A link for each certificate file, to the path the image names it by.
-    for s in &sel.sources {
-        let name = pem_link_name(&s.path);
-        if certs
-            .read_link(&name)
-            .is_ok_and(|t| t == Path::new(&s.path))
-        {
+    for (name, path) in &wanted {
+        if certs.read_link(name).is_ok_and(|t| t == Path::new(path)) {
             continue;
         }
-        if let Err(e) = certs.symlink(Path::new(&s.path), &name) {
-            skipped.push(format!("{}: no link: {e}", certs.join(&name).display()));
+        if let Err(e) = certs.symlink(Path::new(path), name) {
+            skipped.push(format!("{}: no link: {e}", certs.join(name).display()));
         }
     }
     // Links that do not lead to a regular file (inside the image) are removed.
