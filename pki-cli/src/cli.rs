@@ -132,8 +132,12 @@ pub(crate) enum Command {
     #[command(after_long_help = concat!(
         "Detects the system (/etc/os-release ID and ID_LIKE; the build target for Windows and macOS),\n",
         "puts the certificate where that system's store takes it, runs the refresh tool by absolute\n",
-        "path, and confirms the certificate is in the resulting bundle. Idempotent: an installed\n",
-        "certificate is found by its SHA-256 fingerprint.\n\n",
+        "path (with a clean environment), and confirms the certificate is in the resulting bundle.\n",
+        "Idempotent: an installed certificate is found by its SHA-256 fingerprint.\n\n",
+        "With --root DIR (a device image) every path is resolved inside DIR and nothing of the image\n",
+        "runs: an image is trusted input only as far as pki resolves it. Debian, Ubuntu, Alpine: pki\n",
+        "builds the image's bundle itself; RHEL, SUSE, Arch: the certificate is written and the\n",
+        "refresh is left to the image (status refresh_pending, exit 0).\n\n",
         "EXAMPLES:\n",
         "  sudo pki install-ca pki/certs/azure-iot-test-only.root.ca.cert.pem --os-store\n",
         "  pki install-ca root.pem --os-store --dry-run\n",
@@ -562,6 +566,13 @@ pub(crate) struct StoreOpts {
     #[arg(long, required = true)]
     pub(crate) os_store: bool,
     /// Act on a device image or container root file system mounted here instead of this machine.
+    ///
+    /// The image is trusted input only as far as pki resolves it: every path is resolved inside
+    /// DIR as the image itself would see it (its links and `..` never lead out of it), files
+    /// are read only when they are regular files of sane size, and nothing of the image is run.
+    /// For Debian, Ubuntu and Alpine images pki builds the bundle itself, as
+    /// update-ca-certificates does; for the others it writes the certificate and says what must
+    /// run inside the image.
     #[arg(long, value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
     /// Print the exact file operations and commands without doing them.

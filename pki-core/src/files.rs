@@ -47,6 +47,26 @@ fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.into())
 }
 
+/// A file that is not a regular file (a device, a FIFO, a directory): never read.
+/// [`io::ErrorKind::InvalidInput`], so that callers can tell it from a failed read.
+fn not_regular(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{} is not a regular file", path.display()),
+    )
+}
+
+/// A file larger than the caller's bound: never read whole. [`io::ErrorKind::FileTooLarge`].
+fn too_large(path: &Path, max: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        format!(
+            "{} is larger than {max} bytes; pki does not read it",
+            path.display()
+        ),
+    )
+}
+
 /// A name inside a directory: one normal component, never `..`, `.`, empty or a path.
 fn check_name(name: &str) -> io::Result<()> {
     let mut c = Path::new(name).components();
@@ -166,7 +186,9 @@ mod imp {
         }
 
         /// Reads `name`, a regular file reached without following a link, at most `max` bytes
-        /// (a larger file is an error, never read whole).
+        /// (a larger file is an error of kind [`io::ErrorKind::FileTooLarge`], never read whole;
+        /// anything but a regular file, e.g. a device or a FIFO, one of kind
+        /// [`io::ErrorKind::InvalidInput`], and is never read).
         pub fn read_bounded(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
             check_name(name)?;
             let fd = rustix::fs::openat(
@@ -186,6 +208,46 @@ mod imp {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
                 Err(err) => Err(e(err)),
             }
+        }
+
+        /// Removes the empty directory `name` (a link there is not followed: it is an error).
+        /// Missing is not an error.
+        pub fn remove_dir(&self, name: &str) -> io::Result<()> {
+            check_name(name)?;
+            match rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR) {
+                Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+                Err(err) => Err(e(err)),
+            }
+        }
+
+        /// The target of the symbolic link `name`, as written in it (never followed).
+        pub fn read_link(&self, name: &str) -> io::Result<PathBuf> {
+            use std::os::unix::ffi::OsStringExt;
+            check_name(name)?;
+            let target = rustix::fs::readlinkat(&self.fd, name, Vec::new()).map_err(e)?;
+            Ok(PathBuf::from(std::ffi::OsString::from_vec(
+                target.into_bytes(),
+            )))
+        }
+
+        /// Makes `name` a symbolic link to `target`, replacing a file or link of that name
+        /// atomically (a new link under a fresh temporary name, renamed into place); a directory
+        /// there is an error. The target is written as given, never resolved here.
+        pub fn symlink(&self, target: &Path, name: &str) -> io::Result<()> {
+            check_name(name)?;
+            for _ in 0..8 {
+                let t = random_name(TEMP_PREFIX);
+                match rustix::fs::symlinkat(target, &self.fd, t.as_str()) {
+                    Ok(()) => {
+                        return self.rename(&t, name).inspect_err(|_| {
+                            let _ = self.remove(&t);
+                        });
+                    }
+                    Err(rustix::io::Errno::EXIST) => continue,
+                    Err(err) => return Err(e(err)),
+                }
+            }
+            Err(io::Error::other("cannot find a free temporary file name"))
         }
 
         /// The names in this directory.
@@ -445,19 +507,12 @@ mod imp {
     pub(super) fn read_regular(file: File, path: &Path, max: u64) -> io::Result<Vec<u8>> {
         let st = rustix::fs::fstat(&file).map_err(e)?;
         if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
-            return Err(io::Error::other(format!(
-                "{} is not a regular file",
-                path.display()
-            )));
+            return Err(super::not_regular(path));
         }
         let mut out = Vec::new();
         file.take(max + 1).read_to_end(&mut out)?;
         if out.len() as u64 > max {
-            return Err(io::Error::other(format!(
-                "{} is larger than {} bytes; pki does not read it",
-                path.display(),
-                max
-            )));
+            return Err(super::too_large(path, max));
         }
         Ok(out)
     }
@@ -620,20 +675,35 @@ mod imp {
             let p = self.join(name);
             let f = File::open(&p)?;
             if !f.metadata()?.is_file() {
-                return Err(io::Error::other(format!(
-                    "{} is not a regular file",
-                    p.display()
-                )));
+                return Err(super::not_regular(&p));
             }
             let mut out = Vec::new();
             f.take(max + 1).read_to_end(&mut out)?;
             if out.len() as u64 > max {
-                return Err(io::Error::other(format!(
-                    "{} is larger than {max} bytes; pki does not read it",
-                    p.display()
-                )));
+                return Err(super::too_large(&p, max));
             }
             Ok(out)
+        }
+        /// Removes the empty directory `name`; missing is not an error.
+        pub fn remove_dir(&self, name: &str) -> io::Result<()> {
+            check_name(name)?;
+            match fs::remove_dir(self.join(name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        }
+        /// The target of the symbolic link `name`.
+        pub fn read_link(&self, name: &str) -> io::Result<PathBuf> {
+            check_name(name)?;
+            fs::read_link(self.join(name))
+        }
+        /// Symbolic links of a Linux image are made on Unix only.
+        pub fn symlink(&self, _target: &Path, name: &str) -> io::Result<()> {
+            check_name(name)?;
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "making symbolic links needs a Unix host",
+            ))
         }
         /// Removes `name`; missing is not an error.
         pub fn remove(&self, name: &str) -> io::Result<()> {
@@ -1039,6 +1109,61 @@ mod tests {
         symlink(elsewhere.path(), d.path().join("link")).unwrap();
         let err = dir.subdir("link", Some(0o700)).unwrap_err();
         assert!(err.to_string().contains("symbolic link"), "{err}");
+    }
+
+    #[test]
+    fn links_are_made_read_and_replaced_through_the_directory_never_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"host file").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        dir.symlink(Path::new("/usr/share/x.crt"), "x.pem").unwrap();
+        assert!(dir.is_link("x.pem"));
+        assert_eq!(
+            dir.read_link("x.pem").unwrap(),
+            Path::new("/usr/share/x.crt")
+        );
+        // A link to a host file is replaced, not followed; so is a regular file.
+        symlink(&victim, d.path().join("v")).unwrap();
+        dir.symlink(Path::new("new"), "v").unwrap();
+        assert_eq!(dir.read_link("v").unwrap(), Path::new("new"));
+        assert_eq!(fs::read(&victim).unwrap(), b"host file");
+        assert_eq!(mode(&victim), 0o600);
+        fs::write(d.path().join("f"), b"data").unwrap();
+        dir.symlink(Path::new("t"), "f").unwrap();
+        assert!(dir.is_link("f"));
+        // A directory is not replaced.
+        fs::create_dir(d.path().join("sub")).unwrap();
+        assert!(dir.symlink(Path::new("t"), "sub").is_err());
+        assert!(d.path().join("sub").is_dir());
+        let mut names = dir.names().unwrap();
+        names.sort();
+        assert_eq!(names, ["f", "sub", "v", "x.pem"], "no temporary is left");
+        assert!(dir.read_link("../x").is_err());
+        // remove_dir: an empty directory; a link to one is not followed; missing is fine.
+        fs::create_dir(outside.path().join("hostdir")).unwrap();
+        symlink(outside.path().join("hostdir"), d.path().join("dl")).unwrap();
+        assert!(dir.remove_dir("dl").is_err());
+        assert!(outside.path().join("hostdir").is_dir());
+        dir.remove_dir("sub").unwrap();
+        dir.remove_dir("sub").unwrap();
+        assert!(!d.path().join("sub").exists());
+    }
+
+    #[test]
+    fn refused_reads_say_why_by_their_kind() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        fs::create_dir(d.path().join("sub")).unwrap();
+        fs::write(d.path().join("big"), b"0123456789A").unwrap();
+        let err = dir.read_bounded("sub", 100).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = dir.read_bounded("big", 10).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge, "{err}");
+        assert_eq!(dir.read_bounded("big", 11).unwrap(), b"0123456789A");
     }
 
     #[test]

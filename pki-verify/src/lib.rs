@@ -61,8 +61,9 @@ pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step as P
 pub use report::{Report, verify};
 pub use serve::OneShotServer;
 pub use truststore::{
-    Action as StoreAction, Already, Confirm, Content, Fingerprint, InstallPlan, Installed, Note,
-    OsRelease, PREFIX as STORE_PREFIX, Plan, Privilege, Step as StoreStep, StoreCertificate,
-    StoreTarget, TrustStoreError, TrustSystem, UninstallPlan, bundle_contains, checked_name,
-    installed, plan_install, plan_uninstall, read_bundle, rebase_links, store_certificates,
+    Action as StoreAction, Already, Built as BuiltBundle, Confirm, Content, Fingerprint,
+    InstallPlan, Installed, Note, OsRelease, PREFIX as STORE_PREFIX, Plan, Privilege,
+    Step as StoreStep, StoreCertificate, StoreTarget, TrustStoreError, TrustSystem, UninstallPlan,
+    build_bundle, bundle_holds, checked_name, installed, plan_install, plan_uninstall,
+    store_certificates,
 };

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
+use pki_core::files;
 use pki_verify::{
     Already, Confirm, Fingerprint, InstallPlan, Plan, Privilege, StoreAction, StoreCertificate,
     StoreStep, StoreTarget, TrustStoreError, TrustSystem, UninstallPlan,
@@ -17,7 +18,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
-use crate::output::{Outcome, Output, fields};
+use crate::output::{Outcome, Output, escape_line, fields};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,14 +111,20 @@ impl StoreReport {
     }
 
     fn text(&self) -> String {
+        // Every value from outside (a subject, a path in an image) on one line of its own.
         let subject = self
             .certificate
             .as_ref()
             .map(|c| c.subject.clone())
             .or_else(|| self.fingerprint.clone())
             .unwrap_or_default();
+        let subject = escape_line(&subject);
         let store = match &self.root {
-            Some(r) => format!("the {} trust store under {}", self.system, r.display()),
+            Some(r) => format!(
+                "the {} trust store under {}",
+                self.system,
+                escape_line(&r.display().to_string())
+            ),
             None => format!("the {} trust store", self.system),
         };
         let verb = match self.action {
@@ -149,10 +156,10 @@ impl StoreReport {
         };
         if self.status == Status::DryRun {
             for (i, c) in self.commands.iter().enumerate() {
-                s += &format!("  {}. {c}\n", i + 1);
+                s += &format!("  {}. {}\n", i + 1, escape_line(c));
             }
             if let Some(c) = &self.confirm {
-                s += &format!("  then: {}\n", confirm_text(c, self.action));
+                s += &format!("  then: {}\n", escape_line(&confirm_text(c, self.action)));
             }
             s += &format!(
                 "  needs: {}\n",
@@ -172,7 +179,7 @@ impl StoreReport {
                     "  file",
                     self.file
                         .as_ref()
-                        .map(|f| f.display().to_string())
+                        .map(|f| escape_line(&f.display().to_string()).into_owned())
                         .unwrap_or_default(),
                 ),
                 (
@@ -180,11 +187,25 @@ impl StoreReport {
                     self.steps
                         .iter()
                         .filter(|st| matches!(st, StoreStep::Run { .. }))
-                        .map(ToString::to_string)
+                        .map(|st| escape_line(&st.to_string()).into_owned())
                         .collect::<Vec<_>>()
                         .join("\n              "),
                 ),
-                ("  confirmed", confirmed),
+                (
+                    "  built",
+                    self.steps
+                        .iter()
+                        .filter_map(|st| match st {
+                            StoreStep::BuildBundle { bundle, .. } => Some(format!(
+                                "{} and its links, in pki (nothing of the image ran)",
+                                escape_line(&bundle.display().to_string())
+                            )),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n              "),
+                ),
+                ("  confirmed", escape_line(&confirmed).into_owned()),
                 (
                     "  expires",
                     self.certificate
@@ -202,12 +223,12 @@ impl StoreReport {
             ]);
         }
         for n in &self.notes {
-            s += &format!("note: {n}\n");
+            s += &format!("note: {}\n", escape_line(n));
         }
         if !self.hints.is_empty() {
             s += "Runtimes that do not read the OS store need to be told:\n";
             for h in &self.hints {
-                s += &format!("  {h}\n");
+                s += &format!("  {}\n", escape_line(h));
             }
         }
         s
@@ -316,6 +337,29 @@ fn tool_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// A program by absolute path, with a clean environment: a child never sees pki's secrets
+/// (`C8Y_PASSWORD`, `PKI_KEY_PASSWORD`) nor anything else of pki's environment, only a fixed
+/// system PATH and the C locale (Windows: its system directory variables, which its programs
+/// need).
+fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear();
+    #[cfg(windows)]
+    {
+        let system_root = std::env::var_os("SystemRoot").unwrap_or_else(|| r"C:\Windows".into());
+        let mut path = PathBuf::from(&system_root);
+        path.push("System32");
+        c.env("SystemRoot", &system_root)
+            .env("windir", &system_root)
+            .env("PATH", path);
+    }
+    #[cfg(not(windows))]
+    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LANG", "C")
+        .env("LC_ALL", "C");
+    c
+}
+
 /// Whether this process runs as root (elevated on Windows).
 #[cfg(unix)]
 fn privileged() -> bool {
@@ -325,7 +369,7 @@ fn privileged() -> bool {
             return line.split_whitespace().nth(2) == Some("0");
         }
     }
-    Command::new("id")
+    clean_command("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
@@ -334,7 +378,7 @@ fn privileged() -> bool {
 /// Whether this process runs elevated: `net session` needs it.
 #[cfg(windows)]
 fn privileged() -> bool {
-    Command::new("net")
+    clean_command("net")
         .arg("session")
         .output()
         .is_ok_and(|o| o.status.success())
@@ -392,6 +436,76 @@ fn check_privilege(plan: &Plan, target: &StoreTarget) -> Result<()> {
     }
 }
 
+/// Where a plan's files are: inside a device image, every path resolved inside it as the image
+/// sees it (its links and `..` never lead out of it), or on this machine.
+enum Place {
+    Image(files::Root),
+    Host,
+}
+
+impl Place {
+    fn open(plan: &Plan) -> Result<Place> {
+        match &plan.root {
+            Some(r) => {
+                Ok(Place::Image(files::Root::open(r).map_err(|e| {
+                    anyhow!("cannot open --root {}: {e}", r.display())
+                })?))
+            }
+            None => Ok(Place::Host),
+        }
+    }
+
+    /// `path` as the image names it (the root taken off).
+    fn in_image(root: &files::Root, path: &Path) -> std::io::Result<PathBuf> {
+        path.strip_prefix(root.path())
+            .map(|rest| Path::new("/").join(rest))
+            .map_err(|_| {
+                std::io::Error::other(format!(
+                    "{} is not under the root {}",
+                    path.display(),
+                    root.path().display()
+                ))
+            })
+    }
+
+    /// The directory `path`, opened; created (with its parents) when `create`.
+    fn dir(&self, path: &Path, create: bool) -> std::io::Result<files::Dir> {
+        match self {
+            Place::Image(root) => root.dir(&Self::in_image(root, path)?, create.then_some(0o755)),
+            Place::Host => {
+                if create {
+                    std::fs::create_dir_all(path)?;
+                }
+                files::Dir::open(path)
+            }
+        }
+    }
+
+    /// The directory holding the file `path`, opened, and the file's name in it (the name itself
+    /// is never followed: a link there is the link).
+    fn parent(&self, path: &Path) -> std::io::Result<(files::Dir, String)> {
+        let (dir, name) = files::split(path)?;
+        Ok((self.dir(&dir, false)?, name))
+    }
+
+    /// The directories of `path` that do not exist yet, deepest first.
+    fn missing_dirs(&self, path: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut p = Some(path);
+        while let Some(d) = p {
+            if self.dir(d, false).is_ok() {
+                break;
+            }
+            out.push(d.to_owned());
+            p = d.parent();
+        }
+        out
+    }
+}
+
+/// The most pki saves of a file it replaces or removes, to put it back.
+const MAX_SAVED: u64 = 64 << 20;
+
 /// Undo information for the steps carried out so far.
 #[derive(Default)]
 struct Undo {
@@ -399,6 +513,8 @@ struct Undo {
     created: Vec<PathBuf>,
     replaced: Vec<(PathBuf, Saved)>,
     ran: bool,
+    /// What a step said that the user should know (entries a bundle build left out).
+    warnings: Vec<String>,
 }
 
 enum Saved {
@@ -417,43 +533,56 @@ fn io_hint(e: &std::io::Error) -> String {
     }
 }
 
-fn run_step(step: &StoreStep, undo: &mut Undo) -> Result<()> {
+/// What is at `name` in `dir` now, to put it back: a link's target, or a file's bytes; `None`
+/// when nothing is there.
+fn save(dir: &files::Dir, name: &str, path: &Path) -> Result<Option<Saved>> {
+    if dir.is_link(name) {
+        return Ok(Some(Saved::Link(dir.read_link(name).map_err(|e| {
+            anyhow!("cannot read the link {}: {e}", path.display())
+        })?)));
+    }
+    if !dir.exists(name) {
+        return Ok(None);
+    }
+    let bytes = dir
+        .read_bounded(name, MAX_SAVED)
+        .map_err(|e| anyhow!("cannot read {} (to keep a copy): {e}", path.display()))?;
+    Ok(Some(Saved::Bytes(bytes)))
+}
+
+fn run_step(place: &Place, step: &StoreStep, undo: &mut Undo) -> Result<()> {
     match step {
         StoreStep::CreateDir { path } => {
-            let mut missing = Vec::new();
-            let mut p = path.as_path();
-            while !p.exists() {
-                missing.push(p.to_owned());
-                match p.parent() {
-                    Some(parent) => p = parent,
-                    None => break,
-                }
-            }
-            std::fs::create_dir_all(path)
+            let missing = place.missing_dirs(path);
+            place
+                .dir(path, true)
                 .map_err(|e| anyhow!("cannot create {}: {e}{}", path.display(), io_hint(&e)))?;
             undo.created.extend(missing);
         }
         StoreStep::WriteFile {
             path, mode, bytes, ..
         } => {
-            let old = std::fs::read(path).ok();
-            write_atomic(path, bytes, *mode)
+            let (dir, name) = place
+                .parent(path)
+                .map_err(|e| anyhow!("cannot write {}: {e}{}", path.display(), io_hint(&e)))?;
+            let old = save(&dir, &name, path)?;
+            dir.write_atomic(&name, bytes, *mode, true)
                 .map_err(|e| anyhow!("cannot write {}: {e}{}", path.display(), io_hint(&e)))?;
             match old {
-                Some(old) => undo.replaced.push((path.clone(), Saved::Bytes(old))),
+                Some(old) => undo.replaced.push((path.clone(), old)),
                 None => undo.written.push(path.clone()),
             }
         }
         StoreStep::RemoveFile { path } => {
-            let saved = match std::fs::symlink_metadata(path) {
-                Ok(m) if m.file_type().is_symlink() => Saved::Link(std::fs::read_link(path)?),
-                Ok(_) => Saved::Bytes(
-                    std::fs::read(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?,
-                ),
-                Err(_) => return Ok(()),
+            let (dir, name) = match place.parent(path) {
+                Ok(found) => found,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                Err(e) => bail!("cannot remove {}: {e}{}", path.display(), io_hint(&e)),
             };
-            std::fs::remove_file(path)
+            let Some(saved) = save(&dir, &name, path)? else {
+                return Ok(());
+            };
+            dir.remove(&name)
                 .map_err(|e| anyhow!("cannot remove {}: {e}{}", path.display(), io_hint(&e)))?;
             undo.replaced.push((path.clone(), saved));
         }
@@ -465,7 +594,7 @@ fn run_step(step: &StoreStep, undo: &mut Undo) -> Result<()> {
                 );
             }
             undo.ran = true;
-            let out = Command::new(program)
+            let out = clean_command(program)
                 .args(args)
                 .output()
                 .with_context(|| format!("cannot run {}", program.display()))?;
@@ -480,75 +609,73 @@ fn run_step(step: &StoreStep, undo: &mut Undo) -> Result<()> {
                 bail!("`{step}` failed ({}): {last}", out.status);
             }
         }
-        StoreStep::RebaseLinks { dir, root } => {
-            pki_verify::rebase_links(dir, root)
-                .with_context(|| format!("cannot rewrite the links in {}", dir.display()))?;
+        StoreStep::BuildBundle { root, bundle } => {
+            undo.ran = true;
+            let built = pki_verify::build_bundle(root).map_err(|e| match e {
+                TrustStoreError::Write { path, reason } => anyhow!(
+                    "cannot write {}: {reason}{}",
+                    path.display(),
+                    io_hint(&reason)
+                ),
+                e => anyhow!(e).context(format!("cannot build {}", bundle.display())),
+            })?;
+            for w in built.skipped {
+                if !undo.warnings.contains(&w) {
+                    undo.warnings.push(w);
+                }
+            }
         }
     }
     Ok(())
 }
 
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.pki-tmp-{}", std::process::id()));
-    let result = (|| {
-        std::fs::write(&tmp, bytes)?;
-        set_mode(&tmp, mode)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Puts back what the steps changed, and runs the refresh again if it ran: the store is as it
+/// Puts back what the steps changed, and refreshes again if a refresh ran: the store is as it
 /// was. Returns what it could not undo.
-fn rollback(plan: &Plan, undo: Undo) -> Option<String> {
+fn rollback(place: &Place, plan: &Plan, undo: Undo) -> Option<String> {
     let mut problems = Vec::new();
     for p in undo.written.iter().rev() {
-        if let Err(e) = std::fs::remove_file(p) {
+        let r = place.parent(p).and_then(|(dir, name)| dir.remove(&name));
+        if let Err(e) = r {
             problems.push(format!("cannot remove {}: {e}", p.display()));
         }
     }
     for (p, saved) in undo.replaced.iter().rev() {
-        let r = match saved {
-            Saved::Bytes(b) => write_atomic(p, b, 0o644),
-            #[cfg(unix)]
-            Saved::Link(t) => std::os::unix::fs::symlink(t, p),
-            #[cfg(not(unix))]
-            Saved::Link(_) => Ok(()),
-        };
+        let r = place.parent(p).and_then(|(dir, name)| match saved {
+            Saved::Bytes(b) => dir.write_atomic(&name, b, 0o644, true),
+            // Made through the directory on Unix; elsewhere (Windows) a link cannot be made
+            // again, and that is said, never skipped in silence.
+            Saved::Link(t) => dir.symlink(t, &name).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "it was a symbolic link to {} and cannot be made again here ({e}); recreate it by hand",
+                        t.display()
+                    ),
+                )
+            }),
+        });
         if let Err(e) = r {
             problems.push(format!("cannot restore {}: {e}", p.display()));
         }
     }
     for d in &undo.created {
-        let _ = std::fs::remove_dir(d);
+        let r = match (d.parent(), d.file_name()) {
+            (Some(parent), Some(name)) => place
+                .dir(parent, false)
+                .and_then(|dir| dir.remove_dir(&name.to_string_lossy())),
+            _ => Ok(()),
+        };
+        // A directory that is not empty (something else was put there) stays.
+        let _ = r;
     }
     if undo.ran {
         let mut again = Undo::default();
         for s in plan
             .steps
             .iter()
-            .filter(|s| matches!(s, StoreStep::Run { .. } | StoreStep::RebaseLinks { .. }))
+            .filter(|s| matches!(s, StoreStep::Run { .. } | StoreStep::BuildBundle { .. }))
         {
-            if let Err(e) = run_step(s, &mut again) {
+            if let Err(e) = run_step(place, s, &mut again) {
                 problems.push(format!("refreshing again: {e:#}"));
                 break;
             }
@@ -558,15 +685,19 @@ fn rollback(plan: &Plan, undo: Undo) -> Option<String> {
 }
 
 /// Whether the store holds the certificate now, by the plan's check.
-fn holds(confirm: &Confirm, cert_sha256: &str) -> Result<bool> {
+fn holds(plan: &Plan, confirm: &Confirm, cert_sha256: &str) -> Result<bool> {
     match confirm {
-        Confirm::Bundle { path } => Ok(pki_verify::bundle_contains(path, cert_sha256)?),
+        Confirm::Bundle { path } => Ok(pki_verify::bundle_holds(
+            plan.root.as_deref(),
+            path,
+            cert_sha256,
+        )?),
         Confirm::CommandOutput {
             program,
             args,
             needle,
         } => {
-            let out = Command::new(program)
+            let out = clean_command(program)
                 .args(args)
                 .output()
                 .with_context(|| format!("cannot run {}", program.display()))?;
@@ -577,12 +708,14 @@ fn holds(confirm: &Confirm, cert_sha256: &str) -> Result<bool> {
     }
 }
 
-/// Carries out the plan and confirms it; on any failure puts everything back.
-fn execute(plan: &Plan, sha256: &str) -> Result<()> {
+/// Carries out the plan and confirms it; on any failure puts everything back. Returns what the
+/// steps said the user should know.
+fn execute(plan: &Plan, sha256: &str) -> Result<Vec<String>> {
+    let place = Place::open(plan)?;
     let mut undo = Undo::default();
     let mut failure = None;
     for step in &plan.steps {
-        if let Err(e) = run_step(step, &mut undo) {
+        if let Err(e) = run_step(&place, step, &mut undo) {
             failure = Some(e);
             break;
         }
@@ -591,7 +724,7 @@ fn execute(plan: &Plan, sha256: &str) -> Result<()> {
         && let Some(confirm) = &plan.confirm
     {
         let want = plan.action == StoreAction::Install;
-        match holds(confirm, sha256) {
+        match holds(plan, confirm, sha256) {
             Ok(h) if h == want => {}
             Ok(_) => {
                 failure = Some(anyhow!(
@@ -614,7 +747,7 @@ fn execute(plan: &Plan, sha256: &str) -> Result<()> {
         }
     }
     let Some(err) = failure else {
-        return Ok(());
+        return Ok(undo.warnings);
     };
     let changed = !undo.written.is_empty()
         || !undo.replaced.is_empty()
@@ -625,7 +758,7 @@ fn execute(plan: &Plan, sha256: &str) -> Result<()> {
         StoreAction::Install => format!("{} removed again", plan.file.display()),
         StoreAction::Uninstall => format!("{} put back", plan.file.display()),
     };
-    match rollback(plan, undo) {
+    match rollback(&place, plan, undo) {
         None => Err(anyhow!(
             "{err:#}; the {} trust store is as it was ({put_back})",
             plan.system
@@ -663,13 +796,18 @@ fn hints(target: &StoreTarget, plan: &Plan) -> Vec<String> {
 }
 
 fn read_ca(path: &Path, allow_leaf: bool) -> Result<StoreCertificate> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        anyhow!(
-            "cannot read the certificate {}: {e}; check the path",
+    // At most 1 MiB of a regular file: a device or a FIFO is refused, never read.
+    let cert = match StoreCertificate::read(path) {
+        Err(TrustStoreError::Io { reason, .. }) => bail!(
+            "cannot read the certificate {}: {reason}; check the path",
             path.display()
-        )
-    })?;
-    let cert = StoreCertificate::parse(&path.display().to_string(), &bytes)?;
+        ),
+        Err(TrustStoreError::Refused { reason, .. }) => bail!(
+            "cannot read the certificate {}: {reason}; give the certificate's file (PEM or DER)",
+            path.display()
+        ),
+        other => other?,
+    };
     if !cert.is_ca && !allow_leaf {
         return Err(TrustStoreError::NotCa {
             input: path.display().to_string(),
@@ -712,7 +850,9 @@ pub(crate) fn install(a: InstallCaArgs, out: &Output) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     check_privilege(&plan, &target)?;
-    execute(&plan, &cert.sha256)?;
+    for w in execute(&plan, &cert.sha256)? {
+        out.warn(&w);
+    }
     let status = if plan.confirm.is_none() {
         Status::RefreshPending
     } else {
@@ -777,7 +917,9 @@ pub(crate) fn uninstall(a: UninstallCaArgs, out: &Output) -> Result<Outcome> {
     }
     check_privilege(&plan, &target)?;
     let sha256 = cert.as_ref().map(|c| c.sha256.clone()).unwrap_or_default();
-    execute(&plan, &sha256)?;
+    for w in execute(&plan, &sha256)? {
+        out.warn(&w);
+    }
     let status = if plan.confirm.is_none() {
         Status::RefreshPending
     } else {
@@ -854,15 +996,17 @@ pub(crate) fn list(a: ListCaArgs, out: &Output) -> Result<Outcome> {
         certificates,
     };
     out.emit(&r, || {
+        // Subjects and file names come from the store: each stays on its line.
+        let path = |p: &Path| escape_line(&p.display().to_string()).into_owned();
         let store = match &r.root {
-            Some(root) => format!("the {} trust store under {}", r.system, root.display()),
+            Some(root) => format!("the {} trust store under {}", r.system, path(root)),
             None => format!("the {} trust store", r.system),
         };
         let mut s = if r.all {
             format!(
                 "{} certificate(s) in {store} ({}; * = installed by pki)\n",
                 r.certificates.len(),
-                r.source.display()
+                path(&r.source)
             )
         } else {
             format!(
@@ -878,13 +1022,13 @@ pub(crate) fn list(a: ListCaArgs, out: &Output) -> Result<Outcome> {
             };
             s += &format!(
                 "{mark}{}  expires {}  SHA-256 {}{}\n",
-                c.subject,
+                escape_line(&c.subject),
                 c.not_after.date(),
                 c.sha256,
                 c.file
                     .as_ref()
                     .filter(|_| !r.all)
-                    .map(|f| format!("  {}", f.display()))
+                    .map(|f| format!("  {}", path(f)))
                     .unwrap_or_default()
             );
         }

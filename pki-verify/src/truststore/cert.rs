@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::error::{TrustStoreError, io};
+use super::error::TrustStoreError;
 
 /// One certificate as a trust store holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,9 +87,11 @@ impl StoreCertificate {
         }
     }
 
-    /// Reads and parses a certificate file.
+    /// Reads and parses a certificate file (links followed; a regular file of at most 1 MiB:
+    /// a device, a FIFO or a huge file is refused unread).
     pub fn read(path: &Path) -> Result<Self, TrustStoreError> {
-        let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
+        let bytes = super::access::read_user_file(path, super::access::MAX_CERT)
+            .map_err(|e| super::access::read_error(path, e))?;
         Self::parse(&path.display().to_string(), &bytes)
     }
 
@@ -222,32 +224,17 @@ fn pem_blocks(input: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, TrustStoreError
         .collect())
 }
 
-/// Every certificate of a PEM bundle file (`ca-certificates.crt`, `tls-ca-bundle.pem`).
-/// Blocks that do not parse are skipped: a store's bundle is the system's, not pki's input.
-pub fn read_bundle(path: &Path) -> Result<Vec<StoreCertificate>, TrustStoreError> {
-    let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
-    let name = path.display().to_string();
-    Ok(pem_blocks(&name, &bytes)?
+/// Every certificate of a PEM bundle's bytes (`ca-certificates.crt`, `tls-ca-bundle.pem`),
+/// `name` naming it in errors. Blocks that do not parse are skipped: a store's bundle is the
+/// system's, not pki's input.
+pub(crate) fn parse_bundle(
+    name: &str,
+    bytes: &[u8],
+) -> Result<Vec<StoreCertificate>, TrustStoreError> {
+    Ok(pem_blocks(name, bytes)?
         .into_iter()
-        .filter_map(|der| StoreCertificate::from_der(&name, der).ok())
+        .filter_map(|der| StoreCertificate::from_der(name, der).ok())
         .collect())
-}
-
-/// True when the PEM bundle at `path` holds the certificate with this SHA-256 (a missing bundle
-/// holds nothing).
-pub fn bundle_contains(path: &Path, sha256: &str) -> Result<bool, TrustStoreError> {
-    match read_bundle(path) {
-        Ok(certs) => Ok(certs.iter().any(|c| c.sha256 == sha256)),
-        Err(TrustStoreError::Io { reason, .. })
-            if matches!(
-                reason.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

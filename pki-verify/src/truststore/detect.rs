@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::error::{TrustStoreError, io};
+use super::access::{MAX_CONF, StoreFs, is_missing};
+use super::error::TrustStoreError;
 
 /// The fields of an os-release file that decide the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,14 +48,20 @@ impl OsRelease {
         os
     }
 
-    /// Reads `ROOT/etc/os-release`, else `ROOT/usr/lib/os-release` (os-release(5)'s order).
+    /// Reads `ROOT/etc/os-release`, else `ROOT/usr/lib/os-release` (os-release(5)'s order),
+    /// resolved inside the root (on Debian /etc/os-release links to ../usr/lib/os-release: an
+    /// image's link is followed inside the image, never to this machine's file), at most 1 MiB of
+    /// a regular file.
     pub fn read(root: &Path) -> Result<Self, TrustStoreError> {
-        for rel in ["etc/os-release", "usr/lib/os-release"] {
-            let path = root.join(rel);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => return Ok(Self::parse(&text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io(&path, e)),
+        let fs = match StoreFs::open(Some(root)) {
+            Ok(fs) => Some(fs),
+            Err(TrustStoreError::Io { reason, .. }) if is_missing(&reason) => None,
+            Err(e) => return Err(e),
+        };
+        for rel in ["/etc/os-release", "/usr/lib/os-release"] {
+            let Some(fs) = &fs else { break };
+            if let Some(bytes) = fs.read(rel, MAX_CONF)? {
+                return Ok(Self::parse(&String::from_utf8_lossy(&bytes)));
             }
         }
         let mut root = root.display().to_string();

@@ -102,6 +102,27 @@ pub enum TrustStoreError {
         reason: std::io::Error,
     },
 
+    /// A store's file that pki does not read: not a regular file (a device, a FIFO, a
+    /// directory), or larger than a trust store's file can sensibly be.
+    #[error(
+        "cannot read {path}: {reason}; pki reads only regular files of sane size there (a bundle at most 64 MiB, any other file 1 MiB): replace it with a regular file (a bundle is what the store's refresh tool writes), or remove it"
+    )]
+    Refused {
+        /// The file, as the store names it (on this machine's path).
+        path: PathBuf,
+        /// Why, naming the file it resolved to.
+        reason: String,
+    },
+
+    /// Writing the store failed (building a device image's bundle).
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+
     /// Listing the whole store is not supported on this system.
     #[error(
         "listing the whole {system} store is not supported; use {command} (pki lists what it installed without --all)"
@@ -116,6 +137,13 @@ pub enum TrustStoreError {
 
 pub(crate) fn io(path: &std::path::Path, reason: std::io::Error) -> TrustStoreError {
     TrustStoreError::Io {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+pub(crate) fn write(path: &std::path::Path, reason: std::io::Error) -> TrustStoreError {
+    TrustStoreError::Write {
         path: path.to_owned(),
         reason,
     }

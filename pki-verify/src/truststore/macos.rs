@@ -20,7 +20,6 @@ pub(crate) fn records() -> Records {
     Records {
         dir: PathBuf::from(RECORDS),
         extension: ".pem",
-        bundle: None,
     }
 }
 

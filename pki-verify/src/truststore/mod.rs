@@ -7,6 +7,12 @@
 //! [`Privilege`] it needs); the caller prints it (`--dry-run`) or executes it. Nothing here
 //! prints or reads the environment: the facts a plan depends on come in a [`StoreTarget`].
 //!
+//! A device image (`--root`) is input, trusted only as far as pki resolves it: every path of a
+//! store is resolved inside the root it belongs to (an image's links and `..` never lead out of
+//! it), every read is bounded and of regular files only, and nothing of an image runs: for the
+//! Debian layout pki builds the image's bundle itself ([`build_bundle`]), for the others the
+//! refresh is left to the image.
+//!
 //! pki knows what it installed by the file name prefix `pki-` in the store's anchor directory
 //! (on Windows and macOS, in pki's record directory), and identifies a certificate by the
 //! SHA-256 fingerprint of the file's content, never by serial or name.
@@ -37,20 +43,23 @@
 //! # Ok::<(), pki_verify::TrustStoreError>(())
 //! ```
 
+mod access;
 mod cert;
+mod debian;
 mod detect;
 mod error;
-mod links;
+mod hash;
 mod linux;
 mod macos;
 mod plan;
 mod windows;
 
-pub use cert::{Fingerprint, PREFIX, StoreCertificate, bundle_contains, checked_name, read_bundle};
+pub use cert::{Fingerprint, PREFIX, StoreCertificate, checked_name};
+pub use debian::{Built, build_bundle};
 pub use detect::{OsRelease, TrustSystem};
 pub use error::TrustStoreError;
-pub use links::rebase_links;
 pub use plan::{
     Action, Already, Confirm, Content, InstallPlan, Installed, Note, Plan, Privilege, Step,
-    StoreTarget, UninstallPlan, installed, plan_install, plan_uninstall, store_certificates,
+    StoreTarget, UninstallPlan, bundle_holds, installed, plan_install, plan_uninstall,
+    store_certificates,
 };

@@ -1,16 +1,23 @@
 //! A store operation as data: the exact file operations and commands ([`Step`]) for one system,
 //! the check that confirms the result, and what privilege it needs. The caller renders a plan
-//! (`--dry-run`) or executes it; nothing here writes or runs anything.
+//! (`--dry-run`) or executes it; nothing here writes or runs anything. A Linux store's files
+//! are read resolved inside the root they belong to ([`super::access`]), and plans name them as
+//! the root's path joined with the path the system names them by: whoever carries a plan out
+//! resolves each path inside [`Plan::root`] again.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::cert::{Fingerprint, PREFIX, StoreCertificate, bundle_contains};
+use pki_core::files::Dir;
+
+use super::access::{MAX_BUNDLE, MAX_CERT, StoreFs, is_missing};
+use super::cert::{Fingerprint, PREFIX, StoreCertificate, parse_bundle};
 use super::detect::TrustSystem;
 use super::error::{TrustStoreError, io};
-use super::{linux, macos, windows};
+use super::linux::{self, Family};
+use super::{macos, windows};
 
 /// Where the store is and what the caller may do there: the facts a plan depends on, gathered
 /// by the caller (this crate reads no environment).
@@ -28,25 +35,12 @@ pub struct StoreTarget {
 }
 
 impl StoreTarget {
-    /// `path` (absolute, as the system sees it) under the root, or as it is without one.
-    pub(crate) fn under(&self, path: &str) -> PathBuf {
-        under(self.root.as_deref(), path)
-    }
-
     /// The first `dir/name` of `tool_dirs` that is a file.
     pub(crate) fn find_tool(&self, name: &str) -> Option<PathBuf> {
         self.tool_dirs
             .iter()
             .map(|d| d.join(name))
             .find(|p| p.is_file())
-    }
-}
-
-/// `path` under `root`.
-pub(crate) fn under(root: Option<&Path>, path: &str) -> PathBuf {
-    match root {
-        Some(r) => r.join(path.trim_start_matches('/')),
-        None => PathBuf::from(path),
     }
 }
 
@@ -84,14 +78,14 @@ pub enum Step {
         /// Its arguments.
         args: Vec<String>,
     },
-    /// Rewrite each symbolic link in `dir` whose target lies under `root` to the same path
-    /// inside the image (Debian's update-ca-certificates, run with --root flags, links to
-    /// `ROOT/usr/...`, which does not exist once the image boots).
-    RebaseLinks {
-        /// The directory whose links are rewritten.
-        dir: PathBuf,
-        /// The root prefix to strip.
+    /// Build the bundle of the Debian-family image at `root`, and the links beside it, in pki
+    /// from the image's own anchors, as `update-ca-certificates --fresh` does
+    /// ([`super::build_bundle`]): every path resolved inside the image, nothing of it run.
+    BuildBundle {
+        /// The image.
         root: PathBuf,
+        /// The bundle written.
+        bundle: PathBuf,
     },
 }
 
@@ -137,10 +131,10 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
-            Step::RebaseLinks { dir, root } => write!(
+            Step::BuildBundle { root, bundle } => write!(
                 f,
-                "relink each symlink in {} that points into {} to the same path inside the image",
-                quote(&dir.display().to_string()),
+                "build {} and its links in pki from the image's /etc/ca-certificates.conf, /usr/share/ca-certificates and /usr/local/share/ca-certificates, as update-ca-certificates --fresh does (every path resolved inside {}; nothing of the image runs)",
+                quote(&bundle.display().to_string()),
                 quote(&root.display().to_string())
             ),
         }
@@ -207,11 +201,10 @@ pub enum Note {
         /// The image's hooks directory.
         dir: PathBuf,
     },
-    /// The refresh runs inside the image, through chroot.
-    InsideImage,
-    /// The refresh cannot run from here: it must run inside the image.
+    /// The refresh cannot run from here: it must run inside the image (pki never runs an
+    /// image's programs).
     RefreshPending {
-        /// The command, for a root shell on this machine.
+        /// The image's command, as the image runs it.
         command: String,
     },
     /// No certificate is left in the store; update-ca-certificates keeps the old bundle then,
@@ -232,13 +225,9 @@ impl fmt::Display for Note {
                 "the image's hooks in {} (e.g. the Java keystore) are not run from here: they act on this machine's paths; they run with the next update-ca-certificates inside the image",
                 dir.display()
             ),
-            Note::InsideImage => write!(
-                f,
-                "this system's refresh tool has no option to act on another root: it runs inside the image through chroot"
-            ),
             Note::RefreshPending { command } => write!(
                 f,
-                "the refresh must run inside the image (this system's tool cannot act on another root, and chroot needs root): run `{command}` as root, or let the image run it at build or first boot"
+                "the store's refresh must run inside the image: pki does not run an image's programs, and this system's tool cannot act on another root; run `{command}` inside the image (a build step of the image, or at its first boot)"
             ),
             Note::EmptyStore { bundle } => write!(
                 f,
@@ -333,73 +322,175 @@ pub struct Installed {
     pub certificate: StoreCertificate,
 }
 
-/// The directory of pki's files for a system, the extension they carry, and the bundle its
-/// clients read (none on Windows and macOS).
+/// Windows' and macOS's record directory of pki's files, and the extension they carry.
 pub(crate) struct Records {
     pub(crate) dir: PathBuf,
     pub(crate) extension: &'static str,
-    pub(crate) bundle: Option<PathBuf>,
 }
 
-fn records(target: &StoreTarget) -> Records {
-    match target.system {
-        TrustSystem::Windows => windows::records(),
-        TrustSystem::MacOs => macos::records(),
-        _ => linux::records(target),
+/// What kind of store a system has. Exhaustive: a new system must say which.
+enum Kind {
+    Windows,
+    MacOs,
+    Linux(Family),
+}
+
+fn kind(system: TrustSystem) -> Kind {
+    match system {
+        TrustSystem::Windows => Kind::Windows,
+        TrustSystem::MacOs => Kind::MacOs,
+        TrustSystem::Debian => Kind::Linux(Family::Debian),
+        TrustSystem::Alpine => Kind::Linux(Family::Alpine),
+        TrustSystem::RedHat => Kind::Linux(Family::RedHat),
+        TrustSystem::Suse => Kind::Linux(Family::Suse),
+        TrustSystem::Arch => Kind::Linux(Family::Arch),
     }
+}
+
+/// Where a store is, opened.
+enum Where {
+    Windows,
+    MacOs,
+    /// A Linux store, in its root file system.
+    Linux(Family, StoreFs),
+}
+
+/// A store, opened for reading: where pki's files are (a Linux store's resolved inside its
+/// root), and its bundle.
+struct Store {
+    at: Where,
+    /// The directory of pki's files, as named.
+    dir_path: PathBuf,
+    /// It, opened (resolved inside the root); `None` when it does not exist.
+    dir: Option<Dir>,
+    extension: &'static str,
+}
+
+impl Store {
+    fn open(target: &StoreTarget) -> Result<Store, TrustStoreError> {
+        let records = |rec: Records, at| -> Result<Store, TrustStoreError> {
+            let dir = match Dir::open(&rec.dir) {
+                Ok(d) => Some(d),
+                Err(e) if is_missing(&e) => None,
+                Err(e) => return Err(io(&rec.dir, e)),
+            };
+            Ok(Store {
+                at,
+                dir_path: rec.dir,
+                dir,
+                extension: rec.extension,
+            })
+        };
+        match kind(target.system) {
+            Kind::Windows => records(windows::records(), Where::Windows),
+            Kind::MacOs => records(macos::records(), Where::MacOs),
+            Kind::Linux(family) => {
+                let fs = StoreFs::open(target.root.as_deref())?;
+                let l = linux::layout(family);
+                Ok(Store {
+                    dir_path: fs.named(l.anchors),
+                    dir: fs.dir(l.anchors)?,
+                    at: Where::Linux(family, fs),
+                    extension: l.extension,
+                })
+            }
+        }
+    }
+
+    /// The certificates pki installed.
+    fn installed(&self) -> Result<Vec<Installed>, TrustStoreError> {
+        let Some(dir) = &self.dir else {
+            return Ok(Vec::new());
+        };
+        let mut names = dir.names().map_err(|e| io(&self.dir_path, e))?;
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            if !(name.starts_with(PREFIX) && name.ends_with(self.extension)) {
+                continue;
+            }
+            let path = path_in(&self.dir_path, &name, &self.at);
+            // pki writes regular files: a link or anything unreadable of that name is not pki's.
+            let Ok(bytes) = dir.read_bounded(&name, MAX_CERT) else {
+                continue;
+            };
+            if let Ok(certificate) = StoreCertificate::parse(&path.display().to_string(), &bytes) {
+                out.push(Installed { path, certificate });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bundle (as named) and its certificates, for a store that has one (Linux).
+    fn bundle(&self) -> Result<Option<(PathBuf, Vec<StoreCertificate>)>, TrustStoreError> {
+        match &self.at {
+            Where::Linux(family, fs) => linux_bundle(fs, *family).map(Some),
+            Where::Windows | Where::MacOs => Ok(None),
+        }
+    }
+}
+
+/// A Linux store's bundle (as named) and its certificates; a missing bundle holds none.
+fn linux_bundle(
+    fs: &StoreFs,
+    family: Family,
+) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
+    let rel = linux::layout(family).bundle;
+    let path = fs.named(rel);
+    let certs = match fs.read(rel, MAX_BUNDLE)? {
+        Some(bytes) => parse_bundle(&path.display().to_string(), &bytes)?,
+        None => Vec::new(),
+    };
+    Ok((path, certs))
 }
 
 /// The certificates pki installed: the `pki-*` files of the store's anchor directory (on
 /// Windows and macOS, of pki's record directory) that hold a certificate.
 pub fn installed(target: &StoreTarget) -> Result<Vec<Installed>, TrustStoreError> {
-    let rec = records(target);
-    let rd = match std::fs::read_dir(&rec.dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(&rec.dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| io(&rec.dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with(PREFIX) && name.ends_with(rec.extension)) {
-            continue;
-        }
-        let path = entry.path();
-        if let Ok(certificate) = StoreCertificate::read(&path) {
-            out.push(Installed { path, certificate });
-        }
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    Store::open(target)?.installed()
 }
 
 /// Every certificate of the store's bundle (`--all`).
 pub fn store_certificates(
     target: &StoreTarget,
 ) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
-    let rec = records(target);
-    match (target.system, rec.bundle) {
-        (TrustSystem::Windows, _) => Err(TrustStoreError::ListUnsupported {
+    let store = Store::open(target)?;
+    match &store.at {
+        Where::Windows => Err(TrustStoreError::ListUnsupported {
             system: "windows",
             command: r"`certutil -store Root`",
         }),
-        (TrustSystem::MacOs, _) | (_, None) => Err(TrustStoreError::ListUnsupported {
+        Where::MacOs => Err(TrustStoreError::ListUnsupported {
             system: "macos",
             command: "`security find-certificate -a -Z /Library/Keychains/System.keychain`",
         }),
-        (_, Some(bundle)) => {
-            let certs = match super::cert::read_bundle(&bundle) {
-                Err(TrustStoreError::Io { reason, .. })
-                    if reason.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    Vec::new()
-                }
-                other => other?,
-            };
-            Ok((bundle, certs))
-        }
+        Where::Linux(family, fs) => linux_bundle(fs, *family),
     }
+}
+
+/// True when the PEM bundle at `path` (on this machine's path, under `root` when given)
+/// holds the certificate with this SHA-256; a missing bundle holds nothing. The path is
+/// resolved inside `root` (or `/`), and the bundle read bounded: what [`Confirm::Bundle`] checks.
+pub fn bundle_holds(
+    root: Option<&Path>,
+    path: &Path,
+    sha256: &str,
+) -> Result<bool, TrustStoreError> {
+    let fs = StoreFs::open(root)?;
+    let rel = match root {
+        Some(r) => path.strip_prefix(r).map_err(|_| TrustStoreError::Refused {
+            path: path.to_owned(),
+            reason: format!("not under the root {}", r.display()),
+        })?,
+        None => path,
+    };
+    let rel = Path::new("/").join(rel).display().to_string();
+    Ok(match fs.read(&rel, MAX_BUNDLE)? {
+        Some(bytes) => parse_bundle(&path.display().to_string(), &bytes)?
+            .iter()
+            .any(|c| c.sha256 == sha256),
+        None => false,
+    })
 }
 
 /// Plans installing `cert` under the base name `name` (from [`StoreCertificate::default_name`]
@@ -410,7 +501,9 @@ pub fn plan_install(
     cert: &StoreCertificate,
     name: &str,
 ) -> Result<InstallPlan, TrustStoreError> {
-    if let Some(i) = installed(target)?
+    let store = Store::open(target)?;
+    if let Some(i) = store
+        .installed()?
         .into_iter()
         .find(|i| i.certificate.sha256 == cert.sha256)
     {
@@ -418,26 +511,31 @@ pub fn plan_install(
             path: i.path,
         }));
     }
-    let rec = records(target);
-    if let Some(bundle) = rec.bundle
-        && bundle_contains(&bundle, &cert.sha256)?
+    if let Some((bundle, certs)) = store.bundle()?
+        && certs.iter().any(|c| c.sha256 == cert.sha256)
     {
         return Ok(InstallPlan::Already(Already::InBundle { bundle }));
     }
-    let file = path_in(&rec.dir, &format!("{name}{}", rec.extension), target.system);
-    if std::fs::symlink_metadata(&file).is_ok() {
-        let other = StoreCertificate::read(&file)
+    let file_name = format!("{name}{}", store.extension);
+    let file = path_in(&store.dir_path, &file_name, &store.at);
+    if let Some(dir) = &store.dir
+        && dir.exists(&file_name)
+    {
+        let other = dir
+            .read_bounded(&file_name, MAX_CERT)
+            .ok()
+            .and_then(|b| StoreCertificate::parse(&file_name, &b).ok())
             .map(|c| c.sha256)
-            .unwrap_or_else(|_| "unreadable".to_owned());
+            .unwrap_or_else(|| "unreadable".to_owned());
         return Err(TrustStoreError::NameTaken {
             path: file,
             other_sha256: other,
         });
     }
-    let plan = match target.system {
-        TrustSystem::Windows => windows::install(cert, file),
-        TrustSystem::MacOs => macos::install(cert, file),
-        _ => linux::install(target, cert, &rec.dir, file)?,
+    let plan = match &store.at {
+        Where::Windows => windows::install(cert, file),
+        Where::MacOs => macos::install(cert, file),
+        Where::Linux(family, fs) => linux::install(target, fs, *family, cert, file)?,
     };
     Ok(InstallPlan::Steps(plan))
 }
@@ -447,33 +545,31 @@ pub fn plan_uninstall(
     target: &StoreTarget,
     fingerprint: &Fingerprint,
 ) -> Result<UninstallPlan, TrustStoreError> {
-    let found = installed(target)?
+    let store = Store::open(target)?;
+    let found = store
+        .installed()?
         .into_iter()
         .find(|i| i.certificate.matches(fingerprint));
     let Some(found) = found else {
-        let rec = records(target);
-        let in_bundle = match rec.bundle {
-            Some(bundle) => super::cert::read_bundle(&bundle)
-                .map(|certs| certs.iter().any(|c| c.matches(fingerprint)))
-                .unwrap_or(false),
-            None => false,
-        };
+        let in_bundle = store
+            .bundle()?
+            .is_some_and(|(_, certs)| certs.iter().any(|c| c.matches(fingerprint)));
         return Ok(UninstallPlan::NotInstalled { in_bundle });
     };
-    let plan = match target.system {
-        TrustSystem::Windows => windows::uninstall(&found),
-        TrustSystem::MacOs => macos::uninstall(&found),
-        _ => linux::uninstall(target, &found)?,
+    let plan = match &store.at {
+        Where::Windows => windows::uninstall(&found),
+        Where::MacOs => macos::uninstall(&found),
+        Where::Linux(family, fs) => linux::uninstall(target, fs, *family, &found)?,
     };
     Ok(UninstallPlan::Steps(plan))
 }
 
 /// `dir` joined with `file` as the system writes paths (backslashes on Windows, whatever this
 /// build's separator is).
-fn path_in(dir: &Path, file: &str, system: TrustSystem) -> PathBuf {
-    match system {
-        TrustSystem::Windows => PathBuf::from(format!(r"{}\{file}", dir.display())),
-        _ => dir.join(file),
+fn path_in(dir: &Path, file: &str, at: &Where) -> PathBuf {
+    match at {
+        Where::Windows => PathBuf::from(format!(r"{}\{file}", dir.display())),
+        Where::MacOs | Where::Linux(..) => dir.join(file),
     }
 }
 
@@ -484,16 +580,12 @@ mod tests {
     #[test]
     fn steps_render_as_commands() {
         let run = Step::Run {
-            program: "/usr/sbin/chroot".into(),
-            args: vec![
-                "/mnt/my image".into(),
-                "/usr/bin/update-ca-trust".into(),
-                "extract".into(),
-            ],
+            program: "/usr/sbin/update-ca-certificates".into(),
+            args: vec!["--certsconf".into(), "/mnt/my image/x.conf".into()],
         };
         assert_eq!(
             run.to_string(),
-            "/usr/sbin/chroot '/mnt/my image' /usr/bin/update-ca-trust extract"
+            "/usr/sbin/update-ca-certificates --certsconf '/mnt/my image/x.conf'"
         );
         let w = Step::WriteFile {
             path: "/x/pki-a.crt".into(),

@@ -18,7 +18,6 @@ pub(crate) fn records() -> Records {
     Records {
         dir: PathBuf::from(RECORDS),
         extension: ".crt",
-        bundle: None,
     }
 }
 
