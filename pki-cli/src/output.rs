@@ -83,11 +83,29 @@ pub(crate) fn stderr_line(line: &str) {
 /// Left-aligned `label: value` lines with the values in one column. A value is one line: a
 /// line feed or any other control character in it (a subject, a name from outside) is escaped.
 pub(crate) fn fields(rows: &[(&str, String)]) -> String {
+    let rows: Vec<(&str, Vec<String>)> = rows.iter().map(|(l, v)| (*l, vec![v.clone()])).collect();
+    field_lists(&rows)
+}
+
+/// As [`fields`], for values of several lines: each line of a value is escaped on its own and
+/// the lines after the first are indented to the value column. Empty lines are left out; a
+/// row with no line is left out.
+pub(crate) fn field_lists(rows: &[(&str, Vec<String>)]) -> String {
     let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 1;
-    rows.iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(l, v)| format!("{:<width$} {}\n", format!("{l}:"), escape_line(v)))
-        .collect()
+    let mut out = String::new();
+    for (label, values) in rows {
+        let mut first = true;
+        for v in values.iter().filter(|v| !v.is_empty()) {
+            let label = if first {
+                format!("{label}:")
+            } else {
+                String::new()
+            };
+            out += &format!("{label:<width$} {}\n", escape_line(v));
+            first = false;
+        }
+    }
+    out
 }
 
 /// Text for a terminal: every control character but the line feed and the tab (ESC, BEL, CR,
@@ -150,6 +168,16 @@ fn escape(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_lists_indent_their_lines_and_escape_each() {
+        let text = field_lists(&[
+            ("ran", vec!["one".into(), "two\nFAKE".into()]),
+            ("file", vec![]),
+            ("SHA-256", vec!["AB".into()]),
+        ]);
+        assert_eq!(text, "ran:     one\n         two\\x0aFAKE\nSHA-256: AB\n");
+    }
 
     #[test]
     fn control_characters_are_escaped() {

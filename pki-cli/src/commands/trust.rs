@@ -18,7 +18,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
-use crate::output::{Outcome, Output, escape_line, fields};
+use crate::output::{Outcome, Output, escape_line, field_lists};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,22 +174,22 @@ impl StoreReport {
                 (Status::Installed | Status::Removed, Some(c)) => confirm_done(c, self.action),
                 _ => String::new(),
             };
-            s += &fields(&[
+            s += &field_lists(&[
                 (
                     "  file",
                     self.file
                         .as_ref()
-                        .map(|f| escape_line(&f.display().to_string()).into_owned())
-                        .unwrap_or_default(),
+                        .map(|f| f.display().to_string())
+                        .into_iter()
+                        .collect(),
                 ),
                 (
                     "  ran",
                     self.steps
                         .iter()
                         .filter(|st| matches!(st, StoreStep::Run { .. }))
-                        .map(|st| escape_line(&st.to_string()).into_owned())
-                        .collect::<Vec<_>>()
-                        .join("\n              "),
+                        .map(ToString::to_string)
+                        .collect(),
                 ),
                 (
                     "  built",
@@ -198,27 +198,28 @@ impl StoreReport {
                         .filter_map(|st| match st {
                             StoreStep::BuildBundle { bundle, .. } => Some(format!(
                                 "{} and its links, in pki (nothing of the image ran)",
-                                escape_line(&bundle.display().to_string())
+                                bundle.display()
                             )),
                             _ => None,
                         })
-                        .collect::<Vec<_>>()
-                        .join("\n              "),
+                        .collect(),
                 ),
-                ("  confirmed", escape_line(&confirmed).into_owned()),
+                ("  confirmed", vec![confirmed]),
                 (
                     "  expires",
                     self.certificate
                         .as_ref()
                         .map(|c| c.not_after.date().to_string())
-                        .unwrap_or_default(),
+                        .into_iter()
+                        .collect(),
                 ),
                 (
                     "  SHA-256",
                     self.certificate
                         .as_ref()
                         .map(|c| c.sha256.clone())
-                        .unwrap_or_default(),
+                        .into_iter()
+                        .collect(),
                 ),
             ]);
         }
