@@ -279,7 +279,8 @@ pub(crate) enum IssueCommand {
         "  pki issue device --batch lot-42.csv                 (resumable; manifest in pki/manifest.jsonl)\n",
         "  seq -f 'sensor-%06.0f' 1 100000 | pki issue device --batch - --out /srv/lot-42\n\n",
         "EXIT CODES:\n  0  success (every device of a batch issued or already done)\n",
-        "  1  a batch had rejected input lines (the rest was issued)\n",
+        "  1  a batch had rejected lines (bad input, or a key or certificate it did not create\n",
+        "     in the way, kept unless --force); the rest was issued\n",
         "  2  could not run (for example an invalid device id)"))]
     Device(DeviceArgs),
 }

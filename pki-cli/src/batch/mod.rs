@@ -425,12 +425,8 @@ fn reserved(opts: &Options, own_names: &[String], id: &str) -> Option<String> {
         return Some(why.clone());
     }
     let own = own_names.iter().find(|n| id.eq_ignore_ascii_case(n))?;
-    let Layout::Folders(root) = &opts.layout else {
-        return None;
-    };
     Some(format!(
-        "reserved: {} is a file of the batch itself; a device folder cannot take its name",
-        root.join(own).display()
+        "reserved: {own} is the name of one of the batch's own files (manifest, lock, journal); a device folder under --out cannot take it"
     ))
 }
 
@@ -493,7 +489,7 @@ fn plan_for(lot: &Lot<'_>, journal: &Journal, e: &Entry, p: &Paths) -> Result<Pl
             Some(m) if m.is_dir() => false,
             Some(_) => {
                 return Ok(Plan::Refuse(format!(
-                    "{} exists and is not a folder",
+                    "{} exists and is not a folder (links are not followed)",
                     d.display()
                 )));
             }
