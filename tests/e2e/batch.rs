@@ -457,42 +457,52 @@ fn a_certificate_the_batch_did_not_issue_is_never_adopted() {
     let d = tmp();
     let p = d.path();
     ca(p);
-    // Not the device's CN; the device's CN with its own key but not signed by the issuer.
+    // Not the device's CN; the device's CN with its own key but not signed by the issuer; a
+    // certificate with no key beside it.
     let victim = plant(p, "victim", "attacker");
     let twin = plant(p, "twin", "twin");
-    std::fs::write(p.join("ids.txt"), "victim\nok-1\ntwin\n").unwrap();
-    let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
-    for (line, id) in [(1, "victim"), (3, "twin")] {
-        assert!(
-            r.stderr.contains(&format!(
-                "line {line}: \"{id}\": pki/certs/iot-device-{id}.cert.pem exists; --force to replace"
-            )),
-            "{}",
-            r.stderr
-        );
-    }
-    assert!(
-        r.stdout.contains("1 issued") && r.stdout.contains("2 rejected"),
-        "{}",
-        r.stdout
-    );
-    assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["ok-1"]);
-    for (id, (cert, key)) in [("victim", victim), ("twin", twin)] {
+    let (lone, _) = plant(p, "lone", "lone");
+    std::fs::remove_file(p.join("pki/private/iot-device-lone.key.pem")).unwrap();
+    std::fs::write(p.join("ids.txt"), "victim\nok-1\ntwin\nlone\n").unwrap();
+    for _ in 0..2 {
+        let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+        for (line, id) in [(1, "victim"), (3, "twin"), (4, "lone")] {
+            assert!(
+                r.stderr.contains(&format!(
+                    "line {line}: \"{id}\": pki/certs/iot-device-{id}.cert.pem exists; --force to replace"
+                )),
+                "{}",
+                r.stderr
+            );
+        }
+        assert!(r.stdout.contains("3 rejected"), "{}", r.stdout);
+        assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["ok-1"]);
+        for (id, (cert, key)) in [("victim", &victim), ("twin", &twin)] {
+            assert_eq!(
+                &std::fs::read(p.join(format!("pki/certs/iot-device-{id}.cert.pem"))).unwrap(),
+                cert
+            );
+            assert_eq!(
+                &std::fs::read(p.join(format!("pki/private/iot-device-{id}.key.pem"))).unwrap(),
+                key
+            );
+        }
         assert_eq!(
-            std::fs::read(p.join(format!("pki/certs/iot-device-{id}.cert.pem"))).unwrap(),
-            cert
+            std::fs::read(p.join("pki/certs/iot-device-lone.cert.pem")).unwrap(),
+            lone
         );
-        assert_eq!(
-            std::fs::read(p.join(format!("pki/private/iot-device-{id}.key.pem"))).unwrap(),
-            key
-        );
-        assert!(
-            !p.join(format!("pki/certs/iot-device-{id}-full-chain.cert.pem"))
-                .exists()
-        );
+        // Nothing half-written: the key the batch made for `lone` before it met the
+        // certificate is gone again, and no device got a chain.
+        assert!(!p.join("pki/private/iot-device-lone.key.pem").exists());
+        for id in ["victim", "twin", "lone"] {
+            assert!(
+                !p.join(format!("pki/certs/iot-device-{id}-full-chain.cert.pem"))
+                    .exists()
+            );
+        }
+        let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+        assert_eq!(index.lines().count(), 3, "{index}");
     }
-    let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
-    assert_eq!(index.lines().count(), 3, "{index}");
 }
 
 #[test]
@@ -500,18 +510,56 @@ fn a_leftover_the_journal_claims_is_finished_only_if_the_issuer_signed_it_for_th
     let d = tmp();
     let p = d.path();
     ca(p);
-    // The journal says a killed run began `victim` (the line it writes before a device's
-    // files), and then a stranger's certificate took the place of its certificate.
+    // The journal says a killed run began `victim` and `torn` (the line it writes before a
+    // device's files). A stranger's certificate took the place of victim's; torn's
+    // certificate was cut short.
     let (planted, _) = plant(p, "victim", "attacker");
-    std::fs::write(p.join("pki/batch.journal"), "{\"creating\":\"victim\"}\n").unwrap();
-    std::fs::write(p.join("ids.txt"), "victim\n").unwrap();
-    let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(0);
-    // Not adopted: issued afresh in its place.
-    assert!(r.stdout.contains("1 issued"), "{}", r.stdout);
+    std::fs::write(
+        p.join("pki/certs/iot-device-torn.cert.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIB",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("pki/private/iot-device-torn.key.pem"),
+        "-----BEGIN PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("pki/batch.journal"),
+        "{\"creating\":\"victim\"}\n{\"creating\":\"torn\"}\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("ids.txt"), "victim\ntorn\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+    // Not adopted, not replaced: it is not the batch's.
+    assert!(
+        r.stderr.contains(
+            "line 1: \"victim\": pki/certs/iot-device-victim.cert.pem exists; --force to replace"
+        ),
+        "{}",
+        r.stderr
+    );
     let cert = p.join("pki/certs/iot-device-victim.cert.pem");
+    assert_eq!(std::fs::read(&cert).unwrap(), planted);
+    // The cut one was never issued: issued afresh.
+    assert!(r.stdout.contains("1 issued"), "{}", r.stdout);
+    assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["torn"]);
+    // The journal still names victim, begun and not finished.
+    assert_eq!(
+        std::fs::read_to_string(p.join("pki/batch.journal")).unwrap(),
+        "{\"creating\":\"victim\"}\n{\"creating\":\"torn\"}\n"
+    );
+    // --force replaces it; the lot is complete and the journal empty.
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt", "--force"]).expect(0);
+    assert!(
+        r.stdout.contains("1 issued, 1 already done"),
+        "{}",
+        r.stdout
+    );
     assert_ne!(std::fs::read(&cert).unwrap(), planted);
+    assert_eq!(std::fs::read(p.join("pki/batch.journal")).unwrap(), b"");
     let lines = manifest(&p.join("pki/manifest.jsonl"));
-    check_lot(p, &lines, 1);
+    check_lot(p, &lines, 2);
     verify_sample(p, &lines);
 }
 

@@ -137,16 +137,18 @@ impl Layout {
     }
 }
 
-/// What to do for a device, decided from what is at its paths before anything is written.
+/// What to do for a device, decided before anything of it is written.
 #[derive(Debug)]
 enum Plan {
     /// In the manifest, with its files: nothing.
     Skip,
-    /// Issue a key and certificate: nothing is there (`replace: false`), or what is there may
-    /// go (a cut write, or `--force`).
-    Issue { replace: bool },
-    /// Leftovers of an earlier run that began the device (the journal says so): finished from
-    /// a certificate that is ours, replaced otherwise.
+    /// No key is there (with `--out`: no folder): issue, each file created new. A certificate
+    /// or chain found in the way then is somebody else's: what the device got is removed again
+    /// and it is a rejected line (with `--force`, they are replaced).
+    Fresh,
+    /// A key is there, and everything there may go (what cut writes leave, or `--force`).
+    Replace,
+    /// Leftovers of an earlier run that began the device (the journal says so).
     Leftover,
     /// Somebody else's key or certificate is there: a rejected line, with the reason.
     Refuse(String),
@@ -331,7 +333,7 @@ pub(crate) fn run(
                 chunk
                     .iter()
                     .zip(&plans)
-                    .filter(|(_, (_, p))| matches!(p, Plan::Issue { .. }))
+                    .filter(|(_, (_, p))| matches!(p, Plan::Fresh | Plan::Replace))
                     .map(|(e, _)| e.device_id.as_str()),
             ) {
                 result = Err(err);
@@ -467,9 +469,9 @@ fn truncate_partial_line(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Decides what to do for a device from what is at its paths. In the common case (a device
-/// not begun) this costs one lookup with `--out` (its folder is missing) and three in the CA
-/// directory; nothing is read unless something is there.
+/// Decides what to do for a device. In the common case (a device not begun) this costs one
+/// lookup: the key (the one file whose owner its content cannot tell), or with `--out` the
+/// device's folder. Nothing is read unless a key is there.
 fn plan(lot: &Lot<'_>, journal: &Journal, e: &Entry) -> Result<(Paths, Plan)> {
     let p = lot.opts.layout.paths(lot.ca, &e.device_id);
     let plan = plan_for(lot, journal, e, &p)?;
@@ -481,45 +483,38 @@ fn plan_for(lot: &Lot<'_>, journal: &Journal, e: &Entry, p: &Paths) -> Result<Pl
     if lot.done_ids.contains(&h) && p.chain.exists() {
         return Ok(Plan::Skip);
     }
-    let mut present: Vec<&Path> = Vec::new();
-    let folder_missing = match &p.dir {
-        None => false,
-        Some(d) => match lookup(d)? {
-            None => true,
-            Some(m) if m.is_dir() => false,
+    if journal.begun_earlier(h) {
+        return Ok(Plan::Leftover);
+    }
+    if let Some(d) = &p.dir {
+        match lookup(d)? {
+            None => return Ok(Plan::Fresh),
+            Some(m) if m.is_dir() => {}
             Some(_) => {
                 return Ok(Plan::Refuse(format!(
                     "{} exists and is not a folder (links are not followed)",
                     d.display()
                 )));
             }
-        },
-    };
-    if !folder_missing {
-        // The certificate first: it is what a rejected line names when both are there.
-        for f in [&p.cert, &p.key, &p.chain] {
-            if lookup(f)?.is_some() {
-                present.push(f);
-            }
         }
     }
-    if present.is_empty() {
-        return Ok(Plan::Issue { replace: false });
-    }
-    if journal.begun_earlier(h) {
-        return Ok(Plan::Leftover);
+    if lookup(&p.key)?.is_none() {
+        return Ok(Plan::Fresh);
     }
     if !lot.opts.force {
-        for f in present {
-            if !is_cut_write(f)? {
-                return Ok(Plan::Refuse(format!(
-                    "{} exists; --force to replace",
-                    f.display()
-                )));
+        // The certificate first: it is what a rejected line names when both are there.
+        for f in [&p.cert, &p.key, &p.chain] {
+            if !may_replace(f, is_cut)? {
+                return Ok(Plan::Refuse(exists(f)));
             }
         }
     }
-    Ok(Plan::Issue { replace: true })
+    Ok(Plan::Replace)
+}
+
+/// The reason of a line rejected for a file in the way.
+fn exists(path: &Path) -> String {
+    format!("{} exists; --force to replace", path.display())
 }
 
 /// What is at `path` (a link is not followed), `None` when nothing is.
@@ -531,18 +526,24 @@ fn lookup(path: &Path) -> Result<Option<fs::Metadata>> {
     }
 }
 
-/// True for what a write cut short leaves: an empty file, or a PEM begun and never ended. It
-/// holds no key and no certificate, so it may be replaced whoever began it.
-fn is_cut_write(path: &Path) -> Result<bool> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
-    const END: &[u8] = b"-----END ";
+/// True when nothing is at `path`, or a file (not a link) whose content passes `ok`.
+fn may_replace(path: &Path, ok: impl Fn(&[u8]) -> bool) -> Result<bool> {
     match lookup(path)? {
+        None => return Ok(true),
         Some(m) if m.is_file() && m.len() <= 1 << 20 => {}
-        _ => return Ok(false),
+        Some(_) => return Ok(false),
     }
     let data = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let begun = data.starts_with(BEGIN) || BEGIN.starts_with(&data);
-    Ok(begun && !data.windows(END.len()).any(|w| w == END))
+    Ok(ok(&data))
+}
+
+/// True for what a write cut short leaves: nothing, or a PEM begun and never ended. It holds
+/// no key and no certificate, so it may be replaced whoever began it.
+fn is_cut(data: &[u8]) -> bool {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const END: &[u8] = b"-----END ";
+    let begun = data.starts_with(BEGIN) || BEGIN.starts_with(data);
+    begun && !data.windows(END.len()).any(|w| w == END)
 }
 
 /// Carries out a device's plan.
@@ -550,24 +551,38 @@ fn carry_out(lot: &Lot<'_>, e: &Entry, p: &Paths, plan: Plan) -> Result<Done> {
     match plan {
         Plan::Skip => Ok(Done::Skipped),
         Plan::Refuse(why) => Ok(Done::Rejected(why)),
-        Plan::Issue { replace } => issue(lot, e, p, replace),
-        Plan::Leftover => {
-            match ours(lot.issuer, e, p) {
-                // Issued by the killed run: finished, never issued again.
-                Some(cert) => {
-                    replace_file(
-                        &p.chain,
-                        &format!("{}{}", cert.to_pem(), lot.chain_pem),
-                        0o644,
-                    )?;
-                    let facts = pki_core::Facts::of(&cert);
-                    finish(lot, e, p, cert, &facts, false)
-                }
-                // Never issued (torn, missing, or not ours): issued afresh in its place.
-                None => issue(lot, e, p, true),
+        Plan::Fresh => issue(lot, e, p, false),
+        Plan::Replace => issue(lot, e, p, true),
+        Plan::Leftover => leftover(lot, e, p),
+    }
+}
+
+/// Finishes or replaces what an earlier run left of a device it began. The key is that run's
+/// (no key was there when the journal named the device); the certificate and the chain were
+/// not looked at then, so their content tells whose they are.
+fn leftover(lot: &Lot<'_>, e: &Entry, p: &Paths) -> Result<Done> {
+    let force = lot.opts.force;
+    if let Some(cert) = ours(lot.issuer, e, p) {
+        // Issued by the killed run: finished, never issued again. Its chain is this
+        // certificate's, whole or cut short, or missing.
+        let chain = format!("{}{}", cert.to_pem(), lot.chain_pem);
+        if !force && !may_replace(&p.chain, |d| chain.as_bytes().starts_with(d))? {
+            return Ok(Done::Rejected(exists(&p.chain)));
+        }
+        replace_file(&p.chain, &chain, 0o644)?;
+        let facts = pki_core::Facts::of(&cert);
+        return finish(lot, e, p, cert, &facts, false);
+    }
+    // Never issued: a fresh key and certificate in its place, unless a whole certificate or
+    // chain that is not this device's is in the way.
+    if !force {
+        for f in [&p.cert, &p.chain] {
+            if !may_replace(f, is_cut)? {
+                return Ok(Done::Rejected(exists(f)));
             }
         }
     }
+    issue(lot, e, p, true)
 }
 
 /// The certificate at a device's path if it is one the batch issued for it: a single
@@ -591,8 +606,10 @@ fn ours(issuer: &Issuer, e: &Entry, p: &Paths) -> Option<Certificate> {
     pki_core::key_matches(&cert, &key).ok()?.then_some(cert)
 }
 
-/// Issues a fresh key and certificate for a device and writes its files: created new, or with
-/// `replace` over what is there.
+/// Issues a fresh key and certificate for a device and writes its files (key, certificate,
+/// chain), with `replace` (or `--force`) over what is there, else each created new: a file
+/// found in the way is somebody else's, so the files written before it are removed again and
+/// the device is a rejected line.
 fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
     if let Some(d) = &p.dir {
         fs::DirBuilder::new()
@@ -618,18 +635,23 @@ fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
         (&p.cert, cert_pem.clone(), 0o644),
         (&p.chain, format!("{cert_pem}{}", lot.chain_pem), 0o644),
     ];
-    for (path, data, mode) in files {
-        if replace {
-            replace_file(path, &data, mode)?;
-        } else if let Err(err) = create_file(path, &data, mode) {
-            // Created by something else since the plan looked: not ours to replace.
-            if err.kind() == std::io::ErrorKind::AlreadyExists {
-                return Ok(Done::Rejected(format!(
-                    "{} exists; --force to replace",
-                    path.display()
-                )));
+    for (i, (path, data, mode)) in files.iter().enumerate() {
+        if replace || lot.opts.force {
+            replace_file(path, data, *mode)?;
+            continue;
+        }
+        match create_file(path, data, *mode) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                for (written, _, _) in &files[..i] {
+                    fs::remove_file(written)
+                        .with_context(|| format!("cannot remove {}", written.display()))?;
+                }
+                return Ok(Done::Rejected(exists(path)));
             }
-            return Err(err).with_context(|| format!("cannot create {}", path.display()));
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot create {}", path.display()));
+            }
         }
     }
     finish(lot, e, p, issued.certificate, &issued.facts, true)
