@@ -38,8 +38,10 @@ pub(super) struct Journal {
     file: fs::File,
     /// Devices an earlier run began and did not complete (hashes of their ids).
     begun_earlier: HashSet<u64>,
-    /// Devices begun (by an earlier run or this one) and not completed yet.
+    /// Devices an earlier run began that this one has not completed (yet).
     unfinished: HashSet<u64>,
+    /// A device this run began is left unfinished.
+    left_unfinished: bool,
 }
 
 impl Journal {
@@ -86,6 +88,7 @@ impl Journal {
             file,
             unfinished: begun.clone(),
             begun_earlier: begun,
+            left_unfinished: false,
         })
     }
 
@@ -100,25 +103,24 @@ impl Journal {
         !self.begun_earlier.is_empty()
     }
 
-    /// Records that the files of these devices are about to be created, in one write.
-    pub(super) fn begin<'a>(&mut self, ids: impl Iterator<Item = &'a str>) -> Result<()> {
-        let mut lines = String::new();
+    /// Records that the files of these devices are about to be created, in one write. Called
+    /// from every worker: each write is appended whole.
+    pub(super) fn begin<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Result<()> {
+        let mut lines = Vec::new();
         for id in ids {
-            let h = id_hash(id);
-            self.unfinished.insert(h);
-            if self.begun_earlier.contains(&h) {
-                continue;
-            }
-            lines += &serde_json::to_string(&Creating {
-                creating: id.into(),
-            })?;
-            lines.push('\n');
+            serde_json::to_writer(
+                &mut lines,
+                &Creating {
+                    creating: id.into(),
+                },
+            )?;
+            lines.push(b'\n');
         }
         if lines.is_empty() {
             return Ok(());
         }
-        self.file
-            .write_all(lines.as_bytes())
+        (&self.file)
+            .write_all(&lines)
             .with_context(|| format!("cannot write the journal {}", self.path.display()))
     }
 
@@ -129,10 +131,15 @@ impl Journal {
         }
     }
 
+    /// Records that a device this run began is left unfinished (its line was rejected).
+    pub(super) fn unfinished(&mut self) {
+        self.left_unfinished = true;
+    }
+
     /// At the end of a run whose manifest lines are all written: empties the journal when no
     /// device is begun and unfinished.
     pub(super) fn close(self) -> Result<()> {
-        if self.unfinished.is_empty() {
+        if self.unfinished.is_empty() && !self.left_unfinished {
             self.file
                 .set_len(0)
                 .with_context(|| format!("cannot empty the journal {}", self.path.display()))?;
@@ -152,6 +159,7 @@ mod tests {
         let mut j = Journal::open(&p, &HashSet::new()).unwrap();
         j.begin(["a", "b", "c"].into_iter()).unwrap();
         j.completed("a");
+        j.unfinished();
         j.close().unwrap();
         // b and c were not completed: the journal keeps them. c is in the manifest.
         let text = fs::read_to_string(&p).unwrap();
@@ -165,8 +173,8 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), text);
         assert!(j.begun_earlier(id_hash("a")) && j.begun_earlier(id_hash("b")));
         assert!(!j.begun_earlier(id_hash("c")) && !j.begun_earlier(id_hash("d")));
-        // Begun again: not written twice. Everything completed: emptied.
-        j.begin(["b", "d"].into_iter()).unwrap();
+        // Everything completed: emptied.
+        j.begin(["d"].into_iter()).unwrap();
         assert_eq!(
             fs::read_to_string(&p).unwrap(),
             format!("{text}{{\"creating\":\"d\"}}\n")

@@ -51,6 +51,10 @@ use manifest::ManifestLine;
 /// that memory stays flat.
 const CHUNK: usize = 4096;
 
+/// Devices a worker takes at a time from a chunk: it names them in the journal in one write
+/// before it creates their files.
+const GROUP: usize = 64;
+
 /// The batch's own files in its output directory (with the manifest's default name): with
 /// `--out`, a device folder of the same name would collide with them.
 const OWN_FILES: [&str; 3] = ["manifest.jsonl", "batch.lock", journal::FILE_NAME];
@@ -164,8 +168,9 @@ enum Done {
         index: Option<Box<IndexEntry>>,
         fresh: bool,
     },
-    /// Not issued: somebody else's file is in the way (the reason).
-    Rejected(String),
+    /// Not issued: somebody else's file is in the way. `begun`: the journal names the device
+    /// since this run (which took back what it had written).
+    Rejected { reason: String, begun: bool },
 }
 
 /// What every device of a run shares.
@@ -305,48 +310,23 @@ pub(crate) fn run(
             }
         }
         if !chunk.is_empty() {
-            // What is there, for every device of the chunk, before anything is written.
-            let plans: Result<Vec<(Paths, Plan)>> = chunk
-                .par_iter()
-                .map(|e| {
-                    plan(&lot, &journal, e)
-                        .with_context(|| format!("line {}: device {}", e.line, e.device_id))
-                })
-                .collect();
-            let mut plans = match plans {
-                Ok(p) => p,
-                Err(err) => {
-                    result = Err(err);
-                    break 'input;
-                }
-            };
             if opts.strict
-                && let Some(first) = plans.iter().position(|(_, p)| matches!(p, Plan::Refuse(_)))
+                && let Some(first) = chunk
+                    .par_iter()
+                    .position_first(|e| matches!(plan(&lot, &journal, e), Ok((_, Plan::Refuse(_)))))
             {
-                plans.truncate(first + 1);
+                // Nothing after the first device refused is issued: it is found before any is.
                 chunk.truncate(first + 1);
                 summary.stopped_early = true;
                 end = true;
             }
-            // Named in the journal before any of their files exists.
-            if let Err(err) = journal.begin(
-                chunk
-                    .iter()
-                    .zip(&plans)
-                    .filter(|(_, (_, p))| matches!(p, Plan::Fresh | Plan::Replace))
-                    .map(|(e, _)| e.device_id.as_str()),
-            ) {
-                result = Err(err);
-                break 'input;
-            }
-            let outcomes: Vec<Result<Done>> = chunk
-                .par_iter()
-                .zip(plans)
-                .map(|(e, (paths, plan))| carry_out(&lot, e, &paths, plan))
+            let outcomes: Vec<Vec<Result<Done>>> = chunk
+                .par_chunks(GROUP)
+                .map(|group| run_group(&lot, &journal, group))
                 .collect();
             let mut lines = Vec::with_capacity(chunk.len());
             let mut index = Vec::with_capacity(chunk.len());
-            for (o, e) in outcomes.into_iter().zip(&chunk) {
+            for (o, e) in outcomes.into_iter().flatten().zip(&chunk) {
                 match o {
                     Ok(Done::Skipped) => summary.skipped += 1,
                     Ok(Done::Written {
@@ -363,8 +343,11 @@ pub(crate) fn run(
                         lines.push(manifest);
                         index.extend(ix.map(|b| *b));
                     }
-                    Ok(Done::Rejected(why)) => {
-                        reject(&mut summary, Rejected::new(e.line, &e.device_id, why));
+                    Ok(Done::Rejected { reason, begun }) => {
+                        if begun {
+                            journal.unfinished();
+                        }
+                        reject(&mut summary, Rejected::new(e.line, &e.device_id, reason));
                     }
                     Err(err) => {
                         result =
@@ -469,6 +452,32 @@ fn truncate_partial_line(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One worker's share of a chunk: looks at the devices' paths, names in the journal (one write)
+/// those whose files it is about to create, then carries out each plan. One outcome per device.
+fn run_group(lot: &Lot<'_>, journal: &Journal, group: &[Entry]) -> Vec<Result<Done>> {
+    let plans: Vec<Result<(Paths, Plan)>> = group.iter().map(|e| plan(lot, journal, e)).collect();
+    let begun = plans.iter().zip(group).filter_map(|(p, e)| match p {
+        Ok((_, Plan::Fresh | Plan::Replace)) => Some(e.device_id.as_str()),
+        _ => None,
+    });
+    if let Err(err) = journal.begin(begun) {
+        // Nothing of the group is created; the run stops at its first device.
+        let message = format!("{err:#}");
+        return group
+            .iter()
+            .map(|_| Err(anyhow::anyhow!("{message}")))
+            .collect();
+    }
+    plans
+        .into_iter()
+        .zip(group)
+        .map(|(p, e)| {
+            let (paths, plan) = p?;
+            carry_out(lot, e, &paths, plan)
+        })
+        .collect()
+}
+
 /// Decides what to do for a device. In the common case (a device not begun) this costs one
 /// lookup: the key (the one file whose owner its content cannot tell), or with `--out` the
 /// device's folder. Nothing is read unless a key is there.
@@ -550,7 +559,10 @@ fn is_cut(data: &[u8]) -> bool {
 fn carry_out(lot: &Lot<'_>, e: &Entry, p: &Paths, plan: Plan) -> Result<Done> {
     match plan {
         Plan::Skip => Ok(Done::Skipped),
-        Plan::Refuse(why) => Ok(Done::Rejected(why)),
+        Plan::Refuse(reason) => Ok(Done::Rejected {
+            reason,
+            begun: false,
+        }),
         Plan::Fresh => issue(lot, e, p, false),
         Plan::Replace => issue(lot, e, p, true),
         Plan::Leftover => leftover(lot, e, p),
@@ -567,7 +579,10 @@ fn leftover(lot: &Lot<'_>, e: &Entry, p: &Paths) -> Result<Done> {
         // certificate's, whole or cut short, or missing.
         let chain = format!("{}{}", cert.to_pem(), lot.chain_pem);
         if !force && !may_replace(&p.chain, |d| chain.as_bytes().starts_with(d))? {
-            return Ok(Done::Rejected(exists(&p.chain)));
+            return Ok(Done::Rejected {
+                reason: exists(&p.chain),
+                begun: false,
+            });
         }
         replace_file(&p.chain, &chain, 0o644)?;
         let facts = pki_core::Facts::of(&cert);
@@ -578,7 +593,10 @@ fn leftover(lot: &Lot<'_>, e: &Entry, p: &Paths) -> Result<Done> {
     if !force {
         for f in [&p.cert, &p.chain] {
             if !may_replace(f, is_cut)? {
-                return Ok(Done::Rejected(exists(f)));
+                return Ok(Done::Rejected {
+                    reason: exists(f),
+                    begun: false,
+                });
             }
         }
     }
@@ -629,25 +647,30 @@ fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
         .map(|s| s.parse())
         .collect::<pki_core::Result<_>>()?;
     let issued = pki_core::issue(&req, &SubjectKey::Private(&key), Some(lot.issuer))?;
+    let key_pem = key.to_pem();
     let cert_pem = issued.certificate.to_pem();
+    let chain_pem = format!("{cert_pem}{}", lot.chain_pem);
     let files = [
-        (&p.key, key.to_pem(), 0o600),
-        (&p.cert, cert_pem.clone(), 0o644),
-        (&p.chain, format!("{cert_pem}{}", lot.chain_pem), 0o644),
+        (&p.key, &key_pem, 0o600),
+        (&p.cert, &cert_pem, 0o644),
+        (&p.chain, &chain_pem, 0o644),
     ];
-    for (i, (path, data, mode)) in files.iter().enumerate() {
+    for (i, &(path, data, mode)) in files.iter().enumerate() {
         if replace || lot.opts.force {
-            replace_file(path, data, *mode)?;
+            replace_file(path, data, mode)?;
             continue;
         }
-        match create_file(path, data, *mode) {
+        match create_file(path, data, mode) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
                 for (written, _, _) in &files[..i] {
                     fs::remove_file(written)
                         .with_context(|| format!("cannot remove {}", written.display()))?;
                 }
-                return Ok(Done::Rejected(exists(path)));
+                return Ok(Done::Rejected {
+                    reason: exists(path),
+                    begun: true,
+                });
             }
             Err(err) => {
                 return Err(err).with_context(|| format!("cannot create {}", path.display()));
