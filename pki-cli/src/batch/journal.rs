@@ -1,11 +1,12 @@
 //! The batch's journal, `batch.journal` beside `batch.lock`: what lets a re-run tell the
 //! leftovers of a killed run (its own) from files that something else put there.
 //!
-//! Before a device's files are created, a line naming it (`{"creating":"<device id>"}`) is
-//! appended: one write for a whole chunk of devices, before any of their files exists. A
-//! device that the journal names and the manifest does not was begun by an earlier run and not
-//! completed: its files are that run's leftovers, to finish or replace. Any other key or
-//! certificate found at a device's paths is somebody else's. A run that leaves no device begun
+//! Before a device's files are created (when no key of it is there), a line naming it,
+//! `{"creating":"<device id>"}`, is appended: one write for a worker's group of devices, before
+//! any of their files exists. A device that the journal names and the manifest does not was
+//! begun by an earlier run and not completed: what is at its paths is that run's leftovers (the
+//! key for sure; a certificate or chain if its content says so). Only whole lines count: a
+//! last line cut by a kill names no device and is removed. A run that leaves no device begun
 //! and unfinished empties the journal.
 
 use std::collections::HashSet;

@@ -3,20 +3,28 @@
 //! again to finish the lot with no device issued twice, no half-written file, and no file it
 //! did not create replaced.
 //!
-//! The manifest is the commit record, the journal the intent record. For each chunk of
-//! devices, what is at their paths is looked at first: a device in the manifest is skipped; a
-//! device with nothing there is named in the journal (one write for the chunk) before its
-//! files are created. A device's files are written in order (key, certificate, full chain),
-//! each created new, and its manifest line is appended only after all three are complete.
+//! The manifest is the commit record, the journal the intent record. A worker takes devices
+//! in groups of 64: a device in the manifest is skipped; for the others it looks up the key
+//! (with `--out`, the device's folder), one lookup per device as before the journal existed.
+//! Where no key is there, the device is named in the journal (one write for the group) before
+//! any of its files is created. A device's files are written in order (key, certificate, full
+//! chain), each created new, and its manifest line is appended only after all three are
+//! complete. A certificate or chain met in the way then is somebody else's: the files written
+//! for the device are removed again and it is a rejected line.
 //!
-//! Files found at a device's paths are the leftovers of a killed run when the journal names
-//! the device and the manifest does not: a certificate that parses, names the device, was
-//! signed by the issuer and matches the key next to it was issued, so it is kept and finished
-//! (chain rewritten, manifest and index lines added), never issued again; anything else there
-//! was never issued and is replaced by a fresh key and certificate. Files the journal does not
-//! account for are somebody else's: the device is a rejected line (`... exists; --force to
-//! replace`), and they are replaced only with `--force` — except what a cut write leaves (an
-//! empty file or a PEM begun and never ended), which holds no key and no certificate.
+//! A device the journal names and the manifest does not was begun by a killed run. Its key is
+//! that run's (none was there when the device was named); its certificate and chain were not
+//! looked at then, so their content says whose they are. A certificate that is this device's
+//! (the only one in its file, CN = device id, signed by the issuer, public key = the key
+//! file's) was issued: it is kept and finished (its chain, whole or cut short or missing,
+//! rewritten; manifest and index lines added), never issued again. One cut short or missing
+//! never was: a fresh key and certificate take its place. A whole certificate or chain that is
+//! not the device's is somebody else's.
+//!
+//! Somebody else's key or certificate (one the journal does not account for) makes the device
+//! a rejected line (`... exists; --force to replace`) and is left as it is; `--force` replaces
+//! it. What a cut write leaves (an empty file, a PEM begun and never ended) holds no key and no
+//! certificate, and is replaced whoever began it.
 //!
 //! Files are not renamed into place one by one (the CA directory's rule for single
 //! certificates): measured on this machine, the three renames per device cost a quarter of the
