@@ -283,7 +283,8 @@ pub(crate) enum IssueCommand {
         "  pki issue device --batch lot-42.csv                 (resumable; manifest in pki/manifest.jsonl)\n",
         "  seq -f 'sensor-%06.0f' 1 100000 | pki issue device --batch - --out /srv/lot-42\n\n",
         "EXIT CODES:\n  0  success (every device of a batch issued or already done)\n",
-        "  1  a batch had rejected input lines (the rest was issued)\n",
+        "  1  a batch had rejected lines (bad input, or a key or certificate it did not create\n",
+        "     in the way, kept unless --force); the rest was issued\n",
         "  2  could not run (for example an invalid device id)"))]
     Device(DeviceArgs),
 }
@@ -310,8 +311,9 @@ pub(crate) struct DeviceArgs {
     pub(crate) device_id: Option<String>,
     /// Issue for every device of FILE ('-' for stdin): one device id a line, or CSV with a
     /// header naming `device_id` (optional columns: `sans`, `days`). Resumable: run it again
-    /// after an interruption and it finishes the lot.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["device_id", "force"])]
+    /// after an interruption and it finishes the lot. A key or certificate it did not create
+    /// is a rejected line, replaced only with --force.
+    #[arg(long, value_name = "FILE", conflicts_with = "device_id")]
     pub(crate) batch: Option<PathBuf>,
     /// With --batch: one folder per device under DIR (cert.pem, key.pem, full-chain.pem)
     /// instead of the CA directory's certs/ and private/.
@@ -324,9 +326,10 @@ pub(crate) struct DeviceArgs {
     /// With --batch: stop at the first bad input line instead of reporting it and going on.
     #[arg(long, requires = "batch")]
     pub(crate) strict: bool,
-    /// With --batch: worker threads (default: every core).
-    #[arg(long, value_name = "N", requires = "batch")]
-    pub(crate) jobs: Option<usize>,
+    /// With --batch: worker threads, 1 to 1024 (default: every core).
+    #[arg(long, value_name = "N", requires = "batch",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) jobs: Option<u16>,
     #[command(flatten)]
     pub(crate) key_opts: KeyOpts,
     #[command(flatten)]

@@ -238,6 +238,29 @@ fn strict_stops_at_the_first_bad_line() {
 }
 
 #[test]
+fn strict_stops_at_the_first_device_whose_files_are_not_the_batch_s() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    pki(p, &["csr", "create", "b-2", "--profile", "device"]).expect(0);
+    std::fs::write(p.join("lot.txt"), "a-1\nb-2\nc-3\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "lot.txt", "--strict"]).expect(1);
+    assert!(
+        r.stderr
+            .contains("line 2: \"b-2\": pki/private/iot-device-b-2.key.pem exists"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("stopped at the first rejected line"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["a-1"]);
+    assert!(!p.join("pki/certs/iot-device-c-3.cert.pem").exists());
+}
+
+#[test]
 fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
     let d = tmp();
     let p = d.path();
@@ -331,4 +354,419 @@ fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
         .collect();
     assert_eq!(serials.len(), n + 2);
     assert_eq!(serials.iter().collect::<HashSet<_>>().len(), n + 2);
+}
+
+/// Every file below `dir` with its bytes: to prove that a refused command touched nothing.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    crate::common::tree(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap_or_default();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// The device ids of a manifest.
+fn manifest_ids(path: &Path) -> Vec<String> {
+    manifest(path)
+        .iter()
+        .map(|l| l["device_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_batch_never_replaces_a_key_it_did_not_create() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    // A CSR made for sensor-7 before the lot: its key is somebody's, not the batch's.
+    pki(p, &["csr", "create", "sensor-7", "--profile", "device"]).expect(0);
+    let key = p.join("pki/private/iot-device-sensor-7.key.pem");
+    let csr_key = std::fs::read(&key).unwrap();
+    std::fs::write(p.join("ids.txt"), "sensor-6\nsensor-7\nsensor-8\n").unwrap();
+    for _ in 0..2 {
+        // Rejected by number, naming the file; the rest of the lot goes on. A second run does
+        // not take the key for a leftover of the first.
+        let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+        assert!(
+            r.stderr.contains(
+                "line 2: \"sensor-7\": pki/private/iot-device-sensor-7.key.pem exists; --force to replace"
+            ),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            std::fs::read(&key).unwrap(),
+            csr_key,
+            "the CSR's key was replaced"
+        );
+        assert!(!p.join("pki/certs/iot-device-sensor-7.cert.pem").exists());
+        assert_eq!(
+            manifest_ids(&p.join("pki/manifest.jsonl")),
+            ["sensor-6", "sensor-8"]
+        );
+    }
+    // --force replaces it, and only then.
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt", "--force"]).expect(0);
+    assert!(
+        r.stdout
+            .contains("1 issued, 2 already done, 0 completed from an interrupted run, 0 rejected"),
+        "{}",
+        r.stdout
+    );
+    assert_ne!(std::fs::read(&key).unwrap(), csr_key);
+    let lines = manifest(&p.join("pki/manifest.jsonl"));
+    check_lot(p, &lines, 3);
+    verify_sample(p, &lines);
+}
+
+/// A self-signed certificate for `cn` with its key, written where the batch puts `device`'s.
+fn plant(dir: &Path, device: &str, cn: &str) -> (Vec<u8>, Vec<u8>) {
+    let cert = format!("pki/certs/iot-device-{device}.cert.pem");
+    let key = format!("pki/private/iot-device-{device}.key.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-subj",
+            &format!("/CN={cn}"),
+            "-days",
+            "30",
+        ],
+    )
+    .expect(0);
+    (
+        std::fs::read(dir.join(&cert)).unwrap(),
+        std::fs::read(dir.join(&key)).unwrap(),
+    )
+}
+
+#[test]
+fn a_certificate_the_batch_did_not_issue_is_never_adopted() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    // Not the device's CN; the device's CN with its own key but not signed by the issuer; a
+    // certificate with no key beside it.
+    let victim = plant(p, "victim", "attacker");
+    let twin = plant(p, "twin", "twin");
+    let (lone, _) = plant(p, "lone", "lone");
+    std::fs::remove_file(p.join("pki/private/iot-device-lone.key.pem")).unwrap();
+    std::fs::write(p.join("ids.txt"), "victim\nok-1\ntwin\nlone\n").unwrap();
+    for _ in 0..2 {
+        let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+        for (line, id) in [(1, "victim"), (3, "twin"), (4, "lone")] {
+            assert!(
+                r.stderr.contains(&format!(
+                    "line {line}: \"{id}\": pki/certs/iot-device-{id}.cert.pem exists; --force to replace"
+                )),
+                "{}",
+                r.stderr
+            );
+        }
+        assert!(r.stdout.contains("3 rejected"), "{}", r.stdout);
+        assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["ok-1"]);
+        for (id, (cert, key)) in [("victim", &victim), ("twin", &twin)] {
+            assert_eq!(
+                &std::fs::read(p.join(format!("pki/certs/iot-device-{id}.cert.pem"))).unwrap(),
+                cert
+            );
+            assert_eq!(
+                &std::fs::read(p.join(format!("pki/private/iot-device-{id}.key.pem"))).unwrap(),
+                key
+            );
+        }
+        assert_eq!(
+            std::fs::read(p.join("pki/certs/iot-device-lone.cert.pem")).unwrap(),
+            lone
+        );
+        // Nothing half-written: the key the batch made for `lone` before it met the
+        // certificate is gone again, and no device got a chain.
+        assert!(!p.join("pki/private/iot-device-lone.key.pem").exists());
+        for id in ["victim", "twin", "lone"] {
+            assert!(
+                !p.join(format!("pki/certs/iot-device-{id}-full-chain.cert.pem"))
+                    .exists()
+            );
+        }
+        let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+        assert_eq!(index.lines().count(), 3, "{index}");
+    }
+}
+
+#[test]
+fn a_leftover_the_journal_claims_is_finished_only_if_the_issuer_signed_it_for_the_device() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    // The journal says a killed run began `victim` and `torn` (the line it writes before a
+    // device's files). A stranger's certificate took the place of victim's; torn's
+    // certificate was cut short.
+    let (planted, _) = plant(p, "victim", "attacker");
+    std::fs::write(
+        p.join("pki/certs/iot-device-torn.cert.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIB",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("pki/private/iot-device-torn.key.pem"),
+        "-----BEGIN PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("pki/batch.journal"),
+        "{\"creating\":\"victim\"}\n{\"creating\":\"torn\"}\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("ids.txt"), "victim\ntorn\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+    // Not adopted, not replaced: it is not the batch's.
+    assert!(
+        r.stderr.contains(
+            "line 1: \"victim\": pki/certs/iot-device-victim.cert.pem exists; --force to replace"
+        ),
+        "{}",
+        r.stderr
+    );
+    let cert = p.join("pki/certs/iot-device-victim.cert.pem");
+    assert_eq!(std::fs::read(&cert).unwrap(), planted);
+    // The cut one was never issued: issued afresh.
+    assert!(r.stdout.contains("1 issued"), "{}", r.stdout);
+    assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["torn"]);
+    // The journal still names victim, begun and not finished.
+    assert_eq!(
+        std::fs::read_to_string(p.join("pki/batch.journal")).unwrap(),
+        "{\"creating\":\"victim\"}\n{\"creating\":\"torn\"}\n"
+    );
+    // --force replaces it; the lot is complete and the journal empty.
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt", "--force"]).expect(0);
+    assert!(
+        r.stdout.contains("1 issued, 1 already done"),
+        "{}",
+        r.stdout
+    );
+    assert_ne!(std::fs::read(&cert).unwrap(), planted);
+    assert_eq!(std::fs::read(p.join("pki/batch.journal")).unwrap(), b"");
+    let lines = manifest(&p.join("pki/manifest.jsonl"));
+    check_lot(p, &lines, 2);
+    verify_sample(p, &lines);
+}
+
+#[test]
+fn a_manifest_option_on_a_file_that_is_not_a_manifest_touches_nothing() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("ids.txt"), "dev-1\ndev-2\n").unwrap();
+    for notes in [
+        "groceries\nmilk and eggs".to_owned(),
+        "{\"device_id\":\"dev-0\",\"serial\":\"01\"}\nremember the milk".to_owned(),
+        "{\"device_id\":\"dev-0\"}\n".to_owned(),
+        "plain text, no newline".to_owned(),
+    ] {
+        std::fs::write(p.join("notes.txt"), &notes).unwrap();
+        // The batch's lock file is its own and may be left, as by every run.
+        let state = || {
+            snapshot(p)
+                .into_iter()
+                .filter(|(f, _)| f != "pki/batch.lock")
+                .collect::<Vec<_>>()
+        };
+        crate::common::fails_cleanly(
+            p,
+            &[
+                "issue",
+                "device",
+                "--batch",
+                "ids.txt",
+                "--manifest",
+                "notes.txt",
+            ],
+            "notes.txt: not a manifest of pki",
+            state,
+        );
+        assert_eq!(std::fs::read_to_string(p.join("notes.txt")).unwrap(), notes);
+    }
+}
+
+#[test]
+fn a_huge_input_line_is_rejected_by_number_without_being_held_in_memory() {
+    use std::io::{BufRead, Write};
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pki"))
+        .current_dir(p)
+        .args(["issue", "device", "--batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // 100 MB on line 2; the input stays open so that the process can be measured alive.
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(b"dev-1\n").unwrap();
+        let mb = vec![b'x'; 1 << 20];
+        for _ in 0..100 {
+            stdin.write_all(&mb).unwrap();
+        }
+        stdin.write_all(b"\ndev-3\n").unwrap();
+        stdin
+    });
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut rejected = String::new();
+    stderr.read_line(&mut rejected).unwrap();
+    let stdin = writer.join().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        peak_kib < 50 * 1024,
+        "peak memory {peak_kib} KiB for a 100 MB line"
+    );
+    assert_eq!(out.status.code(), Some(1), "{:.300}{rest}", rejected);
+    assert!(
+        rejected.starts_with("pki: rejected: line 2: \"xxxxxxxx")
+            && rejected.contains("…\": line longer than 65536 bytes"),
+        "{:.300}",
+        rejected
+    );
+    assert!(
+        rejected.len() < 200,
+        "the line was echoed: {} bytes",
+        rejected.len()
+    );
+    assert_eq!(
+        manifest_ids(&p.join("pki/manifest.jsonl")),
+        ["dev-1", "dev-3"]
+    );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_rejected_by_number_and_the_lot_goes_on() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("ids.txt"), b"dev-1\n\xff\xfe-2\ndev-3\n").unwrap();
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt"]).expect(1);
+    assert!(
+        r.stderr
+            .contains("line 2: \"\u{fffd}\u{fffd}-2\": not valid UTF-8"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        manifest_ids(&p.join("pki/manifest.jsonl")),
+        ["dev-1", "dev-3"]
+    );
+}
+
+#[test]
+fn device_ids_named_like_the_batch_files_are_rejected_with_out() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(
+        p.join("ids.txt"),
+        "manifest.jsonl\nbatch.lock\nbatch.journal\nMANIFEST.JSONL\ndev-1\n",
+    )
+    .unwrap();
+    let r = pki(
+        p,
+        &["issue", "device", "--batch", "ids.txt", "--out", "lot"],
+    )
+    .expect(1);
+    for (line, id) in [
+        (1, "manifest.jsonl"),
+        (2, "batch.lock"),
+        (3, "batch.journal"),
+        (4, "MANIFEST.JSONL"),
+    ] {
+        assert!(
+            r.stderr
+                .contains(&format!("line {line}: \"{id}\": reserved:")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(manifest_ids(&p.join("lot/manifest.jsonl")), ["dev-1"]);
+    check_lot(p, &manifest(&p.join("lot/manifest.jsonl")), 1);
+}
+
+#[test]
+fn jobs_is_bounded() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("ids.txt"), "dev-1\n").unwrap();
+    for n in ["0", "1025", "100000"] {
+        let r = pki(p, &["issue", "device", "--batch", "ids.txt", "--jobs", n]).expect(2);
+        assert!(
+            r.stderr.contains(&format!("'{n}'")) && r.stderr.contains("1..=1024"),
+            "{}",
+            r.stderr
+        );
+        assert!(!p.join("pki/manifest.jsonl").exists());
+    }
+    pki(p, &["issue", "device", "--batch", "ids.txt", "--jobs", "1"]).expect(0);
+    assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["dev-1"]);
+}
+
+#[test]
+fn control_characters_in_a_rejected_line_never_reach_the_terminal() {
+    let d = tmp();
+    let p = d.path();
+    // A CA directory whose path holds an escape sequence, named in an "exists" rejection.
+    let dir = p.join("ca\u{1b}[2J");
+    let dir_s = dir.to_str().unwrap();
+    pki(p, &["--dir", dir_s, "create-owner-ca"]).expect(0);
+    std::fs::write(dir.join("private/iot-device-dev-2.key.pem"), "x").unwrap();
+    std::fs::write(
+        p.join("ids.txt"),
+        "evil\u{1b}]0;owned\u{7}\ndev-2\nrtl\u{202e}gpj.exe\ncr\rid\n",
+    )
+    .unwrap();
+    let r = pki(
+        p,
+        &["--dir", dir_s, "issue", "device", "--batch", "ids.txt"],
+    )
+    .expect(1);
+    assert_eq!(
+        r.stderr.matches("pki: rejected: line ").count(),
+        4,
+        "{}",
+        r.stderr
+    );
+    for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+        assert!(
+            !r.stderr.contains(c),
+            "{c:?} reached the terminal: {:?}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr
+            .contains("ca\\x1b[2J/private/iot-device-dev-2.key.pem exists"),
+        "{}",
+        r.stderr
+    );
 }

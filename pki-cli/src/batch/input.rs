@@ -1,10 +1,17 @@
 //! The batch input, streamed: one device id a line, or CSV with a header naming `device_id` and
 //! optional `sans` and `days` columns. Every line is validated, duplicates are caught, and a
-//! bad line is reported with its number instead of stopping the lot.
+//! bad line (too long, not UTF-8, not a device) is reported with its number instead of stopping
+//! the lot. Lines are read with a bound: no line costs more than [`MAX_LINE`] bytes of memory.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::io::BufRead;
+
+/// The longest input line read: longer ones are rejected (and skipped, never held in memory).
+pub(crate) const MAX_LINE: usize = 64 * 1024;
+
+/// Characters of a device id (or any other value from the input) shown in a report.
+const SHOWN_CHARS: usize = 64;
 
 /// One device to issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +29,91 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Rejected {
     pub(crate) line: usize,
+    /// As much of the device id as a report shows (see [`shown`]).
     pub(crate) device_id: String,
     pub(crate) reason: String,
+}
+
+impl Rejected {
+    /// A rejected line; the id is shortened for the report.
+    pub(crate) fn new(line: usize, device_id: &str, reason: String) -> Self {
+        Rejected {
+            line,
+            device_id: shown(device_id).into_owned(),
+            reason,
+        }
+    }
+}
+
+/// A value from the input as a report shows it: its first 64 characters, then `…` when there
+/// is more.
+pub(crate) fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..end])),
+    }
+}
+
+/// How [`read_line`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Line {
+    /// Nothing more to read.
+    End,
+    /// A line ended by a newline (not in the buffer).
+    Complete,
+    /// The last line, with no newline after it (a kill can cut a file's last line).
+    Unterminated,
+    /// A line longer than the bound: the buffer holds its first bytes, the rest was skipped up
+    /// to and including its newline.
+    TooLong,
+}
+
+/// Reads one line into `buf` (cleared first, newline left out), holding at most `max` bytes of
+/// it: the rest of a longer line is read and dropped.
+pub(crate) fn read_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut read_any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (read_any, too_long) {
+                (false, _) => Line::End,
+                (true, true) => Line::TooLong,
+                (true, false) => Line::Unterminated,
+            });
+        }
+        read_any = true;
+        let (take, newline) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (i, true),
+            None => (available.len(), false),
+        };
+        if !too_long {
+            if buf.len() + take > max {
+                let room = max - buf.len();
+                buf.extend_from_slice(&available[..room]);
+                too_long = true;
+            } else {
+                buf.extend_from_slice(&available[..take]);
+            }
+        }
+        input.consume(take + usize::from(newline));
+        if newline {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete
+            });
+        }
+    }
 }
 
 /// What one input line yields.
@@ -58,7 +148,7 @@ pub(crate) struct Reader<R> {
     columns: Option<Columns>,
     started: bool,
     seen: HashSet<u64>,
-    buf: String,
+    buf: Vec<u8>,
     /// Unknown CSV columns, reported once.
     pub(crate) ignored_columns: Vec<String>,
 }
@@ -71,7 +161,7 @@ impl<R: BufRead> Reader<R> {
             columns: None,
             started: false,
             seen: HashSet::new(),
-            buf: String::new(),
+            buf: Vec::new(),
             ignored_columns: Vec::new(),
         }
     }
@@ -79,12 +169,35 @@ impl<R: BufRead> Reader<R> {
     /// The next item, `None` at the end of the input.
     pub(crate) fn next_item(&mut self) -> std::io::Result<Option<Item>> {
         loop {
-            self.buf.clear();
-            if self.input.read_line(&mut self.buf)? == 0 {
+            let read = read_line(&mut self.input, &mut self.buf, MAX_LINE)?;
+            if read == Line::End {
                 return Ok(None);
             }
             self.line_no += 1;
-            let line = self.buf.trim_end_matches(['\n', '\r']);
+            let line_no = self.line_no;
+            if read == Line::TooLong {
+                self.started = true;
+                let start =
+                    String::from_utf8_lossy(&self.buf[..self.buf.len().min(4 * SHOWN_CHARS)]);
+                return Ok(Some(reject(
+                    line_no,
+                    &start,
+                    format!("line longer than {MAX_LINE} bytes"),
+                )));
+            }
+            let line = match std::str::from_utf8(&self.buf) {
+                Ok(l) => l.trim_end_matches('\r'),
+                Err(e) => {
+                    self.started = true;
+                    let lossy = String::from_utf8_lossy(&self.buf);
+                    let at = e.valid_up_to() + 1;
+                    return Ok(Some(reject(
+                        line_no,
+                        lossy.trim_end_matches('\r'),
+                        format!("not valid UTF-8 (at byte {at} of the line)"),
+                    )));
+                }
+            };
             if !self.started {
                 self.started = true;
                 let fields = split_csv(line);
@@ -103,7 +216,6 @@ impl<R: BufRead> Reader<R> {
                     continue;
                 }
             }
-            let line_no = self.line_no;
             let (id, sans, days) = match &self.columns {
                 None => (line.trim().to_owned(), Vec::new(), None),
                 Some(cols) => {
@@ -128,7 +240,7 @@ impl<R: BufRead> Reader<R> {
                                 return Ok(Some(reject(
                                     line_no,
                                     &id,
-                                    format!("days {d:?} is not a positive whole number"),
+                                    format!("days {:?} is not a positive whole number", shown(&d)),
                                 )));
                             }
                         },
@@ -153,7 +265,7 @@ impl<R: BufRead> Reader<R> {
                     return Ok(Some(reject(
                         line_no,
                         &id,
-                        format!("SAN {san:?} is not a valid DNS name or IP address"),
+                        format!("SAN {:?} is not a valid DNS name or IP address", shown(san)),
                     )));
                 }
             }
@@ -175,11 +287,7 @@ impl<R: BufRead> Reader<R> {
 }
 
 fn reject(line: usize, id: &str, reason: String) -> Item {
-    Item::Rejected(Rejected {
-        line,
-        device_id: id.to_owned(),
-        reason,
-    })
+    Item::Rejected(Rejected::new(line, id, reason))
 }
 
 /// Splits one CSV line: fields separated by commas, `"quoted, fields"` with `""` for a quote.
@@ -246,6 +354,55 @@ mod tests {
             matches!(&v[1], Item::Device(e) if e.device_id == "dev,2" && e.sans.is_empty() && e.days.is_none())
         );
         assert!(matches!(&v[2], Item::Rejected(r) if r.line == 4 && r.reason.contains("days")));
+    }
+
+    #[test]
+    fn lines_are_read_with_a_bound() {
+        // A small buffer in front, so that lines cross refills.
+        let text = b"ab\ncdefgh\nij\nklm";
+        let mut input = std::io::BufReader::with_capacity(3, &text[..]);
+        let mut buf = Vec::new();
+        let mut next = || {
+            let r = read_line(&mut input, &mut buf, 4).unwrap();
+            (r, String::from_utf8(buf.clone()).unwrap())
+        };
+        assert_eq!(next(), (Line::Complete, "ab".into()));
+        assert_eq!(next(), (Line::TooLong, "cdef".into()));
+        assert_eq!(next(), (Line::Complete, "ij".into()));
+        assert_eq!(next(), (Line::Unterminated, "klm".into()));
+        assert_eq!(next(), (Line::End, "".into()));
+    }
+
+    #[test]
+    fn long_lines_and_bad_utf8_are_rejected_by_number_and_the_rest_goes_on() {
+        let long = "x".repeat(MAX_LINE + 1);
+        let text = [
+            b"dev-1\n".as_slice(),
+            long.as_bytes(),
+            b"\n\xffdev\r\ndev-4",
+        ]
+        .concat();
+        let mut r = Reader::new(&text[..]);
+        let mut v = Vec::new();
+        while let Some(i) = r.next_item().unwrap() {
+            v.push(i);
+        }
+        assert!(matches!(&v[0], Item::Device(e) if e.device_id == "dev-1"));
+        assert!(matches!(&v[1], Item::Rejected(r)
+            if r.line == 2 && r.device_id == format!("{}…", "x".repeat(64))
+                && r.reason == format!("line longer than {MAX_LINE} bytes")));
+        assert!(matches!(&v[2], Item::Rejected(r)
+            if r.line == 3 && r.device_id == "\u{fffd}dev" && r.reason.contains("not valid UTF-8")));
+        assert!(matches!(&v[3], Item::Device(e) if e.device_id == "dev-4" && e.line == 4));
+        assert_eq!(v.len(), 4);
+    }
+
+    #[test]
+    fn reports_show_at_most_64_characters() {
+        assert_eq!(shown("short"), "short");
+        let s = "é".repeat(64);
+        assert_eq!(shown(&s), s);
+        assert_eq!(shown(&format!("{s}z")), format!("{s}…"));
     }
 
     #[test]

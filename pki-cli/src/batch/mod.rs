@@ -1,18 +1,38 @@
 //! Batch provisioning: `pki issue device --batch FILE` issues a key and certificate per device
 //! on every core, streaming the input and the manifest, and can be killed at any moment and run
-//! again to finish the lot with no device issued twice and no half-written file.
+//! again to finish the lot with no device issued twice, no half-written file, and no file it
+//! did not create replaced.
 //!
-//! The manifest is the commit record. A device's files are written in order (key, certificate,
-//! full chain), each created new, and its manifest line is appended only after all three are
-//! complete. A re-run skips the devices in the manifest; for any other device it looks at the
-//! files a killed run may have left: a certificate that parses completely was issued, so it is
-//! kept and finished (chain rewritten, manifest and index lines added), never issued again;
-//! a torn or missing certificate was never issued, so whatever is there is replaced by a fresh
-//! key and certificate. Files are not renamed into place one by one (the CA directory's rule
-//! for single certificates): measured on this machine, the three renames per device cost a
-//! quarter of the batch's speed, and the manifest already makes the batch atomic per device.
+//! The manifest is the commit record, the journal the intent record. A worker takes devices
+//! in groups of 64: a device in the manifest is skipped; for the others it looks up the key
+//! (with `--out`, the device's folder), one lookup per device as before the journal existed.
+//! Where no key is there, the device is named in the journal (one write for the group) before
+//! any of its files is created. A device's files are written in order (key, certificate, full
+//! chain), each created new, and its manifest line is appended only after all three are
+//! complete. A certificate or chain met in the way then is somebody else's: the files written
+//! for the device are removed again and it is a rejected line.
+//!
+//! A device the journal names and the manifest does not was begun by a killed run. Its key is
+//! that run's (none was there when the device was named); its certificate and chain were not
+//! looked at then, so their content says whose they are. A certificate that is this device's
+//! (the only one in its file, CN = device id, signed by the issuer, public key = the key
+//! file's) was issued: it is kept and finished (its chain, whole or cut short or missing,
+//! rewritten; manifest and index lines added), never issued again. One cut short or missing
+//! never was: a fresh key and certificate take its place. A whole certificate or chain that is
+//! not the device's is somebody else's.
+//!
+//! Somebody else's key or certificate (one the journal does not account for) makes the device
+//! a rejected line (`... exists; --force to replace`) and is left as it is; `--force` replaces
+//! it. What a cut write leaves (an empty file, a PEM begun and never ended) holds no key and no
+//! certificate, and is replaced whoever began it.
+//!
+//! Files are not renamed into place one by one (the CA directory's rule for single
+//! certificates): measured on this machine, the three renames per device cost a quarter of the
+//! batch's speed, and the manifest already makes the batch atomic per device.
 
 mod input;
+mod journal;
+mod manifest;
 
 use std::collections::HashSet;
 use std::fs;
@@ -32,10 +52,20 @@ use serde::Serialize;
 
 pub(crate) use input::Rejected;
 use input::{Entry, Item, Reader, id_hash};
+use journal::Journal;
+use manifest::ManifestLine;
 
 /// Devices handed to the worker threads at a time: enough to keep every core busy, few enough
 /// that memory stays flat.
 const CHUNK: usize = 4096;
+
+/// Devices a worker takes at a time from a chunk: it names them in the journal in one write
+/// before it creates their files.
+const GROUP: usize = 64;
+
+/// The batch's own files in its output directory (with the manifest's default name): with
+/// `--out`, a device folder of the same name would collide with them.
+const OWN_FILES: [&str; 3] = ["manifest.jsonl", "batch.lock", journal::FILE_NAME];
 
 /// Where the files of each device go.
 #[derive(Debug, Clone)]
@@ -54,24 +84,12 @@ pub(crate) struct Options {
     pub(crate) key_type: KeyType,
     pub(crate) days: Option<u32>,
     pub(crate) strict: bool,
+    /// Replace keys and certificates that the batch did not create (`--force`).
+    pub(crate) force: bool,
     pub(crate) progress: bool,
     /// Device ids that must not be used, lower-case, with the reason (the CNs of IoT Edge
     /// device CAs: IoT Edge requires them to differ from every device id).
     pub(crate) reserved: Vec<(String, String)>,
-}
-
-/// One line of the manifest.
-#[derive(Debug, Serialize)]
-struct ManifestLine<'a> {
-    device_id: &'a str,
-    serial: &'a str,
-    sha1: String,
-    sha256: &'a str,
-    #[serde(with = "time::serde::rfc3339")]
-    not_after: time::OffsetDateTime,
-    cert: String,
-    key: String,
-    full_chain: String,
 }
 
 /// What a batch did.
@@ -121,6 +139,31 @@ impl Layout {
             }
         }
     }
+
+    /// The directory of the batch's own files (lock, journal, default manifest).
+    fn home<'a>(&'a self, ca: &'a CaDir) -> &'a Path {
+        match self {
+            Layout::CaDir => ca.path(),
+            Layout::Folders(root) => root,
+        }
+    }
+}
+
+/// What to do for a device, decided before anything of it is written.
+#[derive(Debug)]
+enum Plan {
+    /// In the manifest, with its files: nothing.
+    Skip,
+    /// No key is there (with `--out`: no folder): issue, each file created new. A certificate
+    /// or chain found in the way then is somebody else's: what the device got is removed again
+    /// and it is a rejected line (with `--force`, they are replaced).
+    Fresh,
+    /// A key is there, and everything there may go (what cut writes leave, or `--force`).
+    Replace,
+    /// Leftovers of an earlier run that began the device (the journal says so).
+    Leftover,
+    /// Somebody else's key or certificate is there: a rejected line, with the reason.
+    Refuse(String),
 }
 
 /// What happened to one device.
@@ -133,6 +176,20 @@ enum Done {
         index: Option<Box<IndexEntry>>,
         fresh: bool,
     },
+    /// Not issued: somebody else's file is in the way. `begun`: the journal names the device
+    /// since this run (which took back what it had written).
+    Rejected { reason: String, begun: bool },
+}
+
+/// What every device of a run shares.
+struct Lot<'a> {
+    ca: &'a CaDir,
+    issuer: &'a Issuer,
+    opts: &'a Options,
+    chain_pem: String,
+    now: time::OffsetDateTime,
+    done_ids: HashSet<u64>,
+    index_serials: HashSet<u64>,
 }
 
 /// Runs a batch from `input` with `issuer`; rejected lines go to `on_reject` as they come.
@@ -147,15 +204,14 @@ pub(crate) fn run(
     if let Layout::Folders(root) = &opts.layout {
         fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
     }
-    // One batch per output at a time: a second one would race on the same temporary names.
-    let lock_path = match &opts.layout {
-        Layout::CaDir => ca.path().join("batch.lock"),
-        Layout::Folders(root) => root.join("batch.lock"),
-    };
+    let home = opts.layout.home(ca);
+    // One batch per output at a time: a second one would race on the same files.
+    let lock_path = home.join("batch.lock");
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o644)
         .open(&lock_path)
         .with_context(|| format!("cannot open {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
@@ -165,9 +221,34 @@ pub(crate) fn run(
         );
     }
 
-    let (done_ids, index_serials) = previous_state(ca, &opts.manifest)?;
-    let chain_pem = pki_core::pem_bundle(issuer.chain());
-    let now = super::commands::now();
+    let done_ids = manifest::read_done(&opts.manifest)?;
+    let mut journal = Journal::open(&home.join(journal::FILE_NAME), &done_ids)?;
+    let index_serials = if done_ids.is_empty() && !journal.has_leftovers() {
+        HashSet::new()
+    } else {
+        indexed_serials(ca)?
+    };
+    let own_names: Vec<String> = match &opts.layout {
+        Layout::CaDir => Vec::new(),
+        Layout::Folders(_) => OWN_FILES
+            .iter()
+            .map(|n| n.to_string())
+            .chain(
+                opts.manifest
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned()),
+            )
+            .collect(),
+    };
+    let lot = Lot {
+        ca,
+        issuer,
+        opts,
+        chain_pem: pki_core::pem_bundle(issuer.chain()),
+        now: super::commands::now(),
+        done_ids,
+        index_serials,
+    };
 
     let (tx, rx) = mpsc::sync_channel::<(Vec<String>, Vec<IndexEntry>)>(2);
     let manifest_path = opts.manifest.clone();
@@ -176,6 +257,7 @@ pub(crate) fn run(
         let mut manifest = fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o644)
             .open(&manifest_path)
             .with_context(|| format!("cannot open the manifest {}", manifest_path.display()))?;
         for (lines, index) in rx {
@@ -199,6 +281,13 @@ pub(crate) fn run(
         manifest: opts.manifest.display().to_string(),
         ..Summary::default()
     };
+    let mut reject = |summary: &mut Summary, r: Rejected| {
+        summary.rejected += 1;
+        on_reject(&r);
+        if summary.rejections.len() < 100 {
+            summary.rejections.push(r);
+        }
+    };
     let mut reader = Reader::new(input);
     let mut chunk: Vec<Entry> = Vec::with_capacity(CHUNK);
     let mut result: Result<()> = Ok(());
@@ -206,16 +295,8 @@ pub(crate) fn run(
         let mut end = false;
         while chunk.len() < CHUNK {
             let item = match reader.next_item().context("cannot read the batch input")? {
-                Some(Item::Device(e)) => match opts
-                    .reserved
-                    .iter()
-                    .find(|(id, _)| e.device_id.eq_ignore_ascii_case(id))
-                {
-                    Some((_, why)) => Some(Item::Rejected(Rejected {
-                        line: e.line,
-                        device_id: e.device_id,
-                        reason: why.clone(),
-                    })),
+                Some(Item::Device(e)) => match reserved(opts, &own_names, &e.device_id) {
+                    Some(why) => Some(Item::Rejected(Rejected::new(e.line, &e.device_id, why))),
                     None => Some(Item::Device(e)),
                 },
                 other => other,
@@ -227,11 +308,7 @@ pub(crate) fn run(
                 }
                 Some(Item::Device(e)) => chunk.push(e),
                 Some(Item::Rejected(r)) => {
-                    summary.rejected += 1;
-                    on_reject(&r);
-                    if summary.rejections.len() < 100 {
-                        summary.rejections.push(r);
-                    }
+                    reject(&mut summary, r);
                     if opts.strict {
                         summary.stopped_early = true;
                         end = true;
@@ -241,24 +318,23 @@ pub(crate) fn run(
             }
         }
         if !chunk.is_empty() {
-            let outcomes: Vec<Result<Done>> = chunk
-                .par_iter()
-                .map(|e| {
-                    one_device(
-                        ca,
-                        issuer,
-                        opts,
-                        e,
-                        &chain_pem,
-                        now,
-                        &done_ids,
-                        &index_serials,
-                    )
-                })
+            if opts.strict
+                && let Some(first) = chunk
+                    .par_iter()
+                    .position_first(|e| matches!(plan(&lot, &journal, e), Ok((_, Plan::Refuse(_)))))
+            {
+                // Nothing after the first device refused is issued: it is found before any is.
+                chunk.truncate(first + 1);
+                summary.stopped_early = true;
+                end = true;
+            }
+            let outcomes: Vec<Vec<Result<Done>>> = chunk
+                .par_chunks(GROUP)
+                .map(|group| run_group(&lot, &journal, group))
                 .collect();
             let mut lines = Vec::with_capacity(chunk.len());
             let mut index = Vec::with_capacity(chunk.len());
-            for (o, e) in outcomes.into_iter().zip(&chunk) {
+            for (o, e) in outcomes.into_iter().flatten().zip(&chunk) {
                 match o {
                     Ok(Done::Skipped) => summary.skipped += 1,
                     Ok(Done::Written {
@@ -271,8 +347,15 @@ pub(crate) fn run(
                         } else {
                             summary.completed += 1;
                         }
+                        journal.completed(&e.device_id);
                         lines.push(manifest);
                         index.extend(ix.map(|b| *b));
+                    }
+                    Ok(Done::Rejected { reason, begun }) => {
+                        if begun {
+                            journal.unfinished();
+                        }
+                        reject(&mut summary, Rejected::new(e.line, &e.device_id, reason));
                     }
                     Err(err) => {
                         result =
@@ -305,6 +388,8 @@ pub(crate) fn run(
         .map_err(|_| anyhow::anyhow!("the manifest writer failed"))?;
     result?;
     written?;
+    // Every manifest line is written: what the journal still names is unfinished.
+    journal.close()?;
     if !reader.ignored_columns.is_empty() {
         eprintln!(
             "pki: warning: CSV columns not used: {}",
@@ -322,25 +407,25 @@ pub(crate) fn run(
     Ok(summary)
 }
 
-/// The devices a previous run finished (from the manifest) and the serials already indexed,
-/// as hashes: memory stays small for a million devices. Trailing partial lines (a kill in the
-/// middle of a write) are cut off first.
-fn previous_state(ca: &CaDir, manifest: &Path) -> Result<(HashSet<u64>, HashSet<u64>)> {
-    let mut done = HashSet::new();
+/// Why a device id cannot be used, if it cannot: the CN of an IoT Edge device CA, or (with
+/// `--out`) the name of one of the batch's own files, `own_names`.
+fn reserved(opts: &Options, own_names: &[String], id: &str) -> Option<String> {
+    if let Some((_, why)) = opts
+        .reserved
+        .iter()
+        .find(|(r, _)| id.eq_ignore_ascii_case(r))
+    {
+        return Some(why.clone());
+    }
+    let own = own_names.iter().find(|n| id.eq_ignore_ascii_case(n))?;
+    Some(format!(
+        "reserved: {own} is the name of one of the batch's own files (manifest, lock, journal); a device folder under --out cannot take it"
+    ))
+}
+
+/// The serials the CA directory's index has, as hashes. A last line cut by a kill is removed.
+fn indexed_serials(ca: &CaDir) -> Result<HashSet<u64>> {
     let mut serials = HashSet::new();
-    if !manifest.exists() {
-        return Ok((done, serials));
-    }
-    truncate_partial_line(manifest)?;
-    for line in std::io::BufReader::new(fs::File::open(manifest)?).lines() {
-        let line = line.with_context(|| format!("cannot read {}", manifest.display()))?;
-        if let Some(id) = json_str_field(&line, "device_id") {
-            done.insert(id_hash(id));
-        }
-    }
-    if done.is_empty() {
-        return Ok((done, serials));
-    }
     let index = ca.index_path();
     if index.exists() {
         truncate_partial_line(&index)?;
@@ -351,11 +436,11 @@ fn previous_state(ca: &CaDir, manifest: &Path) -> Result<(HashSet<u64>, HashSet<
             }
         }
     }
-    Ok((done, serials))
+    Ok(serials)
 }
 
 /// The value of a string field in one of our own JSON lines (no escapes in the values we
-/// search: device ids and hex serials cannot contain `"` or `\`).
+/// search: hex serials cannot contain `"` or `\`).
 fn json_str_field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
     let key = format!("\"{field}\":\"");
     let start = line.find(&key)? + key.len();
@@ -375,34 +460,183 @@ fn truncate_partial_line(path: &Path) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_device(
-    ca: &CaDir,
-    issuer: &Issuer,
-    opts: &Options,
-    e: &Entry,
-    chain_pem: &str,
-    now: time::OffsetDateTime,
-    done_ids: &HashSet<u64>,
-    index_serials: &HashSet<u64>,
-) -> Result<Done> {
-    let p = opts.layout.paths(ca, &e.device_id);
-    if done_ids.contains(&id_hash(&e.device_id)) && p.chain.exists() {
-        return Ok(Done::Skipped);
+/// One worker's share of a chunk: looks at the devices' paths, names in the journal (one write)
+/// those whose files it is about to create, then carries out each plan. One outcome per device.
+fn run_group(lot: &Lot<'_>, journal: &Journal, group: &[Entry]) -> Vec<Result<Done>> {
+    let plans: Vec<Result<(Paths, Plan)>> = group.iter().map(|e| plan(lot, journal, e)).collect();
+    let begun = plans.iter().zip(group).filter_map(|(p, e)| match p {
+        Ok((_, Plan::Fresh | Plan::Replace)) => Some(e.device_id.as_str()),
+        _ => None,
+    });
+    if let Err(err) = journal.begin(begun) {
+        // Nothing of the group is created; the run stops at its first device.
+        let message = format!("{err:#}");
+        return group
+            .iter()
+            .map(|_| Err(anyhow::anyhow!("{message}")))
+            .collect();
     }
-    // One stat in the common case: a device whose certificate is not there is issued.
-    if p.cert.exists() {
-        // Left by an interrupted (or an earlier single) run. Complete: it was issued, so finish
-        // it from its certificate and never issue it again. Torn: it never was; issue afresh.
-        if let Ok(mut certs) = pki_core::read_certs(&p.cert) {
-            let cert = certs.swap_remove(0);
-            replace_file(&p.chain, &format!("{}{chain_pem}", cert.to_pem()), 0o644)?;
-            let facts = pki_core::Facts::of(&cert);
-            return finish(ca, e, &p, cert, &facts, false, index_serials);
+    plans
+        .into_iter()
+        .zip(group)
+        .map(|(p, e)| {
+            let (paths, plan) = p?;
+            carry_out(lot, e, &paths, plan)
+        })
+        .collect()
+}
+
+/// Decides what to do for a device. In the common case (a device not begun) this costs one
+/// lookup: the key (the one file whose owner its content cannot tell), or with `--out` the
+/// device's folder. Nothing is read unless a key is there.
+fn plan(lot: &Lot<'_>, journal: &Journal, e: &Entry) -> Result<(Paths, Plan)> {
+    let p = lot.opts.layout.paths(lot.ca, &e.device_id);
+    let plan = plan_for(lot, journal, e, &p)?;
+    Ok((p, plan))
+}
+
+fn plan_for(lot: &Lot<'_>, journal: &Journal, e: &Entry, p: &Paths) -> Result<Plan> {
+    let h = id_hash(&e.device_id);
+    if lot.done_ids.contains(&h) && p.chain.exists() {
+        return Ok(Plan::Skip);
+    }
+    if journal.begun_earlier(h) {
+        return Ok(Plan::Leftover);
+    }
+    if let Some(d) = &p.dir {
+        match lookup(d)? {
+            None => return Ok(Plan::Fresh),
+            Some(m) if m.is_dir() => {}
+            Some(_) => {
+                return Ok(Plan::Refuse(format!(
+                    "{} exists and is not a folder (links are not followed)",
+                    d.display()
+                )));
+            }
         }
-        fs::remove_file(&p.cert)
-            .with_context(|| format!("cannot remove the torn {}", p.cert.display()))?;
     }
+    if lookup(&p.key)?.is_none() {
+        return Ok(Plan::Fresh);
+    }
+    if !lot.opts.force {
+        // The certificate first: it is what a rejected line names when both are there.
+        for f in [&p.cert, &p.key, &p.chain] {
+            if !may_replace(f, is_cut)? {
+                return Ok(Plan::Refuse(exists(f)));
+            }
+        }
+    }
+    Ok(Plan::Replace)
+}
+
+/// The reason of a line rejected for a file in the way.
+fn exists(path: &Path) -> String {
+    format!("{} exists; --force to replace", path.display())
+}
+
+/// What is at `path` (a link is not followed), `None` when nothing is.
+fn lookup(path: &Path) -> Result<Option<fs::Metadata>> {
+    match fs::symlink_metadata(path) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot look at {}", path.display())),
+    }
+}
+
+/// True when nothing is at `path`, or a file (not a link) whose content passes `ok`.
+fn may_replace(path: &Path, ok: impl Fn(&[u8]) -> bool) -> Result<bool> {
+    match lookup(path)? {
+        None => return Ok(true),
+        Some(m) if m.is_file() && m.len() <= 1 << 20 => {}
+        Some(_) => return Ok(false),
+    }
+    let data = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(ok(&data))
+}
+
+/// True for what a write cut short leaves: nothing, or a PEM begun and never ended. It holds
+/// no key and no certificate, so it may be replaced whoever began it.
+fn is_cut(data: &[u8]) -> bool {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const END: &[u8] = b"-----END ";
+    let begun = data.starts_with(BEGIN) || BEGIN.starts_with(data);
+    begun && !data.windows(END.len()).any(|w| w == END)
+}
+
+/// Carries out a device's plan.
+fn carry_out(lot: &Lot<'_>, e: &Entry, p: &Paths, plan: Plan) -> Result<Done> {
+    match plan {
+        Plan::Skip => Ok(Done::Skipped),
+        Plan::Refuse(reason) => Ok(Done::Rejected {
+            reason,
+            begun: false,
+        }),
+        Plan::Fresh => issue(lot, e, p, false),
+        Plan::Replace => issue(lot, e, p, true),
+        Plan::Leftover => leftover(lot, e, p),
+    }
+}
+
+/// Finishes or replaces what an earlier run left of a device it began. The key is that run's
+/// (no key was there when the journal named the device); the certificate and the chain were
+/// not looked at then, so their content tells whose they are.
+fn leftover(lot: &Lot<'_>, e: &Entry, p: &Paths) -> Result<Done> {
+    let force = lot.opts.force;
+    if let Some(cert) = ours(lot.issuer, e, p) {
+        // Issued by the killed run: finished, never issued again. Its chain is this
+        // certificate's, whole or cut short, or missing.
+        let chain = format!("{}{}", cert.to_pem(), lot.chain_pem);
+        if !force && !may_replace(&p.chain, |d| chain.as_bytes().starts_with(d))? {
+            return Ok(Done::Rejected {
+                reason: exists(&p.chain),
+                begun: false,
+            });
+        }
+        replace_file(&p.chain, &chain, 0o644)?;
+        let facts = pki_core::Facts::of(&cert);
+        return finish(lot, e, p, cert, &facts, false);
+    }
+    // Never issued: a fresh key and certificate in its place, unless a whole certificate or
+    // chain that is not this device's is in the way.
+    if !force {
+        for f in [&p.cert, &p.chain] {
+            if !may_replace(f, is_cut)? {
+                return Ok(Done::Rejected {
+                    reason: exists(f),
+                    begun: false,
+                });
+            }
+        }
+    }
+    issue(lot, e, p, true)
+}
+
+/// The certificate at a device's path if it is one the batch issued for it: a single
+/// certificate whose CN is the device id, signed by the issuer, and whose public key is the
+/// key file's.
+fn ours(issuer: &Issuer, e: &Entry, p: &Paths) -> Option<Certificate> {
+    let mut certs = pki_core::read_certs(&p.cert).ok()?;
+    if certs.len() != 1 {
+        return None;
+    }
+    let cert = certs.pop()?;
+    if cert.common_name().as_deref() != Some(e.device_id.as_str()) {
+        return None;
+    }
+    let signed = pki_core::chain_links(&[cert.clone(), issuer.certificate().clone()]);
+    if signed.first() != Some(&Some(true)) {
+        return None;
+    }
+    let key_pem = fs::read(&p.key).ok()?;
+    let key = PrivateKey::parse(&key_pem, &p.key.display().to_string(), None).ok()?;
+    pki_core::key_matches(&cert, &key).ok()?.then_some(cert)
+}
+
+/// Issues a fresh key and certificate for a device and writes its files (key, certificate,
+/// chain), with `replace` (or `--force`) over what is there, else each created new: a file
+/// found in the way is somebody else's, so the files written before it are removed again and
+/// the device is a rejected line.
+fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
     if let Some(d) = &p.dir {
         fs::DirBuilder::new()
             .recursive(true)
@@ -410,9 +644,9 @@ fn one_device(
             .create(d)
             .with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let key = PrivateKey::generate(opts.key_type)?;
-    let mut req = Request::new(Profile::Device, Subject::cn(&e.device_id), now);
-    if let Some(d) = e.days.or(opts.days) {
+    let key = PrivateKey::generate(lot.opts.key_type)?;
+    let mut req = Request::new(Profile::Device, Subject::cn(&e.device_id), lot.now);
+    if let Some(d) = e.days.or(lot.opts.days) {
         req.days = d;
     }
     req.sans = e
@@ -420,46 +654,51 @@ fn one_device(
         .iter()
         .map(|s| s.parse())
         .collect::<pki_core::Result<_>>()?;
-    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), Some(issuer))?;
+    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), Some(lot.issuer))?;
+    let key_pem = key.to_pem();
     let cert_pem = issued.certificate.to_pem();
-    // A key or chain left without a certificate by a killed run is replaced.
-    replace_file(&p.key, &key.to_pem(), 0o600)?;
-    create_file(&p.cert, &cert_pem, 0o644)?;
-    replace_file(&p.chain, &format!("{cert_pem}{chain_pem}"), 0o644)?;
-    finish(
-        ca,
-        e,
-        &p,
-        issued.certificate,
-        &issued.facts,
-        true,
-        index_serials,
-    )
+    let chain_pem = format!("{cert_pem}{}", lot.chain_pem);
+    let files = [
+        (&p.key, &key_pem, 0o600),
+        (&p.cert, &cert_pem, 0o644),
+        (&p.chain, &chain_pem, 0o644),
+    ];
+    for (i, &(path, data, mode)) in files.iter().enumerate() {
+        if replace || lot.opts.force {
+            replace_file(path, data, mode)?;
+            continue;
+        }
+        match create_file(path, data, mode) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                for (written, _, _) in &files[..i] {
+                    fs::remove_file(written)
+                        .with_context(|| format!("cannot remove {}", written.display()))?;
+                }
+                return Ok(Done::Rejected {
+                    reason: exists(path),
+                    begun: true,
+                });
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot create {}", path.display()));
+            }
+        }
+    }
+    finish(lot, e, p, issued.certificate, &issued.facts, true)
 }
 
 /// The manifest line and (unless the index has it already) the index line of a device.
 fn finish(
-    ca: &CaDir,
+    lot: &Lot<'_>,
     e: &Entry,
     p: &Paths,
     cert: Certificate,
     facts: &pki_core::Facts,
     fresh: bool,
-    index_serials: &HashSet<u64>,
 ) -> Result<Done> {
-    let entry = ca.index_entry(&cert, facts, Profile::Device, &p.cert);
-    let manifest = manifest_line(e, &cert, &entry, p)?;
-    let index =
-        (fresh || !index_serials.contains(&id_hash(&entry.serial))).then(|| Box::new(entry));
-    Ok(Done::Written {
-        manifest,
-        index,
-        fresh,
-    })
-}
-
-fn manifest_line(e: &Entry, cert: &Certificate, entry: &IndexEntry, p: &Paths) -> Result<String> {
-    let mut line = serde_json::to_string(&ManifestLine {
+    let entry = lot.ca.index_entry(&cert, facts, Profile::Device, &p.cert);
+    let mut manifest = serde_json::to_string(&ManifestLine {
         device_id: &e.device_id,
         serial: &entry.serial,
         sha1: cert.sha1_hex(),
@@ -469,39 +708,36 @@ fn manifest_line(e: &Entry, cert: &Certificate, entry: &IndexEntry, p: &Paths) -
         key: p.key.display().to_string(),
         full_chain: p.chain.display().to_string(),
     })?;
-    line.push('\n');
-    Ok(line)
+    manifest.push('\n');
+    let index =
+        (fresh || !lot.index_serials.contains(&id_hash(&entry.serial))).then(|| Box::new(entry));
+    Ok(Done::Written {
+        manifest,
+        index,
+        fresh,
+    })
 }
 
-/// Creates `path` with `data`; it must not exist (a certificate is never overwritten).
-fn create_file(path: &Path, data: &str, mode: u32) -> Result<()> {
+/// Creates `path` with `data` and `mode` from its creation on; it must not exist.
+fn create_file(path: &Path, data: &str, mode: u32) -> std::io::Result<()> {
     let mut f = fs::OpenOptions::new()
         .create_new(true)
         .write(true)
         .mode(mode)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+        .open(path)?;
     f.write_all(data.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Creates `path` with `data`, replacing what a killed run may have left there (never a
-/// certificate: see [`create_file`]). The new file gets `mode` from its creation on.
+/// Creates `path` with `data`, replacing what is there (only ever what the plan found the
+/// batch may replace). The new file gets `mode` from its creation on.
 fn replace_file(path: &Path, data: &str, mode: u32) -> Result<()> {
-    match fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(mode)
-        .open(path)
-    {
-        Ok(mut f) => f
-            .write_all(data.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display())),
+    match create_file(path, data, mode) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             fs::remove_file(path).with_context(|| format!("cannot replace {}", path.display()))?;
             create_file(path, data, mode)
+                .with_context(|| format!("cannot create {}", path.display()))
         }
-        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+        other => other.with_context(|| format!("cannot create {}", path.display())),
     }
 }
 

@@ -10,7 +10,7 @@ use pki_core::CaRole;
 use super::{choose_issuer, key_type};
 use crate::batch::{Layout, Options, Rejected, Summary};
 use crate::cli::DeviceArgs;
-use crate::output::{Outcome, Output};
+use crate::output::{Outcome, Output, escape_line};
 
 /// `pki issue device --batch FILE`.
 pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
@@ -37,6 +37,7 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         key_type: kt,
         days: a.key_opts.days,
         strict: a.strict,
+        force: a.key_opts.force,
         reserved: ca
             .edge_ca_names()?
             .into_iter()
@@ -49,7 +50,7 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         progress: !out.json && std::io::stderr().is_terminal(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.jobs.unwrap_or(0))
+        .num_threads(a.jobs.map_or(0, usize::from))
         .build()
         .context("cannot start the worker threads")?;
     let json = out.json;
@@ -59,9 +60,10 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
                 // A closed stdout ends the report, not the lot: the manifest records it.
                 let _ = out.json_line(&serde_json::json!({ "rejected": r }));
             } else {
+                // The id and the reason come from the input and the file system: escaped.
                 eprintln!(
-                    "pki: rejected: line {}: {:?}: {}",
-                    r.line, r.device_id, r.reason
+                    "pki: rejected: {}",
+                    escape_line(&format!("line {}: {:?}: {}", r.line, r.device_id, r.reason))
                 );
             }
         })
