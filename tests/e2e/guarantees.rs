@@ -589,3 +589,44 @@ fn a_chain_over_64_kib_is_called_what_it_is() {
     assert!(all.contains("larger than 64 KiB"), "{all}");
     assert!(!all.contains("does not speak TLS"), "{all}");
 }
+
+#[test]
+fn a_batch_line_with_an_impossible_validity_is_rejected_and_the_lot_goes_on() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    fs::write(
+        p.join("lot.csv"),
+        "device_id,days\ndev-1,30\ndev-2,99999999\ndev-3,\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        // Run twice: the bad line never kills a re-run of the lot either.
+        let r = pki(p, &["issue", "device", "--batch", "lot.csv"]).expect(1);
+        assert!(
+            r.stderr.contains("line 3") && r.stderr.contains("year 9999"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    assert!(p.join("pki/certs/iot-device-dev-1.cert.pem").exists());
+    assert!(p.join("pki/certs/iot-device-dev-3.cert.pem").exists());
+    assert!(!p.join("pki/private/iot-device-dev-2.key.pem").exists());
+    // A lot-wide --days no certificate can hold stops before anything is written.
+    let before = tree(&p.join("pki"));
+    let r = pki(
+        p,
+        &[
+            "issue",
+            "device",
+            "--batch",
+            "lot.csv",
+            "--days",
+            "4294967295",
+        ],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("year 9999"), "{}", r.stderr);
+    assert_eq!(tree(&p.join("pki")), before);
+}

@@ -202,7 +202,12 @@ pub(crate) fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     if let Layout::Folders(root) = &opts.layout {
-        fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+        // 0755 whatever the umask (each device's folder is 0700).
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
     }
     let home = opts.layout.home(ca);
     // One batch per output at a time: a second one would race on the same files.
@@ -391,10 +396,10 @@ pub(crate) fn run(
     // Every manifest line is written: what the journal still names is unfinished.
     journal.close()?;
     if !reader.ignored_columns.is_empty() {
-        eprintln!(
+        crate::output::stderr_line(&crate::output::escape_line(&format!(
             "pki: warning: CSV columns not used: {}",
             reader.ignored_columns.join(", ")
-        );
+        )));
     }
     summary.seconds = started.elapsed().as_secs_f64();
     let made = summary.issued + summary.completed;
@@ -637,6 +642,18 @@ fn ours(issuer: &Issuer, e: &Entry, p: &Paths) -> Option<Certificate> {
 /// found in the way is somebody else's, so the files written before it are removed again and
 /// the device is a rejected line.
 fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
+    let mut req = Request::new(Profile::Device, Subject::cn(&e.device_id), lot.now);
+    if let Some(d) = e.days.or(lot.opts.days) {
+        req.days = d;
+    }
+    // A validity no certificate can hold (past the year 9999) is this line's fault, not the
+    // lot's: a rejected line, before anything is written.
+    if let Err(err) = req.not_after() {
+        return Ok(Done::Rejected {
+            reason: err.to_string(),
+            begun: true,
+        });
+    }
     if let Some(d) = &p.dir {
         fs::DirBuilder::new()
             .recursive(true)
@@ -645,10 +662,6 @@ fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
             .with_context(|| format!("cannot create {}", d.display()))?;
     }
     let key = PrivateKey::generate(lot.opts.key_type)?;
-    let mut req = Request::new(Profile::Device, Subject::cn(&e.device_id), lot.now);
-    if let Some(d) = e.days.or(lot.opts.days) {
-        req.days = d;
-    }
     req.sans = e
         .sans
         .iter()
@@ -658,10 +671,10 @@ fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done> {
     let key_pem = key.to_pem();
     let cert_pem = issued.certificate.to_pem();
     let chain_pem = format!("{cert_pem}{}", lot.chain_pem);
-    let files = [
-        (&p.key, &key_pem, 0o600),
-        (&p.cert, &cert_pem, 0o644),
-        (&p.chain, &chain_pem, 0o644),
+    let files: [(&PathBuf, &str, u32); 3] = [
+        (&p.key, key_pem.as_str(), 0o600),
+        (&p.cert, cert_pem.as_str(), 0o644),
+        (&p.chain, chain_pem.as_str(), 0o644),
     ];
     for (i, &(path, data, mode)) in files.iter().enumerate() {
         if replace || lot.opts.force {

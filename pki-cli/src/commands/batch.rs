@@ -31,6 +31,16 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         Some(d) => (Layout::Folders(d.clone()), d.join("manifest.jsonl")),
         None => (Layout::CaDir, ca.path().join("manifest.jsonl")),
     };
+    // A lot-wide validity no certificate can hold is refused before anything starts.
+    if let Some(d) = a.key_opts.days {
+        let mut probe = pki_core::Request::new(
+            pki_core::Profile::Device,
+            pki_core::Subject::cn("device"),
+            super::now(),
+        );
+        probe.days = d;
+        probe.not_after()?;
+    }
     let opts = Options {
         layout,
         manifest: a.manifest.clone().unwrap_or(default_manifest),
@@ -61,10 +71,10 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
                 let _ = out.json_line(&serde_json::json!({ "rejected": r }));
             } else {
                 // The id and the reason come from the input and the file system: escaped.
-                eprintln!(
+                crate::output::stderr_line(&format!(
                     "pki: rejected: {}",
                     escape_line(&format!("line {}: {:?}: {}", r.line, r.device_id, r.reason))
-                );
+                ));
             }
         })
     })?;
