@@ -984,6 +984,38 @@ impl Root {
     }
 }
 
+/// Creates `path` as a new file (`O_CREAT|O_EXCL|O_NOFOLLOW`: never over an existing file,
+/// never through a link), gives it exactly `mode` through its descriptor, and writes `data`.
+/// Not atomic by itself: for a writer whose own record makes it so (a batch commits a device
+/// through its manifest after its files are complete), where a rename per file would cost a
+/// quarter of the speed. An existing `path` is [`io::ErrorKind::AlreadyExists`].
+pub fn create_new(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    let mut file = {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::open(
+            path,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )
+        .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
+        // The umask may have narrowed the mode: the mode asked for is the mode given.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+            .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
+        std::fs::File::from(fd)
+    };
+    #[cfg(not(unix))]
+    let mut file = {
+        let _ = mode;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?
+    };
+    file.write_all(data)
+}
+
 /// Writes `data` to `path` atomically with `mode` (see the module documentation). Without
 /// `overwrite`, an existing `path` is never replaced ([`io::ErrorKind::AlreadyExists`]).
 pub fn write_file(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> io::Result<()> {
@@ -1077,6 +1109,20 @@ mod tests {
         let mut names = dir.names().unwrap();
         names.sort();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn create_new_never_follows_a_link_nor_replaces_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        fs::write(&victim, b"host").unwrap();
+        symlink(&victim, d.path().join("key.pem")).unwrap();
+        assert!(create_new(&d.path().join("key.pem"), b"k", 0o600).is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"host");
+        let e = create_new(&victim, b"k", 0o600).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        create_new(&d.path().join("new"), b"k", 0o640).unwrap();
+        assert_eq!(mode(&d.path().join("new")), 0o640);
     }
 
     #[test]

@@ -733,12 +733,7 @@ fn finish(
 
 /// Creates `path` with `data` and `mode` from its creation on; it must not exist.
 fn create_file(path: &Path, data: &str, mode: u32) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(mode)
-        .open(path)?;
-    f.write_all(data.as_bytes())
+    pki_core::files::create_new(path, data.as_bytes(), mode)
 }
 
 /// Creates `path` with `data`, replacing what is there (only ever what the plan found the
