@@ -598,6 +598,9 @@ mod tests {
         assert_eq!(escape_dn_value("Contoso, Ltd."), "\"Contoso, Ltd.\"");
         assert_eq!(escape_dn_value("a\"b,"), "\"a\\\"b,\"");
         // Control characters as `openssl x509 -subject` prints them.
-        assert_eq!(escape_dn_value("a\u{1b}[31mred\nx\u{7}"), "a\\1B[31mred\\0Ax\\07");
+        assert_eq!(
+            escape_dn_value("a\u{1b}[31mred\nx\u{7}"),
+            "a\\1B[31mred\\0Ax\\07"
+        );
     }
 }
