@@ -8,7 +8,7 @@ use std::str::FromStr;
 use pkcs8::der::asn1::{AnyRef, ObjectIdentifier};
 use pkcs8::der::{Decode, Encode};
 use pkcs8::{AlgorithmIdentifierRef, PrivateKeyInfo};
-use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm};
+use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::{Deserialize, Serialize};
 
@@ -226,8 +226,14 @@ impl PrivateKey {
         };
         let key_type = key_type_of(&pkcs8).map_err(|r| bad(&r))?;
         let key = PrivateKey::from_parts(pkcs8, key_type);
-        // Prove the signer accepts it now, not at signing time.
-        key.key_pair().map_err(|e| bad(&e.to_string()))?;
+        // Prove the signer accepts it now, not at signing time. Loading checks less than
+        // signing does: ring takes an RSA key whose CRT parameters (dP, dQ, qInv) disagree
+        // with its primes, and then refuses every signature it makes with it (it checks each
+        // one). So sign once.
+        let pair = key.key_pair().map_err(|e| bad(&e.to_string()))?;
+        pair.sign(b"pki: key check").map_err(|_| {
+            bad("the key cannot sign: its parameters are inconsistent (is the file corrupted?)")
+        })?;
         Ok(key)
     }
 
@@ -437,6 +443,22 @@ mod tests {
             PrivateKey::parse(truncated.as_bytes(), "x", None),
             Err(Error::BadKey { .. })
         ));
+    }
+
+    #[test]
+    fn an_rsa_key_with_a_corrupted_crt_exponent_is_a_bad_key() {
+        // fuzz/regressions/private_key/rsa-pkcs1-corrupted-dq.der: testdata/show/rsa-inter's
+        // key as PKCS#1 DER with one byte of dQ zeroed. ring loads it but cannot sign with it.
+        let der = include_bytes!("../../fuzz/regressions/private_key/rsa-pkcs1-corrupted-dq.der");
+        assert!(matches!(
+            PrivateKey::parse(der, "k", None),
+            Err(Error::BadKey { ref reason, .. }) if reason.contains("cannot sign")
+        ));
+        let good = include_bytes!("../../fuzz/seeds/private_key/pkcs1-rsa.der");
+        assert_eq!(
+            PrivateKey::parse(good, "k", None).unwrap().key_type(),
+            KeyType::Rsa(2048)
+        );
     }
 
     #[test]
