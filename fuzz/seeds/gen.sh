@@ -84,9 +84,11 @@ openssl pkcs8 -topk8 -in "$SHOW/ed25519-self.key.pem" -v2 des3 -iter 1 -passout 
   -out "$k/encrypted-pkcs8-des3-ed25519.pem"
 openssl pkcs8 -topk8 -in "$SHOW/csr-device.key.pem" -scrypt -scrypt_N 16 -scrypt_r 1 -scrypt_p 1 \
   -passout pass:1234 -out "$k/encrypted-pkcs8-scrypt-p256.pem"
-# Refused: wrong password, PBES1, legacy OpenSSL encryption, unsupported curve and algorithm,
+# Refused: wrong password, PBKDF2 with HMAC-SHA1 (OpenSSL 1.0's default), PBES1, legacy OpenSSL encryption, unsupported curve and algorithm,
 # short RSA.
 openssl pkcs8 -topk8 -in "$SHOW/csr-device.key.pem" -iter 1 -passout pass:wrong -out "$k/bad-wrong-password.pem"
+openssl pkcs8 -topk8 -in "$SHOW/ec384-device.key.pem" -v2 aes-128-cbc -v2prf hmacWithSHA1 -iter 2 \
+  -passout pass:1234 -outform DER -out "$k/bad-encrypted-pkcs8-hmac-sha1.der"
 openssl pkcs8 -topk8 -in "$SHOW/csr-device.key.pem" -v1 PBE-SHA1-3DES -iter 1 -passout pass:1234 \
   -out "$k/bad-pbes1.pem" 2>/dev/null
 openssl ec -in "$SHOW/ec-server.key.pem" -aes128 -passout pass:1234 -out "$k/bad-legacy-encrypted.pem" 2>/dev/null

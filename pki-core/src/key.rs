@@ -313,11 +313,26 @@ fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
         input: input.to_owned(),
         reason,
     })?;
-    let doc = info
-        .decrypt(password)
-        .map_err(|_| Error::WrongKeyPassword {
+    let doc = info.decrypt(password).map_err(|e| match e {
+        // A scheme pkcs8 cannot run (PBES1, PBKDF2 with HMAC-SHA1, an unknown cipher) is not
+        // a wrong password: no password would do.
+        pkcs8::Error::EncryptedPrivateKey(
+            e @ (pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }
+            | pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. }
+            | pkcs8::pkcs5::Error::NoPbes1CryptSupport),
+        ) => Error::BadKey {
             input: input.to_owned(),
-        })?;
+            reason: format!(
+                "its encryption is not supported ({e}); re-encrypt it with \
+                     `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.p8`"
+            ),
+        },
+        // Bad padding (pkcs5 says "encryption failed"), or a plaintext that is not a key:
+        // the password was wrong.
+        _ => Error::WrongKeyPassword {
+            input: input.to_owned(),
+        },
+    })?;
     Ok(doc.as_bytes().to_vec())
 }
 
@@ -551,6 +566,32 @@ mod tests {
             .key_type(),
             KeyType::EcP256
         );
+    }
+
+    #[test]
+    fn an_unsupported_encryption_is_not_a_wrong_password() {
+        // PBKDF2 with HMAC-SHA1 (what OpenSSL 1.0 wrote): pkcs8 cannot decrypt it with any
+        // password; the error used to say "wrong password".
+        let sha1 = include_bytes!("../../fuzz/seeds/private_key/bad-encrypted-pkcs8-hmac-sha1.der");
+        let err = PrivateKey::parse(sha1, "k", Some("1234")).unwrap_err();
+        assert!(
+            matches!(err, Error::BadKey { ref reason, .. } if reason.contains("not supported")),
+            "{err}"
+        );
+        // PKCS#12's pbeWithSHA1And3-KeyTripleDES-CBC does not even parse as PKCS#8's.
+        let pbes1 = include_bytes!("../../fuzz/seeds/private_key/bad-pbes1.pem");
+        assert!(matches!(
+            PrivateKey::parse(pbes1, "k", Some("1234")),
+            Err(Error::BadKey { .. })
+        ));
+        assert!(matches!(
+            PrivateKey::parse(
+                include_bytes!("../../fuzz/seeds/private_key/bad-wrong-password.pem"),
+                "k",
+                Some("1234")
+            ),
+            Err(Error::WrongKeyPassword { .. })
+        ));
     }
 
     #[test]
