@@ -24,7 +24,7 @@ der() { openssl x509 -in "$1" -outform DER; }
 days=36500
 
 # --- certificate: every certificate of testdata/show, a bundle, DER, and shapes the parser
-# meets in the field (text before the block, CRLF, many extensions).
+# meets in the field (text before the block, TRUSTED CERTIFICATE, CRLF, many extensions).
 c="$SEEDS/certificate"
 for f in rsa-root rsa-inter ec-server ec384-device ed25519-self v1; do
   cp "$SHOW/$f.cert.pem" "$c/$f.pem"
@@ -32,6 +32,7 @@ done
 cp "$SHOW/ec-server.cert.der" "$c/ec-server.der"
 cp "$SHOW/ec-server-full-chain.cert.pem" "$c/bundle.pem"
 openssl x509 -in "$SHOW/ec-server.cert.pem" -text >"$c/with-text.pem"
+openssl x509 -in "$SHOW/ed25519-self.cert.pem" -trustout -addtrust clientAuth >"$c/trusted.pem"
 sed 's/$/\r/' "$SHOW/ec384-device.cert.pem" >"$c/crlf.pem"
 cat >ext.cnf <<'CNF'
 [many]
