@@ -61,8 +61,11 @@ report() {
   else
     local artifact
     artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)"
-    local kind
-    kind="$(grep -o -m1 -E 'ERROR: libFuzzer: [a-z-]+|deadly signal|panicked at' "$log" || echo "exit $rc")"
+    local kind panic
+    # "deadly signal" (a panic), "timeout after N seconds", "out-of-memory (malloc(N))", ...
+    kind="$(sed -n 's/.*ERROR: libFuzzer: //p' "$log" | head -1)"
+    panic="$(grep -m1 -A1 "panicked at" "$log" | tr '\n' ' ' || true)"
+    kind="${kind:-exit $rc}${panic:+; $panic}"
     summary+=("$(printf '%-18s FAILED   %s: fuzz/%s (log %s)' "$t" "$kind" "${artifact:-?}" "$log")")
     failed+=("$t")
   fi
