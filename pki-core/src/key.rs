@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use pkcs8::der::asn1::{AnyRef, ObjectIdentifier};
 use pkcs8::der::{Decode, Encode};
 use pkcs8::{AlgorithmIdentifierRef, PrivateKeyInfo};
-use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm};
+use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::{Deserialize, Serialize};
 
@@ -233,8 +233,14 @@ impl PrivateKey {
         };
         let key_type = key_type_of(&pkcs8).map_err(|r| bad(&r))?;
         let key = PrivateKey::from_parts(pkcs8, key_type);
-        // Prove the signer accepts it now, not at signing time.
-        key.key_pair().map_err(|e| bad(&e.to_string()))?;
+        // Prove the signer accepts it now, not at signing time. Loading checks less than
+        // signing does: ring takes an RSA key whose CRT parameters (dP, dQ, qInv) disagree
+        // with its primes, and then refuses every signature it makes with it (it checks each
+        // one). So sign once.
+        let pair = key.key_pair().map_err(|e| bad(&e.to_string()))?;
+        pair.sign(b"pki: key check").map_err(|_| {
+            bad("the key cannot sign: its parameters are inconsistent (is the file corrupted?)")
+        })?;
         Ok(key)
     }
 
@@ -310,12 +316,77 @@ fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
         input: input.to_owned(),
         reason: format!("encrypted PKCS#8 does not parse: {e}"),
     })?;
-    let doc = info
-        .decrypt(password)
-        .map_err(|_| Error::WrongKeyPassword {
+    check_kdf_cost(&info.encryption_algorithm).map_err(|reason| Error::BadKey {
+        input: input.to_owned(),
+        reason,
+    })?;
+    let doc = info.decrypt(password).map_err(|e| match e {
+        // A scheme pkcs8 cannot run (PBES1, PBKDF2 with HMAC-SHA1, an unknown cipher) is not
+        // a wrong password: no password would do.
+        pkcs8::Error::EncryptedPrivateKey(
+            e @ (pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }
+            | pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. }
+            | pkcs8::pkcs5::Error::NoPbes1CryptSupport),
+        ) => Error::BadKey {
             input: input.to_owned(),
-        })?;
+            reason: format!(
+                "its encryption is not supported ({e}); re-encrypt it with \
+                     `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.p8`"
+            ),
+        },
+        // Bad padding (pkcs5 says "encryption failed"), or a plaintext that is not a key:
+        // the password was wrong.
+        _ => Error::WrongKeyPassword {
+            input: input.to_owned(),
+        },
+    })?;
     Ok(doc.as_bytes().to_vec())
+}
+
+/// The most PBKDF2 iterations a key may ask for: pkcs5's suggestion for non-interactive use, some
+/// seconds of work (OpenSSL writes 2048 by default). The field allows 2^32 - 1: hours.
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// The most memory scrypt may take for a key (its 128·r·(N + p) bytes): OpenSSL's own limit,
+/// 32 MiB; `openssl pkcs8 -scrypt` writes N = 2^14, r = 8, p = 1 (16 MiB).
+const MAX_SCRYPT_MEMORY: u128 = 32 << 20;
+/// The most scrypt work (N·r·p) a key may ask for: 32 times `openssl pkcs8 -scrypt`'s default.
+const MAX_SCRYPT_WORK: u128 = 1 << 22;
+
+/// Refuses a key-derivation cost that would hang or exhaust memory before the password is even
+/// tried; the parameters come from the file. Also refuses the scrypt cost parameters pkcs5
+/// would choke on (N must be a power of two above 1; N = 0 overflows in its log2).
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), String> {
+    use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => Err(format!(
+            "the key asks for {} PBKDF2 iterations; pki runs at most {MAX_PBKDF2_ITERATIONS}",
+            p.iteration_count
+        )),
+        Kdf::Scrypt(p) => {
+            let (n, r, par) = (
+                u128::from(p.cost_parameter),
+                u128::from(p.block_size),
+                u128::from(p.parallelization),
+            );
+            if n < 2 || !n.is_power_of_two() || r == 0 || par == 0 {
+                Err(format!(
+                    "invalid scrypt parameters N = {n}, r = {r}, p = {par} (N must be a power of two)"
+                ))
+            } else if 128 * r * (n + par) > MAX_SCRYPT_MEMORY || n * r * par > MAX_SCRYPT_WORK {
+                Err(format!(
+                    "the key's scrypt parameters N = {n}, r = {r}, p = {par} cost more than pki \
+                     spends ({} MiB, N·r·p up to 2^22)",
+                    MAX_SCRYPT_MEMORY >> 20
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The public point stored in an EC PKCS#8 key (ring writes it into the `ECPrivateKey`).
@@ -443,6 +514,90 @@ mod tests {
         assert!(matches!(
             PrivateKey::parse(truncated.as_bytes(), "x", None),
             Err(Error::BadKey { .. })
+        ));
+    }
+
+    #[test]
+    fn an_rsa_key_with_a_corrupted_crt_exponent_is_a_bad_key() {
+        // fuzz/regressions/private_key/rsa-pkcs1-corrupted-dq.der: testdata/show/rsa-inter's
+        // key as PKCS#1 DER with one byte of dQ zeroed. ring loads it but cannot sign with it.
+        let der = include_bytes!("../../fuzz/regressions/private_key/rsa-pkcs1-corrupted-dq.der");
+        assert!(matches!(
+            PrivateKey::parse(der, "k", None),
+            Err(Error::BadKey { ref reason, .. }) if reason.contains("cannot sign")
+        ));
+        let good = include_bytes!("../../fuzz/seeds/private_key/pkcs1-rsa.der");
+        assert_eq!(
+            PrivateKey::parse(good, "k", None).unwrap().key_type(),
+            KeyType::Rsa(2048)
+        );
+    }
+
+    #[test]
+    fn a_key_derivation_that_would_hang_or_exhaust_memory_is_refused_before_it_runs() {
+        // fuzz/regressions/private_key/: PBKDF2 with 2^32 - 1 iterations (hours), scrypt with
+        // N = 2^24, r = 8 (a 16 GiB allocation) and with N = 0 (an overflow panic in pkcs5).
+        let cases: [(&[u8], &str); 3] = [
+            (
+                include_bytes!(
+                    "../../fuzz/regressions/private_key/pbkdf2-iterations-4294967295.der"
+                ),
+                "PBKDF2 iterations",
+            ),
+            (
+                include_bytes!("../../fuzz/regressions/private_key/scrypt-n-2pow24-r-8.der"),
+                "cost more than pki spends",
+            ),
+            (
+                include_bytes!("../../fuzz/regressions/private_key/scrypt-n-0.der"),
+                "invalid scrypt parameters",
+            ),
+        ];
+        for (der, why) in cases {
+            let start = std::time::Instant::now();
+            let err = PrivateKey::parse(der, "k", Some("1234")).unwrap_err();
+            assert!(
+                matches!(err, Error::BadKey { ref reason, .. } if reason.contains(why)),
+                "{err}"
+            );
+            assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        }
+        // Within the limits, an scrypt key reads.
+        assert_eq!(
+            PrivateKey::parse(
+                include_bytes!("../../fuzz/seeds/private_key/encrypted-pkcs8-scrypt-p256.pem"),
+                "k",
+                Some("1234")
+            )
+            .unwrap()
+            .key_type(),
+            KeyType::EcP256
+        );
+    }
+
+    #[test]
+    fn an_unsupported_encryption_is_not_a_wrong_password() {
+        // PBKDF2 with HMAC-SHA1 (what OpenSSL 1.0 wrote): pkcs8 cannot decrypt it with any
+        // password; the error used to say "wrong password".
+        let sha1 = include_bytes!("../../fuzz/seeds/private_key/bad-encrypted-pkcs8-hmac-sha1.der");
+        let err = PrivateKey::parse(sha1, "k", Some("1234")).unwrap_err();
+        assert!(
+            matches!(err, Error::BadKey { ref reason, .. } if reason.contains("not supported")),
+            "{err}"
+        );
+        // PKCS#12's pbeWithSHA1And3-KeyTripleDES-CBC does not even parse as PKCS#8's.
+        let pbes1 = include_bytes!("../../fuzz/seeds/private_key/bad-pbes1.pem");
+        assert!(matches!(
+            PrivateKey::parse(pbes1, "k", Some("1234")),
+            Err(Error::BadKey { .. })
+        ));
+        assert!(matches!(
+            PrivateKey::parse(
+                include_bytes!("../../fuzz/seeds/private_key/bad-wrong-password.pem"),
+                "k",
+                Some("1234")
+            ),
+            Err(Error::WrongKeyPassword { .. })
         ));
     }
 

@@ -28,6 +28,17 @@ impl Certificate {
         }
     }
 
+    /// Reads OpenSSL's `TRUSTED CERTIFICATE` block (`openssl x509 -trustout`, distributions'
+    /// trust bundles): the certificate followed by its trust settings, which are dropped.
+    fn without_trust_settings(mut der: Vec<u8>, input: &str) -> Result<Self> {
+        let len = match X509Certificate::from_der(&der) {
+            Ok((rest, _)) => der.len() - rest.len(),
+            Err(e) => return Err(bad_cert(input, &format!("DER does not parse: {e}"))),
+        };
+        der.truncate(len);
+        Ok(Certificate { der })
+    }
+
     /// Wraps DER that this crate just produced with rcgen (well-formed by construction).
     pub(crate) fn from_trusted_der(der: Vec<u8>) -> Self {
         Certificate { der }
@@ -39,13 +50,16 @@ impl Certificate {
             let blocks = parse_blocks(bytes, input)?;
             let certs = blocks
                 .into_iter()
-                .filter(|b| {
-                    matches!(
-                        b.tag(),
-                        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                    )
+                .filter_map(|b| match b.tag() {
+                    "CERTIFICATE" | "X509 CERTIFICATE" => {
+                        Some(Certificate::from_der(b.into_contents(), input))
+                    }
+                    "TRUSTED CERTIFICATE" => Some(Certificate::without_trust_settings(
+                        b.into_contents(),
+                        input,
+                    )),
+                    _ => None,
                 })
-                .map(|b| Certificate::from_der(b.into_contents(), input))
                 .collect::<Result<Vec<_>>>()?;
             if certs.is_empty() {
                 return Err(bad_cert(input, "no CERTIFICATE block in the PEM"));
@@ -200,6 +214,16 @@ mod tests {
             Certificate::parse_all(b"-----BEGIN CERTIFICATE-----\nMIIB\n", "f"),
             Err(Error::BadCertificate { .. })
         ));
+    }
+
+    #[test]
+    fn a_trusted_certificate_block_reads_without_its_trust_settings() {
+        // `openssl x509 -trustout -addtrust clientAuth`: was refused for trailing bytes.
+        let trusted = include_bytes!("../../fuzz/seeds/certificate/trusted.pem");
+        let plain = include_bytes!("../../fuzz/seeds/certificate/ed25519-self.pem");
+        let certs = Certificate::parse_all(trusted, "t").unwrap();
+        assert_eq!(certs, Certificate::parse_all(plain, "p").unwrap());
+        assert!(Certificate::from_der(certs[0].der().to_vec(), "d").is_ok());
     }
 
     #[test]

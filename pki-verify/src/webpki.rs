@@ -88,8 +88,11 @@ pub enum WebpkiVerdict {
     UnsupportedCriticalExtension,
     /// A name of the leaf is outside a CA's name constraints.
     NameConstraintViolation,
-    /// Any other webpki error, by its debug name.
-    Other(String),
+    /// Any other webpki error.
+    Other {
+        /// webpki's error, by its debug name.
+        error: String,
+    },
 }
 
 impl WebpkiVerdict {
@@ -142,7 +145,11 @@ pub(crate) fn verify(input: &ChainInput, opts: &VerifyOptions) -> WebpkiVerdict 
         let server_name = match name {
             NameToCheck::Dns(d) => match ServerName::try_from(d.as_str()) {
                 Ok(s) => s,
-                Err(_) => return WebpkiVerdict::Other(format!("invalid DNS name {d:?}")),
+                Err(_) => {
+                    return WebpkiVerdict::Other {
+                        error: format!("invalid DNS name {d:?}"),
+                    };
+                }
             },
             NameToCheck::Ip(ip) => ServerName::from(*ip),
         };
@@ -207,7 +214,9 @@ fn map_error(e: webpki::Error) -> WebpkiVerdict {
         E::UnsupportedCertVersion => WebpkiVerdict::UnsupportedCertVersion,
         E::UnsupportedCriticalExtension => WebpkiVerdict::UnsupportedCriticalExtension,
         E::NameConstraintViolation => WebpkiVerdict::NameConstraintViolation,
-        other => WebpkiVerdict::Other(format!("{other:?}")),
+        other => WebpkiVerdict::Other {
+            error: format!("{other:?}"),
+        },
     }
 }
 
@@ -265,6 +274,26 @@ mod tests {
         assert_eq!(presented_name("DnsName(\"gw.example\")"), "gw.example");
         assert_eq!(presented_name("IpAddress(192.0.2.1)"), "192.0.2.1");
         assert_eq!(presented_name("other"), "other");
+    }
+
+    #[test]
+    fn every_verdict_serialises_with_its_result_tag() {
+        // An internally tagged newtype variant holding a string cannot be serialised: `Other`
+        // was one, and `pki verify --json` failed on a chain webpki rejects for another reason
+        // (fuzz/regressions/verify_chain/webpki-other-verdict.bin).
+        let other = WebpkiVerdict::Other {
+            error: "BadDer".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&other).unwrap(),
+            serde_json::json!({"result": "other", "error": "BadDer"})
+        );
+        let name = at().with_name(NameToCheck::Dns("not a name".into()));
+        let v = verify(&case("ok"), &name);
+        assert!(
+            matches!(v, WebpkiVerdict::Other { ref error } if error.contains("invalid DNS name"))
+        );
+        assert!(serde_json::to_value(&v).is_ok());
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! The fuzz harness of pki-verify's parsers: Azure IoT connection strings, and the offline chain
+//! verification (OpenSSL 3.0 model, webpki verdict, diagnosis, name check) of a chain made of
+//! fuzzed bytes, as `pki verify` runs it on what a server presented.
+//!
+//! The same file is compiled into the cargo-fuzz targets (`fuzz/fuzz_targets/`) and into the
+//! stable regression test `pki-verify/tests/fuzz_regressions.rs` (both with `#[path]`).
+//!
+//! Each function takes the raw input, must never panic on it, returns whether the input was
+//! accepted, and asserts the invariants that hold for an accepted input.
+
+use pki_verify::{ChainInput, ConnectionString, NameToCheck, Purpose, VerifyOptions};
+use time::OffsetDateTime;
+
+/// `pki verify --connection-string`: a parsed string is rebuilt from its fields and reads back
+/// the same.
+pub(crate) fn connection_string(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let cs = match text.parse::<ConnectionString>() {
+        Ok(cs) => cs,
+        Err(e) => {
+            let _ = e.to_string();
+            return false;
+        }
+    };
+    let mut rebuilt = format!("HostName={};DeviceId={}", cs.host_name, cs.device_id);
+    if let Some(m) = &cs.module_id {
+        rebuilt += &format!(";ModuleId={m}");
+    }
+    if let Some(g) = &cs.gateway_host_name {
+        rebuilt += &format!(";GatewayHostName={g}");
+    }
+    rebuilt += if cs.x509 { ";x509=true" } else { ";x509=false" };
+    if cs.has_shared_access_key {
+        rebuilt += ";SharedAccessKey=k";
+    }
+    assert_eq!(
+        rebuilt.parse::<ConnectionString>().as_ref(),
+        Ok(&cs),
+        "{rebuilt}"
+    );
+    true
+}
+
+/// The options of a fuzzed verification: the first bytes of the input.
+#[derive(Debug, arbitrary::Arbitrary)]
+pub(crate) struct ChainHeader {
+    /// How many of the certificates, counted from the end, are trust anchors (the first is
+    /// always the leaf).
+    anchors: u8,
+    /// 0: no purpose, 1: sslserver, 2: sslclient, 3: any (modulo 4).
+    purpose: u8,
+    /// OpenSSL's `-auth_level`, as given (any value).
+    auth_level: u8,
+    /// An index into [`NAMES`] (modulo its length, plus one for "no name").
+    name: u8,
+    /// An index into [`instants`] (modulo its length).
+    at: u8,
+}
+
+/// The names a fuzzed verification checks (those of testdata/verify, and a few more shapes).
+const NAMES: [&str; 6] = [
+    "gateway.example.com",
+    "other.example.com",
+    "192.0.2.99",
+    "::1",
+    "*.example.com",
+    "xn--bcher-kva.example",
+];
+
+/// The fixed instants a fuzzed verification runs at (2030-01-01, that of testdata/verify, first).
+fn instants() -> [OffsetDateTime; 5] {
+    use time::macros::datetime;
+    [
+        datetime!(2030-01-01 0:00 UTC),
+        datetime!(2026-06-01 12:00 UTC),
+        OffsetDateTime::UNIX_EPOCH,
+        datetime!(1949-12-31 23:59:59 UTC),
+        datetime!(9999-12-31 23:59:59 UTC),
+    ]
+}
+
+/// The chain input: a 5-byte [`ChainHeader`], then DER certificates back to back (leaf,
+/// untrusted certificates in the order sent, trust anchors). Each certificate is cut at the
+/// length its DER header says, so that a seed is the header followed by real DER files; a
+/// length past the end takes the rest.
+///
+/// Runs `pki_verify::verify` (OpenSSL model, webpki, diagnosis) and, with a name, `check_name`.
+/// Accepted: the verification could run (whatever its verdict).
+pub(crate) fn verify_chain(data: &[u8]) -> bool {
+    let mut u = arbitrary::Unstructured::new(data);
+    let Ok(header) = u.arbitrary::<ChainHeader>() else {
+        return false;
+    };
+    let mut certs = split_der(u.take_rest()).into_iter();
+    let leaf = certs.next().unwrap_or_default();
+    let mut rest: Vec<Vec<u8>> = certs.collect();
+    let anchors = rest.split_off(rest.len() - usize::from(header.anchors).min(rest.len()));
+    let input = ChainInput::new(leaf, rest, anchors);
+
+    let mut opts = VerifyOptions::new(instants()[usize::from(header.at) % instants().len()]);
+    opts.auth_level = header.auth_level;
+    opts.purpose = match header.purpose % 4 {
+        1 => Some(Purpose::Server),
+        2 => Some(Purpose::Client),
+        3 => Some(Purpose::Any),
+        _ => None,
+    };
+    opts.name = NAMES
+        .get(usize::from(header.name) % (NAMES.len() + 1))
+        .map(|n| NameToCheck::parse(n));
+
+    let Ok(report) = pki_verify::verify(&input, &opts) else {
+        return false;
+    };
+    assert_eq!(
+        report.agree,
+        report.openssl.is_ok() == report.webpki.is_ok()
+    );
+    assert_eq!(report.openssl.is_ok(), report.openssl.code == 0);
+    assert_eq!(
+        report.is_ok(),
+        report.openssl.is_ok() && report.webpki.is_ok()
+    );
+    if report.openssl.is_ok() {
+        assert!(!report.chain.is_empty(), "an accepted chain has its leaf");
+        assert!(report.openssl.verify_command_errors().is_empty());
+    }
+    let _ = report.openssl.final_code();
+    let _ = pki_verify::openssl_error_string(report.openssl.code);
+    let _ = report.diagnosis.explain();
+    serde_json::to_string(&report).expect("a report serialises");
+    if let Some(name) = &opts.name {
+        let check = pki_verify::check_name(input.leaf_der(), name).expect("the leaf parsed");
+        assert_eq!(check.name, name.to_string());
+    }
+    true
+}
+
+/// Cuts concatenated DER into its top-level elements (tag, definite length, contents); the
+/// remainder after a malformed or overlong header is one last element.
+fn split_der(mut data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let len = der_len(data)
+            .filter(|&n| n <= data.len())
+            .unwrap_or(data.len());
+        let (one, rest) = data.split_at(len);
+        out.push(one.to_vec());
+        data = rest;
+    }
+    out
+}
+
+/// The total length (header and contents) of the DER element at the start of `data`, if its
+/// header is a one-byte tag with a definite length of at most four length bytes.
+fn der_len(data: &[u8]) -> Option<usize> {
+    let first = *data.get(1)?;
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let bytes = data.get(2..2 + n)?;
+    let len = bytes
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Some(2 + n + len)
+}

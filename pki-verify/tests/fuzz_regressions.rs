@@ -1,0 +1,18 @@
+//! The fuzz targets `connection_string` and `verify_chain` on stable: every seed and every former
+//! crash input (fuzz/seeds/, fuzz/regressions/) through the same harness the fuzzer runs
+//! (fuzz/harness/verify.rs). `scripts/fuzz.sh` runs the fuzzers themselves.
+
+#[path = "../../fuzz/harness/verify.rs"]
+mod harness;
+#[path = "../../fuzz/harness/replay.rs"]
+mod replay;
+
+#[test]
+fn connection_string_inputs_never_panic() {
+    replay::replay("connection_string", harness::connection_string);
+}
+
+#[test]
+fn verify_chain_inputs_never_panic() {
+    replay::replay("verify_chain", harness::verify_chain);
+}
