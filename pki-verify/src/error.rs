@@ -42,4 +42,9 @@ pub enum Error {
         /// The signature algorithm's OID, dotted.
         algorithm: String,
     },
+
+    /// The gateway could not be checked: its name does not resolve, its port refuses, it stays
+    /// silent or speaks no TLS, or the client certificate cannot be used.
+    #[error(transparent)]
+    Probe(#[from] crate::probe::ProbeError),
 }

@@ -40,6 +40,7 @@ mod chain;
 mod connection_string;
 mod diagnose;
 mod error;
+mod gateway;
 mod name_check;
 mod openssl;
 mod options;
@@ -55,6 +56,10 @@ pub use chain::{CertSource, CertSummary, ChainInput, pem_certificates};
 pub use connection_string::{ConnectionString, ConnectionStringError};
 pub use diagnose::{Diagnosis, NotCaReason};
 pub use error::Error;
+pub use gateway::{
+    Check, CheckStatus, Client, ClientAuth, FilesRequest, GatewayReport, GatewayRequest, Mode,
+    Step as CheckStep, check_files, check_gateway,
+};
 pub use name_check::{NameCheck, check_name};
 pub use options::{NameToCheck, Purpose, VerifyOptions};
 pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep, probe};

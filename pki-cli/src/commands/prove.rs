@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use pki_core::{CaDir, CaRole};
-use pki_verify::{ChainInput, NameToCheck, OneShotServer, ProbeOptions, VerifyOptions};
+use pki_verify::{Client, GatewayRequest, NameToCheck, OneShotServer};
 use serde::Serialize;
 
 /// The outcome of the proof.
@@ -34,23 +34,43 @@ pub(crate) fn prove_gateway(ca: &CaDir, gateway: &str) -> Result<Proof> {
     let server = OneShotServer::start(chain, key.pkcs8_der().to_vec(), timeout)
         .map_err(|e| anyhow::anyhow!("cannot serve the gateway certificate on loopback: {e}"))?;
     let name = NameToCheck::parse(gateway);
-    let probe = pki_verify::probe(&ProbeOptions {
+    // The same check `pki verify` makes, as a device that trusts the owner CA.
+    let checked = pki_verify::check_gateway(&GatewayRequest {
         host: server.addr().ip().to_string(),
         port: server.addr().port(),
         servername: matches!(name, NameToCheck::Dns(_)).then(|| gateway.to_owned()),
+        expected_name: Some(name),
         alpn: Vec::new(),
         client_auth: None,
         timeout,
+        anchors: root,
+        anchors_label: "the owner CA".to_owned(),
+        at: super::now(),
+        auth_level: None,
+        purpose: None,
+        client: Client::Both,
+        connection_string: None,
     })
     .context("cannot reach the loopback gateway")?;
     drop(server);
-    let input = ChainInput::from_presented(probe.chain.clone(), root)?;
-    let report = pki_verify::verify(&input, &VerifyOptions::tls_client(name, super::now()))?;
-    let ok = probe.handshake_error.is_none() && report.is_ok();
+    let Some(probe) = &checked.tls else {
+        anyhow::bail!("the loopback gateway was not probed");
+    };
+    let Some(report) = &checked.verification else {
+        anyhow::bail!(
+            "the loopback gateway sent no certificate{}",
+            probe
+                .handshake_error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+    };
+    let ok = checked.accepted;
     let mut details = vec![
         format!(
             "served the gateway certificate on {} and connected as a downstream device of {gateway} ({}, {} certificates sent)",
-            server_addr(&probe),
+            server_addr(probe),
             probe.tls_version.as_deref().unwrap_or("no TLS"),
             probe.chain.len()
         ),

@@ -7,65 +7,28 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use pki_verify::{
-    AfterHandshake, ChainInput, ConnectionString, NameCheck, NameToCheck, ProbeOptions,
-    ProbeReport, Purpose, Report, VerifyOptions, WebpkiVerdict,
+    CheckStatus, Client, ClientAuth, ConnectionString, FilesRequest, GatewayReport, GatewayRequest,
+    Mode, NameToCheck, Purpose, WebpkiVerdict,
 };
-use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::{now, read_key};
 use crate::cli::{ClientKind, PurposeArg, VerifyArgs};
 use crate::output::{Outcome, Output};
 
-/// One check and how it went.
-#[derive(Debug, Serialize)]
-struct Check {
-    step: &'static str,
-    status: Status,
-    detail: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Status {
-    Ok,
-    Warn,
-    Fail,
-    Skip,
-}
-
-impl Status {
-    fn tag(self) -> &'static str {
-        match self {
-            Status::Ok => "[ok]  ",
-            Status::Warn => "[warn]",
-            Status::Fail => "[FAIL]",
-            Status::Skip => "[skip]",
-        }
-    }
-}
-
-/// The whole answer.
-#[derive(Debug, Serialize)]
-struct VerifyReport {
-    target: String,
-    mode: &'static str,
-    #[serde(with = "time::serde::rfc3339")]
-    at: time::OffsetDateTime,
-    trust_anchors: String,
-    checks: Vec<Check>,
-    tls: Option<ProbeReport>,
-    verification: Option<Report>,
-    name: Option<NameCheck>,
-    connection_string: Option<ConnectionString>,
-    /// Whose verdict decided `accepted`.
-    client: &'static str,
-    accepted: bool,
-    verdict: String,
-    #[serde(skip)]
-    presented: Vec<Vec<u8>>,
-    #[serde(skip)]
+/// The report, and how to render it.
+struct Shown {
+    report: GatewayReport,
     showcerts: bool,
+}
+
+fn tag(s: CheckStatus) -> &'static str {
+    match s {
+        CheckStatus::Ok => "[ok]  ",
+        CheckStatus::Warn => "[warn]",
+        CheckStatus::Fail => "[FAIL]",
+        CheckStatus::Skip => "[skip]",
+    }
 }
 
 /// `pki verify`.
@@ -89,7 +52,11 @@ pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         None => offline(&a, at, anchors, anchors_label)?,
     };
     let accepted = report.accepted;
-    out.emit(&report, || text(&report))?;
+    let shown = Shown {
+        report,
+        showcerts: a.showcerts,
+    };
+    out.emit(&shown.report, || text(&shown))?;
     Ok(if accepted {
         Outcome::Success
     } else {
@@ -173,19 +140,11 @@ fn split_target(t: &str) -> Result<(String, u16)> {
     }
 }
 
-fn decide(client: ClientKind, v: &Report) -> bool {
-    match client {
-        ClientKind::Openssl => v.openssl.is_ok(),
-        ClientKind::Rustls => v.webpki.is_ok(),
-        ClientKind::Both => v.openssl.is_ok() && v.webpki.is_ok(),
-    }
-}
-
-fn client_name(c: ClientKind) -> &'static str {
+fn client(c: ClientKind) -> Client {
     match c {
-        ClientKind::Openssl => "openssl",
-        ClientKind::Rustls => "rustls",
-        ClientKind::Both => "both",
+        ClientKind::Openssl => Client::Openssl,
+        ClientKind::Rustls => Client::Rustls,
+        ClientKind::Both => Client::Both,
     }
 }
 
@@ -196,7 +155,7 @@ fn online(
     anchors: Vec<Vec<u8>>,
     anchors_label: String,
     connection_string: Option<ConnectionString>,
-) -> Result<VerifyReport> {
+) -> Result<GatewayReport> {
     let (host, port) = split_target(target)?;
     // An hour is far beyond any network step; beyond it a timeout is a typo (and 1e30 s is
     // not a time the system can wait for).
@@ -206,146 +165,44 @@ fn online(
             a.timeout
         );
     }
-    let mut client_cn = None;
     let client_auth = match (&a.cert, &a.key) {
         (Some(c), Some(k)) => {
-            let certs = pki_core::read_certs(c)?;
-            client_cn = Some(certs[0].common_name().unwrap_or_default());
-            let chain = certs.iter().map(|c| c.der().to_vec()).collect::<Vec<_>>();
+            let chain = pki_core::read_certs(c)?
+                .iter()
+                .map(|c| c.der().to_vec())
+                .collect::<Vec<_>>();
             let key = read_key(k, &a.password)?;
-            Some((chain, key.pkcs8_der().to_vec()))
+            Some(ClientAuth {
+                chain,
+                key_pkcs8: zeroize::Zeroizing::new(key.pkcs8_der().to_vec()),
+            })
         }
         _ => None,
     };
-    let opts = ProbeOptions {
-        host: host.clone(),
+    let req = GatewayRequest {
+        host,
         port,
         servername: a.servername.clone(),
+        expected_name: None,
         alpn: a.alpn.clone(),
         client_auth,
         timeout: Duration::try_from_secs_f64(a.timeout)
             .context("--timeout: not a number of seconds")?,
-    };
-    let probe = pki_verify::probe(&opts).with_context(|| format!("cannot verify {target}"))?;
-    let mut checks = vec![
-        Check {
-            step: "resolve",
-            status: Status::Ok,
-            detail: if host.parse::<IpAddr>().is_ok() {
-                format!("{host} is an IP address")
-            } else {
-                format!(
-                    "{host} resolves to {}",
-                    probe
-                        .addresses
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            },
-        },
-        Check {
-            step: "connect",
-            status: Status::Ok,
-            detail: format!("port {port} accepts a connection ({})", probe.connected_to),
-        },
-    ];
-    let sni = probe
-        .sni
-        .clone()
-        .map_or("no SNI (IP address)".to_owned(), |s| format!("SNI {s}"));
-    let name_to_check = NameToCheck::parse(a.servername.as_deref().unwrap_or(&host));
-    let mut accepted;
-    match &probe.handshake_error {
-        None => checks.push(Check {
-            step: "handshake",
-            status: Status::Ok,
-            detail: format!(
-                "{}, {}{}; {sni}",
-                probe.tls_version.as_deref().unwrap_or("?"),
-                probe.cipher_suite.as_deref().unwrap_or("?"),
-                probe
-                    .alpn
-                    .as_ref()
-                    .map(|p| format!(", ALPN {p}"))
-                    .unwrap_or_default()
-            ),
-        }),
-        Some(e) => checks.push(Check {
-            step: "handshake",
-            status: Status::Fail,
-            detail: format!("{e}; {sni}{}", handshake_hint(e, &probe, a)),
-        }),
-    }
-    accepted = probe.handshake_error.is_none();
-
-    let mut verification = None;
-    let mut name = None;
-    if probe.chain.is_empty() {
-        checks.push(Check {
-            step: "chain",
-            status: Status::Skip,
-            detail: "the server sent no certificate".into(),
-        });
-        accepted = false;
-    } else {
-        let input = ChainInput::from_presented(probe.chain.clone(), anchors)?;
-        let mut vopts = VerifyOptions::tls_client(name_to_check.clone(), at);
-        if let Some(l) = a.auth_level {
-            vopts = vopts.with_auth_level(l);
-        }
-        if let Some(p) = a.purpose {
-            vopts = vopts.with_purpose(purpose(p));
-        }
-        let v = pki_verify::verify(&input, &vopts)?;
-        checks.push(chain_check(&v, probe.chain.len(), a.client));
-        let n = pki_verify::check_name(&probe.chain[0], &name_to_check)?;
-        checks.push(name_step(&n));
-        checks.push(clock_check(&probe.chain, at));
-        accepted &= decide(a.client, &v);
-        verification = Some(v);
-        name = Some(n);
-    }
-    checks.push(client_cert_check(&probe, a.cert.is_some()));
-    if matches!(
-        probe.after_handshake,
-        Some(AfterHandshake::ClientCertificateRequired | AfterHandshake::Alert(_))
-    ) {
-        accepted = false;
-    }
-    if let Some(cs) = &connection_string {
-        let (check, ok) = connection_string_check(
-            cs,
-            &host,
-            a.servername.as_deref(),
-            probe.chain.first(),
-            client_cn.as_deref(),
-        );
-        checks.push(check);
-        accepted &= ok;
-    }
-    let verdict = if accepted {
-        "verified OK".to_owned()
-    } else {
-        "NOT verified".to_owned()
-    };
-    Ok(VerifyReport {
-        target: format!("{host}:{port}"),
-        mode: "online",
+        anchors,
+        anchors_label,
         at,
-        trust_anchors: anchors_label,
-        checks,
-        tls: Some(probe.clone()),
-        verification,
-        name,
+        auth_level: a.auth_level,
+        purpose: a.purpose.map(purpose),
+        client: client(a.client),
         connection_string,
-        client: client_name(a.client),
-        accepted,
-        verdict,
-        presented: probe.chain,
-        showcerts: a.showcerts,
-    })
+    };
+    match pki_verify::check_gateway(&req) {
+        Ok(r) => Ok(r),
+        Err(e @ pki_verify::Error::Probe(_)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot verify {target}")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn offline(
@@ -353,7 +210,7 @@ fn offline(
     at: time::OffsetDateTime,
     anchors: Vec<Vec<u8>>,
     anchors_label: String,
-) -> Result<VerifyReport> {
+) -> Result<GatewayReport> {
     let Some(leaf_path) = &a.chain else {
         bail!("give HOST:PORT or --chain LEAF")
     };
@@ -364,47 +221,17 @@ fn offline(
     for f in &a.untrusted {
         certs.extend(pki_core::read_certs(f)?.iter().map(|c| c.der().to_vec()));
     }
-    let input = ChainInput::from_presented(certs.clone(), anchors)?;
-    let mut vopts = VerifyOptions::new(at).with_auth_level(a.auth_level.unwrap_or(0));
-    if let Some(p) = a.purpose {
-        vopts = vopts.with_purpose(purpose(p));
-    }
-    let name_to_check = a.hostname.as_deref().map(NameToCheck::parse);
-    if let Some(n) = &name_to_check {
-        vopts = vopts.with_name(n.clone());
-    }
-    let v = pki_verify::verify(&input, &vopts)?;
-    let mut checks = vec![chain_check(&v, certs.len(), a.client)];
-    let name = match &name_to_check {
-        Some(n) => {
-            let c = pki_verify::check_name(&certs[0], n)?;
-            checks.push(name_step(&c));
-            Some(c)
-        }
-        None => None,
-    };
-    checks.push(clock_check(&certs, at));
-    let accepted = decide(a.client, &v);
-    Ok(VerifyReport {
+    Ok(pki_verify::check_files(&FilesRequest {
         target: leaf_path.display().to_string(),
-        mode: "offline",
+        chain: certs,
+        anchors,
+        anchors_label,
         at,
-        trust_anchors: anchors_label,
-        checks,
-        tls: None,
-        verification: Some(v),
-        name,
-        connection_string: None,
-        client: client_name(a.client),
-        accepted,
-        verdict: if accepted {
-            "verified OK".into()
-        } else {
-            "NOT verified".into()
-        },
-        presented: certs,
-        showcerts: a.showcerts,
-    })
+        auth_level: a.auth_level.unwrap_or(0),
+        purpose: a.purpose.map(purpose),
+        hostname: a.hostname.as_deref().map(NameToCheck::parse),
+        client: client(a.client),
+    })?)
 }
 
 fn purpose(p: PurposeArg) -> Purpose {
@@ -415,224 +242,8 @@ fn purpose(p: PurposeArg) -> Purpose {
     }
 }
 
-fn chain_check(v: &Report, sent: usize, client: ClientKind) -> Check {
-    let ok = decide(client, v);
-    let status = if ok {
-        if v.agree { Status::Ok } else { Status::Warn }
-    } else {
-        Status::Fail
-    };
-    let top = v
-        .chain
-        .last()
-        .map(|c| c.subject.clone())
-        .unwrap_or_default();
-    let detail = if v.openssl.is_ok() && v.webpki.is_ok() {
-        format!("{sent} certificate(s) sent; the path ends at the trusted {top}")
-    } else {
-        v.diagnosis.explain()
-    };
-    Check {
-        step: "chain",
-        status,
-        detail,
-    }
-}
-
-fn name_step(n: &NameCheck) -> Check {
-    let carries = if n.names.is_empty() {
-        format!("no subjectAltName; CN {}", n.common_names.join(", "))
-    } else {
-        n.names.join(", ")
-    };
-    let (status, detail) = match (n.openssl, n.webpki) {
-        (true, true) => (
-            Status::Ok,
-            format!("{} is in the certificate ({carries})", n.name),
-        ),
-        (true, false) => (
-            Status::Warn,
-            format!(
-                "{} is only in the CN: OpenSSL clients accept it, rustls clients do not; reissue with a SAN (pki issue server {})",
-                n.name, n.name
-            ),
-        ),
-        (false, _) => (
-            Status::Fail,
-            format!(
-                "{} is not in the certificate, which carries {carries}; connect with one of those names or reissue with --san {}",
-                n.name, n.name
-            ),
-        ),
-    };
-    Check {
-        step: "name",
-        status,
-        detail,
-    }
-}
-
-fn clock_check(chain: &[Vec<u8>], at: time::OffsetDateTime) -> Check {
-    let mut problems = Vec::new();
-    for (depth, der) in chain.iter().enumerate() {
-        let Ok(c) = pki_core::Certificate::from_der(der.clone(), "certificate") else {
-            continue;
-        };
-        let info = pki_core::inspect(&c, at, time::Duration::days(30));
-        match info.status {
-            pki_core::Status::Expired => problems.push(format!(
-                "depth {depth} {} expired {}",
-                info.subject,
-                date(info.not_after)
-            )),
-            pki_core::Status::NotValidYet => problems.push(format!(
-                "depth {depth} {} is valid only from {}",
-                info.subject,
-                date(info.not_before)
-            )),
-            _ => {}
-        }
-    }
-    if problems.is_empty() {
-        Check {
-            step: "clock",
-            status: Status::Ok,
-            detail: format!(
-                "{} is within the validity of every certificate sent",
-                date(at)
-            ),
-        }
-    } else {
-        Check {
-            step: "clock",
-            status: Status::Fail,
-            detail: format!(
-                "at {}: {} (if the certificates are right, check the device's clock)",
-                date(at),
-                problems.join("; ")
-            ),
-        }
-    }
-}
-
 fn date(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
-
-fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
-    let (status, detail) = match (&p.after_handshake, p.client_certificate_requested, presented) {
-        (Some(AfterHandshake::ClientCertificateRequired), _, _) => (
-            Status::Fail,
-            "the server demands a client certificate and rejected the connection without one; give --cert and --key".to_owned(),
-        ),
-        (Some(AfterHandshake::Alert(a)), _, true) => {
-            (Status::Fail, format!("the server rejected the client certificate after the handshake ({a})"))
-        }
-        (Some(AfterHandshake::Alert(a)), _, false) => (Status::Fail, format!("the server closed the session with an alert ({a})")),
-        (_, true, true) => (Status::Ok, "the server asked for a client certificate and accepted the one presented".to_owned()),
-        (_, true, false) => (Status::Warn, "the server asks for a client certificate (optional: it went on without one)".to_owned()),
-        (_, false, true) => (Status::Warn, "the server did not ask for the client certificate given".to_owned()),
-        (_, false, false) => (Status::Ok, "not requested".to_owned()),
-    };
-    let status = if p.handshake_error.is_some() && status == Status::Ok {
-        Status::Skip
-    } else {
-        status
-    };
-    Check {
-        step: "client certificate",
-        status,
-        detail,
-    }
-}
-
-fn handshake_hint(e: &str, p: &ProbeReport, a: &VerifyArgs) -> String {
-    if p.client_certificate_requested
-        && a.cert.is_none()
-        && (e.contains("certificate") || e.contains("handshake failure"))
-    {
-        "; the server asked for a client certificate: give --cert and --key".to_owned()
-    } else if e.contains("no application protocol") {
-        format!(
-            "; the server wants ALPN; offered: {}",
-            if a.alpn.is_empty() {
-                "none".into()
-            } else {
-                a.alpn.join(", ")
-            }
-        )
-    } else {
-        String::new()
-    }
-}
-
-fn connection_string_check(
-    cs: &ConnectionString,
-    host: &str,
-    servername: Option<&str>,
-    leaf: Option<&Vec<u8>>,
-    client_cn: Option<&str>,
-) -> (Check, bool) {
-    let fail = |detail: String| {
-        (
-            Check {
-                step: "connection string",
-                status: Status::Fail,
-                detail,
-            },
-            false,
-        )
-    };
-    let Some(gw) = &cs.gateway_host_name else {
-        return fail(format!(
-            "it has no GatewayHostName, so device {} connects to {} directly, not through this gateway; add ;GatewayHostName={}",
-            cs.device_id,
-            cs.host_name,
-            servername.unwrap_or(host)
-        ));
-    };
-    let verified = servername.unwrap_or(host);
-    if !gw.eq_ignore_ascii_case(verified) && !gw.eq_ignore_ascii_case(host) {
-        return fail(format!(
-            "GatewayHostName={gw}, but the host verified is {verified}: the device will connect to {gw}"
-        ));
-    }
-    if let Some(leaf) = leaf {
-        match pki_verify::check_name(leaf, &NameToCheck::parse(gw)) {
-            Ok(n) if n.openssl && n.webpki => {}
-            Ok(n) => {
-                return fail(format!(
-                    "GatewayHostName={gw} is not in the gateway certificate ({}); reissue it with that name",
-                    if n.names.is_empty() {
-                        "no SAN".into()
-                    } else {
-                        n.names.join(", ")
-                    }
-                ));
-            }
-            Err(e) => return fail(e.to_string()),
-        }
-    }
-    if cs.x509
-        && let Some(cn) = client_cn
-        && cn != cs.device_id
-    {
-        return fail(format!(
-            "the device certificate's CN is {cn:?}, but DeviceId={}: Azure requires them equal",
-            cs.device_id
-        ));
-    }
-    (
-        Check {
-            step: "connection string",
-            status: Status::Ok,
-            detail: format!(
-                "device {} connects through GatewayHostName={gw}, which the certificate names",
-                cs.device_id
-            ),
-        },
-        true,
-    )
 }
 
 fn webpki_text(v: &WebpkiVerdict) -> String {
@@ -657,19 +268,24 @@ fn webpki_text(v: &WebpkiVerdict) -> String {
     }
 }
 
-fn text(r: &VerifyReport) -> String {
+fn text(shown: &Shown) -> String {
+    let r = &shown.report;
+    let mode = match r.mode {
+        Mode::Online => "online",
+        Mode::Offline => "offline",
+    };
     let mut s = format!(
-        "pki verify {} ({}; trusting {})\n",
-        r.target, r.mode, r.trust_anchors
+        "pki verify {} ({mode}; trusting {})\n",
+        r.target, r.trust_anchors
     );
     for c in &r.checks {
-        s += &format!("  {} {:<18} {}\n", c.status.tag(), c.step, c.detail);
+        s += &format!("  {} {:<18} {}\n", tag(c.status), c.step.name(), c.detail);
     }
-    if r.showcerts && !r.presented.is_empty() {
+    if shown.showcerts && !r.presented.is_empty() {
         s += &showcerts(&r.presented);
     }
     if let Some(v) = &r.verification {
-        if r.mode == "online" {
+        if r.mode == Mode::Online {
             for e in &v.openssl.errors {
                 s += &format!("depth={} verify error:num={}:{}\n", e.depth, e.code, e.text);
             }
