@@ -451,6 +451,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // it plants a symbolic link
     fn debian_uninstall_removes_the_file_and_builds_the_bundle_again_in_pki() {
         let (root, host, system) = image("debian", &[], true);
         let cert = root_ca();

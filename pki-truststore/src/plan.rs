@@ -1,9 +1,9 @@
 //! A store operation as data: the exact file operations and commands ([`Step`]) for one system,
-//! the check that confirms the result, and what privilege it needs. The caller renders a plan
-//! (`--dry-run`) or executes it; nothing here writes or runs anything. A Linux store's files
-//! are read resolved inside the root they belong to ([`crate::access`]), and plans name them as
-//! the root's path joined with the path the system names them by: whoever carries a plan out
-//! resolves each path inside [`Plan::root`] again.
+//! the check that confirms the result, and what privilege it needs. A dry run returns the plan
+//! as it is; [`crate::execute`] carries it out; nothing here writes or runs anything. A Linux
+//! store's files are read resolved inside the root they belong to ([`crate::access`]), and
+//! plans name them as the root's path joined with the path the system names them by: whoever
+//! carries a plan out resolves each path inside [`Plan::root`] again.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,8 +19,8 @@ use crate::error::{Error, io};
 use crate::linux::{self, Family};
 use crate::{macos, windows};
 
-/// Where the store is and what the caller may do there: the facts a plan depends on, gathered
-/// by the caller (this crate reads no environment).
+/// Where the store is and what the caller may do there: the facts a plan depends on (the
+/// operations gather them for this process, from the [`crate::Environment`] the caller passes).
 #[derive(Debug, Clone)]
 pub struct StoreTarget {
     /// The system's layout.
@@ -79,8 +79,8 @@ pub enum Step {
         args: Vec<String>,
     },
     /// Build the bundle of the Debian-family image at `root`, and the links beside it, in pki
-    /// from the image's own anchors, as `update-ca-certificates --fresh` does
-    /// ([`crate::debian::build_bundle`]): every path resolved inside the image, nothing of it run.
+    /// from the image's own anchors, as `update-ca-certificates --fresh` does (debian.rs):
+    /// every path resolved inside the image, nothing of it run.
     BuildBundle {
         /// The image.
         root: PathBuf,

@@ -2,7 +2,7 @@
 //! needs no privilege (a device image the user may write). The answer is data
 //! ([`Error::NeedsPrivilege`]): the caller says how to run again with the privilege.
 
-use crate::child::{self, Environment};
+use crate::child::Environment;
 use crate::error::Error;
 use crate::plan::{Plan, Privilege, Step, StoreTarget};
 
@@ -15,7 +15,7 @@ pub(crate) fn this_process(env: &Environment) -> bool {
             return line.split_whitespace().nth(2) == Some("0");
         }
     }
-    child::command("id", env)
+    crate::child::command("id", env)
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
@@ -24,7 +24,7 @@ pub(crate) fn this_process(env: &Environment) -> bool {
 /// Whether this process runs elevated: `net session` needs it.
 #[cfg(windows)]
 pub(crate) fn this_process(env: &Environment) -> bool {
-    child::command("net", env)
+    crate::child::command("net", env)
         .arg("session")
         .output()
         .is_ok_and(|o| o.status.success())
@@ -33,7 +33,7 @@ pub(crate) fn this_process(env: &Environment) -> bool {
 /// Elsewhere: never assumed.
 #[cfg(not(any(unix, windows)))]
 pub(crate) fn this_process(env: &Environment) -> bool {
-    let _ = (env, child::command);
+    let _ = env;
     false
 }
 
