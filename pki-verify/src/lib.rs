@@ -47,7 +47,6 @@ mod options;
 mod probe;
 mod report;
 mod serve;
-mod truststore;
 mod webpki;
 
 pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
@@ -65,10 +64,3 @@ pub use options::{NameToCheck, Purpose, VerifyOptions};
 pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep, probe};
 pub use report::{Report, verify};
 pub use serve::OneShotServer;
-pub use truststore::{
-    Action as StoreAction, Already, Built as BuiltBundle, Confirm, Content, Fingerprint,
-    InstallPlan, Installed, Note, OsRelease, PREFIX as STORE_PREFIX, Plan, Privilege,
-    Step as StoreStep, StoreCertificate, StoreTarget, TrustStoreError, TrustSystem, UninstallPlan,
-    build_bundle, bundle_holds, checked_name, installed, plan_install, plan_uninstall,
-    store_certificates,
-};

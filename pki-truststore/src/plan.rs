@@ -1,9 +1,9 @@
 //! A store operation as data: the exact file operations and commands ([`Step`]) for one system,
-//! the check that confirms the result, and what privilege it needs. The caller renders a plan
-//! (`--dry-run`) or executes it; nothing here writes or runs anything. A Linux store's files
-//! are read resolved inside the root they belong to ([`super::access`]), and plans name them as
-//! the root's path joined with the path the system names them by: whoever carries a plan out
-//! resolves each path inside [`Plan::root`] again.
+//! the check that confirms the result, and what privilege it needs. A dry run returns the plan
+//! as it is; [`crate::execute`] carries it out; nothing here writes or runs anything. A Linux
+//! store's files are read resolved inside the root they belong to ([`crate::access`]), and
+//! plans name them as the root's path joined with the path the system names them by: whoever
+//! carries a plan out resolves each path inside [`Plan::root`] again.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -12,15 +12,15 @@ use serde::Serialize;
 
 use pki_core::files::Dir;
 
-use super::access::{MAX_BUNDLE, MAX_CERT, StoreFs, is_missing};
-use super::cert::{Fingerprint, PREFIX, StoreCertificate, parse_bundle};
-use super::detect::TrustSystem;
-use super::error::{TrustStoreError, io};
-use super::linux::{self, Family};
-use super::{macos, windows};
+use crate::access::{MAX_BUNDLE, MAX_CERT, StoreFs, is_missing};
+use crate::cert::{Fingerprint, PREFIX, StoreCertificate, parse_bundle};
+use crate::detect::TrustSystem;
+use crate::error::{Error, io};
+use crate::linux::{self, Family};
+use crate::{macos, windows};
 
-/// Where the store is and what the caller may do there: the facts a plan depends on, gathered
-/// by the caller (this crate reads no environment).
+/// Where the store is and what the caller may do there: the facts a plan depends on (the
+/// operations gather them for this process, from the [`crate::Environment`] the caller passes).
 #[derive(Debug, Clone)]
 pub struct StoreTarget {
     /// The system's layout.
@@ -79,8 +79,8 @@ pub enum Step {
         args: Vec<String>,
     },
     /// Build the bundle of the Debian-family image at `root`, and the links beside it, in pki
-    /// from the image's own anchors, as `update-ca-certificates --fresh` does
-    /// ([`super::build_bundle`]): every path resolved inside the image, nothing of it run.
+    /// from the image's own anchors, as `update-ca-certificates --fresh` does (debian.rs):
+    /// every path resolved inside the image, nothing of it run.
     BuildBundle {
         /// The image.
         root: PathBuf,
@@ -215,6 +215,9 @@ pub enum Note {
     },
     /// macOS trusts a certificate that is not self-issued only as `trustAsRoot`.
     TrustAsRoot,
+    /// Asked to remove a certificate pki did not install, which the store's bundle holds (from
+    /// the system, or added by hand).
+    InStoreNotFromPki,
 }
 
 impl fmt::Display for Note {
@@ -237,6 +240,10 @@ impl fmt::Display for Note {
             Note::TrustAsRoot => write!(
                 f,
                 "the certificate is not self-issued: macOS trusts it as `trustAsRoot`"
+            ),
+            Note::InStoreNotFromPki => write!(
+                f,
+                "the store holds it, but not from a file pki installed: remove it the way it was added"
             ),
         }
     }
@@ -367,8 +374,8 @@ struct Store {
 }
 
 impl Store {
-    fn open(target: &StoreTarget) -> Result<Store, TrustStoreError> {
-        let records = |rec: Records, at| -> Result<Store, TrustStoreError> {
+    fn open(target: &StoreTarget) -> Result<Store, Error> {
+        let records = |rec: Records, at| -> Result<Store, Error> {
             let dir = match Dir::open(&rec.dir) {
                 Ok(d) => Some(d),
                 Err(e) if is_missing(&e) => None,
@@ -398,7 +405,7 @@ impl Store {
     }
 
     /// The certificates pki installed.
-    fn installed(&self) -> Result<Vec<Installed>, TrustStoreError> {
+    fn installed(&self) -> Result<Vec<Installed>, Error> {
         let Some(dir) = &self.dir else {
             return Ok(Vec::new());
         };
@@ -422,7 +429,7 @@ impl Store {
     }
 
     /// The bundle (as named) and its certificates, for a store that has one (Linux).
-    fn bundle(&self) -> Result<Option<(PathBuf, Vec<StoreCertificate>)>, TrustStoreError> {
+    fn bundle(&self) -> Result<Option<(PathBuf, Vec<StoreCertificate>)>, Error> {
         match &self.at {
             Where::Linux(family, fs) => linux_bundle(fs, *family).map(Some),
             Where::Windows | Where::MacOs => Ok(None),
@@ -431,10 +438,7 @@ impl Store {
 }
 
 /// A Linux store's bundle (as named) and its certificates; a missing bundle holds none.
-fn linux_bundle(
-    fs: &StoreFs,
-    family: Family,
-) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
+fn linux_bundle(fs: &StoreFs, family: Family) -> Result<(PathBuf, Vec<StoreCertificate>), Error> {
     let rel = linux::layout(family).bundle;
     let path = fs.named(rel);
     let certs = match fs.read(rel, MAX_BUNDLE)? {
@@ -446,21 +450,19 @@ fn linux_bundle(
 
 /// The certificates pki installed: the `pki-*` files of the store's anchor directory (on
 /// Windows and macOS, of pki's record directory) that hold a certificate.
-pub fn installed(target: &StoreTarget) -> Result<Vec<Installed>, TrustStoreError> {
+pub fn installed(target: &StoreTarget) -> Result<Vec<Installed>, Error> {
     Store::open(target)?.installed()
 }
 
 /// Every certificate of the store's bundle (`--all`).
-pub fn store_certificates(
-    target: &StoreTarget,
-) -> Result<(PathBuf, Vec<StoreCertificate>), TrustStoreError> {
+pub fn store_certificates(target: &StoreTarget) -> Result<(PathBuf, Vec<StoreCertificate>), Error> {
     let store = Store::open(target)?;
     match &store.at {
-        Where::Windows => Err(TrustStoreError::ListUnsupported {
+        Where::Windows => Err(Error::ListUnsupported {
             system: "windows",
             command: r"`certutil -store Root`",
         }),
-        Where::MacOs => Err(TrustStoreError::ListUnsupported {
+        Where::MacOs => Err(Error::ListUnsupported {
             system: "macos",
             command: "`security find-certificate -a -Z /Library/Keychains/System.keychain`",
         }),
@@ -471,14 +473,10 @@ pub fn store_certificates(
 /// True when the PEM bundle at `path` (on this machine's path, under `root` when given)
 /// holds the certificate with this SHA-256; a missing bundle holds nothing. The path is
 /// resolved inside `root` (or `/`), and the bundle read bounded: what [`Confirm::Bundle`] checks.
-pub fn bundle_holds(
-    root: Option<&Path>,
-    path: &Path,
-    sha256: &str,
-) -> Result<bool, TrustStoreError> {
+pub(crate) fn bundle_holds(root: Option<&Path>, path: &Path, sha256: &str) -> Result<bool, Error> {
     let fs = StoreFs::open(root)?;
     let rel = match root {
-        Some(r) => path.strip_prefix(r).map_err(|_| TrustStoreError::Refused {
+        Some(r) => path.strip_prefix(r).map_err(|_| Error::Refused {
             path: path.to_owned(),
             reason: format!("not under the root {}", r.display()),
         })?,
@@ -494,13 +492,13 @@ pub fn bundle_holds(
 }
 
 /// Plans installing `cert` under the base name `name` (from [`StoreCertificate::default_name`]
-/// or [`super::cert::checked_name`]); nothing to do when pki installed it already or the
+/// or [`crate::cert::checked_name`]); nothing to do when pki installed it already or the
 /// store's bundle holds it.
 pub fn plan_install(
     target: &StoreTarget,
     cert: &StoreCertificate,
     name: &str,
-) -> Result<InstallPlan, TrustStoreError> {
+) -> Result<InstallPlan, Error> {
     let store = Store::open(target)?;
     if let Some(i) = store
         .installed()?
@@ -527,7 +525,7 @@ pub fn plan_install(
             .and_then(|b| StoreCertificate::parse(&file_name, &b).ok())
             .map(|c| c.sha256)
             .unwrap_or_else(|| "unreadable".to_owned());
-        return Err(TrustStoreError::NameTaken {
+        return Err(Error::NameTaken {
             path: file,
             other_sha256: other,
         });
@@ -544,7 +542,7 @@ pub fn plan_install(
 pub fn plan_uninstall(
     target: &StoreTarget,
     fingerprint: &Fingerprint,
-) -> Result<UninstallPlan, TrustStoreError> {
+) -> Result<UninstallPlan, Error> {
     let store = Store::open(target)?;
     let found = store
         .installed()?

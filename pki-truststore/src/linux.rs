@@ -2,16 +2,16 @@
 //! and how. On this machine: the system's own tool, by absolute path. In a device image
 //! (`--root`) nothing of the image runs and no tool of this machine reads the image: for the
 //! Debian layout (Debian, Ubuntu, Alpine) pki builds the bundle itself from the image's anchors
-//! ([`super::debian`]); for the others it writes the anchor and leaves the refresh to the image
+//! ([`crate::debian`]); for the others it writes the anchor and leaves the refresh to the image
 //! (its build, or its first boot), and says so.
 
 use std::path::{Path, PathBuf};
 
-use super::access::StoreFs;
-use super::cert::StoreCertificate;
-use super::debian;
-use super::error::TrustStoreError;
-use super::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Step, StoreTarget};
+use crate::access::StoreFs;
+use crate::cert::StoreCertificate;
+use crate::debian;
+use crate::error::Error;
+use crate::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Step, StoreTarget};
 
 /// A Linux family: one store layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +152,7 @@ fn refresh(
     fs: &StoreFs,
     family: Family,
     action: Action,
-) -> Result<Refresh, TrustStoreError> {
+) -> Result<Refresh, Error> {
     let l = layout(family);
     let args: Vec<String> = match action {
         Action::Install => l.install_args,
@@ -161,7 +161,7 @@ fn refresh(
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    let missing = |image: Option<&StoreFs>| TrustStoreError::MissingTool {
+    let missing = |image: Option<&StoreFs>| Error::MissingTool {
         tool: l.tool,
         looked: looked(target, &l, image),
         package: l.package,
@@ -190,7 +190,7 @@ fn refresh(
                 .find(|p| fs.exists(p))
                 .ok_or_else(|| missing(Some(fs)))?;
             let command = std::iter::once((*tool).to_owned())
-                .chain(args.iter().map(|a| super::plan::quote(a)))
+                .chain(args.iter().map(|a| crate::plan::quote(a)))
                 .collect::<Vec<_>>()
                 .join(" ");
             Ok(Refresh {
@@ -204,7 +204,7 @@ fn refresh(
 }
 
 /// The steps of a refresh pki does itself: the bundle and links of the image at `root`.
-fn in_pki(fs: &StoreFs, root: &Path) -> Result<Refresh, TrustStoreError> {
+fn in_pki(fs: &StoreFs, root: &Path) -> Result<Refresh, Error> {
     let mut steps = Vec::new();
     if fs.dir(debian::ETCCERTS)?.is_none() {
         steps.push(Step::CreateDir {
@@ -239,7 +239,7 @@ pub(crate) fn install(
     family: Family,
     cert: &StoreCertificate,
     file: PathBuf,
-) -> Result<Plan, TrustStoreError> {
+) -> Result<Plan, Error> {
     let l = layout(family);
     let refresh = refresh(target, fs, family, Action::Install)?;
     let mut steps = Vec::new();
@@ -274,7 +274,7 @@ pub(crate) fn uninstall(
     fs: &StoreFs,
     family: Family,
     found: &Installed,
-) -> Result<Plan, TrustStoreError> {
+) -> Result<Plan, Error> {
     let l = layout(family);
     let refresh = refresh(target, fs, family, Action::Uninstall)?;
     let mut steps = vec![Step::RemoveFile {
@@ -330,9 +330,10 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::truststore::cert::tests::root as root_ca;
-    use crate::truststore::detect::{OsRelease, TrustSystem};
-    use crate::truststore::plan::{InstallPlan, UninstallPlan, plan_install, plan_uninstall};
+    use crate::Error as TrustStoreError;
+    use crate::cert::tests::root as root_ca;
+    use crate::detect::{OsRelease, TrustSystem};
+    use crate::plan::{InstallPlan, UninstallPlan, plan_install, plan_uninstall};
 
     /// A fresh directory, removed on drop.
     struct Dir(PathBuf);
@@ -450,6 +451,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // it plants a symbolic link
     fn debian_uninstall_removes_the_file_and_builds_the_bundle_again_in_pki() {
         let (root, host, system) = image("debian", &[], true);
         let cert = root_ca();
@@ -461,7 +463,7 @@ mod tests {
         std::os::unix::fs::symlink(&file, root.0.join("etc/ssl/certs/pki-owner.pem")).unwrap();
         root.file("/etc/ca-certificates/update.d/jks-keystore", "");
         let t = target(system, &root, &host, false);
-        let fp = crate::truststore::cert::Fingerprint::Sha256(cert.sha256.clone());
+        let fp = crate::cert::Fingerprint::Sha256(cert.sha256.clone());
         let UninstallPlan::Steps(plan) = plan_uninstall(&t, &fp).unwrap() else {
             panic!()
         };
@@ -500,7 +502,7 @@ mod tests {
         // Installing it again: it is there already, found by fingerprint under any name.
         assert!(matches!(
             plan_install(&t, &cert, "pki-other-name").unwrap(),
-            InstallPlan::Already(crate::truststore::Already::InstalledByPki { path }) if path == file
+            InstallPlan::Already(crate::Already::InstalledByPki { path }) if path == file
         ));
     }
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::error::TrustStoreError;
+use crate::access::{MAX_CERT, is_refused, read_user_file};
+use crate::error::Error;
 
 /// One certificate as a trust store holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,8 +34,8 @@ pub struct StoreCertificate {
 
 impl StoreCertificate {
     /// Parses one certificate from DER.
-    pub fn from_der(input: &str, der: Vec<u8>) -> Result<Self, TrustStoreError> {
-        let bad = |reason: String| TrustStoreError::BadCertificate {
+    pub fn from_der(input: &str, der: Vec<u8>) -> Result<Self, Error> {
+        let bad = |reason: String| Error::BadCertificate {
             input: input.to_owned(),
             reason,
         };
@@ -64,7 +65,7 @@ impl StoreCertificate {
 
     /// Parses the one certificate of a PEM or DER file's bytes. `input` names the file in
     /// errors.
-    pub fn parse(input: &str, bytes: &[u8]) -> Result<Self, TrustStoreError> {
+    pub fn parse(input: &str, bytes: &[u8]) -> Result<Self, Error> {
         let text_like =
             bytes.starts_with(b"-----") || bytes.windows(11).any(|w| w == b"-----BEGIN ");
         if !text_like {
@@ -72,7 +73,7 @@ impl StoreCertificate {
         }
         let certs = pem_blocks(input, bytes)?;
         match certs.len() {
-            0 => Err(TrustStoreError::BadCertificate {
+            0 => Err(Error::BadCertificate {
                 input: input.to_owned(),
                 reason: "no CERTIFICATE block".to_owned(),
             }),
@@ -80,7 +81,7 @@ impl StoreCertificate {
                 let der = certs.into_iter().next().unwrap_or_default();
                 Self::from_der(input, der)
             }
-            count => Err(TrustStoreError::SeveralCertificates {
+            count => Err(Error::SeveralCertificates {
                 input: input.to_owned(),
                 count,
             }),
@@ -89,9 +90,20 @@ impl StoreCertificate {
 
     /// Reads and parses a certificate file (links followed; a regular file of at most 1 MiB:
     /// a device, a FIFO or a huge file is refused unread).
-    pub fn read(path: &Path) -> Result<Self, TrustStoreError> {
-        let bytes = super::access::read_user_file(path, super::access::MAX_CERT)
-            .map_err(|e| super::access::read_error(path, e))?;
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let bytes = read_user_file(path, MAX_CERT).map_err(|reason| {
+            if is_refused(&reason) {
+                Error::CertificateRefused {
+                    path: path.to_owned(),
+                    reason: reason.to_string(),
+                }
+            } else {
+                Error::ReadCertificate {
+                    path: path.to_owned(),
+                    reason,
+                }
+            }
+        })?;
         Self::parse(&path.display().to_string(), &bytes)
     }
 
@@ -147,10 +159,10 @@ impl StoreCertificate {
 
 /// The prefix of every file pki installs: with the fingerprint inside the file, it is how pki
 /// knows what it installed.
-pub const PREFIX: &str = "pki-";
+pub(crate) const PREFIX: &str = "pki-";
 
 /// Makes a user's `--name` the base name of the file: checked, with the `pki-` prefix.
-pub fn checked_name(name: &str) -> Result<String, TrustStoreError> {
+pub fn checked_name(name: &str) -> Result<String, Error> {
     let ok = !name.is_empty()
         && name.len() <= 200
         && !name.starts_with('.')
@@ -158,7 +170,7 @@ pub fn checked_name(name: &str) -> Result<String, TrustStoreError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
-        return Err(TrustStoreError::BadName {
+        return Err(Error::BadName {
             name: name.to_owned(),
         });
     }
@@ -212,8 +224,8 @@ impl std::fmt::Display for Fingerprint {
 }
 
 /// Every CERTIFICATE block of PEM text, as DER.
-fn pem_blocks(input: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, TrustStoreError> {
-    let blocks = pem::parse_many(bytes).map_err(|e| TrustStoreError::BadCertificate {
+fn pem_blocks(input: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    let blocks = pem::parse_many(bytes).map_err(|e| Error::BadCertificate {
         input: input.to_owned(),
         reason: e.to_string(),
     })?;
@@ -227,10 +239,7 @@ fn pem_blocks(input: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, TrustStoreError
 /// Every certificate of a PEM bundle's bytes (`ca-certificates.crt`, `tls-ca-bundle.pem`),
 /// `name` naming it in errors. Blocks that do not parse are skipped: a store's bundle is the
 /// system's, not pki's input.
-pub(crate) fn parse_bundle(
-    name: &str,
-    bytes: &[u8],
-) -> Result<Vec<StoreCertificate>, TrustStoreError> {
+pub(crate) fn parse_bundle(name: &str, bytes: &[u8]) -> Result<Vec<StoreCertificate>, Error> {
     Ok(pem_blocks(name, bytes)?
         .into_iter()
         .filter_map(|der| StoreCertificate::from_der(name, der).ok())
@@ -244,6 +253,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::Error as TrustStoreError;
 
     /// A root CA from the verify fixtures.
     pub(crate) fn root() -> StoreCertificate {

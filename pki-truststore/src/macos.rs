@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use super::cert::StoreCertificate;
-use super::detect::TrustSystem;
-use super::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Records, Step};
+use crate::cert::StoreCertificate;
+use crate::detect::TrustSystem;
+use crate::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Records, Step};
 
 /// security(1), by absolute path.
 pub(crate) const SECURITY: &str = "/usr/bin/security";
@@ -116,7 +116,7 @@ pub(crate) fn uninstall(found: &Installed) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::truststore::cert::tests::{leaf, root};
+    use crate::cert::tests::{leaf, root};
 
     #[test]
     fn install_and_uninstall_commands() {

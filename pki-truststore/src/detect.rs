@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::access::{MAX_CONF, StoreFs, is_missing};
-use super::error::TrustStoreError;
+use crate::access::{MAX_CONF, StoreFs, is_missing};
+use crate::error::Error;
 
 /// The fields of an os-release file that decide the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,10 +52,10 @@ impl OsRelease {
     /// resolved inside the root (on Debian /etc/os-release links to ../usr/lib/os-release: an
     /// image's link is followed inside the image, never to this machine's file), at most 1 MiB of
     /// a regular file.
-    pub fn read(root: &Path) -> Result<Self, TrustStoreError> {
+    pub fn read(root: &Path) -> Result<Self, Error> {
         let fs = match StoreFs::open(Some(root)) {
             Ok(fs) => Some(fs),
-            Err(TrustStoreError::Io { reason, .. }) if is_missing(&reason) => None,
+            Err(Error::Io { reason, .. }) if is_missing(&reason) => None,
             Err(e) => return Err(e),
         };
         for rel in ["/etc/os-release", "/usr/lib/os-release"] {
@@ -68,7 +68,7 @@ impl OsRelease {
         if !root.ends_with('/') {
             root.push('/');
         }
-        Err(TrustStoreError::NoOsRelease { root })
+        Err(Error::NoOsRelease { root })
     }
 }
 
@@ -106,11 +106,11 @@ pub enum TrustSystem {
 
 impl TrustSystem {
     /// The system an os-release describes: its ID first, then each ID_LIKE in order.
-    pub fn from_os_release(os: &OsRelease) -> Result<Self, TrustStoreError> {
+    pub fn from_os_release(os: &OsRelease) -> Result<Self, Error> {
         std::iter::once(&os.id)
             .chain(&os.id_like)
             .find_map(|id| Self::from_id(id))
-            .ok_or_else(|| TrustStoreError::UnknownSystem {
+            .ok_or_else(|| Error::UnknownSystem {
                 id: if os.id.is_empty() {
                     "(none)".to_owned()
                 } else {
@@ -137,13 +137,13 @@ impl TrustSystem {
 
     /// The system this build runs on: Windows and macOS by build target; otherwise the
     /// os-release under `root` (`/` for this machine).
-    pub fn detect(root: &Path) -> Result<Self, TrustStoreError> {
+    pub fn detect(root: &Path) -> Result<Self, Error> {
         Self::detect_for(std::env::consts::OS, root)
     }
 
     /// As [`TrustSystem::detect`], for the target OS named as `std::env::consts::OS` names it
     /// (`windows`, `macos`, `linux`, …); `root` matters only for the others.
-    pub fn detect_for(target_os: &str, root: &Path) -> Result<Self, TrustStoreError> {
+    pub fn detect_for(target_os: &str, root: &Path) -> Result<Self, Error> {
         match target_os {
             "windows" => Ok(Self::Windows),
             "macos" => Ok(Self::MacOs),
@@ -175,6 +175,7 @@ impl std::fmt::Display for TrustSystem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error as TrustStoreError;
 
     fn fixture(name: &str) -> Result<TrustSystem, TrustStoreError> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))

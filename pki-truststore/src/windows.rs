@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use super::cert::StoreCertificate;
-use super::detect::TrustSystem;
-use super::plan::{Action, Confirm, Content, Installed, Plan, Privilege, Records, Step};
+use crate::cert::StoreCertificate;
+use crate::detect::TrustSystem;
+use crate::plan::{Action, Confirm, Content, Installed, Plan, Privilege, Records, Step};
 
 /// certutil, by absolute path.
 pub(crate) const CERTUTIL: &str = r"C:\Windows\System32\certutil.exe";
@@ -90,8 +90,8 @@ pub(crate) fn uninstall(found: &Installed) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::truststore::cert::tests::root;
-    use crate::truststore::plan::{InstallPlan, StoreTarget, UninstallPlan, plan_install};
+    use crate::cert::tests::root;
+    use crate::plan::{InstallPlan, StoreTarget, UninstallPlan, plan_install};
 
     #[test]
     fn install_and_uninstall_commands() {
@@ -143,10 +143,10 @@ mod tests {
             ]
         );
         // Nothing recorded on this (non-Windows or clean) machine: not installed.
-        let fp = crate::truststore::cert::Fingerprint::Sha256(cert.sha256.clone());
+        let fp = crate::cert::Fingerprint::Sha256(cert.sha256.clone());
         if !cfg!(windows) {
             assert_eq!(
-                crate::truststore::plan::plan_uninstall(&target, &fp).unwrap(),
+                crate::plan::plan_uninstall(&target, &fp).unwrap(),
                 UninstallPlan::NotInstalled { in_bundle: false }
             );
         }

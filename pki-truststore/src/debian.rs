@@ -34,9 +34,9 @@ use pki_core::files::Dir;
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::access::{MAX_BUNDLE, MAX_CERT, MAX_CONF, StoreFs};
-use super::error::{TrustStoreError, io, write};
-use super::hash::subject_hash;
+use crate::access::{MAX_BUNDLE, MAX_CERT, MAX_CONF, StoreFs};
+use crate::error::{Error, io, write};
+use crate::hash::subject_hash;
 
 /// The list of the distribution's certificates to trust.
 pub(crate) const CONF: &str = "/etc/ca-certificates.conf";
@@ -53,13 +53,13 @@ const MAX_DEPTH: usize = 16;
 
 /// What [`build_bundle`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Built {
+pub(crate) struct Built {
     /// The bundle written (on this machine's path).
-    pub bundle: PathBuf,
+    pub(crate) bundle: PathBuf,
     /// How many certificates it holds.
-    pub certificates: usize,
+    pub(crate) certificates: usize,
     /// The entries left out, each with why (as update-ca-certificates warns about them).
-    pub skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
 }
 
 /// A certificate file the tool takes.
@@ -116,7 +116,7 @@ fn certificate_blocks(bytes: &[u8]) -> Vec<pem::Pem> {
 }
 
 /// What update-ca-certificates would take from the image (or this machine, at `/`).
-pub(crate) fn select(fs: &StoreFs) -> Result<Selection, TrustStoreError> {
+pub(crate) fn select(fs: &StoreFs) -> Result<Selection, Error> {
     let mut sel = Selection::default();
     let conf = fs.read(CONF, MAX_CONF)?.unwrap_or_default();
     for line in String::from_utf8_lossy(&conf).split('\n') {
@@ -142,7 +142,7 @@ pub(crate) fn select(fs: &StoreFs) -> Result<Selection, TrustStoreError> {
 }
 
 /// Adds the certificate file `path` (as the image names it), or says why it is left out.
-fn take(fs: &StoreFs, path: String, sel: &mut Selection) -> Result<(), TrustStoreError> {
+fn take(fs: &StoreFs, path: String, sel: &mut Selection) -> Result<(), Error> {
     let bytes = match fs.read(&path, MAX_CERT) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -151,7 +151,7 @@ fn take(fs: &StoreFs, path: String, sel: &mut Selection) -> Result<(), TrustStor
             ));
             return Ok(());
         }
-        Err(TrustStoreError::Refused { reason, .. }) => {
+        Err(Error::Refused { reason, .. }) => {
             sel.skipped.push(format!("{path}: {reason}"));
             return Ok(());
         }
@@ -176,7 +176,7 @@ fn walk(
     path: &str,
     ancestors: &mut Vec<PathBuf>,
     out: &mut Vec<String>,
-) -> Result<(), TrustStoreError> {
+) -> Result<(), Error> {
     let here = dir.path().to_owned();
     if ancestors.len() >= MAX_DEPTH || ancestors.contains(&here) {
         return Ok(());
@@ -219,7 +219,7 @@ pub(crate) fn pem_link_name(path: &str) -> String {
 
 /// How many certificate files update-ca-certificates would take once `removed` (the path the
 /// system names it by) is gone.
-pub(crate) fn sources_left(fs: &StoreFs, removed: &str) -> Result<usize, TrustStoreError> {
+pub(crate) fn sources_left(fs: &StoreFs, removed: &str) -> Result<usize, Error> {
     Ok(select(fs)?
         .sources
         .iter()
@@ -231,7 +231,7 @@ pub(crate) fn sources_left(fs: &StoreFs, removed: &str) -> Result<usize, TrustSt
 /// anchors, as `update-ca-certificates --fresh` does (see the module's documentation); every
 /// path resolved inside the image, nothing of the image run, nothing outside it read or
 /// written.
-pub fn build_bundle(root: &Path) -> Result<Built, TrustStoreError> {
+pub(crate) fn build_bundle(root: &Path) -> Result<Built, Error> {
     let fs = StoreFs::open(Some(root))?;
     let sel = select(&fs)?;
     let bundle_path = fs.named(&format!("{ETCCERTS}/{BUNDLE_NAME}"));
@@ -242,7 +242,7 @@ pub fn build_bundle(root: &Path) -> Result<Built, TrustStoreError> {
         bundle.push_str(&pem::encode_config(b, cfg));
         count += 1;
         if bundle.len() as u64 > MAX_BUNDLE {
-            return Err(TrustStoreError::Refused {
+            return Err(Error::Refused {
                 path: bundle_path,
                 reason: format!("the image's certificates add up to more than {MAX_BUNDLE} bytes"),
             });
@@ -314,8 +314,8 @@ fn for_each_link(
     dir: &Dir,
     path: &str,
     depth: usize,
-    f: &mut dyn FnMut(&Dir, &str, &str) -> Result<(), TrustStoreError>,
-) -> Result<(), TrustStoreError> {
+    f: &mut dyn FnMut(&Dir, &str, &str) -> Result<(), Error>,
+) -> Result<(), Error> {
     if depth >= MAX_DEPTH {
         return Ok(());
     }
@@ -361,7 +361,7 @@ fn single_certificate(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `openssl rehash /etc/ssl/certs`: the hash links, made again from the files there.
-fn rehash(fs: &StoreFs, certs: &Dir) -> Result<(), TrustStoreError> {
+fn rehash(fs: &StoreFs, certs: &Dir) -> Result<(), Error> {
     let mut names = certs.names().map_err(|e| io(certs.path(), e))?;
     names.sort();
     let mut old: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -385,7 +385,7 @@ fn rehash(fs: &StoreFs, certs: &Dir) -> Result<(), TrustStoreError> {
         let path = format!("{ETCCERTS}/{name}");
         let bytes = match fs.read(&path, MAX_CERT) {
             Ok(Some(b)) => b,
-            Ok(None) | Err(TrustStoreError::Refused { .. }) => continue,
+            Ok(None) | Err(Error::Refused { .. }) => continue,
             Err(e) => return Err(e),
         };
         let Some(der) = single_certificate(&bytes) else {

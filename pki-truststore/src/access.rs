@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use pki_core::files::{Dir, Root};
 
-use super::error::{TrustStoreError, io};
+use crate::error::{Error, io};
 
 /// The most pki reads of a bundle.
 pub(crate) const MAX_BUNDLE: u64 = 64 << 20;
@@ -32,20 +32,30 @@ pub(crate) fn is_missing(e: &io::Error) -> bool {
     )
 }
 
-/// The error for a failed read of `path`: refused (not a regular file, too large) or I/O.
-pub(crate) fn read_error(path: &Path, e: io::Error) -> TrustStoreError {
-    match e.kind() {
-        io::ErrorKind::InvalidInput | io::ErrorKind::FileTooLarge => TrustStoreError::Refused {
+/// Refused unread: not a regular file, or too large.
+pub(crate) fn is_refused(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::FileTooLarge
+    )
+}
+
+/// The error for a failed read of the store's `path`: refused (not a regular file, too large)
+/// or I/O.
+pub(crate) fn read_error(path: &Path, e: io::Error) -> Error {
+    if is_refused(&e) {
+        Error::Refused {
             path: path.to_owned(),
             reason: e.to_string(),
-        },
-        _ => io(path, e),
+        }
+    } else {
+        io(path, e)
     }
 }
 
 impl StoreFs {
     /// The image at `root`, or this machine's `/`.
-    pub(crate) fn open(root: Option<&Path>) -> Result<StoreFs, TrustStoreError> {
+    pub(crate) fn open(root: Option<&Path>) -> Result<StoreFs, Error> {
         let path = root.unwrap_or(Path::new("/"));
         Root::open(path)
             .map(|root| StoreFs { root })
@@ -66,7 +76,7 @@ impl StoreFs {
 
     /// The directory `rel` (absolute, as the system sees it), resolved inside the root; `None`
     /// when it, or a directory above it, is missing.
-    pub(crate) fn dir(&self, rel: &str) -> Result<Option<Dir>, TrustStoreError> {
+    pub(crate) fn dir(&self, rel: &str) -> Result<Option<Dir>, Error> {
         match self.root.dir(Path::new(rel), None) {
             Ok(d) => Ok(Some(d)),
             Err(e) if is_missing(&e) => Ok(None),
@@ -76,7 +86,7 @@ impl StoreFs {
 
     /// Reads the file `rel`, a last link followed inside the root, at most `max` bytes; `None`
     /// when it is missing. Anything but a regular file, or a larger one, is refused unread.
-    pub(crate) fn read(&self, rel: &str, max: u64) -> Result<Option<Vec<u8>>, TrustStoreError> {
+    pub(crate) fn read(&self, rel: &str, max: u64) -> Result<Option<Vec<u8>>, Error> {
         match self.root.read_bounded(Path::new(rel), max) {
             Ok(b) => Ok(Some(b)),
             Err(e) if is_missing(&e) => Ok(None),
@@ -119,6 +129,7 @@ pub(crate) fn read_user_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use crate::Error as TrustStoreError;
 
     #[test]
     fn paths_resolve_inside_the_image_and_reads_are_bounded() {
