@@ -83,9 +83,9 @@ impl Csr {
                     match name {
                         GeneralName::DNSName(d) => sans.push(d.parse()?),
                         GeneralName::IPAddress(b) => sans
-                            .push(SanEntry::Ip(ip_from_bytes(b).ok_or_else(|| {
-                                bad("a SAN IP address has a bad length".into())
-                            })?)),
+                            .push(SanEntry::Ip(crate::text::ip_from_bytes(b).ok_or_else(
+                                || bad("a SAN IP address has a bad length".into()),
+                            )?)),
                         other => return Err(bad(format!("unsupported SAN {other}"))),
                     }
                 }
@@ -99,14 +99,6 @@ impl Csr {
             public_key: spki.subject_public_key.data.to_vec(),
             key_type,
         })
-    }
-}
-
-pub(crate) fn ip_from_bytes(b: &[u8]) -> Option<std::net::IpAddr> {
-    match b.len() {
-        4 => Some(<[u8; 4]>::try_from(b).ok()?.into()),
-        16 => Some(<[u8; 16]>::try_from(b).ok()?.into()),
-        _ => None,
     }
 }
 

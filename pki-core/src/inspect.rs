@@ -5,11 +5,11 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry as oids;
-use x509_parser::prelude::X509Name;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::key::KeyType;
 use crate::pem::Certificate;
+use crate::text::{hex_colons, name_oneline};
 
 /// How much validity is left, in `tedge cert show`'s four states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -318,7 +318,7 @@ pub(crate) fn serial(raw: &[u8]) -> Serial {
     let hex = if mag.is_empty() {
         "00".to_owned()
     } else {
-        crate::pem::hex_upper(mag)
+        crate::text::hex_upper(mag)
     };
     let mut decimal = decimal(mag);
     if negative {
@@ -351,17 +351,10 @@ fn decimal(bytes: &[u8]) -> String {
     String::from_utf8(digits).unwrap_or_default()
 }
 
-fn hex_colons(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 fn general_name(g: &GeneralName<'_>) -> String {
     match g {
         GeneralName::DNSName(d) => format!("DNS:{d}"),
-        GeneralName::IPAddress(b) => match crate::csr::ip_from_bytes(b) {
+        GeneralName::IPAddress(b) => match crate::text::ip_from_bytes(b) {
             Some(ip) => format!("IP:{ip}"),
             None => format!("IP:<{} bytes>", b.len()),
         },
@@ -370,78 +363,6 @@ fn general_name(g: &GeneralName<'_>) -> String {
         GeneralName::DirectoryName(n) => format!("DirName:{}", name_oneline(n)),
         other => format!("{other}"),
     }
-}
-
-/// A name in OpenSSL 3's default one-line form: `C = DE, O = Org, CN = name`, in DER order.
-pub(crate) fn name_oneline(name: &X509Name<'_>) -> String {
-    name.iter()
-        .map(|rdn| {
-            rdn.iter()
-                .map(|atv| {
-                    let oid = atv.attr_type().to_id_string();
-                    let key = attr_short_name(&oid).map_or(oid, str::to_owned);
-                    let value = atv
-                        .as_str()
-                        .map(escape_dn_value)
-                        .unwrap_or_else(|_| format!("#{}", crate::pem::hex_upper(atv.as_slice())));
-                    format!("{key} = {value}")
-                })
-                .collect::<Vec<_>>()
-                .join(" + ")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// OpenSSL's one-line quoting: a value with a character special in DNs is wrapped in double
-/// quotes (inside which `"` and `\` are backslash-escaped), as `openssl x509 -subject` prints it.
-pub(crate) fn escape_dn_value(v: &str) -> String {
-    let special = v
-        .chars()
-        .any(|c| matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';'))
-        || v.starts_with(['#', ' '])
-        || v.ends_with(' ');
-    let mut out = String::with_capacity(v.len() + 2);
-    if special {
-        out.push('"');
-    }
-    for c in v.chars() {
-        if special && matches!(c, '"' | '\\') {
-            out.push('\\');
-        }
-        // OpenSSL's ESC_CTRL: a control character is printed as `\XX`, never raw.
-        if c.is_control() && (c as u32) < 0x100 {
-            out += &format!("\\{:02X}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    if special {
-        out.push('"');
-    }
-    out
-}
-
-fn attr_short_name(oid: &str) -> Option<&'static str> {
-    Some(match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.9" => "street",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "2.5.4.5" => "serialNumber",
-        "2.5.4.4" => "SN",
-        "2.5.4.42" => "GN",
-        "2.5.4.12" => "title",
-        "2.5.4.46" => "dnQualifier",
-        "2.5.4.65" => "pseudonym",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        "1.2.840.113549.1.9.1" => "emailAddress",
-        _ => return None,
-    })
 }
 
 fn ext_name(oid: &str) -> Option<&'static str> {
@@ -589,18 +510,6 @@ mod tests {
         assert_eq!(
             status(nb, na, datetime!(2027-01-02 0:00 UTC), soon).1,
             "EXPIRED (since: 1d 0h 0m 0s)"
-        );
-    }
-
-    #[test]
-    fn dn_values_are_escaped() {
-        assert_eq!(escape_dn_value("plain"), "plain");
-        assert_eq!(escape_dn_value("Contoso, Ltd."), "\"Contoso, Ltd.\"");
-        assert_eq!(escape_dn_value("a\"b,"), "\"a\\\"b,\"");
-        // Control characters as `openssl x509 -subject` prints them.
-        assert_eq!(
-            escape_dn_value("a\u{1b}[31mred\nx\u{7}"),
-            "a\\1B[31mred\\0Ax\\07"
         );
     }
 }

@@ -234,14 +234,14 @@ impl Facts {
         let x = cert.x509();
         Facts {
             serial: crate::inspect::serial(x.raw_serial()).hex,
-            subject: crate::inspect::name_oneline(x.subject()),
+            subject: crate::text::name_oneline(x.subject()),
             common_name: x
                 .subject()
                 .iter_common_name()
                 .next()
                 .and_then(|cn| cn.as_str().ok().map(str::to_owned))
                 .unwrap_or_default(),
-            issuer: crate::inspect::name_oneline(x.issuer()),
+            issuer: crate::text::name_oneline(x.issuer()),
             not_before: x.validity().not_before.to_datetime(),
             not_after: x.validity().not_after.to_datetime(),
         }
@@ -351,7 +351,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     chain.extend(chain_above);
     let subject = req.subject.oneline();
     let facts = Facts {
-        serial: crate::pem::hex_upper(&serial),
+        serial: crate::text::hex_upper(&serial),
         issuer: issuer.map_or_else(|| subject.clone(), |i| i.subject.clone()),
         subject,
         common_name: req.subject.common_name.clone(),

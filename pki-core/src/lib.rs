@@ -32,6 +32,7 @@ mod key;
 mod pem;
 mod profile;
 mod store;
+mod text;
 
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, Result};
@@ -43,10 +44,11 @@ pub use issue::{
     DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
 };
 pub use key::{KeyType, PrivateKey};
-pub use pem::{Certificate, encode as pem_encode, hex_upper, looks_like_pem};
+pub use pem::{Certificate, encode as pem_encode, looks_like_pem};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use store::{
     CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
     device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
     write_files,
 };
+pub use text::hex_upper;

@@ -3,6 +3,7 @@
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{Error, Result};
+use crate::text::hex_upper;
 
 /// One certificate, held as DER that is known to parse as X.509.
 #[derive(Clone, PartialEq, Eq)]
@@ -101,7 +102,7 @@ impl Certificate {
 
     /// The subject in OpenSSL's one-line form (`CN = x, O = y`).
     pub fn subject(&self) -> String {
-        crate::inspect::name_oneline(self.x509().subject())
+        crate::text::name_oneline(self.x509().subject())
     }
 
     /// The subject's common name, if it has one.
@@ -145,17 +146,6 @@ pub(crate) fn bad_cert(input: &str, reason: &str) -> Error {
         input: input.to_owned(),
         reason: reason.to_owned(),
     }
-}
-
-/// Upper-case hex without separators.
-pub fn hex_upper(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02X}");
-            s
-        })
 }
 
 /// True when the bytes start (after white space) with a PEM armour line.

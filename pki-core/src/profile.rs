@@ -270,14 +270,14 @@ impl Subject {
     pub fn oneline(&self) -> String {
         let mut parts = Vec::with_capacity(3);
         if let Some(o) = &self.organization {
-            parts.push(format!("O = {}", crate::inspect::escape_dn_value(o)));
+            parts.push(format!("O = {}", crate::text::escape_dn_value(o)));
         }
         if let Some(ou) = &self.organizational_unit {
-            parts.push(format!("OU = {}", crate::inspect::escape_dn_value(ou)));
+            parts.push(format!("OU = {}", crate::text::escape_dn_value(ou)));
         }
         parts.push(format!(
             "CN = {}",
-            crate::inspect::escape_dn_value(&self.common_name)
+            crate::text::escape_dn_value(&self.common_name)
         ));
         parts.join(", ")
     }

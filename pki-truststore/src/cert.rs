@@ -247,7 +247,7 @@ pub(crate) fn parse_bundle(name: &str, bytes: &[u8]) -> Result<Vec<StoreCertific
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    pki_core::hex_upper(bytes)
 }
 
 #[cfg(test)]
