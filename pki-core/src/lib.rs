@@ -32,6 +32,7 @@ mod key;
 mod pem;
 mod profile;
 mod store;
+mod verification;
 
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, Result};
@@ -50,3 +51,4 @@ pub use store::{
     device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
     write_files,
 };
+pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};
