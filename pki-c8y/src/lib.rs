@@ -63,7 +63,9 @@ pub use client::{MAX_BODY, MAX_TOTAL};
 pub use config::{Config, Proxies, Trust, login_name};
 pub use error::{Answer, Error};
 pub use events::{Events, Retry};
-pub use model::{Fingerprint, Status, TrustedCert, UploadOptions};
+pub use model::{
+    CurrentTenant, ErrorBody, Fingerprint, Status, TrustedCert, UploadOptions, VerificationCode,
+};
 pub use pop::{CaKey, Signer};
 pub use tenant::{ADMIN_ROLE, MAX_PAGES, PAGE_SIZE, Proof, Removed, Tenant, Uploaded};
 pub use url::TenantUrl;

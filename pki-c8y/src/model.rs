@@ -1,6 +1,6 @@
 //! The documents of Cumulocity's trusted-certificate API, as pki sends and reads them: the
-//! fingerprint that names a certificate, what an upload asks for, and a stored certificate as
-//! the tenant answers it.
+//! fingerprint that names a certificate, what an upload asks for, a stored certificate as the
+//! tenant answers it, the tenant id, a verification code, and the tenant's error document.
 //!
 //! Reading is lenient: every field the tenant may leave out is optional, and a
 //! [`TrustedCert`] keeps the whole answer beside its typed view, so that a JSON report can
@@ -53,11 +53,11 @@ impl std::fmt::Display for Fingerprint {
     }
 }
 
-/// `GET /tenant/currentTenant`: only the tenant id is needed.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CurrentTenant {
+/// The answer of `GET /tenant/currentTenant`: only the tenant id is needed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CurrentTenant {
     /// The tenant id (`t12345`, or `management`).
-    pub(crate) name: String,
+    pub name: String,
 }
 
 /// Whether devices may use the certificate.
@@ -175,17 +175,19 @@ impl Serialize for TrustedCert {
     }
 }
 
-/// The answer of `POST .../trusted-certificates-pop/{fingerprint}/verification-code`.
-#[derive(Debug, Default, Deserialize)]
+/// The answer of `POST .../trusted-certificates-pop/{fingerprint}/verification-code` (the
+/// certificate, with the code to sign).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub(crate) struct VerificationCode {
-    /// The code to sign.
-    pub(crate) proof_of_possession_unsigned_verification_code: Option<String>,
+pub struct VerificationCode {
+    /// The code to sign, as the tenant sent it: not yet checked to be one
+    /// ([`pki_core::is_verification_code`]).
+    pub proof_of_possession_unsigned_verification_code: Option<String>,
 }
 
 impl VerificationCode {
     /// The code in a tenant's answer, if it carries a non-empty one.
-    pub(crate) fn of(answer: &Value) -> Option<String> {
+    pub fn of(answer: &Value) -> Option<String> {
         serde_json::from_value::<VerificationCode>(answer.clone())
             .unwrap_or_default()
             .proof_of_possession_unsigned_verification_code
@@ -202,11 +204,13 @@ pub(crate) struct SignedVerificationCode {
 }
 
 /// Cumulocity's error document (`{"error": "security/Unauthorized", "message": "...", "info": "..."}`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
-pub(crate) struct ErrorBody {
-    pub(crate) error: Option<String>,
-    pub(crate) message: Option<String>,
+pub struct ErrorBody {
+    /// The error's kind (`security/Unauthorized`).
+    pub error: Option<String>,
+    /// What the tenant says, for a person.
+    pub message: Option<String>,
 }
 
 #[cfg(test)]
