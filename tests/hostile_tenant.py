@@ -22,6 +22,9 @@ Python standard library.
   --mode inject     the first answer is 503 with a message full of control characters; then the
                     tenant, a listing, an upload answer and (for DELETE) a 422 whose names,
                     subjects and messages carry ESC, BEL, CR, LF, NUL and C1 controls
+  --mode unproven   the tenant, an upload (201) and a verification code as usual, and then a proof
+                    answered 200 with the certificate still not proven (proofOfPossessionValid
+                    false)
 
 Every request is appended to --log as one JSON line (method, path, headers) before it is
 answered. On start it prints `READY <port>` on stdout.
@@ -216,13 +219,25 @@ class Handler(BaseHTTPRequestHandler):
             return self.json_answer(201, cert)
         self.json_answer(422, {"error": "core/" + EVIL, "message": "refused" + EVIL})
 
+    def mode_unproven(self, method, n):
+        parts = self.path_parts()
+        if parts == ["tenant", "currentTenant"]:
+            return self.current_tenant()
+        if method == "POST" and parts[-1:] == ["verification-code"]:
+            return self.json_answer(200, self.certificate(
+                1, proofOfPossessionUnsignedVerificationCode="c0de1234"))
+        if method == "POST":
+            return self.json_answer(200 if parts[-1:] == ["pop"] else 201, self.certificate(1))
+        self.json_answer(404, {"error": "general/Not Found", "message": f"No resource at {self.path}"})
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cert", required=True, help="server certificate chain (PEM)")
     p.add_argument("--key", required=True, help="server key (PEM)")
     p.add_argument("--mode", required=True,
-                   choices=["endless", "huge", "slow", "cut", "pages", "redirect", "echo", "inject"])
+                   choices=["endless", "huge", "slow", "cut", "pages", "redirect", "echo", "inject",
+                            "unproven"])
     p.add_argument("--size", type=int, default=1 << 30, help="body size for --mode huge")
     p.add_argument("--location", default="", help="redirect target for --mode redirect")
     p.add_argument("--log", required=True, help="JSON-lines file of every request")

@@ -2,7 +2,6 @@
 //! 0 (success), 1 (negative verdict) or 2 (could not run).
 
 mod batch;
-mod c8y;
 mod cli;
 mod commands;
 mod output;

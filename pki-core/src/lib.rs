@@ -33,6 +33,7 @@ mod pem;
 mod profile;
 mod store;
 mod text;
+mod verification;
 
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, Result};
@@ -52,3 +53,4 @@ pub use store::{
     write_files,
 };
 pub use text::hex_upper;
+pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};

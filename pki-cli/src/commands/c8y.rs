@@ -1,31 +1,27 @@
-//! `pki c8y upload|list|remove`: a Cumulocity tenant's trusted certificates: register a CA (or a
-//! self-signed device certificate), prove possession of its key, list and remove them.
+//! `pki c8y upload|list|remove`: a Cumulocity tenant's trusted certificates, through `pki-c8y`.
+//!
+//! This file resolves what the library needs (the URL and user from flags or `C8Y_*`, the
+//! password from its file, `C8Y_PASSWORD` or a prompt, the CA key for `--prove`, the OS roots or
+//! `--ca-file`), calls the library, renders its outcomes as text or one JSON document, says its
+//! retries on stderr, and turns its errors into one line that names the flag to change.
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use pki_core::Certificate;
+use pki_c8y::{
+    CaKey, Config, Events, Fingerprint, Proof, Proxies, Removed, Retry, Status, Tenant, TenantUrl,
+    Trust, TrustedCert, UploadOptions, Uploaded,
+};
+use pki_core::VERIFICATION_CODE_RULE;
 use serde::Serialize;
-use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::issue::{VERIFICATION_CODE_RULE, is_verification_code};
-use crate::c8y::client::{ADMIN_ROLE, Client, Reply, parse_url};
-use crate::c8y::model::{
-    CurrentTenant, NewTrustedCertificate, SignedVerificationCode, Status, TrustedCertificate,
-};
-use crate::c8y::pop;
 use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs};
 use crate::commands::{read_cert, read_key};
-use crate::output::{Outcome, Output, escape_line, fields};
+use crate::output::{Outcome, Output, escape_line, fields, stderr_line};
 
-/// How many certificates one page of the listing asks for.
-const PAGE_SIZE: usize = 100;
-/// The most pages of the listing pki reads (10,000 certificates): a tenant whose pages never
-/// end is refused rather than read forever.
-const MAX_PAGES: usize = 100;
 /// The largest password file pki reads.
 const MAX_PASSWORD_FILE: u64 = 64 * 1024;
 
@@ -38,94 +34,126 @@ pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
     }
 }
 
-/// A logged-in client and the tenant id its paths use.
-struct Session {
-    client: Client,
-    tenant: String,
-}
+/// Says each retry on stderr: `pki: retrying GET /tenant/currentTenant in 0.2 s (attempt 2 of
+/// 4): ...`, on one line, with the tenant's control characters escaped (the library has
+/// redacted it).
+struct RetryNotices;
 
-impl Session {
-    /// Reads the password, connects, and finds the tenant id (`--tenant`, or
-    /// `GET /tenant/currentTenant`).
-    fn open(conn: &C8yConn) -> Result<Self> {
-        let user = match &conn.tenant {
-            Some(t) if !conn.user.contains('/') => format!("{t}/{}", conn.user),
-            _ => conn.user.clone(),
-        };
-        let base = parse_url(&conn.url)?;
-        let password = password(conn, &user, base.as_str())?;
-        let mut client = Client::new(
-            base,
-            &user,
-            &password,
-            conn.ca_file.as_deref(),
-            Duration::from_secs(conn.timeout),
-        )?;
-        drop(password);
-        let tenant = match &conn.tenant {
-            Some(t) => t.clone(),
-            None => {
-                let r = client.get("/tenant/currentTenant")?;
-                if !r.status.is_success() {
-                    return Err(refused(
-                        &client,
-                        &client.host(),
-                        "cannot look up the tenant id",
-                        &r,
-                    ));
-                }
-                let t: CurrentTenant = serde_json::from_value(r.body).map_err(|_| {
-                    anyhow!(
-                        "{}/tenant/currentTenant answered without a tenant id (no \"name\"): is {} a Cumulocity tenant?",
-                        client.base(),
-                        client.base()
-                    )
-                })?;
-                t.name
-            }
-        };
-        client.learn_tenant(&tenant);
-        Ok(Session { client, tenant })
-    }
-
-    fn path(&self, rest: &str) -> String {
-        format!("/tenant/tenants/{}/trusted-certificates{rest}", self.tenant)
-    }
-
-    fn pop_path(&self, fingerprint: &str, step: &str) -> String {
-        format!(
-            "/tenant/tenants/{}/trusted-certificates-pop/{fingerprint}/{step}",
-            self.tenant
-        )
-    }
-
-    /// The error for an answer that is not what `what` needed.
-    fn refused(&self, what: &str, r: &Reply) -> anyhow::Error {
-        refused(&self.client, &self.tenant, what, r)
+impl Events for RetryNotices {
+    fn retrying(&self, retry: &Retry) {
+        stderr_line(&escape_line(&format!("pki: {retry}")));
     }
 }
 
-/// The one-line error for a 4xx answer: what went wrong in the user's terms, with the tenant's
-/// own message.
-fn refused(client: &Client, tenant: &str, what: &str, r: &Reply) -> anyhow::Error {
-    match r.status.as_u16() {
-        401 => anyhow!(
-            "wrong user or password for {tenant}: {} refused user {:?} ({}); check --user (USER or TENANT/USER, C8Y_USER) and the password (--password-file or C8Y_PASSWORD)",
-            client.base(),
-            client.user(),
-            r.summary()
+/// Reads the password and the trust anchors, connects, and finds the tenant id (`--tenant`, or
+/// `GET /tenant/currentTenant`).
+fn connect(conn: &C8yConn) -> Result<Tenant> {
+    let url = TenantUrl::parse(&conn.url).map_err(|e| explain(e, ""))?;
+    let user = pki_c8y::login_name(&conn.user, conn.tenant.as_deref());
+    let password = password(conn, &user, url.as_str())?;
+    let trust = trust(conn.ca_file.as_deref())?;
+    let config = Config {
+        url,
+        user: conn.user.clone(),
+        tenant: conn.tenant.clone(),
+        password,
+        trust,
+        timeout: Duration::from_secs(conn.timeout),
+        proxies: Proxies::Environment,
+    };
+    Tenant::connect(config, Box::new(RetryNotices)).map_err(|e| match (e, &conn.ca_file) {
+        (pki_c8y::Error::BadAnchor { reason, .. }, Some(path)) => anyhow!(
+            "{}: a certificate cannot be a trust anchor: {reason}",
+            path.display()
         ),
-        403 => anyhow!(
-            "{what}: user {:?} lacks the tenant management admin role ({ADMIN_ROLE}) in tenant {tenant}; the tenant said {}; ask an administrator to grant it (Administration > Roles)",
-            client.user(),
-            r.summary()
-        ),
-        422 => anyhow!(
-            "{what}: the tenant rejected the certificate: {}",
-            r.message()
-        ),
-        _ => anyhow!("{what}: the tenant answered {}", r.summary()),
+        (e, _) => explain(e, "cannot look up the tenant id"),
+    })
+}
+
+/// The certificates the tenant's TLS must chain to: `--ca-file` only, or the OS store
+/// (honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`).
+fn trust(ca_file: Option<&Path>) -> Result<Trust> {
+    if let Some(path) = ca_file {
+        let certs = pki_core::read_certs(path)
+            .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+        return Ok(Trust::Only(certs));
     }
+    let found = rustls_native_certs::load_native_certs();
+    if found.certs.is_empty() {
+        let why = found
+            .errors
+            .first()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        bail!("{}", no_os_roots(&why));
+    }
+    Ok(Trust::System(
+        found
+            .certs
+            .into_iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect(),
+    ))
+}
+
+fn no_os_roots(why: &str) -> String {
+    format!(
+        "no trusted CA certificates found in the OS store{why}; install the ca-certificates package, set SSL_CERT_FILE, or pass --ca-file"
+    )
+}
+
+/// One line for a library error, in this command line's terms: `what` failed (the operation,
+/// where the tenant refused it), and the flag to change where one would help.
+fn explain(e: pki_c8y::Error, what: &str) -> anyhow::Error {
+    use pki_c8y::Error as E;
+    match &e {
+        E::BadUrl { .. } | E::NotHttps { .. } | E::NoHost { .. } => {
+            anyhow!("{e} (--url / C8Y_URL)")
+        }
+        E::Credentials { .. } => {
+            anyhow!("{e}: give --user, and the password by --password-file or C8Y_PASSWORD")
+        }
+        E::Unauthorized { .. } => anyhow!(
+            "{e}; check --user (USER or TENANT/USER, C8Y_USER) and the password (--password-file or C8Y_PASSWORD)"
+        ),
+        E::Unreachable { .. } => anyhow!("{e}; check --url / C8Y_URL{}", proxy_note()),
+        E::Timeout {
+            url,
+            timeout,
+            during,
+        } => anyhow!(
+            "the tenant at {url} did not finish within {} s (--timeout), {during}",
+            timeout.as_secs()
+        ),
+        E::NotHttpsRedirect { .. } => anyhow!("{e} (check --url / C8Y_URL)"),
+        E::TooManyRedirects { .. } => anyhow!("{e}; check --url / C8Y_URL"),
+        E::Untrusted { .. } => anyhow!("{e}; for a private tenant pass its CA with --ca-file"),
+        E::NoAnchors => anyhow!("{}", no_os_roots("")),
+        E::Forbidden { .. }
+        | E::Invalid { .. }
+        | E::Status { .. }
+        | E::EndlessListing { .. }
+        | E::NotAListing
+        | E::NoVerificationCode => anyhow!("{what}: {e}"),
+        E::BadVerificationCode {
+            url,
+            code_shown,
+            cut,
+        } => anyhow!(
+            "{what} ({url}): its verification code {code_shown:?}{} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
+            if *cut { "..." } else { "" }
+        ),
+        _ => anyhow::Error::new(e),
+    }
+}
+
+/// The proxy variable in use, to name it when the tenant cannot be reached.
+fn proxy_note() -> String {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()).map(|_| *v))
+        .map(|v| format!(" and the proxy in {v} (NO_PROXY lists hosts that bypass it)"))
+        .unwrap_or_default()
 }
 
 /// The tenant password: `--password-file` (first line), `C8Y_PASSWORD`, or a prompt on the
@@ -175,25 +203,38 @@ fn read_password_file(path: &Path) -> Result<Zeroizing<String>> {
     Ok(text)
 }
 
-/// Cumulocity's fingerprint of a certificate: SHA-1 of the DER, lower-case hex.
-fn fingerprint(cert: &Certificate) -> String {
-    cert.sha1_hex().to_ascii_lowercase()
+/// What an upload did, as `pki c8y upload` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Registration {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "already registered")]
+    AlreadyRegistered,
+}
+
+/// Where the proof of possession stands, as `pki c8y upload` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum ProofState {
+    #[serde(rename = "valid")]
+    Valid,
+    #[serde(rename = "invalid")]
+    Invalid,
+    #[serde(rename = "not attempted")]
+    NotAttempted,
 }
 
 /// What `pki c8y upload` reports.
 #[derive(Debug, Serialize)]
 struct UploadReport {
-    /// `created` or `already registered`.
-    result: &'static str,
+    result: Registration,
     tenant: String,
     url: String,
     file: String,
     subject: String,
-    fingerprint: String,
-    /// `valid`, `invalid`, or `not attempted`.
-    proof_of_possession: &'static str,
+    fingerprint: Fingerprint,
+    proof_of_possession: ProofState,
     /// The tenant's answer for the stored certificate, unchanged.
-    certificate: Value,
+    certificate: TrustedCert,
 }
 
 fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
@@ -207,13 +248,13 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         ));
     }
     let cert = &certs[0];
-    let fp = fingerprint(cert);
+    let fp = Fingerprint::of(cert);
     let name = match a.name.clone().or_else(|| cert.common_name()) {
         Some(n) => n,
         None => a
             .cert
             .file_stem()
-            .map_or_else(|| fp.clone(), |s| s.to_string_lossy().into_owned()),
+            .map_or_else(|| fp.to_string(), |s| s.to_string_lossy().into_owned()),
     };
     // Everything that can fail locally fails before anything is sent.
     let key = if a.prove {
@@ -227,7 +268,7 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         };
         let key_name = key_path.display().to_string();
         let key = read_key(&key_path, &a.key_password)?;
-        pop::check_supported(key.key_type(), &key_name)?;
+        CaKey::new(&key, &key_name).map_err(|e| explain(e, ""))?;
         if !pki_core::key_matches(cert, &key)? {
             bail!(
                 "the key {key_name} does not belong to {file} ({})",
@@ -239,62 +280,61 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         None
     };
 
-    let s = Session::open(&a.conn)?;
-    let what = format!("cannot register {file} with tenant {}", s.tenant);
-    let body = NewTrustedCertificate {
+    let tenant = connect(&a.conn)?;
+    let opts = UploadOptions {
         name,
-        cert_in_pem_format: cert.to_pem(),
-        auto_registration_enabled: !a.no_auto_register,
+        auto_registration: !a.no_auto_register,
         status: if a.disabled {
             Status::Disabled
         } else {
             Status::Enabled
         },
     };
-    let r = s.client.post(&s.path(""), &body)?;
-    let (result, mut stored) = match r.status.as_u16() {
-        200 | 201 => ("created", r.body),
-        409 => {
-            let got = s.client.get(&s.path(&format!("/{fp}")))?;
-            let stored = if got.status.is_success() {
-                got.body
-            } else {
-                Value::Null
-            };
-            let have = TrustedCertificate::of(&stored);
-            if have.status.is_some_and(|st| st != body.status)
-                || have
-                    .auto_registration_enabled
-                    .is_some_and(|ar| ar != body.auto_registration_enabled)
-            {
+    let what = format!("cannot register {file} with tenant {}", tenant.id());
+    let uploaded = tenant.upload(cert, &opts).map_err(|e| explain(e, &what))?;
+    let result = match &uploaded {
+        Uploaded::Created(_) => Registration::Created,
+        Uploaded::AlreadyRegistered(have) => {
+            if have.differs_from(&opts) {
                 out.warn(&format!(
                     "{file} was already registered with other settings (status {}, auto-registration {}); pki left them as they are",
                     have.status.map_or("?".to_owned(), |st| st.to_string()),
                     on_off(have.auto_registration_enabled)
                 ));
             }
-            ("already registered", stored)
+            Registration::AlreadyRegistered
         }
-        _ => return Err(s.refused(&what, &r)),
     };
+    let mut stored = uploaded.into_certificate();
 
-    let mut proof = "not attempted";
-    if let Some((key, key_name)) = key {
-        if TrustedCertificate::of(&stored).proof_of_possession_valid == Some(true) {
-            proof = "valid";
+    let mut proof = ProofState::NotAttempted;
+    if let Some((key, key_name)) = &key {
+        if stored.is_proven() {
+            proof = ProofState::Valid;
         } else {
-            stored = prove(&s, &fp, &file, &key, &key_name)?;
-            proof = if TrustedCertificate::of(&stored).proof_of_possession_valid == Some(true) {
-                "valid"
-            } else {
-                "invalid"
+            let what = format!(
+                "cannot prove possession of {file}'s key to tenant {}",
+                tenant.id()
+            );
+            let signer = CaKey::new(key, key_name).map_err(|e| explain(e, &what))?;
+            (proof, stored) = match tenant.prove(&fp, &signer).map_err(|e| explain(e, &what))? {
+                Proof::Accepted(c) => (ProofState::Valid, c),
+                Proof::Rejected(c) => (ProofState::Invalid, c),
             };
         }
     }
+    // One outcome per run: a proof the tenant did not accept is an error, and then no report
+    // (with --json, stdout holds the error document only).
+    if proof == ProofState::Invalid {
+        bail!(
+            "the tenant did not accept the proof of possession for {file} (proofOfPossessionValid is not true); it is registered with tenant {}, not proven",
+            tenant.id()
+        );
+    }
     let report = UploadReport {
         result,
-        tenant: s.tenant.clone(),
-        url: s.client.base().to_owned(),
+        tenant: tenant.id().to_owned(),
+        url: tenant.url().to_owned(),
         file,
         subject: cert.subject(),
         fingerprint: fp,
@@ -302,64 +342,7 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         certificate: stored,
     };
     out.emit(&report, || upload_text(&report))?;
-    if proof == "invalid" {
-        bail!(
-            "the tenant did not accept the proof of possession for {} (proofOfPossessionValid is not true)",
-            report.file
-        );
-    }
     Ok(Outcome::Success)
-}
-
-/// Proof of possession: get the verification code, sign it with the CA key, send the signature.
-/// Returns the tenant's answer (the certificate with `proofOfPossessionValid`).
-fn prove(
-    s: &Session,
-    fp: &str,
-    file: &str,
-    key: &pki_core::PrivateKey,
-    key_name: &str,
-) -> Result<Value> {
-    let what = format!(
-        "cannot prove possession of {file}'s key to tenant {}",
-        s.tenant
-    );
-    let r = s.client.post_empty(&s.pop_path(fp, "verification-code"))?;
-    if !r.status.is_success() {
-        return Err(s.refused(&what, &r));
-    }
-    let code = TrustedCertificate::of(&r.body)
-        .proof_of_possession_unsigned_verification_code
-        .filter(|c| !c.is_empty())
-        .with_context(|| {
-            format!("{what}: the answer carries no proofOfPossessionUnsignedVerificationCode")
-        })?;
-    // The CA key signs the code's bytes as they are: a tenant that sends anything but a code
-    // (a JWT signing input, a CSR, a challenge of another service) must not get it signed.
-    if !is_verification_code(&code) {
-        let shown: String = code.chars().take(80).collect();
-        let more = if shown.len() < code.len() { "..." } else { "" };
-        bail!(
-            "{what} ({}): its verification code {shown:?}{more} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
-            s.client.base()
-        );
-    }
-    let signed = SignedVerificationCode {
-        proof_of_possession_signed_verification_code: pop::sign_code(key, &code, key_name)?,
-    };
-    let r = s.client.post(&s.pop_path(fp, "pop"), &signed)?;
-    if !r.status.is_success() {
-        return Err(s.refused(&what, &r));
-    }
-    if r.body.is_object() {
-        return Ok(r.body);
-    }
-    // An answer without the certificate: read it back.
-    let got = s.client.get(&s.path(&format!("/{fp}")))?;
-    if !got.status.is_success() {
-        return Err(s.refused(&what, &got));
-    }
-    Ok(got.body)
 }
 
 fn on_off(b: Option<bool>) -> &'static str {
@@ -384,18 +367,18 @@ fn shown(value: Option<&str>) -> String {
 }
 
 fn upload_text(r: &UploadReport) -> String {
-    let c = TrustedCertificate::of(&r.certificate);
+    let c = &r.certificate;
     let tenant = escape_line(&r.tenant);
     let mut s = match r.result {
-        "created" => format!("registered {} with tenant {tenant}\n", r.subject),
-        _ => format!(
+        Registration::Created => format!("registered {} with tenant {tenant}\n", r.subject),
+        Registration::AlreadyRegistered => format!(
             "already registered: {} is in tenant {tenant}'s trusted certificates (nothing changed)\n",
             r.subject
         ),
     };
     s += &fields(&[
         ("  name", shown(c.name.as_deref())),
-        ("  fingerprint", r.fingerprint.clone()),
+        ("  fingerprint", r.fingerprint.to_string()),
         (
             "  status",
             c.status.map(|st| st.to_string()).unwrap_or_default(),
@@ -410,9 +393,10 @@ fn upload_text(r: &UploadReport) -> String {
         (
             "  proof of possession",
             match (r.proof_of_possession, c.proof_of_possession_valid) {
-                ("not attempted", Some(true)) => "valid".to_owned(),
-                ("not attempted", _) => "not proven (run again with --prove)".to_owned(),
-                (p, _) => p.to_owned(),
+                (ProofState::NotAttempted, Some(true)) => "valid".to_owned(),
+                (ProofState::NotAttempted, _) => "not proven (run again with --prove)".to_owned(),
+                (ProofState::Valid, _) => "valid".to_owned(),
+                (ProofState::Invalid, _) => "invalid".to_owned(),
             },
         ),
     ]);
@@ -439,42 +423,20 @@ struct ListReport {
     tenant: String,
     url: String,
     /// The tenant's certificates, as it answered them.
-    certificates: Vec<Value>,
+    certificates: Vec<TrustedCert>,
 }
 
 fn list(a: C8yListArgs, out: &Output) -> Result<Outcome> {
-    let s = Session::open(&a.conn)?;
+    let tenant = connect(&a.conn)?;
     let what = format!(
         "cannot list the trusted certificates of tenant {}",
-        s.tenant
+        tenant.id()
     );
-    let mut all = Vec::new();
-    for page in 1..=MAX_PAGES + 1 {
-        if page > MAX_PAGES {
-            bail!(
-                "{what}: the listing did not end after {MAX_PAGES} pages of {PAGE_SIZE} certificates, the most pki reads; is it a Cumulocity tenant?"
-            );
-        }
-        let r = s
-            .client
-            .get(&s.path(&format!("?pageSize={PAGE_SIZE}&currentPage={page}")))?;
-        if !r.status.is_success() {
-            return Err(s.refused(&what, &r));
-        }
-        let batch = match r.body.get("certificates") {
-            Some(Value::Array(v)) => v.clone(),
-            _ => bail!("{what}: the answer has no \"certificates\" list"),
-        };
-        let n = batch.len();
-        all.extend(batch);
-        if n < PAGE_SIZE {
-            break;
-        }
-    }
+    let certificates = tenant.list().map_err(|e| explain(e, &what))?;
     let report = ListReport {
-        tenant: s.tenant.clone(),
-        url: s.client.base().to_owned(),
-        certificates: all,
+        tenant: tenant.id().to_owned(),
+        url: tenant.url().to_owned(),
+        certificates,
     };
     out.emit(&report, || list_text(&report))?;
     Ok(Outcome::Success)
@@ -488,8 +450,7 @@ fn list_text(r: &ListReport) -> String {
     let rows: Vec<[String; 6]> = r
         .certificates
         .iter()
-        .map(|v| {
-            let c = TrustedCertificate::of(v);
+        .map(|c| {
             [
                 shown(c.fingerprint.as_deref()),
                 c.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -500,7 +461,8 @@ fn list_text(r: &ListReport) -> String {
                     "{}{}",
                     shown(c.name.as_deref()),
                     c.subject
-                        .map(|s| format!(" ({})", shown(Some(&s))))
+                        .as_deref()
+                        .map(|s| format!(" ({})", shown(Some(s))))
                         .unwrap_or_default()
                 ),
             ]
@@ -539,37 +501,43 @@ fn list_text(r: &ListReport) -> String {
     s
 }
 
+/// What a removal did, as `pki c8y remove` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Removal {
+    #[serde(rename = "removed")]
+    Removed,
+    #[serde(rename = "not registered")]
+    NotRegistered,
+}
+
 /// What `pki c8y remove` reports.
 #[derive(Debug, Serialize)]
 struct RemoveReport {
-    /// `removed` or `not registered`.
-    result: &'static str,
+    result: Removal,
     tenant: String,
-    fingerprint: String,
+    fingerprint: Fingerprint,
 }
 
 fn remove(a: C8yRemoveArgs, out: &Output) -> Result<Outcome> {
     let fp = fingerprint_of(&a.cert)?;
-    let s = Session::open(&a.conn)?;
-    let what = format!("cannot remove {fp} from tenant {}", s.tenant);
-    let r = s.client.delete(&s.path(&format!("/{fp}")))?;
-    let result = match r.status.as_u16() {
-        200..=299 => "removed",
-        404 => "not registered",
-        _ => return Err(s.refused(&what, &r)),
+    let tenant = connect(&a.conn)?;
+    let what = format!("cannot remove {fp} from tenant {}", tenant.id());
+    let result = match tenant.remove(&fp).map_err(|e| explain(e, &what))? {
+        Removed::Removed => Removal::Removed,
+        Removed::NotRegistered => Removal::NotRegistered,
     };
     let report = RemoveReport {
         result,
-        tenant: s.tenant.clone(),
+        tenant: tenant.id().to_owned(),
         fingerprint: fp,
     };
     let tenant = escape_line(&report.tenant);
     out.emit(&report, || match report.result {
-        "removed" => format!(
+        Removal::Removed => format!(
             "removed {} from tenant {tenant}'s trusted certificates\n",
             report.fingerprint
         ),
-        _ => format!(
+        Removal::NotRegistered => format!(
             "not registered: tenant {tenant} has no trusted certificate {} (nothing to remove)\n",
             report.fingerprint
         ),
@@ -578,20 +546,18 @@ fn remove(a: C8yRemoveArgs, out: &Output) -> Result<Outcome> {
 }
 
 /// A certificate file's fingerprint, or a SHA-1 fingerprint given as hex (any case, with or
-/// without `:` separators), as lower-case hex.
-fn fingerprint_of(arg: &str) -> Result<String> {
+/// without `:` separators).
+fn fingerprint_of(arg: &str) -> Result<Fingerprint> {
     let path = Path::new(arg);
     if path.exists() {
         let certs = read_cert(path)?;
-        return Ok(fingerprint(&certs[0]));
+        return Ok(Fingerprint::of(&certs[0]));
     }
-    let hex: String = arg.chars().filter(|c| *c != ':').collect();
-    if hex.len() == 40 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Ok(hex.to_ascii_lowercase());
-    }
-    bail!(
-        "{arg} is neither a certificate file nor a SHA-1 fingerprint (40 hex digits, as `pki show` prints the thumbprint)"
-    )
+    Fingerprint::parse(arg).ok_or_else(|| {
+        anyhow!(
+            "{arg} is neither a certificate file nor a SHA-1 fingerprint (40 hex digits, as `pki show` prints the thumbprint)"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -640,24 +606,6 @@ mod tests {
     }
 
     #[test]
-    fn only_letters_and_digits_are_signed_as_a_verification_code() {
-        for code in ["0D5A2B3C4E", "c0de1234", &"A".repeat(64)] {
-            assert!(is_verification_code(code), "{code}");
-        }
-        for code in [
-            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0",
-            "",
-            "c0de-1234",
-            "abc=",
-            "a b",
-            "code\n",
-            &"A".repeat(65),
-        ] {
-            assert!(!is_verification_code(code), "{code:?}");
-        }
-    }
-
-    #[test]
     fn fingerprints_are_normalised() {
         let upper = "0CD89E8ECD40B6F7FBB9F3602BAF82FF307F0678";
         assert_eq!(fingerprint_of(upper).unwrap(), upper.to_ascii_lowercase());
@@ -665,5 +613,37 @@ mod tests {
         assert_eq!(fingerprint_of(colons).unwrap(), upper.to_ascii_lowercase());
         let e = fingerprint_of("nope").unwrap_err().to_string();
         assert!(e.contains("neither a certificate file nor"), "{e}");
+    }
+
+    #[test]
+    fn library_errors_become_lines_that_name_the_flag() {
+        let line = |e, what| format!("{:#}", explain(e, what));
+        let e = pki_c8y::Error::Timeout {
+            url: "https://t".into(),
+            timeout: Duration::from_secs(3),
+            during: "while reading the answer to GET /x".into(),
+        };
+        assert_eq!(
+            line(e, ""),
+            "the tenant at https://t did not finish within 3 s (--timeout), while reading the answer to GET /x"
+        );
+        let e = pki_c8y::Error::Invalid {
+            message: "not a CA".into(),
+        };
+        assert_eq!(
+            line(e, "cannot register a.pem with tenant t1"),
+            "cannot register a.pem with tenant t1: the tenant rejected the certificate: not a CA"
+        );
+        let e = pki_c8y::Error::BadVerificationCode {
+            url: "https://t".into(),
+            code_shown: "a.b".into(),
+            cut: false,
+        };
+        assert_eq!(
+            line(e, "cannot prove"),
+            format!(
+                "cannot prove (https://t): its verification code \"a.b\" is not one ({VERIFICATION_CODE_RULE}); nothing was signed"
+            )
+        );
     }
 }

@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pki_core::{CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey};
+use pki_core::{
+    CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
+    is_verification_code,
+};
 
 use super::{
     IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, request,
@@ -50,19 +53,6 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
     let prefix = pki_core::device_prefix(&device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
-}
-
-/// What a proof-of-possession verification code is, in the words of the errors that refuse one.
-pub(crate) const VERIFICATION_CODE_RULE: &str =
-    "1 to 64 letters and digits, as IoT Hub and Cumulocity hand them out";
-
-/// The one rule for a verification code, whether the user types it (`create-verification-cert`
-/// puts it in a certificate signed by the CA) or a tenant sends it (`c8y upload --prove` signs
-/// it with the CA key): [`VERIFICATION_CODE_RULE`]. IoT Hub's codes are hex, Cumulocity's
-/// alphanumeric; anything else (a JWT signing input with its dots, base64 with `+/=`, text) is a
-/// message of someone else's choosing that the CA key must not sign.
-pub(crate) fn is_verification_code(code: &str) -> bool {
-    (1..=64).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// `pki create-verification-cert`.

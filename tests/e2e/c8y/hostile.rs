@@ -1,7 +1,7 @@
 //! `pki c8y` against a hostile tenant (`tests/hostile_tenant.py`): a real HTTPS server on
 //! 127.0.0.1 that answers with endless, huge, slow or cut-off bodies, listings that never end,
-//! redirects to cleartext, messages that echo the Authorization header, and names full of
-//! terminal control characters. Each test asserts one clear error line (or a clean report), exit
+//! redirects to cleartext, messages that echo the Authorization header, names full of
+//! terminal control characters, and a proof of possession it does not accept. Each test asserts one clear error line (or a clean report), exit
 //! code, time and, where memory is the attack, pki's peak RSS measured by the kernel
 //! (`getrusage` of the reaped process, through a small python3 wrapper that also kills pki when
 //! it runs past the test's limit).
@@ -499,4 +499,48 @@ fn the_deadline_covers_retries() {
             t.url()
         )
     );
+}
+
+#[test]
+fn a_proof_the_tenant_does_not_accept_is_one_error_and_one_json_document() {
+    // The upload succeeded, the proof did not: one outcome per run, never a report followed by
+    // an error (with --json, two documents on stdout).
+    let dir = quickstart();
+    let d = dir.path();
+    for json in [false, true] {
+        let t = hostile(d, "unproven", &[]);
+        let mut args = vec!["c8y", "upload", ROOT, "--prove"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let r = c8y(d, &t, &args).expect(2);
+        let line = one_error_line(&r);
+        assert!(
+            line.starts_with(&format!(
+                "pki: error: the tenant did not accept the proof of possession for {ROOT} (proofOfPossessionValid is not true)"
+            )),
+            "{line}"
+        );
+        if json {
+            // `json()` reads stdout as exactly one JSON document.
+            let doc = r.json();
+            assert!(
+                doc["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("did not accept the proof of possession"),
+                "{doc}"
+            );
+            assert!(doc.get("result").is_none(), "{doc}");
+        } else {
+            assert_eq!(r.stdout, "");
+        }
+        let paths: Vec<String> = t
+            .requests()
+            .iter()
+            .map(|q| q["path"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(paths.len(), 4, "{paths:#?}");
+        assert!(paths[3].ends_with("/pop"), "{paths:#?}");
+    }
 }

@@ -1,31 +1,32 @@
-//! The HTTPS client of a Cumulocity tenant: rustls on the ring provider, verified against the OS
-//! roots or `--ca-file`; Basic auth; proxies from `HTTPS_PROXY`/`NO_PROXY`; bounded retries with
-//! backoff for connection failures and 5xx answers, each said on stderr; and errors that say in
-//! one line what went wrong, with the tenant's own message.
+//! The HTTPS transport to a tenant: rustls on the ring provider, verified against the anchors
+//! given; Basic auth; bounded retries with backoff for connection failures and 5xx answers,
+//! each told to the caller's [`Events`]; and one typed [`Error`] for each way it fails.
 //!
 //! A tenant is not trusted to be well-behaved: redirects are followed only to `https://`, each
-//! answer is read streamed up to [`MAX_BODY`] (and all answers of a command up to [`MAX_TOTAL`]),
-//! an answer cut off is an error, every request and retry of a command shares one deadline
-//! (`--timeout`), and every answer is redacted ([`Redactor`]) before anything of it is shown.
+//! answer is read streamed up to [`MAX_BODY`] (and all answers of a session up to [`MAX_TOTAL`]),
+//! an answer cut off is an error, every request and retry of a session shares one deadline, and
+//! every answer is redacted ([`Redactor`]) before anything of it reaches a caller. What the
+//! answers mean is `tenant.rs`'s business: here a 4xx is returned as it came.
 
 use std::cell::Cell;
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use reqwest::blocking::{Client as Http, Response};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
-use reqwest::{Method, StatusCode, Url, redirect};
+use reqwest::{Method, StatusCode, redirect};
 use serde::Serialize;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::model::ErrorBody;
-use super::redact::{Redactor, strip_userinfo};
-use crate::output::escape_line;
+use crate::config::{Proxies, Trust};
+use crate::error::{Answer, Error, MIB};
+use crate::events::{Events, Retry};
+use crate::model::ErrorBody;
+use crate::redact::{Redactor, strip_userinfo};
+use crate::url::TenantUrl;
 
 /// The pause before each retry: three retries, four attempts in all.
 const BACKOFF: [Duration; 3] = [
@@ -38,17 +39,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most one answer may hold. A page of 100 trusted certificates is about 300 KiB.
-pub(crate) const MAX_BODY: u64 = 4 * MIB;
-/// The most all the answers of one command may hold together (about 10,000 certificates).
-pub(crate) const MAX_TOTAL: u64 = 32 * MIB;
+pub const MAX_BODY: u64 = 4 * MIB;
+/// The most all the answers of one session may hold together (about 10,000 certificates).
+pub const MAX_TOTAL: u64 = 32 * MIB;
 /// How many redirects (all to `https://`) one request may follow.
 const MAX_REDIRECTS: usize = 5;
-const MIB: u64 = 1024 * 1024;
 
-/// The role a user needs to manage trusted certificates.
-pub(crate) const ADMIN_ROLE: &str = "ROLE_TENANT_MANAGEMENT_ADMIN";
-
-/// A tenant's answer: its status and its body (JSON, or `Null` when empty or not JSON).
+/// A tenant's answer: its status and its body (JSON, or `Null` when empty or not JSON), both
+/// redacted.
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
@@ -76,27 +74,32 @@ impl Reply {
         }
     }
 
-    /// `503 Service Unavailable: the tenant's message`.
-    pub(crate) fn summary(&self) -> String {
-        format!("{}: {}", self.status, self.message())
+    /// The status and the tenant's message, for an error.
+    pub(crate) fn answer(&self) -> Answer {
+        Answer {
+            status: self.status.as_u16(),
+            message: self.message(),
+        }
     }
 }
 
 /// A connection to one tenant, as one user.
 pub(crate) struct Client {
     http: Http,
-    base: Url,
+    base: TenantUrl,
     user: String,
     /// `Basic base64(user:password)`, marked sensitive; built once from the password.
     auth: HeaderValue,
     /// The password and its Basic forms, to keep them out of everything shown.
     redact: Redactor,
-    /// When the command must be done, requests, retries and reading included.
+    /// When the session must be done, requests, retries and reading included.
     deadline: Instant,
-    /// The `--timeout` the deadline comes from, to name it.
+    /// The time the deadline comes from, to name it.
     timeout: Duration,
     /// The bytes of all answers read so far.
     received: Cell<u64>,
+    /// Who is told about retries.
+    events: Box<dyn Events>,
 }
 
 impl std::fmt::Debug for Client {
@@ -109,25 +112,30 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `base` (from [`parse_url`]), authenticating as `user` (already in its final
-    /// form, `user` or `tenant/user`), trusting `ca_file` or the OS roots, with `timeout` for
-    /// everything it will do from now on.
+    /// A client for `base`, authenticating as `user` (already in its final form, `user` or
+    /// `tenant/user`), trusting `trust`, with `timeout` for everything it will do from now on.
     pub(crate) fn new(
-        base: Url,
+        base: TenantUrl,
         user: &str,
         password: &Zeroizing<String>,
-        ca_file: Option<&Path>,
+        trust: &Trust,
         timeout: Duration,
-    ) -> Result<Self> {
-        let tls = tls_config(ca_file)?;
-        let http = Http::builder()
+        proxies: Proxies,
+        events: Box<dyn Events>,
+    ) -> Result<Self, Error> {
+        let tls = tls_config(trust)?;
+        let mut builder = Http::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(https_redirects_only())
-            .user_agent(concat!("pki/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("cannot set up the HTTPS client")?;
+            .user_agent(concat!("pki/", env!("CARGO_PKG_VERSION")));
+        if proxies == Proxies::None {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| Error::Setup {
+            reason: innermost(&e),
+        })?;
         Ok(Client {
             http,
             base,
@@ -137,6 +145,7 @@ impl Client {
             deadline: Instant::now() + timeout,
             timeout,
             received: Cell::new(0),
+            events,
         })
     }
 
@@ -147,16 +156,12 @@ impl Client {
 
     /// The tenant's URL as the user gave it, normalised (`https://host[:port]`).
     pub(crate) fn base(&self) -> &str {
-        self.base.as_str().trim_end_matches('/')
+        self.base.as_str()
     }
 
     /// The host (and port), to name the tenant before its id is known.
     pub(crate) fn host(&self) -> String {
-        match (self.base.host_str(), self.base.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => self.base().to_owned(),
-        }
+        self.base.host()
     }
 
     /// The user as sent in Basic auth.
@@ -165,45 +170,40 @@ impl Client {
     }
 
     /// `GET path`.
-    pub(crate) fn get(&self, path: &str) -> Result<Reply> {
+    pub(crate) fn get(&self, path: &str) -> Result<Reply, Error> {
         self.send(Method::GET, path, None::<&()>)
     }
 
     /// `POST path` with a JSON body.
-    pub(crate) fn post<T: Serialize>(&self, path: &str, body: &T) -> Result<Reply> {
+    pub(crate) fn post<T: Serialize>(&self, path: &str, body: &T) -> Result<Reply, Error> {
         self.send(Method::POST, path, Some(body))
     }
 
     /// `POST path` with no body.
-    pub(crate) fn post_empty(&self, path: &str) -> Result<Reply> {
+    pub(crate) fn post_empty(&self, path: &str) -> Result<Reply, Error> {
         self.send(Method::POST, path, None::<&()>)
     }
 
     /// `DELETE path`.
-    pub(crate) fn delete(&self, path: &str) -> Result<Reply> {
+    pub(crate) fn delete(&self, path: &str) -> Result<Reply, Error> {
         self.send(Method::DELETE, path, None::<&()>)
     }
 
     /// Sends one request, retrying connection failures and 5xx answers with backoff; any other
-    /// answer (2xx, 4xx) is returned for the caller to judge. Every error is redacted.
-    fn send<T: Serialize>(&self, method: Method, path: &str, body: Option<&T>) -> Result<Reply> {
-        self.attempts(method, path, body)
-            .map_err(|e| anyhow!("{}", self.redact.text(&format!("{e:#}"))))
-    }
-
-    fn attempts<T: Serialize>(
+    /// answer (2xx, 4xx) is returned for the caller to judge.
+    fn send<T: Serialize>(
         &self,
         method: Method,
         path: &str,
         body: Option<&T>,
-    ) -> Result<Reply> {
+    ) -> Result<Reply, Error> {
         let url = format!("{}{path}", self.base());
         let attempts = BACKOFF.len() + 1;
         let mut attempt = 1;
         loop {
             let left = self
                 .left()
-                .ok_or_else(|| self.overdue(&format!("before {method} {path} was sent")))?;
+                .ok_or_else(|| self.overdue(format!("before {method} {path} was sent")))?;
             let mut req = self
                 .http
                 .request(method.clone(), &url)
@@ -229,45 +229,52 @@ impl Client {
                 Err(e) if e.is_timeout() && !e.is_connect() => {
                     if left <= REQUEST_TIMEOUT {
                         return Err(self
-                            .overdue(&format!("while waiting for the answer to {method} {path}")));
+                            .overdue(format!("while waiting for the answer to {method} {path}")));
                     }
-                    bail!(
-                        "{method} {url}: the tenant did not answer within {} s",
-                        REQUEST_TIMEOUT.as_secs()
-                    )
+                    return Err(Error::NoAnswer {
+                        method: method.to_string(),
+                        url,
+                        within: REQUEST_TIMEOUT,
+                    });
                 }
                 Err(e) => match classify(&e) {
-                    Net::Tls(reason) => bail!("{}", tls_message(self.base(), &reason)),
-                    Net::Other(reason) => Failure::Net(reason),
+                    Net::Tls(reason) => return Err(self.tls_error(&reason)),
+                    Net::Other(reason) => Failure::Net(self.redact.text(&reason)),
                 },
             };
             let said = match &failure {
-                Failure::Status(r) => r.summary(),
+                Failure::Status(r) => r.answer().to_string(),
                 Failure::Net(reason) => reason.clone(),
             };
             let Some(pause) = BACKOFF.get(attempt - 1) else {
                 return Err(match failure {
-                    Failure::Status(r) => anyhow!(
-                        "{method} {url}: the tenant answered {} ({attempts} attempts)",
-                        r.summary()
-                    ),
-                    Failure::Net(reason) => anyhow!(
-                        "cannot reach the tenant at {}: {reason} ({attempts} attempts); check --url / C8Y_URL{}",
-                        self.base(),
-                        proxy_note()
-                    ),
+                    Failure::Status(r) => Error::Unavailable {
+                        method: method.to_string(),
+                        url,
+                        answer: r.answer(),
+                        attempts,
+                    },
+                    Failure::Net(reason) => Error::Unreachable {
+                        url: self.base().to_owned(),
+                        reason,
+                        attempts,
+                    },
                 });
             };
             if self.left().is_none_or(|left| left <= *pause) {
-                return Err(self.overdue(&format!(
+                return Err(self.overdue(format!(
                     "retrying {method} {path} after {attempt} attempt(s): {said}"
                 )));
             }
             attempt += 1;
-            crate::output::stderr_line(&escape_line(&self.redact.text(&format!(
-                "pki: retrying {method} {path} in {:.1} s (attempt {attempt} of {attempts}): {said}",
-                pause.as_secs_f32()
-            ))));
+            self.events.retrying(&Retry {
+                method: method.to_string(),
+                path: self.redact.text(path),
+                pause: *pause,
+                attempt,
+                attempts,
+                reason: said,
+            });
             std::thread::sleep(*pause);
         }
     }
@@ -279,24 +286,28 @@ impl Client {
             .filter(|d| !d.is_zero())
     }
 
-    /// The error for a command that ran out of time while `doing` something.
-    fn overdue(&self, doing: &str) -> anyhow::Error {
-        anyhow!(
-            "the tenant at {} did not finish within {} s (--timeout), {doing}",
-            self.base(),
-            self.timeout.as_secs()
-        )
+    /// The error for a session that ran out of time `during` something.
+    fn overdue(&self, during: String) -> Error {
+        Error::Timeout {
+            url: self.base().to_owned(),
+            timeout: self.timeout,
+            during: self.redact.text(&during),
+        }
     }
 
     /// The body of an answer, read streamed: at most [`MAX_BODY`] bytes (and [`MAX_TOTAL`] for
-    /// the whole command), before the deadline, to its end; an answer cut off is an error.
-    fn read_body(&self, resp: &mut Response, method: &Method, path: &str) -> Result<Vec<u8>> {
-        let too_large = || {
-            anyhow!(
-                "the tenant at {} sent more than {} MiB in answer to {method} {path}, the most pki reads of one answer; is it a Cumulocity tenant?",
-                self.base(),
-                MAX_BODY / MIB
-            )
+    /// the whole session), before the deadline, to its end; an answer cut off is an error.
+    fn read_body(
+        &self,
+        resp: &mut Response,
+        method: &Method,
+        path: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let too_large = || Error::TooLarge {
+            url: self.base().to_owned(),
+            method: method.to_string(),
+            path: path.to_owned(),
+            limit: MAX_BODY,
         };
         let expected = resp.content_length();
         if expected.is_some_and(|n| n > MAX_BODY) {
@@ -307,7 +318,7 @@ impl Client {
         let mut buf = [0u8; 16 * 1024];
         loop {
             if self.left().is_none() {
-                return Err(self.overdue(&format!("while reading the answer to {method} {path}")));
+                return Err(self.overdue(format!("while reading the answer to {method} {path}")));
             }
             let n = match resp.read(&mut buf) {
                 Ok(0) => return Ok(body),
@@ -315,23 +326,27 @@ impl Client {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) if self.left().is_none() => {
                     return Err(
-                        self.overdue(&format!("while reading the answer to {method} {path}"))
+                        self.overdue(format!("while reading the answer to {method} {path}"))
                     );
                 }
-                Err(e) if is_timeout(&e) => bail!(
-                    "the tenant at {} did not finish its answer to {method} {path} within {} s ({} bytes so far)",
-                    self.base(),
-                    REQUEST_TIMEOUT.as_secs(),
-                    body.len()
-                ),
+                Err(e) if is_timeout(&e) => {
+                    return Err(Error::SlowAnswer {
+                        url: self.base().to_owned(),
+                        method: method.to_string(),
+                        path: path.to_owned(),
+                        within: REQUEST_TIMEOUT,
+                        received: body.len(),
+                    });
+                }
                 Err(e) => {
-                    let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
-                    bail!(
-                        "the tenant at {} broke off its answer to {method} {path} after {}{of} bytes ({})",
-                        self.base(),
-                        body.len(),
-                        innermost(&e)
-                    );
+                    return Err(Error::BrokenOff {
+                        url: self.base().to_owned(),
+                        method: method.to_string(),
+                        path: path.to_owned(),
+                        received: body.len(),
+                        expected,
+                        reason: self.redact.text(&innermost(&e)),
+                    });
                 }
             };
             if body.len() + n > usize::try_from(MAX_BODY).unwrap_or(usize::MAX) {
@@ -339,11 +354,12 @@ impl Client {
             }
             let total = self.received.get() + n as u64;
             if total > MAX_TOTAL {
-                bail!(
-                    "the tenant at {} sent more than {} MiB in all (the last in answer to {method} {path}), the most pki reads in one command; is it a Cumulocity tenant?",
-                    self.base(),
-                    MAX_TOTAL / MIB
-                );
+                return Err(Error::TooMuchInAll {
+                    url: self.base().to_owned(),
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                    limit: MAX_TOTAL,
+                });
             }
             self.received.set(total);
             body.extend_from_slice(&buf[..n]);
@@ -359,29 +375,57 @@ impl Client {
         Reply { status, body, text }
     }
 
-    /// The error for a redirect pki would not follow.
-    fn redirect_error(&self, e: &reqwest::Error, method: &Method, path: &str) -> anyhow::Error {
+    /// The error for a redirect that is not followed.
+    fn redirect_error(&self, e: &reqwest::Error, method: &Method, path: &str) -> Error {
+        let url = self.base().to_owned();
+        let (method, path) = (method.to_string(), path.to_owned());
         let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(err) = cur {
             if let Some(r) = err.downcast_ref::<RedirectRefused>() {
                 return match r {
-                    RedirectRefused::NotHttps(to) => anyhow!(
-                        "the tenant at {} redirected {method} {path} to {to}, which is not https://; pki follows https:// redirects only (check --url / C8Y_URL)",
-                        self.base()
-                    ),
-                    RedirectRefused::TooMany(to) => anyhow!(
-                        "the tenant at {} redirected {method} {path} more than {MAX_REDIRECTS} times (last to {to}); check --url / C8Y_URL",
-                        self.base()
-                    ),
+                    RedirectRefused::NotHttps(to) => Error::NotHttpsRedirect {
+                        url,
+                        method,
+                        path,
+                        to: self.redact.text(to),
+                    },
+                    RedirectRefused::TooMany(to) => Error::TooManyRedirects {
+                        url,
+                        method,
+                        path,
+                        to: self.redact.text(to),
+                        limit: MAX_REDIRECTS,
+                    },
                 };
             }
             cur = err.source();
         }
-        anyhow!(
-            "the tenant at {} answered {method} {path} with a redirect pki cannot follow ({})",
-            self.base(),
-            innermost(e)
-        )
+        Error::Redirect {
+            url,
+            method,
+            path,
+            reason: self.redact.text(&innermost(e)),
+        }
+    }
+
+    /// The error for a TLS failure: not retried, it will not heal.
+    fn tls_error(&self, err: &rustls::Error) -> Error {
+        use rustls::Error as E;
+        let url = self.base().to_owned();
+        match err {
+            E::InvalidMessage(_) => Error::NotTls {
+                url,
+                reason: self.redact.text(&err.to_string()),
+            },
+            E::InvalidCertificate(cert) => Error::Untrusted {
+                url,
+                reason: format!("{cert:?}"),
+            },
+            _ => Error::Tls {
+                url,
+                reason: self.redact.text(&err.to_string()),
+            },
+        }
     }
 }
 
@@ -420,7 +464,7 @@ fn https_redirects_only() -> redirect::Policy {
 }
 
 /// `Basic base64(user:password)`, marked sensitive, every intermediate copy wiped.
-fn basic_auth(user: &str, password: &Zeroizing<String>) -> Result<HeaderValue> {
+fn basic_auth(user: &str, password: &Zeroizing<String>) -> Result<HeaderValue, Error> {
     let mut plain = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
     plain.push_str(user);
     plain.push(':');
@@ -429,8 +473,9 @@ fn basic_auth(user: &str, password: &Zeroizing<String>) -> Result<HeaderValue> {
     let mut header = Zeroizing::new(String::with_capacity(6 + encoded.len()));
     header.push_str("Basic ");
     header.push_str(&encoded);
-    let mut value = HeaderValue::from_str(&header)
-        .map_err(|_| anyhow!("the user {user:?} cannot be sent in an HTTP header"))?;
+    let mut value = HeaderValue::from_str(&header).map_err(|_| Error::BadUser {
+        user: user.to_owned(),
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -464,69 +509,36 @@ enum Net {
     Other(String),
 }
 
-/// Accepts `https://host[:port][/path]` or a bare `host[:port]`; refuses `http://`, and a URL
-/// with credentials in it (`https://user:password@host`: a password does not belong on a
-/// command line or in a variable that is printed). No message shows the userinfo.
-pub(crate) fn parse_url(url: &str) -> Result<Url> {
-    let url = url.trim();
-    let shown = strip_userinfo(url);
-    let with_scheme = if url.contains("://") {
-        url.to_owned()
-    } else {
-        format!("https://{url}")
-    };
-    let parsed = Url::parse(&with_scheme)
-        .map_err(|e| anyhow!("{shown:?} is not a URL ({e}) (--url / C8Y_URL)"))?;
-    if parsed.scheme() != "https" {
-        bail!(
-            "{shown} is not an https:// URL: pki talks to a tenant over verified TLS only (--url / C8Y_URL)"
-        );
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        bail!("{shown} names no host (--url / C8Y_URL)");
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        bail!(
-            "{shown}: the URL must not carry credentials: give --user, and the password by --password-file or C8Y_PASSWORD"
-        );
-    }
-    Ok(parsed)
-}
-
-/// rustls on ring, trusting the certificates of `ca_file`, or else the OS store.
-fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+/// rustls on ring, trusting only the certificates of `trust`.
+fn tls_config(trust: &Trust) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let certs = pki_core::read_certs(path)
-                .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+    match trust {
+        Trust::Only(certs) => {
             for c in certs {
                 roots
                     .add(rustls_pki_types::CertificateDer::from(c.der().to_vec()))
-                    .with_context(|| {
-                        format!("{}: a certificate cannot be a trust anchor", path.display())
+                    .map_err(|e| Error::BadAnchor {
+                        subject: c.subject(),
+                        reason: e.to_string(),
                     })?;
             }
         }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _) = roots.add_parsable_certificates(found.certs);
-            if added == 0 {
-                let why = found
-                    .errors
-                    .first()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default();
-                bail!(
-                    "no trusted CA certificates found in the OS store{why}; install the ca-certificates package, set SSL_CERT_FILE, or pass --ca-file"
-                );
-            }
+        Trust::System(ders) => {
+            let ders = ders
+                .iter()
+                .map(|d| rustls_pki_types::CertificateDer::from(d.as_slice()));
+            roots.add_parsable_certificates(ders);
         }
+    }
+    if roots.is_empty() {
+        return Err(Error::NoAnchors);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .context("cannot set up TLS")?
+        .map_err(|e| Error::Setup {
+            reason: format!("TLS: {e}"),
+        })?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -565,53 +577,9 @@ fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rust
     rustls_error(inner)
 }
 
-fn tls_message(base: &str, err: &rustls::Error) -> String {
-    use rustls::Error as E;
-    match err {
-        E::InvalidMessage(_) => format!(
-            "{base} does not speak TLS (the answer is not a TLS handshake: {err}); is it an http:// server or the wrong port?"
-        ),
-        E::InvalidCertificate(cert) => format!(
-            "TLS to {base} failed: the tenant's certificate is not trusted ({cert:?}); for a private tenant pass its CA with --ca-file"
-        ),
-        _ => format!("TLS to {base} failed: {err}"),
-    }
-}
-
-fn proxy_note() -> String {
-    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()).map(|_| *v))
-        .map(|v| format!(" and the proxy in {v} (NO_PROXY lists hosts that bypass it)"))
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_https_only() {
-        assert_eq!(
-            parse_url("t1.cumulocity.com").unwrap().as_str(),
-            "https://t1.cumulocity.com/"
-        );
-        assert_eq!(
-            parse_url("https://localhost:8443/").unwrap().port(),
-            Some(8443)
-        );
-        let e = parse_url("http://t1.cumulocity.com")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not an https:// URL"), "{e}");
-        let e = parse_url("https://u:p@t1.cumulocity.com")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("must not carry credentials") && !e.contains(":p@"),
-            "{e}"
-        );
-    }
 
     #[test]
     fn the_tenant_message_is_one_line() {
@@ -626,6 +594,17 @@ mod tests {
             body: Value::Null,
             text: "<html>\nbad gateway</html>".into(),
         };
-        assert_eq!(r.summary(), "502 Bad Gateway: <html> bad gateway</html>");
+        assert_eq!(
+            r.answer().to_string(),
+            "502 Bad Gateway: <html> bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn no_anchor_is_no_tls() {
+        let e = tls_config(&Trust::Only(Vec::new())).unwrap_err();
+        assert!(matches!(e, Error::NoAnchors), "{e}");
+        let e = tls_config(&Trust::System(vec![b"not DER".to_vec()])).unwrap_err();
+        assert!(matches!(e, Error::NoAnchors), "{e}");
     }
 }
