@@ -15,8 +15,10 @@ use crate::error::{Error, FileOp};
 use crate::input::id_hash;
 
 /// What the batch needs of an index line. A re-run of a lot whose manifest is complete reads
-/// every line of the index; measured on a lot of 100,000 devices, serde costs no more here
-/// than searching each line for the field by hand (see the crate's notes).
+/// every line of the index (and of the manifest). Measured on such a re-run of 100,000 devices
+/// (release build, tmpfs, 15 runs each, medians): 0.434 s with this struct against 0.420 s
+/// with a hand-written search for `"serial":"`, 3% for a parser that also refuses a line that
+/// is not JSON; too little to keep a JSON reader of our own.
 #[derive(Deserialize)]
 struct Indexed<'a> {
     #[serde(borrow)]
