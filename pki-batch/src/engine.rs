@@ -41,8 +41,9 @@ const GROUP: usize = 64;
 /// Rejected lines a [`Summary`] keeps (every one goes to [`Events::rejected`]).
 const KEPT_REJECTIONS: usize = 100;
 
-/// Mode of the output folder ([`Layout::Folders`]) and of the lock.
-const PUBLIC_MODE: u32 = 0o644;
+/// Mode of the lock file.
+const LOCK_MODE: u32 = 0o644;
+/// Mode of the output folder ([`Layout::Folders`]); each device's folder in it is 0700.
 const FOLDER_MODE: u32 = 0o755;
 
 /// What a run did.
@@ -151,7 +152,7 @@ pub fn run(
     }
     // One batch per output at a time: a second one would race on the same files.
     let lock_path = home.join("batch.lock");
-    let lock = files::open_append(&lock_path, Some(PUBLIC_MODE))
+    let lock = files::open_append(&lock_path, Some(LOCK_MODE))
         .map_err(|e| Error::file(FileOp::Open, &lock_path, e))?;
     if lock.try_lock().is_err() {
         return Err(Error::Locked { lock: lock_path });
