@@ -4,9 +4,6 @@
 #[allow(dead_code)]
 #[path = "../harness/batch.rs"]
 mod harness;
-#[allow(dead_code)]
-#[path = "../../pki-cli/src/batch/input.rs"]
-mod input;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     harness::batch_input(data);

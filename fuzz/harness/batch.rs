@@ -1,13 +1,12 @@
 //! The fuzz harness of the batch input reader (`pki issue device --batch FILE`,
-//! pki-cli/src/batch/input.rs): one device id a line, or CSV with a `device_id` header.
+//! pki-batch's input reader): one device id a line, or CSV with a `device_id` header.
 //!
-//! pki-cli is a binary crate, so its reader is compiled in by path (`#[path]
-//! mod input;` beside this module) both in the cargo-fuzz target and in the stable regression
-//! test `pki-cli/tests/fuzz_regressions.rs`; this file is compiled into both too.
+//! The reader is pki-batch's public `Reader`; this file is compiled into the cargo-fuzz target
+//! and into the stable regression test `pki-batch/tests/fuzz_regressions.rs`.
 
 use std::collections::HashSet;
 
-use crate::input::{Item, Reader};
+use pki_batch::{Item, Reader};
 
 /// Reads every item as the batch engine does (a line that is not UTF-8, or longer than the
 /// line bound, is a rejected line; only an I/O error stops the batch). Every device it yields is one the engine may issue: a valid, unique id,
@@ -36,7 +35,7 @@ pub(crate) fn batch_input(data: &[u8]) -> bool {
                 e.line
             }
             Ok(Some(Item::Rejected(r))) => {
-                assert!(!r.reason.is_empty(), "a rejection says why");
+                assert!(!r.reason.to_string().is_empty(), "a rejection says why");
                 assert!(
                     r.device_id.chars().count() <= 65,
                     "a rejected id is shown whole: {} chars",

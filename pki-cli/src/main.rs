@@ -1,7 +1,6 @@
 //! The `pki` binary: parse the command line, run the command, print the error chain, exit with
 //! 0 (success), 1 (negative verdict) or 2 (could not run).
 
-mod batch;
 mod cli;
 mod commands;
 mod output;

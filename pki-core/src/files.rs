@@ -1016,6 +1016,36 @@ pub fn create_new(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
     file.write_all(data)
 }
 
+/// Opens `path` for reading and appending (a lock, a journal, a record a writer appends to
+/// line by line, whose own format makes it safe). With `create`, a missing file is created with
+/// that mode (narrowed by the umask, as `open(2)` does); without it, a missing file is
+/// [`io::ErrorKind::NotFound`]. An existing file is neither truncated nor changed in mode.
+pub fn open_append(path: &Path, create: Option<u32>) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).append(true).create(create.is_some());
+    #[cfg(unix)]
+    if let Some(mode) = create {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    options.open(path)
+}
+
+/// Creates the directory `path` and any missing parents with `mode` (narrowed by the umask, as
+/// `mkdir(2)` does); directories already there are left as they are.
+pub fn create_dir_all(path: &Path, mode: u32) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder.create(path)
+}
+
 /// Writes `data` to `path` atomically with `mode` (see the module documentation). Without
 /// `overwrite`, an existing `path` is never replaced ([`io::ErrorKind::AlreadyExists`]).
 pub fn write_file(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> io::Result<()> {

@@ -1,14 +1,18 @@
-//! `pki issue device --batch`: the command-line side of batch provisioning (input, options,
-//! progress, the summary); the engine is in `crate::batch`.
+//! `pki issue device --batch`: the command-line side of batch provisioning. It builds the
+//! [`pki_batch::Options`] from the arguments, shows what the engine reports ([`Report`]: the
+//! progress bar on a terminal, rejected lines and warnings on stderr, or JSON lines), calls
+//! [`pki_batch::run`], and renders the summary; the engine is the `pki-batch` crate.
 
 use std::io::{BufRead, IsTerminal};
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use pki_batch::{Events, Existing, Layout, OnReject, Options, Reason, Rejected, Summary, Warning};
 use pki_core::CaRole;
+use serde::Serialize;
 
 use super::{choose_issuer, key_type};
-use crate::batch::{Layout, Options, Rejected, Summary};
 use crate::cli::DeviceArgs;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -20,66 +24,44 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let kt = key_type(&a.key_opts.key_type)?;
     let ca = super::open_ca(dir, out)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
-    let input: Box<dyn BufRead + Send> = if batch.as_os_str() == "-" {
+    let input: Box<dyn BufRead> = if batch.as_os_str() == "-" {
         Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
     } else {
         let f = std::fs::File::open(batch)
             .with_context(|| format!("cannot read the batch input {}", batch.display()))?;
         Box::new(std::io::BufReader::with_capacity(1 << 16, f))
     };
-    let (layout, default_manifest) = match &a.out {
-        Some(d) => (Layout::Folders(d.clone()), d.join("manifest.jsonl")),
-        None => (Layout::CaDir, ca.path().join("manifest.jsonl")),
-    };
-    // A lot-wide validity no certificate can hold is refused before anything starts.
-    if let Some(d) = a.key_opts.days {
-        let mut probe = pki_core::Request::new(
-            pki_core::Profile::Device,
-            pki_core::Subject::cn("device"),
-            super::now(),
-        );
-        probe.days = d;
-        probe.not_after()?;
-    }
     let opts = Options {
-        layout,
-        manifest: a.manifest.clone().unwrap_or(default_manifest),
+        layout: match &a.out {
+            Some(d) => Layout::Folders(d.clone()),
+            None => Layout::CaDir,
+        },
+        manifest: a.manifest.clone(),
         key_type: kt,
         days: a.key_opts.days,
-        strict: a.strict,
-        force: a.key_opts.force,
-        reserved: ca
-            .edge_ca_names()?
-            .into_iter()
-            .map(|n| {
-                let cn = format!("{n}.ca");
-                let why = format!("{cn} is the CN of the IoT Edge device CA {n:?}; a device id must differ from it");
-                (cn, why)
-            })
-            .collect(),
-        progress: !out.json && std::io::stderr().is_terminal(),
+        existing: if a.key_opts.force {
+            Existing::Replace
+        } else {
+            Existing::Keep
+        },
+        on_reject: if a.strict {
+            OnReject::Stop
+        } else {
+            OnReject::Continue
+        },
+        jobs: a.jobs.and_then(|n| NonZeroUsize::new(usize::from(n))),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.jobs.map_or(0, usize::from))
-        .build()
-        .context("cannot start the worker threads")?;
-    let json = out.json;
-    let summary = pool.install(|| {
-        crate::batch::run(&ca, &chosen.issuer, input, &opts, |r: &Rejected| {
-            if json {
-                // A closed stdout ends the report, not the lot: the manifest records it.
-                let _ = out.json_line(&serde_json::json!({ "rejected": r }));
-            } else {
-                // The id and the reason come from the input and the file system: escaped.
-                crate::output::stderr_line(&format!(
-                    "pki: rejected: {}",
-                    escape_line(&format!("line {}: {:?}: {}", r.line, r.device_id, r.reason))
-                ));
-            }
-        })
-    })?;
-    if json {
-        out.json_line(&serde_json::json!({ "summary": summary }))?;
+    let mut report = Report {
+        out,
+        bar: (!out.json && std::io::stderr().is_terminal()).then(progress_bar),
+    };
+    let result = pki_batch::run(&ca, &chosen.issuer, input, &opts, super::now(), &mut report);
+    if let Some(bar) = report.bar.take() {
+        bar.finish_and_clear();
+    }
+    let summary = result?;
+    if out.json {
+        out.json_line(&serde_json::json!({ "summary": SummaryJson::of(&summary) }))?;
     } else {
         crate::output::write_stdout(
             crate::output::escape_text(&text(&summary, &chosen.label)).as_bytes(),
@@ -92,6 +74,126 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
+/// The fix, where it is known, for a batch error that stopped the lot.
+pub(super) fn hint(err: &pki_batch::Error) -> Option<&'static str> {
+    match err.root() {
+        pki_batch::Error::NotAManifest { .. } => {
+            Some("give --manifest a new file or one a batch wrote")
+        }
+        _ => None,
+    }
+}
+
+/// What the user sees while a lot runs.
+struct Report<'a> {
+    out: &'a Output,
+    /// On a terminal, without `--json`.
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Report<'_> {
+    /// A line on stderr, with the bar out of its way.
+    fn stderr_line(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| crate::output::stderr_line(line)),
+            None => crate::output::stderr_line(line),
+        }
+    }
+}
+
+impl Events for Report<'_> {
+    fn rejected(&mut self, r: &Rejected) {
+        if self.out.json {
+            // A closed stdout ends the report, not the lot: the manifest records it.
+            let _ = self
+                .out
+                .json_line(&serde_json::json!({ "rejected": RejectedJson::of(r) }));
+        } else {
+            // The id and the reason come from the input and the file system: escaped.
+            self.stderr_line(&format!(
+                "pki: rejected: {}",
+                escape_line(&format!(
+                    "line {}: {:?}: {}",
+                    r.line,
+                    r.device_id,
+                    reason(&r.reason)
+                ))
+            ));
+        }
+    }
+
+    fn progress(&mut self, done: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+    }
+
+    fn warning(&mut self, w: &Warning) {
+        self.stderr_line(&format!("pki: warning: {}", escape_line(&w.to_string())));
+    }
+}
+
+/// A rejected line's reason as the user reads it: the engine's words, and the option that
+/// changes the outcome where there is one.
+fn reason(r: &Reason) -> String {
+    match r {
+        Reason::Exists(_) => format!("{r}; --force to replace"),
+        Reason::OwnFile(_) => format!("{r}; a device folder under --out cannot take it"),
+        _ => r.to_string(),
+    }
+}
+
+/// A rejected line in JSON.
+#[derive(Serialize)]
+struct RejectedJson<'a> {
+    line: usize,
+    device_id: &'a str,
+    reason: String,
+}
+
+impl<'a> RejectedJson<'a> {
+    fn of(r: &'a Rejected) -> Self {
+        RejectedJson {
+            line: r.line,
+            device_id: &r.device_id,
+            reason: reason(&r.reason),
+        }
+    }
+}
+
+/// The summary in JSON.
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    issued: u64,
+    /// Already complete from an earlier run.
+    skipped: u64,
+    /// Found issued by an interrupted run and completed from its files (not issued again).
+    completed: u64,
+    rejected: u64,
+    seconds: f64,
+    per_second: f64,
+    manifest: String,
+    /// The first rejected lines (all of them are printed as they come).
+    rejections: Vec<RejectedJson<'a>>,
+    stopped_early: bool,
+}
+
+impl<'a> SummaryJson<'a> {
+    fn of(s: &'a Summary) -> Self {
+        SummaryJson {
+            issued: s.issued,
+            skipped: s.skipped,
+            completed: s.completed,
+            rejected: s.rejected,
+            seconds: s.elapsed.as_secs_f64(),
+            per_second: s.per_second(),
+            manifest: s.manifest.display().to_string(),
+            rejections: s.rejections.iter().map(RejectedJson::of).collect(),
+            stopped_early: s.stopped_early,
+        }
+    }
+}
+
 fn text(s: &Summary, issuer: &str) -> String {
     let mut t = format!(
         "batch: {} issued, {} already done, {} completed from an interrupted run, {} rejected\n",
@@ -99,10 +201,24 @@ fn text(s: &Summary, issuer: &str) -> String {
     );
     t += &format!(
         "  issued by {issuer} in {:.2} s ({:.0} certificates/s)\n  manifest: {}\n",
-        s.seconds, s.per_second, s.manifest
+        s.elapsed.as_secs_f64(),
+        s.per_second(),
+        s.manifest.display()
     );
     if s.stopped_early {
         t += "  stopped at the first rejected line (--strict)\n";
     }
     t
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} devices  {per_sec}  {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }

@@ -62,9 +62,16 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
 /// The fix, where it is known, for an error.
 pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
     use pki_core::Error as E;
-    let core = err
+    let batch = err
         .chain()
-        .find_map(|e| e.downcast_ref::<pki_core::Error>())?;
+        .find_map(|e| e.downcast_ref::<pki_batch::Error>());
+    if let Some(h) = batch.and_then(batch::hint) {
+        return Some(h.to_owned());
+    }
+    let core = err.chain().find_map(|e| {
+        e.downcast_ref::<pki_core::Error>()
+            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())
+    })?;
     Some(
         match core {
             E::Exists(_) => "pass --force to replace it, or choose another name",

@@ -8,10 +8,11 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use pki_core::files;
 use serde::{Deserialize, Serialize};
 
-use super::input::{Line, id_hash, read_line};
+use crate::error::{Error, FileOp};
+use crate::input::{Line, id_hash, read_line};
 
 /// How every manifest line begins (the first field, as it is written): what a kill leaves of
 /// a line it cut is recognised by it.
@@ -22,16 +23,16 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// One line of the manifest.
 #[derive(Debug, Serialize)]
-pub(super) struct ManifestLine<'a> {
-    pub(super) device_id: &'a str,
-    pub(super) serial: &'a str,
-    pub(super) sha1: String,
-    pub(super) sha256: &'a str,
+pub(crate) struct ManifestLine<'a> {
+    pub(crate) device_id: &'a str,
+    pub(crate) serial: &'a str,
+    pub(crate) sha1: String,
+    pub(crate) sha256: &'a str,
     #[serde(with = "time::serde::rfc3339")]
-    pub(super) not_after: time::OffsetDateTime,
-    pub(super) cert: String,
-    pub(super) key: String,
-    pub(super) full_chain: String,
+    pub(crate) not_after: time::OffsetDateTime,
+    pub(crate) cert: String,
+    pub(crate) key: String,
+    pub(crate) full_chain: String,
 }
 
 /// What a line must have to be a manifest line.
@@ -57,20 +58,16 @@ enum Repair {
 /// and a last line without a newline must be one or the start of one (a write cut by a kill);
 /// otherwise the file is not a manifest, and it is refused before anything is changed. Only
 /// then is a cut last line removed.
-pub(super) fn read_done(path: &Path) -> Result<HashSet<u64>> {
+pub(crate) fn read_done(path: &Path) -> Result<HashSet<u64>, Error> {
     let mut done = HashSet::new();
     let file = match fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read the manifest {}", path.display()));
-        }
+        Err(e) => return Err(Error::manifest(FileOp::Read, path, e)),
     };
-    let not_a_manifest = |line: usize| {
-        anyhow!(
-            "{}: not a manifest of pki (line {line} is not a manifest line); give --manifest a new file or one a batch wrote",
-            path.display()
-        )
+    let not_a_manifest = |line: usize| Error::NotAManifest {
+        path: path.to_owned(),
+        line,
     };
     let mut input = std::io::BufReader::with_capacity(1 << 16, file);
     let mut buf = Vec::new();
@@ -79,7 +76,7 @@ pub(super) fn read_done(path: &Path) -> Result<HashSet<u64>> {
     let mut repair = None;
     loop {
         let read = read_line(&mut input, &mut buf, MAX_LINE)
-            .with_context(|| format!("cannot read the manifest {}", path.display()))?;
+            .map_err(|e| Error::manifest(FileOp::Read, path, e))?;
         if read == Line::End {
             break;
         }
@@ -102,15 +99,13 @@ pub(super) fn read_done(path: &Path) -> Result<HashSet<u64>> {
         offset += buf.len() as u64 + 1;
     }
     if let Some(repair) = repair {
-        let mut f = fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot repair the manifest {}", path.display()))?;
+        let mut f =
+            files::open_append(path, None).map_err(|e| Error::manifest(FileOp::Repair, path, e))?;
         match repair {
             Repair::Cut(len) => f.set_len(len),
             Repair::Newline => f.write_all(b"\n"),
         }
-        .with_context(|| format!("cannot repair the manifest {}", path.display()))?;
+        .map_err(|e| Error::manifest(FileOp::Repair, path, e))?;
     }
     Ok(done)
 }
@@ -140,7 +135,7 @@ mod tests {
         l
     }
 
-    fn read(content: &[u8]) -> (Result<HashSet<u64>>, Vec<u8>) {
+    fn read(content: &[u8]) -> (Result<HashSet<u64>, Error>, Vec<u8>) {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("m.jsonl");
         fs::write(&p, content).unwrap();

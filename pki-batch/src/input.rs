@@ -7,42 +7,25 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::io::BufRead;
 
+use crate::events::{Reason, Rejected};
+
 /// The longest input line read: longer ones are rejected (and skipped, never held in memory).
-pub(crate) const MAX_LINE: usize = 64 * 1024;
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// Characters of a device id (or any other value from the input) shown in a report.
 const SHOWN_CHARS: usize = 64;
 
 /// One device to issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub struct Entry {
     /// 1-based line number in the input.
-    pub(crate) line: usize,
-    pub(crate) device_id: String,
+    pub line: usize,
+    /// The device id (a valid one: checked by the reader).
+    pub device_id: String,
     /// Extra SANs (DNS names or IPs), from a `sans` column (separated by `;` or spaces).
-    pub(crate) sans: Vec<String>,
+    pub sans: Vec<String>,
     /// Validity in days, from a `days` column.
-    pub(crate) days: Option<u32>,
-}
-
-/// A line that cannot be issued.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct Rejected {
-    pub(crate) line: usize,
-    /// As much of the device id as a report shows (see [`shown`]).
-    pub(crate) device_id: String,
-    pub(crate) reason: String,
-}
-
-impl Rejected {
-    /// A rejected line; the id is shortened for the report.
-    pub(crate) fn new(line: usize, device_id: &str, reason: String) -> Self {
-        Rejected {
-            line,
-            device_id: shown(device_id).into_owned(),
-            reason,
-        }
-    }
+    pub days: Option<u32>,
 }
 
 /// A value from the input as a report shows it: its first 64 characters, then `…` when there
@@ -117,9 +100,11 @@ pub(crate) fn read_line(
 }
 
 /// What one input line yields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Item {
+#[derive(Debug)]
+pub enum Item {
+    /// A device to issue.
     Device(Entry),
+    /// A line that cannot be issued, with its number and why.
     Rejected(Rejected),
 }
 
@@ -141,8 +126,9 @@ pub(crate) fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
-/// Streams [`Item`]s from the input.
-pub(crate) struct Reader<R> {
+/// Streams [`Item`]s from the input: one device id a line, or CSV with a `device_id` header;
+/// every line validated, duplicates caught, lines bounded to [`MAX_LINE`] bytes.
+pub struct Reader<R> {
     input: R,
     line_no: usize,
     columns: Option<Columns>,
@@ -154,7 +140,8 @@ pub(crate) struct Reader<R> {
 }
 
 impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(input: R) -> Self {
+    /// A reader of `input`.
+    pub fn new(input: R) -> Self {
         Reader {
             input,
             line_no: 0,
@@ -167,7 +154,7 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// The next item, `None` at the end of the input.
-    pub(crate) fn next_item(&mut self) -> std::io::Result<Option<Item>> {
+    pub fn next_item(&mut self) -> std::io::Result<Option<Item>> {
         loop {
             let read = read_line(&mut self.input, &mut self.buf, MAX_LINE)?;
             if read == Line::End {
@@ -182,7 +169,7 @@ impl<R: BufRead> Reader<R> {
                 return Ok(Some(reject(
                     line_no,
                     &start,
-                    format!("line longer than {MAX_LINE} bytes"),
+                    Reason::TooLong { max: MAX_LINE },
                 )));
             }
             let line = match std::str::from_utf8(&self.buf) {
@@ -194,7 +181,7 @@ impl<R: BufRead> Reader<R> {
                     return Ok(Some(reject(
                         line_no,
                         lossy.trim_end_matches('\r'),
-                        format!("not valid UTF-8 (at byte {at} of the line)"),
+                        Reason::NotUtf8 { at },
                     )));
                 }
             };
@@ -240,7 +227,7 @@ impl<R: BufRead> Reader<R> {
                                 return Ok(Some(reject(
                                     line_no,
                                     &id,
-                                    format!("days {:?} is not a positive whole number", shown(&d)),
+                                    Reason::BadDays(shown(&d).into_owned()),
                                 )));
                             }
                         },
@@ -249,32 +236,26 @@ impl<R: BufRead> Reader<R> {
                 }
             };
             if id.is_empty() {
-                return Ok(Some(reject(line_no, "", "empty device id".into())));
+                return Ok(Some(reject(line_no, "", Reason::EmptyId)));
             }
             if let Err(e) = pki_core::validate_device_id(&id) {
-                let reason = match e {
-                    pki_core::Error::BadDeviceId { reason, .. } => {
-                        format!("not a valid device id: {reason}")
-                    }
+                let why = match e {
+                    pki_core::Error::BadDeviceId { reason, .. } => reason,
                     other => other.to_string(),
                 };
-                return Ok(Some(reject(line_no, &id, reason)));
+                return Ok(Some(reject(line_no, &id, Reason::BadDeviceId(why))));
             }
             for san in &sans {
                 if san.parse::<pki_core::SanEntry>().is_err() {
                     return Ok(Some(reject(
                         line_no,
                         &id,
-                        format!("SAN {:?} is not a valid DNS name or IP address", shown(san)),
+                        Reason::BadSan(shown(san).into_owned()),
                     )));
                 }
             }
             if !self.seen.insert(id_hash(&id)) {
-                return Ok(Some(reject(
-                    line_no,
-                    &id,
-                    "duplicate device id (already earlier in the input)".into(),
-                )));
+                return Ok(Some(reject(line_no, &id, Reason::Duplicate)));
             }
             return Ok(Some(Item::Device(Entry {
                 line: line_no,
@@ -286,7 +267,7 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-fn reject(line: usize, id: &str, reason: String) -> Item {
+fn reject(line: usize, id: &str, reason: Reason) -> Item {
     Item::Rejected(Rejected::new(line, id, reason))
 }
 
@@ -319,11 +300,38 @@ fn split_csv(line: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The reader's items with each reason as the user reads it: the assertions compare text.
+    #[derive(Debug)]
+    enum Item {
+        Device(Entry),
+        Rejected(Rejected),
+    }
+
+    #[derive(Debug)]
+    struct Rejected {
+        line: usize,
+        device_id: String,
+        reason: String,
+    }
+
+    impl From<super::Item> for Item {
+        fn from(item: super::Item) -> Item {
+            match item {
+                super::Item::Device(e) => Item::Device(e),
+                super::Item::Rejected(r) => Item::Rejected(Rejected {
+                    line: r.line,
+                    device_id: r.device_id,
+                    reason: r.reason.to_string(),
+                }),
+            }
+        }
+    }
+
     fn items(text: &str) -> Vec<Item> {
         let mut r = Reader::new(text.as_bytes());
         let mut v = Vec::new();
         while let Some(i) = r.next_item().unwrap() {
-            v.push(i);
+            v.push(Item::from(i));
         }
         v
     }
@@ -385,7 +393,7 @@ mod tests {
         let mut r = Reader::new(&text[..]);
         let mut v = Vec::new();
         while let Some(i) = r.next_item().unwrap() {
-            v.push(i);
+            v.push(Item::from(i));
         }
         assert!(matches!(&v[0], Item::Device(e) if e.device_id == "dev-1"));
         assert!(matches!(&v[1], Item::Rejected(r)

@@ -12,16 +12,16 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use pki_core::files;
 use serde::{Deserialize, Serialize};
 
-use super::input::{Line, id_hash, read_line};
+use crate::error::{Error, FileOp};
+use crate::input::{Line, id_hash, read_line};
 
 /// The journal's file name, in the output directory.
-pub(super) const FILE_NAME: &str = "batch.journal";
+pub(crate) const FILE_NAME: &str = "batch.journal";
 
 /// The longest line read back (a device id is at most 128 characters).
 const MAX_LINE: usize = 4096;
@@ -34,7 +34,7 @@ struct Creating<'a> {
 }
 
 /// The journal of one output directory, open for appending (under the batch lock).
-pub(super) struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     file: fs::File,
     /// Devices an earlier run began and did not complete (hashes of their ids).
@@ -48,27 +48,22 @@ pub(super) struct Journal {
 impl Journal {
     /// Opens (or creates) the journal at `path`, with `done` the devices the manifest has. A
     /// last line cut by a kill names no device and is removed.
-    pub(super) fn open(path: &Path, done: &HashSet<u64>) -> Result<Journal> {
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o644)
-            .open(path)
-            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+    pub(crate) fn open(path: &Path, done: &HashSet<u64>) -> Result<Journal, Error> {
+        let file = files::open_append(path, Some(0o644))
+            .map_err(|e| Error::journal(FileOp::Open, path, e))?;
         let mut begun = HashSet::new();
         let mut input = std::io::BufReader::new(&file);
         let mut buf = Vec::new();
         let mut offset = 0u64;
         loop {
             let read = read_line(&mut input, &mut buf, MAX_LINE)
-                .with_context(|| format!("cannot read the journal {}", path.display()))?;
+                .map_err(|e| Error::journal(FileOp::Read, path, e))?;
             match read {
                 Line::End => break,
                 // Only whole lines count: a cut one may be the start of another device's id.
                 Line::Unterminated => {
                     file.set_len(offset)
-                        .with_context(|| format!("cannot repair the journal {}", path.display()))?;
+                        .map_err(|e| Error::journal(FileOp::Repair, path, e))?;
                     break;
                 }
                 // Not a line this journal writes: it claims nothing.
@@ -95,18 +90,18 @@ impl Journal {
 
     /// True when an earlier run began the device with this id hash and did not complete it:
     /// the files at its paths are that run's.
-    pub(super) fn begun_earlier(&self, id_hash: u64) -> bool {
+    pub(crate) fn begun_earlier(&self, id_hash: u64) -> bool {
         self.begun_earlier.contains(&id_hash)
     }
 
     /// True when there are leftovers of an earlier run to look for.
-    pub(super) fn has_leftovers(&self) -> bool {
+    pub(crate) fn has_leftovers(&self) -> bool {
         !self.begun_earlier.is_empty()
     }
 
     /// Records that the files of these devices are about to be created, in one write. Called
     /// from every worker: each write is appended whole.
-    pub(super) fn begin<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Result<()> {
+    pub(crate) fn begin<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Result<(), Error> {
         let mut lines = Vec::new();
         for id in ids {
             serde_json::to_writer(
@@ -114,7 +109,8 @@ impl Journal {
                 &Creating {
                     creating: id.into(),
                 },
-            )?;
+            )
+            .map_err(|e| Error::journal(FileOp::Write, &self.path, e))?;
             lines.push(b'\n');
         }
         if lines.is_empty() {
@@ -122,28 +118,28 @@ impl Journal {
         }
         (&self.file)
             .write_all(&lines)
-            .with_context(|| format!("cannot write the journal {}", self.path.display()))
+            .map_err(|e| Error::journal(FileOp::Write, &self.path, e))
     }
 
     /// Records that a device's manifest line is on its way (written by the end of the run).
-    pub(super) fn completed(&mut self, id: &str) {
+    pub(crate) fn completed(&mut self, id: &str) {
         if !self.unfinished.is_empty() {
             self.unfinished.remove(&id_hash(id));
         }
     }
 
     /// Records that a device this run began is left unfinished (its line was rejected).
-    pub(super) fn unfinished(&mut self) {
+    pub(crate) fn unfinished(&mut self) {
         self.left_unfinished = true;
     }
 
     /// At the end of a run whose manifest lines are all written: empties the journal when no
     /// device is begun and unfinished.
-    pub(super) fn close(self) -> Result<()> {
+    pub(crate) fn close(self) -> Result<(), Error> {
         if self.unfinished.is_empty() && !self.left_unfinished {
             self.file
                 .set_len(0)
-                .with_context(|| format!("cannot empty the journal {}", self.path.display()))?;
+                .map_err(|e| Error::journal(FileOp::Empty, &self.path, e))?;
         }
         Ok(())
     }

@@ -1,11 +1,6 @@
 //! The fuzz target `batch_input` on stable: every seed and every former crash input
 //! (fuzz/seeds/, fuzz/regressions/) through the same harness the fuzzer runs
-//! (fuzz/harness/batch.rs). pki-cli is a binary crate, so the module under test is compiled in
-//! by path, exactly as in the fuzz target.
-
-#[allow(dead_code)]
-#[path = "../src/batch/input.rs"]
-mod input;
+//! (fuzz/harness/batch.rs).
 
 #[path = "../../fuzz/harness/batch.rs"]
 mod batch;
