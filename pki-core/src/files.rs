@@ -85,7 +85,7 @@ mod imp {
 
     use rustix::fs::{AtFlags, Mode, OFlags};
 
-    use super::{MAX_LINKS, OLD_PREFIX, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
+    use super::{MAX_LINKS, OLD_PREFIX, Placed, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
 
     fn e(err: rustix::io::Errno) -> io::Error {
         io::Error::from_raw_os_error(err.raw_os_error())
@@ -313,21 +313,6 @@ mod imp {
             }
         }
 
-        /// Writes `name` atomically (see the module's documentation). Without `overwrite`, an
-        /// existing `name` is never replaced ([`io::ErrorKind::AlreadyExists`]).
-        pub fn write_atomic(
-            &self,
-            name: &str,
-            data: &[u8],
-            mode: u32,
-            overwrite: bool,
-        ) -> io::Result<()> {
-            let staged = self.stage(name, data, mode)?;
-            let mut t = super::Transaction::default();
-            t.add(staged);
-            t.commit(overwrite)
-        }
-
         fn temp_file(&self, mode: u32) -> io::Result<(File, Option<String>)> {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             {
@@ -395,11 +380,12 @@ mod imp {
             Ok(())
         }
 
-        fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        pub(super) fn rename(&self, from: &str, to: &str) -> io::Result<()> {
             rustix::fs::renameat(&self.fd, from, &self.fd, to).map_err(e)
         }
 
-        fn sync(&self) {
+        /// Makes the directory's entries durable (after a rename).
+        pub(super) fn sync(&self) {
             let _ = rustix::fs::fsync(&self.fd);
         }
 
@@ -478,28 +464,6 @@ mod imp {
 
         pub(super) fn dir(&self) -> &Dir {
             self.dir
-        }
-    }
-
-    /// A file put in place by a transaction, and the copy of what it replaced.
-    #[derive(Debug)]
-    pub(super) struct Placed {
-        pub(super) name: String,
-        pub(super) backup: Option<String>,
-    }
-
-    impl Placed {
-        pub(super) fn undo(&self, dir: &Dir) -> io::Result<()> {
-            match &self.backup {
-                Some(b) => dir.rename(b, &self.name),
-                None => dir.remove(&self.name),
-            }
-        }
-        pub(super) fn finish(&self, dir: &Dir) {
-            if let Some(b) = &self.backup {
-                let _ = dir.remove(b);
-            }
-            dir.sync();
         }
     }
 
@@ -609,7 +573,7 @@ mod imp {
     use std::io::{self, Read, Write};
     use std::path::{Path, PathBuf};
 
-    use super::{OLD_PREFIX, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
+    use super::{OLD_PREFIX, Placed, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
 
     /// A directory (by path on this platform).
     #[derive(Debug)]
@@ -738,6 +702,11 @@ mod imp {
             }
             Ok(n)
         }
+        pub(super) fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+            fs::rename(self.join(from), self.join(to))
+        }
+        /// Nothing to sync by handle here.
+        pub(super) fn sync(&self) {}
         /// Writes a temporary file, not yet in place.
         pub fn stage(&self, name: &str, data: &[u8], _mode: u32) -> io::Result<Staged<'_>> {
             check_name(name)?;
@@ -760,19 +729,6 @@ mod imp {
                 name: name.to_owned(),
                 temp: Some(t),
             })
-        }
-        /// Writes `name` atomically.
-        pub fn write_atomic(
-            &self,
-            name: &str,
-            data: &[u8],
-            mode: u32,
-            overwrite: bool,
-        ) -> io::Result<()> {
-            let s = self.stage(name, data, mode)?;
-            let mut t = super::Transaction::default();
-            t.add(s);
-            t.commit(overwrite)
         }
     }
 
@@ -826,26 +782,6 @@ mod imp {
         }
     }
 
-    #[derive(Debug)]
-    pub(super) struct Placed {
-        pub(super) name: String,
-        pub(super) backup: Option<String>,
-    }
-
-    impl Placed {
-        pub(super) fn undo(&self, dir: &Dir) -> io::Result<()> {
-            match &self.backup {
-                Some(b) => fs::rename(dir.join(b), dir.join(&self.name)),
-                None => dir.remove(&self.name),
-            }
-        }
-        pub(super) fn finish(&self, dir: &Dir) {
-            if let Some(b) = &self.backup {
-                let _ = dir.remove(b);
-            }
-        }
-    }
-
     pub(super) fn resolve_in(
         root: &Dir,
         rel: &Path,
@@ -859,6 +795,48 @@ mod imp {
 }
 
 pub use imp::{Dir, Staged};
+
+impl Dir {
+    /// Writes `name` atomically (see the module's documentation). Without `overwrite`, an
+    /// existing `name` is never replaced ([`io::ErrorKind::AlreadyExists`]).
+    pub fn write_atomic(
+        &self,
+        name: &str,
+        data: &[u8],
+        mode: u32,
+        overwrite: bool,
+    ) -> io::Result<()> {
+        let staged = self.stage(name, data, mode)?;
+        let mut t = Transaction::default();
+        t.add(staged);
+        t.commit(overwrite)
+    }
+}
+
+/// A file put in place by a transaction, and the copy of what it replaced.
+#[derive(Debug)]
+struct Placed {
+    name: String,
+    backup: Option<String>,
+}
+
+impl Placed {
+    /// Puts back what was there before.
+    fn undo(&self, dir: &Dir) -> io::Result<()> {
+        match &self.backup {
+            Some(b) => dir.rename(b, &self.name),
+            None => dir.remove(&self.name),
+        }
+    }
+
+    /// Drops the copy of the replaced file, and makes the new entry durable.
+    fn finish(&self, dir: &Dir) {
+        if let Some(b) = &self.backup {
+            let _ = dir.remove(b);
+        }
+        dir.sync();
+    }
+}
 
 /// Files written and synced, put in place together: all of them, or (after a failure) none,
 /// with every file they replaced back as it was.
@@ -876,7 +854,7 @@ impl<'a> Transaction<'a> {
     /// Puts every file in place, in order. Without `overwrite`, an existing target fails the
     /// whole transaction with [`io::ErrorKind::AlreadyExists`] and changes nothing.
     pub fn commit(mut self, overwrite: bool) -> io::Result<()> {
-        let mut placed: Vec<(usize, imp::Placed)> = Vec::new();
+        let mut placed: Vec<(usize, Placed)> = Vec::new();
         let mut failure = None;
         for (i, s) in self.staged.iter_mut().enumerate() {
             match s.place(overwrite) {
