@@ -119,7 +119,21 @@ pub(crate) fn fails_cleanly<T: PartialEq + std::fmt::Debug>(
     state: impl Fn() -> T,
 ) -> Run {
     let before = state();
-    let r = pki(dir, args).expect(2);
+    let r = pki(dir, args);
+    refused_in_one_line(&r, args, says);
+    assert_eq!(state(), before, "{args:?} changed what it must not");
+    r
+}
+
+/// Asserts that `r` could not run, cleanly: exit 2, one `pki: error:` line containing `says`,
+/// no panic.
+#[track_caller]
+pub(crate) fn refused_in_one_line(r: &Run, args: &[&str], says: &str) {
+    assert_eq!(
+        r.code, 2,
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        r.stdout, r.stderr
+    );
     let first = r.stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
     assert!(
@@ -127,6 +141,51 @@ pub(crate) fn fails_cleanly<T: PartialEq + std::fmt::Debug>(
         "{args:?}: expected {says:?} in {first:?}"
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(state(), before, "{args:?} changed what it must not");
-    r
+}
+
+/// Whether the tests run as root.
+pub(crate) fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Fails the test unless it runs as root: the tests run as root (CI does), and a test that
+/// needs it never passes by skipping.
+#[track_caller]
+pub(crate) fn assert_root(why: &str) {
+    assert!(
+        is_root(),
+        "this test needs root ({why}); the tests run as root, they never pass by skipping"
+    );
+}
+
+/// A self-signed EC P-256 certificate made by the real openssl with exactly this subject
+/// (openssl's `-subj` syntax), valid 30 days, in `dir/file` and its key in `dir/file.key`;
+/// `extra` goes to `openssl req` as it is (`-addext EXT`, `-utf8`, ...).
+pub(crate) fn openssl_self_signed(dir: &Path, subj: &str, file: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(file);
+    let key = dir.join(format!("{file}.key"));
+    let (key_s, out_s) = (key.display().to_string(), out.display().to_string());
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key_s,
+        "-out",
+        &out_s,
+        "-days",
+        "30",
+        "-subj",
+        subj,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args).expect(0);
+    out
 }

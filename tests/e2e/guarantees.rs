@@ -9,19 +9,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{pki, tmp, tree};
+use crate::common::{assert_root, openssl_self_signed, pki, tmp, tree};
 
 fn mode(p: &Path) -> u32 {
     fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
-}
-
-fn assert_root() {
-    let uid = Command::new("id").arg("-u").output().expect("id runs");
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "these tests mount a tmpfs and chown files: run them as root (CI does)"
-    );
 }
 
 /// `pki ARGS` under `umask 000`.
@@ -117,7 +108,7 @@ fn a_private_directory_others_can_read_is_corrected_and_said() {
 
 #[test]
 fn a_private_directory_owned_by_someone_else_is_refused() {
-    assert_root();
+    assert_root("a chown to another user");
     let d = tmp();
     let p = d.path();
     pki(p, &["create-owner-ca"]).expect(0);
@@ -213,7 +204,7 @@ fn fill_leaving(filler: &Path, pages: u64) {
 
 #[test]
 fn a_full_disk_leaves_the_ca_directory_as_it_was() {
-    assert_root();
+    assert_root("a tmpfs mount");
     let d = tmp();
     let mnt = d.path().join("small");
     let _fs = Tmpfs::mount(&mnt, "1m");
@@ -491,24 +482,11 @@ fn control_characters_in_certificates_never_reach_the_terminal() {
     // A CA whose names carry terminal escapes, a bell, a carriage return and a line feed.
     let subj = "/CN=evil\u{1b}[2J\u{1b}]0;title\u{7}\r/O=org\nINJECTED verified OK";
     let san = "subjectAltName=DNS:gw\u{1b}[31m.example.com,DNS:bell\u{7}\r.example.com";
-    let r = crate::common::openssl(
+    openssl_self_signed(
         p,
+        subj,
+        "evil.pem",
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "evil.key",
-            "-out",
-            "evil.pem",
-            "-days",
-            "30",
-            "-subj",
-            subj,
             "-addext",
             san,
             "-addext",
@@ -517,7 +495,6 @@ fn control_characters_in_certificates_never_reach_the_terminal() {
             "extendedKeyUsage=serverAuth",
         ],
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let show = pki(p, &["show", "evil.pem"]).expect(0);
     assert_no_raw_controls("show", &show.stdout);
     assert!(show.stdout.contains("\\1B[2J"), "{}", show.stdout);
@@ -538,7 +515,7 @@ fn control_characters_in_certificates_never_reach_the_terminal() {
         &(offline.stdout.clone() + &offline.stderr),
     );
     // The same certificate presented by a TLS server.
-    let server = crate::peers::OpensslServer::start(p, "evil.pem", "evil.key", None, &[]);
+    let server = crate::peers::OpensslServer::start(p, "evil.pem", "evil.pem.key", None, &[]);
     let target = format!("127.0.0.1:{}", server.port());
     for extra in [&[][..], &["--showcerts"][..]] {
         let mut args = vec!["verify", target.as_str(), "--ca-file", "evil.pem"];

@@ -8,7 +8,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{Run, openssl, pki, pki_env, testdata, tmp, tree};
+use crate::common::{
+    Run, assert_root, is_root, openssl, openssl_self_signed, pki, pki_env, refused_in_one_line,
+    testdata, tmp, tree,
+};
 use crate::peers::{OpensslServer, s_client};
 
 const ROOT_CA: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
@@ -420,13 +423,6 @@ fn plan_for(os: &str, tool: Option<&str>) -> (tempfile::TempDir, Run) {
     (d, r)
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 #[test]
 fn every_system_gets_its_exact_plan_from_os_release() {
     // Under --root nothing of the image runs, as root or not: the families with a Debian
@@ -819,30 +815,6 @@ fn pki_bounded(cwd: &Path, args: &[&str]) -> Run {
     })
 }
 
-/// Asserts that `r` could not run, cleanly: exit 2, one `pki: error:` line containing `says`.
-#[track_caller]
-fn refused_in_one_line(r: &Run, args: &[&str], says: &str) {
-    assert_eq!(
-        r.code, 2,
-        "{args:?}\nstdout:\n{}\nstderr:\n{}",
-        r.stdout, r.stderr
-    );
-    let first = r.stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with("pki: error: "), "{args:?}: {}", r.stderr);
-    assert!(
-        first.contains(says),
-        "{args:?}: expected {says:?} in {first:?}"
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-}
-
-fn assert_root(why: &str) {
-    assert!(
-        is_root(),
-        "this test needs root ({why}); the tests run as root, they never pass by skipping"
-    );
-}
-
 /// `img` + `path` (an absolute path of this machine) as the image sees it: the same path
 /// inside the image.
 fn in_image(img: &Path, path: &Path) -> PathBuf {
@@ -851,30 +823,9 @@ fn in_image(img: &Path, path: &Path) -> PathBuf {
 
 /// A CA made by openssl with this exact subject (openssl's `-subj` syntax), in `dir/file`.
 fn openssl_ca(dir: &Path, subj: &str, file: &str, extra: &[&str]) -> PathBuf {
-    let out = dir.join(file);
-    let key = dir.join(format!("{file}.key"));
-    let mut args = vec![
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        s(&key),
-        "-out",
-        s(&out),
-        "-days",
-        "30",
-        "-subj",
-        subj,
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-    ];
+    let mut args = vec!["-addext", "basicConstraints=critical,CA:TRUE"];
     args.extend_from_slice(extra);
-    openssl(dir, &args).expect(0);
-    out
+    openssl_self_signed(dir, subj, file, &args)
 }
 
 #[test]
