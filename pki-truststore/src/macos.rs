@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::cert::StoreCertificate;
 use crate::detect::TrustSystem;
-use crate::plan::{Action, Confirm, Content, Installed, Note, Plan, Privilege, Records, Step};
+use crate::plan::{Action, Confirm, Installed, Note, Plan, Privilege, Records, Step, record_copy};
 
 /// security(1), by absolute path.
 pub(crate) const SECURITY: &str = "/usr/bin/security";
@@ -47,17 +47,9 @@ pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
         action: Action::Install,
         system: TrustSystem::MacOs,
         root: None,
-        steps: vec![
-            Step::CreateDir {
-                path: RECORDS.into(),
-            },
-            Step::WriteFile {
-                path: file.clone(),
-                mode: 0o644,
-                content: Content::Certificate,
-                bytes: cert.to_pem().into_bytes(),
-            },
-            Step::Run {
+        steps: record_copy(RECORDS, &file, cert)
+            .into_iter()
+            .chain([Step::Run {
                 program: SECURITY.into(),
                 args: vec![
                     "add-trusted-cert".into(),
@@ -68,8 +60,8 @@ pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
                     KEYCHAIN.into(),
                     file.display().to_string(),
                 ],
-            },
-        ],
+            }])
+            .collect(),
         file,
         confirm: Some(confirm(cert)),
         requires: Privilege::Root,

@@ -142,6 +142,22 @@ impl fmt::Display for Step {
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.
+/// The first steps of an install into a store pki keeps records for (Windows, macOS): its record
+/// directory, and the copy of the certificate by which pki lists and removes what it installed.
+pub(crate) fn record_copy(records: &str, file: &Path, cert: &StoreCertificate) -> [Step; 2] {
+    [
+        Step::CreateDir {
+            path: records.into(),
+        },
+        Step::WriteFile {
+            path: file.to_owned(),
+            mode: 0o644,
+            content: Content::Certificate,
+            bytes: cert.to_pem().into_bytes(),
+        },
+    ]
+}
+
 pub(crate) fn quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| {

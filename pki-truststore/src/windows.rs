@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::cert::StoreCertificate;
 use crate::detect::TrustSystem;
-use crate::plan::{Action, Confirm, Content, Installed, Plan, Privilege, Records, Step};
+use crate::plan::{Action, Confirm, Installed, Plan, Privilege, Records, Step, record_copy};
 
 /// certutil, by absolute path.
 pub(crate) const CERTUTIL: &str = r"C:\Windows\System32\certutil.exe";
@@ -35,17 +35,9 @@ pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
         action: Action::Install,
         system: TrustSystem::Windows,
         root: None,
-        steps: vec![
-            Step::CreateDir {
-                path: RECORDS.into(),
-            },
-            Step::WriteFile {
-                path: file.clone(),
-                mode: 0o644,
-                content: Content::Certificate,
-                bytes: cert.to_pem().into_bytes(),
-            },
-            Step::Run {
+        steps: record_copy(RECORDS, &file, cert)
+            .into_iter()
+            .chain([Step::Run {
                 program: CERTUTIL.into(),
                 args: vec![
                     "-addstore".into(),
@@ -53,8 +45,8 @@ pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
                     "Root".into(),
                     file.display().to_string(),
                 ],
-            },
-        ],
+            }])
+            .collect(),
         file,
         confirm: Some(confirm(cert)),
         requires: Privilege::Administrator,
