@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{
-    AfterHandshake, ChainInput, ConnectionString, Error, NameCheck, NameToCheck, ProbeOptions,
-    ProbeReport, Purpose, Report, VerifyOptions,
+    AfterHandshake, ChainInput, ConnectionString, Error, HandshakeFailure, NameCheck, NameToCheck,
+    ProbeOptions, ProbeReport, Purpose, Report, VerifyOptions,
 };
 
 /// Whose verdict decides whether the device accepts the gateway.
@@ -230,20 +230,9 @@ pub struct GatewayReport {
     pub client: Client,
     /// Whether the device accepts the gateway.
     pub accepted: bool,
-    /// `verified OK` or `NOT verified`.
-    pub verdict: String,
     /// The certificates as presented (the gateway's chain, or the files').
     #[serde(skip)]
     pub presented: Vec<Vec<u8>>,
-}
-
-fn verdict(accepted: bool) -> String {
-    if accepted {
-        "verified OK"
-    } else {
-        "NOT verified"
-    }
-    .to_owned()
 }
 
 /// Checks a gateway as a device would (see the module documentation). A failed check is a
@@ -344,7 +333,11 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
     checks.push(client_cert_check(&probe, req.client_auth.is_some()));
     if matches!(
         probe.after_handshake,
-        Some(AfterHandshake::ClientCertificateRequired | AfterHandshake::Alert(_))
+        Some(
+            AfterHandshake::ClientCertificateRequired
+                | AfterHandshake::Alert(_)
+                | AfterHandshake::Refused(_)
+        )
     ) {
         accepted = false;
     }
@@ -378,7 +371,6 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         connection_string: req.connection_string.clone(),
         client: req.client,
         accepted,
-        verdict: verdict(accepted),
     })
 }
 
@@ -416,7 +408,6 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
         connection_string: None,
         client: req.client,
         accepted,
-        verdict: verdict(accepted),
         presented: req.chain.clone(),
     })
 }
@@ -530,9 +521,17 @@ fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
             CheckStatus::Fail,
             format!("the server rejected the client certificate after the handshake ({a})"),
         ),
+        (Some(AfterHandshake::Refused(why)), _, true) => (
+            CheckStatus::Fail,
+            format!("the server rejected the client certificate after the handshake ({why})"),
+        ),
         (Some(AfterHandshake::Alert(a)), _, false) => (
             CheckStatus::Fail,
             format!("the server closed the session with an alert ({a})"),
+        ),
+        (Some(AfterHandshake::Refused(why)), _, false) => (
+            CheckStatus::Fail,
+            format!("the server closed the session with an alert ({why})"),
         ),
         (_, true, true) => (
             CheckStatus::Ok,
@@ -557,13 +556,13 @@ fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
     Check::new(Step::ClientCertificate, status, detail)
 }
 
-fn handshake_hint(e: &str, p: &ProbeReport, req: &GatewayRequest) -> String {
+fn handshake_hint(e: &HandshakeFailure, p: &ProbeReport, req: &GatewayRequest) -> String {
     if p.client_certificate_requested
         && req.client_auth.is_none()
-        && (e.contains("certificate") || e.contains("handshake failure"))
+        && e.may_concern_the_client_certificate()
     {
         "; the server asked for a client certificate: give --cert and --key".to_owned()
-    } else if e.contains("no application protocol") {
+    } else if e.wants_alpn() {
         format!(
             "; the server wants ALPN; offered: {}",
             if req.alpn.is_empty() {
@@ -677,7 +676,7 @@ mod tests {
     fn files_are_judged_chain_name_clock_and_the_client_decides() {
         let missing = files("missing-intermediate", Client::Both);
         assert!(!missing.accepted);
-        assert_eq!(missing.verdict, "NOT verified");
+        assert!(!missing.accepted);
         let steps: Vec<Step> = missing.checks.iter().map(|c| c.step).collect();
         assert_eq!(steps, [Step::Chain, Step::Name, Step::Clock]);
         assert_eq!(missing.checks[0].status, CheckStatus::Fail);

@@ -61,6 +61,9 @@ pub use gateway::{
 };
 pub use name_check::{NameCheck, check_name};
 pub use options::{NameToCheck, Purpose, VerifyOptions};
-pub use probe::{AfterHandshake, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep, probe};
+pub use probe::{
+    AfterHandshake, HandshakeFailure, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep,
+    TlsAlert, probe,
+};
 pub use report::{Report, verify};
 pub use serve::OneShotServer;

@@ -119,11 +119,120 @@ pub enum AfterHandshake {
     /// `certificate_required` alert, sent after the client's Finished).
     ClientCertificateRequired,
     /// The server sent another alert.
-    Alert(String),
+    Alert(TlsAlert),
+    /// Our TLS stack refused what the server sent (rustls's reason).
+    Refused(String),
     /// The server closed the connection.
     Closed,
     /// The server sent application data.
     Data,
+}
+
+/// A TLS alert, named as OpenSSL prints it (`handshake failure`, `certificate required`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsAlert(pub rustls::AlertDescription);
+
+impl TlsAlert {
+    /// Whether the alert is about a certificate (`bad certificate`, `certificate required`,
+    /// `unknown ca`...) or the generic `handshake failure` a server sends for a missing one.
+    pub fn may_concern_the_client_certificate(self) -> bool {
+        use rustls::AlertDescription as A;
+        matches!(
+            self.0,
+            A::HandshakeFailure
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::CertificateRequired
+                | A::CertificateUnobtainable
+                | A::BadCertificateStatusResponse
+                | A::BadCertificateHashValue
+        )
+    }
+}
+
+impl std::fmt::Display for TlsAlert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // CamelCase to OpenSSL's spaced lower case (`certificate required`), acronyms kept
+        // whole (`UnknownCA` is `unknown ca`, `UnknownPSKIdentity` `unknown psk identity`).
+        let name: Vec<char> = format!("{:?}", self.0).chars().collect();
+        for (i, &c) in name.iter().enumerate() {
+            let prev_lower = i > 0 && name[i - 1].is_ascii_lowercase();
+            let acronym_ends = i > 0
+                && name[i - 1].is_ascii_uppercase()
+                && name.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            if c.is_ascii_uppercase() && (prev_lower || acronym_ends) {
+                f.write_str(" ")?;
+            }
+            write!(f, "{}", c.to_ascii_lowercase())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for TlsAlert {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Why a TLS handshake that began did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum HandshakeFailure {
+    /// The server sent a fatal alert.
+    Alert {
+        /// The alert.
+        alert: TlsAlert,
+    },
+    /// The server closed the connection after it had begun its part of the handshake.
+    Closed,
+    /// The server's certificate chain is over the 64 KiB a handshake message may carry.
+    ChainTooLarge,
+    /// Our TLS stack refused what the server sent (rustls's reason, e.g. no common version).
+    Refused {
+        /// rustls's reason.
+        reason: String,
+    },
+}
+
+impl HandshakeFailure {
+    /// The server refused with `no application protocol`: it wants an ALPN protocol offered.
+    pub fn wants_alpn(&self) -> bool {
+        matches!(
+            self,
+            HandshakeFailure::Alert {
+                alert: TlsAlert(rustls::AlertDescription::NoApplicationProtocol)
+            }
+        )
+    }
+
+    /// The failure may be the server's refusal of a missing or unwanted client certificate.
+    pub fn may_concern_the_client_certificate(&self) -> bool {
+        match self {
+            HandshakeFailure::Alert { alert } => alert.may_concern_the_client_certificate(),
+            HandshakeFailure::Refused { .. }
+            | HandshakeFailure::Closed
+            | HandshakeFailure::ChainTooLarge => false,
+        }
+    }
+}
+
+impl std::fmt::Display for HandshakeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandshakeFailure::Alert { alert } => write!(f, "the server sent the alert {alert}"),
+            HandshakeFailure::Closed => {
+                f.write_str("the server closed the connection during the handshake")
+            }
+            HandshakeFailure::ChainTooLarge => f.write_str(
+                "the server's certificate chain is larger than 64 KiB, more than rustls (and many device TLS stacks) accept: serve the server certificate and its intermediates only, not a whole bundle",
+            ),
+            HandshakeFailure::Refused { reason } => f.write_str(reason),
+        }
+    }
 }
 
 /// What the probe saw.
@@ -141,7 +250,7 @@ pub struct ProbeReport {
     pub sni: Option<String>,
     /// The handshake's outcome: `None` when it completed, else what went wrong (an alert from
     /// the server, or our own refusal).
-    pub handshake_error: Option<String>,
+    pub handshake_error: Option<HandshakeFailure>,
     /// The negotiated protocol version (`TLSv1.3`).
     pub tls_version: Option<String>,
     /// The negotiated cipher suite.
@@ -214,9 +323,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
                 detail: "the server closed the connection without a TLS answer".into(),
             });
         }
-        Err(HsError::Closed) => {
-            Some("the server closed the connection during the handshake".into())
-        }
+        Err(HsError::Closed) => Some(HandshakeFailure::Closed),
         Err(HsError::Tls(e)) => Some(e),
     };
     // A server can only reject a missing or unwanted client certificate after the handshake in
@@ -328,7 +435,7 @@ enum HsError {
     Timeout,
     NotTls(String),
     Closed,
-    Tls(String),
+    Tls(HandshakeFailure),
 }
 
 fn drive_handshake(
@@ -386,28 +493,15 @@ fn classify(e: rustls::Error) -> HsError {
         E::InvalidMessage(
             rustls::InvalidMessage::CertificatePayloadTooLarge
             | rustls::InvalidMessage::HandshakePayloadTooLarge,
-        ) => HsError::Tls(
-            "the server's certificate chain is larger than 64 KiB, more than rustls (and many device TLS stacks) accept: serve the server certificate and its intermediates only, not a whole bundle".to_owned(),
-        ),
+        ) => HsError::Tls(HandshakeFailure::ChainTooLarge),
         E::InvalidMessage(m) => HsError::NotTls(format!(
             "it answered with something that is not a TLS record ({m:?})"
         )),
-        E::AlertReceived(a) => HsError::Tls(format!("the server sent the alert {}", alert_name(a))),
-        other => HsError::Tls(other.to_string()),
+        E::AlertReceived(a) => HsError::Tls(HandshakeFailure::Alert { alert: TlsAlert(a) }),
+        other => HsError::Tls(HandshakeFailure::Refused {
+            reason: other.to_string(),
+        }),
     }
-}
-
-fn alert_name(a: rustls::AlertDescription) -> String {
-    let name = format!("{a:?}");
-    // CamelCase to OpenSSL's spaced lower case (`certificate required`).
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push(' ');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 fn first_read(conn: &mut ClientConnection, sock: &mut TcpStream, wait: Duration) -> AfterHandshake {
@@ -428,8 +522,8 @@ fn first_read(conn: &mut ClientConnection, sock: &mut TcpStream, wait: Duration)
             Err(rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)) => {
                 return AfterHandshake::ClientCertificateRequired;
             }
-            Err(rustls::Error::AlertReceived(a)) => return AfterHandshake::Alert(alert_name(a)),
-            Err(e) => return AfterHandshake::Alert(e.to_string()),
+            Err(rustls::Error::AlertReceived(a)) => return AfterHandshake::Alert(TlsAlert(a)),
+            Err(e) => return AfterHandshake::Refused(e.to_string()),
             Ok(state) => {
                 if state.plaintext_bytes_to_read() > 0 {
                     let mut buf = [0u8; 64];
@@ -579,5 +673,75 @@ impl ResolvesClientCert for ClientCert {
     fn has_certs(&self) -> bool {
         // Always answer a CertificateRequest through `resolve`, so that it is noticed.
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription as A;
+
+    #[test]
+    fn alerts_are_named_as_openssl_names_them() {
+        assert_eq!(
+            TlsAlert(A::CertificateRequired).to_string(),
+            "certificate required"
+        );
+        assert_eq!(
+            TlsAlert(A::HandshakeFailure).to_string(),
+            "handshake failure"
+        );
+        assert_eq!(
+            TlsAlert(A::UnknownPSKIdentity).to_string(),
+            "unknown psk identity"
+        );
+        let f = HandshakeFailure::Alert {
+            alert: TlsAlert(A::NoApplicationProtocol),
+        };
+        assert_eq!(
+            f.to_string(),
+            "the server sent the alert no application protocol"
+        );
+        assert!(f.wants_alpn());
+        assert!(!f.may_concern_the_client_certificate());
+    }
+
+    #[test]
+    fn which_failures_may_be_about_the_client_certificate() {
+        let alert = |a| HandshakeFailure::Alert { alert: TlsAlert(a) };
+        for a in [
+            A::HandshakeFailure,
+            A::BadCertificate,
+            A::CertificateRequired,
+        ] {
+            assert!(alert(a).may_concern_the_client_certificate(), "{a:?}");
+        }
+        for f in [
+            alert(A::ProtocolVersion),
+            alert(A::InternalError),
+            HandshakeFailure::Closed,
+            HandshakeFailure::ChainTooLarge,
+            HandshakeFailure::Refused {
+                reason: "peer sent no certificates".into(),
+            },
+        ] {
+            assert!(!f.may_concern_the_client_certificate(), "{f:?}");
+            assert!(!f.wants_alpn(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn failures_serialise_as_data() {
+        let f = HandshakeFailure::Alert {
+            alert: TlsAlert(A::BadCertificate),
+        };
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            serde_json::json!({"kind": "alert", "alert": "bad certificate"})
+        );
+        assert_eq!(
+            serde_json::to_value(AfterHandshake::Alert(TlsAlert(A::UnknownCA))).unwrap(),
+            serde_json::json!({"kind": "alert", "detail": "unknown ca"})
+        );
     }
 }

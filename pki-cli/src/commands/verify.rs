@@ -323,8 +323,11 @@ fn text(shown: &Shown) -> String {
             s += &format!("diagnosis: {}\n", v.diagnosis.explain());
         }
     }
-    s += &r.verdict;
-    s.push('\n');
+    s += if r.accepted {
+        "verified OK\n"
+    } else {
+        "NOT verified\n"
+    };
     s
 }
 
