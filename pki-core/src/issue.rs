@@ -231,7 +231,7 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads the facts from a certificate (one parse, through [`crate::Summary`]).
+    /// Reads the facts from a certificate (one parse, through [`Summary`]).
     pub fn of(cert: &Certificate) -> Facts {
         let s = Summary::of(cert);
         Facts {

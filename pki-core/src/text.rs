@@ -208,43 +208,6 @@ mod tests {
         name_text(&name, NameStyle::Compact)
     }
 
-    /// Every file below `dir`, depth first.
-    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                files(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-
-    #[test]
-    fn the_compact_style_is_what_verify_and_list_ca_printed_for_every_fixture() {
-        use x509_parser::prelude::{FromDer, X509Certificate};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut all = Vec::new();
-        files(&root.join("testdata"), &mut all);
-        files(&root.join("fuzz/seeds"), &mut all);
-        let mut names = 0;
-        for path in all {
-            let bytes = std::fs::read(&path).unwrap();
-            let Ok(certs) = crate::Certificate::parse_all(&bytes, "f") else {
-                continue;
-            };
-            for c in certs {
-                let (_, x) = X509Certificate::from_der(c.der()).unwrap();
-                for n in [x.subject(), x.issuer()] {
-                    let before = n.to_string();
-                    assert_eq!(name_text(n, NameStyle::Compact), before, "{path:?}");
-                    names += 1;
-                }
-            }
-        }
-        assert!(names > 50, "only {names} names read");
-    }
-
     /// One attribute: its OID's contents, the value's tag and the value's bytes.
     type Atv<'a> = (&'a [u8], u8, &'a [u8]);
 
