@@ -35,12 +35,10 @@ fn random_name(prefix: &str) -> String {
     use rand::RngCore;
     let mut b = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut b);
-    let mut s = String::with_capacity(prefix.len() + 24);
-    s.push_str(prefix);
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
+    format!(
+        "{prefix}{}",
+        crate::text::hex_upper(&b).to_ascii_lowercase()
+    )
 }
 
 fn invalid(msg: impl Into<String>) -> io::Error {

@@ -8,8 +8,10 @@ use x509_parser::oid_registry as oids;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::key::KeyType;
+use crate::oid::{curve_name, ext_name, key_alg_name};
 use crate::pem::Certificate;
-use crate::text::{hex_colons, name_oneline};
+use crate::summary::{Serial, Summary};
+use crate::text::{NameStyle, hex_colons, ip_from_bytes, name_text};
 
 /// How much validity is left, in `tedge cert show`'s four states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,17 +25,6 @@ pub enum Status {
     Expired,
     /// not_before lies in the future.
     NotValidYet,
-}
-
-/// The serial number, as OpenSSL and `tedge cert show` print it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Serial {
-    /// Decimal.
-    pub decimal: String,
-    /// Upper-case hex of the magnitude, without leading zero bytes (as `openssl x509 -serial`).
-    pub hex: String,
-    /// True for a (non-conforming) negative serial.
-    pub negative: bool,
 }
 
 /// The subject public key.
@@ -132,26 +123,24 @@ pub struct CertInfo {
 /// Inspects a certificate at instant `now`; `soon` is the remaining validity below which the
 /// status is [`Status::ExpiresSoon`].
 pub fn inspect(cert: &Certificate, now: OffsetDateTime, soon: Duration) -> CertInfo {
+    let s = Summary::of(cert);
     let x = cert.x509();
-    let not_before = x.validity().not_before.to_datetime();
-    let not_after = x.validity().not_after.to_datetime();
-    let (status, status_text) = status(not_before, not_after, now, soon);
+    let (status, status_text) = status(s.not_before, s.not_after, now, soon);
     let mut info = CertInfo {
-        version: x.version().0 + 1,
-        subject: name_oneline(x.subject()),
-        issuer: name_oneline(x.issuer()),
-        common_name: cert.common_name(),
-        serial: serial(x.raw_serial()),
-        not_before,
-        not_after,
+        version: s.version,
+        subject: s.subject.text(NameStyle::OpenSslOneline).to_owned(),
+        issuer: s.issuer.text(NameStyle::OpenSslOneline).to_owned(),
+        common_name: s.common_name,
+        serial: s.serial,
+        not_before: s.not_before,
+        not_after: s.not_after,
         status,
         status_text,
-        sha1_thumbprint: cert.sha1_hex(),
-        sha256_fingerprint: cert.sha256_hex(),
+        sha1_thumbprint: s.sha1,
+        sha256_fingerprint: s.sha256,
         public_key: public_key_info(x.public_key()),
-        signature_algorithm: sig_alg_name(&x.signature_algorithm.algorithm.to_id_string()),
-        self_signed: x.subject().as_raw() == x.issuer().as_raw()
-            && x.verify_signature(None).is_ok(),
+        signature_algorithm: s.signature_algorithm,
+        self_signed: s.self_issued && x.verify_signature(None).is_ok(),
         basic_constraints: None,
         key_usage: None,
         extended_key_usage: None,
@@ -294,112 +283,20 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-pub(crate) fn serial(raw: &[u8]) -> Serial {
-    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
-    let magnitude: Vec<u8> = if negative {
-        // Two's complement negation.
-        let mut m: Vec<u8> = raw.iter().map(|b| !b).collect();
-        for b in m.iter_mut().rev() {
-            let (v, carry) = b.overflowing_add(1);
-            *b = v;
-            if !carry {
-                break;
-            }
-        }
-        m
-    } else {
-        raw.to_vec()
-    };
-    let start = magnitude
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(magnitude.len());
-    let mag = &magnitude[start..];
-    let hex = if mag.is_empty() {
-        "00".to_owned()
-    } else {
-        crate::text::hex_upper(mag)
-    };
-    let mut decimal = decimal(mag);
-    if negative {
-        decimal.insert(0, '-');
-    }
-    Serial {
-        decimal,
-        hex,
-        negative,
-    }
-}
-
-/// Big-endian unsigned bytes to decimal digits.
-fn decimal(bytes: &[u8]) -> String {
-    let mut num: Vec<u8> = bytes.to_vec();
-    let mut digits = Vec::new();
-    while num.iter().any(|b| *b != 0) {
-        let mut rem = 0u32;
-        for b in num.iter_mut() {
-            let cur = (rem << 8) | u32::from(*b);
-            *b = (cur / 10) as u8;
-            rem = cur % 10;
-        }
-        digits.push(b'0' + rem as u8);
-    }
-    if digits.is_empty() {
-        return "0".into();
-    }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
-}
-
 fn general_name(g: &GeneralName<'_>) -> String {
     match g {
         GeneralName::DNSName(d) => format!("DNS:{d}"),
-        GeneralName::IPAddress(b) => match crate::text::ip_from_bytes(b) {
+        GeneralName::IPAddress(b) => match ip_from_bytes(b) {
             Some(ip) => format!("IP:{ip}"),
             None => format!("IP:<{} bytes>", b.len()),
         },
         GeneralName::RFC822Name(e) => format!("email:{e}"),
         GeneralName::URI(u) => format!("URI:{u}"),
-        GeneralName::DirectoryName(n) => format!("DirName:{}", name_oneline(n)),
+        GeneralName::DirectoryName(n) => {
+            format!("DirName:{}", name_text(n, NameStyle::OpenSslOneline))
+        }
         other => format!("{other}"),
     }
-}
-
-fn ext_name(oid: &str) -> Option<&'static str> {
-    Some(match oid {
-        "2.5.29.19" => "X509v3 Basic Constraints",
-        "2.5.29.15" => "X509v3 Key Usage",
-        "2.5.29.37" => "X509v3 Extended Key Usage",
-        "2.5.29.17" => "X509v3 Subject Alternative Name",
-        "2.5.29.14" => "X509v3 Subject Key Identifier",
-        "2.5.29.35" => "X509v3 Authority Key Identifier",
-        "2.5.29.30" => "X509v3 Name Constraints",
-        "2.5.29.31" => "X509v3 CRL Distribution Points",
-        "2.5.29.32" => "X509v3 Certificate Policies",
-        "1.3.6.1.5.5.7.1.1" => "Authority Information Access",
-        "2.16.840.1.113730.1.13" => "Netscape Comment",
-        _ => return None,
-    })
-}
-
-/// OpenSSL's short name of a signature algorithm OID.
-pub fn sig_alg_name(oid: &str) -> String {
-    match oid {
-        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
-        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
-        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
-        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
-        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
-        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
-        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
-        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
-        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
-        "1.2.840.113549.1.1.10" => "rsassaPss",
-        "1.3.101.112" => "ED25519",
-        "1.3.101.113" => "ED448",
-        other => return other.to_owned(),
-    }
-    .to_owned()
 }
 
 fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
@@ -409,11 +306,9 @@ fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
         .parameters
         .as_ref()
         .and_then(|p| p.as_oid().ok())
-        .map(|o| match o.to_id_string().as_str() {
-            "1.2.840.10045.3.1.7" => "prime256v1".to_owned(),
-            "1.3.132.0.34" => "secp384r1".to_owned(),
-            "1.3.132.0.35" => "secp521r1".to_owned(),
-            other => other.to_owned(),
+        .map(|o| {
+            let oid = o.to_id_string();
+            curve_name(&oid).map_or(oid, str::to_owned)
         });
     let bits = match alg.as_str() {
         "1.3.101.112" => 256,
@@ -421,12 +316,7 @@ fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
     };
     PublicKeyInfo {
         key_type: key_type_of_spki(spki).ok().map(|k| k.to_string()),
-        algorithm: match alg.as_str() {
-            "1.2.840.10045.2.1" => "id-ecPublicKey".to_owned(),
-            "1.2.840.113549.1.1.1" => "rsaEncryption".to_owned(),
-            "1.3.101.112" => "ED25519".to_owned(),
-            _ => alg,
-        },
+        algorithm: key_alg_name(&alg).map_or(alg, str::to_owned),
         curve: if spki.algorithm.algorithm == oids::OID_KEY_TYPE_EC_PUBLIC_KEY {
             curve
         } else {
@@ -472,24 +362,6 @@ pub(crate) fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyTyp
 mod tests {
     use super::*;
     use time::macros::datetime;
-
-    #[test]
-    fn serials_print_in_decimal_and_hex() {
-        let s = serial(&[0x00, 0x30, 0x39]);
-        assert_eq!(
-            (s.decimal.as_str(), s.hex.as_str(), s.negative),
-            ("12345", "3039", false)
-        );
-        let s = serial(&[0xff]);
-        assert_eq!(
-            (s.decimal.as_str(), s.hex.as_str(), s.negative),
-            ("-1", "01", true)
-        );
-        assert_eq!(
-            decimal(&[0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]),
-            "18446744073709551616"
-        );
-    }
 
     #[test]
     fn status_follows_tedge() {

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::key::{KeyType, PrivateKey};
 use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject, rcgen_sans};
+use crate::summary::Summary;
+use crate::text::NameStyle;
 
 /// The default back-dating of not_before, for devices whose clocks run behind.
 pub const DEFAULT_BACKDATE: Duration = Duration::minutes(5);
@@ -229,21 +231,16 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads the facts from a certificate (one parse).
+    /// Reads the facts from a certificate (one parse, through [`Summary`]).
     pub fn of(cert: &Certificate) -> Facts {
-        let x = cert.x509();
+        let s = Summary::of(cert);
         Facts {
-            serial: crate::inspect::serial(x.raw_serial()).hex,
-            subject: crate::text::name_oneline(x.subject()),
-            common_name: x
-                .subject()
-                .iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok().map(str::to_owned))
-                .unwrap_or_default(),
-            issuer: crate::text::name_oneline(x.issuer()),
-            not_before: x.validity().not_before.to_datetime(),
-            not_after: x.validity().not_after.to_datetime(),
+            serial: s.serial.hex,
+            subject: s.subject.text(NameStyle::OpenSslOneline).to_owned(),
+            common_name: s.common_name.unwrap_or_default(),
+            issuer: s.issuer.text(NameStyle::OpenSslOneline).to_owned(),
+            not_before: s.not_before,
+            not_after: s.not_after,
         }
     }
 }

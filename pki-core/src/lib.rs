@@ -29,28 +29,32 @@ pub mod files;
 mod inspect;
 mod issue;
 mod key;
+mod oid;
 mod pem;
 mod profile;
 mod store;
+mod summary;
 mod text;
 mod verification;
 
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, Result};
 pub use inspect::{
-    BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Serial, Status, UsageInfo,
-    chain_links, human as human_duration, inspect, key_matches, sig_alg_name,
+    BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Status, UsageInfo, chain_links,
+    human as human_duration, inspect, key_matches,
 };
 pub use issue::{
     DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
 };
 pub use key::{KeyType, PrivateKey};
-pub use pem::{Certificate, encode as pem_encode, looks_like_pem};
+pub use oid::sig_alg_name;
+pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use store::{
     CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
     device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
     write_files,
 };
-pub use text::hex_upper;
+pub use summary::{Name, Serial, Summary};
+pub use text::{NameStyle, hex_upper, ip_from_bytes};
 pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};

@@ -1,9 +1,11 @@
-//! PEM and DER in and out: certificate bundles, the [`Certificate`] type, and PEM encoding.
+//! PEM and DER in and out: the one reader of certificates (PEM bundles, DER, OpenSSL's
+//! `TRUSTED CERTIFICATE`), the [`Certificate`] type with its fingerprints, the blocks of a PEM
+//! text for readers that must keep or skip blocks themselves ([`PemBlock`]), and PEM encoding.
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{Error, Result};
-use crate::text::hex_upper;
+use crate::text::{NameStyle, common_name, hex_upper, name_text};
 
 /// One certificate, held as DER that is known to parse as X.509.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,14 +31,12 @@ impl Certificate {
         }
     }
 
-    /// Reads OpenSSL's `TRUSTED CERTIFICATE` block (`openssl x509 -trustout`, distributions'
-    /// trust bundles): the certificate followed by its trust settings, which are dropped.
-    fn without_trust_settings(mut der: Vec<u8>, input: &str) -> Result<Self> {
-        let len = match X509Certificate::from_der(&der) {
-            Ok((rest, _)) => der.len() - rest.len(),
-            Err(e) => return Err(bad_cert(input, &format!("DER does not parse: {e}"))),
-        };
-        der.truncate(len);
+    /// Reads the certificate at the start of `der` and drops whatever follows it: the trust
+    /// settings of OpenSSL's `TRUSTED CERTIFICATE` block (`openssl x509 -trustout`,
+    /// distributions' trust bundles), or bytes a TLS peer or a file appended. Where trailing
+    /// bytes must be refused, use [`Certificate::from_der`].
+    pub fn from_der_prefix(mut der: Vec<u8>, input: &str) -> Result<Self> {
+        der.truncate(certificate_len(&der).map_err(|e| bad_cert(input, &e))?);
         Ok(Certificate { der })
     }
 
@@ -51,16 +51,7 @@ impl Certificate {
             let blocks = parse_blocks(bytes, input)?;
             let certs = blocks
                 .into_iter()
-                .filter_map(|b| match b.tag() {
-                    "CERTIFICATE" | "X509 CERTIFICATE" => {
-                        Some(Certificate::from_der(b.into_contents(), input))
-                    }
-                    "TRUSTED CERTIFICATE" => Some(Certificate::without_trust_settings(
-                        b.into_contents(),
-                        input,
-                    )),
-                    _ => None,
-                })
+                .filter_map(|b| PemBlock::from(b).certificate(input))
                 .collect::<Result<Vec<_>>>()?;
             if certs.is_empty() {
                 return Err(bad_cert(input, "no CERTIFICATE block in the PEM"));
@@ -102,16 +93,12 @@ impl Certificate {
 
     /// The subject in OpenSSL's one-line form (`CN = x, O = y`).
     pub fn subject(&self) -> String {
-        crate::text::name_oneline(self.x509().subject())
+        name_text(self.x509().subject(), NameStyle::OpenSslOneline)
     }
 
     /// The subject's common name, if it has one.
     pub fn common_name(&self) -> Option<String> {
-        self.x509()
-            .subject()
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+        common_name(self.x509().subject())
     }
 
     /// True when this certificate says it is a CA (basicConstraints CA:TRUE).
@@ -158,6 +145,92 @@ pub fn looks_like_pem(bytes: &[u8]) -> bool {
     // Allow explanatory text before the first block, as `openssl x509 -text` writes it.
     rest.starts_with(b"-----BEGIN ")
         || (std::str::from_utf8(rest).is_ok() && rest.windows(11).any(|w| w == b"-----BEGIN "))
+}
+
+/// The length of the certificate at the start of `der`, or why there is none.
+fn certificate_len(der: &[u8]) -> std::result::Result<usize, String> {
+    match X509Certificate::from_der(der) {
+        Ok((rest, _)) => Ok(der.len() - rest.len()),
+        Err(e) => Err(format!("DER does not parse: {e}")),
+    }
+}
+
+/// One block of a PEM text: its label and its decoded contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PemBlock {
+    label: String,
+    contents: Vec<u8>,
+}
+
+impl From<pem::Pem> for PemBlock {
+    fn from(p: pem::Pem) -> Self {
+        PemBlock {
+            label: p.tag().to_owned(),
+            contents: p.into_contents(),
+        }
+    }
+}
+
+impl PemBlock {
+    /// The label of its BEGIN line (`CERTIFICATE`, `X509 CRL`, ...).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// True when the label is one of a certificate: `CERTIFICATE`, `X509 CERTIFICATE` (older
+    /// OpenSSL) or `TRUSTED CERTIFICATE` (a certificate followed by OpenSSL's trust settings).
+    pub fn is_certificate(&self) -> bool {
+        matches!(
+            self.label.as_str(),
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+        )
+    }
+
+    /// The certificate the block holds, `None` for a block of another label. A
+    /// `TRUSTED CERTIFICATE` is read without its trust settings; the others must hold one
+    /// certificate and nothing after it. `input` names the text in errors.
+    pub fn certificate(&self, input: &str) -> Option<Result<Certificate>> {
+        match self.label.as_str() {
+            "TRUSTED CERTIFICATE" => {
+                Some(Certificate::from_der_prefix(self.contents.clone(), input))
+            }
+            _ if self.is_certificate() => Some(Certificate::from_der(self.contents.clone(), input)),
+            _ => None,
+        }
+    }
+
+    /// The DER of the certificate the block holds, unchecked (for a reader that parses it
+    /// itself): a `TRUSTED CERTIFICATE`'s without its trust settings where they can be told
+    /// apart, the contents as they are otherwise. `None` for a block of another label.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        if !self.is_certificate() {
+            return None;
+        }
+        if self.label == "TRUSTED CERTIFICATE"
+            && let Ok(len) = certificate_len(&self.contents)
+        {
+            return Some(&self.contents[..len]);
+        }
+        Some(&self.contents)
+    }
+
+    /// The block in PEM again, under its own label (64-column base64, LF line endings).
+    pub fn to_pem(&self) -> String {
+        encode(&self.label, &self.contents)
+    }
+}
+
+/// Every block of a PEM text, in order, for a reader that keeps or skips blocks itself (a
+/// trust store's bundle, a certificate directory): text around and between blocks is ignored,
+/// and so is a BEGIN line without its END line. `input` names the text in the error, given
+/// when a block's base64 does not decode. To read certificates, use
+/// [`Certificate::parse_all`], which refuses a truncated or malformed bundle.
+pub fn pem_blocks(bytes: &[u8], input: &str) -> Result<Vec<PemBlock>> {
+    Ok(pem::parse_many(bytes)
+        .map_err(|e| bad_cert(input, &format!("malformed PEM: {e}")))?
+        .into_iter()
+        .map(PemBlock::from)
+        .collect())
 }
 
 pub(crate) fn parse_blocks(bytes: &[u8], input: &str) -> Result<Vec<pem::Pem>> {

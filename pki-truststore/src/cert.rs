@@ -3,17 +3,17 @@
 
 use std::path::Path;
 
+use pki_core::{Certificate, NameStyle, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::access::{MAX_CERT, is_refused, read_user_file};
 use crate::error::Error;
 
-/// One certificate as a trust store holds it.
+/// One certificate as a trust store holds it: built from pki-core's [`Summary`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreCertificate {
-    /// The subject, as OpenSSL prints it in one line (`CN=..., O=...`).
+    /// The subject, in the compact one-line form (`CN=..., O=...`).
     pub subject: String,
     /// The end of its validity.
     #[serde(with = "time::serde::rfc3339")]
@@ -29,61 +29,57 @@ pub struct StoreCertificate {
     /// Its common name, when it has one.
     pub common_name: Option<String>,
     #[serde(skip)]
-    der: Vec<u8>,
+    certificate: Certificate,
+}
+
+impl From<Certificate> for StoreCertificate {
+    fn from(certificate: Certificate) -> Self {
+        let s = Summary::of(&certificate);
+        StoreCertificate {
+            subject: s.subject.text(NameStyle::Compact).to_owned(),
+            // Whole seconds, in UTC, as the stores' listings have always shown it.
+            not_after: OffsetDateTime::from_unix_timestamp(s.not_after.unix_timestamp())
+                .unwrap_or(s.not_after),
+            sha256: s.sha256,
+            sha1: s.sha1,
+            is_ca: s.is_ca,
+            self_issued: s.self_issued,
+            common_name: s.common_name,
+            certificate,
+        }
+    }
+}
+
+/// pki-core's refusal of a certificate, as this crate's error.
+fn bad_certificate(e: pki_core::Error, input: &str) -> Error {
+    match e {
+        pki_core::Error::BadCertificate { input, reason } => {
+            Error::BadCertificate { input, reason }
+        }
+        other => Error::BadCertificate {
+            input: input.to_owned(),
+            reason: other.to_string(),
+        },
+    }
 }
 
 impl StoreCertificate {
-    /// Parses one certificate from DER.
+    /// Parses one certificate from DER (nothing may follow it).
     pub fn from_der(input: &str, der: Vec<u8>) -> Result<Self, Error> {
-        let bad = |reason: String| Error::BadCertificate {
-            input: input.to_owned(),
-            reason,
-        };
-        let (rest, x509) = X509Certificate::from_der(&der).map_err(|e| bad(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(bad(format!("{} bytes after the certificate", rest.len())));
-        }
-        let not_after = OffsetDateTime::from_unix_timestamp(x509.validity().not_after.timestamp())
-            .map_err(|e| bad(e.to_string()))?;
-        let common_name = x509
-            .subject()
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok().map(str::to_owned));
-        let cert = StoreCertificate {
-            subject: x509.subject().to_string(),
-            not_after,
-            sha256: hex(ring::digest::digest(&ring::digest::SHA256, &der).as_ref()),
-            sha1: hex(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref()),
-            is_ca: x509.is_ca(),
-            self_issued: x509.subject().as_raw() == x509.issuer().as_raw(),
-            common_name,
-            der: Vec::new(),
-        };
-        Ok(StoreCertificate { der, ..cert })
+        Certificate::from_der(der, input)
+            .map(Self::from)
+            .map_err(|e| bad_certificate(e, input))
     }
 
-    /// Parses the one certificate of a PEM or DER file's bytes. `input` names the file in
-    /// errors.
+    /// Parses the one certificate of a PEM or DER file's bytes, read as every pki command reads
+    /// certificates (pki-core's [`Certificate::parse_all`]). `input` names the file in errors.
     pub fn parse(input: &str, bytes: &[u8]) -> Result<Self, Error> {
-        let text_like =
-            bytes.starts_with(b"-----") || bytes.windows(11).any(|w| w == b"-----BEGIN ");
-        if !text_like {
-            return Self::from_der(input, bytes.to_vec());
-        }
-        let certs = pem_blocks(input, bytes)?;
-        match certs.len() {
-            0 => Err(Error::BadCertificate {
+        let certs = Certificate::parse_all(bytes, input).map_err(|e| bad_certificate(e, input))?;
+        match <[Certificate; 1]>::try_from(certs) {
+            Ok([cert]) => Ok(cert.into()),
+            Err(certs) => Err(Error::SeveralCertificates {
                 input: input.to_owned(),
-                reason: "no CERTIFICATE block".to_owned(),
-            }),
-            1 => {
-                let der = certs.into_iter().next().unwrap_or_default();
-                Self::from_der(input, der)
-            }
-            count => Err(Error::SeveralCertificates {
-                input: input.to_owned(),
-                count,
+                count: certs.len(),
             }),
         }
     }
@@ -109,15 +105,12 @@ impl StoreCertificate {
 
     /// The DER encoding.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        self.certificate.der()
     }
 
     /// The PEM encoding (64-column base64, trailing newline): what every store's file holds.
     pub fn to_pem(&self) -> String {
-        pem::encode_config(
-            &pem::Pem::new("CERTIFICATE", self.der.clone()),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-        )
+        self.certificate.to_pem()
     }
 
     /// The default base name of its file: `pki-` + the CN made file-safe + the first 8 hex
@@ -223,31 +216,16 @@ impl std::fmt::Display for Fingerprint {
     }
 }
 
-/// Every CERTIFICATE block of PEM text, as DER.
-fn pem_blocks(input: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-    let blocks = pem::parse_many(bytes).map_err(|e| Error::BadCertificate {
-        input: input.to_owned(),
-        reason: e.to_string(),
-    })?;
-    Ok(blocks
-        .into_iter()
-        .filter(|b| b.tag() == "CERTIFICATE" || b.tag() == "TRUSTED CERTIFICATE")
-        .map(pem::Pem::into_contents)
-        .collect())
-}
-
 /// Every certificate of a PEM bundle's bytes (`ca-certificates.crt`, `tls-ca-bundle.pem`),
 /// `name` naming it in errors. Blocks that do not parse are skipped: a store's bundle is the
 /// system's, not pki's input.
 pub(crate) fn parse_bundle(name: &str, bytes: &[u8]) -> Result<Vec<StoreCertificate>, Error> {
-    Ok(pem_blocks(name, bytes)?
-        .into_iter()
-        .filter_map(|der| StoreCertificate::from_der(name, der).ok())
+    Ok(pki_core::pem_blocks(bytes, name)
+        .map_err(|e| bad_certificate(e, name))?
+        .iter()
+        .filter_map(|b| b.certificate(name)?.ok())
+        .map(StoreCertificate::from)
         .collect())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    pki_core::hex_upper(bytes)
 }
 
 #[cfg(test)]
@@ -299,6 +277,22 @@ pub(crate) mod tests {
             StoreCertificate::parse("two.pem", two.as_bytes()),
             Err(TrustStoreError::SeveralCertificates { count: 2, .. })
         ));
+    }
+
+    #[test]
+    fn every_certificate_label_reads_as_pki_show_reads_it() {
+        let trusted = include_bytes!("../../fuzz/seeds/certificate/trusted.pem");
+        let plain = include_bytes!("../../fuzz/seeds/certificate/ed25519-self.pem");
+        let cert = StoreCertificate::parse("p", plain).unwrap();
+        // OpenSSL's trust settings are dropped; the identity is the certificate's.
+        assert_eq!(StoreCertificate::parse("t", trusted).unwrap(), cert);
+        let old = String::from_utf8_lossy(plain).replace("CERTIFICATE", "X509 CERTIFICATE");
+        assert_eq!(StoreCertificate::parse("o", old.as_bytes()).unwrap(), cert);
+        // A bundle skips what does not parse and keeps the rest, in order.
+        let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let bundle = [&trusted[..], bad.as_bytes(), root().to_pem().as_bytes()].concat();
+        let listed = parse_bundle("b", &bundle).unwrap();
+        assert_eq!(listed, vec![cert, root()]);
     }
 
     #[test]

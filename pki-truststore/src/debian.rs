@@ -31,8 +31,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use pki_core::files::Dir;
+use pki_core::{Certificate, PemBlock, pem_blocks};
 use serde::Serialize;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::access::{MAX_BUNDLE, MAX_CERT, MAX_CONF, StoreFs};
 use crate::error::{Error, io, write};
@@ -68,7 +68,7 @@ pub(crate) struct Source {
     /// The path the image names it by (the link in /etc/ssl/certs points there).
     pub(crate) path: String,
     /// Its certificates.
-    blocks: Vec<pem::Pem>,
+    blocks: Vec<PemBlock>,
 }
 
 /// What the tool would take from the image.
@@ -99,19 +99,14 @@ fn shell_read(line: &str) -> String {
     out
 }
 
-/// The certificates of a file: its `CERTIFICATE` (and `TRUSTED CERTIFICATE`) blocks that hold
-/// an X.509 certificate.
-fn certificate_blocks(bytes: &[u8]) -> Vec<pem::Pem> {
-    pem::parse_many(bytes)
+/// The certificates of a file: its certificate blocks (pki-core's [`PemBlock::certificate`]:
+/// `CERTIFICATE`, `X509 CERTIFICATE`, and `TRUSTED CERTIFICATE` with its trust settings) that
+/// hold an X.509 certificate, kept as written.
+fn certificate_blocks(bytes: &[u8]) -> Vec<PemBlock> {
+    pem_blocks(bytes, "")
         .unwrap_or_default()
         .into_iter()
-        .filter(|b| match b.tag() {
-            "CERTIFICATE" => {
-                X509Certificate::from_der(b.contents()).is_ok_and(|(rest, _)| rest.is_empty())
-            }
-            "TRUSTED CERTIFICATE" => X509Certificate::from_der(b.contents()).is_ok(),
-            _ => false,
-        })
+        .filter(|b| b.certificate("").is_some_and(|c| c.is_ok()))
         .collect()
 }
 
@@ -235,11 +230,10 @@ pub(crate) fn build_bundle(root: &Path) -> Result<Built, Error> {
     let fs = StoreFs::open(Some(root))?;
     let sel = select(&fs)?;
     let bundle_path = fs.named(&format!("{ETCCERTS}/{BUNDLE_NAME}"));
-    let cfg = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
     let mut bundle = String::new();
     let mut count = 0;
     for b in sel.sources.iter().flat_map(|s| &s.blocks) {
-        bundle.push_str(&pem::encode_config(b, cfg));
+        bundle.push_str(&b.to_pem());
         count += 1;
         if bundle.len() as u64 > MAX_BUNDLE {
             return Err(Error::Refused {
@@ -341,21 +335,16 @@ fn is_hash_link_name(name: &str) -> bool {
         && b[9..].iter().all(u8::is_ascii_digit)
 }
 
-/// The DER of the one certificate of a PEM file that holds exactly one certificate or CRL and
-/// it is a certificate (`openssl rehash` skips every other file).
-fn single_certificate(bytes: &[u8]) -> Option<Vec<u8>> {
-    let blocks = pem::parse_many(bytes).ok()?;
+/// The one certificate of a PEM file that holds exactly one certificate or CRL and it is a
+/// certificate (`openssl rehash` skips every other file). What follows the certificate in its
+/// block (the trust settings a TRUSTED CERTIFICATE adds) is dropped.
+fn single_certificate(bytes: &[u8]) -> Option<Certificate> {
+    let blocks = pem_blocks(bytes, "").ok()?;
     let mut items = blocks
-        .into_iter()
-        .filter(|b| matches!(b.tag(), "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CRL"));
+        .iter()
+        .filter(|b| b.is_certificate() || b.label() == "X509 CRL");
     match (items.next(), items.next()) {
-        (Some(b), None) if b.tag() != "X509 CRL" => {
-            let der = b.into_contents();
-            // The certificate itself, without the trust settings a TRUSTED CERTIFICATE adds.
-            let (rest, _) = X509Certificate::from_der(&der).ok()?;
-            let len = der.len() - rest.len();
-            Some(der[..len].to_vec())
-        }
+        (Some(b), None) => Certificate::from_der_prefix(b.certificate_der()?.to_vec(), "").ok(),
         _ => None,
     }
 }
@@ -379,7 +368,7 @@ fn rehash(fs: &StoreFs, certs: &Dir) -> Result<(), Error> {
         }
     }
     let mut next: HashMap<u32, u32> = HashMap::new();
-    let mut seen: HashSet<(u32, Vec<u8>)> = HashSet::new();
+    let mut seen: HashSet<(u32, String)> = HashSet::new();
     let mut want: BTreeMap<String, String> = BTreeMap::new();
     for name in candidates {
         let path = format!("{ETCCERTS}/{name}");
@@ -388,14 +377,13 @@ fn rehash(fs: &StoreFs, certs: &Dir) -> Result<(), Error> {
             Ok(None) | Err(Error::Refused { .. }) => continue,
             Err(e) => return Err(e),
         };
-        let Some(der) = single_certificate(&bytes) else {
+        let Some(cert) = single_certificate(&bytes) else {
             continue;
         };
-        let Some(hash) = subject_hash(&der) else {
+        let Some(hash) = subject_hash(cert.der()) else {
             continue;
         };
-        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
-        if !seen.insert((hash, digest.as_ref().to_vec())) {
+        if !seen.insert((hash, cert.sha1_hex())) {
             continue;
         }
         let id = next.entry(hash).or_insert(0);
@@ -440,5 +428,27 @@ mod tests {
         assert!(!is_hash_link_name("1a2b3c4d."));
         assert!(!is_hash_link_name("ca-certificates.crt"));
         assert_eq!(shell_read("  mozilla/A\\ B.crt \t"), "mozilla/A B.crt");
+    }
+
+    #[test]
+    fn certificate_files_are_read_as_openssl_rehash_reads_them() {
+        let trusted = include_str!("../../fuzz/seeds/certificate/trusted.pem");
+        let plain = include_str!("../../fuzz/seeds/certificate/ed25519-self.pem");
+        let old = plain.replace("CERTIFICATE", "X509 CERTIFICATE");
+        let crl = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+        let want = Certificate::parse_one(plain.as_bytes(), "p").unwrap();
+        for one in [plain, trusted, old.as_str()] {
+            assert_eq!(single_certificate(one.as_bytes()), Some(want.clone()));
+            // The bundle keeps the block as written (a TRUSTED CERTIFICATE with its settings).
+            let blocks = certificate_blocks(format!("text\n{one}{crl}").as_bytes());
+            assert_eq!(blocks.len(), 1);
+            assert_eq!(blocks[0].to_pem().trim(), one.trim());
+        }
+        assert_eq!(single_certificate(format!("{plain}{crl}").as_bytes()), None);
+        assert_eq!(
+            single_certificate(format!("{plain}{trusted}").as_bytes()),
+            None
+        );
+        assert_eq!(single_certificate(crl.as_bytes()), None);
     }
 }

@@ -163,7 +163,10 @@ mod tests {
             .join("../testdata")
             .join(rel);
         let text = std::fs::read(path).unwrap();
-        pem::parse(text).unwrap().into_contents()
+        pki_core::Certificate::parse_one(&text, rel)
+            .unwrap()
+            .der()
+            .to_vec()
     }
 
     #[test]

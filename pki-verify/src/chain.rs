@@ -5,6 +5,7 @@
 //! [`ChainInput::parse`] parses every certificate once; both verdicts and the diagnosis work on
 //! the parsed [`Cert`]s.
 
+use pki_core::{NameStyle, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
@@ -108,16 +109,21 @@ pub(crate) fn test_case(name: &str) -> ChainInput {
     ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
 }
 
-/// Every `CERTIFICATE` block of a PEM text, as DER. Other blocks (keys) are skipped.
+/// Every certificate block of a PEM text, as DER, read by pki-core ([`pki_core::PemBlock`]:
+/// `CERTIFICATE`, `X509 CERTIFICATE`, and `TRUSTED CERTIFICATE` without its trust settings).
+/// Other blocks (keys) are skipped; the DER is parsed when the chain is verified, where an
+/// error names the certificate.
 pub fn pem_certificates(input: &str, text: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-    let blocks = pem::parse_many(text).map_err(|e| Error::Pem {
+    let blocks = pki_core::pem_blocks(text, input).map_err(|e| Error::Pem {
         input: input.to_owned(),
-        reason: e.to_string(),
+        reason: match e {
+            pki_core::Error::BadCertificate { reason, .. } => reason,
+            other => other.to_string(),
+        },
     })?;
     Ok(blocks
-        .into_iter()
-        .filter(|b| b.tag() == "CERTIFICATE")
-        .map(pem::Pem::into_contents)
+        .iter()
+        .filter_map(|b| b.certificate_der().map(<[u8]>::to_vec))
         .collect())
 }
 
@@ -162,7 +168,9 @@ pub(crate) struct Cert<'a> {
     pub(crate) der: &'a [u8],
     pub(crate) x509: X509Certificate<'a>,
     pub(crate) role: Role,
-    /// Subject in RFC 4514-like text (`CN=gateway.example.com`).
+    /// What pki-core reads of every certificate (names, serial, validity, signature algorithm).
+    pub(crate) summary: Summary,
+    /// Subject in the compact form (`CN=gateway.example.com`).
     pub(crate) subject: String,
     /// Issuer in the same form.
     pub(crate) issuer: String,
@@ -172,22 +180,24 @@ pub(crate) struct Cert<'a> {
 
 impl<'a> Cert<'a> {
     fn parse(der: &'a [u8], role: Role) -> Result<Self, Error> {
-        let (_, x509) = X509Certificate::from_der(der).map_err(|e| Error::Parse {
+        let bad = |reason: String| Error::Parse {
             input: role.describe(),
-            reason: e.to_string(),
-        })?;
-        let subject = x509.subject().to_string();
-        let issuer = x509.issuer().to_string();
-        let not_before = x509.validity().not_before.to_datetime();
-        let not_after = x509.validity().not_after.to_datetime();
+            reason,
+        };
+        let (_, x509) = X509Certificate::from_der(der).map_err(|e| bad(e.to_string()))?;
+        // Bytes after the certificate are ignored here, as by the parse above.
+        let summary = pki_core::Certificate::from_der_prefix(der.to_vec(), &role.describe())
+            .map(|c| Summary::of(&c))
+            .map_err(|e| bad(e.to_string()))?;
         Ok(Self {
             der,
             x509,
             role,
-            subject,
-            issuer,
-            not_before,
-            not_after,
+            subject: summary.subject.text(NameStyle::Compact).to_owned(),
+            issuer: summary.issuer.text(NameStyle::Compact).to_owned(),
+            not_before: summary.not_before,
+            not_after: summary.not_after,
+            summary,
         })
     }
 
@@ -331,7 +341,7 @@ impl<'a> Cert<'a> {
             .into_iter()
             .filter_map(|g| match g {
                 GeneralName::DNSName(d) => Some((*d).to_owned()),
-                GeneralName::IPAddress(b) => ip_text(b),
+                GeneralName::IPAddress(b) => pki_core::ip_from_bytes(b).map(|ip| ip.to_string()),
                 _ => None,
             })
             .collect()
@@ -364,18 +374,20 @@ impl<'a> Cert<'a> {
         self.x509.extensions().iter().map(|e| e.parsed_extension())
     }
 
-    /// A plain summary for reports.
-    pub(crate) fn summary(&self) -> CertSummary {
+    /// A plain summary for reports: pki-core's [`Summary`], and what the verdicts read.
+    pub(crate) fn report_summary(&self) -> CertSummary {
+        let s = &self.summary;
         CertSummary {
             subject: self.subject.clone(),
             issuer: self.issuer.clone(),
-            serial: self.x509.raw_serial_as_string(),
-            not_before: self.not_before,
-            not_after: self.not_after,
-            version: self.version() + 1,
+            serial: s.serial.encoded_colons(),
+            not_before: s.not_before,
+            not_after: s.not_after,
+            version: s.version,
+            // As the verdicts read basicConstraints (the first one, should there be two).
             is_ca: self.basic_constraints().is_some_and(|b| b.ca),
             names: self.san_names(),
-            signature_algorithm: oid::signature_name(&self.signature_algorithm()),
+            signature_algorithm: s.signature_algorithm.clone(),
             source: match self.role {
                 Role::Leaf => CertSource::Leaf,
                 Role::Intermediate(i) => CertSource::Sent { index: i },
@@ -392,21 +404,6 @@ impl Role {
             Role::Intermediate(i) => format!("intermediate #{}", i + 1),
             Role::Anchor(i) => format!("trust anchor #{}", i + 1),
         }
-    }
-}
-
-/// Text of an IP address SAN (4 or 16 bytes).
-pub(crate) fn ip_text(bytes: &[u8]) -> Option<String> {
-    match bytes.len() {
-        4 => {
-            let b: [u8; 4] = bytes.try_into().ok()?;
-            Some(std::net::Ipv4Addr::from(b).to_string())
-        }
-        16 => {
-            let b: [u8; 16] = bytes.try_into().ok()?;
-            Some(std::net::Ipv6Addr::from(b).to_string())
-        }
-        _ => None,
     }
 }
 
@@ -460,30 +457,6 @@ pub(crate) mod oid {
     pub(crate) const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
     pub(crate) const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
     pub(crate) const ANY_EKU: &str = "2.5.29.37.0";
-
-    /// OpenSSL's short name of a signature algorithm OID, or the OID itself.
-    pub(crate) fn signature_name(oid: &str) -> String {
-        match oid {
-            "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
-            "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224",
-            "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
-            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
-            "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
-            "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
-            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "sha1WithRSAEncryption",
-            "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption",
-            "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
-            "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
-            "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
-            "1.2.840.113549.1.1.10" => "rsassaPss",
-            "1.3.101.112" => "ED25519",
-            "1.3.101.113" => "ED448",
-            "1.2.840.10040.4.3" => "dsa_with_SHA1",
-            "2.16.840.1.101.3.4.3.2" => "dsa_with_SHA256",
-            other => other,
-        }
-        .to_owned()
-    }
 }
 
 #[cfg(test)]

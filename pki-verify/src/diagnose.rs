@@ -463,7 +463,7 @@ fn weak_signature(parsed: &Parsed<'_>, r: CertRef, depth: usize) -> Diagnosis {
     Diagnosis::WeakSignature {
         depth: u32::try_from(depth).unwrap_or(u32::MAX),
         subject: c.subject.clone(),
-        algorithm: oid::signature_name(&c.signature_algorithm()),
+        algorithm: c.summary.signature_algorithm.clone(),
     }
 }
 

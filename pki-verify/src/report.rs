@@ -43,7 +43,7 @@ pub fn verify(input: &ChainInput, opts: &VerifyOptions) -> Result<Report, Error>
     let chain = outcome
         .chain
         .iter()
-        .map(|&r| parsed.get(r).summary())
+        .map(|&r| parsed.get(r).report_summary())
         .collect();
     Ok(Report {
         agree: outcome.verdict.is_ok() == webpki.is_ok(),
