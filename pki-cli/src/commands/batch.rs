@@ -12,7 +12,7 @@ use pki_batch::{Events, Existing, Layout, OnReject, Options, Reason, Rejected, S
 use pki_core::CaRole;
 use serde::Serialize;
 
-use super::{choose_issuer, key_type};
+use super::choose_issuer;
 use crate::cli::DeviceArgs;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -21,7 +21,6 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(batch) = &a.batch else {
         bail!("give a device id or --batch FILE")
     };
-    let kt = key_type(&a.key_opts.key_type)?;
     let ca = super::open_ca(dir, out)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let input: Box<dyn BufRead> = if batch.as_os_str() == "-" {
@@ -37,7 +36,7 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
             None => Layout::CaDir,
         },
         manifest: a.manifest.clone(),
-        key_type: kt,
+        key_type: a.key_opts.key_type,
         days: a.key_opts.days,
         existing: if a.key_opts.force {
             Existing::Replace

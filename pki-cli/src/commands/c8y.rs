@@ -7,7 +7,6 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use pki_c8y::{
@@ -58,7 +57,7 @@ fn connect(conn: &C8yConn) -> Result<Tenant> {
         tenant: conn.tenant.clone(),
         password,
         trust,
-        timeout: Duration::from_secs(conn.timeout),
+        timeout: conn.timeout,
         proxies: Proxies::Environment,
     };
     Tenant::connect(config, Box::new(RetryNotices)).map_err(|e| match (e, &conn.ca_file) {
@@ -563,6 +562,7 @@ fn fingerprint_of(arg: &str) -> Result<Fingerprint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_key_is_found_in_the_ca_directory() {
@@ -595,7 +595,7 @@ mod tests {
             tenant: None,
             password_file: Some(file.clone()),
             ca_file: None,
-            timeout: 120,
+            timeout: Duration::from_secs(120),
         };
         // The type is the point: the password is wiped when it is dropped.
         let pw: Zeroizing<String> = password(&conn, "admin", "https://t1.example.com/").unwrap();

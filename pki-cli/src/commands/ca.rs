@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::{
-    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, read_cert,
-    read_key, request,
+    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, read_cert, read_key,
+    request,
 };
 use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
 use crate::output::{Outcome, Output};
@@ -30,7 +30,6 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
         );
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
-    key_type(&a.key_opts.key_type)?;
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     // Checked before the directory is made: a refused request leaves nothing behind.
     req.not_after()?;

@@ -10,7 +10,7 @@ use pki_core::{
 };
 
 use super::{
-    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, request,
+    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, request,
     server_issuer_defaults,
 };
 use crate::cli::{DeviceArgs, SelfSignedArgs, ServerArgs, VerificationArgs};
@@ -83,7 +83,6 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
             a.device_id
         );
     }
-    let kt = key_type(&a.key_opts.key_type)?;
     let subject = Subject {
         common_name: a.device_id.clone(),
         organization: Some(a.org).filter(|s| !s.is_empty()),
@@ -92,7 +91,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
     let req = request(Profile::SelfSignedDevice, subject, &a.key_opts);
     if let (Some(cert_path), Some(key_path)) = (&a.out_cert, &a.out_key) {
         CaDir::check_free(&[cert_path, key_path], a.key_opts.force)?;
-        let key = PrivateKey::generate(kt)?;
+        let key = PrivateKey::generate(a.key_opts.key_type)?;
         let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
         for p in [cert_path, key_path] {
             if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {

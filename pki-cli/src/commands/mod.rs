@@ -17,14 +17,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use pki_core::{
-    CaDir, CaRole, Certificate, Issued, Issuer, KeyType, PrivateKey, Profile, Request, Subject,
-    SubjectKey, Written,
+    CaDir, CaRole, Certificate, Issued, Issuer, PrivateKey, Profile, Request, Subject, SubjectKey,
+    Written,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::cli::{Cli, Command, CsrCommand, IssueCommand, IssuerOpts, KeyOpts, PasswordOpts};
+use crate::cli::{
+    Cli, Command, CsrCommand, IssueCommand, IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts,
+};
 use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
@@ -99,10 +101,6 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
 /// The current time.
 pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
-}
-
-pub(crate) fn key_type(s: &str) -> Result<KeyType> {
-    Ok(s.parse::<KeyType>()?)
 }
 
 /// Reads a private key, asking for its password only when it is encrypted: from
@@ -184,52 +182,54 @@ pub(crate) fn choose_issuer(
 ) -> Result<ChosenIssuer> {
     // A CA of the directory (its chain from its full-chain file), or a certificate file given
     // with its key (its chain: the rest of that file).
-    let role = match opts.issuer.as_deref() {
-        Some(spec) => match parse_role(spec) {
-            Some(role) if !ca.has(&role) => {
-                bail!("the {role} does not exist in {}", ca.path().display())
-            }
-            Some(role) => Some(role),
-            None => None,
-        },
-        None => Some(
-            defaults
-                .iter()
-                .find(|r| ca.has(r))
-                .cloned()
-                .with_context(|| {
-                    format!(
-                        "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
-                        ca.path().display(),
-                        defaults
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?,
-        ),
-    };
-    let (chain, cert_path, key_path, label) = match (role, opts.issuer.as_deref()) {
-        (Some(role), _) => {
-            let p = role.prefix();
-            (
-                ca.chain_of(&p)?,
-                ca.cert_path(&p),
-                ca.key_path(&p),
-                role.to_string(),
-            )
+    let role = match &opts.issuer {
+        Some(IssuerSpec::Role(role)) if !ca.has(role) => {
+            bail!("the {role} does not exist in {}", ca.path().display())
         }
-        (None, spec) => {
-            let spec = spec.unwrap_or_default();
-            let cert = PathBuf::from(spec);
+        Some(IssuerSpec::Role(role)) => role.clone(),
+        Some(IssuerSpec::File(cert)) => {
+            let spec = cert.display().to_string();
             let Some(key) = opts.issuer_key.clone() else {
                 bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
             };
-            (read_cert(&cert)?, cert, key, spec.to_owned())
+            return with_key(read_cert(cert)?, cert, &key, spec, &opts.password);
         }
+        None => defaults
+            .iter()
+            .find(|r| ca.has(r))
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
+                    ca.path().display(),
+                    defaults
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?,
     };
-    let key = read_key(&key_path, &opts.password)?;
+    let p = role.prefix();
+    with_key(
+        ca.chain_of(&p)?,
+        &ca.cert_path(&p),
+        &ca.key_path(&p),
+        role.to_string(),
+        &opts.password,
+    )
+}
+
+/// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
+/// the key at `key_path`.
+fn with_key(
+    chain: Vec<Certificate>,
+    cert_path: &Path,
+    key_path: &Path,
+    label: String,
+    password: &PasswordOpts,
+) -> Result<ChosenIssuer> {
+    let key = read_key(key_path, password)?;
     let issuer = Issuer::new(
         chain,
         &key,
@@ -237,17 +237,6 @@ pub(crate) fn choose_issuer(
         &key_path.display().to_string(),
     )?;
     Ok(ChosenIssuer { issuer, label })
-}
-
-fn parse_role(spec: &str) -> Option<CaRole> {
-    match spec {
-        "root" | "owner" | "owner-ca" | "root-ca" => Some(CaRole::Root),
-        "intermediate" | "intermediate-ca" => Some(CaRole::Intermediate),
-        _ => spec
-            .strip_prefix("edge-ca:")
-            .or_else(|| spec.strip_prefix("edge:"))
-            .map(|n| CaRole::EdgeCa(n.to_owned())),
-    }
 }
 
 /// The default issuers of a server certificate: the one edge CA, else intermediate, else root.
@@ -423,7 +412,6 @@ pub(crate) fn issue_with_new_key(
     chosen: Option<&ChosenIssuer>,
     out: &Output,
 ) -> Result<Outcome> {
-    let kt = key_type(&k.key_type)?;
     CaDir::check_free(
         &[
             &ca.cert_path(prefix),
@@ -432,7 +420,7 @@ pub(crate) fn issue_with_new_key(
         ],
         k.force,
     )?;
-    let key = PrivateKey::generate(kt)?;
+    let key = PrivateKey::generate(k.key_type)?;
     let issued = pki_core::issue(&req, &SubjectKey::Private(&key), chosen.map(|c| &c.issuer))?;
     let label = chosen.map_or("self-signed", |c| c.label.as_str());
     let report = write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?;

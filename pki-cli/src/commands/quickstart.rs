@@ -11,7 +11,7 @@ use pki_core::{
 use serde::Serialize;
 
 use super::issue::server_sans;
-use super::{IssueReport, check_edge_ca_clash, key_type, now, write_issued};
+use super::{IssueReport, check_edge_ca_clash, now, write_issued};
 use crate::cli::QuickstartArgs;
 use crate::output::{Outcome, Output};
 
@@ -35,7 +35,7 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
             "the edge CA's CN {edge_cn:?} must differ from the gateway hostname and the device id"
         );
     }
-    let kt = key_type(&a.key_type)?;
+    let kt = a.key_type;
     let ca = super::create_ca(dir, out)?;
     if ca.has(&CaRole::Root) && !a.force {
         return Err(pki_core::Error::Exists(ca.cert_path(&CaRole::Root.prefix())).into());
