@@ -3,6 +3,8 @@
 
 mod cli;
 mod commands;
+mod hints;
+mod messages;
 mod output;
 
 use std::ffi::OsString;
@@ -49,18 +51,13 @@ fn main() -> ExitCode {
 /// Ends a run that could not run: the error line and its hint on stderr, the error document on
 /// stdout with `--json`, exit 2.
 fn fail(err: &anyhow::Error, out: &Output) -> ExitCode {
-    let hint = commands::hint(err);
+    let line = hints::error_line(err);
+    let hint = hints::hint(err);
     if out.json {
-        let doc = serde_json::json!({ "error": format!("{err:#}"), "hint": hint });
+        let doc = serde_json::json!({ "error": line, "hint": hint });
         let _ = out.json_line(&doc);
     }
-    output::stderr_line(&format!(
-        "pki: error: {}",
-        output::escape_line(&format!("{err:#}"))
-    ));
-    if let Some(h) = hint {
-        output::stderr_line(&format!("hint: {}", output::escape_line(&h)));
-    }
+    messages::error(&line, hint.as_deref());
     ExitCode::from(2)
 }
 

@@ -1,5 +1,6 @@
-//! Rendering: a command's serialisable report goes to stdout as text or as one JSON document;
-//! warnings and progress go to stderr.
+//! Rendering: a command's serialisable report goes to stdout as text or as one JSON document
+//! (and a batch's lines as JSON Lines); the escaping of text for a terminal. Warnings, progress
+//! and errors go to stderr, through `messages.rs`.
 
 use std::io::Write;
 
@@ -43,11 +44,6 @@ impl Output {
         line.push('\n');
         write_stdout(line.as_bytes())
     }
-
-    /// A warning on stderr.
-    pub(crate) fn warn(&self, message: &str) {
-        stderr_line(&format!("pki: warning: {}", escape_line(message)));
-    }
 }
 
 /// Writes to stdout and flushes. A closed pipe (`pki show ... | head`) is reported as
@@ -73,12 +69,6 @@ impl std::fmt::Display for StdoutClosed {
 }
 
 impl std::error::Error for StdoutClosed {}
-
-/// A line on stderr; a stderr that cannot be written is not worth a panic.
-pub(crate) fn stderr_line(line: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
-}
 
 /// Left-aligned `label: value` lines with the values in one column. A value is one line: a
 /// line feed or any other control character in it (a subject, a name from outside) is escaped.

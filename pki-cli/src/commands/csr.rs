@@ -79,7 +79,7 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let ca = if a.out.is_some() && a.key.is_some() {
         None
     } else {
-        Some(super::create_ca(dir, out)?)
+        Some(super::create_ca(dir)?)
     };
     let csr_path = match (&a.out, &ca) {
         (Some(p), _) => p.clone(),
@@ -131,7 +131,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     let bytes = std::fs::read(&a.csr)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let profile = a.profile.profile();
     let cn = csr.subject.common_name.clone();
     let prefix = a.profile.prefix(&cn)?;

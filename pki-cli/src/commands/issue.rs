@@ -32,7 +32,7 @@ pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>>
 pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     check_edge_ca_clash(&ca, &host, Profile::Server)?;
     let chosen = choose_issuer(&ca, &a.issuer, &server_issuer_defaults(&ca)?)?;
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
@@ -47,7 +47,7 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
         return super::batch::run(dir, a, out);
     };
     pki_core::validate_device_id(&device_id)?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     check_edge_ca_clash(&ca, &device_id, Profile::Device)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
@@ -61,7 +61,7 @@ pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Res
     if !is_verification_code(code) {
         bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
     }
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
     let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
     issue_with_new_key(
@@ -116,7 +116,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
         report.emit(out)?;
         return Ok(Outcome::Success);
     }
-    let ca = super::create_ca(dir, out)?;
+    let ca = super::create_ca(dir)?;
     let prefix = pki_core::device_prefix(&a.device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }

@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 use crate::cli::{
     Cli, Command, CsrCommand, IssueCommand, IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts,
 };
+use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
@@ -59,43 +60,6 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
             Ok(Outcome::Success)
         }
     }
-}
-
-/// The fix, where it is known, for an error.
-pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
-    use pki_core::Error as E;
-    let batch = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<pki_batch::Error>());
-    if let Some(h) = batch.and_then(batch::hint) {
-        return Some(h.to_owned());
-    }
-    let core = err.chain().find_map(|e| {
-        e.downcast_ref::<pki_core::Error>()
-            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())
-    })?;
-    Some(
-        match core {
-            E::Exists(_) => "pass --force to replace it, or choose another name",
-            E::KeyPasswordNeeded { .. } => {
-                "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
-            }
-            E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
-            E::NotACaDir { .. } => "run `pki create-owner-ca` (or `pki quickstart`) first, or point --dir / PKI_DIR at your CA directory",
-            E::KeyMismatch { .. } => "give the key that was created with this certificate",
-            E::BadHostName(_) => "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4",
-            E::UnknownKeyType(_) => "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096",
-            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::NotFound => "check the path",
-            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::PermissionDenied => {
-                "run as a user who may read and write there"
-            }
-            E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
-                "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
-            }
-            _ => return None,
-        }
-        .to_owned(),
-    )
 }
 
 /// The current time.
@@ -300,7 +264,7 @@ impl IssueReport {
     /// Prints the warnings to stderr and the report to stdout.
     pub(crate) fn emit(&self, out: &Output) -> Result<()> {
         for w in &self.warnings {
-            out.warn(w);
+            messages::warning(w);
         }
         out.emit(self, || self.text())
     }
@@ -331,19 +295,19 @@ impl IssueReport {
 }
 
 /// Opens the CA directory, saying what opening it corrected.
-pub(crate) fn open_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+pub(crate) fn open_ca(dir: &Path) -> Result<CaDir> {
     let ca = CaDir::open(dir)?;
     for n in ca.notes() {
-        out.warn(n);
+        messages::warning(n);
     }
     Ok(ca)
 }
 
 /// Opens the CA directory, creating what is missing, saying what opening it corrected.
-pub(crate) fn create_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+pub(crate) fn create_ca(dir: &Path) -> Result<CaDir> {
     let ca = CaDir::create(dir)?;
     for n in ca.notes() {
-        out.warn(n);
+        messages::warning(n);
     }
     Ok(ca)
 }
