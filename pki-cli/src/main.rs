@@ -25,20 +25,13 @@ fn main() -> ExitCode {
                 .and_then(|s| s.downcast_ref::<cli::BadValue>())
                 .filter(|_| e.kind() == clap::error::ErrorKind::ValueValidation);
             match bad {
-                Some(bad) => {
-                    return fail(
-                        &bad.0,
-                        &Output {
-                            json: json_requested(&args),
-                        },
-                    );
-                }
+                Some(bad) => return fail(&bad.0, &Output::new(json_requested(&args))),
                 // Usage errors, --help and --version: clap's own words and exit code.
                 None => e.exit(),
             }
         }
     };
-    let out = Output { json: cli.json };
+    let out = Output::new(cli.json);
     match commands::run(cli, &out) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Negative) => ExitCode::from(1),
@@ -53,10 +46,7 @@ fn main() -> ExitCode {
 fn fail(err: &anyhow::Error, out: &Output) -> ExitCode {
     let line = hints::error_line(err);
     let hint = hints::hint(err);
-    if out.json {
-        let doc = serde_json::json!({ "error": line, "hint": hint });
-        let _ = out.json_line(&doc);
-    }
+    out.error(&line, hint.as_deref());
     messages::error(&line, hint.as_deref());
     ExitCode::from(2)
 }
