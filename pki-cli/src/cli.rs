@@ -1,8 +1,12 @@
 //! Every clap type of the `pki` command line: commands, their flags, help texts and examples.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pki_core::{CaRole, KeyType};
+use time::OffsetDateTime;
 
 /// pki: certificates for IoT fleets and edge gateways.
 ///
@@ -177,8 +181,8 @@ pub(crate) enum Command {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct KeyOpts {
     /// Key type: ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096.
-    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
-    pub(crate) key_type: String,
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE", value_parser = key_type)]
+    pub(crate) key_type: KeyType,
     /// Validity in days (default depends on the certificate kind).
     #[arg(long)]
     pub(crate) days: Option<u32>,
@@ -200,8 +204,8 @@ pub(crate) struct PasswordOpts {
 pub(crate) struct IssuerOpts {
     /// The issuing CA: root, intermediate, edge-ca:NAME, or the path of a CA certificate
     /// (then --issuer-key names its key).
-    #[arg(long, value_name = "CA")]
-    pub(crate) issuer: Option<String>,
+    #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse)]
+    pub(crate) issuer: Option<IssuerSpec>,
     /// The key of an --issuer given as a path.
     #[arg(long, value_name = "KEY", requires = "issuer")]
     pub(crate) issuer_key: Option<PathBuf>,
@@ -470,8 +474,8 @@ pub(crate) struct ShowArgs {
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub(crate) expires_soon: u32,
     /// Judge validity at this instant (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    pub(crate) at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
 }
@@ -547,11 +551,11 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     pub(crate) showcerts: bool,
     /// Judge validity at this instant (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    pub(crate) at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
     /// Seconds each network step may take.
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    pub(crate) timeout: f64,
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
     /// Whose verdict decides the exit code.
     #[arg(long, value_enum, default_value = "both")]
     pub(crate) client: ClientKind,
@@ -638,9 +642,9 @@ pub(crate) struct C8yConn {
     pub(crate) ca_file: Option<PathBuf>,
     /// Give up when the tenant has not finished after this many seconds (all requests and
     /// retries of the command together).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub(crate) timeout: u64,
+    #[arg(long, value_name = "SECONDS", default_value = "120",
+          value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
+    pub(crate) timeout: Duration,
 }
 
 /// `pki c8y ...`.
@@ -723,11 +727,83 @@ pub(crate) struct QuickstartArgs {
     #[arg(long, default_value = "edge-gateway")]
     pub(crate) edge_ca: String,
     /// Key type for every certificate.
-    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
-    pub(crate) key_type: String,
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE", value_parser = key_type)]
+    pub(crate) key_type: KeyType,
     /// Replace an existing PKI in the directory.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The values flags take: each string becomes its domain value here, once, at the edge.
+
+/// A flag's value that pki refused, in pki's words: `main` prints it as the one error line (and
+/// its hint) that a command's error gets, not as clap's usage error. The value parsers below
+/// return it for what pki itself judges; a value clap's own parsers refuse stays clap's error.
+#[derive(Debug)]
+pub(crate) struct BadValue(pub(crate) anyhow::Error);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// `--key-type`: one of pki-core's key types, by name.
+fn key_type(s: &str) -> Result<KeyType, BadValue> {
+    s.parse().map_err(|e: pki_core::Error| BadValue(e.into()))
+}
+
+/// `--at`: an RFC 3339 instant.
+fn instant(s: &str) -> Result<OffsetDateTime, BadValue> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        BadValue(anyhow::Error::new(e).context(format!(
+            "--at {s:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z"
+        )))
+    })
+}
+
+/// `pki verify --timeout`: seconds (a fraction allowed), more than 0 and at most an hour, which
+/// is far beyond any network step (beyond it a timeout is a typo, and 1e30 s is not a time the
+/// system can wait for). What is not a number is clap's error, as for any number.
+fn step_timeout(s: &str) -> Result<Duration, Box<dyn std::error::Error + Send + Sync>> {
+    let seconds: f64 = s.parse()?;
+    let refused = || {
+        BadValue(anyhow::anyhow!(
+            "--timeout {seconds}: give a number of seconds greater than 0 and at most 3600"
+        ))
+    };
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        return Err(refused().into());
+    }
+    Ok(Duration::try_from_secs_f64(seconds).map_err(|_| refused())?)
+}
+
+/// `--issuer`: a CA of the CA directory by its role, or a CA certificate file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IssuerSpec {
+    /// `root` (`owner`, `owner-ca`, `root-ca`), `intermediate` (`intermediate-ca`) or
+    /// `edge-ca:NAME` (`edge:NAME`).
+    Role(CaRole),
+    /// Anything else: the path of a CA certificate, whose key `--issuer-key` names.
+    File(PathBuf),
+}
+
+impl IssuerSpec {
+    /// Reads `--issuer`'s value; every string is one or the other.
+    fn parse(spec: &str) -> Result<IssuerSpec, std::convert::Infallible> {
+        let role = match spec {
+            "root" | "owner" | "owner-ca" | "root-ca" => Some(CaRole::Root),
+            "intermediate" | "intermediate-ca" => Some(CaRole::Intermediate),
+            _ => spec
+                .strip_prefix("edge-ca:")
+                .or_else(|| spec.strip_prefix("edge:"))
+                .map(|n| CaRole::EdgeCa(n.to_owned())),
+        };
+        Ok(role.map_or_else(|| IssuerSpec::File(PathBuf::from(spec)), IssuerSpec::Role))
+    }
 }
 
 #[cfg(test)]
@@ -738,6 +814,99 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_take_domain_values_once_at_the_edge() {
+        let cli = Cli::try_parse_from([
+            "pki",
+            "verify",
+            "gw:8883",
+            "--at",
+            "2030-01-01T00:00:00Z",
+            "--timeout",
+            "0.5",
+        ])
+        .unwrap();
+        let Command::Verify(v) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(v.at, Some(time::macros::datetime!(2030-01-01 0:00 UTC)));
+        assert_eq!(v.timeout, Duration::from_millis(500));
+        let cli =
+            Cli::try_parse_from(["pki", "issue", "device", "d", "--key-type", "RSA-3072"]).unwrap();
+        let Command::Issue(IssueCommand::Device(d)) = cli.command else {
+            panic!("not issue device")
+        };
+        assert_eq!(d.key_opts.key_type, KeyType::Rsa(3072));
+        assert_eq!(d.issuer.issuer, None);
+        let cli = Cli::try_parse_from(["pki", "c8y", "list", "--url", "u", "--user", "x"]).unwrap();
+        let Command::C8y(C8yCommand::List(l)) = cli.command else {
+            panic!("not c8y list")
+        };
+        assert_eq!(l.conn.timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn issuers_are_roles_or_files() {
+        let parse = |s| IssuerSpec::parse(s).unwrap();
+        assert_eq!(parse("root"), IssuerSpec::Role(CaRole::Root));
+        assert_eq!(parse("owner-ca"), IssuerSpec::Role(CaRole::Root));
+        assert_eq!(
+            parse("intermediate"),
+            IssuerSpec::Role(CaRole::Intermediate)
+        );
+        assert_eq!(
+            parse("edge-ca:gw1"),
+            IssuerSpec::Role(CaRole::EdgeCa("gw1".into()))
+        );
+        assert_eq!(
+            parse("edge:gw1"),
+            IssuerSpec::Role(CaRole::EdgeCa("gw1".into()))
+        );
+        assert_eq!(parse("ca/root.pem"), IssuerSpec::File("ca/root.pem".into()));
+    }
+
+    /// The message pki prints for a value it refused, or None for clap's own refusal.
+    fn refused(args: &[&str]) -> Option<String> {
+        let e = Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<BadValue>())
+            .map(ToString::to_string)
+    }
+
+    #[test]
+    fn refused_values_say_the_flag_the_value_and_what_is_accepted() {
+        assert_eq!(
+            refused(&["pki", "verify", "h", "--timeout", "0"]).as_deref(),
+            Some("--timeout 0: give a number of seconds greater than 0 and at most 3600")
+        );
+        assert_eq!(
+            refused(&["pki", "verify", "h", "--timeout", "NaN"]).as_deref(),
+            Some("--timeout NaN: give a number of seconds greater than 0 and at most 3600")
+        );
+        assert!(
+            refused(&["pki", "verify", "h", "--timeout", "1e30"])
+                .unwrap()
+                .starts_with("--timeout 1000000000000000000000000000000: give")
+        );
+        // Not a number at all: clap's own error, as for any number.
+        assert_eq!(refused(&["pki", "verify", "h", "--timeout", "soon"]), None);
+        assert_eq!(refused(&["pki", "c8y", "list", "--timeout", "0"]), None);
+        let at = refused(&["pki", "show", "a.pem", "--at", "2030-13-01T00:00:00Z"]).unwrap();
+        assert!(
+            at.starts_with(
+                "--at \"2030-13-01T00:00:00Z\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z: "
+            ),
+            "{at}"
+        );
+        assert_eq!(
+            refused(&["pki", "create-owner-ca", "--key-type", "dsa-1024"]).as_deref(),
+            Some(
+                "unknown key type \"dsa-1024\": use ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096"
+            )
+        );
     }
 
     #[test]

@@ -1,6 +1,13 @@
-//! Rendering: a command's serialisable report goes to stdout as text or as one JSON document;
-//! warnings and progress go to stderr.
+//! Rendering: a command's serialisable report goes to stdout as text or as one JSON document
+//! (and a batch's lines as JSON Lines); the escaping of text for a terminal. Warnings, progress
+//! and errors go to stderr, through `messages.rs`.
+//!
+//! With `--json`, stdout holds exactly one document per run: the report ([`Output::emit`]) or,
+//! when the run could not run, the error ([`Output::error`]), never both. A command emits its
+//! report as its last step, after everything that can fail; should an error still follow a
+//! report (stdout failing mid-write), the error goes to stderr only.
 
+use std::cell::Cell;
 use std::io::Write;
 
 use serde::Serialize;
@@ -15,19 +22,31 @@ pub(crate) enum Outcome {
 }
 
 /// Where and how results are printed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct Output {
     /// One JSON document on stdout instead of text.
     pub(crate) json: bool,
+    /// The run's document has been (or is being) written.
+    printed: Cell<bool>,
 }
 
 impl Output {
-    /// Prints the report: as JSON, or as the text `text` renders.
+    /// Prints as text, or as JSON with `json`.
+    pub(crate) fn new(json: bool) -> Output {
+        Output {
+            json,
+            printed: Cell::new(false),
+        }
+    }
+
+    /// Prints the run's report: as JSON, or as the text `text` renders. Once per run.
     pub(crate) fn emit<T: Serialize>(
         &self,
         report: &T,
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<()> {
+        debug_assert!(!self.printed.get(), "a second report in one run");
+        self.printed.set(true);
         if self.json {
             let mut doc = json_safe(&serde_json::to_string_pretty(report)?);
             doc.push('\n');
@@ -44,9 +63,15 @@ impl Output {
         write_stdout(line.as_bytes())
     }
 
-    /// A warning on stderr.
-    pub(crate) fn warn(&self, message: &str) {
-        stderr_line(&format!("pki: warning: {}", escape_line(message)));
+    /// With `--json`, the document of a run that could not run: `{"error": ..., "hint": ...}`
+    /// on one line, unless the run's report was already printed (stdout then holds that one
+    /// document, and the error is said on stderr only). A stdout that cannot take it is not
+    /// worth another error: the error line on stderr says it all.
+    pub(crate) fn error(&self, error: &str, hint: Option<&str>) {
+        if !self.json || self.printed.replace(true) {
+            return;
+        }
+        let _ = self.json_line(&serde_json::json!({ "error": error, "hint": hint }));
     }
 }
 
@@ -73,12 +98,6 @@ impl std::fmt::Display for StdoutClosed {
 }
 
 impl std::error::Error for StdoutClosed {}
-
-/// A line on stderr; a stderr that cannot be written is not worth a panic.
-pub(crate) fn stderr_line(line: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
-}
 
 /// Left-aligned `label: value` lines with the values in one column. A value is one line: a
 /// line feed or any other control character in it (a subject, a name from outside) is escaped.
@@ -168,6 +187,24 @@ fn escape(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_prints_one_document_its_report_or_its_error() {
+        let out = Output::new(true);
+        assert!(!out.printed.get());
+        // Without a report, the error is the document.
+        out.error("it failed", None);
+        assert!(out.printed.get());
+        // After a report, no second document.
+        let out = Output::new(true);
+        out.printed.set(true);
+        out.error("after the report", None);
+        assert!(out.printed.get());
+        // As text, stdout never holds an error.
+        let out = Output::new(false);
+        out.error("it failed", None);
+        assert!(!out.printed.get());
+    }
 
     #[test]
     fn field_lists_indent_their_lines_and_escape_each() {

@@ -76,17 +76,17 @@ pub enum Error {
     },
     /// A profile parameter is not acceptable (for example an edge CA name equal to a gateway host name).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// The directory is not a CA directory, or lacks the CA asked for.
     #[error("{dir}: {reason}")]
     NotACaDir {
         /// The CA directory.
         dir: PathBuf,
         /// What is missing.
-        reason: String,
+        reason: NotCaDir,
     },
     /// A file exists and overwriting it was not asked for.
-    #[error("{0}: already exists (use --force to overwrite it)")]
+    #[error("{0}: already exists")]
     Exists(PathBuf),
     /// The issuer certificate cannot issue certificates.
     #[error("{subject}: this certificate is not a CA and cannot issue certificates")]
@@ -107,6 +107,70 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+}
+
+/// Why a request was refused ([`Error::Refused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A path length constraint of a CA above the issuer allows no certificate of this kind
+    /// at this depth.
+    PathLength {
+        /// The subject of the CA whose constraint it is.
+        subject: String,
+        /// Its path length constraint.
+        limit: u32,
+        /// The kind of certificate refused (a [`crate::Profile`] name).
+        profile: &'static str,
+    },
+    /// Another refusal, in words.
+    Other(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::PathLength {
+                subject,
+                limit,
+                profile,
+            } => write!(
+                f,
+                "{subject} has pathlen:{limit}, which allows no {profile} at this depth"
+            ),
+            Refusal::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Why a directory is not a CA directory that can be used ([`Error::NotACaDir`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotCaDir {
+    /// Nothing is there.
+    Missing,
+    /// `private/` belongs to another user: the keys in it are not this user's to use.
+    OwnedByOther {
+        /// The owner's uid.
+        owner: u32,
+        /// This process's effective uid.
+        me: u32,
+    },
+    /// Another reason, in words.
+    Other(String),
+}
+
+impl std::fmt::Display for NotCaDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotCaDir::Missing => f.write_str("no CA directory here"),
+            NotCaDir::OwnedByOther { owner, me } => write!(
+                f,
+                "owned by uid {owner}, not by this user (uid {me}); the keys in it are not yours to use"
+            ),
+            NotCaDir::Other(reason) => f.write_str(reason),
+        }
+    }
 }
 
 /// The result type of `pki-core`.

@@ -5,7 +5,7 @@ use rcgen::{CertificateParams, KeyPair, PublicKeyData, SerialNumber, SignatureAl
 use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::key::{KeyType, PrivateKey};
 use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject, rcgen_sans};
@@ -97,10 +97,11 @@ impl Issuer {
     /// Refuses a profile that a path length constraint above would make invalid.
     fn check_path_length(&self, profile: Profile) -> Result<()> {
         match &self.path_refusal[usize::from(profile.is_ca())] {
-            Some((subject, limit)) => Err(Error::Refused(format!(
-                "{subject} has pathlen:{limit}, which allows no {} at this depth; re-create it with a larger --pathlen or issue from another CA",
-                profile.name()
-            ))),
+            Some((subject, limit)) => Err(Error::Refused(Refusal::PathLength {
+                subject: subject.clone(),
+                limit: *limit,
+                profile: profile.name(),
+            })),
             None => Ok(()),
         }
     }
@@ -180,10 +181,10 @@ impl Request {
             .checked_add(Duration::days(i64::from(self.days)))
             .filter(|t| t.year() <= 9999)
             .ok_or_else(|| {
-                Error::Refused(format!(
+                Error::Refused(Refusal::Other(format!(
                     "{} days of validity would end after the year 9999, the last date a certificate can hold; give fewer days",
                     self.days
-                ))
+                )))
             })
     }
 
@@ -293,16 +294,16 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
             (cert, Vec::new())
         }
         (true, _, SubjectKey::Public { .. }) => {
-            return Err(Error::Refused(format!(
+            return Err(Error::Refused(Refusal::Other(format!(
                 "a {} certificate signs itself and needs its private key, not a CSR",
                 req.profile
-            )));
+            ))));
         }
         (false, None, _) => {
-            return Err(Error::Refused(format!(
+            return Err(Error::Refused(Refusal::Other(format!(
                 "a {} certificate needs an issuer",
                 req.profile
-            )));
+            ))));
         }
         (false, Some(issuer), key) => {
             issuer.check_path_length(req.profile)?;

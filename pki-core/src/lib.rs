@@ -38,7 +38,7 @@ mod text;
 mod verification;
 
 pub use csr::{Csr, create as create_csr};
-pub use error::{Error, Result};
+pub use error::{Error, NotCaDir, Refusal, Result};
 pub use inspect::{
     BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Status, UsageInfo, chain_links,
     human as human_duration, inspect, key_matches,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, NotCaDir, Result};
 use crate::files;
 use crate::issue::Issued;
 use crate::pem::Certificate;
@@ -126,20 +126,19 @@ impl CaDir {
     /// corrected to 0700 (said in [`CaDir::notes`]). Temporary files a killed `pki` left are
     /// removed.
     pub fn open(dir: &Path) -> Result<Self> {
-        let not = |reason: &str| Error::NotACaDir {
+        let not = |reason: NotCaDir| Error::NotACaDir {
             dir: dir.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         };
-        let meta = fs::metadata(dir).map_err(|_| {
-            not("no CA directory here; create one with `pki create-owner-ca` or point --dir/PKI_DIR at one")
-        })?;
+        let meta = fs::metadata(dir).map_err(|_| not(NotCaDir::Missing))?;
         if !meta.is_dir() {
-            return Err(not("not a directory"));
+            return Err(not(NotCaDir::Other("not a directory".into())));
         }
         if !dir.join("certs").is_dir() || fs::symlink_metadata(dir.join("private")).is_err() {
-            return Err(not(
-                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`",
-            ));
+            return Err(not(NotCaDir::Other(
+                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`"
+                    .into(),
+            )));
         }
         let mut ca = CaDir {
             root: dir.to_owned(),
@@ -156,7 +155,7 @@ impl CaDir {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::NotACaDir {
                 dir: dir.to_owned(),
-                reason: "exists and is not a directory".into(),
+                reason: NotCaDir::Other("exists and is not a directory".into()),
             });
         }
         if !dir.exists() {
@@ -187,19 +186,19 @@ impl CaDir {
     /// `private/` is a directory of this user's, not a link, and nobody else's to read.
     fn check_private(&mut self) -> Result<()> {
         let private = self.root.join("private");
-        let refuse = |reason: String| Error::NotACaDir {
+        let refuse = |reason: NotCaDir| Error::NotACaDir {
             dir: private.clone(),
             reason,
         };
-        let d = self.private_dir().map_err(|e| refuse(e.to_string()))?;
+        let d = self
+            .private_dir()
+            .map_err(|e| refuse(NotCaDir::Other(e.to_string())))?;
         let (mode, owner) = d.mode_and_owner().map_err(|e| Error::io(&private, e))?;
         #[cfg(unix)]
         {
             let me = rustix::process::geteuid().as_raw();
             if owner != me {
-                return Err(refuse(format!(
-                    "owned by uid {owner}, not by this user (uid {me}); the keys in it are not yours to use: check who made it, or use another --dir"
-                )));
+                return Err(refuse(NotCaDir::OwnedByOther { owner, me }));
             }
         }
         let _ = owner;

@@ -1060,3 +1060,28 @@ fn without_a_password_and_a_terminal_nothing_is_sent() {
     );
     assert!(t.requests().is_empty());
 }
+
+#[test]
+fn an_upload_that_fails_after_registering_prints_one_json_document_the_error() {
+    // The certificate is registered (201), then the proof cannot go on: with --json, stdout
+    // holds the error document alone, never the upload's report and then the error.
+    let jwt_input = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
+    let (dir, t) = setup(&["--verification-code", jwt_input]);
+    let d = dir.path();
+    let r = c8y(d, &t, &["--json", "c8y", "upload", ROOT, "--prove"]).expect(2);
+    let line = one_error_line(&r);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    let doc = r.json();
+    assert_eq!(
+        doc["error"].as_str(),
+        line.strip_prefix("pki: error: "),
+        "{doc}"
+    );
+    assert!(doc.get("result").is_none(), "{doc}");
+    assert_eq!(t.calls()[1].2, 201);
+    // The run that succeeds prints its report alone.
+    let r = c8y(d, &t, &["--json", "c8y", "upload", ROOT]).expect(0);
+    let doc = r.json();
+    assert_eq!(doc["result"], "already registered");
+    assert!(doc.get("error").is_none(), "{doc}");
+}

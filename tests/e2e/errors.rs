@@ -200,3 +200,57 @@ fn usage_errors_exit_2_and_json_errors_are_json() {
         "{j}"
     );
 }
+
+#[test]
+fn a_refused_flag_value_is_one_error_line_and_with_json_one_document() {
+    let d = tmp();
+    let p = d.path();
+    for json in [false, true] {
+        let mut args = vec!["show", "x.pem", "--at", "yesterday"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let r = pki(p, &args).expect(2);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with(
+                "pki: error: --at \"yesterday\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z: "
+            ),
+            "{}",
+            r.stderr
+        );
+        if json {
+            let j = r.json();
+            assert!(
+                j["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("--at \"yesterday\""),
+                "{j}"
+            );
+        } else {
+            assert_eq!(r.stdout, "");
+        }
+    }
+    // The hint of the library's error comes with it.
+    let r = pki(p, &["--json", "create-owner-ca", "--key-type", "dsa-1024"]).expect(2);
+    let j = r.json();
+    assert!(
+        j["error"].as_str().unwrap().starts_with("unknown key type"),
+        "{j}"
+    );
+    assert!(
+        j["hint"].as_str().unwrap().starts_with("--key-type takes"),
+        "{j}"
+    );
+    assert!(!p.join("pki").exists());
+    // A value that is not a number stays clap's usage error.
+    let r = pki(p, &["verify", "127.0.0.1:1", "--timeout", "soon"]).expect(2);
+    assert!(
+        r.stderr
+            .starts_with("error: invalid value 'soon' for '--timeout <SECONDS>'"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+}

@@ -1,28 +1,30 @@
 //! `pki issue device --batch`: the command-line side of batch provisioning. It builds the
 //! [`pki_batch::Options`] from the arguments, shows what the engine reports ([`Report`]: the
-//! progress bar on a terminal, rejected lines and warnings on stderr, or JSON lines), calls
-//! [`pki_batch::run`], and renders the summary; the engine is the `pki-batch` crate.
+//! progress bar on a terminal, rejected lines and warnings on stderr through `messages.rs`, or
+//! JSON lines), calls [`pki_batch::run`], and renders the summary; the engine is the
+//! `pki-batch` crate.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::num::NonZeroUsize;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pki_batch::{Events, Existing, Layout, OnReject, Options, Reason, Rejected, Summary, Warning};
+use pki_batch::{Events, Existing, Layout, OnReject, Options, Rejected, Summary, Warning};
 use pki_core::CaRole;
 use serde::Serialize;
 
-use super::{choose_issuer, key_type};
+use super::choose_issuer;
 use crate::cli::DeviceArgs;
-use crate::output::{Outcome, Output, escape_line};
+use crate::messages::{self, Progress};
+use crate::output::{Outcome, Output};
+use crate::{hints, output};
 
 /// `pki issue device --batch FILE`.
 pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(batch) = &a.batch else {
         bail!("give a device id or --batch FILE")
     };
-    let kt = key_type(&a.key_opts.key_type)?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let input: Box<dyn BufRead> = if batch.as_os_str() == "-" {
         Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
@@ -37,7 +39,7 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
             None => Layout::CaDir,
         },
         manifest: a.manifest.clone(),
-        key_type: kt,
+        key_type: a.key_opts.key_type,
         days: a.key_opts.days,
         existing: if a.key_opts.force {
             Existing::Replace
@@ -53,19 +55,15 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     };
     let mut report = Report {
         out,
-        bar: (!out.json && std::io::stderr().is_terminal()).then(progress_bar),
+        progress: Progress::start(!out.json),
     };
     let result = pki_batch::run(&ca, &chosen.issuer, input, &opts, super::now(), &mut report);
-    if let Some(bar) = report.bar.take() {
-        bar.finish_and_clear();
-    }
+    drop(report);
     let summary = result?;
     if out.json {
         out.json_line(&serde_json::json!({ "summary": SummaryJson::of(&summary) }))?;
     } else {
-        crate::output::write_stdout(
-            crate::output::escape_text(&text(&summary, &chosen.label)).as_bytes(),
-        )?;
+        output::write_stdout(output::escape_text(&text(&summary, &chosen.label)).as_bytes())?;
     }
     Ok(if summary.rejected > 0 {
         Outcome::Negative
@@ -74,31 +72,11 @@ pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
-/// The fix, where it is known, for a batch error that stopped the lot.
-pub(super) fn hint(err: &pki_batch::Error) -> Option<&'static str> {
-    match err.root() {
-        pki_batch::Error::NotAManifest { .. } => {
-            Some("give --manifest a new file or one a batch wrote")
-        }
-        _ => None,
-    }
-}
-
 /// What the user sees while a lot runs.
 struct Report<'a> {
     out: &'a Output,
-    /// On a terminal, without `--json`.
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Report<'_> {
-    /// A line on stderr, with the bar out of its way.
-    fn stderr_line(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| crate::output::stderr_line(line)),
-            None => crate::output::stderr_line(line),
-        }
-    }
+    /// The bar, on a terminal without `--json`; cleared when the report is dropped.
+    progress: Progress,
 }
 
 impl Events for Report<'_> {
@@ -109,37 +87,22 @@ impl Events for Report<'_> {
                 .out
                 .json_line(&serde_json::json!({ "rejected": RejectedJson::of(r) }));
         } else {
-            // The id and the reason come from the input and the file system: escaped.
-            self.stderr_line(&format!(
-                "pki: rejected: {}",
-                escape_line(&format!(
-                    "line {}: {:?}: {}",
-                    r.line,
-                    r.device_id,
-                    reason(&r.reason)
-                ))
+            // The id and the reason come from the input and the file system: escaped there.
+            messages::rejected(&format!(
+                "line {}: {:?}: {}",
+                r.line,
+                r.device_id,
+                hints::rejected(&r.reason)
             ));
         }
     }
 
     fn progress(&mut self, done: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(done);
-        }
+        self.progress.set(done);
     }
 
     fn warning(&mut self, w: &Warning) {
-        self.stderr_line(&format!("pki: warning: {}", escape_line(&w.to_string())));
-    }
-}
-
-/// A rejected line's reason as the user reads it: the engine's words, and the option that
-/// changes the outcome where there is one.
-fn reason(r: &Reason) -> String {
-    match r {
-        Reason::Exists(_) => format!("{r}; --force to replace"),
-        Reason::OwnFile(_) => format!("{r}; a device folder under --out cannot take it"),
-        _ => r.to_string(),
+        messages::warning(&w.to_string());
     }
 }
 
@@ -156,7 +119,7 @@ impl<'a> RejectedJson<'a> {
         RejectedJson {
             line: r.line,
             device_id: &r.device_id,
-            reason: reason(&r.reason),
+            reason: hints::rejected(&r.reason),
         }
     }
 }
@@ -209,16 +172,4 @@ fn text(s: &Summary, issuer: &str) -> String {
         t += "  stopped at the first rejected line (--strict)\n";
     }
     t
-}
-
-fn progress_bar() -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {pos} devices  {per_sec}  {elapsed_precise}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
 }

@@ -2,25 +2,26 @@
 //!
 //! This file resolves what the library needs (the URL and user from flags or `C8Y_*`, the
 //! password from its file, `C8Y_PASSWORD` or a prompt, the CA key for `--prove`, the OS roots or
-//! `--ca-file`), calls the library, renders its outcomes as text or one JSON document, says its
-//! retries on stderr, and turns its errors into one line that names the flag to change.
+//! `--ca-file`), calls the library, renders its outcomes as text or one JSON document, and says
+//! its retries on stderr; `hints.rs` turns its errors into one line that names the flag to
+//! change.
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use pki_c8y::{
     CaKey, Config, Events, Fingerprint, Proof, Proxies, Removed, Retry, Status, Tenant, TenantUrl,
     Trust, TrustedCert, UploadOptions, Uploaded,
 };
-use pki_core::VERIFICATION_CODE_RULE;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs};
 use crate::commands::{read_cert, read_key};
-use crate::output::{Outcome, Output, escape_line, fields, stderr_line};
+use crate::hints::{self, no_os_roots};
+use crate::messages;
+use crate::output::{Outcome, Output, escape_line, fields};
 
 /// The largest password file pki reads.
 const MAX_PASSWORD_FILE: u64 = 64 * 1024;
@@ -34,21 +35,19 @@ pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
     }
 }
 
-/// Says each retry on stderr: `pki: retrying GET /tenant/currentTenant in 0.2 s (attempt 2 of
-/// 4): ...`, on one line, with the tenant's control characters escaped (the library has
-/// redacted it).
+/// Says each retry on stderr (`messages::retrying`).
 struct RetryNotices;
 
 impl Events for RetryNotices {
     fn retrying(&self, retry: &Retry) {
-        stderr_line(&escape_line(&format!("pki: {retry}")));
+        messages::retrying(retry);
     }
 }
 
 /// Reads the password and the trust anchors, connects, and finds the tenant id (`--tenant`, or
 /// `GET /tenant/currentTenant`).
 fn connect(conn: &C8yConn) -> Result<Tenant> {
-    let url = TenantUrl::parse(&conn.url).map_err(|e| explain(e, ""))?;
+    let url = TenantUrl::parse(&conn.url).map_err(|e| hints::c8y(e, ""))?;
     let user = pki_c8y::login_name(&conn.user, conn.tenant.as_deref());
     let password = password(conn, &user, url.as_str())?;
     let trust = trust(conn.ca_file.as_deref())?;
@@ -58,7 +57,7 @@ fn connect(conn: &C8yConn) -> Result<Tenant> {
         tenant: conn.tenant.clone(),
         password,
         trust,
-        timeout: Duration::from_secs(conn.timeout),
+        timeout: conn.timeout,
         proxies: Proxies::Environment,
     };
     Tenant::connect(config, Box::new(RetryNotices)).map_err(|e| match (e, &conn.ca_file) {
@@ -66,7 +65,7 @@ fn connect(conn: &C8yConn) -> Result<Tenant> {
             "{}: a certificate cannot be a trust anchor: {reason}",
             path.display()
         ),
-        (e, _) => explain(e, "cannot look up the tenant id"),
+        (e, _) => hints::c8y(e, "cannot look up the tenant id"),
     })
 }
 
@@ -94,66 +93,6 @@ fn trust(ca_file: Option<&Path>) -> Result<Trust> {
             .map(|c| c.as_ref().to_vec())
             .collect(),
     ))
-}
-
-fn no_os_roots(why: &str) -> String {
-    format!(
-        "no trusted CA certificates found in the OS store{why}; install the ca-certificates package, set SSL_CERT_FILE, or pass --ca-file"
-    )
-}
-
-/// One line for a library error, in this command line's terms: `what` failed (the operation,
-/// where the tenant refused it), and the flag to change where one would help.
-fn explain(e: pki_c8y::Error, what: &str) -> anyhow::Error {
-    use pki_c8y::Error as E;
-    match &e {
-        E::BadUrl { .. } | E::NotHttps { .. } | E::NoHost { .. } => {
-            anyhow!("{e} (--url / C8Y_URL)")
-        }
-        E::Credentials { .. } => {
-            anyhow!("{e}: give --user, and the password by --password-file or C8Y_PASSWORD")
-        }
-        E::Unauthorized { .. } => anyhow!(
-            "{e}; check --user (USER or TENANT/USER, C8Y_USER) and the password (--password-file or C8Y_PASSWORD)"
-        ),
-        E::Unreachable { .. } => anyhow!("{e}; check --url / C8Y_URL{}", proxy_note()),
-        E::Timeout {
-            url,
-            timeout,
-            during,
-        } => anyhow!(
-            "the tenant at {url} did not finish within {} s (--timeout), {during}",
-            timeout.as_secs()
-        ),
-        E::NotHttpsRedirect { .. } => anyhow!("{e} (check --url / C8Y_URL)"),
-        E::TooManyRedirects { .. } => anyhow!("{e}; check --url / C8Y_URL"),
-        E::Untrusted { .. } => anyhow!("{e}; for a private tenant pass its CA with --ca-file"),
-        E::NoAnchors => anyhow!("{}", no_os_roots("")),
-        E::Forbidden { .. }
-        | E::Invalid { .. }
-        | E::Status { .. }
-        | E::EndlessListing { .. }
-        | E::NotAListing
-        | E::NoVerificationCode => anyhow!("{what}: {e}"),
-        E::BadVerificationCode {
-            url,
-            code_shown,
-            cut,
-        } => anyhow!(
-            "{what} ({url}): its verification code {code_shown:?}{} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
-            if *cut { "..." } else { "" }
-        ),
-        _ => anyhow::Error::new(e),
-    }
-}
-
-/// The proxy variable in use, to name it when the tenant cannot be reached.
-fn proxy_note() -> String {
-    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()).map(|_| *v))
-        .map(|v| format!(" and the proxy in {v} (NO_PROXY lists hosts that bypass it)"))
-        .unwrap_or_default()
 }
 
 /// The tenant password: `--password-file` (first line), `C8Y_PASSWORD`, or a prompt on the
@@ -241,7 +180,7 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
     let file = a.cert.display().to_string();
     let certs = read_cert(&a.cert)?;
     if certs.len() > 1 {
-        out.warn(&format!(
+        messages::warning(&format!(
             "{file} holds {} certificates; registering the first ({})",
             certs.len(),
             certs[0].subject()
@@ -268,7 +207,7 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         };
         let key_name = key_path.display().to_string();
         let key = read_key(&key_path, &a.key_password)?;
-        CaKey::new(&key, &key_name).map_err(|e| explain(e, ""))?;
+        CaKey::new(&key, &key_name).map_err(|e| hints::c8y(e, ""))?;
         if !pki_core::key_matches(cert, &key)? {
             bail!(
                 "the key {key_name} does not belong to {file} ({})",
@@ -291,12 +230,14 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
         },
     };
     let what = format!("cannot register {file} with tenant {}", tenant.id());
-    let uploaded = tenant.upload(cert, &opts).map_err(|e| explain(e, &what))?;
+    let uploaded = tenant
+        .upload(cert, &opts)
+        .map_err(|e| hints::c8y(e, &what))?;
     let result = match &uploaded {
         Uploaded::Created(_) => Registration::Created,
         Uploaded::AlreadyRegistered(have) => {
             if have.differs_from(&opts) {
-                out.warn(&format!(
+                messages::warning(&format!(
                     "{file} was already registered with other settings (status {}, auto-registration {}); pki left them as they are",
                     have.status.map_or("?".to_owned(), |st| st.to_string()),
                     on_off(have.auto_registration_enabled)
@@ -316,8 +257,11 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
                 "cannot prove possession of {file}'s key to tenant {}",
                 tenant.id()
             );
-            let signer = CaKey::new(key, key_name).map_err(|e| explain(e, &what))?;
-            (proof, stored) = match tenant.prove(&fp, &signer).map_err(|e| explain(e, &what))? {
+            let signer = CaKey::new(key, key_name).map_err(|e| hints::c8y(e, &what))?;
+            (proof, stored) = match tenant
+                .prove(&fp, &signer)
+                .map_err(|e| hints::c8y(e, &what))?
+            {
                 Proof::Accepted(c) => (ProofState::Valid, c),
                 Proof::Rejected(c) => (ProofState::Invalid, c),
             };
@@ -432,7 +376,7 @@ fn list(a: C8yListArgs, out: &Output) -> Result<Outcome> {
         "cannot list the trusted certificates of tenant {}",
         tenant.id()
     );
-    let certificates = tenant.list().map_err(|e| explain(e, &what))?;
+    let certificates = tenant.list().map_err(|e| hints::c8y(e, &what))?;
     let report = ListReport {
         tenant: tenant.id().to_owned(),
         url: tenant.url().to_owned(),
@@ -522,7 +466,7 @@ fn remove(a: C8yRemoveArgs, out: &Output) -> Result<Outcome> {
     let fp = fingerprint_of(&a.cert)?;
     let tenant = connect(&a.conn)?;
     let what = format!("cannot remove {fp} from tenant {}", tenant.id());
-    let result = match tenant.remove(&fp).map_err(|e| explain(e, &what))? {
+    let result = match tenant.remove(&fp).map_err(|e| hints::c8y(e, &what))? {
         Removed::Removed => Removal::Removed,
         Removed::NotRegistered => Removal::NotRegistered,
     };
@@ -563,6 +507,7 @@ fn fingerprint_of(arg: &str) -> Result<Fingerprint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_key_is_found_in_the_ca_directory() {
@@ -595,7 +540,7 @@ mod tests {
             tenant: None,
             password_file: Some(file.clone()),
             ca_file: None,
-            timeout: 120,
+            timeout: Duration::from_secs(120),
         };
         // The type is the point: the password is wiped when it is dropped.
         let pw: Zeroizing<String> = password(&conn, "admin", "https://t1.example.com/").unwrap();
@@ -613,37 +558,5 @@ mod tests {
         assert_eq!(fingerprint_of(colons).unwrap(), upper.to_ascii_lowercase());
         let e = fingerprint_of("nope").unwrap_err().to_string();
         assert!(e.contains("neither a certificate file nor"), "{e}");
-    }
-
-    #[test]
-    fn library_errors_become_lines_that_name_the_flag() {
-        let line = |e, what| format!("{:#}", explain(e, what));
-        let e = pki_c8y::Error::Timeout {
-            url: "https://t".into(),
-            timeout: Duration::from_secs(3),
-            during: "while reading the answer to GET /x".into(),
-        };
-        assert_eq!(
-            line(e, ""),
-            "the tenant at https://t did not finish within 3 s (--timeout), while reading the answer to GET /x"
-        );
-        let e = pki_c8y::Error::Invalid {
-            message: "not a CA".into(),
-        };
-        assert_eq!(
-            line(e, "cannot register a.pem with tenant t1"),
-            "cannot register a.pem with tenant t1: the tenant rejected the certificate: not a CA"
-        );
-        let e = pki_c8y::Error::BadVerificationCode {
-            url: "https://t".into(),
-            code_shown: "a.b".into(),
-            cut: false,
-        };
-        assert_eq!(
-            line(e, "cannot prove"),
-            format!(
-                "cannot prove (https://t): its verification code \"a.b\" is not one ({VERIFICATION_CODE_RULE}); nothing was signed"
-            )
-        );
     }
 }

@@ -7,10 +7,11 @@ use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::{
-    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, read_cert,
-    read_key, request,
+    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, read_cert, read_key,
+    request,
 };
 use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
+use crate::messages;
 use crate::output::{Outcome, Output};
 
 /// `pki create-owner-ca`.
@@ -30,17 +31,16 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
         );
     }
     let profile = Profile::RootCa { pathlen: a.pathlen };
-    key_type(&a.key_opts.key_type)?;
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     // Checked before the directory is made: a refused request leaves nothing behind.
     req.not_after()?;
-    let ca = super::create_ca(dir, out)?;
+    let ca = super::create_ca(dir)?;
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }
 
 /// `pki create-intermediate-ca`.
 pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let prefix = CaRole::Intermediate.prefix();
     let profile = Profile::IntermediateCa {
         pathlen: Some(a.pathlen),
@@ -66,13 +66,15 @@ pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> R
 /// `pki create-edge-ca`.
 pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let cn = format!("{}.ca", a.name);
     check_edge_ca_clash(&ca, &cn, Profile::EdgeCa)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::EdgeCa, Subject::cn(cn), &a.key_opts);
     if (req.now + time::Duration::days(i64::from(req.days))).year() >= 2050 {
-        out.warn("this edge CA expires in or after 2050, which IoT Edge 1.1 cannot handle");
+        messages::warning(
+            "this edge CA expires in or after 2050, which IoT Edge 1.1 cannot handle",
+        );
     }
     let prefix = CaRole::EdgeCa(a.name).prefix();
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
@@ -123,7 +125,7 @@ fn import(
     )?;
     let issued = Issued::existing(cert, chain);
     // Everything is checked: only now may the directory be created.
-    let ca = &super::create_ca(dir, out)?;
+    let ca = &super::create_ca(dir)?;
     let key_target = ca.key_path(prefix);
     CaDir::check_free(&[&ca.cert_path(prefix), &key_target], force)?;
     let key_bytes = zeroize::Zeroizing::new(

@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::issue::server_sans;
 use super::{
-    check_edge_ca_clash, choose_issuer, key_type, read_key, request, server_issuer_defaults,
-    write_issued,
+    check_edge_ca_clash, choose_issuer, read_key, request, server_issuer_defaults, write_issued,
 };
 use crate::cli::{CsrCreateArgs, CsrProfile, CsrSignArgs, KeyOpts};
 use crate::output::{Outcome, Output, fields};
@@ -80,7 +79,7 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let ca = if a.out.is_some() && a.key.is_some() {
         None
     } else {
-        Some(super::create_ca(dir, out)?)
+        Some(super::create_ca(dir)?)
     };
     let csr_path = match (&a.out, &ca) {
         (Some(p), _) => p.clone(),
@@ -90,7 +89,7 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let (key, new_key_path) = match (&a.key, &ca) {
         (Some(path), _) => (read_key(path, &a.password)?, None),
         (None, Some(ca)) => (
-            PrivateKey::generate(key_type(&a.key_opts.key_type)?)?,
+            PrivateKey::generate(a.key_opts.key_type)?,
             Some(ca.key_path(&prefix)),
         ),
         (None, None) => unreachable!("a CA directory is opened whenever --key is missing"),
@@ -132,7 +131,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     let bytes = std::fs::read(&a.csr)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let profile = a.profile.profile();
     let cn = csr.subject.common_name.clone();
     let prefix = a.profile.prefix(&cn)?;
@@ -149,7 +148,7 @@ pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     }
     let chosen = choose_issuer(&ca, &a.issuer, &defaults)?;
     let key_opts = KeyOpts {
-        key_type: csr.key_type.to_string(),
+        key_type: csr.key_type,
         days: a.days,
         force: a.force,
     };

@@ -10,7 +10,7 @@ use pki_core::{
 };
 
 use super::{
-    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, key_type, request,
+    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, request,
     server_issuer_defaults,
 };
 use crate::cli::{DeviceArgs, SelfSignedArgs, ServerArgs, VerificationArgs};
@@ -32,7 +32,7 @@ pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>>
 pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     check_edge_ca_clash(&ca, &host, Profile::Server)?;
     let chosen = choose_issuer(&ca, &a.issuer, &server_issuer_defaults(&ca)?)?;
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
@@ -47,7 +47,7 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
         return super::batch::run(dir, a, out);
     };
     pki_core::validate_device_id(&device_id)?;
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     check_edge_ca_clash(&ca, &device_id, Profile::Device)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
@@ -61,7 +61,7 @@ pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Res
     if !is_verification_code(code) {
         bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
     }
-    let ca = super::open_ca(dir, out)?;
+    let ca = super::open_ca(dir)?;
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
     let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
     issue_with_new_key(
@@ -83,7 +83,6 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
             a.device_id
         );
     }
-    let kt = key_type(&a.key_opts.key_type)?;
     let subject = Subject {
         common_name: a.device_id.clone(),
         organization: Some(a.org).filter(|s| !s.is_empty()),
@@ -92,7 +91,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
     let req = request(Profile::SelfSignedDevice, subject, &a.key_opts);
     if let (Some(cert_path), Some(key_path)) = (&a.out_cert, &a.out_key) {
         CaDir::check_free(&[cert_path, key_path], a.key_opts.force)?;
-        let key = PrivateKey::generate(kt)?;
+        let key = PrivateKey::generate(a.key_opts.key_type)?;
         let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
         for p in [cert_path, key_path] {
             if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -117,7 +116,7 @@ pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result
         report.emit(out)?;
         return Ok(Outcome::Success);
     }
-    let ca = super::create_ca(dir, out)?;
+    let ca = super::create_ca(dir)?;
     let prefix = pki_core::device_prefix(&a.device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
 }

@@ -17,14 +17,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use pki_core::{
-    CaDir, CaRole, Certificate, Issued, Issuer, KeyType, PrivateKey, Profile, Request, Subject,
-    SubjectKey, Written,
+    CaDir, CaRole, Certificate, Issued, Issuer, PrivateKey, Profile, Request, Subject, SubjectKey,
+    Written,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::cli::{Cli, Command, CsrCommand, IssueCommand, IssuerOpts, KeyOpts, PasswordOpts};
+use crate::cli::{
+    Cli, Command, CsrCommand, IssueCommand, IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts,
+};
+use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
@@ -59,50 +62,9 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
     }
 }
 
-/// The fix, where it is known, for an error.
-pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
-    use pki_core::Error as E;
-    let batch = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<pki_batch::Error>());
-    if let Some(h) = batch.and_then(batch::hint) {
-        return Some(h.to_owned());
-    }
-    let core = err.chain().find_map(|e| {
-        e.downcast_ref::<pki_core::Error>()
-            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())
-    })?;
-    Some(
-        match core {
-            E::Exists(_) => "pass --force to replace it, or choose another name",
-            E::KeyPasswordNeeded { .. } => {
-                "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
-            }
-            E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
-            E::NotACaDir { .. } => "run `pki create-owner-ca` (or `pki quickstart`) first, or point --dir / PKI_DIR at your CA directory",
-            E::KeyMismatch { .. } => "give the key that was created with this certificate",
-            E::BadHostName(_) => "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4",
-            E::UnknownKeyType(_) => "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096",
-            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::NotFound => "check the path",
-            E::Io { reason, .. } if reason.kind() == std::io::ErrorKind::PermissionDenied => {
-                "run as a user who may read and write there"
-            }
-            E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
-                "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
-            }
-            _ => return None,
-        }
-        .to_owned(),
-    )
-}
-
 /// The current time.
 pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
-}
-
-pub(crate) fn key_type(s: &str) -> Result<KeyType> {
-    Ok(s.parse::<KeyType>()?)
 }
 
 /// Reads a private key, asking for its password only when it is encrypted: from
@@ -184,52 +146,54 @@ pub(crate) fn choose_issuer(
 ) -> Result<ChosenIssuer> {
     // A CA of the directory (its chain from its full-chain file), or a certificate file given
     // with its key (its chain: the rest of that file).
-    let role = match opts.issuer.as_deref() {
-        Some(spec) => match parse_role(spec) {
-            Some(role) if !ca.has(&role) => {
-                bail!("the {role} does not exist in {}", ca.path().display())
-            }
-            Some(role) => Some(role),
-            None => None,
-        },
-        None => Some(
-            defaults
-                .iter()
-                .find(|r| ca.has(r))
-                .cloned()
-                .with_context(|| {
-                    format!(
-                        "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
-                        ca.path().display(),
-                        defaults
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?,
-        ),
-    };
-    let (chain, cert_path, key_path, label) = match (role, opts.issuer.as_deref()) {
-        (Some(role), _) => {
-            let p = role.prefix();
-            (
-                ca.chain_of(&p)?,
-                ca.cert_path(&p),
-                ca.key_path(&p),
-                role.to_string(),
-            )
+    let role = match &opts.issuer {
+        Some(IssuerSpec::Role(role)) if !ca.has(role) => {
+            bail!("the {role} does not exist in {}", ca.path().display())
         }
-        (None, spec) => {
-            let spec = spec.unwrap_or_default();
-            let cert = PathBuf::from(spec);
+        Some(IssuerSpec::Role(role)) => role.clone(),
+        Some(IssuerSpec::File(cert)) => {
+            let spec = cert.display().to_string();
             let Some(key) = opts.issuer_key.clone() else {
                 bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
             };
-            (read_cert(&cert)?, cert, key, spec.to_owned())
+            return with_key(read_cert(cert)?, cert, &key, spec, &opts.password);
         }
+        None => defaults
+            .iter()
+            .find(|r| ca.has(r))
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
+                    ca.path().display(),
+                    defaults
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?,
     };
-    let key = read_key(&key_path, &opts.password)?;
+    let p = role.prefix();
+    with_key(
+        ca.chain_of(&p)?,
+        &ca.cert_path(&p),
+        &ca.key_path(&p),
+        role.to_string(),
+        &opts.password,
+    )
+}
+
+/// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
+/// the key at `key_path`.
+fn with_key(
+    chain: Vec<Certificate>,
+    cert_path: &Path,
+    key_path: &Path,
+    label: String,
+    password: &PasswordOpts,
+) -> Result<ChosenIssuer> {
+    let key = read_key(key_path, password)?;
     let issuer = Issuer::new(
         chain,
         &key,
@@ -237,17 +201,6 @@ pub(crate) fn choose_issuer(
         &key_path.display().to_string(),
     )?;
     Ok(ChosenIssuer { issuer, label })
-}
-
-fn parse_role(spec: &str) -> Option<CaRole> {
-    match spec {
-        "root" | "owner" | "owner-ca" | "root-ca" => Some(CaRole::Root),
-        "intermediate" | "intermediate-ca" => Some(CaRole::Intermediate),
-        _ => spec
-            .strip_prefix("edge-ca:")
-            .or_else(|| spec.strip_prefix("edge:"))
-            .map(|n| CaRole::EdgeCa(n.to_owned())),
-    }
 }
 
 /// The default issuers of a server certificate: the one edge CA, else intermediate, else root.
@@ -311,7 +264,7 @@ impl IssueReport {
     /// Prints the warnings to stderr and the report to stdout.
     pub(crate) fn emit(&self, out: &Output) -> Result<()> {
         for w in &self.warnings {
-            out.warn(w);
+            messages::warning(w);
         }
         out.emit(self, || self.text())
     }
@@ -342,19 +295,19 @@ impl IssueReport {
 }
 
 /// Opens the CA directory, saying what opening it corrected.
-pub(crate) fn open_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+pub(crate) fn open_ca(dir: &Path) -> Result<CaDir> {
     let ca = CaDir::open(dir)?;
     for n in ca.notes() {
-        out.warn(n);
+        messages::warning(n);
     }
     Ok(ca)
 }
 
 /// Opens the CA directory, creating what is missing, saying what opening it corrected.
-pub(crate) fn create_ca(dir: &Path, out: &Output) -> Result<CaDir> {
+pub(crate) fn create_ca(dir: &Path) -> Result<CaDir> {
     let ca = CaDir::create(dir)?;
     for n in ca.notes() {
-        out.warn(n);
+        messages::warning(n);
     }
     Ok(ca)
 }
@@ -423,7 +376,6 @@ pub(crate) fn issue_with_new_key(
     chosen: Option<&ChosenIssuer>,
     out: &Output,
 ) -> Result<Outcome> {
-    let kt = key_type(&k.key_type)?;
     CaDir::check_free(
         &[
             &ca.cert_path(prefix),
@@ -432,7 +384,7 @@ pub(crate) fn issue_with_new_key(
         ],
         k.force,
     )?;
-    let key = PrivateKey::generate(kt)?;
+    let key = PrivateKey::generate(k.key_type)?;
     let issued = pki_core::issue(&req, &SubjectKey::Private(&key), chosen.map(|c| &c.issuer))?;
     let label = chosen.map_or("self-signed", |c| c.label.as_str());
     let report = write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?;

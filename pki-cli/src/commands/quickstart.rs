@@ -11,8 +11,9 @@ use pki_core::{
 use serde::Serialize;
 
 use super::issue::server_sans;
-use super::{IssueReport, check_edge_ca_clash, key_type, now, write_issued};
+use super::{IssueReport, check_edge_ca_clash, now, write_issued};
 use crate::cli::QuickstartArgs;
+use crate::messages;
 use crate::output::{Outcome, Output};
 
 #[derive(Serialize)]
@@ -35,8 +36,8 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
             "the edge CA's CN {edge_cn:?} must differ from the gateway hostname and the device id"
         );
     }
-    let kt = key_type(&a.key_type)?;
-    let ca = super::create_ca(dir, out)?;
+    let kt = a.key_type;
+    let ca = super::create_ca(dir)?;
     if ca.has(&CaRole::Root) && !a.force {
         return Err(pki_core::Error::Exists(ca.cert_path(&CaRole::Root.prefix())).into());
     }
@@ -122,7 +123,7 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
     let proof = super::prove::prove_gateway(&ca, &gateway)?;
     let ok = proof.ok;
     for w in reports.iter().flat_map(|r| &r.warnings) {
-        out.warn(w);
+        messages::warning(w);
     }
     let report = QuickstartReport {
         gateway: gateway.clone(),

@@ -1,21 +1,21 @@
 //! `pki install-ca`, `pki uninstall-ca`, `pki list-ca`: the operating system's trust store.
 //!
 //! pki-truststore does the work (plan, run, confirm, roll back) and returns a typed report or
-//! error; this file builds its request from the flags, renders the report as text (the JSON
-//! document is the report's own), and turns each error into its line, with the fix that names
-//! pki's flags and the command to run again.
+//! error; this file builds its request from the flags and renders the report as text (the JSON
+//! document is the report's own); `hints.rs` turns each error into its line, with the fix that
+//! names pki's flags and the command to run again.
 
-use std::io::ErrorKind;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use pki_truststore::{
     Action, Confirm, Environment, Error, Fingerprint, InstallRequest, ListReport, ListRequest,
-    Privilege, Status, Step, StoreOptions, StoreReport, UndoFailure, UninstallRequest, Which,
+    Privilege, Status, Step, StoreOptions, StoreReport, UninstallRequest, Which,
 };
 
 use crate::cli::{InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
 use crate::output::{Outcome, Output, escape_line, field_lists};
+use crate::{hints, messages};
 
 /// What pki-truststore needs of this process's environment.
 fn environment() -> Environment {
@@ -42,11 +42,11 @@ pub(crate) fn install(a: InstallCaArgs, out: &Output) -> Result<Outcome> {
     };
     let r = pki_truststore::install(&req, &environment()).map_err(|e| failed(&e, &a.store))?;
     for w in &r.warnings {
-        out.warn(w);
+        messages::warning(w);
     }
     if r.status == Status::RefreshPending {
         for n in &r.notes {
-            out.warn(&n.to_string());
+            messages::warning(&n.to_string());
         }
     }
     out.emit(&r, || store_text(&r))?;
@@ -72,7 +72,7 @@ pub(crate) fn uninstall(a: UninstallCaArgs, out: &Output) -> Result<Outcome> {
     };
     let r = pki_truststore::uninstall(&req, &environment()).map_err(|e| failed(&e, &a.store))?;
     for w in &r.warnings {
-        out.warn(w);
+        messages::warning(w);
     }
     out.emit(&r, || store_text(&r))?;
     Ok(Outcome::Success)
@@ -311,186 +311,7 @@ fn list_text(r: &ListReport) -> String {
     s
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors: what went wrong (the library's message), and the fix, naming pki's flags.
-
-/// The error line for a failed store operation.
+/// The error line for a failed store operation, in this command line's words.
 fn failed(e: &Error, store: &StoreOpts) -> anyhow::Error {
-    anyhow!(message(e, store))
-}
-
-/// This command line, quoted for a shell: what to run again with `sudo`.
-fn this_command() -> String {
-    std::env::args()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c))
-            {
-                a
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The fix for a store's file that could not be written, created or removed.
-fn io_hint(e: &std::io::Error) -> String {
-    match e.kind() {
-        ErrorKind::PermissionDenied => format!(
-            "; writing there needs root: run: sudo {}",
-            this_command()
-        ),
-        ErrorKind::ReadOnlyFilesystem => "; the store's file system is mounted read-only: remount it read-write (mount -o remount,rw MOUNTPOINT), or give --root a writable copy of the image".to_owned(),
-        _ => String::new(),
-    }
-}
-
-/// The error's message with the fix for each kind of failure; a cause inside (a failed step
-/// that was undone) gets its own.
-fn message(e: &Error, store: &StoreOpts) -> String {
-    let given_root = || store.root.clone().unwrap_or_default();
-    match e {
-        Error::BadCertificate { .. } => format!(
-            "{e}; give one X.509 certificate in PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
-        ),
-        Error::SeveralCertificates { .. } => {
-            format!("{e}; give a file with only the CA certificate to trust")
-        }
-        Error::NotCa { .. } => format!(
-            "{e}; trust stores hold CAs (give the root or intermediate CA), or pass --allow-leaf to pin this certificate itself"
-        ),
-        Error::ReadCertificate { .. } => format!("{e}; check the path"),
-        Error::CertificateRefused { .. } => {
-            format!("{e}; give the certificate's file (PEM or DER)")
-        }
-        Error::BadRoot { root, reason } => format!("--root {}: {reason}", root.display()),
-        Error::RootNotADirectory { .. } => format!(
-            "--root {}: not a directory; give the mount point of the device image's root file system",
-            given_root().display()
-        ),
-        Error::UnknownSystem { .. } => format!("{e}; install the certificate by hand"),
-        Error::MissingTool {
-            package, where_, ..
-        } => format!("{e}; install the {package} package{where_}, then run pki again"),
-        Error::NameTaken { .. } => format!("{e}; choose another --name"),
-        Error::BadName { name } => {
-            format!("--name {name:?}: use letters, digits, '.', '-' and '_' only")
-        }
-        Error::Refused { .. } => format!(
-            "{e}; pki reads only regular files of sane size there (a bundle at most 64 MiB, any other file 1 MiB): replace it with a regular file (a bundle is what the store's refresh tool writes), or remove it"
-        ),
-        Error::ListUnsupported { .. } => {
-            format!("{e} (pki lists what it installed without --all)")
-        }
-        Error::NeedsPrivilege { privilege, .. } => match privilege {
-            Privilege::Administrator => format!(
-                "{e}; run from a prompt opened with \"Run as administrator\": {}",
-                this_command()
-            ),
-            Privilege::Root | Privilege::None => format!("{e}; run: sudo {}", this_command()),
-        },
-        Error::OpenRoot { root, reason } => {
-            format!("cannot open --root {}: {reason}", root.display())
-        }
-        Error::Write { reason, .. }
-        | Error::CreateDir { reason, .. }
-        | Error::Remove { reason, .. } => format!("{e}{}", io_hint(reason)),
-        Error::ProgramMissing { .. } => format!(
-            "{e}: install the package that provides it (ca-certificates), then run pki again"
-        ),
-        Error::BuildBundle { bundle, cause } => {
-            format!(
-                "cannot build {}: {}",
-                bundle.display(),
-                message(cause, store)
-            )
-        }
-        Error::RolledBack {
-            cause,
-            system,
-            undone,
-        } => format!(
-            "{}; the {system} trust store is as it was ({undone})",
-            message(cause, store)
-        ),
-        Error::RollbackFailed { cause, problems } => format!(
-            "{}; undoing it failed too, check the store by hand: {}",
-            message(cause, store),
-            problems
-                .iter()
-                .map(|p| match p {
-                    UndoFailure::Refresh { cause } => {
-                        format!("refreshing again: {}", message(cause, store))
-                    }
-                    p => p.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        Error::NoOsRelease { .. }
-        | Error::Io { .. }
-        | Error::ReadLink { .. }
-        | Error::KeepCopy { .. }
-        | Error::Spawn { .. }
-        | Error::ProgramFailed { .. }
-        | Error::NotConfirmed { .. } => e.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-
-    fn store(root: Option<&str>) -> StoreOpts {
-        StoreOpts {
-            os_store: true,
-            root: root.map(PathBuf::from),
-            dry_run: false,
-        }
-    }
-
-    #[test]
-    fn errors_keep_their_lines_and_causes_their_fixes() {
-        let s = store(Some("img"));
-        let e = Error::RootNotADirectory {
-            root: "/abs/img".into(),
-        };
-        assert_eq!(
-            message(&e, &s),
-            "--root img: not a directory; give the mount point of the device image's root file system"
-        );
-        let e = Error::RolledBack {
-            cause: Box::new(Error::CreateDir {
-                path: "/img/etc/ssl/certs".into(),
-                reason: std::io::Error::from(ErrorKind::ReadOnlyFilesystem),
-            }),
-            system: pki_truststore::TrustSystem::Debian,
-            undone: pki_truststore::Undone::NothingChanged,
-        };
-        let line = message(&e, &s);
-        assert!(
-            line.starts_with("cannot create /img/etc/ssl/certs: "),
-            "{line}"
-        );
-        assert!(
-            line.contains("; the store's file system is mounted read-only"),
-            "{line}"
-        );
-        assert!(
-            line.ends_with("; the debian trust store is as it was (nothing was changed)"),
-            "{line}"
-        );
-        let e = Error::NameTaken {
-            path: "/x/pki-a.crt".into(),
-            other_sha256: "AB".into(),
-        };
-        assert_eq!(
-            message(&e, &s),
-            "/x/pki-a.crt already holds a different certificate (SHA-256 AB); choose another --name"
-        );
-    }
+    hints::truststore(e, store.root.as_deref())
 }

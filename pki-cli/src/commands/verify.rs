@@ -3,9 +3,8 @@
 //! (--chain) it judges files as `openssl verify` does. Both diagnose in plain words.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use pki_verify::{
     CheckStatus, Client, ClientAuth, ConnectionString, FilesRequest, GatewayReport, GatewayRequest,
     Mode, NameToCheck, Purpose, WebpkiVerdict,
@@ -33,12 +32,8 @@ fn tag(s: CheckStatus) -> &'static str {
 
 /// `pki verify`.
 pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
-    let at = match &a.at {
-        Some(t) => time::OffsetDateTime::parse(t, &Rfc3339).with_context(|| {
-            format!("--at {t:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z")
-        })?,
-        None => now().replace_nanosecond(0).unwrap_or_else(|_| now()),
-    };
+    let at =
+        a.at.unwrap_or_else(|| now().replace_nanosecond(0).unwrap_or_else(|_| now()));
     let (anchors, anchors_label) = trust_anchors(&a)?;
     let connection_string = match &a.connection_string {
         Some(s) => Some(
@@ -157,14 +152,6 @@ fn online(
     connection_string: Option<ConnectionString>,
 ) -> Result<GatewayReport> {
     let (host, port) = split_target(target)?;
-    // An hour is far beyond any network step; beyond it a timeout is a typo (and 1e30 s is
-    // not a time the system can wait for).
-    if !(a.timeout > 0.0 && a.timeout <= 3600.0) {
-        bail!(
-            "--timeout {}: give a number of seconds greater than 0 and at most 3600",
-            a.timeout
-        );
-    }
     let client_auth = match (&a.cert, &a.key) {
         (Some(c), Some(k)) => {
             let chain = pki_core::read_certs(c)?
@@ -186,8 +173,7 @@ fn online(
         expected_name: None,
         alpn: a.alpn.clone(),
         client_auth,
-        timeout: Duration::try_from_secs_f64(a.timeout)
-            .context("--timeout: not a number of seconds")?,
+        timeout: a.timeout,
         anchors,
         anchors_label,
         at,

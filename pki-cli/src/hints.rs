@@ -1,0 +1,467 @@
+//! The command line's words for the libraries' errors: the one place that knows pki's flags,
+//! commands and environment variables when an error is shown.
+//!
+//! The libraries say what went wrong and name the input at fault; they never name a flag
+//! ("already exists", not "use --force"). This module adds the fix in this command line's terms,
+//! for each library's error variants:
+//!
+//! - pki-core ([`error_line`], [`hint`]): an existing file (`--force`), no CA directory
+//!   (`--dir`/`PKI_DIR`), a path length constraint (`--pathlen`), an encrypted key
+//!   (`--key-password-file`), an unknown key type (`--key-type`), ...;
+//! - pki-batch ([`hint`], [`rejected`]): a manifest that is not one (`--manifest`), a device in
+//!   the way (`--force`, `--out`);
+//! - pki-c8y ([`c8y`]): the URL, user, password, timeout and CA file flags;
+//! - pki-truststore ([`truststore`]): `--root`, `--name`, `--allow-leaf`, and the command to run
+//!   again with `sudo`;
+//! - pki-verify: its errors (a name that does not resolve, a refused port, a silent server)
+//!   need no flag to be understood, and get none.
+//!
+//! Every line a test or the README shows stays the line it was.
+
+use std::io::ErrorKind;
+use std::path::Path;
+
+use anyhow::anyhow;
+use pki_core::VERIFICATION_CODE_RULE;
+
+// ---------------------------------------------------------------------------------------------
+// The error line and the hint of any error (pki-core, pki-batch).
+
+/// The error line of `err`: its chain, outermost first, joined by `": "` as anyhow's `{:#}`
+/// joins it, with each library error in this command line's words.
+pub(crate) fn error_line(err: &anyhow::Error) -> String {
+    err.chain().map(words).collect::<Vec<_>>().join(": ")
+}
+
+/// One error of a chain, in this command line's words.
+fn words(e: &(dyn std::error::Error + 'static)) -> String {
+    let core = e.downcast_ref::<pki_core::Error>().or_else(|| {
+        match e.downcast_ref::<pki_batch::Error>() {
+            // Transparent: it reads as pki-core's error, and gets its words.
+            Some(pki_batch::Error::Core(core)) => Some(core),
+            _ => None,
+        }
+    });
+    match core {
+        Some(core) => core_words(core),
+        None => e.to_string(),
+    }
+}
+
+/// A pki-core error, with the flag that changes the outcome where its message needs one.
+fn core_words(e: &pki_core::Error) -> String {
+    use pki_core::{Error as E, NotCaDir, Refusal};
+    match e {
+        E::Exists(_) => format!("{e} (use --force to overwrite it)"),
+        E::NotACaDir {
+            reason: NotCaDir::Missing,
+            ..
+        } => format!("{e}; create one with `pki create-owner-ca` or point --dir/PKI_DIR at one"),
+        E::NotACaDir {
+            reason: NotCaDir::OwnedByOther { .. },
+            ..
+        } => format!("{e}: check who made it, or use another --dir"),
+        E::Refused(Refusal::PathLength { .. }) => {
+            format!("{e}; re-create it with a larger --pathlen or issue from another CA")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The `hint:` line for an error, where the fix is known.
+pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
+    let batch = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<pki_batch::Error>());
+    if let Some(h) = batch.and_then(batch_hint) {
+        return Some(h.to_owned());
+    }
+    let core = err.chain().find_map(|e| {
+        e.downcast_ref::<pki_core::Error>()
+            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())
+    })?;
+    core_hint(core).map(str::to_owned)
+}
+
+/// The fix for a batch error that stopped the lot, where it is the batch's own.
+fn batch_hint(err: &pki_batch::Error) -> Option<&'static str> {
+    match err.root() {
+        pki_batch::Error::NotAManifest { .. } => {
+            Some("give --manifest a new file or one a batch wrote")
+        }
+        _ => None,
+    }
+}
+
+/// The fix for a pki-core error, where it is known.
+fn core_hint(e: &pki_core::Error) -> Option<&'static str> {
+    use pki_core::Error as E;
+    Some(match e {
+        E::Exists(_) => "pass --force to replace it, or choose another name",
+        E::KeyPasswordNeeded { .. } => {
+            "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
+        }
+        E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
+        E::NotACaDir { .. } => {
+            "run `pki create-owner-ca` (or `pki quickstart`) first, or point --dir / PKI_DIR at your CA directory"
+        }
+        E::KeyMismatch { .. } => "give the key that was created with this certificate",
+        E::BadHostName(_) => {
+            "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4"
+        }
+        E::UnknownKeyType(_) => {
+            "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096"
+        }
+        E::Io { reason, .. } if reason.kind() == ErrorKind::NotFound => "check the path",
+        E::Io { reason, .. } if reason.kind() == ErrorKind::PermissionDenied => {
+            "run as a user who may read and write there"
+        }
+        E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
+            "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
+        }
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// pki-batch: a rejected line.
+
+/// A rejected line's reason as the user reads it: the engine's words, and the option that
+/// changes the outcome where there is one.
+pub(crate) fn rejected(r: &pki_batch::Reason) -> String {
+    use pki_batch::Reason;
+    match r {
+        Reason::Exists(_) => format!("{r}; --force to replace"),
+        Reason::OwnFile(_) => format!("{r}; a device folder under --out cannot take it"),
+        _ => r.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pki-c8y.
+
+/// A tenant error as one line in this command line's terms: `what` failed (the operation,
+/// where the tenant refused it), and the flag to change where one would help.
+pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
+    use pki_c8y::Error as E;
+    match &e {
+        E::BadUrl { .. } | E::NotHttps { .. } | E::NoHost { .. } => {
+            anyhow!("{e} (--url / C8Y_URL)")
+        }
+        E::Credentials { .. } => {
+            anyhow!("{e}: give --user, and the password by --password-file or C8Y_PASSWORD")
+        }
+        E::Unauthorized { .. } => anyhow!(
+            "{e}; check --user (USER or TENANT/USER, C8Y_USER) and the password (--password-file or C8Y_PASSWORD)"
+        ),
+        E::Unreachable { .. } => anyhow!("{e}; check --url / C8Y_URL{}", proxy_note()),
+        E::Timeout {
+            url,
+            timeout,
+            during,
+        } => anyhow!(
+            "the tenant at {url} did not finish within {} s (--timeout), {during}",
+            timeout.as_secs()
+        ),
+        E::NotHttpsRedirect { .. } => anyhow!("{e} (check --url / C8Y_URL)"),
+        E::TooManyRedirects { .. } => anyhow!("{e}; check --url / C8Y_URL"),
+        E::Untrusted { .. } => anyhow!("{e}; for a private tenant pass its CA with --ca-file"),
+        E::NoAnchors => anyhow!("{}", no_os_roots("")),
+        E::Forbidden { .. }
+        | E::Invalid { .. }
+        | E::Status { .. }
+        | E::EndlessListing { .. }
+        | E::NotAListing
+        | E::NoVerificationCode => anyhow!("{what}: {e}"),
+        E::BadVerificationCode {
+            url,
+            code_shown,
+            cut,
+        } => anyhow!(
+            "{what} ({url}): its verification code {code_shown:?}{} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
+            if *cut { "..." } else { "" }
+        ),
+        _ => anyhow::Error::new(e),
+    }
+}
+
+/// No CA certificate to verify a tenant with: where they come from, and the flag that gives one.
+pub(crate) fn no_os_roots(why: &str) -> String {
+    format!(
+        "no trusted CA certificates found in the OS store{why}; install the ca-certificates package, set SSL_CERT_FILE, or pass --ca-file"
+    )
+}
+
+/// The proxy variable in use, to name it when the tenant cannot be reached.
+fn proxy_note() -> String {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()).map(|_| *v))
+        .map(|v| format!(" and the proxy in {v} (NO_PROXY lists hosts that bypass it)"))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// pki-truststore.
+
+/// The error line for a failed store operation; `root` is `--root` as given (the error names
+/// the resolved path).
+pub(crate) fn truststore(e: &pki_truststore::Error, root: Option<&Path>) -> anyhow::Error {
+    anyhow!(store_message(e, root))
+}
+
+/// The error's message with the fix for each kind of failure; a cause inside (a failed step
+/// that was undone) gets its own.
+fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
+    use pki_truststore::{Error, Privilege, UndoFailure};
+    let given_root = || root.unwrap_or(Path::new("")).display();
+    match e {
+        Error::BadCertificate { .. } => format!(
+            "{e}; give one X.509 certificate in PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
+        ),
+        Error::SeveralCertificates { .. } => {
+            format!("{e}; give a file with only the CA certificate to trust")
+        }
+        Error::NotCa { .. } => format!(
+            "{e}; trust stores hold CAs (give the root or intermediate CA), or pass --allow-leaf to pin this certificate itself"
+        ),
+        Error::ReadCertificate { .. } => format!("{e}; check the path"),
+        Error::CertificateRefused { .. } => {
+            format!("{e}; give the certificate's file (PEM or DER)")
+        }
+        Error::BadRoot { root, reason } => format!("--root {}: {reason}", root.display()),
+        Error::RootNotADirectory { .. } => format!(
+            "--root {}: not a directory; give the mount point of the device image's root file system",
+            given_root()
+        ),
+        Error::UnknownSystem { .. } => format!("{e}; install the certificate by hand"),
+        Error::MissingTool {
+            package, where_, ..
+        } => format!("{e}; install the {package} package{where_}, then run pki again"),
+        Error::NameTaken { .. } => format!("{e}; choose another --name"),
+        Error::BadName { name } => {
+            format!("--name {name:?}: use letters, digits, '.', '-' and '_' only")
+        }
+        Error::Refused { .. } => format!(
+            "{e}; pki reads only regular files of sane size there (a bundle at most 64 MiB, any other file 1 MiB): replace it with a regular file (a bundle is what the store's refresh tool writes), or remove it"
+        ),
+        Error::ListUnsupported { .. } => {
+            format!("{e} (pki lists what it installed without --all)")
+        }
+        Error::NeedsPrivilege { privilege, .. } => match privilege {
+            Privilege::Administrator => format!(
+                "{e}; run from a prompt opened with \"Run as administrator\": {}",
+                this_command()
+            ),
+            Privilege::Root | Privilege::None => format!("{e}; run: sudo {}", this_command()),
+        },
+        Error::OpenRoot { root, reason } => {
+            format!("cannot open --root {}: {reason}", root.display())
+        }
+        Error::Write { reason, .. }
+        | Error::CreateDir { reason, .. }
+        | Error::Remove { reason, .. } => format!("{e}{}", io_fix(reason)),
+        Error::ProgramMissing { .. } => format!(
+            "{e}: install the package that provides it (ca-certificates), then run pki again"
+        ),
+        Error::BuildBundle { bundle, cause } => {
+            format!(
+                "cannot build {}: {}",
+                bundle.display(),
+                store_message(cause, root)
+            )
+        }
+        Error::RolledBack {
+            cause,
+            system,
+            undone,
+        } => format!(
+            "{}; the {system} trust store is as it was ({undone})",
+            store_message(cause, root)
+        ),
+        Error::RollbackFailed { cause, problems } => format!(
+            "{}; undoing it failed too, check the store by hand: {}",
+            store_message(cause, root),
+            problems
+                .iter()
+                .map(|p| match p {
+                    UndoFailure::Refresh { cause } => {
+                        format!("refreshing again: {}", store_message(cause, root))
+                    }
+                    p => p.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Error::NoOsRelease { .. }
+        | Error::Io { .. }
+        | Error::ReadLink { .. }
+        | Error::KeepCopy { .. }
+        | Error::Spawn { .. }
+        | Error::ProgramFailed { .. }
+        | Error::NotConfirmed { .. } => e.to_string(),
+    }
+}
+
+/// The fix for a store's file that could not be written, created or removed.
+fn io_fix(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::PermissionDenied => format!(
+            "; writing there needs root: run: sudo {}",
+            this_command()
+        ),
+        ErrorKind::ReadOnlyFilesystem => "; the store's file system is mounted read-only: remount it read-write (mount -o remount,rw MOUNTPOINT), or give --root a writable copy of the image".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// This command line, quoted for a shell: what to run again with `sudo`.
+fn this_command() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use pki_truststore::Error;
+
+    #[test]
+    fn library_errors_become_lines_that_name_the_flag() {
+        let line = |e, what| format!("{:#}", c8y(e, what));
+        let e = pki_c8y::Error::Timeout {
+            url: "https://t".into(),
+            timeout: Duration::from_secs(3),
+            during: "while reading the answer to GET /x".into(),
+        };
+        assert_eq!(
+            line(e, ""),
+            "the tenant at https://t did not finish within 3 s (--timeout), while reading the answer to GET /x"
+        );
+        let e = pki_c8y::Error::Invalid {
+            message: "not a CA".into(),
+        };
+        assert_eq!(
+            line(e, "cannot register a.pem with tenant t1"),
+            "cannot register a.pem with tenant t1: the tenant rejected the certificate: not a CA"
+        );
+        let e = pki_c8y::Error::BadVerificationCode {
+            url: "https://t".into(),
+            code_shown: "a.b".into(),
+            cut: false,
+        };
+        assert_eq!(
+            line(e, "cannot prove"),
+            format!(
+                "cannot prove (https://t): its verification code \"a.b\" is not one ({VERIFICATION_CODE_RULE}); nothing was signed"
+            )
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_lines_and_causes_their_fixes() {
+        let root = Some(Path::new("img"));
+        let message = |e: &Error| format!("{:#}", truststore(e, root));
+        let e = Error::RootNotADirectory {
+            root: "/abs/img".into(),
+        };
+        assert_eq!(
+            message(&e),
+            "--root img: not a directory; give the mount point of the device image's root file system"
+        );
+        let e = Error::RolledBack {
+            cause: Box::new(Error::CreateDir {
+                path: "/img/etc/ssl/certs".into(),
+                reason: std::io::Error::from(ErrorKind::ReadOnlyFilesystem),
+            }),
+            system: pki_truststore::TrustSystem::Debian,
+            undone: pki_truststore::Undone::NothingChanged,
+        };
+        let line = message(&e);
+        assert!(
+            line.starts_with("cannot create /img/etc/ssl/certs: "),
+            "{line}"
+        );
+        assert!(
+            line.contains("; the store's file system is mounted read-only"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("; the debian trust store is as it was (nothing was changed)"),
+            "{line}"
+        );
+        let e = Error::NameTaken {
+            path: "/x/pki-a.crt".into(),
+            other_sha256: "AB".into(),
+        };
+        assert_eq!(
+            message(&e),
+            "/x/pki-a.crt already holds a different certificate (SHA-256 AB); choose another --name"
+        );
+    }
+
+    #[test]
+    fn pki_core_says_what_and_the_command_line_adds_the_flag() {
+        let exists = pki_core::Error::Exists(PathBuf::from("pki/certs/a.pem"));
+        assert_eq!(exists.to_string(), "pki/certs/a.pem: already exists");
+        let err = anyhow::Error::new(exists).context("cannot write");
+        assert_eq!(
+            error_line(&err),
+            "cannot write: pki/certs/a.pem: already exists (use --force to overwrite it)"
+        );
+        assert_eq!(
+            hint(&err).as_deref(),
+            Some("pass --force to replace it, or choose another name")
+        );
+        let missing = anyhow::Error::new(pki_core::Error::NotACaDir {
+            dir: "pki".into(),
+            reason: pki_core::NotCaDir::Missing,
+        });
+        assert_eq!(
+            error_line(&missing),
+            "pki: no CA directory here; create one with `pki create-owner-ca` or point --dir/PKI_DIR at one"
+        );
+        let owned = anyhow::Error::new(pki_core::Error::NotACaDir {
+            dir: "pki/private".into(),
+            reason: pki_core::NotCaDir::OwnedByOther { owner: 7, me: 8 },
+        });
+        assert_eq!(
+            error_line(&owned),
+            "pki/private: owned by uid 7, not by this user (uid 8); the keys in it are not yours to use: check who made it, or use another --dir"
+        );
+        let deep = anyhow::Error::new(pki_core::Error::Refused(pki_core::Refusal::PathLength {
+            subject: "CN = R".into(),
+            limit: 0,
+            profile: "intermediate-ca",
+        }));
+        assert_eq!(
+            error_line(&deep),
+            "CN = R has pathlen:0, which allows no intermediate-ca at this depth; re-create it with a larger --pathlen or issue from another CA"
+        );
+        // Through pki-batch, which carries pki-core's error transparently, the same words.
+        let batch = anyhow::Error::new(pki_batch::Error::Core(pki_core::Error::Exists(
+            PathBuf::from("x.pem"),
+        )));
+        assert_eq!(
+            error_line(&batch),
+            "x.pem: already exists (use --force to overwrite it)"
+        );
+        // Any other error reads as anyhow's `{:#}`.
+        let plain = anyhow!("inner").context("outer");
+        assert_eq!(error_line(&plain), format!("{plain:#}"));
+    }
+}
