@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use crate::common::{openssl, pki, testdata, tmp};
+use crate::support::{openssl, pki, pki_env, testdata, tmp};
 
 fn openssl_field(dir: &Path, cert: &str, flag: &[&str]) -> String {
     let mut args = vec!["x509", "-in", cert, "-noout"];
@@ -266,7 +266,7 @@ fn show_reads_bundles_and_checks_keys() {
         let r = pki(&dir, &["show", cert, "--key", key]).expect(0);
         assert!(r.stdout.contains("MATCHES"), "{cert} {key}: {}", r.stdout);
     }
-    let r = crate::common::pki_env(
+    let r = pki_env(
         &dir,
         &[
             "--json",
