@@ -9,6 +9,7 @@ use crate::support::quickstart::{
     DEVICE_FULL as DEVICE_CHAIN, DEVICE_KEY, ROOT, SERVER_FULL as SERVER_CHAIN, SERVER_KEY,
     gateway_pki,
 };
+use crate::support::snapshot;
 use crate::support::{
     Handshake, Mosquitto, OpensslServer, PlainTextServer, Server, SilentServer, closed_port,
     openssl, pki, pki_env, s_client, testdata, tmp,
@@ -491,4 +492,64 @@ fn alpn_is_offered_and_reported() {
     .expect(0)
     .json();
     assert_eq!(j["tls"]["alpn"], serde_json::Value::Null);
+}
+
+#[test]
+fn offline_text_snapshot() {
+    // What a user reads of a good chain and of an expired leaf, at a pinned time.
+    for (case, code) in [("ok", 0), ("expired-leaf", 1)] {
+        let dir = testdata(&format!("verify/{case}"));
+        let r = pki(
+            &dir,
+            &[
+                "verify",
+                "--chain",
+                "leaf.pem",
+                "--untrusted",
+                "chain.pem",
+                "--ca-file",
+                "ca.pem",
+                "--hostname",
+                "gateway.example.com",
+                "--at",
+                "2030-01-01T00:00:00Z",
+            ],
+        )
+        .expect(code);
+        snapshot::settings(&[]).bind(|| {
+            insta::assert_snapshot!(
+                format!("offline_{}", case.replace('-', "_")),
+                snapshot::transcript(&r)
+            );
+        });
+    }
+}
+
+#[test]
+fn online_text_snapshot() {
+    // What a user reads of a gateway that sends a good chain, checked under its name and
+    // under another.
+    let dir = testdata("verify/ok");
+    let server = OpensslServer::start(&dir, "leaf.pem", "leaf.key.pem", Some("chain.pem"), &[]);
+    let target = server.addr();
+    for (label, name, code) in [
+        ("its_name", "gateway.example.com", 0),
+        ("another_name", "other.example.com", 1),
+    ] {
+        let r = pki(
+            &dir,
+            &[
+                "verify",
+                &target,
+                "--servername",
+                name,
+                "--ca-file",
+                "ca.pem",
+            ],
+        )
+        .expect(code);
+        snapshot::settings(&[]).bind(|| {
+            insta::assert_snapshot!(format!("online_{label}"), snapshot::transcript(&r));
+        });
+    }
 }

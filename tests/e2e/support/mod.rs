@@ -5,7 +5,7 @@
 //!
 //! What every test uses is here at the top (`use crate::support::{pki, tmp, ...}`); what one
 //! subject uses stays in its module (`support::tenant`, `support::image`, `support::lot`,
-//! `support::quickstart`).
+//! `support::quickstart`, `support::snapshot`).
 
 mod asserts;
 mod fixtures;
@@ -16,6 +16,7 @@ mod openssl;
 pub(crate) mod quickstart;
 mod run;
 mod servers;
+pub(crate) mod snapshot;
 pub(crate) mod tenant;
 
 pub(crate) use asserts::{
