@@ -171,6 +171,37 @@ fn strict_stops_at_the_first_device_whose_files_are_not_the_batch_s() {
 }
 
 #[test]
+fn summary_text_snapshot() {
+    // What a user reads of a lot: its rejected lines by number and the summary; a second run
+    // of it; the same lot with --strict; a clean lot into a folder of its own.
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("ids.txt"), "dev-1\ndev-2\nbad/id\n\ndev-1\ndev-3\n").unwrap();
+    std::fs::write(p.join("clean.txt"), "cam-1\ncam-2\n").unwrap();
+    let settings = crate::support::snapshot::settings(&[p]);
+    for (name, args, code) in [
+        ("summary_rejected_lines", &["--batch", "ids.txt"][..], 1),
+        ("summary_again", &["--batch", "ids.txt"][..], 1),
+        (
+            "summary_strict",
+            &["--batch", "ids.txt", "--strict", "--out", "strict"][..],
+            1,
+        ),
+        (
+            "summary_clean_lot",
+            &["--batch", "clean.txt", "--out", "lot"][..],
+            0,
+        ),
+    ] {
+        let mut all = vec!["issue", "device"];
+        all.extend_from_slice(args);
+        let r = pki(p, &all).expect(code);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
+}
+
+#[test]
 fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
     let d = tmp();
     let p = d.path();

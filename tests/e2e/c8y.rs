@@ -441,6 +441,31 @@ fn list_shows_every_trusted_certificate() {
 }
 
 #[test]
+fn upload_list_and_remove_text_snapshot() {
+    // What a user reads of each step against a tenant: an empty listing, an upload, the same
+    // upload with other settings (already registered), an upload proven, the listing, a
+    // removal and a removal of what is gone.
+    let (dir, t) = setup(&[]);
+    let d = dir.path();
+    let settings = crate::support::snapshot::settings(&[d]);
+    for (name, args) in [
+        ("list_empty", &["c8y", "list"][..]),
+        ("upload", &["c8y", "upload", ROOT][..]),
+        ("upload_again", &["c8y", "upload", ROOT, "--disabled"][..]),
+        (
+            "upload_proven",
+            &["c8y", "upload", INTERMEDIATE, "--disabled", "--prove"][..],
+        ),
+        ("list", &["c8y", "list"][..]),
+        ("remove", &["c8y", "remove", ROOT][..]),
+        ("remove_again", &["c8y", "remove", ROOT][..]),
+    ] {
+        let r = c8y(d, &t, args).expect(0);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
+}
+
+#[test]
 fn remove_by_file_and_by_fingerprint() {
     let (dir, t) = setup(&[]);
     let d = dir.path();

@@ -288,6 +288,32 @@ fn removing_the_last_certificate_by_fingerprint_empties_the_bundle() {
     assert_eq!(tree(&img.join("etc/ssl/certs")), ["ca-certificates.crt"]);
 }
 
+#[test]
+fn install_ca_text_snapshot() {
+    // What a user reads of each step on a Debian image: the plan, the install, a second
+    // install, the listing, the removal's plan and the removal.
+    let d = gateway_pki();
+    let p = d.path();
+    let img = debian_root(p, None);
+    let settings = crate::support::snapshot::settings(&[p]);
+    for (name, args) in [
+        ("install_dry_run", &["install-ca", ROOT_CA, "--dry-run"][..]),
+        ("install", &["install-ca", ROOT_CA][..]),
+        ("install_again", &["install-ca", ROOT_CA][..]),
+        ("list", &["list-ca"][..]),
+        (
+            "uninstall_dry_run",
+            &["uninstall-ca", ROOT_CA, "--dry-run"][..],
+        ),
+        ("uninstall", &["uninstall-ca", ROOT_CA][..]),
+    ] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--os-store", "--root", s(&img)]);
+        let r = pki(p, &all).expect(0);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
+}
+
 /// The plan (`--dry-run --json`) for an image whose os-release is the fixture `os`, with
 /// `tool` present inside it.
 fn plan_for(os: &str, tool: Option<&str>) -> (tempfile::TempDir, Run) {
