@@ -65,8 +65,7 @@ class Tenant:
 
     def log(self, entry):
         with self.lock:
-            with open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
+            append_log(self.log_path, entry)
 
     def take_failure(self):
         with self.lock:
@@ -139,9 +138,11 @@ def public(record):
     return {k: v for k, v in record.items() if k not in ("der", "code")}
 
 
-class Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no access log on stderr, every method to `handle_any(method)`: the base of this
+    tenant's handler and of `tests/hostile_tenant.py`'s."""
+
     protocol_version = "HTTP/1.1"
-    server_version = "FakeCumulocity/1.0"
 
     def log_message(self, *args):  # quiet
         pass
@@ -157,6 +158,39 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         self.handle_any("PUT")
+
+    def handle_any(self, method):
+        raise NotImplementedError
+
+
+def append_log(path, entry):
+    """Appends `entry` to the JSON-lines request log at `path` (the caller holds the lock that
+    keeps writers one at a time)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
+def serve(handler, args, attach):
+    """Serves `handler` on 127.0.0.1, on a free port: HTTPS with --cert and --key unless
+    --plain, after `attach(server)` gave it its state; empties --log first, prints
+    `READY <port>` once it listens, and serves until it is killed."""
+    open(args.log, "w").close()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    attach(server)
+    if not getattr(args, "plain", False):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print(f"READY {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+class Handler(QuietHandler):
+    server_version = "FakeCumulocity/1.0"
 
     def handle_any(self, method):
         tenant = self.server.tenant
@@ -323,19 +357,11 @@ def main():
     p.add_argument("--fail-status", type=int, default=503)
     p.add_argument("--verification-code", help="the verification code to hand out (default: random)")
     args = p.parse_args()
-    open(args.log, "w").close()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.tenant = Tenant(args)
-    if not args.plain:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.cert, args.key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    print(f"READY {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+
+    def attach(server):
+        server.tenant = Tenant(args)
+
+    serve(Handler, args, attach)
 
 
 if __name__ == "__main__":

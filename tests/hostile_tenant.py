@@ -5,7 +5,7 @@ Where `tests/c8y_server.py` is an honest tenant, this one attacks the client: it
 bodies that never end or are far too large, listings whose pages never end, answers cut off in
 the middle, redirects to cleartext, messages that echo the Authorization header, and names full
 of terminal control characters. HTTPS on 127.0.0.1 with the certificate it is given; only the
-Python standard library.
+Python standard library and the honest tenant's HTTP and TLS plumbing (`serve`, `QuietHandler`).
 
   --mode endless    every answer: 200, no length, a JSON document that never ends
   --mode huge       every answer: 200 with Content-Length --size (default 1 GiB), all of it sent
@@ -38,8 +38,12 @@ import ssl
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+# The HTTP and TLS plumbing is the honest tenant's (this file's folder is on sys.path); no
+# bytecode cache is written into the source tree.
+sys.dont_write_bytecode = True
+from c8y_server import QuietHandler, append_log, serve  # noqa: E402
 
 CHUNK = 64 * 1024
 
@@ -49,21 +53,8 @@ CHUNK = 64 * 1024
 EVIL = "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\rFAKE\nFAKE LINE\x00\x9b31m"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server_version = "HostileTenant/1.0"
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
 
     def handle_any(self, method):
         server = self.server
@@ -73,12 +64,11 @@ class Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.count += 1
             n = server.count
-            with open(server.args.log, "a", encoding="utf-8") as f:
-                f.write(json.dumps({
-                    "method": method,
-                    "path": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                }) + "\n")
+            append_log(server.args.log, {
+                "method": method,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+            })
         try:
             getattr(self, "mode_" + server.args.mode.replace("-", "_"))(method, n)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
@@ -242,20 +232,13 @@ def main():
     p.add_argument("--location", default="", help="redirect target for --mode redirect")
     p.add_argument("--log", required=True, help="JSON-lines file of every request")
     args = p.parse_args()
-    open(args.log, "w").close()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.args = args
-    server.lock = threading.Lock()
-    server.count = 0
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.cert, args.key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    print(f"READY {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+
+    def attach(server):
+        server.args = args
+        server.lock = threading.Lock()
+        server.count = 0
+
+    serve(Handler, args, attach)
 
 
 if __name__ == "__main__":

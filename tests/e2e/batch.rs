@@ -7,98 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{openssl, pki, tmp};
-
-fn ca(dir: &Path) {
-    pki(dir, &["create-owner-ca"]).expect(0);
-    pki(dir, &["create-intermediate-ca"]).expect(0);
-}
-
-fn manifest(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad manifest line {l:?}: {e}")))
-        .collect()
-}
-
-/// Every manifest line agrees with its files (fingerprints and serial as `pki show` reads
-/// them from the certificate file), every serial is unique, and no temporary file is left.
-fn check_lot(dir: &Path, lines: &[serde_json::Value], expected: usize) {
-    assert_eq!(lines.len(), expected, "manifest lines");
-    let ids: HashSet<&str> = lines
-        .iter()
-        .map(|l| l["device_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids.len(),
-        expected,
-        "a device appears twice in the manifest"
-    );
-    let serials: HashSet<&str> = lines
-        .iter()
-        .map(|l| l["serial"].as_str().unwrap())
-        .collect();
-    assert_eq!(serials.len(), expected, "serials are not unique");
-    for chunk in lines.chunks(400) {
-        let mut args = vec!["--json", "show"];
-        args.extend(chunk.iter().map(|l| l["cert"].as_str().unwrap()));
-        let shown = pki(dir, &args).expect(0).json();
-        let by_file: HashMap<&str, &serde_json::Value> = shown["certificates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["file"].as_str().unwrap(), c))
-            .collect();
-        for l in chunk {
-            let c = by_file[l["cert"].as_str().unwrap()];
-            assert_eq!(c["sha256_fingerprint"], l["sha256"], "{l}");
-            assert_eq!(c["sha1_thumbprint"], l["sha1"], "{l}");
-            assert_eq!(c["serial"]["hex"], l["serial"], "{l}");
-            assert_eq!(c["common_name"], l["device_id"], "{l}");
-            assert!(
-                dir.join(l["key"].as_str().unwrap()).is_file()
-                    || Path::new(l["key"].as_str().unwrap()).is_file()
-            );
-        }
-    }
-    let leftovers: Vec<String> = crate::common::tree(dir)
-        .into_iter()
-        .filter(|p| p.contains(".tmp-"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-}
-
-/// `openssl verify` on a sample of the lot, with the chain and purpose a device presents.
-fn verify_sample(dir: &Path, lines: &[serde_json::Value]) {
-    let root = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
-    let step = (lines.len() / 10).max(1);
-    for l in lines.iter().step_by(step) {
-        let cert = l["cert"].as_str().unwrap();
-        let chain = l["full_chain"].as_str().unwrap();
-        let r = openssl(
-            dir,
-            &[
-                "verify",
-                "-CAfile",
-                root,
-                "-untrusted",
-                chain,
-                "-purpose",
-                "sslclient",
-                cert,
-            ],
-        );
-        assert_eq!(r.stdout.trim(), format!("{cert}: OK"), "{}", r.stderr);
-        let a = openssl(dir, &["x509", "-in", cert, "-noout", "-pubkey"])
-            .expect(0)
-            .stdout;
-        let b = openssl(dir, &["pkey", "-in", l["key"].as_str().unwrap(), "-pubout"])
-            .expect(0)
-            .stdout;
-        assert_eq!(a, b, "key of {cert}");
-    }
-}
+use crate::support::lot::{ca, check_lot, manifest, manifest_ids, plant, verify_sample};
+use crate::support::{fails_cleanly, openssl_text, pki, tmp, tree};
 
 #[test]
 fn a_lot_is_issued_with_bad_lines_reported_by_number() {
@@ -205,7 +115,7 @@ fn csv_from_stdin_into_folders_with_json_summary() {
     let lines = manifest(&p.join("lot/manifest.jsonl"));
     check_lot(p, &lines, 2);
     assert!(p.join("lot/cam-1/key.pem").is_file() && p.join("lot/cam-1/full-chain.pem").is_file());
-    let text = crate::common::openssl_text(p, "lot/cam-1/cert.pem");
+    let text = openssl_text(p, "lot/cam-1/cert.pem");
     assert!(
         text.contains("DNS:cam-1.local, IP Address:10.0.0.7"),
         "{text}"
@@ -258,6 +168,37 @@ fn strict_stops_at_the_first_device_whose_files_are_not_the_batch_s() {
     );
     assert_eq!(manifest_ids(&p.join("pki/manifest.jsonl")), ["a-1"]);
     assert!(!p.join("pki/certs/iot-device-c-3.cert.pem").exists());
+}
+
+#[test]
+fn summary_text_snapshot() {
+    // What a user reads of a lot: its rejected lines by number and the summary; a second run
+    // of it; the same lot with --strict; a clean lot into a folder of its own.
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    std::fs::write(p.join("ids.txt"), "dev-1\ndev-2\nbad/id\n\ndev-1\ndev-3\n").unwrap();
+    std::fs::write(p.join("clean.txt"), "cam-1\ncam-2\n").unwrap();
+    let settings = crate::support::snapshot::settings(&[p]);
+    for (name, args, code) in [
+        ("summary_rejected_lines", &["--batch", "ids.txt"][..], 1),
+        ("summary_again", &["--batch", "ids.txt"][..], 1),
+        (
+            "summary_strict",
+            &["--batch", "ids.txt", "--strict", "--out", "strict"][..],
+            1,
+        ),
+        (
+            "summary_clean_lot",
+            &["--batch", "clean.txt", "--out", "lot"][..],
+            0,
+        ),
+    ] {
+        let mut all = vec!["issue", "device"];
+        all.extend_from_slice(args);
+        let r = pki(p, &all).expect(code);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
 }
 
 #[test]
@@ -358,20 +299,12 @@ fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
 
 /// Every file below `dir` with its bytes: to prove that a refused command touched nothing.
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    crate::common::tree(dir)
+    tree(dir)
         .into_iter()
         .map(|f| {
             let bytes = std::fs::read(dir.join(&f)).unwrap_or_default();
             (f, bytes)
         })
-        .collect()
-}
-
-/// The device ids of a manifest.
-fn manifest_ids(path: &Path) -> Vec<String> {
-    manifest(path)
-        .iter()
-        .map(|l| l["device_id"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -419,37 +352,6 @@ fn a_batch_never_replaces_a_key_it_did_not_create() {
     let lines = manifest(&p.join("pki/manifest.jsonl"));
     check_lot(p, &lines, 3);
     verify_sample(p, &lines);
-}
-
-/// A self-signed certificate for `cn` with its key, written where the batch puts `device`'s.
-fn plant(dir: &Path, device: &str, cn: &str) -> (Vec<u8>, Vec<u8>) {
-    let cert = format!("pki/certs/iot-device-{device}.cert.pem");
-    let key = format!("pki/private/iot-device-{device}.key.pem");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-subj",
-            &format!("/CN={cn}"),
-            "-days",
-            "30",
-        ],
-    )
-    .expect(0);
-    (
-        std::fs::read(dir.join(&cert)).unwrap(),
-        std::fs::read(dir.join(&key)).unwrap(),
-    )
 }
 
 #[test]
@@ -583,7 +485,7 @@ fn a_manifest_option_on_a_file_that_is_not_a_manifest_touches_nothing() {
                 .filter(|(f, _)| f != "pki/batch.lock")
                 .collect::<Vec<_>>()
         };
-        crate::common::fails_cleanly(
+        fails_cleanly(
             p,
             &[
                 "issue",

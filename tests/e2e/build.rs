@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::common::{openssl, openssl_text, pki, tmp};
+use crate::support::{openssl, openssl_text, pki, pki_env, testdata, tmp};
 
 const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
 
@@ -455,7 +455,7 @@ fn csr_create_and_sign_for_pki_and_openssl_made_requests() {
     .stdout;
     assert_eq!(a, b);
     // An OpenSSL-made CSR, signed as a server certificate with an extra SAN.
-    let csr = crate::common::testdata("show/csr-device.csr");
+    let csr = testdata("show/csr-device.csr");
     let r = pki(
         p,
         &[
@@ -520,11 +520,7 @@ fn csr_create_and_sign_for_pki_and_openssl_made_requests() {
 fn import_reads_the_key_formats_other_tools_write() {
     let d = tmp();
     let p = d.path();
-    let td = |f: &str| {
-        crate::common::testdata(&format!("show/{f}"))
-            .display()
-            .to_string()
-    };
+    let td = |f: &str| testdata(&format!("show/{f}")).display().to_string();
     // certGen.sh style: encrypted PKCS#8 root key, password 1234, from a file.
     let r = pki(
         p,
@@ -555,7 +551,7 @@ fn import_reads_the_key_formats_other_tools_write() {
         ],
     )
     .expect(0);
-    crate::common::pki_env(
+    pki_env(
         p,
         &["issue", "device", "dev-9", "--issuer", "root"],
         &[("PKI_KEY_PASSWORD", "1234")],

@@ -6,267 +6,22 @@
 //!
 //! A missing python3 fails the tests (the tenant is never optional).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::path::Path;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::common::{Run, openssl, pki, testdata, tmp};
-use crate::peers::closed_port;
+use crate::support::quickstart::{INTERMEDIATE, ROOT};
+use crate::support::tenant::{PASSWORD, TENANT, Tenant, b64, basic, c8y, command, run, setup};
+use crate::support::{
+    closed_port, one_error_line, openssl, pki, retries, sha1_fingerprint as fingerprint, testdata,
+    tmp,
+};
 
 mod hostile;
 
-const TENANT: &str = "t12345";
-/// The tenant password of both users. Never printed, so the tests look for it everywhere.
-const PASSWORD: &str = "Pw-4b1c-tenant-SECRET";
-const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
-const INTERMEDIATE: &str = "pki/certs/azure-iot-test-only.intermediate.cert.pem";
-const ADMIN_ROLE: &str = "ROLE_TENANT_MANAGEMENT_ADMIN";
-/// How long the tenant may take to start.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The fake tenant, stopped (killed and reaped) when dropped.
-struct Tenant {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Tenant {
-    /// An HTTPS tenant serving `pki/certs/iot-edge-server-localhost-full-chain.cert.pem` from
-    /// `dir` (made by `pki quickstart --gateway localhost`), with an admin (the role to manage
-    /// trusted certificates) and a viewer (read role only), plus `extra` server options.
-    fn start(dir: &Path, extra: &[&str]) -> Tenant {
-        let admin = format!("admin:{PASSWORD}:{ADMIN_ROLE}");
-        let viewer = format!("viewer:{PASSWORD}:ROLE_TENANT_MANAGEMENT_READ");
-        let mut args = vec![
-            "--cert",
-            "pki/certs/iot-edge-server-localhost-full-chain.cert.pem",
-            "--key",
-            "pki/private/iot-edge-server-localhost.key.pem",
-            "--tenant",
-            TENANT,
-            "--user",
-            &admin,
-            "--user",
-            &viewer,
-        ];
-        args.extend_from_slice(extra);
-        Self::spawn(dir, &args)
-    }
-
-    /// A server that answers in plain HTTP.
-    fn plain(dir: &Path) -> Tenant {
-        Self::spawn(dir, &["--plain"])
-    }
-
-    fn spawn(dir: &Path, args: &[&str]) -> Tenant {
-        Self::spawn_script(dir, "c8y_server.py", args)
-    }
-
-    /// `tests/SCRIPT ARGS --log LOG` in `dir`, once it says `READY <port>`.
-    fn spawn_script(dir: &Path, script: &str, args: &[&str]) -> Tenant {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests")
-            .join(script);
-        let log = dir.join(format!(
-            "tenant-{}.jsonl",
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut child = Command::new("python3")
-            .current_dir(dir)
-            .arg(&script)
-            .args(args)
-            .arg("--log")
-            .arg(&log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("python3 is required for the Cumulocity tests (the fake tenant {}) and could not be run: {e}; install python3", script.display())
-            });
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(READY_TIMEOUT).unwrap_or_default();
-        let port = line
-            .strip_prefix("READY ")
-            .and_then(|p| p.trim().parse().ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the fake tenant did not start (said {line:?})");
-        };
-        Tenant { child, port, log }
-    }
-
-    fn url(&self) -> String {
-        format!("https://localhost:{}", self.port)
-    }
-
-    /// Every request received so far, in order.
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .expect("the tenant's request log")
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect()
-    }
-
-    /// (method, path, status) of every request so far.
-    fn calls(&self) -> Vec<(String, String, u64)> {
-        self.requests()
-            .iter()
-            .map(|r| {
-                (
-                    r["method"].as_str().unwrap().to_owned(),
-                    r["path"].as_str().unwrap().to_owned(),
-                    r["status"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    }
-}
-
-impl Drop for Tenant {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A temporary directory with `pki quickstart --gateway localhost` in it, and a tenant.
-fn setup(extra: &[&str]) -> (tempfile::TempDir, Tenant) {
-    let dir = tmp();
-    pki(dir.path(), &["quickstart", "--gateway", "localhost"]).expect(0);
-    let tenant = Tenant::start(dir.path(), extra);
-    (dir, tenant)
-}
-
-/// `pki ARGS` with every variable pki or reqwest reads cleared, loopback exempt from proxies.
-fn command(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pki"));
-    cmd.current_dir(cwd).args(args).stdin(Stdio::null());
-    for var in [
-        "PKI_DIR",
-        "PKI_KEY_PASSWORD",
-        "C8Y_PASSWORD",
-        "C8Y_URL",
-        "C8Y_USER",
-        "C8Y_TENANT",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    cmd
-}
-
-/// Runs a command and checks that the tenant password (and its Basic-auth encodings) appear
-/// nowhere in what pki printed.
-#[track_caller]
-fn run(mut cmd: Command) -> Run {
-    let out = cmd.output().expect("the pki binary runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    let mut secrets = vec![PASSWORD.to_owned(), "wrong-password".to_owned()];
-    for user in ["admin", "viewer", "t12345/admin"] {
-        secrets.push(b64(&format!("{user}:{PASSWORD}")));
-    }
-    for s in &secrets {
-        assert!(
-            !run.stdout.contains(s.as_str()) && !run.stderr.contains(s.as_str()),
-            "a secret was printed\nstdout:\n{}\nstderr:\n{}",
-            run.stdout,
-            run.stderr
-        );
-    }
-    run
-}
-
-/// `pki c8y ARGS --url TENANT --user admin --ca-file ROOT` with `C8Y_PASSWORD`.
-#[track_caller]
-fn c8y(dir: &Path, t: &Tenant, args: &[&str]) -> Run {
-    run(c8y_command(dir, t, args))
-}
-
-/// The command [`c8y`] runs, not yet run.
-fn c8y_command(dir: &Path, t: &Tenant, args: &[&str]) -> Command {
-    let url = t.url();
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--url", &url, "--user", "admin", "--ca-file", ROOT]);
-    let mut cmd = command(dir, &all);
-    cmd.env("C8Y_PASSWORD", PASSWORD);
-    cmd
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-fn basic(user: &str) -> String {
-    format!("Basic {}", b64(&format!("{user}:{PASSWORD}")))
-}
-
-/// Cumulocity's fingerprint of a certificate file, from `openssl x509 -fingerprint -sha1`.
-fn fingerprint(dir: &Path, cert: &str) -> String {
-    let out = openssl(
-        dir,
-        &["x509", "-in", cert, "-noout", "-fingerprint", "-sha1"],
-    )
-    .expect(0);
-    let hex = out
-        .stdout
-        .trim()
-        .rsplit('=')
-        .next()
-        .unwrap()
-        .replace(':', "");
-    hex.to_ascii_lowercase()
-}
-
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap()
-}
-
-/// The `pki: error:` lines, which must be exactly one, and the retry lines.
-#[track_caller]
-fn one_error_line(run: &Run) -> String {
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.starts_with("pki: retrying "))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line expected:\n{}", run.stderr);
-    assert!(errors[0].starts_with("pki: error: "), "{}", run.stderr);
-    errors[0].to_owned()
-}
-
-fn retries(run: &Run) -> Vec<&str> {
-    run.stderr
-        .lines()
-        .filter(|l| l.starts_with("pki: retrying "))
-        .collect()
 }
 
 #[test]
@@ -683,6 +438,31 @@ fn list_shows_every_trusted_certificate() {
         "/tenant/tenants/t12345/trusted-certificates?pageSize=100&currentPage=1"
     );
     assert_eq!(last["headers"]["authorization"], basic("admin"));
+}
+
+#[test]
+fn upload_list_and_remove_text_snapshot() {
+    // What a user reads of each step against a tenant: an empty listing, an upload, the same
+    // upload with other settings (already registered), an upload proven, the listing, a
+    // removal and a removal of what is gone.
+    let (dir, t) = setup(&[]);
+    let d = dir.path();
+    let settings = crate::support::snapshot::settings(&[d]);
+    for (name, args) in [
+        ("list_empty", &["c8y", "list"][..]),
+        ("upload", &["c8y", "upload", ROOT][..]),
+        ("upload_again", &["c8y", "upload", ROOT, "--disabled"][..]),
+        (
+            "upload_proven",
+            &["c8y", "upload", INTERMEDIATE, "--disabled", "--prove"][..],
+        ),
+        ("list", &["c8y", "list"][..]),
+        ("remove", &["c8y", "remove", ROOT][..]),
+        ("remove_again", &["c8y", "remove", ROOT][..]),
+    ] {
+        let r = c8y(d, &t, args).expect(0);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! Bad input gets one clear error line naming the input, exit code 2, no panic, and nothing
 //! half-written.
 
-use crate::common::{pki, testdata, tmp, tree};
+use crate::support::{pki, testdata, tmp, tree};
 
 #[track_caller]
 fn fails_cleanly(dir: &std::path::Path, args: &[&str], says: &str) {
-    crate::common::fails_cleanly(dir, args, says, || tree(dir));
+    crate::support::fails_cleanly(dir, args, says, || tree(dir));
 }
 
 #[test]

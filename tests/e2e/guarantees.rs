@@ -9,7 +9,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_root, openssl_self_signed, pki, tmp, tree};
+use crate::support::{
+    OpensslServer, Server, assert_root, openssl_self_signed, pki, pki_command, pki_in_shell, tmp,
+    tree,
+};
 
 fn mode(p: &Path) -> u32 {
     fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
@@ -17,14 +20,11 @@ fn mode(p: &Path) -> u32 {
 
 /// `pki ARGS` under `umask 000`.
 fn pki_umask_000(cwd: &Path, args: &[&str]) -> i32 {
-    let mut cmd = Command::new("sh");
-    cmd.current_dir(cwd)
-        .arg("-c")
-        .arg("umask 000; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_pki"))
-        .args(args)
-        .env_remove("PKI_DIR");
-    cmd.status().expect("sh runs").code().unwrap_or(-1)
+    pki_in_shell(cwd, "umask 000", args)
+        .status()
+        .expect("sh runs")
+        .code()
+        .unwrap_or(-1)
 }
 
 #[test]
@@ -354,10 +354,7 @@ fn concurrent_forced_reissues_never_mix_their_files() {
 
 /// `pki ARGS` with stdout going to `stdout`; returns the exit code and stderr.
 fn pki_to(cwd: &Path, args: &[&str], stdout: std::process::Stdio) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pki"))
-        .current_dir(cwd)
-        .args(args)
-        .env_remove("PKI_DIR")
+    let out = pki_command(cwd, args)
         .stdout(stdout)
         .stderr(std::process::Stdio::piped())
         .output()
@@ -515,7 +512,7 @@ fn control_characters_in_certificates_never_reach_the_terminal() {
         &(offline.stdout.clone() + &offline.stderr),
     );
     // The same certificate presented by a TLS server.
-    let server = crate::peers::OpensslServer::start(p, "evil.pem", "evil.pem.key", None, &[]);
+    let server = OpensslServer::start(p, "evil.pem", "evil.pem.key", None, &[]);
     let target = format!("127.0.0.1:{}", server.port());
     for extra in [&[][..], &["--showcerts"][..]] {
         let mut args = vec!["verify", target.as_str(), "--ca-file", "evil.pem"];
@@ -544,7 +541,7 @@ fn a_chain_over_64_kib_is_called_what_it_is() {
     let inter =
         fs::read_to_string(p.join("pki/certs/azure-iot-test-only.intermediate.cert.pem")).unwrap();
     fs::write(p.join("fat-chain.pem"), inter.repeat(200)).unwrap();
-    let server = crate::peers::OpensslServer::start(
+    let server = OpensslServer::start(
         p,
         "pki/certs/iot-edge-server-127.0.0.1.cert.pem",
         "pki/private/iot-edge-server-127.0.0.1.key.pem",

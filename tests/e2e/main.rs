@@ -1,12 +1,17 @@
 //! End-to-end tests: the built `pki` binary against real peers (OpenSSL as the oracle).
+//!
+//! One module per subject holds its tests; the harness they share (running pki and openssl,
+//! fixtures, peers, assertions, snapshot filters) is in `support/`, and the harness's own tests
+//! are in `harness.rs`.
+
+mod support;
 
 mod batch;
 mod build;
 mod c8y;
-mod common;
 mod errors;
 mod guarantees;
-mod peers;
+mod harness;
 mod show;
 mod trust;
 mod verify;

@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use crate::common::{openssl, pki, testdata, tmp};
+use crate::support::snapshot;
+use crate::support::{openssl, pki, pki_env, testdata, tmp};
 
 fn openssl_field(dir: &Path, cert: &str, flag: &[&str]) -> String {
     let mut args = vec!["x509", "-in", cert, "-noout"];
@@ -266,7 +267,7 @@ fn show_reads_bundles_and_checks_keys() {
         let r = pki(&dir, &["show", cert, "--key", key]).expect(0);
         assert!(r.stdout.contains("MATCHES"), "{cert} {key}: {}", r.stdout);
     }
-    let r = crate::common::pki_env(
+    let r = pki_env(
         &dir,
         &[
             "--json",
@@ -327,14 +328,7 @@ fn show_text_snapshot() {
         &["show", "ec-server.cert.pem", "--at", "2030-01-01T00:00:00Z"],
     )
     .expect(0);
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"(Status:\s+VALID \(expires in: )[^)]+\)", "$1[DURATION])");
-    settings.add_filter(r"(Valid (from|until):\s+).*", "$1[DATE]");
-    settings.add_filter(
-        r"(Thumbprint|SHA-256|Subject key id|Authority key id):(\s+)\S+",
-        "$1:$2[HEX]",
-    );
-    settings.bind(|| insta::assert_snapshot!(r.stdout));
+    snapshot::settings(&[]).bind(|| insta::assert_snapshot!(r.stdout));
 }
 
 #[test]

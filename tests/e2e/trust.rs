@@ -8,134 +8,30 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{
-    Run, assert_root, is_root, openssl, openssl_self_signed, pki, pki_env, refused_in_one_line,
+use crate::support::image::{
+    BUNDLE, LOCAL, UPDATE_CA_CERTIFICATES, bundle_fingerprints, debian_root,
+    give_the_image_a_shell, in_image, links, real_update_ca_certificates, snapshot,
+};
+use crate::support::quickstart::{ROOT as ROOT_CA, SERVER, SERVER_FULL, SERVER_KEY, gateway_pki};
+use crate::support::{
+    OpensslServer, Run, Server, assert_root, is_root, openssl, openssl_ca, pki, pki_env,
+    pki_in_shell, refused_in_one_line, run_bounded, s_client, sha256_fingerprint as fingerprint,
     testdata, tmp, tree,
 };
-use crate::peers::{OpensslServer, s_client};
-
-const ROOT_CA: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
-const SERVER: &str = "pki/certs/iot-edge-server-localhost.cert.pem";
-const SERVER_FULL: &str = "pki/certs/iot-edge-server-localhost-full-chain.cert.pem";
-const SERVER_KEY: &str = "pki/private/iot-edge-server-localhost.key.pem";
-const UPDATE_CA_CERTIFICATES: &str = "/usr/sbin/update-ca-certificates";
-const BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
-const LOCAL: &str = "usr/local/share/ca-certificates";
-
-/// A pki chain for `localhost` in a fresh directory.
-fn gateway_pki() -> tempfile::TempDir {
-    let d = tmp();
-    pki(d.path(), &["quickstart", "--gateway", "localhost"]).expect(0);
-    d
-}
-
-/// A hermetic Debian root at `dir/img`: os-release, an empty ca-certificates.conf and
-/// certificate directories; with `other`, one more CA in the distribution's list (standing in
-/// for Mozilla's), so update-ca-certificates always has a bundle to write.
-fn debian_root(dir: &Path, other: Option<&Path>) -> PathBuf {
-    let img = dir.join("img");
-    for d in ["etc/ssl/certs", "usr/share/ca-certificates", LOCAL] {
-        std::fs::create_dir_all(img.join(d)).unwrap();
-    }
-    std::fs::copy(testdata("os-release/debian"), img.join("etc/os-release")).unwrap();
-    let mut conf = String::from("# pki test root\n");
-    if let Some(other) = other {
-        std::fs::create_dir_all(img.join("usr/share/ca-certificates/other")).unwrap();
-        std::fs::copy(
-            other,
-            img.join("usr/share/ca-certificates/other/Other_Root.crt"),
-        )
-        .unwrap();
-        conf.push_str("other/Other_Root.crt\n");
-    }
-    std::fs::write(img.join("etc/ca-certificates.conf"), conf).unwrap();
-    img
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// SHA-256 fingerprints (upper-case hex) of every certificate in a PEM bundle, by openssl.
-fn bundle_fingerprints(dir: &Path, bundle: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(bundle).unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, block) in text.split("-----END CERTIFICATE-----").enumerate() {
-        let Some(start) = block.find("-----BEGIN CERTIFICATE-----") else {
-            continue;
-        };
-        let f = dir.join(format!("bundle-{i}.pem"));
-        std::fs::write(
-            &f,
-            format!("{}-----END CERTIFICATE-----\n", &block[start..]),
-        )
-        .unwrap();
-        let r = openssl(
-            dir,
-            &["x509", "-in", s(&f), "-noout", "-fingerprint", "-sha256"],
-        )
-        .expect(0);
-        out.push(r.stdout.trim().rsplit('=').next().unwrap().replace(':', ""));
-        std::fs::remove_file(f).unwrap();
-    }
-    out
-}
-
-fn fingerprint(dir: &Path, cert: &str) -> String {
-    let r = openssl(
-        dir,
-        &["x509", "-in", cert, "-noout", "-fingerprint", "-sha256"],
-    )
-    .expect(0);
-    r.stdout.trim().rsplit('=').next().unwrap().replace(':', "")
-}
-
-/// Every file below `dir` with its bytes (links as their targets): to prove nothing changed.
-fn snapshot(dir: &Path) -> Vec<(String, String)> {
-    tree(dir)
-        .into_iter()
-        .map(|rel| {
-            let p = dir.join(&rel);
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let content = if m.file_type().is_symlink() {
-                format!("-> {}", std::fs::read_link(&p).unwrap().display())
-            } else if m.is_file() {
-                format!(
-                    "{:o} {}",
-                    m.permissions().mode() & 0o7777,
-                    String::from_utf8_lossy(&std::fs::read(&p).unwrap())
-                )
-            } else {
-                "dir".to_owned()
-            };
-            (rel, content)
-        })
-        .collect()
-}
-
 /// `s_client` as a device: trust `ca`, check the name localhost; (exit code, verify code).
 fn device_s_client(dir: &Path, port: u16, ca: &Path) -> (i32, Option<i32>) {
-    let r = s_client(
-        dir,
-        port,
-        &[
-            "-CAfile",
-            s(ca),
-            "-verify_return_error",
-            "-servername",
-            "localhost",
-            "-verify_hostname",
-            "localhost",
-        ],
-        b"",
-    );
-    let code = r
-        .stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok());
-    (r.code, code)
+    let r = s_client(dir, port)
+        .ca_file(ca)
+        .verify_return_error()
+        .servername("localhost")
+        .verify_hostname("localhost")
+        .run();
+    (r.code, r.verify_code)
 }
 
 /// `pki verify localhost:PORT --os-store` with the OS store pointed at `bundle`.
@@ -392,6 +288,32 @@ fn removing_the_last_certificate_by_fingerprint_empties_the_bundle() {
     assert_eq!(tree(&img.join("etc/ssl/certs")), ["ca-certificates.crt"]);
 }
 
+#[test]
+fn install_ca_text_snapshot() {
+    // What a user reads of each step on a Debian image: the plan, the install, a second
+    // install, the listing, the removal's plan and the removal.
+    let d = gateway_pki();
+    let p = d.path();
+    let img = debian_root(p, None);
+    let settings = crate::support::snapshot::settings(&[p]);
+    for (name, args) in [
+        ("install_dry_run", &["install-ca", ROOT_CA, "--dry-run"][..]),
+        ("install", &["install-ca", ROOT_CA][..]),
+        ("install_again", &["install-ca", ROOT_CA][..]),
+        ("list", &["list-ca"][..]),
+        (
+            "uninstall_dry_run",
+            &["uninstall-ca", ROOT_CA, "--dry-run"][..],
+        ),
+        ("uninstall", &["uninstall-ca", ROOT_CA][..]),
+    ] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--os-store", "--root", s(&img)]);
+        let r = pki(p, &all).expect(0);
+        settings.bind(|| insta::assert_snapshot!(name, crate::support::snapshot::transcript(&r)));
+    }
+}
+
 /// The plan (`--dry-run --json`) for an image whose os-release is the fixture `os`, with
 /// `tool` present inside it.
 fn plan_for(os: &str, tool: Option<&str>) -> (tempfile::TempDir, Run) {
@@ -580,7 +502,7 @@ fn every_system_gets_its_exact_plan_from_os_release() {
 /// Runs pki and checks: exit 2, one `pki: error:` line containing `says`, the root unchanged.
 #[track_caller]
 fn fails_cleanly(dir: &Path, img: &Path, args: &[&str], says: &str) -> Run {
-    crate::common::fails_cleanly(dir, args, says, || snapshot(img))
+    crate::support::fails_cleanly(dir, args, says, || snapshot(img))
 }
 
 #[test]
@@ -800,32 +722,12 @@ fn without_root_privilege_the_error_says_which_and_the_command_to_run() {
 /// bound ends in a failed allocation or a kill, never in a hung or swapping machine. A kill is
 /// exit code -1.
 fn pki_bounded(cwd: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new("sh");
-    cmd.current_dir(cwd)
-        .args(["-c", "ulimit -v 1048576; exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_pki"))
-        .args(args);
-    for var in ["PKI_DIR", "PKI_KEY_PASSWORD", "C8Y_PASSWORD"] {
-        cmd.env_remove(var);
-    }
-    crate::peers::run_bounded(cmd, b"", std::time::Duration::from_secs(60)).unwrap_or(Run {
+    let cmd = pki_in_shell(cwd, "ulimit -v 1048576", args);
+    run_bounded(cmd, b"", std::time::Duration::from_secs(60)).unwrap_or(Run {
         code: -1,
         stdout: String::new(),
         stderr: format!("pki {args:?} still ran after 60 s"),
     })
-}
-
-/// `img` + `path` (an absolute path of this machine) as the image sees it: the same path
-/// inside the image.
-fn in_image(img: &Path, path: &Path) -> PathBuf {
-    img.join(path.strip_prefix("/").unwrap())
-}
-
-/// A CA made by openssl with this exact subject (openssl's `-subj` syntax), in `dir/file`.
-fn openssl_ca(dir: &Path, subj: &str, file: &str, extra: &[&str]) -> PathBuf {
-    let mut args = vec!["-addext", "basicConstraints=critical,CA:TRUE"];
-    args.extend_from_slice(extra);
-    openssl_self_signed(dir, subj, file, &args)
 }
 
 #[test]
@@ -992,34 +894,6 @@ fn links_planted_at_temporary_names_are_never_followed() {
     assert_eq!(fingerprint(p, s(&anchor)), fingerprint(p, ROOT_CA));
 }
 
-/// Copies this machine's /bin/sh and the libraries it needs into `img`, so that the image can
-/// run a shell script (as an image's own tool would be).
-fn give_the_image_a_shell(img: &Path) {
-    let sh = std::fs::canonicalize("/bin/sh").unwrap();
-    let out = Command::new("ldd").arg(&sh).output().unwrap();
-    let mut files = vec![sh.clone()];
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
-            files.push(PathBuf::from(path));
-        }
-    }
-    for f in files {
-        let to = in_image(img, &f);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&f, &to).unwrap();
-    }
-    std::fs::create_dir_all(img.join("bin")).unwrap();
-    std::fs::copy(&sh, img.join("bin/sh")).unwrap();
-    for lib in ["lib64", "lib"] {
-        let host = Path::new("/").join(lib);
-        if std::fs::symlink_metadata(&host).is_ok_and(|m| m.file_type().is_symlink())
-            && std::fs::symlink_metadata(img.join(lib)).is_err()
-        {
-            std::os::unix::fs::symlink(std::fs::read_link(&host).unwrap(), img.join(lib)).unwrap();
-        }
-    }
-}
-
 #[test]
 fn other_families_under_root_never_run_the_images_programs() {
     assert_root("the image's tool would run as root through chroot");
@@ -1156,62 +1030,6 @@ fn a_bundle_that_is_a_device_a_fifo_or_huge_is_refused_in_one_line() {
             assert_eq!(state(), before, "{what}: {args:?} changed the image");
         }
     }
-}
-
-/// The symbolic links in `dir`, name -> target, with `strip` taken off absolute targets.
-fn links(dir: &Path, strip: &Path) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            std::fs::symlink_metadata(p)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        })
-        .map(|p| {
-            let t = std::fs::read_link(&p).unwrap();
-            let t = match t.strip_prefix(strip) {
-                Ok(rest) => Path::new("/").join(rest),
-                Err(_) => t,
-            };
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                t.display().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// Debian's own update-ca-certificates on the image at `img`, with the directory flags and no
-/// hooks, in a clean environment.
-fn real_update_ca_certificates(img: &Path, hooks: &Path, fresh: bool) {
-    let mut cmd = Command::new(UPDATE_CA_CERTIFICATES);
-    if fresh {
-        cmd.arg("--fresh");
-    }
-    for (flag, dir) in [
-        ("--certsconf", "etc/ca-certificates.conf"),
-        ("--certsdir", "usr/share/ca-certificates"),
-        ("--localcertsdir", LOCAL),
-        ("--etccertsdir", "etc/ssl/certs"),
-    ] {
-        cmd.arg(flag).arg(img.join(dir));
-    }
-    let out = cmd
-        .arg("--hooksdir")
-        .arg(hooks)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -4,11 +4,16 @@
 //! certificates), and servers that are silent, speak no TLS, or are not there.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use crate::common::{pki, testdata, tmp};
-use crate::peers::{Mosquitto, OpensslServer, PlainTextServer, SilentServer, closed_port};
+use crate::support::quickstart::{
+    DEVICE_FULL as DEVICE_CHAIN, DEVICE_KEY, ROOT, SERVER_FULL as SERVER_CHAIN, SERVER_KEY,
+    gateway_pki,
+};
+use crate::support::snapshot;
+use crate::support::{
+    Handshake, Mosquitto, OpensslServer, PlainTextServer, Server, SilentServer, closed_port,
+    openssl, pki, pki_env, s_client, testdata, tmp,
+};
 
 /// The options of a fixture case (testdata/verify/CASE/case.txt).
 fn case_option(dir: &Path, key: &str) -> Option<String> {
@@ -18,70 +23,15 @@ fn case_option(dir: &Path, key: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
 }
 
-/// Runs `openssl s_client` against the server like a device with -verify_return_error and
-/// returns (code, depth of the first error).
-fn s_client(dir: &Path, port: u16, ca: &str, name: &NameArg) -> (i32, Option<u32>, String) {
-    let connect = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "s_client",
-        "-connect",
-        &connect,
-        "-CAfile",
-        ca,
-        "-verify_return_error",
-    ];
-    let n;
+/// `openssl s_client` against the server like a device with -verify_return_error, checking
+/// `name`.
+fn device_s_client(dir: &Path, port: u16, ca: &str, name: &NameArg) -> Handshake {
+    let client = s_client(dir, port).ca_file(ca).verify_return_error();
     match name {
-        NameArg::Host(h) => {
-            n = h.clone();
-            args.extend_from_slice(&["-servername", &n, "-verify_hostname", &n]);
-        }
-        NameArg::Ip(ip) => {
-            n = ip.clone();
-            args.extend_from_slice(&["-verify_ip", &n]);
-        }
+        NameArg::Host(h) => client.servername(h).verify_hostname(h),
+        NameArg::Ip(ip) => client.verify_ip(ip),
     }
-    let mut child = Command::new("openssl")
-        .current_dir(dir)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is required for these tests");
-    // Bounded: s_client waits on stdin EOF, which it gets at once; kill it if it hangs anyway.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "openssl s_client hung"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let code = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no Verify return code from s_client:\n{text}"));
-    // The depth of the first error: the `depth=N` line just before the first `verify error:`.
-    let mut depth = None;
-    let mut last_depth = None;
-    for l in text.lines() {
-        if let Some(d) = l.strip_prefix("depth=") {
-            last_depth = d.split_whitespace().next().and_then(|d| d.parse().ok());
-        }
-        if l.starts_with("verify error:") && depth.is_none() {
-            depth = last_depth;
-        }
-    }
-    (code, depth, text)
+    .run()
 }
 
 enum NameArg {
@@ -130,7 +80,12 @@ fn online_openssl_verdict_equals_s_client_on_every_failure_class() {
                 case_option(dir, "hostname").unwrap_or_else(|| "gateway.example.com".into()),
             ),
         };
-        let (code, depth, text) = s_client(dir, port, "ca.pem", &name);
+        let handshake = device_s_client(dir, port, "ca.pem", &name);
+        let text = handshake.text();
+        let code = handshake
+            .verify_code
+            .unwrap_or_else(|| panic!("no Verify return code from s_client:\n{text}"));
+        let depth = handshake.error_depth;
         let target = format!("127.0.0.1:{port}");
         let mut args = vec![
             "--json",
@@ -222,29 +177,6 @@ fn explains_the_common_failures_in_plain_words() {
     }
 }
 
-/// A pki-built transparent-gateway PKI for host `localhost`.
-fn gateway_pki() -> tempfile::TempDir {
-    let d = tmp();
-    pki(
-        d.path(),
-        &[
-            "quickstart",
-            "--gateway",
-            "localhost",
-            "--device",
-            "downstream-device-1",
-        ],
-    )
-    .expect(0);
-    d
-}
-
-const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
-const SERVER_CHAIN: &str = "pki/certs/iot-edge-server-localhost-full-chain.cert.pem";
-const SERVER_KEY: &str = "pki/private/iot-edge-server-localhost.key.pem";
-const DEVICE_CHAIN: &str = "pki/certs/iot-device-downstream-device-1-full-chain.cert.pem";
-const DEVICE_KEY: &str = "pki/private/iot-device-downstream-device-1.key.pem";
-
 #[test]
 fn mosquitto_transparent_gateway_verifies_as_a_device_would() {
     let d = gateway_pki();
@@ -318,7 +250,7 @@ fn mosquitto_transparent_gateway_verifies_as_a_device_would() {
     assert!(!r.stderr.contains("c2VjcmV0") && !r.stdout.contains("c2VjcmV0"));
     // The OS store, pointed at the root through SSL_CERT_FILE.
     let root = p.join(ROOT);
-    let r = crate::common::pki_env(
+    let r = pki_env(
         p,
         &["verify", &target, "--os-store"],
         &[
@@ -492,7 +424,7 @@ fn offline_verdicts_match_openssl_verify() {
         }
         oargs.push("leaf.pem");
         let ours = pki(&dir, &args);
-        let theirs = crate::common::openssl(&dir, &oargs);
+        let theirs = openssl(&dir, &oargs);
         let first_error = |t: &str| {
             t.lines()
                 .find(|l| l.starts_with("error "))
@@ -560,4 +492,64 @@ fn alpn_is_offered_and_reported() {
     .expect(0)
     .json();
     assert_eq!(j["tls"]["alpn"], serde_json::Value::Null);
+}
+
+#[test]
+fn offline_text_snapshot() {
+    // What a user reads of a good chain and of an expired leaf, at a pinned time.
+    for (case, code) in [("ok", 0), ("expired-leaf", 1)] {
+        let dir = testdata(&format!("verify/{case}"));
+        let r = pki(
+            &dir,
+            &[
+                "verify",
+                "--chain",
+                "leaf.pem",
+                "--untrusted",
+                "chain.pem",
+                "--ca-file",
+                "ca.pem",
+                "--hostname",
+                "gateway.example.com",
+                "--at",
+                "2030-01-01T00:00:00Z",
+            ],
+        )
+        .expect(code);
+        snapshot::settings(&[]).bind(|| {
+            insta::assert_snapshot!(
+                format!("offline_{}", case.replace('-', "_")),
+                snapshot::transcript(&r)
+            );
+        });
+    }
+}
+
+#[test]
+fn online_text_snapshot() {
+    // What a user reads of a gateway that sends a good chain, checked under its name and
+    // under another.
+    let dir = testdata("verify/ok");
+    let server = OpensslServer::start(&dir, "leaf.pem", "leaf.key.pem", Some("chain.pem"), &[]);
+    let target = server.addr();
+    for (label, name, code) in [
+        ("its_name", "gateway.example.com", 0),
+        ("another_name", "other.example.com", 1),
+    ] {
+        let r = pki(
+            &dir,
+            &[
+                "verify",
+                &target,
+                "--servername",
+                name,
+                "--ca-file",
+                "ca.pem",
+            ],
+        )
+        .expect(code);
+        snapshot::settings(&[]).bind(|| {
+            insta::assert_snapshot!(format!("online_{label}"), snapshot::transcript(&r));
+        });
+    }
 }

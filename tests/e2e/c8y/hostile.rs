@@ -6,116 +6,16 @@
 //! (`getrusage` of the reaped process, through a small python3 wrapper that also kills pki when
 //! it runs past the test's limit).
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use super::{
-    PASSWORD, ROOT, TENANT, Tenant, b64, c8y, c8y_command, command, fingerprint, one_error_line,
-    retries, run,
+use crate::support::quickstart::{ROOT, gateway_pki as quickstart};
+use crate::support::tenant::{
+    Measured, PASSWORD, TENANT, Tenant, b64, c8y, c8y_command, command, hostile, measured, run,
 };
-use crate::common::{Run, pki, tmp};
-use crate::peers::closed_port;
+use crate::support::{Run, closed_port, one_error_line, retries, sha1_fingerprint as fingerprint};
 
 /// The most memory pki may use against any of these tenants.
 const MAX_RSS_KIB: u64 = 100 * 1024;
-
-/// The hostile tenant in `mode`, serving the quickstart's localhost certificate from `dir`.
-fn hostile(dir: &Path, mode: &str, extra: &[&str]) -> Tenant {
-    let mut args = vec![
-        "--cert",
-        "pki/certs/iot-edge-server-localhost-full-chain.cert.pem",
-        "--key",
-        "pki/private/iot-edge-server-localhost.key.pem",
-        "--mode",
-        mode,
-    ];
-    args.extend_from_slice(extra);
-    Tenant::spawn_script(dir, "hostile_tenant.py", &args)
-}
-
-/// A directory with `pki quickstart --gateway localhost` in it.
-fn quickstart() -> tempfile::TempDir {
-    let dir = tmp();
-    pki(dir.path(), &["quickstart", "--gateway", "localhost"]).expect(0);
-    dir
-}
-
-/// What the kernel says about a finished pki.
-#[derive(Debug)]
-struct Measured {
-    run: Run,
-    /// Peak resident set size, KiB.
-    max_rss_kib: u64,
-    elapsed: Duration,
-    /// pki was still running at the limit and was killed.
-    killed: bool,
-}
-
-/// Runs `cmd` (a pki command) under a python3 wrapper that kills it after `limit` and reports
-/// the peak RSS of the reaped process (`getrusage(RUSAGE_CHILDREN)`), then checks the output for
-/// secrets as every test here does.
-#[track_caller]
-fn measured(dir: &Path, cmd: Command, limit: Duration) -> Measured {
-    const WRAPPER: &str = r#"
-import resource, subprocess, sys, time
-limit, out = float(sys.argv[1]), sys.argv[2]
-start = time.monotonic()
-p = subprocess.Popen(sys.argv[3:])
-killed = 0
-try:
-    code = p.wait(timeout=limit)
-except subprocess.TimeoutExpired:
-    p.kill()
-    code = p.wait()
-    killed = 1
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-with open(out, "w") as f:
-    f.write(f"{code} {rss} {time.monotonic() - start:.3f} {killed}")
-sys.exit(code if code >= 0 else 125)
-"#;
-    let report = dir.join("measured.txt");
-    let mut wrapped = Command::new("python3");
-    wrapped
-        .arg("-c")
-        .arg(WRAPPER)
-        .arg(limit.as_secs_f64().to_string())
-        .arg(&report)
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .stdin(std::process::Stdio::null());
-    if let Some(cwd) = cmd.get_current_dir() {
-        wrapped.current_dir(cwd);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => wrapped.env(k, v),
-            None => wrapped.env_remove(k),
-        };
-    }
-    let run = run(wrapped);
-    let text = std::fs::read_to_string(&report).expect("the wrapper's report");
-    let f: Vec<&str> = text.split(' ').collect();
-    let m = Measured {
-        run,
-        max_rss_kib: f[1].parse().unwrap(),
-        elapsed: Duration::from_secs_f64(f[2].parse().unwrap()),
-        killed: f[3] == "1",
-    };
-    // For the record (nextest shows it with --no-capture).
-    eprintln!(
-        "measured: exit {}, peak RSS {} MiB, {:.2} s{}",
-        m.run.code,
-        m.max_rss_kib / 1024,
-        m.elapsed.as_secs_f64(),
-        if m.killed {
-            ", killed at the limit"
-        } else {
-            ""
-        }
-    );
-    m
-}
 
 /// Asserts that pki stopped by itself with exit 2, within `within`, below the memory bound, and
 /// returns its one error line.

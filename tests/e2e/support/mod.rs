@@ -1,0 +1,34 @@
+//! The end-to-end tests' harness, apart from the tests: running pki and openssl, fixtures, the
+//! real peers (openssl s_server and s_client, mosquitto, silent and plain-text servers, the fake
+//! Cumulocity tenants, Debian images), the assertions every refusal shares, and the filters of
+//! the insta snapshots. The harness's own tests are in `harness.rs`.
+//!
+//! What every test uses is here at the top (`use crate::support::{pki, tmp, ...}`); what one
+//! subject uses stays in its module (`support::tenant`, `support::image`, `support::lot`,
+//! `support::quickstart`, `support::snapshot`).
+
+mod asserts;
+mod fixtures;
+pub(crate) mod image;
+pub(crate) mod lot;
+mod mosquitto;
+mod openssl;
+pub(crate) mod quickstart;
+mod run;
+mod servers;
+pub(crate) mod snapshot;
+pub(crate) mod tenant;
+
+pub(crate) use asserts::{
+    assert_root, fails_cleanly, is_root, one_error_line, refused_in_one_line, retries,
+};
+pub(crate) use fixtures::{
+    openssl_ca, openssl_self_signed, openssl_text, pem_certificates, sha1_fingerprint,
+    sha256_fingerprint, testdata, tmp, tree,
+};
+pub(crate) use mosquitto::Mosquitto;
+pub(crate) use openssl::{Handshake, SClient, s_client};
+pub(crate) use run::{Run, openssl, pki, pki_command, pki_env, pki_in_shell, run_bounded};
+pub(crate) use servers::{
+    OpensslServer, PLAIN_TEXT_ANSWER, PlainTextServer, Server, SilentServer, closed_port, loopback,
+};

@@ -1,0 +1,106 @@
+//! A real mosquitto broker with one TLS listener on 127.0.0.1: the transparent gateway
+//! `pki verify` is tested against, with or without required client certificates.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::fixtures::tmp;
+use super::servers::{Process, Server, absolute};
+
+/// Where the mosquitto broker is: on PATH, or in /usr/sbin (Debian's package puts it there,
+/// and /usr/sbin is not on every user's PATH).
+fn mosquitto_program() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|d| d.join("mosquitto"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "mosquitto is required for these tests and was found neither on PATH nor in \
+                 /usr/sbin: install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)"
+            )
+        })
+}
+
+/// A real mosquitto broker with one TLS listener on 127.0.0.1, in the foreground, until dropped.
+pub(crate) struct Mosquitto {
+    process: Process,
+    port: u16,
+    _config: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    /// Starts mosquitto with a TLS listener serving `certfile` (the server certificate followed
+    /// by its chain, sent as it is) and `keyfile`, trusting `cafile` for client certificates.
+    /// With `require_certificate`, a client must present a certificate issued under `cafile`
+    /// and its subject's CN becomes its user name. Paths are relative to `dir`.
+    pub(crate) fn start(
+        dir: &Path,
+        cafile: &str,
+        certfile: &str,
+        keyfile: &str,
+        require_certificate: bool,
+    ) -> Self {
+        let program = mosquitto_program();
+        let config_dir = tmp();
+        let config = config_dir.path().join("mosquitto.conf");
+        let (cafile, certfile, keyfile) = (
+            absolute(dir, cafile),
+            absolute(dir, certfile),
+            absolute(dir, keyfile),
+        );
+        let (process, port) = Process::start_on_free_port(
+            "mosquitto",
+            "install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)",
+            " running",
+            |port| {
+                let mut text = format!(
+                    "# Written by the pki end-to-end tests.\n\
+                     # When run as root (CI containers) mosquitto would switch to the user\n\
+                     # `mosquitto` before loading the certificates, which then cannot read the\n\
+                     # keys in a 0700 temporary directory; `root` keeps it. As any other user\n\
+                     # this line has no effect.\n\
+                     user root\n\
+                     persistence false\n\
+                     log_dest stderr\n\
+                     allow_anonymous true\n\
+                     listener {port} 127.0.0.1\n\
+                     cafile {}\n\
+                     certfile {}\n\
+                     keyfile {}\n\
+                     require_certificate {require_certificate}\n",
+                    cafile.display(),
+                    certfile.display(),
+                    keyfile.display(),
+                );
+                if require_certificate {
+                    text.push_str("use_identity_as_username true\n");
+                }
+                std::fs::write(&config, text).expect("write mosquitto.conf");
+                let mut cmd = Command::new(&program);
+                cmd.arg("-c").arg(&config);
+                cmd
+            },
+        );
+        Mosquitto {
+            process,
+            port,
+            _config: config_dir,
+        }
+    }
+
+    /// The broker's log so far (connections, TLS errors, client user names).
+    pub(crate) fn output(&self) -> String {
+        self.process.output()
+    }
+}
+
+impl Server for Mosquitto {
+    fn port(&self) -> u16 {
+        self.port
+    }
+}

@@ -1,0 +1,153 @@
+//! Running programs: the built `pki` binary with a clean environment, the real `openssl`, and
+//! any command with a deadline; what each did as a [`Run`].
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The environment variables pki reads that a test never means to pass on: removed from every
+/// pki a test starts, so that only what the test sets reaches it.
+const PKI_VARIABLES: [&str; 3] = ["PKI_DIR", "PKI_KEY_PASSWORD", "C8Y_PASSWORD"];
+
+/// What a process did.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// The exit code; -1 when a signal ended the process.
+    pub(crate) code: i32,
+    /// stdout, as text.
+    pub(crate) stdout: String,
+    /// stderr, as text.
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// The exit code (-1 when a signal ended the process) and the output, as text.
+    pub(crate) fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with everything printed unless the exit code is `code`.
+    #[track_caller]
+    pub(crate) fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout as one JSON document; panics with stdout when it is not one.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// `pki ARGS` in `cwd`, not yet run, with the environment variables pki reads removed.
+pub(crate) fn pki_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pki"));
+    cmd.current_dir(cwd).args(args);
+    for var in PKI_VARIABLES {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `sh -c "SETUP; exec pki ARGS"` in `cwd`, not yet run: pki under limits a shell sets
+/// (`umask 000`, `ulimit -v ...`), with the environment variables pki reads removed.
+pub(crate) fn pki_in_shell(cwd: &Path, setup: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(cwd)
+        .arg("-c")
+        .arg(format!("{setup}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_pki"))
+        .args(args);
+    for var in PKI_VARIABLES {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `pki ARGS` run in `cwd`, with the environment variables pki reads cleared.
+pub(crate) fn pki(cwd: &Path, args: &[&str]) -> Run {
+    pki_env(cwd, args, &[])
+}
+
+/// `pki ARGS` with extra environment variables.
+pub(crate) fn pki_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = pki_command(cwd, args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("the pki binary runs"))
+}
+
+/// The real `openssl` with these arguments in `cwd`. A missing openssl fails the test: it is
+/// the oracle, never optional.
+pub(crate) fn openssl(cwd: &Path, args: &[&str]) -> Run {
+    let out = Command::new("openssl")
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("openssl is required for these tests and could not be run: {e}")
+        });
+    Run::from(out)
+}
+
+/// Runs `cmd` with `stdin` as its input (empty: /dev/null) and kills it after `timeout`:
+/// `None` when it had to be killed. A program that cannot be run fails the test.
+pub(crate) fn run_bounded(mut cmd: Command, stdin: &[u8], timeout: Duration) -> Option<Run> {
+    let scratch = || tempfile::tempfile().expect("a temporary file");
+    let input = if stdin.is_empty() {
+        Stdio::null()
+    } else {
+        let mut f = scratch();
+        f.write_all(stdin).expect("write stdin");
+        f.rewind().expect("rewind stdin");
+        Stdio::from(f)
+    };
+    let (mut out, mut err) = (scratch(), scratch());
+    let mut child = cmd
+        .stdin(input)
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(err.try_clone().expect("clone"))
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} is required for these tests and could not be run: {e}",
+                cmd.get_program().to_string_lossy()
+            )
+        });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let read = |f: &mut File| {
+        let mut bytes = Vec::new();
+        f.rewind().expect("rewind");
+        f.read_to_end(&mut bytes).expect("read output");
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Some(Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(&mut out),
+        stderr: read(&mut err),
+    })
+}
