@@ -14,15 +14,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/sbin/update-ca-certificates ] || need+=(ca-certificates)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
-  else
-    echo "test.sh: missing ${need[*]}; install them (Debian: sudo apt-get install -y ${need[*]})" >&2
-    exit 2
-  fi
-fi
+. scripts/lib/apt.sh
+apt_install test.sh "${need[@]}"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

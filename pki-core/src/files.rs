@@ -29,6 +29,7 @@ const OLD_PREFIX: &str = ".pki-old-";
 /// A named temporary file older than this was left by a killed process.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 /// How many symbolic links one resolution inside a root may follow (as Linux's MAXSYMLINKS).
+#[cfg(unix)] // resolution inside a device image runs on Unix only
 const MAX_LINKS: usize = 40;
 
 fn random_name(prefix: &str) -> String {

@@ -333,7 +333,7 @@ mod tests {
     use crate::Error as TrustStoreError;
     use crate::cert::tests::root as root_ca;
     use crate::detect::{OsRelease, TrustSystem};
-    use crate::plan::{InstallPlan, UninstallPlan, plan_install, plan_uninstall};
+    use crate::plan::{InstallPlan, plan_install};
 
     /// A fresh directory, removed on drop.
     struct Dir(PathBuf);
@@ -453,6 +453,7 @@ mod tests {
     #[test]
     #[cfg(unix)] // it plants a symbolic link
     fn debian_uninstall_removes_the_file_and_builds_the_bundle_again_in_pki() {
+        use crate::plan::{UninstallPlan, plan_uninstall};
         let (root, host, system) = image("debian", &[], true);
         let cert = root_ca();
         let file = root.file(

@@ -5,6 +5,7 @@
 //! fails here rather than passing by skipping.
 
 use std::fs;
+#[cfg(unix)] // file modes, owners and links are Unix's
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,11 +15,13 @@ use crate::support::{
     tree,
 };
 
+#[cfg(unix)]
 fn mode(p: &Path) -> u32 {
     fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
 /// `pki ARGS` under `umask 000`.
+#[cfg(unix)]
 fn pki_umask_000(cwd: &Path, args: &[&str]) -> i32 {
     pki_in_shell(cwd, "umask 000", args)
         .status()
@@ -28,6 +31,7 @@ fn pki_umask_000(cwd: &Path, args: &[&str]) -> i32 {
 }
 
 #[test]
+#[cfg(unix)]
 fn every_file_and_directory_gets_its_mode_whatever_the_umask() {
     let d = tmp();
     let p = d.path();
@@ -61,6 +65,7 @@ fn every_file_and_directory_gets_its_mode_whatever_the_umask() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_private_directory_that_is_a_link_is_refused_and_its_target_untouched() {
     let d = tmp();
     let p = d.path();
@@ -91,6 +96,7 @@ fn a_private_directory_that_is_a_link_is_refused_and_its_target_untouched() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_private_directory_others_can_read_is_corrected_and_said() {
     let d = tmp();
     let p = d.path();
@@ -107,6 +113,7 @@ fn a_private_directory_others_can_read_is_corrected_and_said() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_private_directory_owned_by_someone_else_is_refused() {
     assert_root("a chown to another user");
     let d = tmp();

@@ -4,6 +4,10 @@
 //! it) against `openssl s_server` serving a pki chain; the exact plan for every other system
 //! from its os-release; and each failure leaving the store as it was.
 
+// Every test here drives the Linux store (update-ca-certificates, file modes, links, root):
+// Windows's store is a later issue with tests of its own.
+#![cfg(unix)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
