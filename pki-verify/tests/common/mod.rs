@@ -1,0 +1,118 @@
+//! What the tests that hold pki against the real `openssl verify` share: a fixture case's files
+//! and options (testdata/verify/README.md describes the layout), those options as pki's
+//! [`VerifyOptions`] and as `openssl verify` arguments, and running `openssl verify` itself.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::Command;
+
+use pki_verify::{ChainInput, NameToCheck, Purpose, VerifyOptions};
+use time::OffsetDateTime;
+
+/// The case directories under `dir` (those holding a case.txt), by name, sorted.
+pub(crate) fn case_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("case.txt").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A case's case.txt: `key=value` a line.
+pub(crate) fn read_case(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(dir.join("case.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// A case's leaf.pem, chain.pem and ca.pem as pki's input.
+pub(crate) fn input(dir: &Path) -> ChainInput {
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+}
+
+/// The options of a case, as our options and as `openssl verify` arguments. `online` says
+/// whether a TLS server can serve the case, not how to verify it, and is skipped.
+pub(crate) fn options(case: &BTreeMap<String, String>) -> (VerifyOptions, Vec<String>) {
+    let attime: i64 = case["attime"].parse().unwrap();
+    let mut opts = VerifyOptions::new(OffsetDateTime::from_unix_timestamp(attime).unwrap());
+    let mut args = vec!["-attime".to_owned(), attime.to_string()];
+    for (k, v) in case {
+        match k.as_str() {
+            "attime" | "online" => {}
+            "purpose" => {
+                opts.purpose = Some(match v.as_str() {
+                    "sslserver" => Purpose::Server,
+                    "sslclient" => Purpose::Client,
+                    "any" => Purpose::Any,
+                    other => panic!("unknown purpose {other}"),
+                });
+                args.extend(["-purpose".to_owned(), v.clone()]);
+            }
+            "hostname" => {
+                opts.name = Some(NameToCheck::Dns(v.clone()));
+                args.extend(["-verify_hostname".to_owned(), v.clone()]);
+            }
+            "ip" => {
+                opts.name = Some(NameToCheck::Ip(v.parse::<IpAddr>().unwrap()));
+                args.extend(["-verify_ip".to_owned(), v.clone()]);
+            }
+            "auth_level" => {
+                opts.auth_level = v.parse().unwrap();
+                args.extend(["-auth_level".to_owned(), v.clone()]);
+            }
+            other => panic!("unknown case option {other}"),
+        }
+    }
+    (opts, args)
+}
+
+/// What `openssl verify` printed for the case in `dir`: every `error N at D depth lookup: TEXT`,
+/// in order. `name` names the case in assertion messages.
+pub(crate) fn openssl_verify(name: &str, dir: &Path, args: &[String]) -> Vec<(i32, u32, String)> {
+    let mut cmd = Command::new("openssl");
+    // Only the case's anchors: never the system's default CA file, directory or store.
+    cmd.args(["verify", "-no-CApath", "-no-CAstore"]);
+    if std::fs::metadata(dir.join("ca.pem")).unwrap().len() > 0 {
+        cmd.arg("-CAfile").arg(dir.join("ca.pem"));
+    } else {
+        cmd.arg("-no-CAfile");
+    }
+    if std::fs::metadata(dir.join("chain.pem")).unwrap().len() > 0 {
+        cmd.arg("-untrusted").arg(dir.join("chain.pem"));
+    }
+    cmd.args(args).arg(dir.join("leaf.pem"));
+    let out = cmd
+        .output()
+        .expect("the `openssl` binary is required for this test (apt-get install openssl)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors: Vec<(i32, u32, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("error ")?;
+            let (n, rest) = rest.split_once(" at ")?;
+            let (d, rest) = rest.split_once(" depth lookup: ")?;
+            Some((n.parse().ok()?, d.parse().ok()?, rest.to_owned()))
+        })
+        .collect();
+    if errors.is_empty() {
+        assert!(
+            out.status.success() && text.contains(": OK"),
+            "{name}: openssl verify printed neither OK nor an error:\n{text}"
+        );
+    } else {
+        assert!(!out.status.success(), "{name}: errors but exit 0:\n{text}");
+    }
+    errors
+}
