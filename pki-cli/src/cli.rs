@@ -102,7 +102,7 @@ pub(crate) enum Command {
         "EXAMPLES:\n",
         "  pki show pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
         "  pki show device.pem --key device.key.pem\n",
-        "  pki show --json chain.pem | jq -r '.certificates[].sha1_thumbprint'\n\n",
+        "  pki show --json chain.pem | jq -r '.certificates[].sha1'\n\n",
         "EXIT CODES:\n  0  shown (and the key matches, with --key)\n  1  the key does not match the certificate\n  2  could not run (unreadable or invalid input)"))]
     Show(ShowArgs),
     /// Verify a gateway (HOST:PORT) or certificate files as a downstream device would.

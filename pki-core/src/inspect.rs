@@ -95,9 +95,9 @@ pub struct CertInfo {
     /// `tedge cert show`'s status line, e.g. `VALID (expires in: 364d 8h 42m 43s)`.
     pub status_text: String,
     /// SHA-1 of the DER, upper-case hex (Azure's and tedge's "thumbprint").
-    pub sha1_thumbprint: String,
+    pub sha1: String,
     /// SHA-256 of the DER, upper-case hex.
-    pub sha256_fingerprint: String,
+    pub sha256: String,
     /// Subject public key.
     pub public_key: PublicKeyInfo,
     /// Signature algorithm, as OpenSSL names it.
@@ -136,8 +136,8 @@ pub fn inspect(cert: &Certificate, now: OffsetDateTime, soon: Duration) -> CertI
         not_after: s.not_after,
         status,
         status_text,
-        sha1_thumbprint: s.sha1,
-        sha256_fingerprint: s.sha256,
+        sha1: s.sha1,
+        sha256: s.sha256,
         public_key: public_key_info(x.public_key()),
         signature_algorithm: s.signature_algorithm,
         self_signed: s.self_issued && x.verify_signature(None).is_ok(),

@@ -121,7 +121,7 @@ fn upload_from_the_environment_with_tenant_name_and_flags_prints_the_tenant_answ
     let j = r.json();
     assert_eq!(j["result"], "created");
     assert_eq!(j["tenant"], TENANT);
-    assert_eq!(j["fingerprint"], fp);
+    assert_eq!(j["sha1"], fp);
     assert_eq!(j["proof_of_possession"], "not attempted");
     // The tenant's answer, unchanged.
     assert_eq!(j["certificate"], reqs[0]["response"]);
@@ -498,7 +498,7 @@ fn remove_by_file_and_by_fingerprint() {
     let r = c8y(d, &t, &["--json", "c8y", "remove", &colons]).expect(0);
     assert_eq!(
         r.json(),
-        json!({"result": "removed", "tenant": TENANT, "fingerprint": inter})
+        json!({"result": "removed", "tenant": TENANT, "sha1": inter})
     );
     assert_eq!(
         t.requests().pop().unwrap()["path"],

@@ -170,6 +170,9 @@ struct UploadReport {
     url: String,
     file: String,
     subject: String,
+    /// The SHA-1 the tenant keys the certificate by (Cumulocity's "fingerprint"), named as
+    /// every pki report names it.
+    #[serde(rename = "sha1")]
     fingerprint: Fingerprint,
     proof_of_possession: ProofState,
     /// The tenant's answer for the stored certificate, unchanged.
@@ -459,6 +462,8 @@ enum Removal {
 struct RemoveReport {
     result: Removal,
     tenant: String,
+    /// As in [`UploadReport`].
+    #[serde(rename = "sha1")]
     fingerprint: Fingerprint,
 }
 

@@ -232,8 +232,8 @@ pub(crate) struct IssueReport {
     pub(crate) not_after: OffsetDateTime,
     pub(crate) key_type: String,
     pub(crate) subject_alt_names: Vec<String>,
-    pub sha1_thumbprint: String,
-    pub sha256_fingerprint: String,
+    pub sha1: String,
+    pub sha256: String,
     pub(crate) files: Written,
     pub(crate) warnings: Vec<String>,
 }
@@ -254,8 +254,8 @@ impl IssueReport {
                 .key_type
                 .unwrap_or(info.public_key.algorithm),
             subject_alt_names: info.subject_alt_names,
-            sha1_thumbprint: info.sha1_thumbprint,
-            sha256_fingerprint: info.sha256_fingerprint,
+            sha1: info.sha1,
+            sha256: info.sha256,
             files,
             warnings: issued.warnings.clone(),
         }
@@ -285,7 +285,7 @@ impl IssueReport {
             ("  serial", self.serial.clone()),
             ("  valid until", self.not_after.date().to_string()),
             ("  SANs", self.subject_alt_names.join(", ")),
-            ("  thumbprint", self.sha1_thumbprint.clone()),
+            ("  thumbprint", self.sha1.clone()),
             ("  certificate", self.files.cert.display().to_string()),
             ("  full chain", path(&self.files.full_chain)),
             ("  private key", path(&self.files.key)),

@@ -182,8 +182,8 @@ fn cert_text(title: &str, i: &CertInfo, chain: String) -> String {
             "Serial number",
             format!("{} (0x{})", i.serial.decimal, i.serial.hex),
         ),
-        ("Thumbprint", i.sha1_thumbprint.clone()),
-        ("SHA-256", i.sha256_fingerprint.clone()),
+        ("Thumbprint", i.sha1.clone()),
+        ("SHA-256", i.sha256.clone()),
         (
             "Version",
             if i.version == 3 {

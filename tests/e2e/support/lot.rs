@@ -53,8 +53,8 @@ pub(crate) fn check_lot(dir: &Path, lines: &[serde_json::Value], expected: usize
             .collect();
         for l in chunk {
             let c = by_file[l["cert"].as_str().unwrap()];
-            assert_eq!(c["sha256_fingerprint"], l["sha256"], "{l}");
-            assert_eq!(c["sha1_thumbprint"], l["sha1"], "{l}");
+            assert_eq!(c["sha256"], l["sha256"], "{l}");
+            assert_eq!(c["sha1"], l["sha1"], "{l}");
             assert_eq!(c["serial"]["hex"], l["serial"], "{l}");
             assert_eq!(c["common_name"], l["device_id"], "{l}");
             assert!(
