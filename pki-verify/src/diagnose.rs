@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::chain::{CertRef, Parsed, oid};
-use crate::openssl::{Outcome, code};
+use crate::openssl::{Outcome, code, extensions};
 use crate::options::{Purpose, VerifyOptions};
 use crate::webpki::WebpkiVerdict;
 
@@ -181,6 +181,18 @@ pub enum Diagnosis {
         /// Its subject.
         subject: String,
     },
+    /// OpenSSL will not use a certificate whose extensions are duplicated or malformed
+    /// (EXFLAG_INVALID), so it finds no issuer for the certificate below it.
+    InvalidExtensions {
+        /// Its subject.
+        subject: String,
+        /// What is wrong, in plain words (`subjectAltName appears twice`).
+        reason: String,
+        /// Whether it is a trust anchor.
+        trust_anchor: bool,
+        /// Whether rustls clients accept the chain all the same.
+        rustls_accepts: bool,
+    },
     /// Another OpenSSL failure, by code.
     OpensslOther {
         /// `X509_V_ERR_*` number.
@@ -349,6 +361,28 @@ impl Diagnosis {
                 "\"{subject}\" is an X.509 v1 certificate: OpenSSL clients accept it, rustls \
                  clients do not. Re-issue it as v3"
             ),
+            Diagnosis::InvalidExtensions {
+                subject,
+                reason,
+                trust_anchor,
+                rustls_accepts,
+            } => {
+                let what = if *trust_anchor {
+                    "the trust anchor"
+                } else {
+                    "the certificate"
+                };
+                let rustls = if *rustls_accepts {
+                    "rustls clients accept it"
+                } else {
+                    "rustls clients reject it too"
+                };
+                format!(
+                    "OpenSSL will not use {what} \"{subject}\": its {reason}. OpenSSL clients \
+                     reject the chain (no usable issuer), {rustls}. Re-issue the certificate with \
+                     each extension once and well-formed"
+                )
+            }
             Diagnosis::OpensslOther { code, text, depth } => {
                 format!("OpenSSL rejects the chain: error {code} at depth {depth}: {text}")
             }
@@ -395,6 +429,10 @@ pub(crate) fn diagnose(
     opts: &VerifyOptions,
 ) -> Diagnosis {
     if let Some(first) = openssl.verdict.errors.first() {
+        if let Some(found) = invalid_below_issuer(parsed, openssl, first.code, first.depth, webpki)
+        {
+            return found;
+        }
         return from_openssl(parsed, openssl, first.code, first.depth, opts);
     }
     match webpki {
@@ -445,6 +483,38 @@ pub(crate) fn diagnose(
             verdict: other.clone(),
         },
     }
+}
+
+/// When OpenSSL found no issuer (20 or 2) because a certificate is invalid to it: the
+/// certificate at the top of its chain itself, else a certificate carrying the issuer's name.
+fn invalid_below_issuer(
+    parsed: &Parsed<'_>,
+    openssl: &Outcome,
+    code: i32,
+    depth: u32,
+    webpki: &WebpkiVerdict,
+) -> Option<Diagnosis> {
+    if !matches!(
+        code,
+        code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY | code::UNABLE_TO_GET_ISSUER_CERT
+    ) {
+        return None;
+    }
+    let top = parsed.get(*openssl.chain.get(usize::try_from(depth).ok()?)?);
+    let candidates = parsed
+        .intermediates
+        .iter()
+        .chain(&parsed.anchors)
+        .filter(|c| c.subject == top.issuer);
+    std::iter::once(top)
+        .chain(candidates)
+        .find_map(|c| Some((c, extensions::invalid(c)?)))
+        .map(|(c, why)| Diagnosis::InvalidExtensions {
+            subject: c.subject.clone(),
+            reason: why.describe(),
+            trust_anchor: matches!(c.role, CertRef::Anchor(_)),
+            rustls_accepts: matches!(webpki, WebpkiVerdict::Ok),
+        })
 }
 
 fn is_weak_digest(sig_oid: &str) -> bool {

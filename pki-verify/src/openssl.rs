@@ -23,6 +23,7 @@
 //! `-verify_return_error`); the verdict's `code` and `depth` are the first, which is what
 //! `-verify_return_error` and `openssl verify` report.
 
+pub(crate) mod extensions;
 mod name;
 pub(crate) mod names;
 
@@ -272,8 +273,11 @@ struct Facts {
     issuer: Option<Vec<u8>>,
     /// EXFLAG_SI: subject equals issuer.
     self_issued: bool,
-    /// EXFLAG_SS: self-issued, AKID matches own SKID, signature algorithm fits own key.
+    /// `X509_self_signed(x, 0) > 0`: EXFLAG_SS (self-issued, AKID matches own SKID, signature
+    /// algorithm fits own key) on a certificate that is not invalid.
     self_signed: bool,
+    /// EXFLAG_INVALID, and why ([`extensions::invalid`]).
+    invalid: Option<extensions::Invalid>,
     v1: bool,
     /// EXFLAG_BCONS and EXFLAG_CA.
     bcons: Option<bool>,
@@ -323,8 +327,11 @@ impl Facts {
         let subject = name::canonical(cert.x509.subject());
         let issuer = name::canonical(cert.x509.issuer());
         let self_issued = names_equal(&subject, &issuer);
-        let self_signed =
-            self_issued && akid_matches(cert, cert, &issuer) && sig_alg_matches(cert, cert);
+        let invalid = extensions::invalid(cert);
+        let self_signed = invalid.is_none()
+            && self_issued
+            && akid_matches(cert, cert, &issuer)
+            && sig_alg_matches(cert, cert);
         let bc = cert.basic_constraints();
         let pathlen = match bc {
             Some(b) => match (b.ca, b.path_len) {
@@ -339,6 +346,7 @@ impl Facts {
             issuer,
             self_issued,
             self_signed,
+            invalid,
             v1: cert.version() == 0,
             bcons: bc.map(|b| b.ca),
             pathlen,
@@ -369,7 +377,8 @@ impl Facts {
     /// `check_ca` in v3_purp.c: 0 not a CA, 1 basicConstraints CA, 3 v1 self-signed root,
     /// 4 keyUsage only, 5 Netscape CA type.
     fn check_ca(&self) -> i32 {
-        if self.ku_reject(KU_KEY_CERT_SIGN) {
+        // `X509_check_ca` of an invalid certificate.
+        if self.invalid.is_some() || self.ku_reject(KU_KEY_CERT_SIGN) {
             return 0;
         }
         match self.bcons {
@@ -390,8 +399,12 @@ impl Facts {
         }
     }
 
-    /// `X509_check_purpose(x, purpose, require_ca)`.
+    /// `X509_check_purpose(x, purpose, require_ca)` as `check_purpose` takes it: an invalid
+    /// certificate (-1) passes outside strict mode.
     fn check_purpose(&self, purpose: Purpose, require_ca: bool) -> bool {
+        if self.invalid.is_some() {
+            return true;
+        }
         match purpose {
             Purpose::Any => true,
             Purpose::Server => {
@@ -612,10 +625,12 @@ impl<'a> Ctx<'_, 'a> {
         Ok(())
     }
 
-    /// `check_issued`: `ossl_x509_likely_issued(issuer, x)`.
+    /// `check_issued`: `ossl_x509_likely_issued(issuer, x)`, which fails when either is invalid.
     fn check_issued(&self, x: usize, issuer: usize) -> bool {
         let (fx, fi) = (&self.facts[x], &self.facts[issuer]);
         names_equal(&fi.subject, &fx.issuer)
+            && fi.invalid.is_none()
+            && fx.invalid.is_none()
             && akid_matches(self.cert(issuer), self.cert(x), &fi.issuer)
             && sig_alg_matches(self.cert(issuer), self.cert(x))
     }
