@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::chain::{CertRef, Parsed, oid};
-use crate::openssl::{Outcome, code, extensions};
+use crate::openssl::{OpensslError, Outcome, code, extensions};
 use crate::options::{Purpose, VerifyOptions};
 use crate::webpki::WebpkiVerdict;
 
@@ -124,6 +124,8 @@ pub enum Diagnosis {
         subject: String,
         /// Why.
         reason: NotCaReason,
+        /// Whether rustls clients accept the chain all the same.
+        rustls_accepts: bool,
     },
     /// A CA's pathLenConstraint is exceeded.
     PathLenExceeded {
@@ -131,6 +133,8 @@ pub enum Diagnosis {
         depth: u32,
         /// Its subject.
         subject: String,
+        /// Whether rustls clients accept the chain all the same.
+        rustls_accepts: bool,
     },
     /// A signature does not verify: the certificate was not issued by the key of its issuer.
     BadSignature {
@@ -312,7 +316,10 @@ impl Diagnosis {
                 )
             }
             Diagnosis::IssuerNotCa {
-                subject, reason, ..
+                subject,
+                reason,
+                rustls_accepts,
+                ..
             } => {
                 let why = match reason {
                     NotCaReason::CaFalse => "its basicConstraints say CA:FALSE",
@@ -321,13 +328,19 @@ impl Diagnosis {
                     NotCaReason::Version1 => "it is an X.509 v1 certificate",
                 };
                 format!(
-                    "\"{subject}\" issued a certificate of the chain but is not a CA: {why}. Re-issue \
-                     it as a CA (basicConstraints critical CA:TRUE, keyUsage keyCertSign)"
+                    "\"{subject}\" issued a certificate of the chain but is not a CA: {why}.{} \
+                     Re-issue it as a CA (basicConstraints critical CA:TRUE, keyUsage keyCertSign)",
+                    only_openssl_rejects(*rustls_accepts)
                 )
             }
-            Diagnosis::PathLenExceeded { subject, .. } => format!(
+            Diagnosis::PathLenExceeded {
+                subject,
+                rustls_accepts,
+                ..
+            } => format!(
                 "\"{subject}\" limits how many CAs may follow it (pathLenConstraint), and the chain \
-                 has more. Re-issue it with a larger pathlen, or shorten the chain"
+                 has more.{} Re-issue it with a larger pathlen, or shorten the chain",
+                only_openssl_rejects(*rustls_accepts)
             ),
             Diagnosis::BadSignature { subject, .. } => format!(
                 "the signature on \"{subject}\" does not verify with its issuer's key: the \
@@ -393,6 +406,16 @@ impl Diagnosis {
     }
 }
 
+/// The sentence that says OpenSSL and rustls clients disagree, when rustls accepts what OpenSSL
+/// rejects; nothing otherwise.
+fn only_openssl_rejects(rustls_accepts: bool) -> &'static str {
+    if rustls_accepts {
+        " OpenSSL clients reject the chain, rustls clients accept it."
+    } else {
+        ""
+    }
+}
+
 fn date(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
@@ -433,7 +456,8 @@ pub(crate) fn diagnose(
         {
             return found;
         }
-        return from_openssl(parsed, openssl, first.code, first.depth, opts);
+        let rustls_accepts = webpki.is_ok();
+        return from_openssl(parsed, openssl, first, rustls_accepts, opts);
     }
     match webpki {
         WebpkiVerdict::Ok => Diagnosis::Ok,
@@ -550,10 +574,11 @@ fn leaf_names(parsed: &Parsed<'_>) -> Vec<String> {
 fn from_openssl(
     parsed: &Parsed<'_>,
     openssl: &Outcome,
-    code: i32,
-    depth: u32,
+    first: &OpensslError,
+    rustls_accepts: bool,
     opts: &VerifyOptions,
 ) -> Diagnosis {
+    let (code, depth) = (first.code, first.depth);
     let d = usize::try_from(depth).unwrap_or(usize::MAX);
     let Some(&at) = openssl.chain.get(d) else {
         return other(code, depth);
@@ -623,9 +648,14 @@ fn from_openssl(
                 depth,
                 subject,
                 reason,
+                rustls_accepts,
             }
         }
-        code::PATH_LENGTH_EXCEEDED => Diagnosis::PathLenExceeded { depth, subject },
+        code::PATH_LENGTH_EXCEEDED => Diagnosis::PathLenExceeded {
+            depth,
+            subject,
+            rustls_accepts,
+        },
         code::CERT_SIGNATURE_FAILURE => Diagnosis::BadSignature { depth, subject },
         code::UNHANDLED_CRITICAL_EXTENSION => Diagnosis::UnhandledCriticalExtension {
             depth,

@@ -419,3 +419,31 @@ fn the_diagnosis_names_the_invalid_certificate_and_says_whether_rustls_accepts_i
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn where_openssl_and_rustls_disagree_the_diagnosis_says_so() {
+    let mut disagreeing = 0;
+    let failures: Vec<String> = listed_cases()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| ASSERTED_PREFIXES.iter().any(|p| name.starts_with(p)))
+        .filter_map(|case| {
+            let dir = fixtures().join(&case);
+            let (opts, _) = common::options(&common::read_case(&dir));
+            let report = verify(&common::input(&dir), &opts).unwrap();
+            if report.openssl.is_ok() == report.webpki.is_ok() {
+                return None;
+            }
+            disagreeing += 1;
+            let text = report.diagnosis.explain();
+            let (yes, no) = if report.openssl.is_ok() {
+                ("OpenSSL clients accept", "rustls clients reject")
+            } else {
+                ("OpenSSL clients reject", "rustls clients accept")
+            };
+            (!(text.contains(yes) && text.contains(no))).then(|| format!("{case}: {text}"))
+        })
+        .collect();
+    assert!(disagreeing >= 10, "only {disagreeing} cases disagree");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
