@@ -574,7 +574,10 @@ struct Ctx<'p, 'a> {
     errors: Vec<OpensslError>,
 }
 
-/// OpenSSL's default verify depth (100), plus one.
+/// `max_depth` of `build_chain`: OpenSSL's default verify depth (100), plus one. The chain is
+/// extended while it holds at most this many certificates, so it may grow to one more, and only
+/// a chain longer than this is too long (22): a chain that gives up at exactly this length
+/// reports why it ended (19, 2 or 20) at its top.
 const MAX_DEPTH: usize = 101;
 
 #[derive(PartialEq, Eq)]
@@ -750,7 +753,7 @@ impl<'a> Ctx<'_, 'a> {
             return;
         }
         let num = self.chain.len();
-        if num > MAX_DEPTH - 1 {
+        if num > MAX_DEPTH {
             self.fail(code::CERT_CHAIN_TOO_LONG, num - 1);
         }
         let top = self.chain[num - 1];

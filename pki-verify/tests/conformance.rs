@@ -318,3 +318,60 @@ fn openssl_verify_says_what_the_readme_records_and_pki_is_measured_against_it() 
     println!("{}", report(&runs));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The classes of issue 11 whose agreement is asserted, by case-name prefix: name constraints
+/// (`NAME_CONSTRAINTS_check` and `nc_match` in crypto/x509/v3_ncons.c) and long and looping
+/// chains (`build_chain` in crypto/x509/x509_vfy.c).
+const ASSERTED_NAME_CONSTRAINTS_AND_CHAINS: &[&str] = &["chain-"];
+
+/// pki's verdict on one case at one level (`None`: the case's options) against `openssl verify`,
+/// as openssl_oracle.rs holds testdata/verify: the same first code, depth and wording, and the
+/// same list of printed errors.
+fn agreement(case: &str, level: Option<u8>) -> Result<(), String> {
+    let dir = fixtures().join(case);
+    let mut options = common::read_case(&dir);
+    if let Some(level) = level {
+        options.insert("auth_level".to_owned(), level.to_string());
+    }
+    let (opts, args) = common::options(&options);
+    let expected = common::openssl_verify(case, &dir, &args);
+    let report = verify(&common::input(&dir), &opts).map_err(|e| format!("{case}: {e}"))?;
+    let ours: Vec<(i32, u32, String)> = report
+        .openssl
+        .verify_command_errors()
+        .iter()
+        .map(|e| (e.code, e.depth, e.text.to_owned()))
+        .collect();
+    let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
+    let got = (
+        report.openssl.code,
+        report.openssl.depth,
+        report.openssl.text,
+    );
+    if first.unwrap_or((0, None, "ok")) != got || ours != expected {
+        return Err(format!(
+            "{case} (level {level:?}): openssl says {expected:?}, we say {ours:?} (first {got:?})"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn name_constraints_and_long_chains_agree_with_openssl_verify() {
+    let cases: Vec<String> = listed_cases()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            ASSERTED_NAME_CONSTRAINTS_AND_CHAINS
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+        .collect();
+    assert!(cases.len() >= 11, "cases missing: {cases:?}");
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|case| [None, Some(1), Some(2)].map(|level| agreement(case, level).err()))
+        .flatten()
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
