@@ -375,3 +375,37 @@ fn name_constraints_and_long_chains_agree_with_openssl_verify() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Where OpenSSL and rustls disagree on one of the cases of the asserted classes, the diagnosis
+/// says so in plain words: which clients accept the chain, and no debug-formatted verdict.
+#[test]
+fn name_constraints_and_long_chains_explain_where_openssl_and_rustls_disagree() {
+    let mut failures = Vec::new();
+    for (case, _) in listed_cases() {
+        if !ASSERTED_NAME_CONSTRAINTS_AND_CHAINS
+            .iter()
+            .any(|p| case.starts_with(p))
+        {
+            continue;
+        }
+        let dir = fixtures().join(&case);
+        let (opts, _) = common::options(&common::read_case(&dir));
+        let report = verify(&common::input(&dir), &opts).unwrap();
+        let (openssl_ok, rustls_ok) = (report.openssl.is_ok(), report.webpki.is_ok());
+        if openssl_ok == rustls_ok {
+            continue;
+        }
+        let text = report.diagnosis.explain();
+        let says = if openssl_ok {
+            "OpenSSL clients accept"
+        } else {
+            "rustls clients accept"
+        };
+        if !text.contains(says) || text.contains('{') {
+            failures.push(format!(
+                "{case}: the diagnosis does not say \"{says}\": {text}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
