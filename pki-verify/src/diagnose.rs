@@ -4,7 +4,10 @@
 //! "unknown issuer" is told apart into a server that sends no intermediate, a server that sends
 //! the wrong one, a root nobody trusts, a self-signed server certificate, and a CA file that does
 //! not hold the right root. When OpenSSL accepts the chain and rustls does not, the diagnosis
-//! explains the rustls rejection.
+//! explains the rustls rejection; where the two differ on name constraints or on the length of a
+//! chain, it says which clients accept the chain (`limits`).
+
+mod limits;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -206,6 +209,37 @@ pub enum Diagnosis {
         /// Depth.
         depth: u32,
     },
+    /// OpenSSL rejects the chain for a name of this certificate under a CA's name constraints,
+    /// where rustls accepts it or OpenSSL cannot apply the constraints at all: the two clients
+    /// read name constraints differently.
+    NameConstraintsDiffer {
+        /// Depth of the certificate whose name OpenSSL holds against the constraints.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// OpenSSL's `X509_V_ERR_*` number: 47, 48, 49, 51, 53, or 1 for too many comparisons.
+        code: i32,
+        /// Whether rustls clients accept the chain.
+        rustls_accepts: bool,
+    },
+    /// OpenSSL accepts the chain; rustls rejects a name of the leaf under a CA's name
+    /// constraints.
+    NameConstraintsRustlsOnly {
+        /// The leaf's subject.
+        subject: String,
+        /// Whether rustls gives up because of the number of names times constraints.
+        too_many_comparisons: bool,
+    },
+    /// The chain is longer than a client accepts: OpenSSL takes up to 100 intermediate CAs,
+    /// rustls at most 6.
+    ChainTooLong {
+        /// The certificates in the chain OpenSSL built.
+        certificates: u32,
+        /// Whether OpenSSL clients accept the chain.
+        openssl_accepts: bool,
+        /// Whether rustls clients accept the chain.
+        rustls_accepts: bool,
+    },
     /// OpenSSL accepts the chain, rustls does not, for a reason not covered above.
     RustlsOnly {
         /// The webpki verdict.
@@ -399,6 +433,21 @@ impl Diagnosis {
             Diagnosis::OpensslOther { code, text, depth } => {
                 format!("OpenSSL rejects the chain: error {code} at depth {depth}: {text}")
             }
+            Diagnosis::NameConstraintsDiffer {
+                subject,
+                code,
+                rustls_accepts,
+                ..
+            } => limits::explain_differ(subject, *code, *rustls_accepts),
+            Diagnosis::NameConstraintsRustlsOnly {
+                subject,
+                too_many_comparisons,
+            } => limits::explain_rustls_only(subject, *too_many_comparisons),
+            Diagnosis::ChainTooLong {
+                certificates,
+                openssl_accepts,
+                rustls_accepts,
+            } => limits::explain_chain_too_long(*certificates, *openssl_accepts, *rustls_accepts),
             Diagnosis::RustlsOnly { verdict } => {
                 format!("OpenSSL clients accept the chain, rustls clients reject it: {verdict:?}")
             }
@@ -451,6 +500,9 @@ pub(crate) fn diagnose(
     webpki: &WebpkiVerdict,
     opts: &VerifyOptions,
 ) -> Diagnosis {
+    if let Some(finding) = limits::finding(parsed, openssl, webpki) {
+        return finding;
+    }
     if let Some(first) = openssl.verdict.errors.first() {
         if let Some(found) = invalid_below_issuer(parsed, openssl, first.code, first.depth, webpki)
         {

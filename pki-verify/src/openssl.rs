@@ -17,7 +17,7 @@
 //! 6. `internal_verify`, from the top down: keyCertSign of the issuer (32), signature (7), validity
 //!    including the trust anchor's (9, 10); a chain that does not end in a self-issued
 //!    certificate reports 21 at depth 0 when it holds only the leaf;
-//! 7. `check_name_constraints` (47, 48).
+//! 7. `check_name_constraints` (47, 48, 49, 51, 53, and 1 past OpenSSL's work limit).
 //!
 //! Every error is recorded as if the verify callback let verification go on (s_client without
 //! `-verify_return_error`); the verdict's `code` and `depth` are the first, which is what
@@ -26,6 +26,7 @@
 pub(crate) mod extensions;
 mod name;
 pub(crate) mod names;
+mod ncons;
 
 use serde::Serialize;
 
@@ -36,6 +37,7 @@ use crate::options::{NameToCheck, Purpose, VerifyOptions};
 /// `X509_V_*` codes used here.
 pub(crate) mod code {
     pub(crate) const OK: i32 = 0;
+    pub(crate) const UNSPECIFIED: i32 = 1;
     pub(crate) const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
     pub(crate) const CERT_SIGNATURE_FAILURE: i32 = 7;
     pub(crate) const CERT_NOT_YET_VALID: i32 = 9;
@@ -51,6 +53,7 @@ pub(crate) mod code {
     pub(crate) const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
     pub(crate) const PERMITTED_VIOLATION: i32 = 47;
     pub(crate) const EXCLUDED_VIOLATION: i32 = 48;
+    pub(crate) const SUBTREE_MINMAX: i32 = 49;
     pub(crate) const UNSUPPORTED_CONSTRAINT_TYPE: i32 = 51;
     pub(crate) const UNSUPPORTED_NAME_SYNTAX: i32 = 53;
     pub(crate) const HOSTNAME_MISMATCH: i32 = 62;
@@ -587,7 +590,10 @@ struct Ctx<'p, 'a> {
     errors: Vec<OpensslError>,
 }
 
-/// OpenSSL's default verify depth (100), plus one.
+/// `max_depth` of `build_chain`: OpenSSL's default verify depth (100), plus one. The chain is
+/// extended while it holds at most this many certificates, so it may grow to one more, and only
+/// a chain longer than this is too long (22): a chain that gives up at exactly this length
+/// reports why it ended (19, 2 or 20) at its top.
 const MAX_DEPTH: usize = 101;
 
 #[derive(PartialEq, Eq)]
@@ -765,7 +771,7 @@ impl<'a> Ctx<'_, 'a> {
             return;
         }
         let num = self.chain.len();
-        if num > MAX_DEPTH - 1 {
+        if num > MAX_DEPTH {
             self.fail(code::CERT_CHAIN_TOO_LONG, num - 1);
         }
         let top = self.chain[num - 1];
@@ -938,11 +944,10 @@ impl<'a> Ctx<'_, 'a> {
                 continue;
             }
             for j in (i + 1..num).rev() {
-                let issuer = self.cert(self.chain[j]);
-                let Ok(Some(nc)) = issuer.x509.name_constraints() else {
+                let Some(nc) = ncons::of(self.cert(self.chain[j])) else {
                     continue;
                 };
-                let rv = names::name_constraints_check(self.cert(x), nc.value, i == 0);
+                let rv = ncons::check(self.cert(x), &nc, i == 0);
                 if rv != code::OK {
                     self.fail(rv, i);
                 }

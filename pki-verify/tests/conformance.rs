@@ -19,7 +19,8 @@
 //! verdict, code and depth as `openssl verify`, as openssl_oracle.rs demands of testdata/verify,
 //! at which point these cases move there.
 //!
-//! Classes already closed are asserted here, by case-name prefix (`ASSERTED_PREFIXES`): every
+//! Classes already closed (extensions, anchors, name constraints, long and looping chains) are
+//! asserted here, by case-name prefix (`ASSERTED_PREFIXES`): every
 //! such case the same first code, depth and text and the same printed errors as `openssl verify`,
 //! at the case's options and at `-auth_level 1` and `2`.
 
@@ -328,6 +329,11 @@ fn openssl_verify_says_what_the_readme_records_and_pki_is_measured_against_it() 
 /// not use (class 5), both decided by OpenSSL's `x509v3_cache_extensions` (EXFLAG_INVALID).
 const ASSERTED_PREFIXES: &[&str] = &["ext-", "anchor-"];
 
+/// The classes of issue 11 whose agreement is asserted, by case-name prefix: name constraints
+/// (`NAME_CONSTRAINTS_check` and `nc_match` in crypto/x509/v3_ncons.c) and long and looping
+/// chains (`build_chain` in crypto/x509/x509_vfy.c).
+const ASSERTED_NAME_CONSTRAINTS_AND_CHAINS: &[&str] = &["nc-", "chain-"];
+
 /// pki against `openssl verify` on one case at one level: the same first code, depth and text,
 /// and the same list of printed errors (as openssl_oracle.rs demands of testdata/verify).
 fn check_agreement(case: &str, level: Option<u8>) -> Result<(), String> {
@@ -445,5 +451,59 @@ fn where_openssl_and_rustls_disagree_the_diagnosis_says_so() {
         })
         .collect();
     assert!(disagreeing >= 10, "only {disagreeing} cases disagree");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn name_constraints_and_long_chains_agree_with_openssl_verify() {
+    let cases: Vec<String> = listed_cases()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            ASSERTED_NAME_CONSTRAINTS_AND_CHAINS
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+        .collect();
+    assert!(cases.len() >= 45, "cases missing: {cases:?}");
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|case| [None, Some(1), Some(2)].map(|level| check_agreement(case, level).err()))
+        .flatten()
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Where OpenSSL and rustls disagree on one of the cases of the asserted classes, the diagnosis
+/// says so in plain words: which clients accept the chain, and no debug-formatted verdict.
+#[test]
+fn name_constraints_and_long_chains_explain_where_openssl_and_rustls_disagree() {
+    let mut failures = Vec::new();
+    for (case, _) in listed_cases() {
+        if !ASSERTED_NAME_CONSTRAINTS_AND_CHAINS
+            .iter()
+            .any(|p| case.starts_with(p))
+        {
+            continue;
+        }
+        let dir = fixtures().join(&case);
+        let (opts, _) = common::options(&common::read_case(&dir));
+        let report = verify(&common::input(&dir), &opts).unwrap();
+        let (openssl_ok, rustls_ok) = (report.openssl.is_ok(), report.webpki.is_ok());
+        if openssl_ok == rustls_ok {
+            continue;
+        }
+        let text = report.diagnosis.explain();
+        let says = if openssl_ok {
+            "OpenSSL clients accept"
+        } else {
+            "rustls clients accept"
+        };
+        if !text.contains(says) || text.contains('{') {
+            failures.push(format!(
+                "{case}: the diagnosis does not say \"{says}\": {text}"
+            ));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,12 +1,10 @@
-//! OpenSSL's name checks: `X509_check_host` / `X509_check_ip` (crypto/x509/v3_utl.c) and the
-//! name-constraint matching of crypto/x509/v3_ncons.c.
+//! OpenSSL's name checks: `X509_check_host` / `X509_check_ip` (crypto/x509/v3_utl.c). The
+//! name constraints of crypto/x509/v3_ncons.c are in `ncons`.
 
 use std::net::IpAddr;
 
-use x509_parser::extensions::{GeneralName, NameConstraints};
+use x509_parser::extensions::GeneralName;
 
-use super::code;
-use super::name::canonical;
 use crate::chain::Cert;
 
 /// `X509_check_host` with flags 0: DNS SANs, and the subject CNs only when there is no DNS SAN.
@@ -43,7 +41,7 @@ pub(crate) fn check_ip(cert: &Cert<'_>, ip: IpAddr) -> bool {
 }
 
 /// A CN value as UTF-8 bytes (`ASN1_STRING_to_UTF8`), `None` if not convertible.
-fn cn_utf8(tag: u32, data: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn cn_utf8(tag: u32, data: &[u8]) -> Option<Vec<u8>> {
     match tag {
         12 => std::str::from_utf8(data)
             .ok()
@@ -162,236 +160,6 @@ fn wildcard_match(prefix: &[u8], suffix: &[u8], subject: &[u8]) -> bool {
     wild.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
 }
 
-/// `NAME_CONSTRAINTS_check` (plus `NAME_CONSTRAINTS_check_CN` for a leaf without DNS SAN):
-/// `X509_V_OK` or the violation code.
-pub(crate) fn name_constraints_check(
-    cert: &Cert<'_>,
-    nc: &NameConstraints<'_>,
-    check_cn: bool,
-) -> i32 {
-    // The subject as a directoryName.
-    let subject = cert.x509.subject();
-    if subject.iter().next().is_some() {
-        let r = nc_match(&Name::Dir(canonical(subject)), nc);
-        if r != code::OK {
-            return r;
-        }
-        for email in subject.iter_email() {
-            if let Ok(e) = email.as_str() {
-                let r = nc_match(&Name::Email(e.as_bytes().to_vec()), nc);
-                if r != code::OK {
-                    return r;
-                }
-            }
-        }
-    }
-    let sans = cert.sans();
-    for san in &sans {
-        let name = match san {
-            GeneralName::DNSName(d) => Name::Dns(d.as_bytes().to_vec()),
-            GeneralName::IPAddress(b) => Name::Ip(b.to_vec()),
-            GeneralName::RFC822Name(e) => Name::Email(e.as_bytes().to_vec()),
-            GeneralName::URI(u) => Name::Uri(u.as_bytes().to_vec()),
-            GeneralName::DirectoryName(d) => Name::Dir(canonical(d)),
-            _ => Name::Other,
-        };
-        let r = nc_match(&name, nc);
-        if r != code::OK {
-            return r;
-        }
-    }
-    let has_dns_san = sans.iter().any(|g| matches!(g, GeneralName::DNSName(_)));
-    if check_cn && !has_dns_san {
-        for cn in subject.iter_common_name() {
-            let value = cn.attr_value();
-            if let Some(id) = cn_utf8(value.header.tag().0, value.data).filter(|v| cn_is_dns(v)) {
-                let r = nc_match(&Name::Dns(id), nc);
-                if r != code::OK {
-                    return r;
-                }
-            }
-        }
-    }
-    code::OK
-}
-
-/// `cn2dnsid`'s test: letters, digits, inner hyphens and dots, at least one dot.
-fn cn_is_dns(v: &[u8]) -> bool {
-    let mut is_dns = false;
-    let n = v.len();
-    for i in 0..n {
-        let c = v[i];
-        if c.is_ascii_alphanumeric() {
-            continue;
-        }
-        if i > 0 && i < n - 1 {
-            if c == b'-' {
-                continue;
-            }
-            if c == b'.' && v[i + 1] != b'.' && v[i - 1] != b'-' && v[i + 1] != b'-' {
-                is_dns = true;
-                continue;
-            }
-        }
-        return false;
-    }
-    is_dns
-}
-
-/// A name to test against constraints.
-enum Name {
-    Dns(Vec<u8>),
-    Ip(Vec<u8>),
-    Email(Vec<u8>),
-    Uri(Vec<u8>),
-    Dir(Option<Vec<u8>>),
-    Other,
-}
-
-/// `nc_match`: permitted subtrees of the name's type must match one; excluded must match none.
-fn nc_match(name: &Name, nc: &NameConstraints<'_>) -> i32 {
-    let mut matched = 0;
-    for sub in nc.permitted_subtrees.iter().flatten() {
-        if !same_type(name, &sub.base) {
-            continue;
-        }
-        if matched == 2 {
-            continue;
-        }
-        matched = 1;
-        match match_single(name, &sub.base) {
-            code::OK => matched = 2,
-            code::PERMITTED_VIOLATION => {}
-            other => return other,
-        }
-    }
-    if matched == 1 {
-        return code::PERMITTED_VIOLATION;
-    }
-    for sub in nc.excluded_subtrees.iter().flatten() {
-        if !same_type(name, &sub.base) {
-            continue;
-        }
-        match match_single(name, &sub.base) {
-            code::OK => return code::EXCLUDED_VIOLATION,
-            code::PERMITTED_VIOLATION => {}
-            other => return other,
-        }
-    }
-    code::OK
-}
-
-fn same_type(name: &Name, base: &GeneralName<'_>) -> bool {
-    matches!(
-        (name, base),
-        (Name::Dns(_), GeneralName::DNSName(_))
-            | (Name::Ip(_), GeneralName::IPAddress(_))
-            | (Name::Email(_), GeneralName::RFC822Name(_))
-            | (Name::Uri(_), GeneralName::URI(_))
-            | (Name::Dir(_), GeneralName::DirectoryName(_))
-    )
-}
-
-fn match_single(name: &Name, base: &GeneralName<'_>) -> i32 {
-    match (name, base) {
-        (Name::Dns(d), GeneralName::DNSName(b)) => nc_dns(d, b.as_bytes()),
-        (Name::Ip(ip), GeneralName::IPAddress(b)) => nc_ip(ip, b),
-        (Name::Email(e), GeneralName::RFC822Name(b)) => nc_email(e, b.as_bytes()),
-        (Name::Uri(u), GeneralName::URI(b)) => nc_uri(u, b.as_bytes()),
-        (Name::Dir(n), GeneralName::DirectoryName(b)) => match (n, canonical(b)) {
-            (Some(n), Some(b)) if n.starts_with(&b) => code::OK,
-            _ => code::PERMITTED_VIOLATION,
-        },
-        _ => code::UNSUPPORTED_CONSTRAINT_TYPE,
-    }
-}
-
-/// `nc_dns`: the base's labels end the name; an empty base matches everything.
-fn nc_dns(dns: &[u8], base: &[u8]) -> i32 {
-    if base.is_empty() {
-        return code::OK;
-    }
-    if dns.len() < base.len() {
-        return code::PERMITTED_VIOLATION;
-    }
-    let tail = &dns[dns.len() - base.len()..];
-    if dns.len() > base.len() && base[0] != b'.' && dns[dns.len() - base.len() - 1] != b'.' {
-        return code::PERMITTED_VIOLATION;
-    }
-    if tail.eq_ignore_ascii_case(base) {
-        code::OK
-    } else {
-        code::PERMITTED_VIOLATION
-    }
-}
-
-/// `nc_ip`: address and mask of the same family; the masked address must match.
-fn nc_ip(ip: &[u8], base: &[u8]) -> i32 {
-    let len = ip.len();
-    if (len != 4 && len != 16) || base.len() != 2 * len {
-        return code::PERMITTED_VIOLATION;
-    }
-    let (addr, mask) = base.split_at(len);
-    if ip
-        .iter()
-        .zip(addr.iter().zip(mask))
-        .all(|(&i, (&a, &m))| i & m == a & m)
-    {
-        code::OK
-    } else {
-        code::PERMITTED_VIOLATION
-    }
-}
-
-/// `nc_email` (ASCII addresses): `@host` or a full address match exactly (host part
-/// case-insensitive, local part case-sensitive); a bare host matches that host, a leading dot
-/// any subdomain.
-fn nc_email(email: &[u8], base: &[u8]) -> i32 {
-    let Some(at) = email.iter().rposition(|&c| c == b'@') else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
-    };
-    let (local, host) = (&email[..at], &email[at + 1..]);
-    let ok = if let Some(bat) = base.iter().position(|&c| c == b'@') {
-        let (blocal, bhost) = (&base[..bat], &base[bat + 1..]);
-        (blocal.is_empty() || blocal == local) && bhost.eq_ignore_ascii_case(host)
-    } else if base.first() == Some(&b'.') {
-        host.len() > base.len() && host[host.len() - base.len()..].eq_ignore_ascii_case(base)
-    } else {
-        base.eq_ignore_ascii_case(host)
-    };
-    if ok {
-        code::OK
-    } else {
-        code::PERMITTED_VIOLATION
-    }
-}
-
-/// `nc_uri`: the URI's host against the base, like `nc_email`'s host rules.
-fn nc_uri(uri: &[u8], base: &[u8]) -> i32 {
-    let Some(p) = uri.windows(3).position(|w| w == b"://") else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
-    };
-    let rest = &uri[p + 3..];
-    let end = rest
-        .iter()
-        .position(|&c| c == b':' || c == b'/')
-        .unwrap_or(rest.len());
-    let host = &rest[..end];
-    if host.is_empty() {
-        return code::UNSUPPORTED_NAME_SYNTAX;
-    }
-    let ok = if base.first() == Some(&b'.') {
-        host.len() > base.len() && host[host.len() - base.len()..].eq_ignore_ascii_case(base)
-    } else {
-        base.eq_ignore_ascii_case(host)
-    };
-    if ok {
-        code::OK
-    } else {
-        code::PERMITTED_VIOLATION
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,35 +187,5 @@ mod tests {
         assert!(equal_wildcard(b"gw*.example.com", b"gw1.example.com"));
         // Never in an IDNA label.
         assert!(!equal_wildcard(b"xn--*.example.com", b"xn--a.example.com"));
-    }
-
-    #[test]
-    fn name_constraint_dns_needs_a_label_boundary() {
-        assert_eq!(nc_dns(b"gw.allowed.example", b"allowed.example"), code::OK);
-        assert_eq!(nc_dns(b"allowed.example", b"allowed.example"), code::OK);
-        assert_eq!(
-            nc_dns(b"notallowed.example", b"allowed.example"),
-            code::PERMITTED_VIOLATION
-        );
-        assert_eq!(nc_dns(b"x.allowed.example", b".allowed.example"), code::OK);
-    }
-
-    #[test]
-    fn name_constraint_ip_masks() {
-        assert_eq!(
-            nc_ip(&[192, 0, 2, 10], &[192, 0, 2, 0, 255, 255, 255, 0]),
-            code::OK
-        );
-        assert_eq!(
-            nc_ip(&[192, 0, 3, 10], &[192, 0, 2, 0, 255, 255, 255, 0]),
-            code::PERMITTED_VIOLATION
-        );
-    }
-
-    #[test]
-    fn cn_must_look_like_a_host_name() {
-        assert!(cn_is_dns(b"gateway.example.com"));
-        assert!(!cn_is_dns(b"Test Root CA"));
-        assert!(!cn_is_dns(b"localhost"));
     }
 }
