@@ -841,24 +841,13 @@ impl<'a> Ctx<'_, 'a> {
         {
             return Ok(false);
         }
-        let unsupported = || Error::UnsupportedSignature {
-            subject: cert.subject.clone(),
-            algorithm: outer.algorithm.to_id_string(),
-        };
-        // ring verifies RSA PKCS#1 with SHA-2 only from 2048 bits; OpenSSL accepts smaller keys.
-        if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = issuer.x509.public_key().parsed()
-            && rsa.key_size() < 2048
-            && !matches!(
-                outer.algorithm.to_id_string().as_str(),
-                "1.2.840.113549.1.1.5" | "1.3.14.3.2.29"
-            )
-        {
-            return Err(unsupported());
-        }
-        match cert.x509.verify_signature(Some(issuer.x509.public_key())) {
-            Ok(()) => Ok(true),
-            Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => Err(unsupported()),
-            Err(_) => Ok(false),
+        match crate::signature::check(&cert.x509, issuer.x509.public_key()) {
+            crate::signature::Checked::Valid => Ok(true),
+            crate::signature::Checked::Invalid => Ok(false),
+            crate::signature::Checked::UnknownAlgorithm => Err(Error::UnsupportedSignature {
+                subject: cert.subject.clone(),
+                algorithm: outer.algorithm.to_id_string(),
+            }),
         }
     }
 

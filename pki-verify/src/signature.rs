@@ -1,0 +1,299 @@
+//! One certificate's signature checked with its issuer's key, as OpenSSL 3.0's `X509_verify`
+//! checks it: every algorithm its default provider verifies, at any key size.
+//!
+//! The backends, one per algorithm family: RustCrypto's `rsa` for RSA PKCS#1 v1.5 (any hash, any
+//! key size, where ring stops below 2048 bits), `ecdsa` with `p192`, `p224`, `p256`, `p384`,
+//! `p521`, `k256`, `bp256` and `bp384` for ECDSA with any hash on any of those curves, `dsa` for
+//! DSA, `ed448-goldilocks` for Ed448; ring (through x509-parser) for what remains: Ed25519 and
+//! RSASSA-PSS. The security level of a key or a digest is judged elsewhere
+//! (`openssl::check_auth_level`): here a signature is only right or wrong.
+
+use ecdsa::signature::hazmat::PrehashVerifier as _;
+use sha2::Digest as _;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+/// What checking one signature found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checked {
+    /// The issuer's key verifies the signature.
+    Valid,
+    /// It does not, or the key or signature cannot be decoded.
+    Invalid,
+    /// An algorithm this module does not know (OpenSSL's default provider may).
+    UnknownAlgorithm,
+}
+
+impl From<bool> for Checked {
+    fn from(ok: bool) -> Self {
+        if ok { Checked::Valid } else { Checked::Invalid }
+    }
+}
+
+/// The digests the signature algorithms below use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hash {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            Hash::Sha224 => sha2::Sha224::digest(data).to_vec(),
+            Hash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            Hash::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            Hash::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// The DER of PKCS#1's DigestInfo up to the digest itself (RFC 8017, 9.2, note 1).
+    fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            Hash::Sha1 => &[
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
+            ],
+            Hash::Sha224 => &[
+                0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x04, 0x05, 0x00, 0x04, 0x1c,
+            ],
+            Hash::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            Hash::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            Hash::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
+}
+
+/// A signature algorithm this module checks itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Algorithm {
+    RsaPkcs1(Hash),
+    Ecdsa(Hash),
+    Dsa(Hash),
+    Ed448,
+}
+
+impl Algorithm {
+    fn of(oid: &str) -> Option<Self> {
+        use Hash::*;
+        Some(match oid {
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => Algorithm::RsaPkcs1(Sha1),
+            "1.2.840.113549.1.1.14" => Algorithm::RsaPkcs1(Sha224),
+            "1.2.840.113549.1.1.11" => Algorithm::RsaPkcs1(Sha256),
+            "1.2.840.113549.1.1.12" => Algorithm::RsaPkcs1(Sha384),
+            "1.2.840.113549.1.1.13" => Algorithm::RsaPkcs1(Sha512),
+            "1.2.840.10045.4.1" => Algorithm::Ecdsa(Sha1),
+            "1.2.840.10045.4.3.1" => Algorithm::Ecdsa(Sha224),
+            "1.2.840.10045.4.3.2" => Algorithm::Ecdsa(Sha256),
+            "1.2.840.10045.4.3.3" => Algorithm::Ecdsa(Sha384),
+            "1.2.840.10045.4.3.4" => Algorithm::Ecdsa(Sha512),
+            "1.2.840.10040.4.3" => Algorithm::Dsa(Sha1),
+            "2.16.840.1.101.3.4.3.1" => Algorithm::Dsa(Sha224),
+            "2.16.840.1.101.3.4.3.2" => Algorithm::Dsa(Sha256),
+            "1.3.101.113" => Algorithm::Ed448,
+            _ => return None,
+        })
+    }
+}
+
+/// The named curves ECDSA is checked on, by OID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    P192,
+    P224,
+    P256,
+    P384,
+    P521,
+    Secp256k1,
+    BrainpoolP256r1,
+    BrainpoolP384r1,
+}
+
+impl Curve {
+    fn of(oid: &str) -> Option<Self> {
+        Some(match oid {
+            "1.2.840.10045.3.1.1" => Curve::P192,
+            "1.3.132.0.33" => Curve::P224,
+            "1.2.840.10045.3.1.7" => Curve::P256,
+            "1.3.132.0.34" => Curve::P384,
+            "1.3.132.0.35" => Curve::P521,
+            "1.3.132.0.10" => Curve::Secp256k1,
+            "1.3.36.3.3.2.8.1.1.7" => Curve::BrainpoolP256r1,
+            "1.3.36.3.3.2.8.1.1.11" => Curve::BrainpoolP384r1,
+            _ => return None,
+        })
+    }
+}
+
+/// `X509_verify(cert, issuer's key)` for the signature of `cert`. The caller has compared the
+/// outer and inner signature algorithms.
+pub(crate) fn check(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> Checked {
+    let oid = cert.signature_algorithm.algorithm.to_id_string();
+    let tbs = cert.tbs_certificate.as_ref();
+    let sig = cert.signature_value.data.as_ref();
+    let Some(algorithm) = Algorithm::of(&oid) else {
+        return by_ring(cert, issuer);
+    };
+    match algorithm {
+        Algorithm::RsaPkcs1(hash) => rsa_pkcs1(issuer, hash, tbs, sig).into(),
+        Algorithm::Ecdsa(hash) => match issuer.parsed() {
+            Ok(PublicKey::EC(point)) => match named_curve(issuer) {
+                Some(curve) => ecdsa(curve, point.data(), &hash.digest(tbs), sig).into(),
+                None => Checked::UnknownAlgorithm,
+            },
+            _ => Checked::Invalid,
+        },
+        Algorithm::Dsa(hash) => dsa(issuer, &hash.digest(tbs), sig).into(),
+        Algorithm::Ed448 => ed448(issuer, tbs, sig).into(),
+    }
+}
+
+/// Ed25519 and RSASSA-PSS: ring, through x509-parser.
+fn by_ring(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> Checked {
+    // ring verifies RSA from 2048 bits only; OpenSSL accepts smaller keys.
+    if let Ok(PublicKey::RSA(rsa)) = issuer.parsed()
+        && rsa.key_size() < 2048
+    {
+        return Checked::UnknownAlgorithm;
+    }
+    match cert.verify_signature(Some(issuer)) {
+        Ok(()) => Checked::Valid,
+        Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => {
+            Checked::UnknownAlgorithm
+        }
+        Err(_) => Checked::Invalid,
+    }
+}
+
+/// The curve of an EC key given by name (an `ECParameters` SEQUENCE is not a name).
+fn named_curve(spki: &SubjectPublicKeyInfo<'_>) -> Option<Curve> {
+    let params = spki.algorithm.parameters.as_ref()?;
+    Curve::of(&params.as_oid().ok()?.to_id_string())
+}
+
+fn rsa_pkcs1(issuer: &SubjectPublicKeyInfo<'_>, hash: Hash, tbs: &[u8], sig: &[u8]) -> bool {
+    let Ok(PublicKey::RSA(key)) = issuer.parsed() else {
+        return false;
+    };
+    let n = rsa::BigUint::from_bytes_be(key.modulus);
+    let e = rsa::BigUint::from_bytes_be(key.exponent);
+    // Unchecked: OpenSSL verifies with keys of any size and exponent.
+    let key = rsa::RsaPublicKey::new_unchecked(n, e);
+    let digest = hash.digest(tbs);
+    let scheme = rsa::Pkcs1v15Sign {
+        hash_len: Some(digest.len()),
+        prefix: hash.digest_info_prefix().into(),
+    };
+    key.verify(scheme, &digest, sig).is_ok()
+}
+
+/// ECDSA on one curve: the key's SEC1 point, the digest, the DER signature. A high `s` is
+/// accepted, as OpenSSL does (k256 alone would refuse it).
+macro_rules! ecdsa_on {
+    ($curve:ty, $point:expr, $digest:expr, $sig:expr) => {
+        match (
+            ecdsa::VerifyingKey::<$curve>::from_sec1_bytes($point),
+            ecdsa::Signature::<$curve>::from_der($sig),
+        ) {
+            (Ok(key), Ok(sig)) => key.verify_prehash($digest, &sig.normalize_s()).is_ok(),
+            _ => false,
+        }
+    };
+}
+
+fn ecdsa(curve: Curve, point: &[u8], digest: &[u8], sig: &[u8]) -> bool {
+    match curve {
+        Curve::P192 => ecdsa_on!(p192::NistP192, point, digest, sig),
+        Curve::P224 => ecdsa_on!(p224::NistP224, point, digest, sig),
+        Curve::P256 => ecdsa_on!(p256::NistP256, point, digest, sig),
+        Curve::P384 => ecdsa_on!(p384::NistP384, point, digest, sig),
+        Curve::P521 => ecdsa_on!(p521::NistP521, point, digest, sig),
+        Curve::Secp256k1 => ecdsa_on!(k256::Secp256k1, point, digest, sig),
+        Curve::BrainpoolP256r1 => ecdsa_on!(bp256::BrainpoolP256r1, point, digest, sig),
+        Curve::BrainpoolP384r1 => ecdsa_on!(bp384::BrainpoolP384r1, point, digest, sig),
+    }
+}
+
+/// The INTEGERs in the content of a DER SEQUENCE (DSA's `Dss-Parms`), as big-endian bytes.
+fn der_integers(mut content: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut integers = Vec::new();
+    while !content.is_empty() {
+        let (rest, integer) = x509_parser::der_parser::der::parse_der_integer(content).ok()?;
+        integers.push(integer.as_slice().ok()?);
+        content = rest;
+    }
+    Some(integers)
+}
+
+/// A DER INTEGER's bytes without the leading zeros that keep it positive.
+fn unsigned(integer: &[u8]) -> &[u8] {
+    let zeros = integer.iter().take_while(|&&b| b == 0).count();
+    &integer[zeros..]
+}
+
+fn dsa(issuer: &SubjectPublicKeyInfo<'_>, digest: &[u8], sig: &[u8]) -> bool {
+    let Ok(PublicKey::DSA(y)) = issuer.parsed() else {
+        return false;
+    };
+    let Some(params) = issuer.algorithm.parameters.as_ref() else {
+        return false;
+    };
+    let Some(pqg) = der_integers(params.data) else {
+        return false;
+    };
+    let [p, q, g] = pqg.as_slice() else {
+        return false;
+    };
+    // crypto-bigint computes modulo p at p's width: g and y must not be wider.
+    let (p, q, g, y) = (unsigned(p), unsigned(q), unsigned(g), unsigned(y));
+    if g.len() > p.len() || y.len() > p.len() {
+        return false;
+    }
+    let at_p = |b: &[u8]| {
+        let mut wide = vec![0; p.len() - b.len()];
+        wide.extend_from_slice(b);
+        dsa::BoxedUint::from_be_slice_vartime(&wide)
+    };
+    let (g, y) = (at_p(g), at_p(y));
+    let (p, q) = (at_p(p), dsa::BoxedUint::from_be_slice_vartime(q));
+    // Unchecked: OpenSSL verifies with DSA keys of any size.
+    let Ok(components) = dsa::Components::from_components_unchecked(p, q, g) else {
+        return false;
+    };
+    let Ok(key) = dsa::VerifyingKey::from_components(components, y) else {
+        return false;
+    };
+    let Ok(sig) = dsa::Signature::try_from(sig) else {
+        return false;
+    };
+    key.verify_prehash(digest, &sig).is_ok()
+}
+
+fn ed448(issuer: &SubjectPublicKeyInfo<'_>, tbs: &[u8], sig: &[u8]) -> bool {
+    let key = issuer.subject_public_key.data.as_ref();
+    let Ok(key) = <&[u8; 57]>::try_from(key) else {
+        return false;
+    };
+    let Ok(key) = ed448_goldilocks::VerifyingKey::from_bytes(key) else {
+        return false;
+    };
+    let Ok(sig) = ed448_goldilocks::Signature::from_slice(sig) else {
+        return false;
+    };
+    key.verify_raw(&sig, tbs).is_ok()
+}
