@@ -10,8 +10,9 @@
 //!    comparison, accepted when the AKID matches the SKID and the signature algorithm fits the key,
 //!    preferring a currently valid certificate, else the latest to expire; a self-signed
 //!    certificate ends the chain. Failures: 18, 19, 20 and 2;
-//! 3. `check_extensions` per depth: unhandled critical extensions (34), CA flags (79), purpose
-//!    (26), path length (25);
+//! 3. `check_extensions` per depth: unhandled critical extensions (34), CA flags (79), EC keys
+//!    with explicit curve parameters (94, in a chain of two or more), purpose (26), path length
+//!    (25);
 //! 4. `check_auth_level`: CA key strength (67), signature digest strength (68);
 //! 5. `check_id`: host name (62, with the CN fallback when there is no DNS SAN), IP address (64);
 //! 6. `internal_verify`, from the top down: keyCertSign of the issuer (32), signature (7), validity
@@ -58,6 +59,7 @@ pub(crate) mod code {
     pub(crate) const CA_KEY_TOO_SMALL: i32 = 67;
     pub(crate) const CA_MD_TOO_WEAK: i32 = 68;
     pub(crate) const INVALID_CA: i32 = 79;
+    pub(crate) const EC_KEY_EXPLICIT_PARAMS: i32 = 94;
 }
 
 /// One error as OpenSSL reports it to its verify callback.
@@ -284,6 +286,8 @@ struct Facts {
     nscert: Option<u32>,
     /// EXFLAG_CRITICAL: a critical extension OpenSSL does not know.
     unhandled_critical: bool,
+    /// `check_curve` is 0: an EC key with explicit curve parameters.
+    explicit_curve: bool,
     trusted: bool,
 }
 
@@ -348,6 +352,7 @@ impl Facts {
             unhandled_critical: cert
                 .critical_extension_oids()
                 .any(|o| !SUPPORTED_EXTENSIONS.contains(&o.as_str())),
+            explicit_curve: crate::signature::has_explicit_curve(cert.x509.public_key()),
             trusted: matches!(cert.role, CertRef::Anchor(_)),
         }
     }
@@ -781,6 +786,9 @@ impl<'a> Ctx<'_, 'a> {
             let ret = self.facts[x].check_ca();
             if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
                 self.fail(code::INVALID_CA, i);
+            }
+            if num > 1 && self.facts[x].explicit_curve {
+                self.fail(code::EC_KEY_EXPLICIT_PARAMS, i);
             }
             if let Some(purpose) = self.opts.purpose
                 && !self.facts[x].check_purpose(purpose, must_be_ca > 0)

@@ -11,6 +11,7 @@
 use ecdsa::signature::hazmat::PrehashVerifier as _;
 use sha2::Digest as _;
 use x509_parser::certificate::X509Certificate;
+use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -180,10 +181,70 @@ fn by_ring(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> Che
     }
 }
 
-/// The curve of an EC key given by name (an `ECParameters` SEQUENCE is not a name).
+/// The curve of an EC key: given by name, or by explicit parameters whose generator and order
+/// are those of a named curve (OpenSSL matches explicit parameters to its built-in curves too).
 fn named_curve(spki: &SubjectPublicKeyInfo<'_>) -> Option<Curve> {
     let params = spki.algorithm.parameters.as_ref()?;
-    Curve::of(&params.as_oid().ok()?.to_id_string())
+    if params.tag() == Tag::Oid {
+        return Curve::of(&params.as_oid().ok()?.to_id_string());
+    }
+    // ECParameters ::= SEQUENCE { version, fieldID, curve, base ECPoint, order INTEGER, ... }
+    let mut fields = Vec::new();
+    let mut content = params.data;
+    while !content.is_empty() {
+        let (rest, field) = x509_parser::der_parser::parse_der(content).ok()?;
+        fields.push(field);
+        content = rest;
+    }
+    let base = fields.get(3)?.as_slice().ok()?;
+    let order = unsigned(fields.get(4)?.as_slice().ok()?);
+    CURVES.iter().copied().find(|&c| curve_has(c, base, order))
+}
+
+/// Whether an explicit curve has this generator and order.
+macro_rules! has_generator_and_order {
+    ($curve:ty, $base:expr, $order:expr) => {{
+        use ecdsa::elliptic_curve::group::Group as _;
+        type Point = ecdsa::elliptic_curve::ProjectivePoint<$curve>;
+        let order = <$curve as ecdsa::elliptic_curve::Curve>::ORDER.to_be_bytes();
+        unsigned(order.as_ref()) == $order
+            && ecdsa::VerifyingKey::<$curve>::from_sec1_bytes($base)
+                .is_ok_and(|g| Point::from(*g.as_affine()) == Point::generator())
+    }};
+}
+
+const CURVES: [Curve; 8] = [
+    Curve::P192,
+    Curve::P224,
+    Curve::P256,
+    Curve::P384,
+    Curve::P521,
+    Curve::Secp256k1,
+    Curve::BrainpoolP256r1,
+    Curve::BrainpoolP384r1,
+];
+
+fn curve_has(curve: Curve, base: &[u8], order: &[u8]) -> bool {
+    match curve {
+        Curve::P192 => has_generator_and_order!(p192::NistP192, base, order),
+        Curve::P224 => has_generator_and_order!(p224::NistP224, base, order),
+        Curve::P256 => has_generator_and_order!(p256::NistP256, base, order),
+        Curve::P384 => has_generator_and_order!(p384::NistP384, base, order),
+        Curve::P521 => has_generator_and_order!(p521::NistP521, base, order),
+        Curve::Secp256k1 => has_generator_and_order!(k256::Secp256k1, base, order),
+        Curve::BrainpoolP256r1 => has_generator_and_order!(bp256::BrainpoolP256r1, base, order),
+        Curve::BrainpoolP384r1 => has_generator_and_order!(bp384::BrainpoolP384r1, base, order),
+    }
+}
+
+/// Whether a key is an EC key with explicit curve parameters (OpenSSL's `check_curve` is 0).
+pub(crate) fn has_explicit_curve(spki: &SubjectPublicKeyInfo<'_>) -> bool {
+    spki.algorithm.algorithm.to_id_string() == "1.2.840.10045.2.1"
+        && spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .is_some_and(|p| p.tag() == Tag::Sequence)
 }
 
 fn rsa_pkcs1(issuer: &SubjectPublicKeyInfo<'_>, hash: Hash, tbs: &[u8], sig: &[u8]) -> bool {
@@ -296,4 +357,31 @@ fn ed448(issuer: &SubjectPublicKeyInfo<'_>, tbs: &[u8], sig: &[u8]) -> bool {
         return false;
     };
     key.verify_raw(&sig, tbs).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(case: &str, file: &str) -> Vec<u8> {
+        let path = format!("../testdata/verify-conformance/{case}/{file}");
+        let pem = std::fs::read(path).unwrap();
+        x509_parser::pem::parse_x509_pem(&pem).unwrap().1.contents
+    }
+
+    #[test]
+    fn explicit_p256_parameters_are_recognised_as_p256() {
+        let der = key_of("sig-ec-explicit-issuer", "chain.pem");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert!(has_explicit_curve(cert.public_key()));
+        assert_eq!(named_curve(cert.public_key()), Some(Curve::P256));
+    }
+
+    #[test]
+    fn a_named_curve_is_not_explicit() {
+        let der = key_of("sig-ecdsa-p192-sha256", "chain.pem");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert!(!has_explicit_curve(cert.public_key()));
+        assert_eq!(named_curve(cert.public_key()), Some(Curve::P192));
+    }
 }
