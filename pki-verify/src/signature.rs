@@ -181,6 +181,14 @@ fn by_ring(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> Che
     }
 }
 
+/// Whether rustls (webpki on ring) verifies this signature: `false` for every algorithm, curve
+/// or key size it cannot check, for an RSA-PSS (rsassaPss) key, which webpki does not take,
+/// and for a wrong signature.
+pub(crate) fn rustls_checks(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> bool {
+    issuer.algorithm.algorithm.to_id_string() != "1.2.840.113549.1.1.10"
+        && cert.verify_signature(Some(issuer)).is_ok()
+}
+
 /// The curve of an EC key: given by name, or by explicit parameters whose generator and order
 /// are those of a named curve (OpenSSL matches explicit parameters to its built-in curves too).
 fn named_curve(spki: &SubjectPublicKeyInfo<'_>) -> Option<Curve> {

@@ -371,3 +371,29 @@ fn the_finished_classes_agree_with_openssl_verify_at_every_level() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn where_openssl_and_rustls_disagree_on_a_finished_case_the_diagnosis_says_so_in_plain_words() {
+    let mut failures = Vec::new();
+    for case in common::case_names(&fixtures())
+        .iter()
+        .filter(|n| ASSERTED.iter().any(|p| n.starts_with(p)))
+    {
+        let dir = fixtures().join(case);
+        let (opts, _) = common::options(&common::read_case(&dir));
+        let report = verify(&common::input(&dir), &opts).unwrap();
+        let rustls_ok = matches!(report.webpki, pki_verify::WebpkiVerdict::Ok);
+        if report.openssl.is_ok() == rustls_ok {
+            continue;
+        }
+        let text = report.diagnosis.explain();
+        let plain = text.contains("OpenSSL clients")
+            && text.contains("rustls clients")
+            && !text.contains("Unsupported")
+            && !text.contains("Invalid");
+        if !plain {
+            failures.push(format!("{case}: {text}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
