@@ -517,6 +517,13 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 _ => 0,
             })
         }
+        PublicKey::EC(_) if crate::signature::has_explicit_curve(spki) => {
+            crate::signature::explicit_order_bits(spki).map(ec_security_bits)
+        }
+        PublicKey::DSA(_) => {
+            let (l, n) = crate::signature::dsa_bits(spki)?;
+            Some(ffc_security_bits(l, n))
+        }
         PublicKey::EC(_) => {
             let curve = spki
                 .algorithm
@@ -534,20 +541,41 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 "1.3.36.3.3.2.8.1.1.13" => 512,
                 _ => return None,
             };
-            Some(match order_bits {
-                b if b >= 512 => 256,
-                b if b >= 384 => 192,
-                b if b >= 256 => 128,
-                b if b >= 224 => 112,
-                b if b >= 160 => 80,
-                b => b / 2,
-            })
+            Some(ec_security_bits(order_bits))
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
             "1.3.101.112" => Some(128),
             "1.3.101.113" => Some(224),
             _ => None,
         },
+    }
+}
+
+/// `EVP_PKEY_get_security_bits` of an EC key whose group order has `order_bits` bits.
+fn ec_security_bits(order_bits: u32) -> u32 {
+    match order_bits {
+        b if b >= 512 => 256,
+        b if b >= 384 => 192,
+        b if b >= 256 => 128,
+        b if b >= 224 => 112,
+        b if b >= 160 => 80,
+        b => b / 2,
+    }
+}
+
+/// `BN_security_bits(L, N)`: a DSA key with an `l`-bit prime and an `n`-bit subgroup order.
+fn ffc_security_bits(l: u32, n: u32) -> u32 {
+    let bits = match l {
+        l if l >= 15360 => 256,
+        l if l >= 7680 => 192,
+        l if l >= 3072 => 128,
+        l if l >= 2048 => 112,
+        l if l >= 1024 => 80,
+        _ => return 0,
+    };
+    match n / 2 {
+        half if half < 80 => 0,
+        half => bits.min(half),
     }
 }
 

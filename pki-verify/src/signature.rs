@@ -197,13 +197,7 @@ fn named_curve(spki: &SubjectPublicKeyInfo<'_>) -> Option<Curve> {
         return Curve::of(&params.as_oid().ok()?.to_id_string());
     }
     // ECParameters ::= SEQUENCE { version, fieldID, curve, base ECPoint, order INTEGER, ... }
-    let mut fields = Vec::new();
-    let mut content = params.data;
-    while !content.is_empty() {
-        let (rest, field) = x509_parser::der_parser::parse_der(content).ok()?;
-        fields.push(field);
-        content = rest;
-    }
+    let fields = explicit_fields(spki)?;
     let base = fields.get(3)?.as_slice().ok()?;
     let order = unsigned(fields.get(4)?.as_slice().ok()?);
     CURVES.iter().copied().find(|&c| curve_has(c, base, order))
@@ -243,6 +237,42 @@ fn curve_has(curve: Curve, base: &[u8], order: &[u8]) -> bool {
         Curve::BrainpoolP256r1 => has_generator_and_order!(bp256::BrainpoolP256r1, base, order),
         Curve::BrainpoolP384r1 => has_generator_and_order!(bp384::BrainpoolP384r1, base, order),
     }
+}
+
+/// The bit length of a big-endian unsigned integer.
+fn bit_length(integer: &[u8]) -> u32 {
+    let integer = unsigned(integer);
+    let Some(&top) = integer.first() else {
+        return 0;
+    };
+    let bytes = u32::try_from(integer.len()).unwrap_or(u32::MAX / 8);
+    bytes.saturating_sub(1) * 8 + (8 - top.leading_zeros())
+}
+
+/// The fields of an explicit `ECParameters` (the content of its SEQUENCE).
+fn explicit_fields<'a>(
+    spki: &'a SubjectPublicKeyInfo<'_>,
+) -> Option<Vec<x509_parser::der_parser::ber::BerObject<'a>>> {
+    let mut fields = Vec::new();
+    let mut content = spki.algorithm.parameters.as_ref()?.data;
+    while !content.is_empty() {
+        let (rest, field) = x509_parser::der_parser::parse_der(content).ok()?;
+        fields.push(field);
+        content = rest;
+    }
+    Some(fields)
+}
+
+/// The bit length of the group order of an EC key with explicit parameters.
+pub(crate) fn explicit_order_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<u32> {
+    let fields = explicit_fields(spki)?;
+    Some(bit_length(fields.get(4)?.as_slice().ok()?))
+}
+
+/// The bit lengths of a DSA key's prime p and subgroup order q.
+pub(crate) fn dsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<(u32, u32)> {
+    let pqg = der_integers(spki.algorithm.parameters.as_ref()?.data)?;
+    Some((bit_length(pqg.first()?), bit_length(pqg.get(1)?)))
 }
 
 /// Whether a key is an EC key with explicit curve parameters (OpenSSL's `check_curve` is 0).
@@ -383,6 +413,21 @@ mod tests {
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
         assert!(has_explicit_curve(cert.public_key()));
         assert_eq!(named_curve(cert.public_key()), Some(Curve::P256));
+        assert_eq!(explicit_order_bits(cert.public_key()), Some(256));
+    }
+
+    #[test]
+    fn dsa_sizes_are_read_from_the_parameters() {
+        let der = key_of("sig-dsa-1024-sha1", "chain.pem");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(dsa_bits(cert.public_key()), Some((1024, 160)));
+    }
+
+    #[test]
+    fn bit_lengths_ignore_the_sign_byte() {
+        assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(bit_length(&[0x01, 0xff]), 9);
+        assert_eq!(bit_length(&[]), 0);
     }
 
     #[test]
