@@ -15,6 +15,11 @@
 //! table.py from openssl itself) records, so a different OpenSSL is noticed; `verify` never
 //! panics; and every report it returns serialises to JSON (what `pki verify --json` prints).
 //!
+//! The classes whose engine work is done (the case-name prefixes in [`ASSERTED`]) are held to
+//! `openssl verify` exactly: first code, depth, wording and every printed error, at the case's
+//! options and at `-auth_level 1` and `2`; and where OpenSSL and rustls disagree on one of their
+//! cases, the diagnosis must say so in plain words.
+//!
 //! THE ENGINE WORK OF ISSUE 11 WILL TURN THE AGREEMENT INTO AN ASSERTION: every case the same
 //! verdict, code and depth as `openssl verify`, as openssl_oracle.rs demands of testdata/verify,
 //! at which point these cases move there.
