@@ -53,30 +53,30 @@ impl Hash {
         }
     }
 
-    /// The DER of PKCS#1's DigestInfo up to the digest itself (RFC 8017, 9.2, note 1).
-    fn digest_info_prefix(self) -> &'static [u8] {
+    /// The DER of the hash's OBJECT IDENTIFIER, contents only.
+    fn oid(self) -> &'static [u8] {
         match self {
-            Hash::Sha1 => &[
-                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-                0x14,
-            ],
-            Hash::Sha224 => &[
-                0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x04, 0x05, 0x00, 0x04, 0x1c,
-            ],
-            Hash::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            Hash::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            Hash::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
+            Hash::Sha1 => &[0x2b, 0x0e, 0x03, 0x02, 0x1a],
+            Hash::Sha224 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04],
+            Hash::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
+            Hash::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
+            Hash::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
         }
+    }
+
+    /// The DER of PKCS#1's DigestInfo up to the digest itself (RFC 8017, 9.2, note 1):
+    /// SEQUENCE { SEQUENCE { OID, NULL }, OCTET STRING header }. Every length is below 128.
+    fn digest_info_prefix(self, digest_len: u8) -> Vec<u8> {
+        let oid = self.oid();
+        let oid_len = u8::try_from(oid.len()).unwrap_or(u8::MAX);
+        let mut algorithm = vec![0x30, oid_len + 4, 0x06, oid_len];
+        algorithm.extend_from_slice(oid);
+        algorithm.extend_from_slice(&[0x05, 0x00]);
+        let algorithm_len = u8::try_from(algorithm.len()).unwrap_or(u8::MAX);
+        let mut prefix = vec![0x30, algorithm_len + 2 + digest_len];
+        prefix.extend_from_slice(&algorithm);
+        prefix.extend_from_slice(&[0x04, digest_len]);
+        prefix
     }
 }
 
@@ -294,9 +294,12 @@ fn rsa_pkcs1(issuer: &SubjectPublicKeyInfo<'_>, hash: Hash, tbs: &[u8], sig: &[u
     // Unchecked: OpenSSL verifies with keys of any size and exponent.
     let key = rsa::RsaPublicKey::new_unchecked(n, e);
     let digest = hash.digest(tbs);
+    let Ok(digest_len) = u8::try_from(digest.len()) else {
+        return false;
+    };
     let scheme = rsa::Pkcs1v15Sign {
         hash_len: Some(digest.len()),
-        prefix: hash.digest_info_prefix().into(),
+        prefix: hash.digest_info_prefix(digest_len).into(),
     };
     key.verify(scheme, &digest, sig).is_ok()
 }
@@ -421,6 +424,20 @@ mod tests {
         let der = key_of("sig-dsa-1024-sha1", "chain.pem");
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
         assert_eq!(dsa_bits(cert.public_key()), Some((1024, 160)));
+    }
+
+    #[test]
+    fn digest_info_prefixes_are_rfc_8017s() {
+        let sha1 = [
+            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+            0x14,
+        ];
+        assert_eq!(Hash::Sha1.digest_info_prefix(20), sha1);
+        let sha512 = [
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ];
+        assert_eq!(Hash::Sha512.digest_info_prefix(64), sha512);
     }
 
     #[test]

@@ -339,27 +339,7 @@ fn agrees_exactly(case: &str, level: Option<u8>) -> Result<(), String> {
         options.insert("auth_level".to_owned(), level.to_string());
     }
     let (opts, args) = common::options(&options);
-    let expected = common::openssl_verify(case, &dir, &args);
-    let report = verify(&common::input(&dir), &opts)
-        .map_err(|e| format!("{case} {args:?}: no verdict (exit 2): {e}"))?;
-    let ours: Vec<(i32, u32, String)> = report
-        .openssl
-        .verify_command_errors()
-        .iter()
-        .map(|e| (e.code, e.depth, e.text.to_owned()))
-        .collect();
-    let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
-    let got = (
-        report.openssl.code,
-        report.openssl.depth,
-        report.openssl.text,
-    );
-    if first.unwrap_or((0, None, "ok")) != got || ours != expected {
-        return Err(format!(
-            "{case} {args:?}: openssl says {expected:?}, pki says {ours:?} (first {got:?})"
-        ));
-    }
-    Ok(())
+    common::check_against_openssl(case, &dir, &opts, &args)
 }
 
 #[test]
