@@ -176,12 +176,35 @@ pub enum Diagnosis {
         /// The signature algorithm.
         algorithm: String,
     },
+    /// A signature OpenSSL verifies and rustls cannot check (its algorithm, curve or key size:
+    /// DSA, Ed448, ECDSA on P-192, P-224, P-521, secp256k1 or brainpool or with SHA-224 or
+    /// SHA-512, RSA with SHA-224 or below 2048 bits, RSA-PSS keys).
+    SignatureRustlsCannotCheck {
+        /// Depth of the signed certificate.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// The signature algorithm.
+        algorithm: String,
+    },
+    /// A key with explicit EC curve parameters, which OpenSSL refuses (error 94).
+    ExplicitCurveParameters {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// Whether rustls accepts the chain all the same (it never looks at the leaf's key).
+        rustls_accepts: bool,
+    },
     /// A key is too small for the client's security level.
     WeakKey {
         /// Depth in the chain.
         depth: u32,
         /// Its subject.
         subject: String,
+        /// Whether rustls accepts the chain all the same (it does not judge key sizes by a
+        /// security level).
+        rustls_accepts: bool,
     },
     /// An X.509 v1 certificate: rustls accepts only v3.
     UnsupportedVersion {
@@ -400,9 +423,46 @@ impl Diagnosis {
                 "\"{subject}\" is signed with {algorithm}, which rustls rejects and OpenSSL TLS \
                  clients reject from security level 1. Re-issue it with SHA-256"
             ),
-            Diagnosis::WeakKey { subject, .. } => format!(
+            Diagnosis::SignatureRustlsCannotCheck {
+                subject, algorithm, ..
+            } => format!(
+                "\"{subject}\" is signed with {algorithm}, by a key or with an algorithm rustls \
+                 cannot check: OpenSSL clients accept the chain, rustls clients reject it. Re-issue \
+                 it from a CA whose key is EC P-256 or P-384 (signing with SHA-256 or SHA-384), \
+                 RSA of 2048 bits or more (SHA-256) or Ed25519"
+            ),
+            Diagnosis::ExplicitCurveParameters {
+                subject,
+                rustls_accepts,
+                ..
+            } => {
+                let rustls = if *rustls_accepts {
+                    "rustls clients accept it"
+                } else {
+                    "rustls clients reject the chain too"
+                };
+                format!(
+                    "the key of \"{subject}\" spells out its EC curve parameters instead of naming \
+                     the curve: OpenSSL clients reject it (error 94), {rustls}. Re-issue it with a \
+                     named curve (P-256)"
+                )
+            }
+            Diagnosis::WeakKey {
+                subject,
+                rustls_accepts: false,
+                ..
+            } => format!(
                 "the key of \"{subject}\" is too small for the client's security level. Re-issue it \
                  with an EC P-256 or RSA 2048-bit (or larger) key"
+            ),
+            Diagnosis::WeakKey {
+                subject,
+                rustls_accepts: true,
+                ..
+            } => format!(
+                "the key of \"{subject}\" is too small for the client's security level: OpenSSL \
+                 clients at that level reject it, rustls clients accept it. Re-issue it with an EC \
+                 P-256 or RSA 2048-bit (or larger) key"
             ),
             Diagnosis::UnsupportedVersion { subject } => format!(
                 "\"{subject}\" is an X.509 v1 certificate: OpenSSL clients accept it, rustls \
@@ -508,6 +568,9 @@ pub(crate) fn diagnose(
         {
             return found;
         }
+        if first.code == code::EC_KEY_EXPLICIT_PARAMS {
+            return explicit_curve(parsed, openssl, first.depth, webpki);
+        }
         let rustls_accepts = webpki.is_ok();
         return from_openssl(parsed, openssl, first, rustls_accepts, opts);
     }
@@ -541,18 +604,25 @@ pub(crate) fn diagnose(
             expected: expected.clone(),
             names: leaf_names(parsed),
         },
-        WebpkiVerdict::UnsupportedSignatureAlgorithm => {
+        WebpkiVerdict::UnsupportedSignatureAlgorithm
+        | WebpkiVerdict::UnsupportedSignatureAlgorithmForPublicKey
+        | WebpkiVerdict::InvalidSignatureForPublicKey => {
             // The weakest signature below the top of OpenSSL's chain.
             let n = openssl.chain.len();
             let found = openssl.chain[..n.saturating_sub(1)]
                 .iter()
                 .enumerate()
                 .find(|(_, r)| is_weak_digest(&parsed.get(**r).signature_algorithm()));
-            match found {
+            let weak = matches!(webpki, WebpkiVerdict::UnsupportedSignatureAlgorithm)
+                .then_some(found)
+                .flatten();
+            match weak {
                 Some((depth, r)) => weak_signature(parsed, *r, depth),
-                None => Diagnosis::RustlsOnly {
-                    verdict: webpki.clone(),
-                },
+                None => signature_rustls_cannot_check(parsed, openssl).unwrap_or_else(|| {
+                    Diagnosis::RustlsOnly {
+                        verdict: webpki.clone(),
+                    }
+                }),
             }
         }
         other => Diagnosis::RustlsOnly {
@@ -610,6 +680,43 @@ fn weak_signature(parsed: &Parsed<'_>, r: CertRef, depth: usize) -> Diagnosis {
         depth: u32::try_from(depth).unwrap_or(u32::MAX),
         subject: c.subject.clone(),
         algorithm: c.summary.signature_algorithm.clone(),
+    }
+}
+
+/// The first signature in OpenSSL's chain (which OpenSSL verified) that rustls cannot check.
+fn signature_rustls_cannot_check(parsed: &Parsed<'_>, openssl: &Outcome) -> Option<Diagnosis> {
+    openssl
+        .chain
+        .windows(2)
+        .enumerate()
+        .find(|(_, pair)| {
+            let (cert, issuer) = (parsed.get(pair[0]), parsed.get(pair[1]));
+            !crate::signature::rustls_checks(&cert.x509, issuer.x509.public_key())
+        })
+        .map(|(depth, pair)| {
+            let cert = parsed.get(pair[0]);
+            Diagnosis::SignatureRustlsCannotCheck {
+                depth: u32::try_from(depth).unwrap_or(u32::MAX),
+                subject: cert.subject.clone(),
+                algorithm: cert.summary.signature_algorithm.clone(),
+            }
+        })
+}
+
+fn explicit_curve(
+    parsed: &Parsed<'_>,
+    openssl: &Outcome,
+    depth: u32,
+    webpki: &WebpkiVerdict,
+) -> Diagnosis {
+    let d = usize::try_from(depth).unwrap_or(usize::MAX);
+    let Some(&at) = openssl.chain.get(d) else {
+        return other(code::EC_KEY_EXPLICIT_PARAMS, depth);
+    };
+    Diagnosis::ExplicitCurveParameters {
+        depth,
+        subject: parsed.get(at).subject.clone(),
+        rustls_accepts: matches!(webpki, WebpkiVerdict::Ok),
     }
 }
 
@@ -721,7 +828,11 @@ fn from_openssl(
             Diagnosis::NameConstraintViolation { depth, subject }
         }
         code::CA_MD_TOO_WEAK => weak_signature(parsed, at, d),
-        code::EE_KEY_TOO_SMALL | code::CA_KEY_TOO_SMALL => Diagnosis::WeakKey { depth, subject },
+        code::EE_KEY_TOO_SMALL | code::CA_KEY_TOO_SMALL => Diagnosis::WeakKey {
+            depth,
+            subject,
+            rustls_accepts,
+        },
         _ => other(code, depth),
     }
 }

@@ -47,6 +47,7 @@ mod options;
 mod probe;
 mod report;
 mod serve;
+mod signature;
 mod webpki;
 
 pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};

@@ -10,8 +10,9 @@
 //!    comparison, accepted when the AKID matches the SKID and the signature algorithm fits the key,
 //!    preferring a currently valid certificate, else the latest to expire; a self-signed
 //!    certificate ends the chain. Failures: 18, 19, 20 and 2;
-//! 3. `check_extensions` per depth: unhandled critical extensions (34), CA flags (79), purpose
-//!    (26), path length (25);
+//! 3. `check_extensions` per depth: unhandled critical extensions (34), CA flags (79), EC keys
+//!    with explicit curve parameters (94, in a chain of two or more), purpose (26), path length
+//!    (25);
 //! 4. `check_auth_level`: CA key strength (67), signature digest strength (68);
 //! 5. `check_id`: host name (62, with the CN fallback when there is no DNS SAN), IP address (64);
 //! 6. `internal_verify`, from the top down: keyCertSign of the issuer (32), signature (7), validity
@@ -62,6 +63,7 @@ pub(crate) mod code {
     pub(crate) const CA_KEY_TOO_SMALL: i32 = 67;
     pub(crate) const CA_MD_TOO_WEAK: i32 = 68;
     pub(crate) const INVALID_CA: i32 = 79;
+    pub(crate) const EC_KEY_EXPLICIT_PARAMS: i32 = 94;
 }
 
 /// One error as OpenSSL reports it to its verify callback.
@@ -291,6 +293,8 @@ struct Facts {
     nscert: Option<u32>,
     /// EXFLAG_CRITICAL: a critical extension OpenSSL does not know.
     unhandled_critical: bool,
+    /// `check_curve` is 0: an EC key with explicit curve parameters.
+    explicit_curve: bool,
     trusted: bool,
 }
 
@@ -359,6 +363,7 @@ impl Facts {
             unhandled_critical: cert
                 .critical_extension_oids()
                 .any(|o| !SUPPORTED_EXTENSIONS.contains(&o.as_str())),
+            explicit_curve: crate::signature::has_explicit_curve(cert.x509.public_key()),
             trusted: matches!(cert.role, CertRef::Anchor(_)),
         }
     }
@@ -528,6 +533,13 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 _ => 0,
             })
         }
+        PublicKey::EC(_) if crate::signature::has_explicit_curve(spki) => {
+            crate::signature::explicit_order_bits(spki).map(ec_security_bits)
+        }
+        PublicKey::DSA(_) => {
+            let (l, n) = crate::signature::dsa_bits(spki)?;
+            Some(ffc_security_bits(l, n))
+        }
         PublicKey::EC(_) => {
             let curve = spki
                 .algorithm
@@ -545,20 +557,41 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 "1.3.36.3.3.2.8.1.1.13" => 512,
                 _ => return None,
             };
-            Some(match order_bits {
-                b if b >= 512 => 256,
-                b if b >= 384 => 192,
-                b if b >= 256 => 128,
-                b if b >= 224 => 112,
-                b if b >= 160 => 80,
-                b => b / 2,
-            })
+            Some(ec_security_bits(order_bits))
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
             "1.3.101.112" => Some(128),
             "1.3.101.113" => Some(224),
             _ => None,
         },
+    }
+}
+
+/// `EVP_PKEY_get_security_bits` of an EC key whose group order has `order_bits` bits.
+fn ec_security_bits(order_bits: u32) -> u32 {
+    match order_bits {
+        b if b >= 512 => 256,
+        b if b >= 384 => 192,
+        b if b >= 256 => 128,
+        b if b >= 224 => 112,
+        b if b >= 160 => 80,
+        b => b / 2,
+    }
+}
+
+/// `BN_security_bits(L, N)`: a DSA key with an `l`-bit prime and an `n`-bit subgroup order.
+fn ffc_security_bits(l: u32, n: u32) -> u32 {
+    let bits = match l {
+        l if l >= 15360 => 256,
+        l if l >= 7680 => 192,
+        l if l >= 3072 => 128,
+        l if l >= 2048 => 112,
+        l if l >= 1024 => 80,
+        _ => return 0,
+    };
+    match n / 2 {
+        half if half < 80 => 0,
+        half => bits.min(half),
     }
 }
 
@@ -803,6 +836,9 @@ impl<'a> Ctx<'_, 'a> {
             if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
                 self.fail(code::INVALID_CA, i);
             }
+            if num > 1 && self.facts[x].explicit_curve {
+                self.fail(code::EC_KEY_EXPLICIT_PARAMS, i);
+            }
             if let Some(purpose) = self.opts.purpose
                 && !self.facts[x].check_purpose(purpose, must_be_ca > 0)
             {
@@ -862,24 +898,13 @@ impl<'a> Ctx<'_, 'a> {
         {
             return Ok(false);
         }
-        let unsupported = || Error::UnsupportedSignature {
-            subject: cert.subject.clone(),
-            algorithm: outer.algorithm.to_id_string(),
-        };
-        // ring verifies RSA PKCS#1 with SHA-2 only from 2048 bits; OpenSSL accepts smaller keys.
-        if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = issuer.x509.public_key().parsed()
-            && rsa.key_size() < 2048
-            && !matches!(
-                outer.algorithm.to_id_string().as_str(),
-                "1.2.840.113549.1.1.5" | "1.3.14.3.2.29"
-            )
-        {
-            return Err(unsupported());
-        }
-        match cert.x509.verify_signature(Some(issuer.x509.public_key())) {
-            Ok(()) => Ok(true),
-            Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => Err(unsupported()),
-            Err(_) => Ok(false),
+        match crate::signature::check(&cert.x509, issuer.x509.public_key()) {
+            crate::signature::Checked::Valid => Ok(true),
+            crate::signature::Checked::Invalid => Ok(false),
+            crate::signature::Checked::UnknownAlgorithm => Err(Error::UnsupportedSignature {
+                subject: cert.subject.clone(),
+                algorithm: outer.algorithm.to_id_string(),
+            }),
         }
     }
 

@@ -32,32 +32,8 @@ fn input(name: &str) -> ChainInput {
     common::input(&fixtures().join(name))
 }
 
-/// What `openssl verify` printed: every `error N at D depth lookup: TEXT`, in order.
-fn openssl_verify(name: &str, args: &[String]) -> Vec<(i32, u32, String)> {
-    common::openssl_verify(name, &fixtures().join(name), args)
-}
-
 fn check_against_openssl(name: &str, opts: &VerifyOptions, args: &[String]) -> Result<(), String> {
-    let expected = openssl_verify(name, args);
-    let report = verify(&input(name), opts).map_err(|e| format!("{name}: {e}"))?;
-    let ours: Vec<(i32, u32, String)> = report
-        .openssl
-        .verify_command_errors()
-        .iter()
-        .map(|e| (e.code, e.depth, e.text.to_owned()))
-        .collect();
-    let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
-    let got = (
-        report.openssl.code,
-        report.openssl.depth,
-        report.openssl.text,
-    );
-    if first.unwrap_or((0, None, "ok")) != got || ours != expected {
-        return Err(format!(
-            "{name} {args:?}: openssl says {expected:?}, we say {ours:?} (first {got:?})"
-        ));
-    }
-    Ok(())
+    common::check_against_openssl(name, &fixtures().join(name), opts, args)
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 
-use pki_verify::{ChainInput, NameToCheck, Purpose, VerifyOptions};
+use pki_verify::{ChainInput, NameToCheck, Purpose, VerifyOptions, verify};
 use time::OffsetDateTime;
 
 /// The case directories under `dir` (those holding a case.txt), by name, sorted.
@@ -115,4 +115,35 @@ pub(crate) fn openssl_verify(name: &str, dir: &Path, args: &[String]) -> Vec<(i3
         assert!(!out.status.success(), "{name}: errors but exit 0:\n{text}");
     }
     errors
+}
+
+/// Whether pki's OpenSSL verdict on the case in `dir` is what `openssl verify` says with `args`:
+/// the same first code, depth and wording, and the same list of printed errors. `Err` says how
+/// they differ, or that pki gave no verdict.
+pub(crate) fn check_against_openssl(
+    name: &str,
+    dir: &Path,
+    opts: &VerifyOptions,
+    args: &[String],
+) -> Result<(), String> {
+    let expected = openssl_verify(name, dir, args);
+    let report = verify(&input(dir), opts).map_err(|e| format!("{name}: {e}"))?;
+    let ours: Vec<(i32, u32, String)> = report
+        .openssl
+        .verify_command_errors()
+        .iter()
+        .map(|e| (e.code, e.depth, e.text.to_owned()))
+        .collect();
+    let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
+    let got = (
+        report.openssl.code,
+        report.openssl.depth,
+        report.openssl.text,
+    );
+    if first.unwrap_or((0, None, "ok")) != got || ours != expected {
+        return Err(format!(
+            "{name} {args:?}: openssl says {expected:?}, we say {ours:?} (first {got:?})"
+        ));
+    }
+    Ok(())
 }
