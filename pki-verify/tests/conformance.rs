@@ -518,6 +518,14 @@ fn name_constraints_and_long_chains_explain_where_openssl_and_rustls_disagree() 
 const ASSERTED: &[&str] = &[
     // Signatures: every algorithm OpenSSL 3.0 verifies, judged by security level.
     "sig-",
+    // Malformed and duplicated extensions, anchors OpenSSL will not use (EXFLAG_INVALID).
+    "ext-",
+    "anchor-",
+    // Name constraints (NAME_CONSTRAINTS_check) and long and looping chains (build_chain).
+    "nc-",
+    "chain-",
+    // An issuer whose key cannot verify the signature (class 6).
+    "issuer-key-",
 ];
 
 /// One case at one level: `Err` says how pki and `openssl verify` differ.
