@@ -349,6 +349,12 @@ fn unsigned(integer: &[u8]) -> &[u8] {
 }
 
 fn dsa(issuer: &SubjectPublicKeyInfo<'_>, digest: &[u8], sig: &[u8]) -> bool {
+    // The dsa crate (crypto-bigint) asserts on operand widths; one such panic on unpadded
+    // integers was seen. Hostile parameters must be a failed signature, never a crash.
+    std::panic::catch_unwind(|| dsa_unguarded(issuer, digest, sig)).unwrap_or(false)
+}
+
+fn dsa_unguarded(issuer: &SubjectPublicKeyInfo<'_>, digest: &[u8], sig: &[u8]) -> bool {
     let Ok(PublicKey::DSA(y)) = issuer.parsed() else {
         return false;
     };
