@@ -88,6 +88,11 @@ pub enum WebpkiVerdict {
     UnsupportedCriticalExtension,
     /// A name of the leaf is outside a CA's name constraints.
     NameConstraintViolation,
+    /// The leaf's names times the constraints above it exceed the 250,000 comparisons webpki
+    /// makes.
+    TooManyNameConstraintComparisons,
+    /// The path needs more than the 6 intermediate CAs webpki follows.
+    PathTooDeep,
     /// Any other webpki error.
     Other {
         /// webpki's error, by its debug name.
@@ -214,6 +219,10 @@ fn map_error(e: webpki::Error) -> WebpkiVerdict {
         E::UnsupportedCertVersion => WebpkiVerdict::UnsupportedCertVersion,
         E::UnsupportedCriticalExtension => WebpkiVerdict::UnsupportedCriticalExtension,
         E::NameConstraintViolation => WebpkiVerdict::NameConstraintViolation,
+        E::MaximumNameConstraintComparisonsExceeded => {
+            WebpkiVerdict::TooManyNameConstraintComparisons
+        }
+        E::MaximumPathDepthExceeded => WebpkiVerdict::PathTooDeep,
         other => WebpkiVerdict::Other {
             error: format!("{other:?}"),
         },

@@ -13,11 +13,6 @@ use crate::chain::Parsed;
 use crate::openssl::{Outcome, code};
 use crate::webpki::WebpkiVerdict;
 
-/// rustls-webpki's error for too many name-constraint comparisons, by its debug name.
-const RUSTLS_TOO_MANY_COMPARISONS: &str = "MaximumNameConstraintComparisonsExceeded";
-/// rustls-webpki's error for a chain with more than 6 intermediates, by its debug name.
-const RUSTLS_PATH_TOO_DEEP: &str = "MaximumPathDepthExceeded";
-
 /// The finding when the two clients part ways on name constraints or chain length, `None`
 /// when another finding applies.
 pub(super) fn finding(
@@ -26,10 +21,6 @@ pub(super) fn finding(
     webpki: &WebpkiVerdict,
 ) -> Option<Diagnosis> {
     let rustls_accepts = webpki.is_ok();
-    let rustls_error = match webpki {
-        WebpkiVerdict::Other { error } => error.as_str(),
-        _ => "",
-    };
     let certificates = u32::try_from(openssl.chain.len()).unwrap_or(u32::MAX);
     let Some(first) = openssl.verdict.errors.first() else {
         // OpenSSL accepts.
@@ -38,13 +29,13 @@ pub(super) fn finding(
                 subject: parsed.leaf.subject.clone(),
                 too_many_comparisons: false,
             }),
-            _ if rustls_error == RUSTLS_TOO_MANY_COMPARISONS => {
+            WebpkiVerdict::TooManyNameConstraintComparisons => {
                 Some(Diagnosis::NameConstraintsRustlsOnly {
                     subject: parsed.leaf.subject.clone(),
                     too_many_comparisons: true,
                 })
             }
-            _ if rustls_error == RUSTLS_PATH_TOO_DEEP => Some(Diagnosis::ChainTooLong {
+            WebpkiVerdict::PathTooDeep => Some(Diagnosis::ChainTooLong {
                 certificates,
                 openssl_accepts: true,
                 rustls_accepts: false,
