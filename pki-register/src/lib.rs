@@ -1,0 +1,35 @@
+//! The register: every certificate a CA directory issued, in a real database.
+//!
+//! SQLite by default, one file in the CA directory (`register.sqlite3`), so that nothing needs
+//! setting up; PostgreSQL when several build agents issue from one CA
+//! (`postgres://user:password@host:port/db`), so that each sees the others' serials, renewals
+//! and revocations. Both hold the same rows ([`Record`]) under the same schema, and both are
+//! written in transactions ([`Transaction`]) that the CA directory commits together with the
+//! certificate files, and a batch chunk by chunk.
+//!
+//! A row is never deleted: a renewed certificate is marked superseded (by its successor's
+//! SHA-256), a revoked one revoked. What a user sees as the state of a certificate (valid,
+//! expiring, expired, revoked, superseded) is computed from the row at a given instant
+//! ([`Record::state`]).
+//!
+//! Queries ([`Query`]) filter by profile, issuer, CN pattern, expiry window and status through
+//! indexes, and stream their rows: listing what expires within 30 days among a million rows
+//! reads only those rows.
+
+mod backend;
+mod error;
+mod location;
+mod query;
+mod record;
+
+pub use backend::{Register, Transaction};
+pub use error::{Error, Result};
+pub use location::Location;
+pub use query::Query;
+pub use record::{Record, State, Status};
+
+/// The file name of the SQLite register in a CA directory.
+pub const SQLITE_FILE: &str = "register.sqlite3";
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,143 @@
+//! Which rows to list: filters that the database answers through its indexes.
+
+use time::OffsetDateTime;
+
+use crate::record::Status;
+
+/// A selection of rows; every filter left `None` selects all. Rows come ordered by notAfter,
+/// then by the order they were recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Only this profile (`device`, `server`, `edge-ca`, ...).
+    pub profile: Option<String>,
+    /// Only certificates issued by the CA whose certificate has this SHA-256 (upper-case hex).
+    pub issuer_sha256: Option<String>,
+    /// Only CNs matching this pattern: `*` any run of characters, `?` one character; case
+    /// matters.
+    pub common_name: Option<String>,
+    /// Only certificates whose notAfter is after this instant.
+    pub expires_after: Option<OffsetDateTime>,
+    /// Only certificates whose notAfter is at or before this instant.
+    pub expires_by: Option<OffsetDateTime>,
+    /// Only rows with this status.
+    pub status: Option<Status>,
+    /// Only the certificate with this serial (upper-case hex).
+    pub serial: Option<String>,
+    /// Only the certificate with this SHA-256 (upper-case hex).
+    pub sha256: Option<String>,
+}
+
+/// A parameter of a query, for either database.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+/// How a backend writes the n-th parameter (`?1` in SQLite, `$1` in PostgreSQL) and matches a
+/// CN pattern.
+pub(crate) struct Dialect {
+    pub(crate) placeholder: fn(usize) -> String,
+    pub(crate) postgres: bool,
+}
+
+impl Query {
+    /// The WHERE clause (empty, or starting with ` WHERE `) and its parameters.
+    pub(crate) fn sql(&self, dialect: &Dialect) -> (String, Vec<Param>) {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        let mut add = |clause: &str, p: Param| {
+            params.push(p);
+            clauses.push(clause.replace('#', &(dialect.placeholder)(params.len())));
+        };
+        if let Some(p) = &self.profile {
+            add("profile = #", Param::Text(p.clone()));
+        }
+        if let Some(s) = &self.issuer_sha256 {
+            add("issuer_sha256 = #", Param::Text(s.clone()));
+        }
+        if let Some(pattern) = &self.common_name {
+            if dialect.postgres {
+                add("common_name LIKE # ESCAPE '\\'", Param::Text(like(pattern)));
+            } else {
+                add("common_name GLOB #", Param::Text(sqlite_glob(pattern)));
+            }
+        }
+        if let Some(t) = self.expires_after {
+            add("not_after > #", Param::Int(t.unix_timestamp()));
+        }
+        if let Some(t) = self.expires_by {
+            add("not_after <= #", Param::Int(t.unix_timestamp()));
+        }
+        if let Some(s) = self.status {
+            add("status = #", Param::Text(s.as_str().to_owned()));
+        }
+        if let Some(s) = &self.serial {
+            add("serial = #", Param::Text(s.clone()));
+        }
+        if let Some(s) = &self.sha256 {
+            add("sha256 = #", Param::Text(s.clone()));
+        }
+        let clause = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        (clause, params)
+    }
+}
+
+/// A `*`/`?` pattern as SQL LIKE, with LIKE's own `%`, `_` and `\` escaped.
+fn like(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `*`/`?` pattern as SQLite GLOB, with GLOB's `[` taken literally.
+fn sqlite_glob(pattern: &str) -> String {
+    pattern.replace('[', "[[]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_escape_the_other_wildcards() {
+        assert_eq!(like("dev-*_1?%"), "dev-%\\_1_\\%");
+        assert_eq!(sqlite_glob("a[1]*"), "a[[]1]*");
+    }
+
+    #[test]
+    fn where_clause_numbers_its_parameters() {
+        let q = Query {
+            profile: Some("device".into()),
+            common_name: Some("d-*".into()),
+            status: Some(Status::Issued),
+            ..Query::default()
+        };
+        let pg = Dialect {
+            placeholder: |n| format!("${n}"),
+            postgres: true,
+        };
+        let (sql, params) = q.sql(&pg);
+        assert_eq!(
+            sql,
+            " WHERE profile = $1 AND common_name LIKE $2 ESCAPE '\\' AND status = $3"
+        );
+        assert_eq!(params.len(), 3);
+        assert_eq!(Query::default().sql(&pg).0, "");
+    }
+}

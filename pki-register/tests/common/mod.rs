@@ -1,0 +1,129 @@
+//! What the SQLite and PostgreSQL tests share: rows to record, and the checks every backend
+//! must pass the same way.
+
+use pki_register::{Error, Location, Query, Record, Register, Status};
+use time::{Duration, OffsetDateTime, macros::datetime};
+
+/// A device row: serial `n` in hex, CN `dev-n`, expiring `days` after 2026-01-01.
+pub(crate) fn row(n: u32, days: i64) -> Record {
+    let not_before = datetime!(2026-01-01 0:00 UTC);
+    Record {
+        serial: format!("{n:08X}"),
+        subject: format!("CN = dev-{n}"),
+        common_name: format!("dev-{n}"),
+        issuer: "CN = Intermediate".into(),
+        issuer_sha256: Some("11".repeat(32)),
+        profile: if n.is_multiple_of(2) { "device" } else { "server" }.into(),
+        not_before,
+        not_after: not_before + Duration::days(days),
+        sha256: format!("{n:064X}"),
+        path: format!("certs/iot-device-dev-{n}.cert.pem"),
+        status: Status::Issued,
+        superseded_by: None,
+        revoked_at: None,
+        revocation_reason: None,
+    }
+}
+
+/// Records, reads back, filters, refuses a duplicate serial and supersedes, as every backend
+/// must.
+pub(crate) fn behaves_as_a_register(location: Location) {
+    let mut reg = Register::open(location.clone()).unwrap();
+    let rows: Vec<Record> = (0..100).map(|n| row(n, 10 + i64::from(n))).collect();
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&rows).unwrap();
+    tx.commit().unwrap();
+
+    // Everything back, in notAfter order, equal to what was written.
+    assert_eq!(reg.records(&Query::default()).unwrap(), rows);
+    assert_eq!(reg.count(&Query::default()).unwrap(), 100);
+
+    // Filters.
+    let at = datetime!(2026-01-01 0:00 UTC);
+    let expiring = Query {
+        expires_after: Some(at + Duration::days(20)),
+        expires_by: Some(at + Duration::days(30)),
+        ..Query::default()
+    };
+    let got: Vec<String> = reg
+        .records(&expiring)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.common_name)
+        .collect();
+    assert_eq!(
+        got,
+        (11..=20).map(|n| format!("dev-{n}")).collect::<Vec<_>>()
+    );
+    let devices = Query {
+        profile: Some("device".into()),
+        common_name: Some("dev-1?".into()),
+        ..Query::default()
+    };
+    let got: Vec<String> = reg
+        .records(&devices)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.common_name)
+        .collect();
+    assert_eq!(got, ["dev-10", "dev-12", "dev-14", "dev-16", "dev-18"]);
+    // LIKE's own wildcards are literal in a CN pattern.
+    let literal = Query {
+        common_name: Some("dev_1".into()),
+        ..Query::default()
+    };
+    assert_eq!(reg.count(&literal).unwrap(), 0);
+
+    // A serial the issuer already used fails the whole transaction, naming the serial.
+    let mut dup = row(500, 1);
+    dup.serial = rows[3].serial.clone();
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&[row(501, 1)]).unwrap();
+    let err = tx.insert(&[dup]).unwrap_err();
+    assert!(
+        matches!(err, Error::DuplicateSerial { ref serial, .. } if *serial == rows[3].serial),
+        "{err}"
+    );
+    drop(tx);
+    assert_eq!(
+        reg.count(&Query::default()).unwrap(),
+        100,
+        "the transaction was rolled back"
+    );
+
+    // Import skips what is there.
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(tx.import(&[rows[0].clone(), row(600, 5)]).unwrap(), 1);
+    tx.commit().unwrap();
+
+    // Supersede.
+    let mut tx = reg.transaction().unwrap();
+    assert!(
+        tx.supersede(&rows[5].sha256, Some(&row(600, 5).sha256))
+            .unwrap()
+    );
+    assert!(!tx.supersede(&rows[5].sha256, None).unwrap(), "only once");
+    tx.commit().unwrap();
+    let superseded = Query {
+        status: Some(Status::Superseded),
+        ..Query::default()
+    };
+    let got = reg.records(&superseded).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].superseded_by.as_deref(),
+        Some(row(600, 5).sha256.as_str())
+    );
+    assert_eq!(
+        got[0].state(OffsetDateTime::now_utc(), Duration::days(30)),
+        pki_register::State::Superseded
+    );
+
+    // Reopened: the same rows.
+    drop(reg);
+    let mut reg = Register::open(location).unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), 101);
+    let mut serials = 0;
+    reg.for_each_serial(&mut |_| serials += 1).unwrap();
+    assert_eq!(serials, 101);
+}

@@ -1,0 +1,93 @@
+//! The SQLite register: the shared behaviour, files that are not registers, and writers in
+//! parallel.
+
+mod common;
+
+use pki_register::{Error, Location, Query, Register};
+
+#[test]
+fn sqlite_behaves_as_a_register() {
+    let dir = tempfile::tempdir().unwrap();
+    common::behaves_as_a_register(Location::in_ca_dir(dir.path()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("register.sqlite3"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+}
+
+#[test]
+fn files_that_are_not_registers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("text.sqlite3");
+    std::fs::write(&text, "serial,subject\n".repeat(300)).unwrap();
+    let err = Register::open(Location::Sqlite(text.clone())).unwrap_err();
+    assert!(matches!(err, Error::NotARegister { .. }), "{err}");
+    assert!(err.to_string().contains("text.sqlite3"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&text).unwrap(),
+        "serial,subject\n".repeat(300),
+        "left as it was"
+    );
+
+    let other = dir.path().join("other.db");
+    rusqlite_like_other_app(&other);
+    let err = Register::open(Location::Sqlite(other)).unwrap_err();
+    assert!(matches!(err, Error::NotARegister { .. }), "{err}");
+
+    let missing = dir.path().join("no/such/dir/register.sqlite3");
+    let err = Register::open(Location::Sqlite(missing)).unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+}
+
+/// A SQLite database of another application: made by opening a register file elsewhere and
+/// renaming its table would need SQL; instead write one with the sqlite3 format through the
+/// register itself, then drop our marker table.
+fn rusqlite_like_other_app(path: &std::path::Path) {
+    // A register, then its marker removed and another table added: what a foreign database
+    // looks like to `open`.
+    drop(Register::open(Location::Sqlite(path.to_owned())).unwrap());
+    let sql = "DROP TABLE pki_register; CREATE TABLE customers (id INTEGER);";
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+        ])
+        .arg(path)
+        .arg(sql)
+        .status()
+        .expect("python3 (with its sqlite3 module) edits the test database");
+    assert!(status.success());
+}
+
+#[test]
+fn parallel_writers_lose_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::in_ca_dir(dir.path());
+    drop(Register::open(location.clone()).unwrap());
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let location = location.clone();
+            std::thread::spawn(move || {
+                let mut reg = Register::open(location).unwrap();
+                for chunk in 0..10u32 {
+                    let rows: Vec<_> = (0..50)
+                        .map(|i| common::row(t * 10_000 + chunk * 100 + i, 30))
+                        .collect();
+                    let mut tx = reg.transaction().unwrap();
+                    tx.insert(&rows).unwrap();
+                    tx.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut reg = Register::open(location).unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), 4 * 10 * 50);
+}
