@@ -25,11 +25,19 @@ impl Fraction {
         denominator: 3,
     };
 
-    /// `numerator / denominator`; `None` unless `0 < denominator` and `numerator <= denominator`.
+    /// `numerator / denominator` in lowest terms (so `66/100` equals `33/50`); `None` unless
+    /// `0 < denominator` and `numerator <= denominator`.
     pub fn new(numerator: u32, denominator: u32) -> Option<Fraction> {
-        (denominator > 0 && numerator <= denominator).then_some(Fraction {
-            numerator,
-            denominator,
+        if denominator == 0 || numerator > denominator {
+            return None;
+        }
+        let (mut a, mut b) = (numerator, denominator);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        Some(Fraction {
+            numerator: numerator / a,
+            denominator: denominator / a,
         })
     }
 
@@ -251,6 +259,8 @@ mod tests {
         );
         assert_eq!(Threshold::Remaining(Duration::ZERO).to_string(), "0s");
         assert_eq!(Fraction::new(3, 2), None);
+        assert_eq!(Fraction::new(66, 100), Fraction::new(33, 50));
+        assert_eq!(Fraction::new(0, 7), Fraction::new(0, 1));
         assert_eq!(Fraction::new(1, 0), None);
     }
 }
