@@ -14,6 +14,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/sbin/update-ca-certificates ] || need+=(ca-certificates)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+# systemd-analyze verify checks the renewal units of docs/systemd (no running systemd needed).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 . scripts/lib/apt.sh
 apt_install test.sh "${need[@]}"
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pki_core::{CaRole, KeyType};
+use pki_core::{CaRole, KeyType, Threshold};
 use time::OffsetDateTime;
 
 /// pki: certificates for IoT fleets and edge gateways.
@@ -123,6 +123,41 @@ pub(crate) enum Command {
         "EXIT CODES:\n  0  the device would accept the gateway (verified OK)\n  1  it would not\n",
         "  2  the check could not run (bad input, name does not resolve, connection refused, timeout)"))]
     Verify(VerifyArgs),
+    /// Say whether certificates need renewing (exit 0 when one does, as step and tedge do).
+    #[command(after_long_help = concat!(
+        "Judges the first certificate of each file (the leaf of a full-chain file), as\n",
+        "`step certificate needs-renewal` does without --bundle. By default a certificate needs renewal\n",
+        "once two thirds of its lifetime (notAfter - notBefore) have passed; --expires-in 30d renews when\n",
+        "30 days or less are left, --expires-in 75% when three quarters have passed. The instant of the\n",
+        "threshold counts; an expired certificate always needs renewal. The exit codes are step's and\n",
+        "tedge's, so a systemd unit's ExecCondition= runs the renewal only when it is due.\n\n",
+        "EXAMPLES:\n",
+        "  pki needs-renewal pki/certs/iot-edge-server-gw.contoso.com.cert.pem && pki renew ...\n",
+        "  pki needs-renewal /etc/mosquitto/certs/*.pem --expires-in 30d\n",
+        "  pki needs-renewal device.pem --expires-in 12h --at 2027-03-01T00:00:00Z --json\n\n",
+        "EXIT CODES:\n  0  at least one certificate needs renewal (or has expired)\n",
+        "  1  none does\n",
+        "  2  could not run (a missing, unreadable or invalid file: nothing is judged)"))]
+    NeedsRenewal(NeedsRenewalArgs),
+    /// Check many gateways at once: pki verify's verdicts and the days left on every certificate.
+    #[command(after_long_help = concat!(
+        "HOSTS_FILE holds one gateway a line: HOST[:PORT] (port 8883 by default; IPv6 as [ADDR]:PORT),\n",
+        "optionally followed by servername=NAME, the SNI sent and the name checked when the gateway is\n",
+        "reached by another name or address. '#' starts a comment; blank lines are ignored.\n\n",
+        "Each host is checked as `pki verify HOST:PORT` checks it (same trust anchors for all), with at\n",
+        "most --jobs hosts at a time and --timeout on each network step, so a silent gateway costs its\n",
+        "timeout and no more. Every certificate a host presents (leaf and chain) is judged against\n",
+        "--warn. With --json, stdout is JSON Lines: one object per host, in the file's order, each\n",
+        "printed as soon as it is known (the exception to one document per run: a monitoring job reads\n",
+        "a fleet's hosts as they come).\n\n",
+        "EXAMPLES:\n",
+        "  pki scan gateways.txt --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+        "  pki scan gateways.txt --os-store --jobs 32 --timeout 3 --warn 45d\n",
+        "  pki scan gateways.txt --ca-file root.pem --json | jq -c 'select(.status != \"ok\")'\n\n",
+        "EXIT CODES:\n  0  every gateway verified and no certificate expires within --warn\n",
+        "  1  a gateway failed (not verified, unreachable) or a certificate expires within --warn\n",
+        "  2  could not run (the hosts file is missing, empty or has a bad line; a bad CA file)"))]
+    Scan(ScanArgs),
     /// Build a complete demo gateway PKI in one step and say where each file goes.
     #[command(after_long_help = concat!(
         "Creates the owner CA, an intermediate, an IoT Edge device CA, the gateway server\n",
@@ -566,6 +601,49 @@ pub(crate) struct VerifyArgs {
     pub(crate) password: PasswordOpts,
 }
 
+/// `pki needs-renewal`.
+#[derive(Debug, Args)]
+pub(crate) struct NeedsRenewalArgs {
+    /// Certificate files (PEM, PEM bundles, DER); the first certificate of each is judged.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Renew when this much time is left (30d, 12h, 1d12h, 90m) or this share of the lifetime
+    /// has passed (66%) [default: two thirds of the lifetime].
+    #[arg(long, value_name = "TIME|PERCENT", value_parser = expires_in)]
+    pub(crate) expires_in: Option<Threshold>,
+    /// Judge at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
+
+/// `pki scan`.
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// The gateways: one HOST[:PORT] [servername=NAME] a line; '#' comments.
+    #[arg(value_name = "HOSTS_FILE")]
+    pub(crate) hosts_file: PathBuf,
+    /// Trust anchors (PEM files, bundles allowed); repeatable.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub(crate) ca_files: Vec<PathBuf>,
+    /// Trust the operating system's store (the default without --ca-file).
+    #[arg(long, conflicts_with = "ca_files")]
+    pub(crate) os_store: bool,
+    /// How many gateways are checked at the same time (1 to 256).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) jobs: u16,
+    /// Seconds each network step of each gateway may take.
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
+    /// Flag a certificate with this much time left or less (30d, 12h), or once this share of
+    /// its lifetime has passed (66%).
+    #[arg(long, default_value = "30d", value_name = "TIME|PERCENT", value_parser = warn)]
+    pub(crate) warn: Threshold,
+    /// Judge validity at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
+
 /// Where the OS store is: this machine, or a device image mounted at --root.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct StoreOpts {
@@ -781,6 +859,75 @@ fn step_timeout(s: &str) -> Result<Duration, Box<dyn std::error::Error + Send + 
     Ok(Duration::try_from_secs_f64(seconds).map_err(|_| refused())?)
 }
 
+/// `pki needs-renewal --expires-in`: a [`threshold`].
+fn expires_in(s: &str) -> Result<Threshold, BadValue> {
+    threshold("--expires-in", s)
+}
+
+/// `pki scan --warn`: a [`threshold`].
+fn warn(s: &str) -> Result<Threshold, BadValue> {
+    threshold("--warn", s)
+}
+
+/// When a certificate needs renewing: a time left (`30d`, `12h`, `1d12h`, `90m`, `45s`, `2w`;
+/// at most 100 years) or a share of its lifetime (`66%`, `66.5%`; 0 to 100).
+fn threshold(flag: &str, s: &str) -> Result<Threshold, BadValue> {
+    let refused = || {
+        BadValue(anyhow::anyhow!(
+            "{flag} {s:?}: give a time left such as 30d, 12h or 1d12h, or a share of the lifetime such as 66%"
+        ))
+    };
+    if let Some(percent) = s.strip_suffix('%') {
+        let (whole, decimals) = percent.split_once('.').unwrap_or((percent, ""));
+        let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || whole.len() > 3
+            || decimals.len() > 3
+            || !digits(whole)
+            || !digits(decimals)
+        {
+            return Err(refused());
+        }
+        let scale = 10u32.pow(decimals.len() as u32);
+        let parts = whole.parse::<u32>().ok().zip(if decimals.is_empty() {
+            Some(0)
+        } else {
+            decimals.parse::<u32>().ok()
+        });
+        return parts
+            .and_then(|(w, d)| pki_core::Fraction::new(w * scale + d, 100 * scale))
+            .map(Threshold::Elapsed)
+            .ok_or_else(refused);
+    }
+    const MAX_SECONDS: i64 = 100 * 366 * 86_400;
+    let (mut total, mut number) = (0i64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(refused()),
+        };
+        let n: i64 = number.parse().map_err(|_| refused())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .filter(|t| *t <= MAX_SECONDS)
+            .ok_or_else(refused)?;
+        number.clear();
+    }
+    if s.is_empty() || !number.is_empty() {
+        return Err(refused());
+    }
+    Ok(Threshold::Remaining(time::Duration::seconds(total)))
+}
+
 /// `--issuer`: a CA of the CA directory by its role, or a CA certificate file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum IssuerSpec {
@@ -906,6 +1053,61 @@ mod tests {
             Some(
                 "unknown key type \"dsa-1024\": use ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096"
             )
+        );
+    }
+
+    #[test]
+    fn thresholds_are_times_left_or_shares_of_the_lifetime() {
+        let t = |s| threshold("--expires-in", s).map_err(|e| e.to_string());
+        let days = |n| Threshold::Remaining(time::Duration::days(n));
+        assert_eq!(t("30d"), Ok(days(30)));
+        assert_eq!(t("2w"), Ok(days(14)));
+        assert_eq!(
+            t("1d12h"),
+            Ok(Threshold::Remaining(time::Duration::hours(36)))
+        );
+        assert_eq!(t("0s"), Ok(Threshold::Remaining(time::Duration::ZERO)));
+        let share = |n, d| Threshold::Elapsed(pki_core::Fraction::new(n, d).unwrap());
+        assert_eq!(t("66%"), Ok(share(66, 100)));
+        assert_eq!(t("66.5%"), Ok(share(665, 1000)));
+        assert_eq!(t("100%"), Ok(share(1, 1)));
+        assert_eq!(t("0%"), Ok(share(0, 1)));
+        let said = "--expires-in \"30\": give a time left such as 30d, 12h or 1d12h, or a share of the lifetime such as 66%";
+        assert_eq!(t("30").unwrap_err(), said);
+        for bad in [
+            "",
+            "d",
+            "30x",
+            "-1d",
+            "101%",
+            "%",
+            "6.6.6%",
+            "1.2345%",
+            "99999999999999999999d",
+            "101y",
+            "40000d",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+        // Through clap: pki's one line naming the flag.
+        assert_eq!(
+            refused(&["pki", "scan", "hosts", "--warn", "soon"]).as_deref(),
+            Some(
+                "--warn \"soon\": give a time left such as 30d, 12h or 1d12h, or a share of the lifetime such as 66%"
+            )
+        );
+        let cli = Cli::try_parse_from(["pki", "needs-renewal", "a.pem", "b.pem"]).unwrap();
+        let Command::NeedsRenewal(n) = cli.command else {
+            panic!("not needs-renewal")
+        };
+        assert_eq!((n.files.len(), n.expires_in), (2, None));
+        let cli = Cli::try_parse_from(["pki", "scan", "hosts"]).unwrap();
+        let Command::Scan(s) = cli.command else {
+            panic!("not scan")
+        };
+        assert_eq!(
+            (s.jobs, s.warn, s.timeout),
+            (8, days(30), Duration::from_secs(5))
         );
     }
 

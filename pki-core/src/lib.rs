@@ -32,6 +32,7 @@ mod key;
 mod oid;
 mod pem;
 mod profile;
+mod renewal;
 mod store;
 mod summary;
 mod text;
@@ -50,6 +51,7 @@ pub use key::{KeyType, PrivateKey};
 pub use oid::sig_alg_name;
 pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
+pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use store::{
     CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
     device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,

@@ -43,6 +43,24 @@ pub enum Error {
         algorithm: String,
     },
 
+    /// A line of a hosts file (`pki scan`) is not a gateway.
+    #[error("{input} line {line}: {reason}")]
+    HostsFile {
+        /// The hosts file.
+        input: String,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A hosts file names no gateway (only comments and blank lines, or nothing).
+    #[error("{input} names no gateway: give one HOST[:PORT] a line")]
+    NoHosts {
+        /// The hosts file.
+        input: String,
+    },
+
     /// The gateway could not be checked: its name does not resolve, its port refuses, it stays
     /// silent or speaks no TLS, or the client certificate cannot be used.
     #[error(transparent)]

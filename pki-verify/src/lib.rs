@@ -46,6 +46,7 @@ mod openssl;
 mod options;
 mod probe;
 mod report;
+mod scan;
 mod serve;
 mod signature;
 mod webpki;
@@ -67,4 +68,8 @@ pub use probe::{
     TlsAlert, probe,
 };
 pub use report::{Report, verify};
+pub use scan::{
+    DEFAULT_PORT, HostReport, HostStatus, PresentedCertificate, ScanOptions, ScanTarget,
+    check_host, parse_hosts, scan, split_host_port,
+};
 pub use serve::OneShotServer;

@@ -105,6 +105,33 @@ impl WebpkiVerdict {
     pub fn is_ok(&self) -> bool {
         matches!(self, WebpkiVerdict::Ok)
     }
+
+    /// The verdict in one word: `OK`, or the error's name as webpki spells it
+    /// (`UnknownIssuer`, `CertExpired`).
+    pub fn name(&self) -> &str {
+        match self {
+            WebpkiVerdict::Ok => "OK",
+            WebpkiVerdict::UnknownIssuer => "UnknownIssuer",
+            WebpkiVerdict::CertExpired { .. } => "CertExpired",
+            WebpkiVerdict::CertNotValidYet { .. } => "CertNotValidYet",
+            WebpkiVerdict::CertNotValidForName { .. } => "CertNotValidForName",
+            WebpkiVerdict::RequiredEkuNotFound => "RequiredEkuNotFound",
+            WebpkiVerdict::CaUsedAsEndEntity => "CaUsedAsEndEntity",
+            WebpkiVerdict::EndEntityUsedAsCa => "EndEntityUsedAsCa",
+            WebpkiVerdict::PathLenConstraintViolated => "PathLenConstraintViolated",
+            WebpkiVerdict::InvalidSignatureForPublicKey => "InvalidSignatureForPublicKey",
+            WebpkiVerdict::UnsupportedSignatureAlgorithm => "UnsupportedSignatureAlgorithm",
+            WebpkiVerdict::UnsupportedSignatureAlgorithmForPublicKey => {
+                "UnsupportedSignatureAlgorithmForPublicKey"
+            }
+            WebpkiVerdict::UnsupportedCertVersion => "UnsupportedCertVersion",
+            WebpkiVerdict::UnsupportedCriticalExtension => "UnsupportedCriticalExtension",
+            WebpkiVerdict::NameConstraintViolation => "NameConstraintViolation",
+            WebpkiVerdict::TooManyNameConstraintComparisons => "TooManyNameConstraintComparisons",
+            WebpkiVerdict::PathTooDeep => "PathTooDeep",
+            WebpkiVerdict::Other { error } => error,
+        }
+    }
 }
 
 /// Runs rustls-webpki on the input.

@@ -6,8 +6,10 @@ mod c8y;
 mod ca;
 mod csr;
 mod issue;
+mod needs_renewal;
 mod prove;
 mod quickstart;
+mod scan;
 mod show;
 mod trust;
 mod verify;
@@ -45,6 +47,8 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
         Command::Show(a) => show::run(a, out),
         Command::Verify(a) => verify::run(a, out),
+        Command::NeedsRenewal(a) => needs_renewal::run(a, out),
+        Command::Scan(a) => scan::run(a, out),
         Command::InstallCa(a) => trust::install(a, out),
         Command::UninstallCa(a) => trust::uninstall(a, out),
         Command::ListCa(a) => trust::list(a, out),
@@ -65,6 +69,12 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
 /// The current time.
 pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+/// `--at`, else the current time to the second: the instant a check judges at, as its report
+/// prints it.
+pub(crate) fn instant_or_now(at: Option<OffsetDateTime>) -> OffsetDateTime {
+    at.unwrap_or_else(|| now().replace_nanosecond(0).unwrap_or_else(|_| now()))
 }
 
 /// Reads a private key, asking for its password only when it is encrypted: from

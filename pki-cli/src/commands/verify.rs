@@ -2,7 +2,7 @@
 //! gateway step by step and judges the chain it sent as OpenSSL and rustls clients do; offline
 //! (--chain) it judges files as `openssl verify` does. Both diagnose in plain words.
 
-use std::net::IpAddr;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use pki_verify::{
@@ -11,7 +11,7 @@ use pki_verify::{
 };
 use time::format_description::well_known::Rfc3339;
 
-use super::{now, read_key};
+use super::{instant_or_now, now, read_key};
 use crate::cli::{ClientKind, PurposeArg, VerifyArgs};
 use crate::output::{Outcome, Output};
 
@@ -32,9 +32,8 @@ fn tag(s: CheckStatus) -> &'static str {
 
 /// `pki verify`.
 pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
-    let at =
-        a.at.unwrap_or_else(|| now().replace_nanosecond(0).unwrap_or_else(|_| now()));
-    let (anchors, anchors_label) = trust_anchors(&a)?;
+    let at = instant_or_now(a.at);
+    let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
     let connection_string = match &a.connection_string {
         Some(s) => Some(
             s.parse::<ConnectionString>()
@@ -59,14 +58,15 @@ pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
-fn trust_anchors(a: &VerifyArgs) -> Result<(Vec<Vec<u8>>, String)> {
-    if !a.ca_files.is_empty() {
+/// The trust anchors of `--ca-file` (every certificate of every file), else of the operating
+/// system's store, and where they came from.
+pub(crate) fn trust_anchors(ca_files: &[PathBuf]) -> Result<(Vec<Vec<u8>>, String)> {
+    if !ca_files.is_empty() {
         let mut ders = Vec::new();
-        for f in &a.ca_files {
+        for f in ca_files {
             ders.extend(pki_core::read_certs(f)?.iter().map(|c| c.der().to_vec()));
         }
-        let names = a
-            .ca_files
+        let names = ca_files
             .iter()
             .map(|f| f.display().to_string())
             .collect::<Vec<_>>()
@@ -110,29 +110,11 @@ fn trust_anchors(a: &VerifyArgs) -> Result<(Vec<Vec<u8>>, String)> {
 
 /// Splits HOST[:PORT] (IPv6 as [addr]:port or bare).
 fn split_target(t: &str) -> Result<(String, u16)> {
-    let bad = || {
+    pki_verify::split_host_port(t, pki_verify::DEFAULT_PORT).ok_or_else(|| {
         anyhow::anyhow!(
             "{t:?} is not HOST:PORT (for example gw.contoso.com:8883 or [fd00::4]:8883)"
         )
-    };
-    if let Some(rest) = t.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 8883,
-            None => return Err(bad()),
-        };
-        return Ok((host.to_owned(), port));
-    }
-    if t.parse::<IpAddr>().is_ok() {
-        return Ok((t.to_owned(), 8883));
-    }
-    match t.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() => Ok((h.to_owned(), p.parse().map_err(|_| bad())?)),
-        Some(_) => Err(bad()),
-        None if !t.is_empty() => Ok((t.to_owned(), 8883)),
-        None => Err(bad()),
-    }
+    })
 }
 
 fn client(c: ClientKind) -> Client {
@@ -342,33 +324,4 @@ fn showcerts(chain: &[Vec<u8>]) -> String {
     }
     s += "---\n";
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_split_into_host_and_port() {
-        assert_eq!(
-            split_target("gw.contoso.com:8883").unwrap(),
-            ("gw.contoso.com".into(), 8883)
-        );
-        assert_eq!(
-            split_target("gw.contoso.com").unwrap(),
-            ("gw.contoso.com".into(), 8883)
-        );
-        assert_eq!(
-            split_target("[fd00::4]:5671").unwrap(),
-            ("fd00::4".into(), 5671)
-        );
-        assert_eq!(split_target("fd00::4").unwrap(), ("fd00::4".into(), 8883));
-        assert_eq!(
-            split_target("127.0.0.1:443").unwrap(),
-            ("127.0.0.1".into(), 443)
-        );
-        assert!(split_target("gw:port").is_err());
-        assert!(split_target(":8883").is_err());
-        assert!(split_target("").is_err());
-    }
 }

@@ -1,0 +1,142 @@
+//! `pki needs-renewal`: does any of these certificates need renewing? Exit 0 when one does, 1
+//! when none does, as `step certificate needs-renewal` and `tedge cert needs-renewal` answer, so
+//! a systemd unit's `ExecCondition=` runs the renewal only when it is due. Every file is read
+//! before anything is judged: a file that cannot be read ends the run (exit 2) with nothing on
+//! stdout but, with `--json`, the error.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use pki_core::{NameStyle, RenewalCheck, Summary};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{instant_or_now, read_cert};
+use crate::cli::NeedsRenewalArgs;
+use crate::output::{Outcome, Output, escape_line};
+
+/// How one certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Verdict {
+    /// The threshold is not reached.
+    Ok,
+    /// The threshold is reached: renew.
+    NeedsRenewal,
+    /// Past notAfter: renew (and whatever uses it has stopped working).
+    Expired,
+}
+
+impl Verdict {
+    fn of(c: &RenewalCheck) -> Verdict {
+        match (c.expired, c.needs_renewal) {
+            (true, _) => Verdict::Expired,
+            (false, true) => Verdict::NeedsRenewal,
+            (false, false) => Verdict::Ok,
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::NeedsRenewal => "needs renewal",
+            Verdict::Expired => "expired",
+        }
+    }
+}
+
+/// One file's certificate, judged.
+#[derive(Debug, Serialize)]
+struct Judged {
+    file: PathBuf,
+    subject: String,
+    serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    not_after: OffsetDateTime,
+    /// From this instant on it needs renewal.
+    #[serde(with = "time::serde::rfc3339")]
+    renew_from: OffsetDateTime,
+    /// notAfter − the instant, in seconds (negative once expired).
+    remaining_seconds: i64,
+    lifetime_seconds: i64,
+    status: Verdict,
+    needs_renewal: bool,
+    expired: bool,
+}
+
+/// The run's report.
+#[derive(Debug, Serialize)]
+struct Report {
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    /// The threshold as given (`30d`, `66.67%`).
+    threshold: String,
+    /// Whether any certificate needs renewal: exit 0.
+    needs_renewal: bool,
+    certificates: Vec<Judged>,
+}
+
+/// `pki needs-renewal`.
+pub(crate) fn run(a: NeedsRenewalArgs, out: &Output) -> Result<Outcome> {
+    let at = instant_or_now(a.at);
+    let threshold = a.expires_in.unwrap_or_default();
+    let mut certificates = Vec::with_capacity(a.files.len());
+    for file in a.files {
+        let certs = read_cert(&file)?;
+        // The leaf: the first certificate, as step judges a bundle without --bundle.
+        let leaf = certs
+            .first()
+            .with_context(|| format!("no certificate in {}", file.display()))?;
+        let s = Summary::of(leaf);
+        let c = pki_core::check_renewal(s.not_before, s.not_after, threshold, at);
+        certificates.push(Judged {
+            subject: s.subject.text(NameStyle::Compact).to_owned(),
+            serial: s.serial.hex,
+            not_before: s.not_before,
+            not_after: s.not_after,
+            renew_from: c.renew_from,
+            remaining_seconds: c.remaining.whole_seconds(),
+            lifetime_seconds: c.lifetime.whole_seconds(),
+            status: Verdict::of(&c),
+            needs_renewal: c.needs_renewal,
+            expired: c.expired,
+            file,
+        });
+    }
+    let report = Report {
+        at,
+        threshold: threshold.to_string(),
+        needs_renewal: certificates.iter().any(|c| c.needs_renewal),
+        certificates,
+    };
+    out.emit(&report, || text(&report))?;
+    Ok(if report.needs_renewal {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
+}
+
+/// One line per file: `PATH: SUBJECT, notAfter TIME, LEFT: VERDICT`.
+fn text(r: &Report) -> String {
+    let mut s = String::new();
+    for c in &r.certificates {
+        let remaining = time::Duration::seconds(c.remaining_seconds);
+        let left = if !remaining.is_negative() {
+            format!("{} left", pki_core::human_duration(remaining))
+        } else {
+            format!("expired {} ago", pki_core::human_duration(-remaining))
+        };
+        s += &format!(
+            "{}: {}, notAfter {}, {left}: {}\n",
+            escape_line(&c.file.display().to_string()),
+            escape_line(&c.subject),
+            c.not_after.format(&Rfc3339).unwrap_or_default(),
+            c.status.text()
+        );
+    }
+    s
+}

@@ -1,0 +1,120 @@
+//! `pki scan`: many gateways at once. Parses the hosts file and the flags, calls
+//! `pki_verify::scan` (each host checked as `pki verify HOST:PORT` checks it, with bounded
+//! concurrency and the per-step timeout), and renders: a table at the end, or with `--json` one
+//! JSON line per host as soon as it is known (JSON Lines, the exception to one document per run).
+
+use anyhow::{Context, Result};
+use pki_verify::{HostReport, HostStatus, ScanOptions};
+
+use super::instant_or_now;
+use super::verify::trust_anchors;
+use crate::cli::ScanArgs;
+use crate::output::{Outcome, Output, escape_line};
+
+/// `pki scan`.
+pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
+    let name = a.hosts_file.display().to_string();
+    let text = std::fs::read_to_string(&a.hosts_file)
+        .with_context(|| format!("cannot read the hosts file {name}"))?;
+    let targets = pki_verify::parse_hosts(&text, &name)?;
+    let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
+    let opts = ScanOptions {
+        anchors,
+        anchors_label,
+        timeout: a.timeout,
+        at: instant_or_now(a.at),
+        warn: a.warn,
+        jobs: usize::from(a.jobs),
+    };
+    let mut reports = Vec::with_capacity(targets.len());
+    let mut all_ok = true;
+    pki_verify::scan(&targets, &opts, |r| {
+        all_ok &= r.status == HostStatus::Ok;
+        if out.json {
+            out.json_line(&r)
+        } else {
+            reports.push(r);
+            Ok(())
+        }
+    })?;
+    if !out.json {
+        out.emit(&(), || table(&reports))?;
+    }
+    Ok(if all_ok {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
+}
+
+fn status(s: HostStatus) -> &'static str {
+    match s {
+        HostStatus::Ok => "ok",
+        HostStatus::Expiring => "expiring",
+        HostStatus::Failed => "FAILED",
+        HostStatus::Unreachable => "unreachable",
+    }
+}
+
+/// The hosts as a table (every cell escaped, so that nothing a gateway sent can break a row),
+/// then a count of each status.
+fn table(reports: &[HostReport]) -> String {
+    let dash = || "-".to_owned();
+    let mut rows = vec![
+        [
+            "HOST",
+            "STATUS",
+            "OPENSSL",
+            "RUSTLS",
+            "NOT AFTER",
+            "DAYS",
+            "REASON",
+        ]
+        .map(String::from),
+    ];
+    for r in reports {
+        rows.push([
+            escape_line(&r.target).into_owned(),
+            status(r.status).to_owned(),
+            r.openssl
+                .as_ref()
+                .map_or_else(dash, |v| format!("{} ({})", v.code, v.text)),
+            r.rustls
+                .as_ref()
+                .map_or_else(dash, |v| escape_line(v.name()).into_owned()),
+            r.soonest_not_after
+                .map_or_else(dash, |t| t.date().to_string()),
+            r.days_left.map_or_else(dash, |d| d.to_string()),
+            escape_line(&r.reason).into_owned(),
+        ]);
+    }
+    let mut widths = [0usize; 7];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line += cell;
+            } else {
+                line += &format!("{cell:<w$}  ");
+            }
+        }
+        s += line.trim_end();
+        s.push('\n');
+    }
+    let count = |st| reports.iter().filter(|r| r.status == st).count();
+    s += &format!(
+        "{} gateway(s): {} ok, {} expiring, {} failed, {} unreachable\n",
+        reports.len(),
+        count(HostStatus::Ok),
+        count(HostStatus::Expiring),
+        count(HostStatus::Failed),
+        count(HostStatus::Unreachable)
+    );
+    s
+}

@@ -1,0 +1,362 @@
+//! `pki scan` against real servers on loopback, all at once: a good gateway and one whose
+//! certificate expires in 10 days (both issued by the built `pki`, served by `openssl s_server`),
+//! an expired one (the `expired-leaf` fixture), a silent one and a closed port. Each row's
+//! verdict, the exit codes, the JSON lines, the hosts file's refusals, and the bound on
+//! concurrency, seen by the servers themselves.
+
+use std::io::Read;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::support::{
+    OpensslServer, Run, Server, SilentServer, closed_port, loopback, pki, pki_command,
+    refused_in_one_line, run_bounded, testdata, tmp,
+};
+
+/// `pki scan ARGS` in `dir`, killed (and the test failed) after `limit`.
+fn scan(dir: &Path, args: &[&str], limit: Duration) -> Run {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    let cmd: Command = pki_command(dir, &all);
+    run_bounded(cmd, b"", limit).unwrap_or_else(|| panic!("pki scan {args:?} ran past {limit:?}"))
+}
+
+/// The table's row of `host` (the line that starts with it), split into its cells.
+fn row<'a>(table: &'a str, host: &str) -> Vec<&'a str> {
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&format!("{host} ")))
+        .unwrap_or_else(|| panic!("no row for {host}:\n{table}"));
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// A CA directory with the gateway `gw.test` (365 days) and `short.test` (10 days), and the
+/// `expired-leaf` fixture's CA beside it.
+fn fleet_dir() -> tempfile::TempDir {
+    let dir = tmp();
+    let d = dir.path();
+    pki(d, &["create-owner-ca"]).expect(0);
+    pki(d, &["create-intermediate-ca"]).expect(0);
+    pki(d, &["issue", "server", "gw.test"]).expect(0);
+    pki(d, &["issue", "server", "short.test", "--days", "10"]).expect(0);
+    for f in ["leaf.pem", "leaf.key.pem", "chain.pem", "ca.pem"] {
+        std::fs::copy(
+            testdata(&format!("verify/expired-leaf/{f}")),
+            d.join(format!("expired-{f}")),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// `openssl s_server` with pki's server certificate for `host` and its chain.
+fn gateway(dir: &Path, host: &str) -> OpensslServer {
+    OpensslServer::start(
+        dir,
+        &format!("pki/certs/iot-edge-server-{host}.cert.pem"),
+        &format!("pki/private/iot-edge-server-{host}.key.pem"),
+        Some(&format!(
+            "pki/certs/iot-edge-server-{host}-full-chain.cert.pem"
+        )),
+        &[],
+    )
+}
+
+const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
+
+#[test]
+fn every_kind_of_gateway_at_once_with_its_verdict_and_exit_1() {
+    let dir = fleet_dir();
+    let d = dir.path();
+    let good = gateway(d, "gw.test");
+    let short = gateway(d, "short.test");
+    let expired = OpensslServer::start(
+        d,
+        "expired-leaf.pem",
+        "expired-leaf.key.pem",
+        Some("expired-chain.pem"),
+        &[],
+    );
+    let silent = SilentServer::start();
+    let closed = closed_port();
+    let hosts = format!(
+        "# the fleet\n\n{} servername=gw.test\n{} servername=short.test   # renews soon\n\
+         {} servername=gateway.example.com\n{}\n127.0.0.1:{closed}\n",
+        good.addr(),
+        short.addr(),
+        expired.addr(),
+        silent.addr()
+    );
+    std::fs::write(d.join("hosts.txt"), hosts).unwrap();
+    let args = [
+        "hosts.txt",
+        "--ca-file",
+        ROOT,
+        "--ca-file",
+        "expired-ca.pem",
+        "--timeout",
+        "2",
+    ];
+    let started = Instant::now();
+    let r = scan(d, &args, Duration::from_secs(60)).expect(1);
+    // The silent host costs its timeout, not more: the hosts run side by side.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let t = &r.stdout;
+    assert!(t.starts_with("HOST "), "{t}");
+    assert_eq!(row(t, &good.addr())[1..4], ["ok", "0 (ok)", "OK"], "{t}");
+    let s = row(t, &short.addr());
+    assert_eq!(s[1..4], ["expiring", "0 (ok)", "OK"], "{t}");
+    assert!(["9", "10"].contains(&s[5]), "{t}");
+    assert!(s[6].starts_with("CN=short.test expires in "), "{t}");
+    let e = row(t, &expired.addr());
+    assert_eq!(
+        e[1..5],
+        [
+            "FAILED",
+            "10 (certificate has expired)",
+            "CertExpired",
+            "2026-01-01"
+        ],
+        "{t}"
+    );
+    assert!(e[5].starts_with('-'), "expired: negative days left\n{t}");
+    let q = row(t, &silent.addr());
+    assert_eq!(q[1..4], ["unreachable", "-", "-"], "{t}");
+    assert!(q.last().unwrap().contains("no answer within 2.0 s"), "{t}");
+    let c = row(t, &format!("127.0.0.1:{closed}"));
+    assert!(
+        c[1] == "unreachable" && c.last().unwrap().contains("refused"),
+        "{t}"
+    );
+    assert!(
+        t.ends_with("5 gateway(s): 1 ok, 1 expiring, 1 failed, 2 unreachable\n"),
+        "{t}"
+    );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+
+    // --json: one JSON object per host, a line each, in the file's order.
+    let mut json_args = vec!["--json"];
+    json_args.extend_from_slice(&args);
+    let r = scan(d, &json_args, Duration::from_secs(60)).expect(1);
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["ok", "expiring", "failed", "unreachable", "unreachable"]
+    );
+    let lines_of_file: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines_of_file, [3, 4, 5, 6, 7]);
+    // Every certificate presented, leaf and chain, with its days left.
+    let good_certs = lines[0]["certificates"].as_array().unwrap();
+    assert_eq!(
+        good_certs.len(),
+        3,
+        "leaf, intermediate, root: {}",
+        lines[0]
+    );
+    assert_eq!(good_certs[0]["subject"], "CN=gw.test");
+    assert!(
+        good_certs
+            .iter()
+            .all(|c| c["days_left"].as_i64().unwrap() >= 364)
+    );
+    assert_eq!(lines[1]["certificates"][0]["expiring"], true);
+    assert_eq!(lines[1]["certificates"][1]["expiring"], false);
+    assert_eq!(lines[2]["openssl"]["code"], 10);
+    assert_eq!(lines[2]["rustls"]["result"], "cert_expired");
+    assert_eq!(lines[2]["accepted"], false);
+    assert_eq!(lines[3]["checks"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn exit_0_when_every_gateway_verifies_and_nothing_expires_within_warn() {
+    let dir = fleet_dir();
+    let d = dir.path();
+    let good = gateway(d, "gw.test");
+    let short = gateway(d, "short.test");
+    std::fs::write(
+        d.join("hosts.txt"),
+        format!(
+            "{} servername=gw.test\n{} servername=short.test\n",
+            good.addr(),
+            short.addr()
+        ),
+    )
+    .unwrap();
+    let limit = Duration::from_secs(60);
+    // 9 or 10 days left: within the default 30d, not within 5d.
+    scan(d, &["hosts.txt", "--ca-file", ROOT], limit).expect(1);
+    let r = scan(d, &["hosts.txt", "--ca-file", ROOT, "--warn", "5d"], limit).expect(0);
+    assert!(
+        r.stdout
+            .ends_with("2 gateway(s): 2 ok, 0 expiring, 0 failed, 0 unreachable\n"),
+        "{}",
+        r.stdout
+    );
+    // A share of the lifetime works as for needs-renewal: 10 days are not yet 50% gone.
+    scan(d, &["hosts.txt", "--ca-file", ROOT, "--warn", "50%"], limit).expect(0);
+    // Trusting the wrong root fails both.
+    let r = scan(d, &["hosts.txt", "--ca-file", "expired-ca.pem"], limit).expect(1);
+    assert!(r.stdout.contains("2 failed"), "{}", r.stdout);
+}
+
+#[test]
+fn a_hosts_file_that_cannot_be_read_or_names_no_gateway_is_exit_2() {
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::write(d.join("empty.txt"), "# nothing yet\n\n").unwrap();
+    std::fs::write(d.join("bad.txt"), "gw1.test\ngw2.test:mqtts\n").unwrap();
+    std::fs::write(d.join("extra.txt"), "gw1.test sni=gw\n").unwrap();
+    for (file, says) in [
+        ("missing.txt", "cannot read the hosts file missing.txt"),
+        ("empty.txt", "empty.txt names no gateway"),
+        (
+            "bad.txt",
+            "bad.txt line 2: \"gw2.test:mqtts\" is not HOST[:PORT]",
+        ),
+        (
+            "extra.txt",
+            "extra.txt line 1: \"sni=gw\": only servername=NAME may follow the host",
+        ),
+    ] {
+        let args = ["scan", file, "--timeout", "1"];
+        let r = pki(d, &args);
+        refused_in_one_line(&r, &args, says);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        let r = pki(d, &["--json", "scan", file]);
+        assert_eq!(r.code, 2);
+        assert!(r.json()["error"].as_str().unwrap().contains(says));
+    }
+    let args = ["scan", "bad.txt", "--jobs", "0"];
+    assert_eq!(pki(d, &args).code, 2);
+}
+
+/// Listeners that accept and never answer, sharing one count of the connections open at the
+/// same time across all of them: a connection counts until its client closes it, which the
+/// next accept sees (on loopback the client's FIN is queued before its next SYN leaves).
+struct Gauge {
+    ports: Vec<u16>,
+    max_open: Arc<Mutex<usize>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Gauge {
+    fn start(n: usize) -> Gauge {
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let max_open: Arc<Mutex<usize>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (mut ports, mut threads) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let listener = TcpListener::bind(loopback(0)).unwrap();
+            ports.push(listener.local_addr().unwrap().port());
+            let (open, max_open, stop) = (open.clone(), max_open.clone(), stop.clone());
+            threads.push(thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    conn.set_nonblocking(true).unwrap();
+                    let mut open = open.lock().unwrap();
+                    // Drop the connections whose client has closed: reading what it sent (its
+                    // ClientHello) reaches the end of the stream.
+                    open.retain(|mut c| {
+                        let mut b = [0u8; 4096];
+                        loop {
+                            match c.read(&mut b) {
+                                Ok(0) => return false,
+                                Ok(_) => continue,
+                                Err(e) => return e.kind() == std::io::ErrorKind::WouldBlock,
+                            }
+                        }
+                    });
+                    open.push(conn);
+                    let mut max = max_open.lock().unwrap();
+                    *max = (*max).max(open.len());
+                }
+            }));
+        }
+        Gauge {
+            ports,
+            max_open,
+            stop,
+            threads,
+        }
+    }
+}
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for port in &self.ports {
+            if let Ok(c) = TcpStream::connect_timeout(&loopback(*port), Duration::from_secs(1)) {
+                let _ = c.shutdown(Shutdown::Both);
+            }
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn jobs_bounds_how_many_gateways_are_checked_at_once() {
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::copy(testdata("verify/ok/ca.pem"), d.join("ca.pem")).unwrap();
+    let n = 6;
+    let gauge = Gauge::start(n);
+    let hosts: String = gauge
+        .ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}\n"))
+        .collect();
+    std::fs::write(d.join("hosts.txt"), hosts).unwrap();
+    let started = Instant::now();
+    let r = scan(
+        d,
+        &[
+            "hosts.txt",
+            "--ca-file",
+            "ca.pem",
+            "--jobs",
+            "2",
+            "--timeout",
+            "1",
+        ],
+        Duration::from_secs(60),
+    )
+    .expect(1);
+    let took = started.elapsed();
+    assert!(
+        r.stdout
+            .contains("6 gateway(s): 0 ok, 0 expiring, 0 failed, 6 unreachable"),
+        "{}",
+        r.stdout
+    );
+    // Never more than two at a time, and two at a time indeed.
+    assert_eq!(*gauge.max_open.lock().unwrap(), 2);
+    // Each silent host costs its 1 s timeout: ceil(6/2) = 3 rounds, well under 6 one by one.
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_millis(5_500), "{took:?}");
+}

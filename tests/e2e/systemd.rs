@@ -1,0 +1,114 @@
+//! The systemd examples of docs/systemd (`pki-renew@.service`, `pki-renew@.timer`) pass
+//! `systemd-analyze verify`, which needs no running systemd: it loads the units from a root
+//! directory holding the system's own units and the built `pki` at /usr/local/bin/pki, where the
+//! units call it. Without that binary the same check fails, so it does look.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Run, tmp};
+
+/// docs/systemd/FILE.
+fn unit(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/systemd")
+        .join(file)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let kind = e.file_type().unwrap();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&src).unwrap();
+            std::os::unix::fs::symlink(target, dst).unwrap();
+        } else if kind.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// `systemd-analyze verify --root=ROOT pki-renew@gateway.{service,timer}`.
+fn analyze(root: &Path) -> Run {
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(format!("--root={}", root.display()))
+        .args(["pki-renew@gateway.service", "pki-renew@gateway.timer"])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "systemd-analyze is required for this test and could not be run ({e}): \
+                 Debian: apt-get install -y systemd (scripts/test.sh does)"
+            )
+        });
+    Run::from(out)
+}
+
+#[test]
+fn the_renewal_units_pass_systemd_analyze_verify() {
+    let root = tmp();
+    let r = root.path();
+    // The system's units (sysinit.target, timers.target, network-online.target, ...).
+    let system = Path::new("/usr/lib/systemd/system");
+    assert!(
+        system.is_dir(),
+        "{} is missing: install systemd",
+        system.display()
+    );
+    copy_dir(system, &r.join("usr/lib/systemd/system"));
+    let etc = r.join("etc/systemd/system");
+    std::fs::create_dir_all(&etc).unwrap();
+    for f in ["pki-renew@.service", "pki-renew@.timer"] {
+        std::fs::copy(unit(f), etc.join(f)).unwrap();
+    }
+    let bin = r.join("usr/local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let pki = Path::new(env!("CARGO_BIN_EXE_pki"));
+    if std::fs::hard_link(pki, bin.join("pki")).is_err() {
+        std::fs::copy(pki, bin.join("pki")).unwrap();
+    }
+    let ok = analyze(r);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stderr.is_empty(), "warnings:\n{}", ok.stderr);
+    // Without pki where the units call it, verify fails: it checked the commands.
+    std::fs::remove_file(bin.join("pki")).unwrap();
+    let missing = analyze(r);
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing
+            .stderr
+            .contains("/usr/local/bin/pki is not executable"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn the_service_renews_only_when_pki_needs_renewal_says_so_and_the_timer_has_jitter() {
+    let service = std::fs::read_to_string(unit("pki-renew@.service")).unwrap();
+    let timer = std::fs::read_to_string(unit("pki-renew@.timer")).unwrap();
+    let lines = |text: &str, key: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{key}=")))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        lines(&service, "ExecCondition"),
+        ["ExecCondition=/usr/local/bin/pki needs-renewal ${CERT} --expires-in ${EXPIRES_IN}"]
+    );
+    assert_eq!(
+        lines(&service, "ExecStart"),
+        [
+            "ExecStart=/usr/local/bin/pki renew ${CERT} --dir ${PKI_DIR} --exec ${EXEC} --verify ${VERIFY}"
+        ]
+    );
+    assert_eq!(lines(&service, "Type"), ["Type=oneshot"]);
+    // `%%` is a literal percent sign in a unit file: the default is pki's 66%.
+    assert!(service.contains("Environment=EXPIRES_IN=66%%\n"));
+    assert_eq!(lines(&timer, "Persistent"), ["Persistent=true"]);
+    assert_eq!(lines(&timer, "RandomizedDelaySec").len(), 1);
+}
