@@ -176,7 +176,7 @@ pub fn run(
         index_serials,
     };
 
-    let writer = Writer::start(ca, manifest_path.clone());
+    let writer = Writer::start(ca, manifest_path.clone())?;
     let mut summary = Summary {
         manifest: manifest_path.clone(),
         ..Summary::default()

@@ -25,8 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    Certificate, Facts, IndexEntry, Issuer, PrivateKey, Profile, Request, Subject, SubjectKey,
-    files,
+    Certificate, Facts, Issuer, PrivateKey, Profile, Record, Request, Subject, SubjectKey, files,
 };
 
 use crate::engine::Lot;
@@ -51,7 +50,7 @@ pub(crate) enum Done {
     /// Issued now (`fresh`), or completed from an interrupted run's certificate.
     Written {
         manifest: String,
-        index: Option<Box<IndexEntry>>,
+        index: Option<Box<Record>>,
         fresh: bool,
     },
     /// Not issued. `begun`: the journal names the device since this run (which took back what
@@ -187,7 +186,7 @@ fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done, Err
     finish(lot, e, p, issued.certificate, &issued.facts, true)
 }
 
-/// The manifest line and (unless the index has it already) the index line of a device.
+/// The manifest line and (unless the register has it already) the register row of a device.
 fn finish(
     lot: &Lot<'_>,
     e: &Entry,
@@ -196,7 +195,10 @@ fn finish(
     facts: &Facts,
     fresh: bool,
 ) -> Result<Done, Error> {
-    let entry = lot.ca.index_entry(&cert, facts, Profile::Device, &p.cert);
+    let issuer = lot.issuer.chain().first().unwrap_or(&cert);
+    let entry = lot
+        .ca
+        .record_of(&cert, facts, issuer, Profile::Device, &p.cert);
     let mut manifest = serde_json::to_string(&ManifestLine {
         device_id: &e.device_id,
         serial: &entry.serial,

@@ -31,6 +31,17 @@ pub(crate) struct Cli {
         value_name = "DIR"
     )]
     pub(crate) dir: PathBuf,
+    /// The register of issued certificates: a `postgres://user:password@host:port/db` URL that
+    /// several build agents share, or a SQLite file (default: register.sqlite3 in --dir).
+    #[arg(
+        long,
+        global = true,
+        env = "PKI_REGISTER",
+        hide_env_values = true,
+        value_name = "URL|FILE",
+        value_parser = register_location
+    )]
+    pub(crate) register: Option<pki_core::register::Location>,
     /// Print one JSON document on stdout (errors included) instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -139,6 +150,19 @@ pub(crate) enum Command {
         "  1  none does\n",
         "  2  could not run (a missing, unreadable or invalid file: nothing is judged)"))]
     NeedsRenewal(NeedsRenewalArgs),
+    /// List the register: every certificate pki issued, with its state.
+    #[command(after_long_help = concat!(
+        "States: valid, expiring (in service, notAfter within --expiring, 30 days by default),\n",
+        "expired, superseded (replaced by a renewal or a new PKI), revoked. Rows come by notAfter.\n",
+        "With --json: JSON Lines, one certificate a line (the register's fields and its state),\n",
+        "the export of what index.jsonl held.\n\n",
+        "EXAMPLES:\n",
+        "  pki list --expiring 30d\n",
+        "  pki list --profile device --cn 'line-7-*' --json > lot.jsonl\n",
+        "  pki list --issuer edge-ca:gw --expired\n",
+        "  pki --register postgres://pki@db.example/pki list --superseded\n\n",
+        "EXIT CODES:\n  0  listed (also when nothing matched)\n  2  could not run (no CA directory, an unreachable or foreign register)"))]
+    List(ListArgs),
     /// Check many gateways at once: pki verify's verdicts and the days left on every certificate.
     #[command(after_long_help = concat!(
         "HOSTS_FILE holds one gateway a line: HOST[:PORT] (port 8883 by default; IPv6 as [ADDR]:PORT),\n",
@@ -616,6 +640,37 @@ pub(crate) struct NeedsRenewalArgs {
     pub(crate) at: Option<OffsetDateTime>,
 }
 
+/// `pki list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Only this profile: root-ca, intermediate-ca, edge-ca, server, device, self-signed-device,
+    /// verification.
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// Only certificates in service that expire within this time (30d, 12h, 2w).
+    #[arg(long, value_name = "TIME", value_parser = expiring)]
+    pub(crate) expiring: Option<time::Duration>,
+    /// Only certificates in service that have expired.
+    #[arg(long, conflicts_with = "expiring")]
+    pub(crate) expired: bool,
+    /// Only revoked certificates.
+    #[arg(long, conflicts_with_all = ["expiring", "expired", "superseded"])]
+    pub(crate) revoked: bool,
+    /// Only superseded certificates (replaced by a renewal or a new PKI).
+    #[arg(long, conflicts_with_all = ["expiring", "expired"])]
+    pub(crate) superseded: bool,
+    /// Only certificates signed by this CA: root, intermediate, edge-ca:NAME, or a CA
+    /// certificate file (an old CA's, to see what still hangs from it).
+    #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse)]
+    pub(crate) issuer: Option<IssuerSpec>,
+    /// Only CNs (device ids, host names) matching this pattern: `*` any run, `?` one character.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) cn: Option<String>,
+    /// Judge states at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
+
 /// `pki scan`.
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
@@ -834,6 +889,11 @@ fn key_type(s: &str) -> Result<KeyType, BadValue> {
     s.parse().map_err(|e: pki_core::Error| BadValue(e.into()))
 }
 
+/// `--register`: a PostgreSQL URL or a SQLite file (its password never in a message).
+fn register_location(s: &str) -> Result<pki_core::register::Location, String> {
+    pki_core::register::Location::parse(s).map_err(|e| e.to_string())
+}
+
 /// `--at`: an RFC 3339 instant.
 fn instant(s: &str) -> Result<OffsetDateTime, BadValue> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
@@ -860,6 +920,16 @@ fn step_timeout(s: &str) -> Result<Duration, Box<dyn std::error::Error + Send + 
 }
 
 /// `pki needs-renewal --expires-in`: a [`threshold`].
+/// `--expiring`: a time left (`30d`), not a share of the lifetime.
+fn expiring(s: &str) -> Result<time::Duration, BadValue> {
+    match threshold("--expiring", s)? {
+        Threshold::Remaining(d) => Ok(d),
+        Threshold::Elapsed(_) => Err(BadValue(anyhow::anyhow!(
+            "--expiring {s:?} is a share of the lifetime: give a time left such as 30d or 12h"
+        ))),
+    }
+}
+
 fn expires_in(s: &str) -> Result<Threshold, BadValue> {
     threshold("--expires-in", s)
 }

@@ -145,7 +145,7 @@ pub(crate) fn escape_line(s: &str) -> std::borrow::Cow<'_, str> {
 /// JSON for a terminal: serde_json escapes the C0 controls but leaves DEL, the C1 controls
 /// (U+009B is a CSI to some terminals) and the bidirectional overrides raw; they can only occur
 /// inside strings, where `\uXXXX` is the same value to every JSON reader.
-fn json_safe(doc: &str) -> String {
+pub(crate) fn json_safe(doc: &str) -> String {
     let odd = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !doc.chars().any(odd) {
         return doc.to_owned();

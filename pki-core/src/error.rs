@@ -97,6 +97,9 @@ pub enum Error {
     /// The certificate library failed to build or sign a certificate.
     #[error("could not sign the certificate: {0}")]
     Sign(String),
+    /// The register could not be opened, read or written.
+    #[error(transparent)]
+    Register(#[from] pki_register::Error),
     /// The index of issued certificates holds a line that does not parse.
     #[error("{path}:{line}: corrupt index line ({reason})")]
     BadIndex {

@@ -852,7 +852,21 @@ impl<'a> Transaction<'a> {
 
     /// Puts every file in place, in order. Without `overwrite`, an existing target fails the
     /// whole transaction with [`io::ErrorKind::AlreadyExists`] and changes nothing.
-    pub fn commit(mut self, overwrite: bool) -> io::Result<()> {
+    pub fn commit(self, overwrite: bool) -> io::Result<()> {
+        self.commit_then(overwrite, || Ok::<(), io::Error>(()))
+            .map_err(|e| match e {
+                Failed::Files(e) | Failed::Then(e) => e,
+            })
+    }
+
+    /// Puts every file in place, then runs `then` (the commit of the database row that goes
+    /// with them) while what they replaced can still be put back: when `then` fails, every file
+    /// is as it was before, and its error is returned.
+    pub fn commit_then<E>(
+        mut self,
+        overwrite: bool,
+        then: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), Failed<E>> {
         let mut placed: Vec<(usize, Placed)> = Vec::new();
         let mut failure = None;
         for (i, s) in self.staged.iter_mut().enumerate() {
@@ -860,17 +874,24 @@ impl<'a> Transaction<'a> {
                 Ok(p) => placed.push((i, p)),
                 Err(err) => {
                     let path = s.path();
-                    failure = Some(if err.kind() == io::ErrorKind::AlreadyExists {
-                        io::Error::new(
-                            io::ErrorKind::AlreadyExists,
-                            format!("{} exists", path.display()),
-                        )
-                    } else {
-                        err
-                    });
+                    failure = Some(Failed::Files(
+                        if err.kind() == io::ErrorKind::AlreadyExists {
+                            io::Error::new(
+                                io::ErrorKind::AlreadyExists,
+                                format!("{} exists", path.display()),
+                            )
+                        } else {
+                            err
+                        },
+                    ));
                     break;
                 }
             }
+        }
+        if failure.is_none()
+            && let Err(e) = then()
+        {
+            failure = Some(Failed::Then(e));
         }
         match failure {
             None => {
@@ -890,6 +911,15 @@ impl<'a> Transaction<'a> {
             }
         }
     }
+}
+
+/// Why [`Transaction::commit_then`] changed nothing.
+#[derive(Debug)]
+pub enum Failed<E> {
+    /// A file could not be put in place.
+    Files(io::Error),
+    /// The step to run with the files in place failed.
+    Then(E),
 }
 
 impl Drop for Transaction<'_> {

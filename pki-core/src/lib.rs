@@ -50,12 +50,12 @@ pub use issue::{
 pub use key::{KeyType, PrivateKey};
 pub use oid::sig_alg_name;
 pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
+pub use pki_register::{self as register, Record};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use store::{
-    CaDir, CaRole, INTERMEDIATE_PREFIX, IndexEntry, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
-    device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
-    write_files,
+    CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written, device_prefix,
+    edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic, write_files,
 };
 pub use summary::{Name, Serial, Summary};
 pub use text::{NameStyle, hex_upper, ip_from_bytes};

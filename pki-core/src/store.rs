@@ -1,13 +1,12 @@
 //! The CA directory: Azure IoT Edge `certGen.sh` file names, keys 0600 in a 0700 `private/`,
-//! atomic writes (temporary file, then rename), no overwrite without `force`, and `index.jsonl`
-//! appended under a lock.
+//! atomic writes (temporary file, then rename), no overwrite without `force`, and every issued
+//! certificate recorded in the register (pki-register) in the same transaction as its files.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use pki_register::{Location, Query, Record, Register};
+use serde::Serialize;
 
 use crate::error::{Error, NotCaDir, Result};
 use crate::files;
@@ -79,39 +78,14 @@ pub struct Written {
     pub key: Option<PathBuf>,
 }
 
-/// One line of `index.jsonl`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IndexEntry {
-    /// Serial, upper-case hex.
-    pub serial: String,
-    /// Subject, one-line form.
-    pub subject: String,
-    /// Subject CN.
-    pub common_name: String,
-    /// Issuer, one-line form.
-    pub issuer: String,
-    /// Profile name.
-    pub profile: String,
-    /// Start of validity.
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_before: OffsetDateTime,
-    /// End of validity.
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_after: OffsetDateTime,
-    /// SHA-256 of the DER, upper-case hex.
-    pub sha256: String,
-    /// The certificate file, relative to the CA directory.
-    pub path: String,
-    /// `issued` (kept for revocation later).
-    pub status: String,
-}
-
 /// A CA directory.
 #[derive(Debug, Clone)]
 pub struct CaDir {
     root: PathBuf,
     /// What opening the directory found and corrected, for the user to read.
     notes: Vec<String>,
+    /// Where its register is: `register.sqlite3` in it unless told otherwise.
+    register: Location,
 }
 
 /// Modes of the CA directory's parts.
@@ -143,6 +117,7 @@ impl CaDir {
         let mut ca = CaDir {
             root: dir.to_owned(),
             notes: Vec::new(),
+            register: Location::in_ca_dir(dir),
         };
         ca.check_private()?;
         ca.clean_temps();
@@ -171,6 +146,7 @@ impl CaDir {
         let mut ca = CaDir {
             root: dir.to_owned(),
             notes: Vec::new(),
+            register: Location::in_ca_dir(dir),
         };
         ca.check_private()?;
         ca.clean_temps();
@@ -181,6 +157,72 @@ impl CaDir {
     /// temporary files removed), one sentence each.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// The same directory with its register elsewhere (a PostgreSQL database several build
+    /// agents share, or another SQLite file).
+    pub fn with_register(mut self, location: Location) -> Self {
+        self.register = location;
+        self
+    }
+
+    /// Where the directory's register is.
+    pub fn register_location(&self) -> &Location {
+        &self.register
+    }
+
+    /// Opens the register. On first use, the certificates of an `index.jsonl` (what pki
+    /// recorded before the register) are imported and the file renamed `index.jsonl.migrated`;
+    /// an import cut short is simply done again (rows already there are skipped).
+    pub fn register(&self) -> Result<Register> {
+        let mut register = Register::open(self.register.clone())?;
+        let index = self.index_path();
+        if index.is_file() {
+            let mut records = self.index()?;
+            let issuers = self.ca_fingerprints_by_subject();
+            for r in &mut records {
+                if r.issuer_sha256.is_none() {
+                    r.issuer_sha256 = issuers.get(&r.issuer).cloned().flatten();
+                }
+            }
+            let mut tx = register.transaction()?;
+            tx.import(&records)?;
+            tx.commit()?;
+            let migrated = self.root.join("index.jsonl.migrated");
+            fs::rename(&index, &migrated).map_err(|e| Error::io(&index, e))?;
+        }
+        Ok(register)
+    }
+
+    /// The rows of the register `query` selects.
+    pub fn records(&self, query: &Query) -> Result<Vec<Record>> {
+        Ok(self.register()?.records(query)?)
+    }
+
+    /// The SHA-256 of each CA certificate of the directory, by subject (`None` for a subject
+    /// two CAs share: which one signed is then not known).
+    fn ca_fingerprints_by_subject(&self) -> std::collections::HashMap<String, Option<String>> {
+        let mut by_subject = std::collections::HashMap::new();
+        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
+        prefixes.extend(
+            self.edge_ca_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| edge_ca_prefix(n)),
+        );
+        for prefix in prefixes {
+            let Some(cert) = read_certs(&self.cert_path(&prefix))
+                .ok()
+                .and_then(|c| c.into_iter().next())
+            else {
+                continue;
+            };
+            by_subject
+                .entry(crate::issue::Facts::of(&cert).subject)
+                .and_modify(|v: &mut Option<String>| *v = None)
+                .or_insert(Some(cert.sha256_hex()));
+        }
+        by_subject
     }
 
     /// `private/` is a directory of this user's, not a link, and nobody else's to read.
@@ -306,11 +348,12 @@ impl CaDir {
         Ok(())
     }
 
-    /// Writes a freshly issued certificate (and its key's PEM, if given) under `prefix` and records it
-    /// in `index.jsonl`, as one transaction under the directory's lock: either the key, the
-    /// certificate, the full chain and the index line are all there, or (after any failure, a
-    /// full disk included) the directory is as it was. Nothing is overwritten without `force`;
-    /// two processes writing the same name one after the other each leave a complete set.
+    /// Writes a freshly issued certificate (and its key's PEM, if given) under `prefix` and
+    /// records it in the register, as one transaction: either the key, the certificate, the full
+    /// chain and the register's row are all there, or (after any failure, a full disk or an
+    /// unreachable database included) the directory and the register are as they were. Nothing
+    /// is overwritten without `force`; two processes writing the same name one after the other
+    /// each leave a complete set.
     pub fn write_issued(
         &self,
         prefix: &str,
@@ -318,7 +361,7 @@ impl CaDir {
         key_pem: Option<&[u8]>,
         profile: Profile,
         force: bool,
-    ) -> Result<(Written, IndexEntry)> {
+    ) -> Result<(Written, Record)> {
         let key = key_pem;
         let cert = self.cert_path(prefix);
         let chain = self.full_chain_path(prefix);
@@ -329,9 +372,12 @@ impl CaDir {
             Some(_) => Some(self.private_dir().map_err(|e| Error::io(&key_path, e))?),
             None => None,
         };
-        let entry = self.index_entry(&issued.certificate, &issued.facts, profile, &cert);
-        let mut index = self.lock_index()?;
-        // Checked under the lock: another pki cannot slip a file in between.
+        let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
+        let record = self.record_of(&issued.certificate, &issued.facts, issuer, profile, &cert);
+        let mut register = self.register()?;
+        // The register's transaction is the directory's write lock (SQLite takes it at once):
+        // the check below cannot be raced by another pki.
+        let mut tx = register.transaction()?;
         let mut targets = vec![cert.as_path()];
         if with_chain {
             targets.push(&chain);
@@ -374,38 +420,48 @@ impl CaDir {
                     .map_err(|e| Error::io(&chain, e))?,
             );
         }
-        let mark = index.append(std::slice::from_ref(&entry))?;
-        if let Err(e) = t.commit(force) {
-            index.truncate(mark);
-            return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Exists(cert)
-            } else {
-                Error::io(&cert, e)
-            });
+        if force {
+            // What the files replace is no longer in service.
+            if let Ok(old) = read_certs(&cert)
+                && let Some(old) = old.first()
+            {
+                tx.supersede(&old.sha256_hex(), Some(&record.sha256))?;
+            }
         }
+        tx.insert(std::slice::from_ref(&record))?;
+        t.commit_then(force, || tx.commit()).map_err(|e| match e {
+            files::Failed::Files(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Error::Exists(cert.clone())
+            }
+            files::Failed::Files(e) => Error::io(&cert, e),
+            files::Failed::Then(e) => Error::from(e),
+        })?;
         Ok((
             Written {
                 cert,
                 full_chain: with_chain.then_some(chain),
                 key: key.map(|_| key_path),
             },
-            entry,
+            record,
         ))
     }
 
-    /// The index line of a certificate stored at `cert_path`, from its facts.
-    pub fn index_entry(
+    /// The register's row of a certificate just issued by `issuer` (itself, when
+    /// self-signed), to be stored at `cert_path`.
+    pub fn record_of(
         &self,
         cert: &Certificate,
         facts: &crate::issue::Facts,
+        issuer: &Certificate,
         profile: Profile,
         cert_path: &Path,
-    ) -> IndexEntry {
-        IndexEntry {
+    ) -> Record {
+        Record {
             serial: facts.serial.clone(),
             subject: facts.subject.clone(),
             common_name: facts.common_name.clone(),
             issuer: facts.issuer.clone(),
+            issuer_sha256: Some(issuer.sha256_hex()),
             profile: profile.name().to_owned(),
             not_before: facts.not_before,
             not_after: facts.not_after,
@@ -415,45 +471,21 @@ impl CaDir {
                 .unwrap_or(cert_path)
                 .to_string_lossy()
                 .into_owned(),
-            status: "issued".into(),
+            status: pki_register::Status::Issued,
+            superseded_by: None,
+            revoked_at: None,
+            revocation_reason: None,
         }
     }
 
-    /// Appends these lines to `index.jsonl` in one write, under an exclusive lock, so that two
-    /// `pki` processes never interleave or tear a line. A failed write (a full disk) is cut off
-    /// again: the index is as it was.
-    pub fn append_index(&self, entries: &[IndexEntry]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.lock_index()?.append(entries).map(|_| ())
-    }
-
-    /// Opens `index.jsonl` (0644, whatever the umask) and takes the directory's lock; a torn
-    /// last line (a write cut by a kill or a full disk) is cut off.
-    fn lock_index(&self) -> Result<IndexLock> {
-        let path = self.index_path();
-        let mut opts = fs::OpenOptions::new();
-        opts.create(true).read(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(PUBLIC_MODE);
-        }
-        let file = opts.open(&path).map_err(|e| Error::io(&path, e))?;
-        file.lock().map_err(|e| Error::io(&path, e))?;
-        let lock = IndexLock { file, path };
-        lock.repair()?;
-        Ok(lock)
-    }
-
-    /// `index.jsonl`.
+    /// `index.jsonl`: where pki recorded certificates before the register (read once, to
+    /// migrate).
     pub fn index_path(&self) -> PathBuf {
         self.root.join("index.jsonl")
     }
 
-    /// Every line of `index.jsonl` (none when it does not exist yet).
-    pub fn index(&self) -> Result<Vec<IndexEntry>> {
+    /// Every complete line of `index.jsonl` (none when it does not exist).
+    fn index(&self) -> Result<Vec<Record>> {
         let path = self.index_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
@@ -461,7 +493,7 @@ impl CaDir {
             Err(e) => return Err(Error::io(&path, e)),
         };
         // A last line without its newline is a write that was cut (a kill, a full disk): it is
-        // not part of the index, and the next write cuts it off.
+        // not part of the index.
         let complete = match text.rfind('\n') {
             Some(i) => &text[..=i],
             None => "",
@@ -478,90 +510,6 @@ impl CaDir {
                 })
             })
             .collect()
-    }
-}
-
-/// `index.jsonl`, open and locked: the CA directory's lock.
-struct IndexLock {
-    file: fs::File,
-    path: PathBuf,
-}
-
-impl IndexLock {
-    /// Cuts off a torn last line.
-    fn repair(&self) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
-        let len = self.len()?;
-        if len == 0 {
-            return Ok(());
-        }
-        let mut f = &self.file;
-        let mut last = [0u8; 1];
-        f.seek(SeekFrom::Start(len - 1))
-            .and_then(|_| f.read_exact(&mut last))
-            .map_err(|e| Error::io(&self.path, e))?;
-        if last[0] == b'\n' {
-            return Ok(());
-        }
-        // Find the end of the last complete line, reading backwards in blocks.
-        let mut end = len;
-        let mut keep = 0;
-        let mut buf = vec![0u8; 64 * 1024];
-        while end > 0 {
-            let start = end.saturating_sub(buf.len() as u64);
-            let n = (end - start) as usize;
-            f.seek(SeekFrom::Start(start))
-                .and_then(|_| f.read_exact(&mut buf[..n]))
-                .map_err(|e| Error::io(&self.path, e))?;
-            if let Some(i) = buf[..n].iter().rposition(|b| *b == b'\n') {
-                keep = start + i as u64 + 1;
-                break;
-            }
-            end = start;
-        }
-        self.file
-            .set_len(keep)
-            .map_err(|e| Error::io(&self.path, e))
-    }
-
-    fn len(&self) -> Result<u64> {
-        Ok(self
-            .file
-            .metadata()
-            .map_err(|e| Error::io(&self.path, e))?
-            .len())
-    }
-
-    /// Appends the lines, synced; returns the length before them, for [`IndexLock::truncate`].
-    /// A failed write is cut off again.
-    fn append(&mut self, entries: &[IndexEntry]) -> Result<u64> {
-        let mut buf = String::with_capacity(entries.len() * 400);
-        for e in entries {
-            buf += &serde_json::to_string(e).map_err(|e| Error::Sign(e.to_string()))?;
-            buf.push('\n');
-        }
-        let mark = self.len()?;
-        let res = self
-            .file
-            .write_all(buf.as_bytes())
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = res {
-            self.truncate(mark);
-            return Err(Error::io(&self.path, e));
-        }
-        Ok(mark)
-    }
-
-    /// Cuts the index back to `len` (undoing an append).
-    fn truncate(&self, len: u64) {
-        let _ = self.file.set_len(len);
-        let _ = self.file.sync_data();
-    }
-}
-
-impl Drop for IndexLock {
-    fn drop(&mut self) {
-        let _ = self.file.unlock();
     }
 }
 
@@ -657,7 +605,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let ca = CaDir::create(&d.path().join("pki")).unwrap();
         let key = PrivateKey::generate(KeyType::EcP256).unwrap();
-        let now = OffsetDateTime::now_utc();
+        let now = time::OffsetDateTime::now_utc();
         let req = Request::new(Profile::SelfSignedDevice, Subject::cn("d"), now);
         let issued = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
         // certs/ replaced by a file: the key is written, the certificate cannot be.

@@ -605,8 +605,6 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
             }
             _ => unreachable(e.to_string()),
         })?;
-    c.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| unreachable(e.to_string()))?;
     c.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| unreachable(e.to_string()))?;
     if tables == 0 {

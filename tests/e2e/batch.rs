@@ -55,8 +55,8 @@ fn a_lot_is_issued_with_bad_lines_reported_by_number() {
     let lines = manifest(&p.join("pki/manifest.jsonl"));
     check_lot(p, &lines, 1500);
     verify_sample(p, &lines);
-    // index.jsonl has every certificate once: 3 CAs + the lot.
-    let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+    // The register has every certificate once: 3 CAs + the lot.
+    let index = crate::support::register_lines(p);
     assert_eq!(index.lines().count(), 1503);
     // Keys 0600 in the 0700 private/.
     #[cfg(unix)]
@@ -282,8 +282,8 @@ fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
     {
         assert_eq!(&std::fs::read(f).unwrap(), bytes, "{f} was re-issued");
     }
-    // The index holds each certificate exactly once.
-    let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+    // The register holds each certificate exactly once.
+    let index = crate::support::register_lines(p);
     let serials: Vec<String> = index
         .lines()
         .map(|l| {
@@ -402,7 +402,7 @@ fn a_certificate_the_batch_did_not_issue_is_never_adopted() {
                     .exists()
             );
         }
-        let index = std::fs::read_to_string(p.join("pki/index.jsonl")).unwrap();
+        let index = crate::support::register_lines(p);
         assert_eq!(index.lines().count(), 3, "{index}");
     }
 }

@@ -4,6 +4,7 @@
 //! These tests need root (a tmpfs mount, a chown); CI runs as root, and a run without root
 //! fails here rather than passing by skipping.
 
+use std::collections::HashSet;
 use std::fs;
 #[cfg(unix)] // file modes, owners and links are Unix's
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
@@ -47,7 +48,7 @@ fn every_file_and_directory_gets_its_mode_whatever_the_umask() {
         ("certs", 0o755),
         ("csr", 0o755),
         ("private", 0o700),
-        ("index.jsonl", 0o644),
+        ("register.sqlite3", 0o644),
         ("private/iot-device-dev-1.key.pem", 0o600),
         ("private/azure-iot-test-only.root.ca.key.pem", 0o600),
         ("private/iot-device-dev-2.key.pem", 0o600),
@@ -222,14 +223,6 @@ fn a_full_disk_leaves_the_ca_directory_as_it_was() {
     let filler = mnt.join("filler");
     let mut failed = 0;
     for pages in 0..8u64 {
-        // Blank lines (which the index allows) bring index.jsonl to 100 bytes short of a page
-        // boundary: a new line needs a new page, and a full disk cuts it in the middle.
-        let index = dir.join("index.jsonl");
-        let len = fs::metadata(&index).unwrap().len();
-        let target = (len + 100).div_ceil(4096) * 4096 - 100;
-        let mut text = fs::read(&index).unwrap();
-        text.resize(target as usize, b'\n');
-        fs::write(&index, text).unwrap();
         fill_leaving(&filler, pages);
         let before = contents(&dir);
         let id = format!("dev-{pages}");
@@ -286,23 +279,34 @@ fn a_full_disk_leaves_the_ca_directory_as_it_was() {
 }
 
 #[test]
-fn a_torn_last_index_line_is_tolerated_and_repaired() {
+fn an_old_index_is_migrated_into_the_register_once_and_its_torn_line_dropped() {
     let d = tmp();
     let p = d.path();
+    // What an earlier pki left: index.jsonl lines (here another directory's owner CA) and a
+    // last line cut by a kill.
+    let old = p.join("old");
+    fs::create_dir(&old).unwrap();
+    pki(&old, &["create-owner-ca", "--cn", "Old Owner"]).expect(0);
+    let line = crate::support::register_lines(&old);
     pki(p, &["create-owner-ca"]).expect(0);
     let index = p.join("pki/index.jsonl");
-    let mut text = fs::read_to_string(&index).unwrap();
-    let whole = text.clone();
-    text += "{\"serial\":\"01\",\"subj";
-    fs::write(&index, text).unwrap();
+    fs::write(&index, format!("{line}{{\"serial\":\"01\",\"subj")).unwrap();
     pki(p, &["create-edge-ca", "gw"]).expect(0);
-    let after = fs::read_to_string(&index).unwrap();
-    assert!(after.starts_with(&whole), "{after}");
-    assert!(!after.contains("\"subj\n") && !after.contains("{\"serial\":\"01\",\"subj"));
-    assert_eq!(after.lines().count(), 2);
-    for l in after.lines() {
-        serde_json::from_str::<serde_json::Value>(l).unwrap();
-    }
+    assert!(!index.exists(), "migrated");
+    assert!(p.join("pki/index.jsonl.migrated").is_file());
+    let rows = crate::support::register_lines(p);
+    let subjects: Vec<String> = rows
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["subject"].to_string())
+        .collect();
+    assert_eq!(subjects.len(), 3, "{rows}");
+    assert!(
+        rows.contains("Old Owner") && rows.contains("gw.ca"),
+        "{rows}"
+    );
+    // Once: a second run imports nothing again.
+    pki(p, &["issue", "device", "d1"]).expect(0);
+    assert_eq!(crate::support::register_lines(p).lines().count(), 4);
 }
 
 #[test]
@@ -351,12 +355,33 @@ fn concurrent_forced_reissues_never_mix_their_files() {
         mixed, 0,
         "rounds with key, certificate and chain from different runs"
     );
-    // Every run recorded exactly one line.
-    let lines = fs::read_to_string(p.join("pki/index.jsonl"))
-        .unwrap()
+    // Every run recorded exactly one row, and superseded the one whose files it replaced: one
+    // chain of successors, ending at the one certificate in service, the one on disk.
+    let rows = crate::support::register_lines(p);
+    assert_eq!(rows.lines().count(), 1 + 12 * 8);
+    let rows: Vec<serde_json::Value> = rows
         .lines()
-        .count();
-    assert_eq!(lines, 1 + 12 * 8);
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["common_name"] == "ff")
+        .collect();
+    let in_service: Vec<_> = rows.iter().filter(|r| r["status"] == "issued").collect();
+    assert_eq!(in_service.len(), 1, "{rows:?}");
+    let on_disk = pki(p, &["--json", "show", cert.to_str().unwrap()])
+        .expect(0)
+        .json();
+    assert_eq!(
+        in_service[0]["sha256"], on_disk["certificates"][0]["sha256"],
+        "the register's certificate in service is the one on disk"
+    );
+    let successors: HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["superseded_by"].as_str())
+        .collect();
+    assert_eq!(
+        successors.len(),
+        rows.len() - 1,
+        "each replaced by a different one"
+    );
 }
 
 /// `pki ARGS` with stdout going to `stdout`; returns the exit code and stderr.

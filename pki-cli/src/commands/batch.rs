@@ -6,13 +6,13 @@
 
 use std::io::BufRead;
 use std::num::NonZeroUsize;
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use pki_batch::{Events, Existing, Layout, OnReject, Options, Rejected, Summary, Warning};
 use pki_core::CaRole;
 use serde::Serialize;
 
+use super::Home;
 use super::choose_issuer;
 use crate::cli::DeviceArgs;
 use crate::messages::{self, Progress};
@@ -20,7 +20,7 @@ use crate::output::{Outcome, Output};
 use crate::{hints, output};
 
 /// `pki issue device --batch FILE`.
-pub(crate) fn run(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(batch) = &a.batch else {
         bail!("give a device id or --batch FILE")
     };

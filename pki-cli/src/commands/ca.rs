@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
+use super::Home;
 use super::{
     ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, read_cert, read_key,
     request,
@@ -15,7 +16,7 @@ use crate::messages;
 use crate::output::{Outcome, Output};
 
 /// `pki create-owner-ca`.
-pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
     let prefix = CaRole::Root.prefix();
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
@@ -39,7 +40,7 @@ pub(crate) fn owner(dir: &Path, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
 }
 
 /// `pki create-intermediate-ca`.
-pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
     let ca = super::open_ca(dir)?;
     let prefix = CaRole::Intermediate.prefix();
     let profile = Profile::IntermediateCa {
@@ -64,7 +65,7 @@ pub(crate) fn intermediate(dir: &Path, a: IntermediateCaArgs, out: &Output) -> R
 }
 
 /// `pki create-edge-ca`.
-pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
     let ca = super::open_ca(dir)?;
     let cn = format!("{}.ca", a.name);
@@ -85,7 +86,7 @@ pub(crate) fn edge(dir: &Path, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
 /// encrypted key stays encrypted).
 #[allow(clippy::too_many_arguments)]
 fn import(
-    dir: &Path,
+    dir: &Home,
     prefix: &str,
     profile: Profile,
     cert_path: &Path,

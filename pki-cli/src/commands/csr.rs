@@ -1,12 +1,11 @@
 //! `pki csr create` and `pki csr sign`: keys that never leave the device, signed by the CA
 //! under a profile that decides the extensions.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 use pki_core::{CaDir, CaRole, Csr, PrivateKey, Profile, Subject, SubjectKey};
 use serde::Serialize;
 
+use super::Home;
 use super::issue::server_sans;
 use super::{
     check_edge_ca_clash, choose_issuer, read_key, request, server_issuer_defaults, write_issued,
@@ -57,7 +56,7 @@ struct CsrReport {
 }
 
 /// `pki csr create`.
-pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
     let cn = match a.profile {
         CsrProfile::EdgeCa if !a.cn.ends_with(".ca") => format!("{}.ca", a.cn),
         _ => a.cn.clone(),
@@ -127,7 +126,7 @@ pub(crate) fn create(dir: &Path, a: CsrCreateArgs, out: &Output) -> Result<Outco
 }
 
 /// `pki csr sign`.
-pub(crate) fn sign(dir: &Path, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
     let bytes = std::fs::read(&a.csr)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;

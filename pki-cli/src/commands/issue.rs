@@ -1,14 +1,13 @@
 //! `pki issue server`, `pki issue device`, `pki create-verification-cert` and `pki self-signed`:
 //! the end-entity certificates of the gateway PKI.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use pki_core::{
     CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
     is_verification_code,
 };
 
+use super::Home;
 use super::{
     IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, request,
     server_issuer_defaults,
@@ -29,7 +28,7 @@ pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>>
 }
 
 /// `pki issue server`.
-pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn server(dir: &Home, a: ServerArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
     let ca = super::open_ca(dir)?;
@@ -42,7 +41,7 @@ pub(crate) fn server(dir: &Path, a: ServerArgs, out: &Output) -> Result<Outcome>
 }
 
 /// `pki issue device`.
-pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn device(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(device_id) = a.device_id.clone() else {
         return super::batch::run(dir, a, out);
     };
@@ -56,7 +55,7 @@ pub(crate) fn device(dir: &Path, a: DeviceArgs, out: &Output) -> Result<Outcome>
 }
 
 /// `pki create-verification-cert`.
-pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn verification(dir: &Home, a: VerificationArgs, out: &Output) -> Result<Outcome> {
     let code = a.code.trim();
     if !is_verification_code(code) {
         bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
@@ -75,7 +74,7 @@ pub(crate) fn verification(dir: &Path, a: VerificationArgs, out: &Output) -> Res
 }
 
 /// `pki self-signed`.
-pub(crate) fn self_signed(dir: &Path, a: SelfSignedArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
     if a.device_id.len() > 64 {
         bail!(

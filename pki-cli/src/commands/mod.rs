@@ -6,6 +6,7 @@ mod c8y;
 mod ca;
 mod csr;
 mod issue;
+mod list;
 mod needs_renewal;
 mod prove;
 mod quickstart;
@@ -16,6 +17,8 @@ mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+
+use pki_core::register::Location as RegisterLocation;
 
 use anyhow::{Context, Result, bail};
 use pki_core::{
@@ -34,7 +37,10 @@ use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
-    let dir = cli.dir;
+    let dir = Home {
+        dir: cli.dir,
+        register: cli.register,
+    };
     match cli.command {
         Command::CreateOwnerCa(a) => ca::owner(&dir, a, out),
         Command::CreateIntermediateCa(a) => ca::intermediate(&dir, a, out),
@@ -47,6 +53,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
         Command::Show(a) => show::run(a, out),
         Command::Verify(a) => verify::run(a, out),
+        Command::List(a) => list::run(&dir, a, out),
         Command::NeedsRenewal(a) => needs_renewal::run(a, out),
         Command::Scan(a) => scan::run(a, out),
         Command::InstallCa(a) => trust::install(a, out),
@@ -304,9 +311,33 @@ impl IssueReport {
     }
 }
 
+/// The CA directory a command works in (`--dir`), and its register when `--register` or
+/// `PKI_REGISTER` names one (else `register.sqlite3` in the directory).
+#[derive(Debug, Clone)]
+pub(crate) struct Home {
+    pub(crate) dir: PathBuf,
+    pub(crate) register: Option<RegisterLocation>,
+}
+
+impl std::ops::Deref for Home {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Home {
+    fn with_register(&self, ca: CaDir) -> CaDir {
+        match &self.register {
+            Some(location) => ca.with_register(location.clone()),
+            None => ca,
+        }
+    }
+}
+
 /// Opens the CA directory, saying what opening it corrected.
-pub(crate) fn open_ca(dir: &Path) -> Result<CaDir> {
-    let ca = CaDir::open(dir)?;
+pub(crate) fn open_ca(dir: &Home) -> Result<CaDir> {
+    let ca = dir.with_register(CaDir::open(dir)?);
     for n in ca.notes() {
         messages::warning(n);
     }
@@ -314,8 +345,8 @@ pub(crate) fn open_ca(dir: &Path) -> Result<CaDir> {
 }
 
 /// Opens the CA directory, creating what is missing, saying what opening it corrected.
-pub(crate) fn create_ca(dir: &Path) -> Result<CaDir> {
-    let ca = CaDir::create(dir)?;
+pub(crate) fn create_ca(dir: &Home) -> Result<CaDir> {
+    let ca = dir.with_register(CaDir::create(dir)?);
     for n in ca.notes() {
         messages::warning(n);
     }
@@ -348,7 +379,11 @@ pub(crate) fn write_issued(
 /// device id (IoT Edge rejects that configuration).
 pub(crate) fn check_edge_ca_clash(ca: &CaDir, name: &str, profile: Profile) -> Result<()> {
     let name = name.to_ascii_lowercase();
-    for e in ca.index()? {
+    let in_service = pki_core::register::Query {
+        status: Some(pki_core::register::Status::Issued),
+        ..Default::default()
+    };
+    for e in ca.records(&in_service)? {
         let cn = e.common_name.to_ascii_lowercase();
         let clash = match profile {
             Profile::EdgeCa => {

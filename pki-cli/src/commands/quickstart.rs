@@ -2,14 +2,13 @@
 //! IoT Edge device CA, gateway server certificate, one downstream device), where each file
 //! goes, and a proof that the chain verifies.
 
-use std::path::Path;
-
 use anyhow::{Result, bail};
 use pki_core::{
     CaDir, CaRole, Issued, Issuer, PrivateKey, Profile, Request, SanEntry, Subject, SubjectKey,
 };
 use serde::Serialize;
 
+use super::Home;
 use super::issue::server_sans;
 use super::{IssueReport, check_edge_ca_clash, now, write_issued};
 use crate::cli::QuickstartArgs;
@@ -25,7 +24,7 @@ struct QuickstartReport {
 }
 
 /// `pki quickstart`.
-pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(dir: &Home, a: QuickstartArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.gateway, &[])?;
     let gateway = sans[0].value();
     pki_core::validate_device_id(&a.device)?;
@@ -42,8 +41,11 @@ pub(crate) fn run(dir: &Path, a: QuickstartArgs, out: &Output) -> Result<Outcome
         return Err(pki_core::Error::Exists(ca.cert_path(&CaRole::Root.prefix())).into());
     }
     if a.force {
-        // A fresh PKI: forget certificates of the one being replaced.
-        let _ = std::fs::remove_file(ca.index_path());
+        // A fresh PKI: the certificates of the one it replaces are out of service.
+        let mut register = ca.register()?;
+        let mut tx = register.transaction()?;
+        tx.supersede_all()?;
+        tx.commit()?;
     } else {
         check_edge_ca_clash(&ca, &edge_cn, Profile::EdgeCa)?;
     }

@@ -13,7 +13,12 @@ pub(crate) fn row(n: u32, days: i64) -> Record {
         common_name: format!("dev-{n}"),
         issuer: "CN = Intermediate".into(),
         issuer_sha256: Some("11".repeat(32)),
-        profile: if n.is_multiple_of(2) { "device" } else { "server" }.into(),
+        profile: if n.is_multiple_of(2) {
+            "device"
+        } else {
+            "server"
+        }
+        .into(),
         not_before,
         not_after: not_before + Duration::days(days),
         sha256: format!("{n:064X}"),

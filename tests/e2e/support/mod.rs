@@ -28,7 +28,9 @@ pub(crate) use fixtures::{
 };
 pub(crate) use mosquitto::Mosquitto;
 pub(crate) use openssl::{Handshake, SClient, s_client};
-pub(crate) use run::{Run, openssl, pki, pki_command, pki_env, pki_in_shell, run_bounded};
+pub(crate) use run::{
+    Run, openssl, pki, pki_command, pki_env, pki_in_shell, register_lines, run_bounded,
+};
 pub(crate) use servers::{
     OpensslServer, PLAIN_TEXT_ANSWER, PlainTextServer, Server, SilentServer, closed_port, loopback,
 };

@@ -151,3 +151,9 @@ pub(crate) fn run_bounded(mut cmd: Command, stdin: &[u8], timeout: Duration) -> 
         stderr: read(&mut err),
     })
 }
+
+/// The register of the CA directory `pki/` in `cwd`, as `pki --json list` exports it: one JSON
+/// line per certificate, in notAfter order.
+pub(crate) fn register_lines(cwd: &Path) -> String {
+    pki(cwd, &["--json", "list"]).expect(0).stdout
+}

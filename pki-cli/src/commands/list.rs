@@ -1,0 +1,112 @@
+//! `pki list`: the register as an inventory. Parses the filters into a register query, streams
+//! the rows it selects, and renders each as a table row or a JSON line.
+
+use anyhow::Result;
+use pki_core::register::{Query, State, Status};
+use pki_core::{CaDir, Record};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use super::Home;
+use crate::cli::{IssuerSpec, ListArgs};
+use crate::output::{Outcome, Output, escape_line, json_safe, write_stdout};
+
+/// The window in which a certificate counts as expiring unless `--expiring` gives another.
+const DEFAULT_WINDOW: time::Duration = time::Duration::days(30);
+/// Output is written in blocks of about this size.
+const BLOCK: usize = 256 * 1024;
+
+/// A JSON line: the register's row and its state.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    record: &'a Record,
+    state: State,
+}
+
+pub(crate) fn run(dir: &Home, a: ListArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(dir)?;
+    let at = a.at.unwrap_or_else(super::now);
+    let window = a.expiring.unwrap_or(DEFAULT_WINDOW);
+    let mut query = Query {
+        profile: a.profile,
+        common_name: a.cn,
+        ..Query::default()
+    };
+    if let Some(w) = a.expiring {
+        query.status = Some(Status::Issued);
+        query.expires_after = Some(at);
+        query.expires_by = Some(at + w);
+    }
+    if a.expired {
+        query.status = Some(Status::Issued);
+        query.expires_by = Some(at);
+    }
+    if a.revoked {
+        query.status = Some(Status::Revoked);
+    }
+    if a.superseded {
+        query.status = Some(Status::Superseded);
+    }
+    if let Some(spec) = &a.issuer {
+        query.issuer_sha256 = Some(issuer_sha256(&ca, spec)?);
+    }
+    let mut register = ca.register()?;
+    let mut buf = String::with_capacity(BLOCK + 4096);
+    if !out.json {
+        buf += "STATE       NOT AFTER             PROFILE             SERIAL                                     SUBJECT  (ISSUER)\n";
+    }
+    let mut failed = None;
+    register.for_each(&query, &mut |record| {
+        let state = record.state(at, window);
+        if out.json {
+            match serde_json::to_string(&Line {
+                record: &record,
+                state,
+            }) {
+                Ok(line) => buf += &json_safe(&line),
+                Err(e) => {
+                    failed = Some(anyhow::Error::new(e));
+                    return false;
+                }
+            }
+        } else {
+            buf += &escape_line(&format!(
+                "{:<11} {:<21} {:<19} {:<42} {}  ({})",
+                state.as_str(),
+                record.not_after.format(&Rfc3339).unwrap_or_default(),
+                record.profile,
+                record.serial,
+                record.subject,
+                record.issuer,
+            ));
+        }
+        buf.push('\n');
+        if buf.len() >= BLOCK {
+            if let Err(e) = write_stdout(buf.as_bytes()) {
+                failed = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        true
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    write_stdout(buf.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+/// The SHA-256 of the CA certificate `--issuer` names.
+fn issuer_sha256(ca: &CaDir, spec: &IssuerSpec) -> Result<String> {
+    let path = match spec {
+        IssuerSpec::Role(role) => ca.cert_path(&role.prefix()),
+        IssuerSpec::File(path) => path.clone(),
+    };
+    let certs = super::read_cert(&path)?;
+    let first = certs
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("{}: no certificate", path.display()))?;
+    Ok(first.sha256_hex())
+}
