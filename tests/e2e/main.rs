@@ -12,6 +12,7 @@ mod c8y;
 mod errors;
 mod guarantees;
 mod harness;
+mod postgres;
 mod show;
 mod trust;
 mod verify;
