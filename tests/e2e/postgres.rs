@@ -48,35 +48,35 @@ fn two_servers_at_once_each_with_its_own_table_then_one_stopped() {
         assert_eq!(pg.password().len(), 32, "a random password");
         let url = pg.url();
         assert_eq!(
-            pg.psql(&url, "SELECT current_user, current_database()"),
+            Postgres::psql(&url, "SELECT current_user, current_database()"),
             "pki|pki\n"
         );
-        assert_eq!(pg.psql(&url, "SHOW listen_addresses"), "127.0.0.1\n");
-        pg.psql(
+        assert_eq!(Postgres::psql(&url, "SHOW listen_addresses"), "127.0.0.1\n");
+        Postgres::psql(
             &url,
             "CREATE TABLE certs (n integer PRIMARY KEY, cn text NOT NULL)",
         );
-        pg.psql(&url, &format!("INSERT INTO certs VALUES {rows}"));
+        Postgres::psql(&url, &format!("INSERT INTO certs VALUES {rows}"));
     }
     assert_ne!(a.password(), b.password());
     // Each server holds its own rows only.
     assert_eq!(
-        a.psql(&a.url(), "SELECT n, cn FROM certs ORDER BY n"),
+        Postgres::psql(&a.url(), "SELECT n, cn FROM certs ORDER BY n"),
         "1|a1\n2|a2\n"
     );
     assert_eq!(
-        a.psql(&b.url(), "SELECT n, cn FROM certs ORDER BY n"),
+        Postgres::psql(&b.url(), "SELECT n, cn FROM certs ORDER BY n"),
         "1|b1\n"
     );
 
     // The role logs in by password (SCRAM) only.
     let wrong = format!("postgres://pki:wrong@127.0.0.1:{}/pki", a.port());
-    let refused = a.try_psql(&wrong, "SELECT 1").unwrap_err();
+    let refused = Postgres::try_psql(&wrong, "SELECT 1").unwrap_err();
     assert!(
         refused.contains("password authentication failed for user \"pki\""),
         "{refused}"
     );
-    let method = a.psql(
+    let method = Postgres::psql(
         &a.superuser_url(),
         "SELECT auth_method FROM pg_hba_file_rules WHERE error IS NULL",
     );
@@ -91,7 +91,10 @@ fn two_servers_at_once_each_with_its_own_table_then_one_stopped() {
     );
     assert!(!dir.exists(), "{} is still there", dir.display());
     // The other one is untouched.
-    assert_eq!(b.psql(&b.url(), "SELECT count(*) FROM certs"), "1\n");
+    assert_eq!(
+        Postgres::psql(&b.url(), "SELECT count(*) FROM certs"),
+        "1\n"
+    );
 }
 
 #[test]
@@ -113,12 +116,11 @@ fn a_test_that_panics_still_stops_its_server() {
 
 #[test]
 fn the_url_of_a_stopped_server_is_refused() {
-    let pg = started();
     let url = Postgres::stopped_url();
     assert!(
         url.starts_with("postgres://pki:") && url.ends_with("/pki"),
         "{url}"
     );
-    let refused = pg.try_psql(&url, "SELECT 1").unwrap_err();
+    let refused = Postgres::try_psql(&url, "SELECT 1").unwrap_err();
     assert!(refused.contains("Connection refused"), "{refused}");
 }

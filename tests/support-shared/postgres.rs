@@ -135,22 +135,25 @@ impl Postgres {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Runs `sql` with `psql` connected to `url` (one of this server's URLs, or any other) and
-    /// returns what it printed: unaligned, tuples only, so one row a line with `|` between the
-    /// columns. Panics with psql's error when it cannot connect or a statement fails.
-    pub(crate) fn psql(&self, url: &str, sql: &str) -> String {
-        self.try_psql(url, sql).unwrap_or_else(|e| {
-            panic!(
-                "psql on 127.0.0.1:{} failed running {sql:?}: {e}",
-                self.port
-            )
-        })
+    /// Runs `sql` with `psql` connected to `url` (a server's [`Postgres::url`] or
+    /// [`Postgres::superuser_url`]) and returns what it printed: unaligned, tuples only, so one
+    /// row a line with `|` between the columns. Panics with psql's error when it cannot connect
+    /// or a statement fails.
+    pub(crate) fn psql(url: &str, sql: &str) -> String {
+        Postgres::try_psql(url, sql).unwrap_or_else(|e| panic!("psql failed running {sql:?}: {e}"))
     }
 
     /// [`Postgres::psql`], with psql's exit status and error output as the error: for a test
     /// that expects a login or a statement to be refused.
-    pub(crate) fn try_psql(&self, url: &str, sql: &str) -> Result<String, String> {
-        let out = Command::new(self.psql_program())
+    pub(crate) fn try_psql(url: &str, sql: &str) -> Result<String, String> {
+        // The psql of the same installation (Debian ships one beside the server), or PATH's.
+        let beside = bindir().join("psql");
+        let program = if beside.is_file() {
+            beside
+        } else {
+            PathBuf::from("psql")
+        };
+        let out = Command::new(program)
             .args([
                 "-X",
                 "-q",
@@ -174,17 +177,6 @@ impl Postgres {
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim()
             ))
-        }
-    }
-
-    /// The `psql` of the same installation (Debian ships one beside the server), or the one on
-    /// PATH.
-    fn psql_program(&self) -> PathBuf {
-        let beside = self.bin.join("psql");
-        if beside.is_file() {
-            beside
-        } else {
-            PathBuf::from("psql")
         }
     }
 
@@ -362,11 +354,11 @@ impl Postgres {
     fn create_role_and_database(&self) {
         let admin = self.superuser_url();
         // Separate statements: CREATE DATABASE cannot run inside a transaction block.
-        self.psql(
+        Postgres::psql(
             &admin,
             &format!("CREATE ROLE pki LOGIN PASSWORD '{}'", self.password),
         );
-        self.psql(&admin, "CREATE DATABASE pki OWNER pki");
+        Postgres::psql(&admin, "CREATE DATABASE pki OWNER pki");
     }
 
     /// `pg_ctl stop -m fast` (every session ends, the server shuts down cleanly), then waits for
