@@ -5,12 +5,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The real peers the tests drive: OpenSSL is the oracle, mosquitto the MQTT broker that
-# `pki verify` is tested against. A missing peer fails the run. Debian installs mosquitto as
-# /usr/sbin/mosquitto, which is not on every user's PATH (the tests look there too); the tests
-# start their own brokers on free loopback ports and never use a system service.
+# `pki verify` is tested against, PostgreSQL the shared register. A missing peer fails the run.
+# Debian installs mosquitto as /usr/sbin/mosquitto, which is not on every user's PATH (the tests
+# look there too); the tests start their own brokers on free loopback ports and never use a
+# system service. Likewise PostgreSQL: Debian puts its server programs in
+# /usr/lib/postgresql/VERSION/bin, off PATH; the tests make a cluster of their own per test (as
+# the OS user `postgres` when run as root) on a free loopback port, and never use or start the
+# cluster the package may have made and started on port 5432.
+
+# What the tests look for: the directory of `initdb` on PATH (links followed) or of Debian's
+# newest version, holding the server programs, and psql there or on PATH.
+postgres_installed() {
+  local dirs=(/usr/lib/postgresql/*/bin) d
+  if command -v initdb >/dev/null 2>&1; then
+    dirs+=("$(dirname "$(readlink -f "$(command -v initdb)")")")
+  fi
+  for d in "${dirs[@]}"; do
+    [ -x "$d/initdb" ] && [ -x "$d/postgres" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/pg_isready" ] &&
+      { [ -x "$d/psql" ] || command -v psql >/dev/null 2>&1; } && return 0
+  done
+  return 1
+}
+
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+postgres_installed || need+=(postgresql)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/sbin/update-ca-certificates ] || need+=(ca-certificates)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)

@@ -13,6 +13,7 @@ mod errors;
 mod guarantees;
 mod harness;
 mod needs_renewal;
+mod postgres;
 mod scan;
 mod show;
 mod systemd;

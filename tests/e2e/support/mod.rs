@@ -1,7 +1,8 @@
 //! The end-to-end tests' harness, apart from the tests: running pki and openssl, fixtures, the
-//! real peers (openssl s_server and s_client, mosquitto, silent and plain-text servers, the fake
-//! Cumulocity tenants, Debian images), the assertions every refusal shares, and the filters of
-//! the insta snapshots. The harness's own tests are in `harness.rs`.
+//! real peers (openssl s_server and s_client, mosquitto, PostgreSQL, silent and plain-text
+//! servers, the fake Cumulocity tenants, Debian images), the assertions every refusal shares,
+//! and the filters of the insta snapshots. The harness's own tests are in `harness.rs` (the
+//! PostgreSQL server's in `postgres.rs`).
 //!
 //! What every test uses is here at the top (`use crate::support::{pki, tmp, ...}`); what one
 //! subject uses stays in its module (`support::tenant`, `support::image`, `support::lot`,
@@ -13,6 +14,9 @@ pub(crate) mod image;
 pub(crate) mod lot;
 mod mosquitto;
 mod openssl;
+// Shared with the library crates' tests, which include the same file by its path.
+#[path = "../../support-shared/postgres.rs"]
+mod postgres;
 pub(crate) mod quickstart;
 mod run;
 mod servers;
@@ -28,6 +32,7 @@ pub(crate) use fixtures::{
 };
 pub(crate) use mosquitto::Mosquitto;
 pub(crate) use openssl::{Handshake, SClient, s_client};
+pub(crate) use postgres::Postgres;
 pub(crate) use run::{
     Run, openssl, pki, pki_command, pki_env, pki_in_shell, register_lines, run_bounded,
 };
