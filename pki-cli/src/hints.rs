@@ -119,6 +119,26 @@ fn core_hint(e: &pki_core::Error) -> Option<&'static str> {
         E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
             "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
         }
+        E::Register(r) => return register_hint(r),
+        _ => return None,
+    })
+}
+
+/// The fix for a register error.
+fn register_hint(e: &pki_core::register::Error) -> Option<&'static str> {
+    use pki_core::register::Error as R;
+    Some(match e {
+        R::Unreachable { .. } => {
+            "check that the database runs and the URL of --register / PKI_REGISTER (host, port, user, password)"
+        }
+        R::NotARegister { .. } => {
+            "move the file away, or name the register with --register / PKI_REGISTER"
+        }
+        R::Newer { .. } => "use the pki that wrote it, or a newer one",
+        R::DuplicateSerial { .. } => "issue it again: a new random serial is drawn",
+        R::BadLocation { .. } => {
+            "--register takes postgres://user:password@host:port/db or the path of a SQLite file"
+        }
         _ => return None,
     })
 }

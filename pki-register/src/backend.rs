@@ -334,7 +334,7 @@ impl Transaction<'_> {
             "UPDATE certificates SET status = 'superseded', superseded_by = #1 \
              WHERE sha256 = #2 AND status = 'issued'",
             &[
-                by.map_or(Param::Null, |b| Param::Text(b.to_owned())),
+                by.map_or(Param::NullText, |b| Param::Text(b.to_owned())),
                 Param::Text(sha256.to_owned()),
             ],
         )?;
@@ -384,7 +384,10 @@ impl Transaction<'_> {
 
 /// A row's values, in [`COLUMNS`] order.
 fn row_params(r: &Record) -> [Param; 14] {
-    let text = |s: &Option<String>| s.as_ref().map_or(Param::Null, |s| Param::Text(s.clone()));
+    let text = |s: &Option<String>| {
+        s.as_ref()
+            .map_or(Param::NullText, |s| Param::Text(s.clone()))
+    };
     [
         Param::Text(r.serial.clone()),
         Param::Text(r.subject.clone()),
@@ -399,7 +402,7 @@ fn row_params(r: &Record) -> [Param; 14] {
         Param::Text(r.status.as_str().to_owned()),
         text(&r.superseded_by),
         r.revoked_at
-            .map_or(Param::Null, |t| Param::Int(t.unix_timestamp())),
+            .map_or(Param::NullInt, |t| Param::Int(t.unix_timestamp())),
         text(&r.revocation_reason),
     ]
 }
@@ -493,7 +496,7 @@ fn sqlite_param(p: &Param) -> rusqlite::types::Value {
     match p {
         Param::Text(s) => rusqlite::types::Value::Text(s.clone()),
         Param::Int(i) => rusqlite::types::Value::Integer(*i),
-        Param::Null => rusqlite::types::Value::Null,
+        Param::NullText | Param::NullInt => rusqlite::types::Value::Null,
     }
 }
 
@@ -504,7 +507,8 @@ fn pg_params(params: &[Param]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
             match p {
                 Param::Text(s) => Box::new(s.clone()),
                 Param::Int(i) => Box::new(*i),
-                Param::Null => Box::new(None::<String>),
+                Param::NullText => Box::new(None::<String>),
+                Param::NullInt => Box::new(None::<i64>),
             }
         })
         .collect()

@@ -32,7 +32,10 @@ pub struct Query {
 pub(crate) enum Param {
     Text(String),
     Int(i64),
-    Null,
+    /// A NULL text (PostgreSQL wants the type of a NULL).
+    NullText,
+    /// A NULL integer.
+    NullInt,
 }
 
 /// How a backend writes the n-th parameter (`?1` in SQLite, `$1` in PostgreSQL) and matches a

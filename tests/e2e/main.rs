@@ -14,6 +14,7 @@ mod guarantees;
 mod harness;
 mod needs_renewal;
 mod postgres;
+mod register;
 mod scan;
 mod show;
 mod systemd;

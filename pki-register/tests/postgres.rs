@@ -1,0 +1,91 @@
+//! The PostgreSQL register against a real PostgreSQL the test starts (Debian's `postgresql`
+//! package; scripts/test.sh installs it): the behaviour every backend shares, writers on
+//! several connections at once, a database of another application, and an unreachable server.
+
+mod common;
+#[path = "../../tests/support-shared/postgres.rs"]
+mod postgres;
+
+use pki_register::{Error, Location, Query, Register};
+use postgres::Postgres;
+
+#[test]
+fn postgres_behaves_as_a_register() {
+    let pg = Postgres::start();
+    common::behaves_as_a_register(Location::parse(&pg.url()).unwrap());
+}
+
+#[test]
+fn writers_on_many_connections_lose_no_row_and_never_share_a_serial() {
+    let pg = Postgres::start();
+    let location = Location::parse(&pg.url()).unwrap();
+    // Every connection opens an empty database at once: the schema is created once.
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let location = location.clone();
+            std::thread::spawn(move || {
+                let mut reg = Register::open(location).unwrap();
+                for chunk in 0..10u32 {
+                    let rows: Vec<_> = (0..50)
+                        .map(|i| common::row(t * 10_000 + chunk * 100 + i, 30))
+                        .collect();
+                    let mut tx = reg.transaction().unwrap();
+                    tx.insert(&rows).unwrap();
+                    tx.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut reg = Register::open(location.clone()).unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), 4 * 10 * 50);
+    // The same serial from the same issuer on another connection is refused by the database.
+    let mut other = Register::open(location).unwrap();
+    let mut dup = common::row(999_999, 1);
+    dup.serial = common::row(3, 1).serial;
+    let mut tx = other.transaction().unwrap();
+    let err = tx.insert(&[dup]).unwrap_err();
+    assert!(matches!(err, Error::DuplicateSerial { .. }), "{err}");
+}
+
+#[test]
+fn a_database_of_another_application_is_refused() {
+    let pg = Postgres::start();
+    Postgres::psql(&pg.url(), "CREATE TABLE certificates (id integer)");
+    let err = Register::open(Location::parse(&pg.url()).unwrap()).unwrap_err();
+    assert!(matches!(err, Error::NotARegister { .. }), "{err}");
+    assert!(!err.to_string().contains(pg.password()), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_without_the_password() {
+    let url = Postgres::stopped_url();
+    let location = Location::parse(&url).unwrap();
+    let started = std::time::Instant::now();
+    let err = Register::open(location).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    let message = err.to_string();
+    assert!(!message.contains('\n'), "{message}");
+    assert!(message.contains("127.0.0.1"), "{message}");
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user_info, _)| user_info.split_once(':'))
+        .map(|(_, pw)| pw.to_owned())
+        .unwrap_or_default();
+    assert!(!password.is_empty(), "the URL carries a password: {url}");
+    assert!(!message.contains(&password), "{message}");
+}
+
+#[test]
+fn a_wrong_password_is_refused_without_showing_it() {
+    let pg = Postgres::start();
+    let url = pg.url().replace(pg.password(), "not-the-password-42");
+    let err = Register::open(Location::parse(&url).unwrap()).unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    assert!(!err.to_string().contains("not-the-password-42"), "{err}");
+    assert!(err.to_string().contains("password"), "{err}");
+}
