@@ -68,3 +68,7 @@ pub use probe::{
 };
 pub use report::{Report, verify};
 pub use serve::OneShotServer;
+#[doc(hidden)]
+pub use signature::{
+    check_der as check_signature_der, check_parts_der as check_signature_parts_der,
+};

@@ -522,17 +522,7 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
     use x509_parser::public_key::PublicKey;
     let spki = cert.x509.public_key();
     match spki.parsed().ok()? {
-        PublicKey::RSA(rsa) => {
-            let bits = u32::try_from(rsa.key_size()).ok()?;
-            Some(match bits {
-                b if b >= 15360 => 256,
-                b if b >= 7680 => 192,
-                b if b >= 3072 => 128,
-                b if b >= 2048 => 112,
-                b if b >= 1024 => 80,
-                _ => 0,
-            })
-        }
+        PublicKey::RSA(rsa) => Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?)),
         PublicKey::EC(_) if crate::signature::has_explicit_curve(spki) => {
             crate::signature::explicit_order_bits(spki).map(ec_security_bits)
         }
@@ -548,22 +538,32 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 .as_oid()
                 .ok()?
                 .to_id_string();
-            let order_bits = match curve.as_str() {
-                "1.2.840.10045.3.1.1" => 192,
-                "1.3.132.0.33" => 224,
-                "1.2.840.10045.3.1.7" | "1.3.132.0.10" | "1.3.36.3.3.2.8.1.1.7" => 256,
-                "1.3.132.0.34" | "1.3.36.3.3.2.8.1.1.11" => 384,
-                "1.3.132.0.35" => 521,
-                "1.3.36.3.3.2.8.1.1.13" => 512,
-                _ => return None,
-            };
-            Some(ec_security_bits(order_bits))
+            crate::signature::ec_order_bits(&curve).map(ec_security_bits)
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            // An rsassaPss key: RSA's bits (its BIT STRING is an RSAPublicKey).
+            "1.2.840.113549.1.1.10" => {
+                use x509_parser::prelude::FromDer as _;
+                let data = spki.subject_public_key.data.as_ref();
+                let (_, rsa) = x509_parser::public_key::RSAPublicKey::from_der(data).ok()?;
+                Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?))
+            }
             "1.3.101.112" => Some(128),
             "1.3.101.113" => Some(224),
             _ => None,
         },
+    }
+}
+
+/// `RSA_security_bits` of a modulus of `bits` bits.
+fn rsa_security_bits(bits: u32) -> u32 {
+    match bits {
+        b if b >= 15360 => 256,
+        b if b >= 7680 => 192,
+        b if b >= 3072 => 128,
+        b if b >= 2048 => 112,
+        b if b >= 1024 => 80,
+        _ => 0,
     }
 }
 
@@ -595,20 +595,10 @@ fn ffc_security_bits(l: u32, n: u32) -> u32 {
     }
 }
 
-/// The security bits OpenSSL 3.0 assigns to a certificate's signature (`x509_sig_info_init`).
+/// The security bits OpenSSL 3.0 assigns to a certificate's signature (`x509_sig_info_init`);
+/// `None` where it has no signature information, which `check_sig_level` counts as too weak.
 fn signature_security_bits(cert: &Cert<'_>) -> Option<u32> {
-    let alg = &cert.x509.signature_algorithm;
-    Some(match alg.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.4" => 39,
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => 63,
-        "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" | "2.16.840.1.101.3.4.3.1" => 112,
-        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => 128,
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
-        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
-        "1.3.101.112" => 128,
-        "1.3.101.113" => 224,
-        _ => return None,
-    })
+    crate::signature::digest_security_bits(&cert.x509.signature_algorithm)
 }
 
 struct Ctx<'p, 'a> {
@@ -867,7 +857,7 @@ impl<'a> Ctx<'_, 'a> {
                 self.fail(code::CA_KEY_TOO_SMALL, i);
             }
             let cert = self.cert(self.chain[i]);
-            if i < num - 1 && signature_security_bits(cert).is_some_and(|b| b < min) {
+            if i < num - 1 && signature_security_bits(cert).is_none_or(|b| b < min) {
                 self.fail(code::CA_MD_TOO_WEAK, i);
             }
         }
@@ -888,7 +878,7 @@ impl<'a> Ctx<'_, 'a> {
     }
 
     /// `X509_verify(xs, issuer key)`: algorithm fields agree and the signature checks.
-    fn signature_ok(&self, xs: usize, xi: usize) -> Result<bool, Error> {
+    fn signature_ok(&self, xs: usize, xi: usize) -> bool {
         let (cert, issuer) = (self.cert(xs), self.cert(xi));
         let outer = &cert.x509.signature_algorithm;
         let inner = &cert.x509.tbs_certificate.signature;
@@ -896,16 +886,9 @@ impl<'a> Ctx<'_, 'a> {
             || outer.parameters.as_ref().map(|p| p.data)
                 != inner.parameters.as_ref().map(|p| p.data)
         {
-            return Ok(false);
+            return false;
         }
-        match crate::signature::check(&cert.x509, issuer.x509.public_key()) {
-            crate::signature::Checked::Valid => Ok(true),
-            crate::signature::Checked::Invalid => Ok(false),
-            crate::signature::Checked::UnknownAlgorithm => Err(Error::UnsupportedSignature {
-                subject: cert.subject.clone(),
-                algorithm: outer.algorithm.to_id_string(),
-            }),
-        }
+        crate::signature::check(&cert.x509, issuer.x509.public_key())
     }
 
     /// `ossl_x509_check_cert_time(ctx, x, depth)`.
@@ -945,7 +928,7 @@ impl<'a> Ctx<'_, 'a> {
                 if self.facts[xi].ku_reject(KU_KEY_CERT_SIGN) {
                     self.fail(code::KEYUSAGE_NO_CERTSIGN, issuer_depth);
                 }
-                if !self.signature_ok(xs, xi)? {
+                if !self.signature_ok(xs, xi) {
                     self.fail(code::CERT_SIGNATURE_FAILURE, n);
                 }
             }
