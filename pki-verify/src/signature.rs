@@ -800,6 +800,112 @@ mod tests {
         x509_parser::pem::parse_x509_pem(&pem).unwrap().1.contents
     }
 
+    /// The leaf of a case and its intermediate's key (the first certificate of chain.pem).
+    fn leaf_and_issuer(case: &str) -> (Vec<u8>, Vec<u8>) {
+        (key_of(case, "leaf.pem"), key_of(case, "chain.pem"))
+    }
+
+    /// Whether the intermediate's key verifies the leaf's signature (made by openssl or
+    /// Python's cryptography), and no longer does when one signed byte changes.
+    fn verifies_and_detects_a_change(case: &str) {
+        let (leaf, issuer) = leaf_and_issuer(case);
+        let (_, issuer) = x509_parser::parse_x509_certificate(&issuer).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&leaf).unwrap();
+        assert!(
+            check(&cert, issuer.public_key()),
+            "{case}: a good signature fails"
+        );
+        let tbs = cert.tbs_certificate.as_ref();
+        let mut changed = tbs.to_vec();
+        let last = changed.len() - 1;
+        changed[last] ^= 1;
+        let sig = cert.signature_value.data.as_ref();
+        let alg = &cert.signature_algorithm;
+        assert!(
+            !check_parts(alg, &changed, sig, issuer.public_key()),
+            "{case}: a changed certificate verifies"
+        );
+    }
+
+    #[test]
+    fn the_generic_verifier_agrees_with_openssl_on_a_prime_field_curve() {
+        verifies_and_detects_a_change("sig-ecdsa-secp160r1");
+        verifies_and_detects_a_change("sig-ecdsa-prime239v1");
+        verifies_and_detects_a_change("sig-ecdsa-brainpoolp512r1-sha512");
+        verifies_and_detects_a_change("sig-ecdsa-brainpoolp320t1");
+    }
+
+    #[test]
+    fn the_generic_verifier_agrees_with_openssl_on_binary_field_curves() {
+        // Trinomial, pentanomial and an even degree (176).
+        verifies_and_detects_a_change("sig-ecdsa-sect233k1");
+        verifies_and_detects_a_change("sig-ecdsa-sect163r2");
+        verifies_and_detects_a_change("sig-ecdsa-c2pnb176v1");
+    }
+
+    #[test]
+    fn the_generic_verifier_agrees_with_openssl_on_explicit_parameters() {
+        verifies_and_detects_a_change("sig-ec-explicit-unnamed");
+        verifies_and_detects_a_change("sig-ec-explicit-binary");
+    }
+
+    #[test]
+    fn sm2_pss_md5_sha3_and_dsa_agree_with_openssl() {
+        for case in [
+            "sig-sm2",
+            "sig-rsa-pss-1024",
+            "sig-rsa-pss-sha1-salt20",
+            "sig-rsa-pss-sha256-salt0",
+            "sig-rsa-pss-mgf-sha1",
+            "sig-rsa-pss-spki",
+            "sig-rsa-md5",
+            "sig-rsa-sha3-256",
+            "sig-dsa-2048-sha256",
+        ] {
+            verifies_and_detects_a_change(case);
+        }
+    }
+
+    #[test]
+    fn what_openssl_cannot_verify_is_a_failed_signature() {
+        for case in [
+            "sig-rsa-md4",
+            "sig-unknown-oid",
+            "sig-ecdsa-sha3-384",
+            "sig-dsa-sha512",
+        ] {
+            let (leaf, issuer) = leaf_and_issuer(case);
+            let (_, issuer) = x509_parser::parse_x509_certificate(&issuer).unwrap();
+            let (_, cert) = x509_parser::parse_x509_certificate(&leaf).unwrap();
+            assert!(!check(&cert, issuer.public_key()), "{case}");
+        }
+    }
+
+    #[test]
+    fn ecdsa_signatures_must_be_exactly_der() {
+        assert!(der_signature(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]).is_some());
+        // A needless leading zero, a negative r, trailing bytes.
+        assert!(der_signature(&[0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02]).is_none());
+        assert!(der_signature(&[0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x02]).is_none());
+        assert!(der_signature(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x00]).is_none());
+    }
+
+    #[test]
+    fn digest_security_bits_follow_openssl() {
+        let bits = |case: &str| {
+            let der = key_of(case, "leaf.pem");
+            let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+            digest_security_bits(&cert.signature_algorithm)
+        };
+        assert_eq!(bits("sig-rsa-md5"), Some(39));
+        assert_eq!(bits("sig-rsa-md4"), Some(64));
+        assert_eq!(bits("sig-rsa-pss-sha1-salt20"), Some(63));
+        assert_eq!(bits("sig-rsa-pss-spki"), Some(256));
+        assert_eq!(bits("sig-rsa-sha3-256"), Some(128));
+        assert_eq!(bits("sig-sm2"), Some(128));
+        assert_eq!(bits("sig-unknown-oid"), None);
+    }
+
     #[test]
     fn explicit_p256_parameters_are_recognised_as_p256() {
         let der = key_of("sig-ec-explicit-issuer", "chain.pem");
