@@ -672,10 +672,14 @@ fn sqrt_mod(a: &BigUint, p: &BigUint) -> Option<BigUint> {
         q >>= 1;
         s += 1;
     }
+    // A non-residue. Half the numbers are one modulo a prime; explicit parameters may give a
+    // composite "prime", for which the search is cut short.
     let mut z = BigUint::from(2u32);
+    let mut tries = 0;
     while z.modpow(&(&p1 >> 1), p) != p1 {
         z += 1u32;
-        if z >= *p {
+        tries += 1;
+        if z >= *p || tries > 1000 {
             return None;
         }
     }
@@ -734,6 +738,17 @@ mod tests {
             octets.extend_from_slice(&x);
             assert_eq!(g.decode_point(&octets), Some(g.g.clone()), "{oid}");
         }
+    }
+
+    #[test]
+    fn a_square_root_modulo_a_composite_gives_up_instead_of_searching_forever() {
+        // 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23 + 2: odd, composite, no element of order 2 to find.
+        let composite = BigUint::from(111_546_437u32);
+        let _ = sqrt_mod(&BigUint::from(4u32), &composite);
+        assert_eq!(
+            sqrt_mod(&BigUint::from(4u32), &BigUint::from(13u32)),
+            Some(BigUint::from(11u32))
+        );
     }
 
     #[test]
