@@ -295,6 +295,8 @@ struct Facts {
     unhandled_critical: bool,
     /// `check_curve` is 0: an EC key with explicit curve parameters.
     explicit_curve: bool,
+    /// `check_curve` is -1: the key does not decode (an EC point off its curve).
+    key_undecodable: bool,
     trusted: bool,
 }
 
@@ -364,6 +366,7 @@ impl Facts {
                 .critical_extension_oids()
                 .any(|o| !SUPPORTED_EXTENSIONS.contains(&o.as_str())),
             explicit_curve: crate::signature::has_explicit_curve(cert.x509.public_key()),
+            key_undecodable: !crate::signature::public_key_decodes(cert.x509.public_key()),
             trusted: matches!(cert.role, CertRef::Anchor(_)),
         }
     }
@@ -510,7 +513,8 @@ fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
         }
         _ => &[],
     };
-    want.contains(&key.as_str())
+    // An issuer key OpenSSL cannot decode (an EC point off its curve) matches nothing.
+    want.contains(&key.as_str()) && crate::signature::public_key_decodes(issuer.x509.public_key())
 }
 
 /// Minimum security bits per auth level 1..=5.
@@ -527,6 +531,10 @@ fn min_bits(level: u8) -> Option<u32> {
 fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
     use x509_parser::public_key::PublicKey;
     let spki = cert.x509.public_key();
+    // `check_key_level` fails a key that does not decode (`X509_get0_pubkey` is NULL).
+    if !crate::signature::public_key_decodes(spki) {
+        return Some(0);
+    }
     match spki.parsed().ok()? {
         PublicKey::RSA(rsa) => Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?)),
         PublicKey::EC(_) if crate::signature::has_explicit_curve(spki) => {
@@ -832,7 +840,9 @@ impl<'a> Ctx<'_, 'a> {
             if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
                 self.fail(code::INVALID_CA, i);
             }
-            if num > 1 && self.facts[x].explicit_curve {
+            if num > 1 && self.facts[x].key_undecodable {
+                self.fail(code::UNSPECIFIED, i);
+            } else if num > 1 && self.facts[x].explicit_curve {
                 self.fail(code::EC_KEY_EXPLICIT_PARAMS, i);
             }
             if let Some(purpose) = self.opts.purpose

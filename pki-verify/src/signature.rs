@@ -547,6 +547,37 @@ fn sm2(issuer: &SubjectPublicKeyInfo<'_>, tbs: &[u8], sig: &[u8]) -> bool {
     group.verify_sm2(point, &e, &r, &s)
 }
 
+/// Whether OpenSSL can decode a key (`X509_get0_pubkey` is not NULL). An EC key's point must be
+/// on its curve and not the point at infinity, its parameters a curve OpenSSL names or valid
+/// explicit ones; other key types are taken as decodable.
+pub(crate) fn public_key_decodes(spki: &SubjectPublicKeyInfo<'_>) -> bool {
+    if spki.algorithm.algorithm.to_id_string() != EC_KEY {
+        return true;
+    }
+    let point = spki.subject_public_key.data.as_ref();
+    if let Some(curve) = named_curve(spki) {
+        return curve_point_decodes(curve, point);
+    }
+    ec_group(spki).is_some_and(|group| group.point_decodes(point))
+}
+
+fn curve_point_decodes(curve: Curve, point: &[u8]) -> bool {
+    match curve {
+        Curve::P192 => ecdsa::VerifyingKey::<p192::NistP192>::from_sec1_bytes(point).is_ok(),
+        Curve::P224 => ecdsa::VerifyingKey::<p224::NistP224>::from_sec1_bytes(point).is_ok(),
+        Curve::P256 => ecdsa::VerifyingKey::<p256::NistP256>::from_sec1_bytes(point).is_ok(),
+        Curve::P384 => ecdsa::VerifyingKey::<p384::NistP384>::from_sec1_bytes(point).is_ok(),
+        Curve::P521 => ecdsa::VerifyingKey::<p521::NistP521>::from_sec1_bytes(point).is_ok(),
+        Curve::Secp256k1 => ecdsa::VerifyingKey::<k256::Secp256k1>::from_sec1_bytes(point).is_ok(),
+        Curve::BrainpoolP256r1 => {
+            ecdsa::VerifyingKey::<bp256::BrainpoolP256r1>::from_sec1_bytes(point).is_ok()
+        }
+        Curve::BrainpoolP384r1 => {
+            ecdsa::VerifyingKey::<bp384::BrainpoolP384r1>::from_sec1_bytes(point).is_ok()
+        }
+    }
+}
+
 /// The bit length of the group order of a named EC curve (any OpenSSL names), by OID.
 pub(crate) fn ec_order_bits(curve_oid: &str) -> Option<u32> {
     let group = ecgeneric::Group::named(curve_oid)?;

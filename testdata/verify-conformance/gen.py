@@ -723,6 +723,14 @@ def algorithms():
            inter_key=openssl_ec_key("P-256"), md="sha3-384")  # fmt: skip
     simple("sig-dsa-sha512", cls, "intermediate's key DSA-2048, leaf signed DSA with SHA-512",
            inter_key=dsa_key(2048), md="sha512")  # fmt: skip
+    for curve in ["P-256", "sect233k1"]:
+        key = ec_key(curve) if curve == "P-256" else openssl_ec_key(curve)
+        spki = bytearray(key.spki)
+        spki[-1] ^= 1  # the point's last byte: y no longer fits x
+        key.spki, key.key_id = bytes(spki), hashlib.sha1(bytes(spki)).digest()
+        simple(f"sig-ec-off-curve-issuer-{curve.lower().replace('-', '')}", cls,
+               f"intermediate's key a {curve} point off the curve (the root signed it so), leaf signed by its private key",
+               inter_key=key)  # fmt: skip
     simple("sig-sm2", cls, "intermediate's key SM2, leaf signed SM2 with SM3 (no distinguishing ID)",
            inter_key=openssl_ec_key("SM2"))  # fmt: skip
 

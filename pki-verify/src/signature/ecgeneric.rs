@@ -348,6 +348,11 @@ impl Group {
         Some(group)
     }
 
+    /// Whether a SEC1 point decodes onto this curve (not the point at infinity).
+    pub(crate) fn point_decodes(&self, octets: &[u8]) -> bool {
+        self.decode_point(octets).is_some()
+    }
+
     /// The bit length of the group order.
     pub(crate) fn order_bits(&self) -> u64 {
         self.n.bits()
