@@ -569,7 +569,7 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
     }
 }
 
-/// `RSA_security_bits` of a modulus of `bits` bits.
+/// `RSA_security_bits` of a modulus of `bits` bits (`BN_security_bits(bits, -1)`).
 fn rsa_security_bits(bits: u32) -> u32 {
     match bits {
         b if b >= 15360 => 256,
@@ -595,17 +595,10 @@ fn ec_security_bits(order_bits: u32) -> u32 {
 
 /// `BN_security_bits(L, N)`: a DSA key with an `l`-bit prime and an `n`-bit subgroup order.
 fn ffc_security_bits(l: u32, n: u32) -> u32 {
-    let bits = match l {
-        l if l >= 15360 => 256,
-        l if l >= 7680 => 192,
-        l if l >= 3072 => 128,
-        l if l >= 2048 => 112,
-        l if l >= 1024 => 80,
-        _ => return 0,
-    };
-    match n / 2 {
-        half if half < 80 => 0,
-        half => bits.min(half),
+    match (rsa_security_bits(l), n / 2) {
+        (0, _) => 0,
+        (_, half) if half < 80 => 0,
+        (bits, half) => bits.min(half),
     }
 }
 
