@@ -170,3 +170,144 @@ fn der_len(data: &[u8]) -> Option<usize> {
         .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
     Some(2 + n + len)
 }
+
+/// The (leaf, issuer) certificate pairs the `signature` target's mutated-parameter mode starts
+/// from: one per signature family and curve kind of testdata/verify-conformance.
+const SIGNATURE_FIXTURES: [(&str, &str); 12] = [
+    (
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-secp160r1/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-secp160r1/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-sect163r2/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-sect163r2/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-c2pnb176v1/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ecdsa-c2pnb176v1/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-unnamed/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-unnamed/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-binary/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-binary/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-issuer/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ec-explicit-issuer/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-sm2/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-sm2/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-rsa-pss-spki/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-rsa-pss-spki/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-rsa-pss-1024/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-rsa-pss-1024/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-dsa-1024-sha1/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-dsa-1024-sha1/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-rsa-md5/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-rsa-md5/chain.pem"),
+    ),
+    (
+        include_str!("../../testdata/verify-conformance/sig-ed448/leaf.pem"),
+        include_str!("../../testdata/verify-conformance/sig-ed448/chain.pem"),
+    ),
+];
+
+/// The three elements of a DER Certificate (tbsCertificate, signatureAlgorithm, the signature
+/// BIT STRING), each whole, and the SubjectPublicKeyInfo of a certificate (the seventh element of
+/// its tbsCertificate, after the optional [0] version).
+fn certificate_parts(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let content = der.get(der_header_len(der)?..der_len(der)?)?;
+    let parts = split_der(content);
+    let [tbs, alg, sig] = parts.as_slice() else {
+        return None;
+    };
+    Some((tbs.clone(), alg.clone(), sig.clone()))
+}
+
+fn spki_of(der: &[u8]) -> Option<Vec<u8>> {
+    let (tbs, _, _) = certificate_parts(der)?;
+    let fields = split_der(tbs.get(der_header_len(&tbs)?..)?);
+    let skip = usize::from(fields.first()?.first() == Some(&0xa0));
+    fields.get(skip + 5).cloned()
+}
+
+/// The length of the DER header (tag and length bytes) at the start of `data`.
+fn der_header_len(data: &[u8]) -> Option<usize> {
+    let first = *data.get(1)?;
+    Some(if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    })
+}
+
+/// The `signature` target: `pki_verify`'s one signature check (`signature::check`) on fuzzed
+/// input, in two modes chosen by the first byte.
+///
+/// - Even: arbitrary DER. The rest is an issuer's SubjectPublicKeyInfo then a certificate, each
+///   cut at its DER header's length.
+/// - Odd: mutated parameters. The second byte picks one of [`SIGNATURE_FIXTURES`] (a leaf and
+///   its issuer), the third which part to overwrite (0: the issuer's SubjectPublicKeyInfo, so
+///   its parameters and point; 1: the signature; 2: the signature algorithm and its parameters),
+///   the next two a big-endian offset into it (modulo its length); the rest of the input
+///   overwrites bytes from there (no further than the part's end).
+///
+/// Accepted: the signature verifies.
+pub(crate) fn signature(data: &[u8]) -> bool {
+    let Some((&mode, rest)) = data.split_first() else {
+        return false;
+    };
+    if mode % 2 == 0 {
+        let parts = split_der(rest);
+        let (Some(spki), Some(cert)) = (parts.first(), parts.get(1)) else {
+            return false;
+        };
+        return pki_verify::check_signature_der(cert, spki) == Some(true);
+    }
+    let [pick, part, hi, lo, patch @ ..] = rest else {
+        return false;
+    };
+    let (leaf, issuer) = SIGNATURE_FIXTURES[usize::from(*pick) % SIGNATURE_FIXTURES.len()];
+    let der = |pem: &str| {
+        pki_verify::pem_certificates("fixture", pem.as_bytes())
+            .ok()?
+            .into_iter()
+            .next()
+    };
+    let (Some(leaf), Some(issuer)) = (der(leaf), der(issuer)) else {
+        panic!("a signature fixture does not parse");
+    };
+    let (Some((tbs, mut alg, sig)), Some(mut spki)) = (certificate_parts(&leaf), spki_of(&issuer))
+    else {
+        panic!("a signature fixture's parts do not parse");
+    };
+    // The signature's bytes: the BIT STRING's content after its unused-bits byte.
+    let Some(start) = der_header_len(&sig).map(|h| h + 1) else {
+        return false;
+    };
+    let mut sig = sig.get(start..).unwrap_or_default().to_vec();
+    let target = match part % 3 {
+        0 => &mut spki,
+        1 => &mut sig,
+        _ => &mut alg,
+    };
+    if !target.is_empty() {
+        let at = usize::from(u16::from_be_bytes([*hi, *lo])) % target.len();
+        for (byte, new) in target[at..].iter_mut().zip(patch) {
+            *byte = *new;
+        }
+    }
+    pki_verify::check_signature_parts_der(&alg, &tbs, &sig, &spki) == Some(true)
+}

@@ -16,7 +16,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for t in certificate private_key csr batch_input connection_string c8y_json verify_chain; do
+for t in certificate private_key csr batch_input connection_string c8y_json verify_chain signature; do
   rm -rf "${SEEDS:?}/$t"
   mkdir -p "$SEEDS/$t"
 done
@@ -169,3 +169,23 @@ done
 } >"$v/rsa-hierarchy.bin"
 
 du -sh "$SEEDS"
+
+# --- signature: issuer SPKI + leaf of signature cases of testdata/verify-conformance (mode 0),
+# and the harness's own fixtures unchanged (mode 1, empty patch); bad-*: a wrong issuer key, a
+# signature overwritten.
+s="$SEEDS/signature"
+CONF="$ROOT/testdata/verify-conformance"
+for c in sig-ecdsa-secp160r1 sig-ecdsa-sect233k1 sig-ecdsa-c2pnb176v1 sig-ec-explicit-unnamed \
+  sig-sm2 sig-rsa-pss-sha1-salt20 sig-rsa-pss-spki sig-dsa-2048-sha256 sig-rsa-md5 sig-ed448; do
+  { printf '\000'
+    openssl x509 -in "$CONF/$c/chain.pem" -pubkey -noout | openssl pkey -pubin -outform DER
+    der "$CONF/$c/leaf.pem"; } >"$s/$c.bin"
+done
+{ printf '\000'
+  openssl x509 -in "$CONF/sig-ecdsa-secp160r1/chain.pem" -pubkey -noout | openssl pkey -pubin -outform DER
+  der "$CONF/sig-ecdsa-sect233k1/leaf.pem"; } >"$s/bad-wrong-issuer-key.bin"
+for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+  printf "\\001\\$(printf '%03o' "$i")\\000\\000\\000" >"$s/fixture-$i.bin"
+done
+printf '\001\000\001\000\020\377\377\377\377' >"$s/bad-signature-overwritten.bin"
+

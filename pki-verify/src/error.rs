@@ -1,8 +1,8 @@
 //! The one error type of `pki-verify`: a check that could not run.
 //!
 //! A certificate that fails verification is not an error: it is a [`crate::Report`] with a
-//! negative verdict. `Error` means the input could not be read or parsed, or asks for something
-//! this crate cannot check.
+//! negative verdict. `Error` means the input could not be read or parsed, or a gateway could not be
+//! reached.
 
 /// Why a verification could not run.
 #[derive(Debug, thiserror::Error)]
@@ -31,16 +31,6 @@ pub enum Error {
         input: String,
         /// What the parser said.
         reason: String,
-    },
-
-    /// A signature in the chain uses an algorithm this crate cannot check (for example ECDSA
-    /// with SHA-1 or SHA-512, DSA), so the OpenSSL verdict cannot be computed.
-    #[error("cannot check the signature of {subject}: unsupported signature algorithm {algorithm}")]
-    UnsupportedSignature {
-        /// Subject of the certificate whose signature could not be checked.
-        subject: String,
-        /// The signature algorithm's OID, dotted.
-        algorithm: String,
     },
 
     /// A line of a hosts file (`pki scan`) is not a gateway.

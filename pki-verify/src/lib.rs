@@ -73,3 +73,7 @@ pub use scan::{
     check_host, parse_hosts, scan, split_host_port,
 };
 pub use serve::OneShotServer;
+#[doc(hidden)]
+pub use signature::{
+    check_der as check_signature_der, check_parts_der as check_signature_parts_der,
+};

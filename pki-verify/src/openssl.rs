@@ -295,6 +295,8 @@ struct Facts {
     unhandled_critical: bool,
     /// `check_curve` is 0: an EC key with explicit curve parameters.
     explicit_curve: bool,
+    /// `check_curve` is -1: the key does not decode (an EC point off its curve).
+    key_undecodable: bool,
     trusted: bool,
 }
 
@@ -364,6 +366,7 @@ impl Facts {
                 .critical_extension_oids()
                 .any(|o| !SUPPORTED_EXTENSIONS.contains(&o.as_str())),
             explicit_curve: crate::signature::has_explicit_curve(cert.x509.public_key()),
+            key_undecodable: !crate::signature::public_key_decodes(cert.x509.public_key()),
             trusted: matches!(cert.role, CertRef::Anchor(_)),
         }
     }
@@ -496,7 +499,13 @@ fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
         | "1.2.840.113549.1.1.12"
         | "1.2.840.113549.1.1.13"
         | "1.2.840.113549.1.1.14"
-        | "1.3.14.3.2.29" => &["1.2.840.113549.1.1.1"],
+        | "1.3.14.3.2.29"
+        | "2.16.840.1.101.3.4.3.13"
+        | "2.16.840.1.101.3.4.3.14"
+        | "2.16.840.1.101.3.4.3.15"
+        | "2.16.840.1.101.3.4.3.16" => &["1.2.840.113549.1.1.1"],
+        // SM2-with-SM3: an SM2 key, which X.509 spells as an EC key on the SM2 curve.
+        "1.2.156.10197.1.501" => &["1.2.840.10045.2.1"],
         "1.3.101.112" => &["1.3.101.112"],
         "1.3.101.113" => &["1.3.101.113"],
         "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.1" | "2.16.840.1.101.3.4.3.2" => {
@@ -504,7 +513,8 @@ fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
         }
         _ => &[],
     };
-    want.contains(&key.as_str())
+    // An issuer key OpenSSL cannot decode (an EC point off its curve) matches nothing.
+    want.contains(&key.as_str()) && crate::signature::public_key_decodes(issuer.x509.public_key())
 }
 
 /// Minimum security bits per auth level 1..=5.
@@ -521,18 +531,12 @@ fn min_bits(level: u8) -> Option<u32> {
 fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
     use x509_parser::public_key::PublicKey;
     let spki = cert.x509.public_key();
+    // `check_key_level` fails a key that does not decode (`X509_get0_pubkey` is NULL).
+    if !crate::signature::public_key_decodes(spki) {
+        return Some(0);
+    }
     match spki.parsed().ok()? {
-        PublicKey::RSA(rsa) => {
-            let bits = u32::try_from(rsa.key_size()).ok()?;
-            Some(match bits {
-                b if b >= 15360 => 256,
-                b if b >= 7680 => 192,
-                b if b >= 3072 => 128,
-                b if b >= 2048 => 112,
-                b if b >= 1024 => 80,
-                _ => 0,
-            })
-        }
+        PublicKey::RSA(rsa) => Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?)),
         PublicKey::EC(_) if crate::signature::has_explicit_curve(spki) => {
             crate::signature::explicit_order_bits(spki).map(ec_security_bits)
         }
@@ -548,22 +552,32 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
                 .as_oid()
                 .ok()?
                 .to_id_string();
-            let order_bits = match curve.as_str() {
-                "1.2.840.10045.3.1.1" => 192,
-                "1.3.132.0.33" => 224,
-                "1.2.840.10045.3.1.7" | "1.3.132.0.10" | "1.3.36.3.3.2.8.1.1.7" => 256,
-                "1.3.132.0.34" | "1.3.36.3.3.2.8.1.1.11" => 384,
-                "1.3.132.0.35" => 521,
-                "1.3.36.3.3.2.8.1.1.13" => 512,
-                _ => return None,
-            };
-            Some(ec_security_bits(order_bits))
+            crate::signature::ec_order_bits(&curve).map(ec_security_bits)
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            // An rsassaPss key: RSA's bits (its BIT STRING is an RSAPublicKey).
+            "1.2.840.113549.1.1.10" => {
+                use x509_parser::prelude::FromDer as _;
+                let data = spki.subject_public_key.data.as_ref();
+                let (_, rsa) = x509_parser::public_key::RSAPublicKey::from_der(data).ok()?;
+                Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?))
+            }
             "1.3.101.112" => Some(128),
             "1.3.101.113" => Some(224),
             _ => None,
         },
+    }
+}
+
+/// `RSA_security_bits` of a modulus of `bits` bits (`BN_security_bits(bits, -1)`).
+fn rsa_security_bits(bits: u32) -> u32 {
+    match bits {
+        b if b >= 15360 => 256,
+        b if b >= 7680 => 192,
+        b if b >= 3072 => 128,
+        b if b >= 2048 => 112,
+        b if b >= 1024 => 80,
+        _ => 0,
     }
 }
 
@@ -581,34 +595,17 @@ fn ec_security_bits(order_bits: u32) -> u32 {
 
 /// `BN_security_bits(L, N)`: a DSA key with an `l`-bit prime and an `n`-bit subgroup order.
 fn ffc_security_bits(l: u32, n: u32) -> u32 {
-    let bits = match l {
-        l if l >= 15360 => 256,
-        l if l >= 7680 => 192,
-        l if l >= 3072 => 128,
-        l if l >= 2048 => 112,
-        l if l >= 1024 => 80,
-        _ => return 0,
-    };
-    match n / 2 {
-        half if half < 80 => 0,
-        half => bits.min(half),
+    match (rsa_security_bits(l), n / 2) {
+        (0, _) => 0,
+        (_, half) if half < 80 => 0,
+        (bits, half) => bits.min(half),
     }
 }
 
-/// The security bits OpenSSL 3.0 assigns to a certificate's signature (`x509_sig_info_init`).
+/// The security bits OpenSSL 3.0 assigns to a certificate's signature (`x509_sig_info_init`);
+/// `None` where it has no signature information, which `check_sig_level` counts as too weak.
 fn signature_security_bits(cert: &Cert<'_>) -> Option<u32> {
-    let alg = &cert.x509.signature_algorithm;
-    Some(match alg.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.4" => 39,
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => 63,
-        "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" | "2.16.840.1.101.3.4.3.1" => 112,
-        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => 128,
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
-        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
-        "1.3.101.112" => 128,
-        "1.3.101.113" => 224,
-        _ => return None,
-    })
+    crate::signature::digest_security_bits(&cert.x509.signature_algorithm)
 }
 
 struct Ctx<'p, 'a> {
@@ -836,7 +833,9 @@ impl<'a> Ctx<'_, 'a> {
             if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
                 self.fail(code::INVALID_CA, i);
             }
-            if num > 1 && self.facts[x].explicit_curve {
+            if num > 1 && self.facts[x].key_undecodable {
+                self.fail(code::UNSPECIFIED, i);
+            } else if num > 1 && self.facts[x].explicit_curve {
                 self.fail(code::EC_KEY_EXPLICIT_PARAMS, i);
             }
             if let Some(purpose) = self.opts.purpose
@@ -867,7 +866,7 @@ impl<'a> Ctx<'_, 'a> {
                 self.fail(code::CA_KEY_TOO_SMALL, i);
             }
             let cert = self.cert(self.chain[i]);
-            if i < num - 1 && signature_security_bits(cert).is_some_and(|b| b < min) {
+            if i < num - 1 && signature_security_bits(cert).is_none_or(|b| b < min) {
                 self.fail(code::CA_MD_TOO_WEAK, i);
             }
         }
@@ -888,7 +887,7 @@ impl<'a> Ctx<'_, 'a> {
     }
 
     /// `X509_verify(xs, issuer key)`: algorithm fields agree and the signature checks.
-    fn signature_ok(&self, xs: usize, xi: usize) -> Result<bool, Error> {
+    fn signature_ok(&self, xs: usize, xi: usize) -> bool {
         let (cert, issuer) = (self.cert(xs), self.cert(xi));
         let outer = &cert.x509.signature_algorithm;
         let inner = &cert.x509.tbs_certificate.signature;
@@ -896,16 +895,9 @@ impl<'a> Ctx<'_, 'a> {
             || outer.parameters.as_ref().map(|p| p.data)
                 != inner.parameters.as_ref().map(|p| p.data)
         {
-            return Ok(false);
+            return false;
         }
-        match crate::signature::check(&cert.x509, issuer.x509.public_key()) {
-            crate::signature::Checked::Valid => Ok(true),
-            crate::signature::Checked::Invalid => Ok(false),
-            crate::signature::Checked::UnknownAlgorithm => Err(Error::UnsupportedSignature {
-                subject: cert.subject.clone(),
-                algorithm: outer.algorithm.to_id_string(),
-            }),
-        }
+        crate::signature::check(&cert.x509, issuer.x509.public_key())
     }
 
     /// `ossl_x509_check_cert_time(ctx, x, depth)`.
@@ -945,7 +937,7 @@ impl<'a> Ctx<'_, 'a> {
                 if self.facts[xi].ku_reject(KU_KEY_CERT_SIGN) {
                     self.fail(code::KEYUSAGE_NO_CERTSIGN, issuer_depth);
                 }
-                if !self.signature_ok(xs, xi)? {
+                if !self.signature_ok(xs, xi) {
                     self.fail(code::CERT_SIGNATURE_FAILURE, n);
                 }
             }

@@ -127,8 +127,10 @@ impl WebpkiVerdict {
             WebpkiVerdict::UnsupportedCertVersion => "UnsupportedCertVersion",
             WebpkiVerdict::UnsupportedCriticalExtension => "UnsupportedCriticalExtension",
             WebpkiVerdict::NameConstraintViolation => "NameConstraintViolation",
-            WebpkiVerdict::TooManyNameConstraintComparisons => "TooManyNameConstraintComparisons",
-            WebpkiVerdict::PathTooDeep => "PathTooDeep",
+            WebpkiVerdict::TooManyNameConstraintComparisons => {
+                "MaximumNameConstraintComparisonsExceeded"
+            }
+            WebpkiVerdict::PathTooDeep => "MaximumPathDepthExceeded",
             WebpkiVerdict::Other { error } => error,
         }
     }

@@ -1,6 +1,6 @@
-//! The fuzz targets `connection_string` and `verify_chain` on stable: every seed and every former
-//! crash input (fuzz/seeds/, fuzz/regressions/) through the same harness the fuzzer runs
-//! (fuzz/harness/verify.rs). `scripts/fuzz.sh` runs the fuzzers themselves.
+//! The fuzz targets `connection_string`, `verify_chain` and `signature` on stable: every seed
+//! and every former crash input (fuzz/seeds/, fuzz/regressions/) through the same harness the
+//! fuzzer runs (fuzz/harness/verify.rs). `scripts/fuzz.sh` runs the fuzzers themselves.
 
 #[path = "../../fuzz/harness/verify.rs"]
 mod harness;
@@ -15,4 +15,9 @@ fn connection_string_inputs_never_panic() {
 #[test]
 fn verify_chain_inputs_never_panic() {
     replay::replay("verify_chain", harness::verify_chain);
+}
+
+#[test]
+fn signature_inputs_never_panic() {
+    replay::replay("signature", harness::signature);
 }

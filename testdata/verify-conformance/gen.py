@@ -4,8 +4,13 @@
 Every certificate is assembled here field by field (DER) and signed with Python's
 `cryptography`, so that a case can carry what no CA tool writes: a duplicated or truncated
 extension, a name constraint with a wrong-length IP mask, a v1 certificate with extensions, a
-loop of cross-signed CAs. The `openssl` CLI makes the two keys `cryptography` cannot write: an EC
-key with explicit curve parameters and an RSA-PSS (rsassaPss) key.
+loop of cross-signed CAs. The `openssl` CLI makes the keys `cryptography` cannot write: an EC
+key with explicit curve parameters, an RSA-PSS (rsassaPss) key, and keys on curves `cryptography`
+does not know (secp160r1, prime239v1, SM2, ...), which `openssl dgst -sign` then signs with
+(`OpensslKey`), as it signs MD4 (legacy provider) and SHA-3 digests.
+
+`gen.py --only CASE...` writes only the named cases (every other directory stays as it is; all
+keys are still generated, so cases.tsv is rewritten whole and identical for the others).
 
 Each case directory gets leaf.pem, leaf.key.pem, chain.pem, ca.pem and case.txt, as in
 testdata/verify/; cases.tsv lists every case with its class and what it is (table.py turns it,
@@ -21,6 +26,8 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -243,6 +250,7 @@ CURVES = {
     "brainpoolP256r1": ec.BrainpoolP256R1,
 }
 HASHES = {
+    "md5": hashes.MD5,
     "sha1": hashes.SHA1,
     "sha224": hashes.SHA224,
     "sha256": hashes.SHA256,
@@ -255,16 +263,28 @@ ECDSA_OID = {
     "sha256": "1.2.840.10045.4.3.2",
     "sha384": "1.2.840.10045.4.3.3",
     "sha512": "1.2.840.10045.4.3.4",
+    "sha3-256": "2.16.840.1.101.3.4.3.10",
+    "sha3-384": "2.16.840.1.101.3.4.3.11",
 }
 RSA_OID = {
+    "md4": "1.2.840.113549.1.1.3",
+    "md5": "1.2.840.113549.1.1.4",
     "sha1": "1.2.840.113549.1.1.5",
+    "sha3-256": "2.16.840.1.101.3.4.3.14",
     "sha224": "1.2.840.113549.1.1.14",
     "sha256": "1.2.840.113549.1.1.11",
     "sha384": "1.2.840.113549.1.1.12",
     "sha512": "1.2.840.113549.1.1.13",
 }
-DSA_OID = {"sha1": "1.2.840.10040.4.3", "sha256": "2.16.840.1.101.3.4.3.2"}
-HASH_OID = {"sha256": "2.16.840.1.101.3.4.2.1"}
+DSA_OID = {"sha1": "1.2.840.10040.4.3", "sha256": "2.16.840.1.101.3.4.3.2", "sha512": "2.16.840.1.101.3.4.3.4"}
+HASH_OID = {
+    "sha1": "1.3.14.3.2.26",
+    "sha256": "2.16.840.1.101.3.4.2.1",
+    "sha384": "2.16.840.1.101.3.4.2.2",
+    "sha512": "2.16.840.1.101.3.4.2.3",
+}
+SM2_SM3_OID = "1.2.156.10197.1.501"
+UNKNOWN_SIG_OID = "1.3.6.1.4.1.55555.1.1"  # under a private enterprise arc: no OpenSSL knows it
 PSS_OID = "1.2.840.113549.1.1.10"
 MGF1_OID = "1.2.840.113549.1.1.8"
 ED448_OID = "1.3.101.113"
@@ -292,7 +312,13 @@ class Key:
 
     def algorithm(self, md):
         """The AlgorithmIdentifier of a signature with this key and digest `md` (`pss-sha256`
-        for RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt)."""
+        for RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt; `pss-H-MGFH-SALT` for
+        others, `pss-default` for the parameters' defaults: SHA-1, MGF1-SHA-1, salt 20; `unknown`
+        for an OID no OpenSSL knows over a PKCS#1 v1.5 SHA-256 signature)."""
+        if md.startswith("pss"):
+            return pss_algorithm(md)
+        if md == "unknown":
+            return seq(oid(UNKNOWN_SIG_OID), NULL)
         k = self.private
         if isinstance(k, ec.EllipticCurvePrivateKey):
             return seq(oid(ECDSA_OID[md]))
@@ -300,10 +326,6 @@ class Key:
             return seq(oid(DSA_OID[md]))
         if isinstance(k, ed448.Ed448PrivateKey):
             return seq(oid(ED448_OID))
-        if md == "pss-sha256":
-            sha256 = seq(oid(HASH_OID["sha256"]), NULL)
-            params = seq(ctx(0, sha256), ctx(1, seq(oid(MGF1_OID), sha256)), ctx(2, integer(32)))
-            return seq(oid(PSS_OID), params)
         return seq(oid(RSA_OID[md]), NULL)
 
     def sign(self, data, md):
@@ -314,9 +336,59 @@ class Key:
             return k.sign(data, HASHES[md]())
         if isinstance(k, ed448.Ed448PrivateKey):
             return k.sign(data)
-        if md == "pss-sha256":
-            return k.sign(data, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+        if md.startswith("pss"):
+            h, mgf, salt = pss_parts(md)
+            return k.sign(data, padding.PSS(padding.MGF1(HASHES[mgf]()), salt), HASHES[h]())
+        if md == "unknown":
+            return k.sign(data, padding.PKCS1v15(), hashes.SHA256())
         return k.sign(data, padding.PKCS1v15(), HASHES[md]())
+
+
+def pss_parts(md):
+    """(hash, MGF1 hash, salt length) of a `pss-...` digest name (see Key.algorithm)."""
+    if md == "pss-default":
+        return "sha1", "sha1", 20
+    if md == "pss-sha256":
+        return "sha256", "sha256", 32
+    _, h, mgf, salt = md.split("-")
+    return h, mgf, int(salt)
+
+
+def pss_algorithm(md):
+    """RSASSA-PSS's AlgorithmIdentifier; `pss-default` spells no parameter (all defaults)."""
+    if md == "pss-default":
+        return seq(oid(PSS_OID), seq())
+    h, mgf, salt = pss_parts(md)
+    hash_alg = seq(oid(HASH_OID[h]), NULL)
+    mgf_alg = seq(oid(MGF1_OID), seq(oid(HASH_OID[mgf]), NULL))
+    return seq(oid(PSS_OID), seq(ctx(0, hash_alg), ctx(1, mgf_alg), ctx(2, integer(salt))))
+
+
+class OpensslKey(Key):
+    """A key only the `openssl` CLI handles (a curve `cryptography` lacks, SM2, MD4 or SHA-3
+    signatures): it signs with `openssl dgst -sign`. `kind` is `ec`, `sm2` or `rsa`."""
+
+    def __init__(self, pem, kind):
+        self.kind = kind
+        spki = openssl("pkey", "-pubout", "-outform", "DER", data=pem)
+        super().__init__(None, spki, pem)
+
+    def algorithm(self, md):
+        if self.kind == "sm2":
+            return seq(oid(SM2_SM3_OID))
+        if self.kind == "ec":
+            return seq(oid(ECDSA_OID[md]))
+        return super().algorithm(md) if md.startswith("pss") or md == "unknown" else seq(oid(RSA_OID[md]), NULL)
+
+    def sign(self, data, md):
+        with tempfile.TemporaryDirectory() as tmp:
+            key = Path(tmp) / "key.pem"
+            key.write_bytes(self.pem)
+            digest = "sm3" if self.kind == "sm2" else md
+            args = ["dgst", f"-{digest}", "-sign", str(key)]
+            if md == "md4":
+                args += ["-provider", "legacy", "-provider", "default"]
+            return openssl(*args, data=data)
 
 
 def ec_key(curve="P-256"):
@@ -343,15 +415,29 @@ def ec_explicit_key():
     return Key(named.private, spki, pem)
 
 
-def rsa_pss_key(restricted):
-    """An RSA-2048 key with the rsassaPss SPKI; `restricted` adds parameters (SHA-256, MGF1
-    SHA-256, salt 32) that bind it to that one signature scheme."""
-    opts = ["-pkeyopt", "rsa_keygen_bits:2048"]
+def openssl_ec_key(curve, explicit=False):
+    """An EC key on any curve OpenSSL names (SM2's too), optionally with explicit parameters."""
+    if curve == "SM2":
+        return OpensslKey(openssl("genpkey", "-algorithm", "SM2"), "sm2")
+    pem = openssl("genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}")
+    if explicit:
+        pem = openssl("pkey", "-ec_param_enc", "explicit", data=pem)
+    return OpensslKey(pem, "ec")
+
+
+def openssl_rsa_key(bits=2048):
+    return OpensslKey(openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"), "rsa")
+
+
+def rsa_pss_key(restricted, bits=2048, md="sha256", salt=32):
+    """An RSA key (2048 bits unless said) with the rsassaPss SPKI; `restricted` adds parameters
+    (SHA-256, MGF1 SHA-256, salt 32 unless said) that bind it to that one signature scheme."""
+    opts = ["-pkeyopt", f"rsa_keygen_bits:{bits}"]
     if restricted:
         opts += [
-            "-pkeyopt", "rsa_pss_keygen_md:sha256",
-            "-pkeyopt", "rsa_pss_keygen_mgf1_md:sha256",
-            "-pkeyopt", "rsa_pss_keygen_saltlen:32",
+            "-pkeyopt", f"rsa_pss_keygen_md:{md}",
+            "-pkeyopt", f"rsa_pss_keygen_mgf1_md:{md}",
+            "-pkeyopt", f"rsa_pss_keygen_saltlen:{salt}",
         ]  # fmt: skip
     pem = openssl("genpkey", "-algorithm", "RSA-PSS", *opts)
     spki = openssl("pkey", "-pubout", "-outform", "DER", data=pem)
@@ -478,8 +564,14 @@ def servable(d):
         server.wait()
 
 
+ONLY = set()  # gen.py --only CASE...: the cases to write (empty: all)
+
+
 def emit(case, cls, what, leaf_cert, chain, anchors, **options):
     """Writes one case directory: the leaf, what a server sends after it, the anchors, options."""
+    if ONLY and case not in ONLY:
+        CASES.append((case, cls, what))
+        return
     d = OUT / case
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir()
@@ -575,6 +667,72 @@ def signatures():
     simple("sig-ec-explicit-issuer", cls,
            "intermediate's key P-256 with explicit curve parameters, leaf signed ECDSA SHA-256",
            inter_key=ec_explicit_key())  # fmt: skip
+
+
+def algorithms():
+    """The signature algorithms OpenSSL 3.0 verifies beyond the common ones, and two it does not
+    (MD4, an unknown OID): the generic ECDSA verifier's curves, RSA-PSS parameters, MD5, SHA-3,
+    SM2 (class `signatures`, after signatures())."""
+    cls = "signatures"
+    # Weak digests at level 1, as sig-rsa-sha1: the case's own options then reject, as rustls does.
+    simple("sig-rsa-md5", cls, "intermediate's key RSA-2048, leaf signed PKCS#1 v1.5 with MD5",
+           inter_key=rsa_key(2048), md="md5", auth_level=1)  # fmt: skip
+    simple("sig-rsa-md4", cls,
+           "intermediate's key RSA-2048, leaf signed PKCS#1 v1.5 with MD4 (OpenSSL's legacy provider only)",
+           inter_key=openssl_rsa_key(2048), md="md4")  # fmt: skip
+    simple("sig-unknown-oid", cls,
+           f"leaf's signature algorithm an OID no one knows ({UNKNOWN_SIG_OID}; the bytes PKCS#1 v1.5 SHA-256)",
+           inter_key=rsa_key(2048), md="unknown")  # fmt: skip
+    simple("sig-rsa-pss-1024", cls, "intermediate's key RSA-1024, leaf signed RSASSA-PSS SHA-256",
+           inter_key=rsa_key(1024), md="pss-sha256")  # fmt: skip
+    simple("sig-rsa-pss-sha1-salt20", cls,
+           "leaf signed RSASSA-PSS with the parameters' defaults (SHA-1, MGF1 SHA-1, salt 20), none spelt",
+           inter_key=rsa_key(2048), md="pss-default")  # fmt: skip
+    simple("sig-rsa-pss-sha256-salt0", cls, "leaf signed RSASSA-PSS SHA-256, MGF1 SHA-256, salt 0",
+           inter_key=rsa_key(2048), md="pss-sha256-sha256-0")  # fmt: skip
+    simple("sig-rsa-pss-mgf-sha1", cls, "leaf signed RSASSA-PSS SHA-256 with MGF1 SHA-1, salt 32",
+           inter_key=rsa_key(2048), md="pss-sha256-sha1-32")  # fmt: skip
+    simple("sig-rsa-pss-spki", cls,
+           "intermediate's key RSA-PSS (rsassaPss SPKI) restricted to SHA-512/MGF1-SHA-512/salt 64, leaf signed so",
+           inter_key=rsa_pss_key(True, md="sha512", salt=64), md="pss-sha512-sha512-64")  # fmt: skip
+    simple("sig-rsa-pss-spki-1024", cls, "intermediate's key RSA-PSS-1024 (rsassaPss SPKI), leaf signed RSASSA-PSS SHA-256",
+           inter_key=rsa_pss_key(False, bits=1024), md="pss-sha256")  # fmt: skip
+    for curve, md in [
+        ("brainpoolP512r1", "sha512"),
+        ("secp160r1", "sha256"),
+        ("prime239v1", "sha256"),
+        ("brainpoolP320t1", "sha384"),
+        ("sect233k1", "sha256"),
+        ("sect163r2", "sha1"),
+        ("c2pnb176v1", "sha256"),
+    ]:
+        simple(f"sig-ecdsa-{curve.lower()}-{md}" if curve == "brainpoolP512r1" else f"sig-ecdsa-{curve.lower()}",
+               cls, f"intermediate's key {curve}, leaf signed ECDSA with {md.upper()}",
+               inter_key=openssl_ec_key(curve), md=md, **({"auth_level": 1} if md == "sha1" else {}))  # fmt: skip
+    simple("sig-ecdsa-sect233k1-leaf-key", cls, "leaf's key sect233k1 (signatures ECDSA P-256 SHA-256)",
+           leaf_key=openssl_ec_key("sect233k1"))  # fmt: skip
+    simple("sig-ec-explicit-unnamed", cls,
+           "intermediate's key brainpoolP320r1 with explicit parameters (no RustCrypto curve), leaf signed ECDSA SHA-256",
+           inter_key=openssl_ec_key("brainpoolP320r1", explicit=True))  # fmt: skip
+    simple("sig-ec-explicit-binary", cls,
+           "intermediate's key sect283k1 with explicit parameters, leaf signed ECDSA SHA-384",
+           inter_key=openssl_ec_key("sect283k1", explicit=True), md="sha384")  # fmt: skip
+    simple("sig-rsa-sha3-256", cls, "intermediate's key RSA-2048, leaf signed PKCS#1 v1.5 with SHA3-256",
+           inter_key=openssl_rsa_key(2048), md="sha3-256")  # fmt: skip
+    simple("sig-ecdsa-sha3-384", cls, "intermediate's key P-256, leaf signed ECDSA with SHA3-384",
+           inter_key=openssl_ec_key("P-256"), md="sha3-384")  # fmt: skip
+    simple("sig-dsa-sha512", cls, "intermediate's key DSA-2048, leaf signed DSA with SHA-512",
+           inter_key=dsa_key(2048), md="sha512")  # fmt: skip
+    for curve in ["P-256", "sect233k1"]:
+        key = ec_key(curve) if curve == "P-256" else openssl_ec_key(curve)
+        spki = bytearray(key.spki)
+        spki[-1] ^= 1  # the point's last byte: y no longer fits x
+        key.spki, key.key_id = bytes(spki), hashlib.sha1(bytes(spki)).digest()
+        simple(f"sig-ec-off-curve-issuer-{curve.lower().replace('-', '')}", cls,
+               f"intermediate's key a {curve} point off the curve (the root signed it so), leaf signed by its private key",
+               inter_key=key)  # fmt: skip
+    simple("sig-sm2", cls, "intermediate's key SM2, leaf signed SM2 with SM3 (no distinguishing ID)",
+           inter_key=openssl_ec_key("SM2"))  # fmt: skip
 
 
 def extensions():
@@ -824,10 +982,13 @@ def issuer_keys():
 
 
 def main():
+    if sys.argv[1:2] == ["--only"]:
+        ONLY.update(sys.argv[2:])
     for d in OUT.iterdir():
-        if d.is_dir() and (d / "case.txt").exists():
+        if not ONLY and d.is_dir() and (d / "case.txt").exists():
             shutil.rmtree(d)
     signatures()
+    algorithms()
     extensions()
     name_constraints()
     long_chains(DEPTH_LIMIT)
@@ -836,7 +997,10 @@ def main():
     with open(OUT / "cases.tsv", "w") as f:
         f.write("case\tclass\twhat\n")
         f.writelines("\t".join(row) + "\n" for row in CASES)
-    print(f"{len(CASES)} cases written to {OUT}")
+    unknown = ONLY - {c for c, _, _ in CASES}
+    if unknown:
+        sys.exit(f"gen.py: no such case: {', '.join(sorted(unknown))}")
+    print(f"{len(ONLY) or len(CASES)} cases written to {OUT}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@
 #
 # Usage: testdata/verify-conformance/gen.sh          (from anywhere; writes next to this script)
 #        testdata/verify-conformance/gen.sh --table  (only rerun openssl and rewrite the table)
+#        testdata/verify-conformance/gen.sh --only CASE...  (write only those cases; the others keep
+#                                                          their files and keys)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +33,7 @@ if [ "${1:-}" != --table ]; then
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install --quiet 'cryptography==50.0.2'
     fi
-    "$VENV/bin/python" "$HERE/gen.py"
+    "$VENV/bin/python" "$HERE/gen.py" "$@"
 fi
 python3 "$HERE/table.py"
 echo "table written to $HERE/README.md"

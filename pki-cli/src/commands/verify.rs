@@ -232,7 +232,7 @@ fn webpki_text(v: &WebpkiVerdict) -> String {
                 presented.join(", ")
             )
         }
-        other => format!("{other:?}"),
+        other => other.name().to_owned(),
     }
 }
 
