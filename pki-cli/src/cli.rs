@@ -618,7 +618,9 @@ pub(crate) struct VerifyArgs {
     /// Whose verdict decides the exit code.
     #[arg(long, value_enum, default_value = "both")]
     pub(crate) client: ClientKind,
-    /// OpenSSL security level (s_client's default 1 rejects SHA-1; `openssl verify`'s is 0).
+    /// OpenSSL security level. Online the default is 2, what Debian's, Ubuntu's and RHEL's
+    /// OpenSSL use (no SHA-1, no RSA below 2048 bits, no EC below 224 bits); 1 is upstream
+    /// OpenSSL's (Yocto, Buildroot); offline the default is 0, as `openssl verify`.
     #[arg(long, value_name = "N")]
     pub(crate) auth_level: Option<u8>,
     #[command(flatten)]

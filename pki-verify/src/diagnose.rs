@@ -223,6 +223,17 @@ pub enum Diagnosis {
         /// Whether rustls clients accept the chain all the same.
         rustls_accepts: bool,
     },
+    /// A certificate's public key does not decode (an EC point off its curve, a malformed
+    /// key): OpenSSL fails the chain on it (error 1, or 66/67 from a security level up).
+    UndecodableKey {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// Whether rustls clients accept the chain all the same (they never decode the leaf's
+        /// key when checking a chain).
+        rustls_accepts: bool,
+    },
     /// Another OpenSSL failure, by code.
     OpensslOther {
         /// `X509_V_ERR_*` number.
@@ -493,6 +504,22 @@ impl Diagnosis {
             Diagnosis::OpensslOther { code, text, depth } => {
                 format!("OpenSSL rejects the chain: error {code} at depth {depth}: {text}")
             }
+            Diagnosis::UndecodableKey {
+                subject,
+                rustls_accepts,
+                ..
+            } => {
+                let rustls = if *rustls_accepts {
+                    "rustls clients accept it (they check the chain's signatures, not this key)"
+                } else {
+                    "rustls clients reject it too"
+                };
+                format!(
+                    "the public key of \"{subject}\" does not decode (an EC point that is not on \
+                     its curve, or a malformed key): OpenSSL clients reject the chain, {rustls}. \
+                     Re-issue it with a valid key"
+                )
+            }
             Diagnosis::NameConstraintsDiffer {
                 subject,
                 code,
@@ -560,6 +587,9 @@ pub(crate) fn diagnose(
     webpki: &WebpkiVerdict,
     opts: &VerifyOptions,
 ) -> Diagnosis {
+    if let Some(found) = undecodable_key(parsed, openssl, webpki) {
+        return found;
+    }
     if let Some(finding) = limits::finding(parsed, openssl, webpki) {
         return finding;
     }
@@ -845,6 +875,34 @@ const KNOWN_TO_EVERYONE: &[&str] = &[
     "2.5.29.37",
     "2.5.29.30",
 ];
+
+/// OpenSSL's first error is about a certificate whose public key does not decode: 1 (its curve
+/// check cannot run), or 66/67 at a security level (a key it cannot size is too small).
+fn undecodable_key(
+    parsed: &Parsed<'_>,
+    openssl: &Outcome,
+    webpki: &WebpkiVerdict,
+) -> Option<Diagnosis> {
+    let first = openssl.verdict.errors.first()?;
+    if ![
+        code::UNSPECIFIED,
+        code::EE_KEY_TOO_SMALL,
+        code::CA_KEY_TOO_SMALL,
+    ]
+    .contains(&first.code)
+    {
+        return None;
+    }
+    let cert = parsed.get(*openssl.chain.get(usize::try_from(first.depth).ok()?)?);
+    if crate::signature::public_key_decodes(cert.x509.public_key()) {
+        return None;
+    }
+    Some(Diagnosis::UndecodableKey {
+        depth: first.depth,
+        subject: cert.subject.clone(),
+        rustls_accepts: webpki.is_ok(),
+    })
+}
 
 fn other(code: i32, depth: u32) -> Diagnosis {
     Diagnosis::OpensslOther {

@@ -62,7 +62,7 @@ pub use gateway::{
     Step as CheckStep, check_files, check_gateway,
 };
 pub use name_check::{NameCheck, check_name};
-pub use options::{NameToCheck, Purpose, VerifyOptions};
+pub use options::{NameToCheck, Purpose, TLS_CLIENT_LEVEL, VerifyOptions};
 pub use probe::{
     AfterHandshake, HandshakeFailure, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep,
     TlsAlert, probe,

@@ -62,6 +62,11 @@ impl std::fmt::Display for NameToCheck {
     }
 }
 
+/// The security level a TLS client's OpenSSL judges a server's chain at: 2, as Debian, Ubuntu
+/// (`-DOPENSSL_TLS_SECURITY_LEVEL=2`) and RHEL (its crypto policy) build it, which is what
+/// gateways and devices on those systems run; upstream OpenSSL's default is 1 (`--auth-level 1`).
+pub const TLS_CLIENT_LEVEL: u8 = 2;
+
 /// How to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
@@ -73,7 +78,8 @@ pub struct VerifyOptions {
     /// The instant to verify at.
     pub at: OffsetDateTime,
     /// OpenSSL's authentication security level (`-auth_level`; a TLS client uses its security
-    /// level, 1 by default in OpenSSL 3.0). 0 checks no key sizes or digests, as `openssl verify`.
+    /// level: 2 in the OpenSSL that Debian, Ubuntu and RHEL ship, 1 in upstream's build). 0
+    /// checks no key sizes or digests, as `openssl verify`.
     pub auth_level: u8,
 }
 
@@ -89,13 +95,14 @@ impl VerifyOptions {
     }
 
     /// What an OpenSSL 3.0 TLS client connecting to `host` checks (`openssl s_client
-    /// -verify_return_error -verify_hostname HOST`): purpose sslserver, the name, security level 1.
+    /// -verify_return_error -verify_hostname HOST`): purpose sslserver, the name, and the
+    /// security level of a device's OpenSSL: [`TLS_CLIENT_LEVEL`].
     pub fn tls_client(name: NameToCheck, at: OffsetDateTime) -> Self {
         Self {
             purpose: Some(Purpose::Server),
             name: Some(name),
             at,
-            auth_level: 1,
+            auth_level: TLS_CLIENT_LEVEL,
         }
     }
 
@@ -135,9 +142,9 @@ mod tests {
     }
 
     #[test]
-    fn tls_client_checks_server_purpose_at_level_1() {
+    fn tls_client_checks_server_purpose_at_debians_level_2() {
         let o = VerifyOptions::tls_client(NameToCheck::parse("gw"), OffsetDateTime::UNIX_EPOCH);
         assert_eq!(o.purpose, Some(Purpose::Server));
-        assert_eq!(o.auth_level, 1);
+        assert_eq!(o.auth_level, 2);
     }
 }

@@ -638,6 +638,25 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // Ed448 and RSA-PSS keys (rsassaPss), which OpenSSL servers use and ring does not
+        // verify: checked here, so that the chain they present can be judged.
+        let scheme = u16::from(dss.scheme);
+        if crate::signature::TLS13_EXTRA_SCHEMES.contains(&scheme) {
+            let parsed = x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+            })?;
+            return match crate::signature::tls13_handshake(
+                scheme,
+                parsed.1.public_key(),
+                message,
+                dss.signature(),
+            ) {
+                Some(true) => Ok(HandshakeSignatureValid::assertion()),
+                _ => Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::BadSignature,
+                )),
+            };
+        }
         rustls::crypto::verify_tls13_signature(
             message,
             cert,
@@ -647,9 +666,16 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
+        let mut schemes = self
+            .provider
             .signature_verification_algorithms
-            .supported_schemes()
+            .supported_schemes();
+        schemes.extend(
+            crate::signature::TLS13_EXTRA_SCHEMES
+                .iter()
+                .map(|&s| SignatureScheme::from(s)),
+        );
+        schemes
     }
 }
 

@@ -321,6 +321,42 @@ fn check_parts(
     }
 }
 
+/// A TLS 1.3 CertificateVerify signature in a scheme rustls does not verify but OpenSSL servers
+/// use: ed448 (0x0808) and rsa_pss_pss_sha256/384/512 (0x0809-0x080b, RSA-PSS with an rsassaPss
+/// key, the salt as long as the hash; RFC 8446, 4.2.3). `None` for any other scheme. The
+/// server's key is `spki`, the signed content `message`.
+pub(crate) fn tls13_handshake(
+    scheme: u16,
+    spki: &SubjectPublicKeyInfo<'_>,
+    message: &[u8],
+    sig: &[u8],
+) -> Option<bool> {
+    let key_type = spki.algorithm.algorithm.to_id_string();
+    let pss = |hash: Hash| {
+        key_type == RSA_PSS_KEY
+            && rsa_pss_with(
+                PssParams {
+                    hash,
+                    mgf1_hash: hash,
+                    salt_len: hash.digest(b"").len(),
+                },
+                spki,
+                message,
+                sig,
+            )
+    };
+    Some(match scheme {
+        0x0808 => key_type == "1.3.101.113" && ed448(spki, message, sig),
+        0x0809 => pss(Hash::Sha256),
+        0x080a => pss(Hash::Sha384),
+        0x080b => pss(Hash::Sha512),
+        _ => return None,
+    })
+}
+
+/// The TLS 1.3 signature schemes [`tls13_handshake`] verifies.
+pub(crate) const TLS13_EXTRA_SCHEMES: [u16; 4] = [0x0808, 0x0809, 0x080a, 0x080b];
+
 /// [`check`] on DER: a certificate and its issuer's SubjectPublicKeyInfo. `None` when either
 /// does not parse. For the fuzz target `signature` (fuzz/harness/verify.rs).
 #[doc(hidden)]
@@ -730,10 +766,20 @@ fn rsa_pss(
     tbs: &[u8],
     sig: &[u8],
 ) -> bool {
-    use x509_parser::prelude::FromDer as _;
     let Some(params) = pss_params(alg) else {
         return false;
     };
+    rsa_pss_with(params, issuer, tbs, sig)
+}
+
+/// RSASSA-PSS with these parameters, under the restrictions of an rsassaPss key.
+fn rsa_pss_with(
+    params: PssParams,
+    issuer: &SubjectPublicKeyInfo<'_>,
+    tbs: &[u8],
+    sig: &[u8],
+) -> bool {
+    use x509_parser::prelude::FromDer as _;
     if let Some(key_params) = issuer.algorithm.parameters.as_ref()
         && issuer.algorithm.algorithm.to_id_string() == RSA_PSS_KEY
         && key_params.tag() == Tag::Sequence
@@ -824,6 +870,72 @@ fn ed448(issuer: &SubjectPublicKeyInfo<'_>, tbs: &[u8], sig: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `openssl pkeyutl -sign` of `message` with the case's leaf key and `opts`.
+    fn openssl_sign(case: &str, message: &[u8], opts: &[&str]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = dir.path().join("msg");
+        std::fs::write(&msg, message).unwrap();
+        let key = format!("../testdata/verify-conformance/{case}/leaf.key.pem");
+        let out = std::process::Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-inkey", &key, "-in"])
+            .arg(&msg)
+            .args(opts)
+            .output()
+            .expect("openssl signs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    #[test]
+    fn tls13_signatures_rustls_cannot_check_are_checked_as_openssl_made_them() {
+        let message = b"TLS 1.3, server CertificateVerify\x00 transcript hash";
+        for (case, scheme, opts) in [
+            ("sig-ed448-leaf-key", 0x0808, &["-rawin"][..]),
+            (
+                "sig-rsa-pss-leaf-key",
+                0x0809,
+                &[
+                    "-rawin",
+                    "-digest",
+                    "sha256",
+                    "-pkeyopt",
+                    "rsa_padding_mode:pss",
+                    "-pkeyopt",
+                    "rsa_pss_saltlen:digest",
+                ][..],
+            ),
+        ] {
+            let sig = openssl_sign(case, message, opts);
+            let der = key_of(case, "leaf.pem");
+            let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+            let spki = cert.public_key();
+            assert_eq!(
+                tls13_handshake(scheme, spki, message, &sig),
+                Some(true),
+                "{case}"
+            );
+            let mut bad = sig.clone();
+            bad[7] ^= 1;
+            assert_eq!(
+                tls13_handshake(scheme, spki, message, &bad),
+                Some(false),
+                "{case}"
+            );
+            assert_eq!(
+                tls13_handshake(scheme, spki, b"another", &sig),
+                Some(false),
+                "{case}"
+            );
+        }
+        let der = key_of("sig-ed448-leaf-key", "leaf.pem");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(tls13_handshake(0x0804, cert.public_key(), b"", b""), None);
+    }
 
     fn key_of(case: &str, file: &str) -> Vec<u8> {
         let path = format!("../testdata/verify-conformance/{case}/{file}");

@@ -731,6 +731,13 @@ def algorithms():
         simple(f"sig-ec-off-curve-issuer-{curve.lower().replace('-', '')}", cls,
                f"intermediate's key a {curve} point off the curve (the root signed it so), leaf signed by its private key",
                inter_key=key)  # fmt: skip
+    key = ec_key("P-256")
+    spki = bytearray(key.spki)
+    spki[-1] ^= 1  # the point's last byte: y no longer fits x
+    key.spki, key.key_id = bytes(spki), hashlib.sha1(bytes(spki)).digest()
+    simple("sig-ec-off-curve-leaf-p256", cls,
+           "leaf's key a P-256 point off the curve (the intermediate signed it so)",
+           leaf_key=key)  # fmt: skip
     simple("sig-sm2", cls, "intermediate's key SM2, leaf signed SM2 with SM3 (no distinguishing ID)",
            inter_key=openssl_ec_key("SM2"))  # fmt: skip
 

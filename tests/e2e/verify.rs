@@ -50,8 +50,6 @@ fn case_dirs() -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| p.join("leaf.key.pem").is_file())
         .filter(|p| case_option(p, "online").as_deref() != Some("no"))
-        // Not yet: rustls offers neither Ed448 nor rsa_pss_pss_* in its ClientHello.
-        .filter(|p| !p.ends_with("sig-ed448-leaf-key") && !p.ends_with("sig-rsa-pss-leaf-key"))
         .collect()
 }
 
