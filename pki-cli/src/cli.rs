@@ -32,16 +32,19 @@ pub(crate) struct Cli {
     )]
     pub(crate) dir: PathBuf,
     /// The register of issued certificates: a `postgres://user:password@host:port/db` URL that
-    /// several build agents share, or a SQLite file (default: register.sqlite3 in --dir).
+    /// several build agents share, or a SQLite file (default, and without a value:
+    /// register.sqlite3 in --dir). `pki needs-renewal --register` judges every certificate in it.
     #[arg(
         long,
         global = true,
         env = "PKI_REGISTER",
         hide_env_values = true,
         value_name = "URL|FILE",
+        num_args = 0..=1,
+        default_missing_value = "",
         value_parser = register_location
     )]
-    pub(crate) register: Option<pki_core::register::Location>,
+    pub(crate) register: Option<RegisterArg>,
     /// Print one JSON document on stdout (errors included) instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -631,7 +634,8 @@ pub(crate) struct VerifyArgs {
 #[derive(Debug, Args)]
 pub(crate) struct NeedsRenewalArgs {
     /// Certificate files (PEM, PEM bundles, DER); the first certificate of each is judged.
-    #[arg(required = true, value_name = "FILE")]
+    /// Without files, every certificate in service in the register (`--register`).
+    #[arg(value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
     /// Renew when this much time is left (30d, 12h, 1d12h, 90m) or this share of the lifetime
     /// has passed (66%) [default: two thirds of the lifetime].
@@ -891,9 +895,23 @@ fn key_type(s: &str) -> Result<KeyType, BadValue> {
     s.parse().map_err(|e: pki_core::Error| BadValue(e.into()))
 }
 
+/// `--register`: the CA directory's own register (no value), or one elsewhere.
+#[derive(Debug, Clone)]
+pub(crate) enum RegisterArg {
+    /// `--register` alone: register.sqlite3 in the CA directory.
+    Default,
+    /// A PostgreSQL URL or a SQLite file.
+    At(pki_core::register::Location),
+}
+
 /// `--register`: a PostgreSQL URL or a SQLite file (its password never in a message).
-fn register_location(s: &str) -> Result<pki_core::register::Location, String> {
-    pki_core::register::Location::parse(s).map_err(|e| e.to_string())
+fn register_location(s: &str) -> Result<RegisterArg, String> {
+    if s.is_empty() {
+        return Ok(RegisterArg::Default);
+    }
+    pki_core::register::Location::parse(s)
+        .map(RegisterArg::At)
+        .map_err(|e| e.to_string())
 }
 
 /// `--at`: an RFC 3339 instant.

@@ -242,6 +242,8 @@ fn a_missing_garbage_or_truncated_file_is_one_line_and_exit_2_and_nothing_judged
     );
     let args = ["needs-renewal", DEVICE, "--expires-in", "120%"];
     refused_in_one_line(&pki(d, &args), &args, "--expires-in \"120%\"");
-    // No file at all is clap's usage error, exit 2.
-    assert_eq!(pki(d, &["needs-renewal"]).code, 2);
+    // No file judges the register: where there is no CA directory, that cannot run.
+    let empty = crate::support::tmp();
+    let r = pki(empty.path(), &["needs-renewal"]);
+    refused_in_one_line(&r, &["needs-renewal"], "no CA directory");
 }

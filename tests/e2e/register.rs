@@ -214,3 +214,49 @@ fn list_filters_by_expiry_profile_issuer_and_cn() {
     // A whole export has every certificate once.
     assert_eq!(register_lines(p).lines().count(), 2 + 1 + 3 + 1);
 }
+
+#[test]
+fn needs_renewal_judges_every_certificate_in_service_in_the_register() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    pki(p, &["issue", "device", "soon", "--days", "10"]).expect(0);
+    pki(p, &["issue", "device", "later", "--days", "400"]).expect(0);
+    // Superseded certificates are not in service: not judged.
+    pki(p, &["issue", "device", "soon", "--days", "10", "--force"]).expect(0);
+    let r = pki(
+        p,
+        &[
+            "--json",
+            "needs-renewal",
+            "--register",
+            "--expires-in",
+            "30d",
+        ],
+    )
+    .expect(0);
+    let j = r.json();
+    let due: Vec<&str> = j["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["needs_renewal"] == true)
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(due, ["CN = soon"], "{j}");
+    assert_eq!(
+        j["certificates"].as_array().unwrap().len(),
+        2 + 2,
+        "root, intermediate, soon, later"
+    );
+    // Nothing due within 5 days: exit 1, as step and tedge answer.
+    pki(p, &["needs-renewal", "--expires-in", "5d"]).expect(1);
+    // The text names each certificate's file in the CA directory.
+    let text = pki(p, &["needs-renewal", "--register", "--expires-in", "30d"])
+        .expect(0)
+        .stdout;
+    assert!(
+        text.contains("iot-device-soon.cert.pem") && text.contains("needs renewal"),
+        "{text}"
+    );
+}

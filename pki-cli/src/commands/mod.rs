@@ -39,7 +39,10 @@ use crate::output::{Outcome, Output, fields};
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
     let dir = Home {
         dir: cli.dir,
-        register: cli.register,
+        register: match cli.register {
+            Some(crate::cli::RegisterArg::At(location)) => Some(location),
+            Some(crate::cli::RegisterArg::Default) | None => None,
+        },
     };
     match cli.command {
         Command::CreateOwnerCa(a) => ca::owner(&dir, a, out),
@@ -54,7 +57,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Show(a) => show::run(a, out),
         Command::Verify(a) => verify::run(a, out),
         Command::List(a) => list::run(&dir, a, out),
-        Command::NeedsRenewal(a) => needs_renewal::run(a, out),
+        Command::NeedsRenewal(a) => needs_renewal::run(&dir, a, out),
         Command::Scan(a) => scan::run(a, out),
         Command::InstallCa(a) => trust::install(a, out),
         Command::UninstallCa(a) => trust::uninstall(a, out),

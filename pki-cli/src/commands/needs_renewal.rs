@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{instant_or_now, read_cert};
+use super::{Home, instant_or_now, read_cert};
 use crate::cli::NeedsRenewalArgs;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -80,10 +80,34 @@ struct Report {
 }
 
 /// `pki needs-renewal`.
-pub(crate) fn run(a: NeedsRenewalArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outcome> {
     let at = instant_or_now(a.at);
     let threshold = a.expires_in.unwrap_or_default();
     let mut certificates = Vec::with_capacity(a.files.len());
+    if a.files.is_empty() {
+        // The register: every certificate in service, judged from its row.
+        let ca = super::open_ca(dir)?;
+        let in_service = pki_core::register::Query {
+            status: Some(pki_core::register::Status::Issued),
+            ..Default::default()
+        };
+        for r in ca.records(&in_service)? {
+            let c = pki_core::check_renewal(r.not_before, r.not_after, threshold, at);
+            certificates.push(Judged {
+                file: ca.path().join(&r.path),
+                subject: r.subject,
+                serial: r.serial,
+                not_before: r.not_before,
+                not_after: r.not_after,
+                renew_from: c.renew_from,
+                remaining_seconds: c.remaining.whole_seconds(),
+                lifetime_seconds: c.lifetime.whole_seconds(),
+                status: Verdict::of(&c),
+                needs_renewal: c.needs_renewal,
+                expired: c.expired,
+            });
+        }
+    }
     for file in a.files {
         let certs = read_cert(&file)?;
         // The leaf: the first certificate, as step judges a bundle without --bundle.
