@@ -67,6 +67,31 @@ struct Judged {
     expired: bool,
 }
 
+impl Judged {
+    fn new(
+        file: PathBuf,
+        subject: String,
+        serial: String,
+        c: &RenewalCheck,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Judged {
+        Judged {
+            file,
+            subject,
+            serial,
+            not_before,
+            not_after,
+            renew_from: c.renew_from,
+            remaining_seconds: c.remaining.whole_seconds(),
+            lifetime_seconds: c.lifetime.whole_seconds(),
+            status: Verdict::of(c),
+            needs_renewal: c.needs_renewal,
+            expired: c.expired,
+        }
+    }
+}
+
 /// The run's report.
 #[derive(Debug, Serialize)]
 struct Report {
@@ -93,19 +118,15 @@ pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outco
         };
         for r in ca.records(&in_service)? {
             let c = pki_core::check_renewal(r.not_before, r.not_after, threshold, at);
-            certificates.push(Judged {
-                file: ca.path().join(&r.path),
-                subject: r.subject,
-                serial: r.serial,
-                not_before: r.not_before,
-                not_after: r.not_after,
-                renew_from: c.renew_from,
-                remaining_seconds: c.remaining.whole_seconds(),
-                lifetime_seconds: c.lifetime.whole_seconds(),
-                status: Verdict::of(&c),
-                needs_renewal: c.needs_renewal,
-                expired: c.expired,
-            });
+            let file = ca.path().join(&r.path);
+            certificates.push(Judged::new(
+                file,
+                r.subject,
+                r.serial,
+                &c,
+                r.not_before,
+                r.not_after,
+            ));
         }
     }
     for file in a.files {
@@ -116,19 +137,15 @@ pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outco
             .with_context(|| format!("no certificate in {}", file.display()))?;
         let s = Summary::of(leaf);
         let c = pki_core::check_renewal(s.not_before, s.not_after, threshold, at);
-        certificates.push(Judged {
-            subject: s.subject.text(NameStyle::Compact).to_owned(),
-            serial: s.serial.hex,
-            not_before: s.not_before,
-            not_after: s.not_after,
-            renew_from: c.renew_from,
-            remaining_seconds: c.remaining.whole_seconds(),
-            lifetime_seconds: c.lifetime.whole_seconds(),
-            status: Verdict::of(&c),
-            needs_renewal: c.needs_renewal,
-            expired: c.expired,
+        let subject = s.subject.text(NameStyle::Compact).to_owned();
+        certificates.push(Judged::new(
             file,
-        });
+            subject,
+            s.serial.hex,
+            &c,
+            s.not_before,
+            s.not_after,
+        ));
     }
     let report = Report {
         at,
