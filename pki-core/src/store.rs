@@ -91,8 +91,8 @@ pub struct CaDir {
 /// Modes of the CA directory's parts.
 const DIR_MODE: u32 = 0o755;
 const PRIVATE_MODE: u32 = 0o700;
-const KEY_MODE: u32 = 0o600;
-const PUBLIC_MODE: u32 = 0o644;
+pub(crate) const KEY_MODE: u32 = 0o600;
+pub(crate) const PUBLIC_MODE: u32 = 0o644;
 
 impl CaDir {
     /// Opens an existing CA directory (one that has `certs/` and `private/`). `private/` must be
@@ -270,12 +270,12 @@ impl CaDir {
         }
     }
 
-    fn private_dir(&self) -> std::io::Result<files::Dir> {
+    pub(crate) fn private_dir(&self) -> std::io::Result<files::Dir> {
         self.sub_dir("private")
     }
 
     /// A subdirectory of the CA directory, opened without following a link.
-    fn sub_dir(&self, name: &str) -> std::io::Result<files::Dir> {
+    pub(crate) fn sub_dir(&self, name: &str) -> std::io::Result<files::Dir> {
         files::Dir::open(&self.root)?.subdir(name, None)
     }
 
