@@ -995,37 +995,39 @@ fn put_in_place(
     // check have confirmed the renewal.
     let mut tx = register.transaction()?;
     let mut t = files::Transaction::default();
-    let mut kept = Kept::default();
     // The replaced files, kept under their serial's name.
-    kept.cert = keep(
-        &certs,
-        &cert_dir,
-        &paths.cert,
-        &paths.kept_cert,
-        PUBLIC_MODE,
-        r.force,
-        &mut t,
-    )?;
-    kept.full_chain = keep(
-        &certs,
-        &cert_dir,
-        &paths.chain,
-        &paths.kept_chain,
-        PUBLIC_MODE,
-        r.force,
-        &mut t,
-    )?;
-    if key_pem.is_some() {
-        kept.key = keep(
-            &private,
-            &key_dir,
-            &paths.key,
-            &paths.kept_key,
-            KEY_MODE,
+    let kept = Kept {
+        cert: keep(
+            &certs,
+            &cert_dir,
+            &paths.cert,
+            &paths.kept_cert,
+            PUBLIC_MODE,
             r.force,
             &mut t,
-        )?;
-    }
+        )?,
+        full_chain: keep(
+            &certs,
+            &cert_dir,
+            &paths.chain,
+            &paths.kept_chain,
+            PUBLIC_MODE,
+            r.force,
+            &mut t,
+        )?,
+        key: match key_pem {
+            Some(_) => keep(
+                &private,
+                &key_dir,
+                &paths.key,
+                &paths.kept_key,
+                KEY_MODE,
+                r.force,
+                &mut t,
+            )?,
+            None => None,
+        },
+    };
     // The new files at the standard paths.
     if let Some(pem) = key_pem {
         t.add(
@@ -1209,26 +1211,27 @@ fn keep<'d>(
     Ok(Some(to))
 }
 
-/// Every certificate in service under the CA with SHA-256 `root` (its children, theirs, ...).
+/// Every certificate in service under the CA with SHA-256 `root` (its children, theirs, ...,
+/// through CAs renewed since).
 fn under(ca: &CaDir, root: &str) -> Result<Vec<Reissue>> {
     let mut register = ca.register()?;
     let mut out = Vec::new();
     let mut todo = vec![root.to_owned()];
     while let Some(sha) = todo.pop() {
+        // Superseded CAs too: what they signed before their renewal is still in service.
         let q = Query {
             issuer_sha256: Some(sha),
-            status: Some(Status::Issued),
             ..Query::default()
         };
         for row in register.records(&q)? {
             if row.sha256 == root {
                 continue;
             }
-            if matches!(
-                row.profile.as_str(),
-                "intermediate-ca" | "edge-ca" | "root-ca"
-            ) {
+            if rank_name(&row.profile) < 3 {
                 todo.push(row.sha256.clone());
+            }
+            if row.status != Status::Issued {
+                continue;
             }
             out.push(Reissue {
                 profile: row.profile,

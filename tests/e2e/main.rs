@@ -14,6 +14,7 @@ mod guarantees;
 mod harness;
 mod needs_renewal;
 mod postgres;
+mod renew;
 mod scan;
 mod show;
 mod systemd;
