@@ -534,7 +534,9 @@ fn renewal_of(
     } else {
         Some(issuer_prefix(ca, &row, &cert)?)
     };
-    let days = opts.days.unwrap_or_else(|| lifetime_days(&row));
+    let days = opts
+        .days
+        .unwrap_or_else(|| lifetime_days(row.not_before, row.not_after));
     Ok(Renewal {
         adopt,
         prefix: prefix.clone(),
@@ -555,8 +557,8 @@ fn renewal_of(
 
 /// The original's lifetime (notAfter - notBefore, less pki's back-dating) in whole days, at
 /// least one.
-fn lifetime_days(row: &Record) -> u32 {
-    let seconds = (row.not_after - row.not_before - DEFAULT_BACKDATE).whole_seconds();
+fn lifetime_days(not_before: OffsetDateTime, not_after: OffsetDateTime) -> u32 {
+    let seconds = (not_after - not_before - DEFAULT_BACKDATE).whole_seconds();
     let days = (seconds + 43_200).div_euclid(86_400);
     u32::try_from(days.max(1)).unwrap_or(u32::MAX)
 }
@@ -753,25 +755,13 @@ fn prefix_of(ca: &CaDir, path: &str, profile: Profile, cn: &str) -> String {
     }
 }
 
-/// The CA prefixes of the directory: the root, the intermediate, the edge CAs.
-fn ca_prefixes(ca: &CaDir) -> Vec<String> {
-    let mut p = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
-    p.extend(
-        ca.edge_ca_names()
-            .unwrap_or_default()
-            .iter()
-            .map(|n| edge_ca_prefix(n)),
-    );
-    p
-}
-
 /// The CA that signs the renewal: the one whose certificate the row's `issuer_sha256` names,
 /// or (when that CA has been renewed since, or the row does not say) the CA of the directory
 /// with the original's issuer name.
 fn issuer_prefix(ca: &CaDir, row: &Record, cert: &Certificate) -> Result<String> {
     let issuer_name = cert.x509().issuer().as_raw().to_vec();
     let mut by_name = Vec::new();
-    for prefix in ca_prefixes(ca) {
+    for prefix in ca.ca_prefixes() {
         let Ok(c) = first_cert(&ca.cert_path(&prefix)) else {
             continue;
         };
@@ -1388,23 +1378,8 @@ mod tests {
     #[test]
     fn the_lifetime_is_the_originals_in_days() {
         let at = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let row = |days: i64| Record {
-            serial: "01".into(),
-            subject: "CN = d".into(),
-            common_name: "d".into(),
-            issuer: "CN = ca".into(),
-            issuer_sha256: None,
-            profile: "device".into(),
-            not_before: at - DEFAULT_BACKDATE,
-            not_after: at + Duration::days(days),
-            sha256: "AA".into(),
-            path: "certs/iot-device-d.cert.pem".into(),
-            status: Status::Issued,
-            superseded_by: None,
-            revoked_at: None,
-            revocation_reason: None,
-        };
-        assert_eq!(lifetime_days(&row(365)), 365);
-        assert_eq!(lifetime_days(&row(0)), 1);
+        let days = |n: i64| lifetime_days(at - DEFAULT_BACKDATE, at + Duration::days(n));
+        assert_eq!(days(365), 365);
+        assert_eq!(days(0), 1);
     }
 }

@@ -203,14 +203,7 @@ impl CaDir {
     /// two CAs share: which one signed is then not known).
     fn ca_fingerprints_by_subject(&self) -> std::collections::HashMap<String, Option<String>> {
         let mut by_subject = std::collections::HashMap::new();
-        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
-        prefixes.extend(
-            self.edge_ca_names()
-                .unwrap_or_default()
-                .iter()
-                .map(|n| edge_ca_prefix(n)),
-        );
-        for prefix in prefixes {
+        for prefix in self.ca_prefixes() {
             let Some(cert) = read_certs(&self.cert_path(&prefix))
                 .ok()
                 .and_then(|c| c.into_iter().next())
@@ -223,6 +216,19 @@ impl CaDir {
                 .or_insert(Some(cert.sha256_hex()));
         }
         by_subject
+    }
+
+    /// The prefixes of the directory's CAs: the root, the intermediate, the edge CAs (whether
+    /// their files exist or not).
+    pub(crate) fn ca_prefixes(&self) -> Vec<String> {
+        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
+        prefixes.extend(
+            self.edge_ca_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| edge_ca_prefix(n)),
+        );
+        prefixes
     }
 
     /// `private/` is a directory of this user's, not a link, and nobody else's to read.

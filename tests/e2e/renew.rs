@@ -80,6 +80,26 @@ fn same_parts(dir: &Path, cert: &str) -> String {
     out
 }
 
+/// `openssl verify -CAfile CA ARGS` in `dir` succeeds.
+#[track_caller]
+fn verifies(dir: &Path, ca: &str, args: &[&str]) {
+    let v = openssl_verify(dir, ca, args);
+    assert_eq!(v.code, 0, "{args:?}: {}{}", v.stdout, v.stderr);
+}
+
+/// `openssl verify -CAfile CA ARGS` in `dir` fails.
+#[track_caller]
+fn does_not_verify(dir: &Path, ca: &str, args: &[&str]) {
+    let v = openssl_verify(dir, ca, args);
+    assert_ne!(v.code, 0, "{args:?}: {}{}", v.stdout, v.stderr);
+}
+
+fn openssl_verify(dir: &Path, ca: &str, args: &[&str]) -> crate::support::Run {
+    let mut all = vec!["verify", "-CAfile", ca];
+    all.extend(args);
+    openssl(dir, &all)
+}
+
 /// `pki list ARGS --json`: one JSON object per register row.
 fn rows(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["list", "--json"];
@@ -220,21 +240,12 @@ fn renewed_certificates_equal_the_originals_and_verify_for_their_purpose() {
         assert!(r.stdout.starts_with("renewed "), "{}", r.stdout);
         assert_ne!(serial(dir, &cert), old, "{prefix}");
         assert_eq!(same_parts(dir, &cert), before, "{prefix}");
-        let mut verify = vec![
-            "verify",
-            "-CAfile",
-            ROOT.trim_start_matches("pki/"),
-            "-untrusted",
-        ];
-        let full_rel = full.trim_start_matches("pki/");
-        verify.push(full_rel);
+        let mut args = vec!["-untrusted", full.as_str()];
         if let Some(p) = purpose {
-            verify.extend(["-purpose", p]);
+            args.extend(["-purpose", p]);
         }
-        let cert_rel = cert.trim_start_matches("pki/");
-        verify.push(cert_rel);
-        let v = openssl(&dir.join("pki"), &verify);
-        assert_eq!(v.code, 0, "{prefix}: {}{}", v.stdout, v.stderr);
+        args.push(&cert);
+        verifies(dir, ROOT, &args);
         // The replaced files are kept under the old serial.
         for kept in [
             format!("pki/certs/{prefix}.{old}.cert.pem"),
@@ -298,16 +309,8 @@ fn children_of_a_renewed_ca_keep_verifying_and_list_shows_what_hangs_from_the_ol
     let kept = format!("pki/certs/azure-iot-test-only.intermediate.{old}.cert.pem");
     // Issued before: verifies with its own full chain (the old intermediate in it), not with
     // the new intermediate.
-    let v = openssl(
-        dir,
-        &["verify", "-CAfile", ROOT, "-untrusted", DEVICE_FULL, DEVICE],
-    );
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let v = openssl(
-        dir,
-        &["verify", "-CAfile", ROOT, "-untrusted", &kept, DEVICE],
-    );
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    verifies(dir, ROOT, &["-untrusted", DEVICE_FULL, DEVICE]);
+    verifies(dir, ROOT, &["-untrusted", &kept, DEVICE]);
     // Issued after: under the new intermediate.
     pki(
         dir,
@@ -315,12 +318,10 @@ fn children_of_a_renewed_ca_keep_verifying_and_list_shows_what_hangs_from_the_ol
     )
     .expect(0);
     let after = "pki/certs/iot-device-after-1.cert.pem";
-    let v = openssl(
+    verifies(
         dir,
+        ROOT,
         &[
-            "verify",
-            "-CAfile",
-            ROOT,
             "-untrusted",
             INTERMEDIATE_FULL,
             "-purpose",
@@ -328,15 +329,8 @@ fn children_of_a_renewed_ca_keep_verifying_and_list_shows_what_hangs_from_the_ol
             after,
         ],
     );
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let v = openssl(
-        dir,
-        &["verify", "-CAfile", ROOT, "-untrusted", &kept, after],
-    );
-    assert_ne!(
-        v.code, 0,
-        "the old intermediate cannot vouch for the new child"
-    );
+    // The old intermediate cannot vouch for a child of the new one.
+    does_not_verify(dir, ROOT, &["-untrusted", &kept, after]);
     // pki list --issuer OLD_FILE: what still hangs from the old intermediate.
     let under_old = rows(dir, &["list", "--json", "--issuer", &kept]);
     assert!(!under_old.is_empty());
@@ -381,23 +375,11 @@ fn renewing_the_root_is_a_rollover_with_a_transition_bundle() {
         .is_file()
     );
     // The old chain still verifies against the transition bundle, as devices that have it do.
-    let v = openssl(
-        dir,
-        &[
-            "verify",
-            "-CAfile",
-            bundle,
-            "-untrusted",
-            SERVER_FULL,
-            SERVER,
-        ],
-    );
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    verifies(dir, bundle, &["-untrusted", SERVER_FULL, SERVER]);
     // Re-issued under the new root: the intermediate is signed by it.
     let r = pki(dir, &["renew", "intermediate"]).expect(0);
     assert!(r.stdout.contains("renewed since"), "{}", r.stdout);
-    let v = openssl(dir, &["verify", "-CAfile", ROOT, INTERMEDIATE]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    verifies(dir, ROOT, &[INTERMEDIATE]);
     keys_are_private(dir);
 }
 
@@ -413,20 +395,11 @@ fn expiring_renews_each_certificate_in_its_own_transaction() {
     assert!(renewals.iter().all(|o| o["result"] == "renewed"), "{doc}");
     assert_eq!(renewals[0]["profile"], "edge-ca", "CAs first");
     // Nothing left to renew in that window but what was just issued.
-    let v = openssl(
+    verifies(
         dir,
-        &[
-            "verify",
-            "-CAfile",
-            ROOT,
-            "-untrusted",
-            SERVER_FULL,
-            "-purpose",
-            "sslserver",
-            SERVER,
-        ],
+        ROOT,
+        &["-untrusted", SERVER_FULL, "-purpose", "sslserver", SERVER],
     );
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
 
 #[test]
