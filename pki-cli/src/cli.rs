@@ -153,6 +153,36 @@ pub(crate) enum Command {
         "  1  none does\n",
         "  2  could not run (a missing, unreadable or invalid file: nothing is judged)"))]
     NeedsRenewal(NeedsRenewalArgs),
+    /// Renew a certificate of the register without an outage (and roll back if the gateway
+    /// does not take it).
+    #[command(after_long_help = concat!(
+        "Re-issues with the same subject, SANs, profile, extensions and issuer, a new random serial,\n",
+        "a fresh key of the same type (--reuse-key keeps the old one) and the original's lifetime\n",
+        "starting now (--days to change it; never beyond the issuer). The new files go to the\n",
+        "standard paths, so a gateway's configuration keeps working; the replaced ones are kept as\n",
+        "certs/PREFIX.OLDSERIAL.cert.pem, certs/PREFIX.OLDSERIAL-full-chain.cert.pem and\n",
+        "private/PREFIX.OLDSERIAL.key.pem (0600). The register marks the old certificate superseded\n",
+        "by the new one. All of it is one transaction: --exec CMD runs (sh -c) once the new files are\n",
+        "in place; --verify HOST:PORT then checks that the gateway serves the NEW certificate and that\n",
+        "a device (OpenSSL and rustls) accepts it, trusting the directory's root. If the hook or the\n",
+        "check fails, the old files are put back, the hook runs again so the gateway serves them, and\n",
+        "the register is left as it was.\n\n",
+        "FILE is a certificate file; DEVICE_ID a device id or gateway host name (its certificate in\n",
+        "service; of several, the one expiring last); root, intermediate or edge-ca:NAME a CA of the\n",
+        "directory. Renewing a CA gives it a new key under the same parent; what it signed keeps\n",
+        "verifying with its full-chain files (pki list --issuer OLD_CA_FILE shows what still hangs from\n",
+        "the old one). Renewing the root is a rollover: a new root and certs/PREFIX.transition.pem\n",
+        "with both roots, to install on every device before re-issuing what the report lists.\n\n",
+        "EXAMPLES:\n",
+        "  pki renew pki/certs/iot-edge-server-gw.contoso.com.cert.pem \\\n",
+        "      --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883\n",
+        "  pki renew sensor-17 --reuse-key\n",
+        "  pki renew --expiring 30d --json\n",
+        "  pki renew old-device.pem --adopt\n\n",
+        "EXIT CODES:\n  0  every certificate renewed\n",
+        "  1  a renewal was rolled back (the hook or the gateway check failed) or failed\n",
+        "  2  could not run (unknown device id, a certificate not in the register, a bad file)"))]
+    Renew(RenewArgs),
     /// List the register: every certificate pki issued, with its state.
     #[command(after_long_help = concat!(
         "States: valid, expiring (in service, notAfter within --expiring, 30 days by default),\n",
@@ -644,6 +674,58 @@ pub(crate) struct NeedsRenewalArgs {
     /// Judge at this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
+}
+
+/// `pki renew`.
+#[derive(Debug, Args)]
+pub(crate) struct RenewArgs {
+    /// The certificate: a certificate file, a device id or gateway host name, or root,
+    /// intermediate, edge-ca:NAME.
+    #[arg(value_name = "FILE|DEVICE_ID", required_unless_present = "expiring")]
+    pub(crate) target: Option<String>,
+    /// Renew every certificate in service that expires within this time (30d, 12h), expired
+    /// ones included; each in its own transaction.
+    #[arg(long, value_name = "TIME", value_parser = expiring, conflicts_with = "target")]
+    pub(crate) expiring: Option<time::Duration>,
+    /// Keep the certificate's key instead of generating a fresh one.
+    #[arg(long)]
+    pub(crate) reuse_key: bool,
+    /// Run this command (through sh -c) once the new files are in place, and again after a
+    /// rollback: reload the gateway.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) exec: Option<String>,
+    /// Seconds the hook may run before it is killed (and fails).
+    #[arg(long, default_value = "60", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
+    pub(crate) exec_timeout: Duration,
+    /// After the hook, check that the gateway at HOST:PORT serves the new certificate and that
+    /// a device accepts it; roll back if not.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "expiring")]
+    pub(crate) verify: Option<String>,
+    /// With --verify: the SNI to send and the name to check (default: HOST).
+    #[arg(long, requires = "verify")]
+    pub(crate) servername: Option<String>,
+    /// With --verify: seconds each network step may take.
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
+    /// With --verify: seconds to keep asking while the gateway still serves the old
+    /// certificate or does not answer (it may be reloading).
+    #[arg(long, default_value = "10", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(0..=3600).map(Duration::from_secs))]
+    pub(crate) verify_wait: Duration,
+    /// Record a certificate the register does not know (when a CA of this directory signed
+    /// it, checked by signature), then renew it.
+    #[arg(long)]
+    pub(crate) adopt: bool,
+    /// Validity in days (default: the original's lifetime).
+    #[arg(long, value_name = "N")]
+    pub(crate) days: Option<u32>,
+    /// Renew even when the files at the standard paths are not the certificate renewed, and
+    /// replace kept files of the same name.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
 }
 
 /// `pki list`.

@@ -100,6 +100,46 @@ pub enum Error {
     /// The register could not be opened, read or written.
     #[error(transparent)]
     Register(#[from] pki_register::Error),
+    /// A certificate to renew is not in the register.
+    #[error(
+        "{input}: not in the register (SHA-256 {sha256}); give --adopt to record it (if a CA of this directory issued it) and renew it"
+    )]
+    NotRegistered {
+        /// The certificate file.
+        input: String,
+        /// Its SHA-256, upper-case hex.
+        sha256: String,
+    },
+    /// No certificate in service has this CN (a device id, a gateway host name).
+    #[error("no certificate in service has the CN {name:?} in the register {register}")]
+    UnknownName {
+        /// The CN asked for.
+        name: String,
+        /// The register looked in.
+        register: String,
+    },
+    /// A certificate to adopt was not signed by any CA of the directory.
+    #[error(
+        "{input}: no CA of {dir} issued it (no CA's signature matches), so it cannot be adopted"
+    )]
+    NotIssuedHere {
+        /// The certificate file.
+        input: String,
+        /// The CA directory.
+        dir: PathBuf,
+    },
+    /// A certificate to renew is no longer in service (superseded or revoked).
+    #[error("{subject} (serial {serial}) is {status}{}; renew the certificate in service", superseded_by.as_ref().map(|s| format!(" by the certificate with SHA-256 {s}")).unwrap_or_default())]
+    NotInService {
+        /// Its subject.
+        subject: String,
+        /// Its serial.
+        serial: String,
+        /// Its status in the register.
+        status: &'static str,
+        /// Its successor's SHA-256, when superseded by a renewal.
+        superseded_by: Option<String>,
+    },
     /// The index of issued certificates holds a line that does not parse.
     #[error("{path}:{line}: corrupt index line ({reason})")]
     BadIndex {

@@ -32,6 +32,7 @@ mod key;
 mod oid;
 mod pem;
 mod profile;
+pub mod renew;
 mod renewal;
 mod store;
 mod summary;

@@ -91,8 +91,8 @@ pub struct CaDir {
 /// Modes of the CA directory's parts.
 const DIR_MODE: u32 = 0o755;
 const PRIVATE_MODE: u32 = 0o700;
-const KEY_MODE: u32 = 0o600;
-const PUBLIC_MODE: u32 = 0o644;
+pub(crate) const KEY_MODE: u32 = 0o600;
+pub(crate) const PUBLIC_MODE: u32 = 0o644;
 
 impl CaDir {
     /// Opens an existing CA directory (one that has `certs/` and `private/`). `private/` must be
@@ -203,14 +203,7 @@ impl CaDir {
     /// two CAs share: which one signed is then not known).
     fn ca_fingerprints_by_subject(&self) -> std::collections::HashMap<String, Option<String>> {
         let mut by_subject = std::collections::HashMap::new();
-        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
-        prefixes.extend(
-            self.edge_ca_names()
-                .unwrap_or_default()
-                .iter()
-                .map(|n| edge_ca_prefix(n)),
-        );
-        for prefix in prefixes {
+        for prefix in self.ca_prefixes() {
             let Some(cert) = read_certs(&self.cert_path(&prefix))
                 .ok()
                 .and_then(|c| c.into_iter().next())
@@ -223,6 +216,19 @@ impl CaDir {
                 .or_insert(Some(cert.sha256_hex()));
         }
         by_subject
+    }
+
+    /// The prefixes of the directory's CAs: the root, the intermediate, the edge CAs (whether
+    /// their files exist or not).
+    pub(crate) fn ca_prefixes(&self) -> Vec<String> {
+        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
+        prefixes.extend(
+            self.edge_ca_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| edge_ca_prefix(n)),
+        );
+        prefixes
     }
 
     /// `private/` is a directory of this user's, not a link, and nobody else's to read.
@@ -270,12 +276,12 @@ impl CaDir {
         }
     }
 
-    fn private_dir(&self) -> std::io::Result<files::Dir> {
+    pub(crate) fn private_dir(&self) -> std::io::Result<files::Dir> {
         self.sub_dir("private")
     }
 
     /// A subdirectory of the CA directory, opened without following a link.
-    fn sub_dir(&self, name: &str) -> std::io::Result<files::Dir> {
+    pub(crate) fn sub_dir(&self, name: &str) -> std::io::Result<files::Dir> {
         files::Dir::open(&self.root)?.subdir(name, None)
     }
 

@@ -341,6 +341,17 @@ impl Transaction<'_> {
         Ok(n > 0)
     }
 
+    /// Records where the file of the certificate with SHA-256 `sha256` now is (`path`, relative
+    /// to the CA directory): a renewal keeps the certificate it replaces under another name.
+    /// False when no row has that SHA-256.
+    pub fn set_path(&mut self, sha256: &str, path: &str) -> Result<bool> {
+        let n = self.update(
+            "UPDATE certificates SET path = #1 WHERE sha256 = #2",
+            &[Param::Text(path.to_owned()), Param::Text(sha256.to_owned())],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Marks every issued certificate superseded (a new PKI built over the old one).
     pub fn supersede_all(&mut self) -> Result<u64> {
         self.update(

@@ -112,3 +112,28 @@ fn the_service_renews_only_when_pki_needs_renewal_says_so_and_the_timer_has_jitt
     assert_eq!(lines(&timer, "Persistent"), ["Persistent=true"]);
     assert_eq!(lines(&timer, "RandomizedDelaySec").len(), 1);
 }
+
+#[test]
+fn the_services_renew_line_runs_as_written() {
+    // ExecStart= with the settings substituted, word by word as systemd splits it: pki parses
+    // it and renews; the gateway does not answer, so it rolls back (exit 1, not a usage error).
+    let service = std::fs::read_to_string(unit("pki-renew@.service")).unwrap();
+    let line = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/pki "))
+        .unwrap();
+    let d = crate::support::quickstart::gateway_pki();
+    let verify = format!("127.0.0.1:{}", crate::support::closed_port());
+    let args: Vec<&str> = line
+        .split_whitespace()
+        .map(|w| match w {
+            "${CERT}" => crate::support::quickstart::SERVER,
+            "${PKI_DIR}" => "pki",
+            "${EXEC}" => "true",
+            "${VERIFY}" => verify.as_str(),
+            w => w,
+        })
+        .collect();
+    let r = crate::support::pki(d.path(), &args).expect(1);
+    assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+}

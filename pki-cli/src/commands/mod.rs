@@ -10,6 +10,7 @@ mod list;
 mod needs_renewal;
 mod prove;
 mod quickstart;
+mod renew;
 mod scan;
 mod show;
 mod trust;
@@ -57,6 +58,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Show(a) => show::run(a, out),
         Command::Verify(a) => verify::run(a, out),
         Command::List(a) => list::run(&dir, a, out),
+        Command::Renew(a) => renew::run(&dir, a, out),
         Command::NeedsRenewal(a) => needs_renewal::run(&dir, a, out),
         Command::Scan(a) => scan::run(a, out),
         Command::InstallCa(a) => trust::install(a, out),

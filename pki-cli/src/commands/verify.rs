@@ -109,7 +109,7 @@ pub(crate) fn trust_anchors(ca_files: &[PathBuf]) -> Result<(Vec<Vec<u8>>, Strin
 }
 
 /// Splits HOST[:PORT] (IPv6 as [addr]:port or bare).
-fn split_target(t: &str) -> Result<(String, u16)> {
+pub(crate) fn split_target(t: &str) -> Result<(String, u16)> {
     pki_verify::split_host_port(t, pki_verify::DEFAULT_PORT).ok_or_else(|| {
         anyhow::anyhow!(
             "{t:?} is not HOST:PORT (for example gw.contoso.com:8883 or [fd00::4]:8883)"
@@ -214,7 +214,7 @@ fn date(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn webpki_text(v: &WebpkiVerdict) -> String {
+pub(crate) fn webpki_text(v: &WebpkiVerdict) -> String {
     match v {
         WebpkiVerdict::Ok => "OK".into(),
         WebpkiVerdict::CertExpired { not_after, .. } => {

@@ -124,6 +124,14 @@ pub(crate) fn behaves_as_a_register(location: Location) {
         pki_register::State::Superseded
     );
 
+    // A renewal keeps the replaced file under another name: its row says where.
+    let mut tx = reg.transaction().unwrap();
+    let kept = "certs/iot-device-dev-5.0A.cert.pem";
+    assert!(tx.set_path(&rows[5].sha256, kept).unwrap());
+    assert!(!tx.set_path(&"F".repeat(64), kept).unwrap(), "no such row");
+    tx.commit().unwrap();
+    assert_eq!(reg.records(&superseded).unwrap()[0].path, kept);
+
     // Reopened: the same rows.
     drop(reg);
     let mut reg = Register::open(location).unwrap();

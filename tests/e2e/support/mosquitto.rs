@@ -93,6 +93,12 @@ impl Mosquitto {
         }
     }
 
+    /// The broker's process id: `kill -HUP PID` makes mosquitto 2 reload its configuration and
+    /// certificates (a certificate it cannot load leaves it serving the one it had).
+    pub(crate) fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// The broker's log so far (connections, TLS errors, client user names).
     pub(crate) fn output(&self) -> String {
         self.process.output()

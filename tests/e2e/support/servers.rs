@@ -115,6 +115,11 @@ impl Process {
         }
     }
 
+    /// The process id (to signal it).
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the process printed so far.
     pub(super) fn output(&self) -> String {
         format!(

@@ -1,0 +1,361 @@
+//! `pki renew`: turns the arguments into a selection and options, reads the keys each renewal
+//! needs (asking for passwords), lends pki-core's engine the gateway check of `pki verify`, and
+//! renders the report: one block per certificate, or one JSON document.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use pki_core::renew::{
+    self, Confirm, GatewayCheck, Hook, Keys, Options, Outcome as Renewed, RenewalResult, Selection,
+    Skipped, Verify,
+};
+use pki_core::{CaDir, Issued};
+use pki_verify::{Client, GatewayRequest};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use super::verify::{split_target, webpki_text};
+use super::{Home, now, read_key};
+use crate::cli::{PasswordOpts, RenewArgs};
+use crate::output::{Outcome, Output, fields};
+
+/// The whole run's report.
+#[derive(Debug, Serialize)]
+struct Report {
+    /// How many certificates were renewed.
+    renewed: usize,
+    /// How many were rolled back or failed (skipped included).
+    failed: usize,
+    /// One report per certificate, in the order renewed.
+    renewals: Vec<Renewed>,
+    /// Certificates `--expiring` selected that cannot be renewed.
+    skipped: Vec<Skipped>,
+}
+
+/// `pki renew`.
+pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(dir)?;
+    let now = now();
+    let selection = match (&a.target, a.expiring) {
+        (_, Some(within)) => Selection::Expiring(within),
+        (Some(t), None) => selection(&ca, t),
+        (None, None) => anyhow::bail!("give FILE|DEVICE_ID, or --expiring TIME"),
+    };
+    let batch = matches!(selection, Selection::Expiring(_));
+    let opts = Options {
+        reuse_key: a.reuse_key,
+        days: a.days,
+        adopt: a.adopt,
+        force: a.force,
+        now,
+    };
+    let plan = renew::plan(&ca, &selection, &opts)?;
+    let target = match &a.verify {
+        Some(t) => Some((t.clone(), split_target(t)?)),
+        None => None,
+    };
+    let check = |issued: &Issued| -> GatewayCheck {
+        match &target {
+            Some((label, (host, port))) => gateway_check(&a, label, host, *port, issued),
+            None => unreachable_check(),
+        }
+    };
+    let confirm = Confirm {
+        hook: a.exec.as_ref().map(|c| Hook {
+            command: c.clone(),
+            timeout: a.exec_timeout,
+        }),
+        verify: target.as_ref().map(|_| Verify {
+            check: &check,
+            wait: a.verify_wait,
+        }),
+    };
+    let mut renewals = Vec::new();
+    for r in &plan.renewals {
+        let done =
+            keys(r, &a.password).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
+        match done {
+            Ok(o) => renewals.push(o),
+            Err(e) if batch => renewals.push(Renewed::failed(r, format!("{e:#}"))),
+            Err(e) => return Err(e),
+        }
+    }
+    let renewed = renewals
+        .iter()
+        .filter(|o| o.result == RenewalResult::Renewed)
+        .count();
+    let report = Report {
+        renewed,
+        failed: renewals.len() - renewed + plan.skipped.len(),
+        renewals,
+        skipped: plan.skipped,
+    };
+    out.emit(&report, || text(&report, batch))?;
+    Ok(if report.failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
+}
+
+/// A file when one is there (or the argument looks like a path), else a CA's role, else a CN.
+fn selection(ca: &CaDir, t: &str) -> Selection {
+    let path = Path::new(t);
+    if path.exists() || t.contains('/') || t.ends_with(".pem") || t.ends_with(".crt") {
+        return Selection::File(path.to_owned());
+    }
+    let role = match t {
+        "root" | "owner" | "owner-ca" | "root-ca" => Some(pki_core::CaRole::Root),
+        "intermediate" | "intermediate-ca" => Some(pki_core::CaRole::Intermediate),
+        _ => t
+            .strip_prefix("edge-ca:")
+            .map(|n| pki_core::CaRole::EdgeCa(n.to_owned())),
+    };
+    match role {
+        Some(role) => Selection::File(ca.cert_path(&role.prefix())),
+        None => Selection::CommonName(t.to_owned()),
+    }
+}
+
+/// The keys a renewal needs, read (with their passwords) from the paths it names.
+fn keys(r: &renew::Renewal, pw: &PasswordOpts) -> Result<Keys> {
+    let read = |p: &Option<PathBuf>| p.as_deref().map(|p| read_key(p, pw)).transpose();
+    Ok(Keys {
+        issuer: read(&r.issuer_key)?,
+        own: read(&r.own_key)?,
+    })
+}
+
+/// No --verify: never asked.
+fn unreachable_check() -> GatewayCheck {
+    GatewayCheck {
+        target: String::new(),
+        passed: false,
+        new_served: false,
+        served_sha256: None,
+        served_serial: None,
+        openssl: None,
+        rustls: None,
+        detail: "no gateway to check".into(),
+        attempts: 0,
+    }
+}
+
+/// `pki verify HOST:PORT` as a device trusting the new chain's root would run it, and whether
+/// the gateway serves the new certificate.
+fn gateway_check(
+    a: &RenewArgs,
+    label: &str,
+    host: &str,
+    port: u16,
+    issued: &Issued,
+) -> GatewayCheck {
+    let root = issued.chain.last().unwrap_or(&issued.certificate);
+    let req = GatewayRequest {
+        host: host.to_owned(),
+        port,
+        servername: a.servername.clone(),
+        expected_name: None,
+        alpn: Vec::new(),
+        client_auth: None,
+        timeout: a.timeout,
+        anchors: vec![root.der().to_vec()],
+        anchors_label: format!("the CA directory's root ({})", root.subject()),
+        at: now(),
+        auth_level: None,
+        purpose: None,
+        client: Client::Both,
+        connection_string: None,
+    };
+    let new_sha = issued.certificate.sha256_hex();
+    let mut c = GatewayCheck {
+        target: label.to_owned(),
+        ..unreachable_check()
+    };
+    let report = match pki_verify::check_gateway(&req) {
+        Ok(r) => r,
+        Err(e) => {
+            c.detail = format!("cannot verify {label}: {e}");
+            return c;
+        }
+    };
+    let served = report
+        .presented
+        .first()
+        .and_then(|d| pki_core::Certificate::from_der_prefix(d.clone(), label).ok());
+    c.served_sha256 = served.as_ref().map(pki_core::Certificate::sha256_hex);
+    c.served_serial = served.as_ref().map(|s| pki_core::Facts::of(s).serial);
+    c.new_served = c.served_sha256.as_deref() == Some(new_sha.as_str());
+    if let Some(v) = &report.verification {
+        c.openssl = Some(format!("{} ({})", v.openssl.code, v.openssl.text));
+        c.rustls = Some(webpki_text(&v.webpki));
+    }
+    c.passed = c.new_served && report.accepted;
+    c.detail = if !c.new_served {
+        format!(
+            "{label} still serves another certificate (serial {}), not the new one (serial {})",
+            c.served_serial.as_deref().unwrap_or("?"),
+            issued.facts.serial
+        )
+    } else if !report.accepted {
+        let failed: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == pki_verify::CheckStatus::Fail)
+            .map(|c| c.detail.clone())
+            .collect();
+        format!(
+            "{label} serves the new certificate but a device would not accept it: {}",
+            failed.join("; ")
+        )
+    } else {
+        format!("{label} serves the new certificate and a device accepts it")
+    };
+    c
+}
+
+fn date(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+fn path(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+fn text(report: &Report, batch: bool) -> String {
+    let mut s = String::new();
+    for o in &report.renewals {
+        s += &block(o);
+    }
+    for k in &report.skipped {
+        s += &format!(
+            "NOT RENEWED {} (serial {}, {}): {}\n",
+            k.subject, k.serial, k.path, k.reason
+        );
+    }
+    if batch {
+        s += &format!(
+            "{} renewed, {} not renewed\n",
+            report.renewed, report.failed
+        );
+    }
+    s
+}
+
+/// One certificate's block.
+fn block(o: &Renewed) -> String {
+    let head = match o.result {
+        RenewalResult::Renewed => "renewed",
+        RenewalResult::RolledBack => "ROLLED BACK",
+        RenewalResult::Failed => "NOT RENEWED",
+    };
+    let mut s = format!("{head} {} certificate: {}\n", o.profile, o.subject);
+    let new = o.new.as_ref().map_or_else(String::new, |n| {
+        format!("serial {}, valid until {}", n.serial, date(n.not_after))
+    });
+    let issuer = if o.issuer_renewed {
+        format!("{} (renewed since: signed with its new key)", o.issuer)
+    } else {
+        o.issuer.clone()
+    };
+    let hook = |h: &Option<renew::HookRun>| {
+        h.as_ref().map_or_else(String::new, |h| {
+            format!(
+                "{} ({}): {}",
+                if h.ok { "ok" } else { "FAILED" },
+                h.describe(),
+                h.command
+            )
+        })
+    };
+    let check = o.verification.as_ref().map_or_else(String::new, |c| {
+        format!(
+            "{}: {} (OpenSSL {}, rustls {}; {} attempt(s))",
+            if c.passed { "ok" } else { "FAILED" },
+            c.detail,
+            c.openssl.as_deref().unwrap_or("-"),
+            c.rustls.as_deref().unwrap_or("-"),
+            c.attempts
+        )
+    });
+    let files = o.files.as_ref();
+    let kept = [&o.kept.cert, &o.kept.full_chain, &o.kept.key]
+        .into_iter()
+        .map(path)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows = vec![
+        (
+            "  old",
+            format!(
+                "serial {}, valid until {}",
+                o.old.serial,
+                date(o.old.not_after)
+            ),
+        ),
+        ("  new", new),
+        ("  issued by", issuer),
+        (
+            "  key",
+            if o.key_reused {
+                "the same key (--reuse-key)".into()
+            } else if o.new.is_some() {
+                "a fresh key".into()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "  certificate",
+            files.map_or_else(String::new, |f| f.cert.display().to_string()),
+        ),
+        (
+            "  full chain",
+            files.map_or_else(String::new, |f| path(&f.full_chain)),
+        ),
+        (
+            "  private key",
+            files.map_or_else(String::new, |f| path(&f.key)),
+        ),
+        ("  kept", kept),
+        ("  hook", hook(&o.hook)),
+        ("  verification", check),
+        ("  rollback hook", hook(&o.rollback_hook)),
+        ("  error", o.error.clone().unwrap_or_default()),
+    ];
+    if let Some(n) = o.still_under_old {
+        rows.push((
+            "  still under old",
+            format!(
+                "{n} certificate(s) in service signed by the old CA (they keep verifying with their full chains; pki list --issuer {} shows them)",
+                path(&o.kept.cert)
+            ),
+        ));
+    }
+    for n in &o.notes {
+        rows.push(("  note", n.clone()));
+    }
+    s += &fields(&rows);
+    if let Some(h) = &o.rollback_hook
+        && !h.ok
+    {
+        s += "  WARNING: the hook failed on the rollback too: the old files are back, but the gateway may not serve them; check it now\n";
+    }
+    if let Some(r) = &o.rollover {
+        s += &format!(
+            "  rollover: install {} (both roots) on every device FIRST, then re-issue these {} certificate(s) under the new root:\n",
+            r.transition_bundle.display(),
+            r.to_reissue.len()
+        );
+        for c in &r.to_reissue {
+            s += &format!(
+                "    {:<16} {}  serial {}  ({})\n",
+                c.profile, c.subject, c.serial, c.path
+            );
+        }
+    }
+    s
+}

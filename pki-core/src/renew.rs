@@ -1,0 +1,1385 @@
+//! Renewal without an outage: re-issuing a certificate of the register with the same subject,
+//! SANs, profile and issuer, a new random serial and (unless the key is reused) a fresh key of
+//! the same type.
+//!
+//! [`plan`] finds what to renew (a file, a CN, a CA's role, or everything expiring soon) and
+//! how; [`execute`] issues, then in ONE transaction puts the new files at the standard paths
+//! (so a gateway's configuration keeps working), keeps the replaced files beside them, runs the
+//! hook, lets the caller check the gateway, and commits the register (the old row superseded by
+//! the new one's SHA-256, the new row inserted). A failed hook or check, or a register that
+//! cannot be written, puts the old files back, runs the hook again so that the gateway serves
+//! them, and leaves the register as it was.
+//!
+//! The replaced files are kept as `certs/<prefix>.<OLD SERIAL>.cert.pem`,
+//! `certs/<prefix>.<OLD SERIAL>-full-chain.cert.pem` and `private/<prefix>.<OLD SERIAL>.key.pem`
+//! (0600); the old row's `path` names the kept certificate. Renewing the owner CA is a rollover:
+//! a new root with a new key and the same subject, and `certs/<root prefix>.transition.pem`
+//! holding both roots, to install on devices before anything is re-issued under the new one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration as StdDuration, Instant};
+
+use pki_register::{Query, Record, Status};
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use x509_parser::extensions::GeneralName;
+
+use crate::error::{Error, Refusal, Result};
+use crate::files;
+use crate::inspect::key_type_of_spki;
+use crate::issue::{DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue};
+use crate::key::{KeyType, PrivateKey};
+use crate::pem::Certificate;
+use crate::profile::{Profile, SanEntry, Subject};
+use crate::store::{
+    CaDir, INTERMEDIATE_PREFIX, KEY_MODE, PUBLIC_MODE, ROOT_PREFIX, Written, device_prefix,
+    edge_ca_prefix, pem_bundle, read_certs, server_prefix,
+};
+
+/// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
+/// (with the serial and the validity).
+const KEY_IDENTIFIERS: [&str; 2] = ["2.5.29.14", "2.5.29.35"];
+/// How often the gateway is asked again while it reloads.
+const RECHECK: StdDuration = StdDuration::from_millis(500);
+
+/// What to renew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// The certificate in this file (its first), found in the register by its SHA-256.
+    File(PathBuf),
+    /// The certificate in service with this CN (a device id, a gateway host name); of several,
+    /// the one that expires last.
+    CommonName(String),
+    /// Every certificate in service that expires within this time, expired ones included.
+    Expiring(Duration),
+}
+
+/// How to renew.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Keep the certificate's key instead of generating a fresh one.
+    pub reuse_key: bool,
+    /// Validity in days, instead of the original's lifetime.
+    pub days: Option<u32>,
+    /// Record a certificate that is not in the register (when a CA of the directory signed it).
+    pub adopt: bool,
+    /// Renew even when the files at the standard paths are not the certificate renewed, and
+    /// replace kept files of the same name.
+    pub force: bool,
+    /// The instant of the renewal.
+    pub now: OffsetDateTime,
+}
+
+/// One certificate to renew, as planned.
+#[derive(Debug, Clone)]
+pub struct Renewal {
+    /// The register's row of the certificate replaced (made from the certificate when adopted).
+    pub old: Record,
+    /// The certificate replaced.
+    pub old_cert: Certificate,
+    /// Not in the register yet: the renewal records it first (`--adopt`).
+    pub adopt: bool,
+    /// The file-name prefix of its standard paths.
+    pub prefix: String,
+    /// Its profile.
+    pub profile: Profile,
+    /// The key type of a fresh key: the old key's.
+    pub key_type: KeyType,
+    /// Validity of the new certificate in days.
+    pub days: u32,
+    /// The prefix of the CA that signs; `None` when the certificate signs itself.
+    pub issuer_prefix: Option<String>,
+    /// The issuer's key, which the caller reads (it may ask for a password).
+    pub issuer_key: Option<PathBuf>,
+    /// With `reuse_key`, the certificate's own key, which the caller reads.
+    pub own_key: Option<PathBuf>,
+    /// Things the user should know (which of several certificates was chosen).
+    pub notes: Vec<String>,
+    subject: Subject,
+    sans: Vec<SanEntry>,
+    force: bool,
+}
+
+/// A certificate `--expiring` selected that cannot be renewed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// Its subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: String,
+    /// Its file, relative to the CA directory.
+    pub path: String,
+    /// Why it is not renewed.
+    pub reason: String,
+}
+
+/// What [`plan`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The renewals, CAs first (the root, the intermediate, edge CAs), so that what they sign
+    /// in the same run is signed by the renewed CA.
+    pub renewals: Vec<Renewal>,
+    /// Certificates selected that cannot be renewed.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The keys [`execute`] needs besides a fresh one, read by the caller from the paths the
+/// [`Renewal`] names.
+#[derive(Debug, Default)]
+pub struct Keys {
+    /// The issuer's key (none for a certificate that signs itself).
+    pub issuer: Option<PrivateKey>,
+    /// The certificate's own key, with `reuse_key`.
+    pub own: Option<PrivateKey>,
+}
+
+/// A command run once the new files are in place (reload the gateway), and again after a
+/// rollback.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    /// The command, run through `sh -c` (`cmd /C` on Windows). Its stdout and stderr go to
+    /// stderr; it gets `PKI_RENEW_PHASE` (`renew` or `rollback`), `PKI_RENEW_CERT`,
+    /// `PKI_RENEW_OLD_SERIAL` and `PKI_RENEW_NEW_SERIAL` in its environment.
+    pub command: String,
+    /// How long it may run before it is killed (and counts as failed).
+    pub timeout: StdDuration,
+}
+
+/// How the caller checks the gateway once the hook has run.
+pub struct Verify<'a> {
+    /// Checks the gateway once: does it serve this new certificate, and does a device accept
+    /// it?
+    pub check: &'a dyn Fn(&Issued) -> GatewayCheck,
+    /// How long to keep asking while the gateway still serves the old certificate or does not
+    /// answer (it may be reloading).
+    pub wait: StdDuration,
+}
+
+impl std::fmt::Debug for Verify<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verify")
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What confirms a renewal before the register is committed.
+#[derive(Debug, Default)]
+pub struct Confirm<'a> {
+    /// The hook.
+    pub hook: Option<Hook>,
+    /// The gateway check.
+    pub verify: Option<Verify<'a>>,
+}
+
+/// When a hook ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPhase {
+    /// After the new files were put in place.
+    Renew,
+    /// After the old files were put back.
+    Rollback,
+}
+
+impl HookPhase {
+    fn as_str(self) -> &'static str {
+        match self {
+            HookPhase::Renew => "renew",
+            HookPhase::Rollback => "rollback",
+        }
+    }
+}
+
+/// How a hook ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookRun {
+    /// When it ran.
+    pub phase: HookPhase,
+    /// The command.
+    pub command: String,
+    /// It exited with status 0 in time.
+    pub ok: bool,
+    /// Its exit status, when it exited.
+    pub exit_code: Option<i32>,
+    /// It was killed after the timeout.
+    pub timed_out: bool,
+    /// Why it could not be started, or the signal that ended it.
+    pub error: Option<String>,
+    /// How long it ran.
+    pub seconds: f64,
+}
+
+impl HookRun {
+    /// The run in a few words: `exit 0 after 0.1 s`, `timed out after 60 s`.
+    pub fn describe(&self) -> String {
+        let took = format!("{:.1} s", self.seconds);
+        match (&self.exit_code, self.timed_out, &self.error) {
+            (_, true, _) => format!("timed out after {took} and was killed"),
+            (Some(c), _, _) => format!("exit {c} after {took}"),
+            (None, _, Some(e)) => e.clone(),
+            (None, _, None) => format!("ended after {took}"),
+        }
+    }
+}
+
+/// What the gateway check saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayCheck {
+    /// `host:port`.
+    pub target: String,
+    /// The gateway serves the new certificate and a device (OpenSSL and rustls) accepts it.
+    pub passed: bool,
+    /// The gateway serves the new certificate (its leaf's SHA-256 is the new one's).
+    pub new_served: bool,
+    /// SHA-256 of the leaf the gateway served, when it answered.
+    pub served_sha256: Option<String>,
+    /// Serial of the leaf the gateway served, when it answered.
+    pub served_serial: Option<String>,
+    /// OpenSSL's verdict (`0 (ok)`), when the chain was judged.
+    pub openssl: Option<String>,
+    /// rustls's verdict (`OK`), when the chain was judged.
+    pub rustls: Option<String>,
+    /// What was seen, in plain words.
+    pub detail: String,
+    /// How many times the gateway was asked.
+    pub attempts: u32,
+}
+
+/// How a renewal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalResult {
+    /// Renewed: the new files are in place and recorded.
+    Renewed,
+    /// The hook or the gateway check failed: the old files are back, the register unchanged.
+    RolledBack,
+    /// Nothing was changed (the renewal could not run).
+    Failed,
+}
+
+/// A certificate, as a renewal report names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertBrief {
+    /// Serial, upper-case hex.
+    pub serial: String,
+    /// SHA-256 of the DER, upper-case hex.
+    pub sha256: String,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}
+
+impl CertBrief {
+    fn of(cert: &Certificate) -> CertBrief {
+        let f = Facts::of(cert);
+        CertBrief {
+            serial: f.serial,
+            sha256: cert.sha256_hex(),
+            not_before: f.not_before,
+            not_after: f.not_after,
+        }
+    }
+}
+
+/// The replaced files, kept beside the new ones.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Kept {
+    /// The old certificate.
+    pub cert: Option<PathBuf>,
+    /// The old full chain.
+    pub full_chain: Option<PathBuf>,
+    /// The old private key (0600).
+    pub key: Option<PathBuf>,
+}
+
+/// A certificate in service that must be re-issued after a rollover.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reissue {
+    /// Its profile.
+    pub profile: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: String,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Its file, relative to the CA directory.
+    pub path: String,
+}
+
+/// What a rollover of the owner CA leaves to do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollover {
+    /// Both roots, the new one first: install it on every device before re-issuing.
+    pub transition_bundle: PathBuf,
+    /// Every certificate in service under the old root, CAs first.
+    pub to_reissue: Vec<Reissue>,
+}
+
+/// The report of one renewal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// How it ended.
+    pub result: RenewalResult,
+    /// The profile.
+    pub profile: &'static str,
+    /// The subject.
+    pub subject: String,
+    /// The certificate replaced (still in service unless renewed).
+    pub old: CertBrief,
+    /// The new certificate, when one was issued.
+    pub new: Option<CertBrief>,
+    /// The issuer's subject.
+    pub issuer: String,
+    /// The CA that signed the original has been renewed since: the CA now at its role's path
+    /// signed.
+    pub issuer_renewed: bool,
+    /// The key was kept (`--reuse-key`) rather than generated.
+    pub key_reused: bool,
+    /// The files at the standard paths, when renewed.
+    pub files: Option<Written>,
+    /// The replaced files, kept beside them, when renewed.
+    pub kept: Kept,
+    /// The hook's run after the new files were put in place.
+    pub hook: Option<HookRun>,
+    /// The gateway check.
+    pub verification: Option<GatewayCheck>,
+    /// The hook's run after a rollback.
+    pub rollback_hook: Option<HookRun>,
+    /// For the owner CA: the rollover's transition bundle and what to re-issue.
+    pub rollover: Option<Rollover>,
+    /// For another CA: how many certificates in service it signed with its old key (they keep
+    /// verifying with their full-chain files until they are renewed).
+    pub still_under_old: Option<u64>,
+    /// Things the user should know.
+    pub notes: Vec<String>,
+    /// Why it was rolled back or failed.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    /// The report of a renewal that could not run (nothing changed).
+    pub fn failed(r: &Renewal, error: String) -> Outcome {
+        Outcome {
+            result: RenewalResult::Failed,
+            profile: r.profile.name(),
+            subject: r.old.subject.clone(),
+            old: CertBrief::of(&r.old_cert),
+            new: None,
+            issuer: r.old.issuer.clone(),
+            issuer_renewed: false,
+            key_reused: r.own_key.is_some(),
+            files: None,
+            kept: Kept::default(),
+            hook: None,
+            verification: None,
+            rollback_hook: None,
+            rollover: None,
+            still_under_old: None,
+            notes: r.notes.clone(),
+            error: Some(error),
+        }
+    }
+}
+
+/// Finds what `selection` names and plans each renewal. A single certificate that cannot be
+/// renewed is an error (a file not in the register names `--adopt`); of `--expiring`, it is
+/// [`Plan::skipped`].
+pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
+    let mut plan = Plan::default();
+    match selection {
+        Selection::File(path) => {
+            let cert = first_cert(path)?;
+            let by_sha = Query {
+                sha256: Some(cert.sha256_hex()),
+                ..Query::default()
+            };
+            let renewal = match ca.records(&by_sha)?.into_iter().next() {
+                Some(row) => renewal_of(ca, row, cert, false, opts, Vec::new())?,
+                None if opts.adopt => adopt(ca, path, cert, opts)?,
+                None => {
+                    return Err(Error::NotRegistered {
+                        input: path.display().to_string(),
+                        sha256: cert.sha256_hex(),
+                    });
+                }
+            };
+            plan.renewals.push(renewal);
+        }
+        Selection::CommonName(cn) => {
+            let query = Query {
+                common_name: Some(cn.clone()),
+                status: Some(Status::Issued),
+                ..Query::default()
+            };
+            // The pattern also matches CNs with `*`, `?` or `[` where `cn` has them: exact only.
+            let mut rows: Vec<Record> = ca
+                .records(&query)?
+                .into_iter()
+                .filter(|r| &r.common_name == cn)
+                .collect();
+            // Rows come by notAfter: the last expires last.
+            let Some(row) = rows.pop() else {
+                return Err(Error::UnknownName {
+                    name: cn.clone(),
+                    register: ca.register_location().to_string(),
+                });
+            };
+            let mut notes = Vec::new();
+            if !rows.is_empty() {
+                notes.push(format!(
+                    "{} certificates in service have the CN {cn:?}: renewing the one that expires last (serial {}, {})",
+                    rows.len() + 1,
+                    row.serial,
+                    row.path
+                ));
+            }
+            let cert = first_cert(&ca.path().join(&row.path))?;
+            plan.renewals
+                .push(renewal_of(ca, row, cert, false, opts, notes)?);
+        }
+        Selection::Expiring(within) => {
+            let query = Query {
+                status: Some(Status::Issued),
+                expires_by: Some(opts.now + *within),
+                ..Query::default()
+            };
+            for row in ca.records(&query)? {
+                let skip = |row: &Record, e: Error| Skipped {
+                    subject: row.subject.clone(),
+                    serial: row.serial.clone(),
+                    path: row.path.clone(),
+                    reason: e.to_string(),
+                };
+                match first_cert(&ca.path().join(&row.path))
+                    .and_then(|cert| renewal_of(ca, row.clone(), cert, false, opts, Vec::new()))
+                {
+                    Ok(r) => plan.renewals.push(r),
+                    Err(e) => plan.skipped.push(skip(&row, e)),
+                }
+            }
+            plan.renewals
+                .sort_by_key(|r| (rank(r.profile), r.old.not_after));
+        }
+    }
+    Ok(plan)
+}
+
+/// CAs before what they sign.
+fn rank(p: Profile) -> u8 {
+    rank_name(p.name())
+}
+
+/// CAs before what they sign, by profile name.
+fn rank_name(profile: &str) -> u8 {
+    match profile {
+        "root-ca" | "root" => 0,
+        "intermediate-ca" | "intermediate" => 1,
+        "edge-ca" => 2,
+        _ => 3,
+    }
+}
+
+/// The first certificate of a file.
+fn first_cert(path: &Path) -> Result<Certificate> {
+    read_certs(path)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::pem::bad_cert(&path.display().to_string(), "no certificate"))
+}
+
+/// Plans the renewal of the certificate `cert` whose register row is `row`.
+fn renewal_of(
+    ca: &CaDir,
+    row: Record,
+    cert: Certificate,
+    adopt: bool,
+    opts: &Options,
+    notes: Vec<String>,
+) -> Result<Renewal> {
+    if row.status != Status::Issued {
+        return Err(Error::NotInService {
+            subject: row.subject.clone(),
+            serial: row.serial.clone(),
+            status: row.status.as_str(),
+            superseded_by: row.superseded_by.clone(),
+        });
+    }
+    let refuse = |why: String| Error::Refused(Refusal::Other(why));
+    let profile = profile_named(&row.profile, &cert).ok_or_else(|| {
+        refuse(format!(
+            "{}: pki does not renew certificates of the profile {:?}",
+            row.subject, row.profile
+        ))
+    })?;
+    if profile == Profile::Verification {
+        return Err(refuse(format!(
+            "{}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`",
+            row.subject
+        )));
+    }
+    let subject = subject_of(&cert)?;
+    let sans = sans_of(&cert)?;
+    let key_type = key_type_of_spki(cert.x509().public_key())
+        .map_err(|e| refuse(format!("{}: {e}", row.subject)))?;
+    let prefix = prefix_of(ca, &row.path, profile, &subject.common_name);
+    let issuer_prefix = if profile.is_self_signed() {
+        None
+    } else {
+        Some(issuer_prefix(ca, &row, &cert)?)
+    };
+    let days = opts
+        .days
+        .unwrap_or_else(|| lifetime_days(row.not_before, row.not_after));
+    Ok(Renewal {
+        adopt,
+        prefix: prefix.clone(),
+        profile,
+        key_type,
+        days,
+        issuer_key: issuer_prefix.as_deref().map(|p| ca.key_path(p)),
+        issuer_prefix,
+        own_key: opts.reuse_key.then(|| ca.key_path(&prefix)),
+        notes,
+        subject,
+        sans,
+        force: opts.force,
+        old: row,
+        old_cert: cert,
+    })
+}
+
+/// The original's lifetime (notAfter - notBefore, less pki's back-dating) in whole days, at
+/// least one.
+fn lifetime_days(not_before: OffsetDateTime, not_after: OffsetDateTime) -> u32 {
+    let seconds = (not_after - not_before - DEFAULT_BACKDATE).whole_seconds();
+    let days = (seconds + 43_200).div_euclid(86_400);
+    u32::try_from(days.max(1)).unwrap_or(u32::MAX)
+}
+
+/// Records a certificate the register does not know, when a CA of the directory signed it.
+fn adopt(ca: &CaDir, path: &Path, cert: Certificate, opts: &Options) -> Result<Renewal> {
+    let input = path.display().to_string();
+    let Some(issuer) = directory_cas(ca).into_iter().find(|c| signed_by(&cert, c)) else {
+        return Err(Error::NotIssuedHere {
+            input,
+            dir: ca.path().to_owned(),
+        });
+    };
+    let profile = infer_profile(&cert).ok_or_else(|| {
+        Error::Refused(Refusal::Other(format!(
+            "{input}: its extensions match no profile pki renews (root, intermediate, edge CA, server, device)"
+        )))
+    })?;
+    let row = ca.record_of(&cert, &Facts::of(&cert), &issuer, profile, path);
+    renewal_of(
+        ca,
+        row,
+        cert,
+        true,
+        opts,
+        vec![format!(
+            "{input} was not in the register: recorded (adopted)"
+        )],
+    )
+}
+
+/// Every CA certificate in `certs/` (the CAs at their roles' paths and the kept old ones).
+fn directory_cas(ca: &CaDir) -> Vec<Certificate> {
+    let certs = ca.path().join("certs");
+    let Ok(entries) = std::fs::read_dir(&certs) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".cert.pem") || name.ends_with("-full-chain.cert.pem") {
+            continue;
+        }
+        if let Ok(c) = first_cert(&e.path())
+            && c.is_ca()
+        {
+            found.push(c);
+        }
+    }
+    found
+}
+
+/// True when `ca`'s key made `cert`'s signature (and the names chain).
+fn signed_by(cert: &Certificate, ca: &Certificate) -> bool {
+    let (c, i) = (cert.x509(), ca.x509());
+    c.issuer().as_raw() == i.subject().as_raw() && c.verify_signature(Some(i.public_key())).is_ok()
+}
+
+/// A profile from its register name, with the path length read from the certificate.
+fn profile_named(name: &str, cert: &Certificate) -> Option<Profile> {
+    let pathlen = pathlen(cert);
+    Some(match name {
+        "root-ca" | "root" => Profile::RootCa { pathlen },
+        "intermediate-ca" | "intermediate" => Profile::IntermediateCa { pathlen },
+        "edge-ca" => Profile::EdgeCa,
+        "server" => Profile::Server,
+        "device" => Profile::Device,
+        "self-signed-device" => Profile::SelfSignedDevice,
+        "verification" => Profile::Verification,
+        _ => return None,
+    })
+}
+
+fn pathlen(cert: &Certificate) -> Option<u8> {
+    cert.x509()
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .and_then(|bc| bc.value.path_len_constraint)
+        .and_then(|n| u8::try_from(n).ok())
+}
+
+/// The profile whose extensions a certificate made elsewhere carries.
+fn infer_profile(cert: &Certificate) -> Option<Profile> {
+    let x = cert.x509();
+    let eku = x
+        .extended_key_usage()
+        .ok()
+        .flatten()
+        .map(|e| e.value.clone());
+    let crl_sign = x
+        .key_usage()
+        .ok()
+        .flatten()
+        .is_some_and(|k| k.value.crl_sign());
+    let pathlen = pathlen(cert);
+    if cert.is_ca() {
+        return Some(if cert.is_self_issued() {
+            if eku.is_some_and(|e| e.client_auth) {
+                Profile::SelfSignedDevice
+            } else {
+                Profile::RootCa { pathlen }
+            }
+        } else if pathlen == Some(0) && !crl_sign {
+            Profile::EdgeCa
+        } else {
+            Profile::IntermediateCa { pathlen }
+        });
+    }
+    match eku {
+        Some(e) if e.server_auth => Some(Profile::Server),
+        Some(e) if e.client_auth => Some(Profile::Device),
+        _ => None,
+    }
+}
+
+/// The subject as pki issues it (O, OU, CN); anything else is refused.
+fn subject_of(cert: &Certificate) -> Result<Subject> {
+    let mut s = Subject::default();
+    let x = cert.x509();
+    let refuse = |what: String| {
+        Error::Refused(Refusal::Other(format!(
+            "{}: the subject holds {what}, which pki cannot reproduce",
+            cert.subject()
+        )))
+    };
+    for attr in x.subject().iter_attributes() {
+        let value = attr
+            .as_str()
+            .map_err(|_| refuse("a value that is not text".into()))?
+            .to_owned();
+        let slot = match attr.attr_type().to_id_string().as_str() {
+            "2.5.4.3" if s.common_name.is_empty() => &mut s.common_name,
+            "2.5.4.10" if s.organization.is_none() => s.organization.insert(String::new()),
+            "2.5.4.11" if s.organizational_unit.is_none() => {
+                s.organizational_unit.insert(String::new())
+            }
+            oid => return Err(refuse(format!("the attribute {oid}"))),
+        };
+        *slot = value;
+    }
+    if s.common_name.is_empty() {
+        return Err(refuse("no CN".into()));
+    }
+    Ok(s)
+}
+
+/// The SANs (DNS names and IP addresses); any other kind is refused.
+fn sans_of(cert: &Certificate) -> Result<Vec<SanEntry>> {
+    let x = cert.x509();
+    let Ok(Some(san)) = x.subject_alternative_name() else {
+        return Ok(Vec::new());
+    };
+    san.value
+        .general_names
+        .iter()
+        .map(|n| match n {
+            GeneralName::DNSName(d) => Ok(SanEntry::Dns((*d).to_owned())),
+            GeneralName::IPAddress(b) => crate::text::ip_from_bytes(b)
+                .map(SanEntry::Ip)
+                .ok_or_else(|| bad_san(cert, "an IP address of odd length")),
+            other => Err(bad_san(cert, &format!("{other:?}"))),
+        })
+        .collect()
+}
+
+fn bad_san(cert: &Certificate, what: &str) -> Error {
+    Error::Refused(Refusal::Other(format!(
+        "{}: the subject alternative names hold {what}, which pki cannot reproduce",
+        cert.subject()
+    )))
+}
+
+/// The prefix of the standard paths: the register's `certs/<prefix>.cert.pem`, else the
+/// profile's name for the CN.
+fn prefix_of(ca: &CaDir, path: &str, profile: Profile, cn: &str) -> String {
+    let in_certs = Path::new(path)
+        .strip_prefix(ca.path())
+        .unwrap_or(Path::new(path))
+        .strip_prefix("certs")
+        .ok()
+        .and_then(|p| p.to_str())
+        .and_then(|n| n.strip_suffix(".cert.pem"))
+        .filter(|n| !n.contains('/') && !n.ends_with("-full-chain"));
+    if let Some(p) = in_certs {
+        return p.to_owned();
+    }
+    match profile {
+        Profile::RootCa { .. } => ROOT_PREFIX.to_owned(),
+        Profile::IntermediateCa { .. } => INTERMEDIATE_PREFIX.to_owned(),
+        Profile::EdgeCa => edge_ca_prefix(cn.strip_suffix(".ca").unwrap_or(cn)),
+        Profile::Server => server_prefix(cn),
+        _ => device_prefix(cn),
+    }
+}
+
+/// The CA that signs the renewal: the one whose certificate the row's `issuer_sha256` names,
+/// or (when that CA has been renewed since, or the row does not say) the CA of the directory
+/// with the original's issuer name.
+fn issuer_prefix(ca: &CaDir, row: &Record, cert: &Certificate) -> Result<String> {
+    let issuer_name = cert.x509().issuer().as_raw().to_vec();
+    let mut by_name = Vec::new();
+    for prefix in ca.ca_prefixes() {
+        let Ok(c) = first_cert(&ca.cert_path(&prefix)) else {
+            continue;
+        };
+        if row.issuer_sha256.as_deref() == Some(c.sha256_hex().as_str()) {
+            return Ok(prefix);
+        }
+        if c.x509().subject().as_raw() == issuer_name.as_slice() {
+            by_name.push(prefix);
+        }
+    }
+    match by_name.len() {
+        1 => Ok(by_name.remove(0)),
+        0 => Err(Error::Refused(Refusal::Other(format!(
+            "{}: its issuer ({}) is no CA of {} any more; it cannot be renewed here",
+            row.subject,
+            row.issuer,
+            ca.path().display()
+        )))),
+        _ => Err(Error::Refused(Refusal::Other(format!(
+            "{}: several CAs of {} are named {} ({}); which one signed is not known",
+            row.subject,
+            ca.path().display(),
+            row.issuer,
+            by_name.join(", ")
+        )))),
+    }
+}
+
+/// Why the step run with the new files in place failed.
+enum Why {
+    Hook,
+    Verify,
+    Register(pki_register::Error),
+}
+
+/// Renews one certificate as planned (see the module's documentation). `Err` when nothing was
+/// changed; a renewal the hook or the gateway check refused is an [`Outcome`] with
+/// [`RenewalResult::RolledBack`].
+pub fn execute(
+    ca: &CaDir,
+    r: &Renewal,
+    keys: &Keys,
+    confirm: &Confirm<'_>,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    let mut notes = r.notes.clone();
+    // The issuer, read now: a CA renewed earlier in the same run signs.
+    let issuer = match (&r.issuer_prefix, &keys.issuer) {
+        (None, _) => None,
+        (Some(p), Some(key)) => {
+            let path = ca.cert_path(p);
+            let key_path = ca.key_path(p);
+            Some(Issuer::new(
+                ca.chain_of(p)?,
+                key,
+                &path.display().to_string(),
+                &key_path.display().to_string(),
+            )?)
+        }
+        (Some(p), None) => {
+            return Err(Error::Refused(Refusal::Other(format!(
+                "the key of the issuing CA ({}) was not given",
+                ca.key_path(p).display()
+            ))));
+        }
+    };
+    let issuer_renewed = match (&issuer, &r.old.issuer_sha256) {
+        (Some(i), Some(sha)) => &i.certificate().sha256_hex() != sha,
+        _ => false,
+    };
+    if let (true, Some(p)) = (issuer_renewed, &r.issuer_prefix) {
+        notes.push(format!(
+            "the CA that signed the original has been renewed since: signed by the CA now at {}",
+            ca.cert_path(p).display()
+        ));
+    }
+    let fresh;
+    let key = match (&keys.own, r.own_key.is_some()) {
+        (Some(k), true) => {
+            if k.public_key_raw()? != r.old_cert.public_key_raw() {
+                return Err(Error::KeyMismatch {
+                    key: ca.key_path(&r.prefix).display().to_string(),
+                    cert: r.old.path.clone(),
+                });
+            }
+            k
+        }
+        (None, true) => {
+            return Err(Error::Refused(Refusal::Other(format!(
+                "--reuse-key: the key {} was not given",
+                ca.key_path(&r.prefix).display()
+            ))));
+        }
+        _ => {
+            fresh = PrivateKey::generate(r.key_type)?;
+            &fresh
+        }
+    };
+    let mut req = Request::new(r.profile, r.subject.clone(), now);
+    req.sans = r.sans.clone();
+    req.days = r.days;
+    let issued = issue(&req, &SubjectKey::Private(key), issuer.as_ref())?;
+    notes.extend(issued.warnings.iter().cloned());
+    same_as_original(&r.old_cert, &issued.certificate)?;
+    let own_pem = r.own_key.is_none().then(|| key.to_pem());
+    put_in_place(
+        ca,
+        r,
+        &issued,
+        own_pem.as_deref().map(String::as_bytes),
+        confirm,
+        notes,
+        issuer_renewed,
+    )
+}
+
+/// Refuses a renewed certificate whose subject or extensions differ from the original's
+/// (apart from the key identifiers).
+pub fn same_as_original(old: &Certificate, new: &Certificate) -> Result<()> {
+    let refuse = |what: String| {
+        Error::Refused(Refusal::Other(format!(
+            "{}: the renewed certificate would differ from the original in {what}; renew it by issuing anew",
+            old.subject()
+        )))
+    };
+    if old.subject() != new.subject() {
+        return Err(refuse(format!("its subject ({})", new.subject())));
+    }
+    let exts = |c: &Certificate| -> Vec<(String, bool, Vec<u8>)> {
+        c.x509()
+            .extensions()
+            .iter()
+            .map(|e| (e.oid.to_id_string(), e.critical, e.value.to_vec()))
+            .filter(|(oid, _, _)| !KEY_IDENTIFIERS.contains(&oid.as_str()))
+            .collect()
+    };
+    let (a, b) = (exts(old), exts(new));
+    if a != b {
+        let differs = a
+            .iter()
+            .chain(&b)
+            .find(|e| !a.contains(e) || !b.contains(e))
+            .map_or_else(
+                || "the order of its extensions".to_owned(),
+                |e| format!("the extension {}", e.0),
+            );
+        return Err(refuse(differs));
+    }
+    Ok(())
+}
+
+/// The standard paths and the names the replaced files are kept under.
+struct Paths {
+    cert: PathBuf,
+    chain: PathBuf,
+    key: PathBuf,
+    kept_cert: String,
+    kept_chain: String,
+    kept_key: String,
+}
+
+impl Paths {
+    fn new(ca: &CaDir, prefix: &str, serial: &str) -> Paths {
+        Paths {
+            cert: ca.cert_path(prefix),
+            chain: ca.full_chain_path(prefix),
+            key: ca.key_path(prefix),
+            kept_cert: format!("{prefix}.{serial}.cert.pem"),
+            kept_chain: format!("{prefix}.{serial}-full-chain.cert.pem"),
+            kept_key: format!("{prefix}.{serial}.key.pem"),
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The transaction: files, hook, check, register; or the rollback.
+fn put_in_place(
+    ca: &CaDir,
+    r: &Renewal,
+    issued: &Issued,
+    key_pem: Option<&[u8]>,
+    confirm: &Confirm<'_>,
+    notes: Vec<String>,
+    issuer_renewed: bool,
+) -> Result<Outcome> {
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |e| Error::io(p, e)
+    };
+    // What is at the standard path now: normally the certificate renewed.
+    let standard = ca.cert_path(&r.prefix);
+    let current = first_cert(&standard).ok();
+    if let Some(c) = &current
+        && c.sha256_hex() != r.old_cert.sha256_hex()
+        && !r.force
+    {
+        return Err(Error::Refused(Refusal::Other(format!(
+            "{} holds another certificate (serial {}) than the one renewed (serial {}); --force renews anyway and keeps it beside the new one",
+            standard.display(),
+            Facts::of(c).serial,
+            r.old.serial
+        ))));
+    }
+    let serial = current
+        .as_ref()
+        .map_or_else(|| r.old.serial.clone(), |c| Facts::of(c).serial);
+    let paths = Paths::new(ca, &r.prefix, &serial);
+    let certs = ca.sub_dir("certs").map_err(io(&paths.cert))?;
+    let private = ca.private_dir().map_err(io(&paths.key))?;
+    let with_chain = issued.chain.len() > 1;
+    let cert_dir = paths.cert.parent().map(Path::to_owned).unwrap_or_default();
+    let key_dir = paths.key.parent().map(Path::to_owned).unwrap_or_default();
+
+    let mut register = ca.register()?;
+    // The register's transaction is the directory's write lock: held until the hook and the
+    // check have confirmed the renewal.
+    let mut tx = register.transaction()?;
+    let mut t = files::Transaction::default();
+    // The replaced files, kept under their serial's name.
+    let kept = Kept {
+        cert: keep(
+            &certs,
+            &cert_dir,
+            &paths.cert,
+            &paths.kept_cert,
+            PUBLIC_MODE,
+            r.force,
+            &mut t,
+        )?,
+        full_chain: keep(
+            &certs,
+            &cert_dir,
+            &paths.chain,
+            &paths.kept_chain,
+            PUBLIC_MODE,
+            r.force,
+            &mut t,
+        )?,
+        key: match key_pem {
+            Some(_) => keep(
+                &private,
+                &key_dir,
+                &paths.key,
+                &paths.kept_key,
+                KEY_MODE,
+                r.force,
+                &mut t,
+            )?,
+            None => None,
+        },
+    };
+    // The new files at the standard paths.
+    if let Some(pem) = key_pem {
+        t.add(
+            private
+                .stage(&file_name(&paths.key), pem, KEY_MODE)
+                .map_err(io(&paths.key))?,
+        );
+    }
+    t.add(
+        certs
+            .stage(
+                &file_name(&paths.cert),
+                issued.certificate.to_pem().as_bytes(),
+                PUBLIC_MODE,
+            )
+            .map_err(io(&paths.cert))?,
+    );
+    if with_chain {
+        t.add(
+            certs
+                .stage(
+                    &file_name(&paths.chain),
+                    pem_bundle(&issued.chain).as_bytes(),
+                    PUBLIC_MODE,
+                )
+                .map_err(io(&paths.chain))?,
+        );
+    }
+    let rollover = matches!(r.profile, Profile::RootCa { .. });
+    let transition = cert_dir.join(format!("{}.transition.pem", r.prefix));
+    if rollover {
+        let both = pem_bundle(&[issued.certificate.clone(), r.old_cert.clone()]);
+        t.add(
+            certs
+                .stage(&file_name(&transition), both.as_bytes(), PUBLIC_MODE)
+                .map_err(io(&transition))?,
+        );
+    }
+    // The register: the old row superseded (and where its file is kept), the new one inserted.
+    let new_sha = issued.certificate.sha256_hex();
+    let issuer_cert = issued.chain.get(1).unwrap_or(&issued.certificate);
+    let record = ca.record_of(
+        &issued.certificate,
+        &issued.facts,
+        issuer_cert,
+        r.profile,
+        &paths.cert,
+    );
+    if r.adopt {
+        tx.insert(std::slice::from_ref(&r.old))?;
+    }
+    if !tx.supersede(&r.old.sha256, Some(&new_sha))? {
+        return Err(Error::Refused(Refusal::Other(format!(
+            "{} (serial {}) is no longer in service in the register: another pki renewed or revoked it",
+            r.old.subject, r.old.serial
+        ))));
+    }
+    if current.as_ref().map(Certificate::sha256_hex).as_deref() == Some(r.old.sha256.as_str()) {
+        tx.set_path(&r.old.sha256, &format!("certs/{}", paths.kept_cert))?;
+    }
+    tx.insert(std::slice::from_ref(&record))?;
+
+    let env = [
+        ("PKI_RENEW_CERT", paths.cert.display().to_string()),
+        ("PKI_RENEW_OLD_SERIAL", r.old.serial.clone()),
+        ("PKI_RENEW_NEW_SERIAL", issued.facts.serial.clone()),
+    ];
+    let mut hook_run = None;
+    let mut check = None;
+    let committed = t.commit_then(true, || {
+        if let Some(h) = &confirm.hook {
+            let run = run_hook(h, HookPhase::Renew, &env);
+            let ok = run.ok;
+            hook_run = Some(run);
+            if !ok {
+                return Err(Why::Hook);
+            }
+        }
+        if let Some(v) = &confirm.verify {
+            let c = check_until(v, issued);
+            let ok = c.passed;
+            check = Some(c);
+            if !ok {
+                return Err(Why::Verify);
+            }
+        }
+        tx.commit().map_err(Why::Register)
+    });
+    let mut outcome = Outcome {
+        result: RenewalResult::Renewed,
+        profile: r.profile.name(),
+        subject: r.old.subject.clone(),
+        old: CertBrief::of(&r.old_cert),
+        new: Some(CertBrief::of(&issued.certificate)),
+        issuer: issued.facts.issuer.clone(),
+        issuer_renewed,
+        key_reused: key_pem.is_none(),
+        files: None,
+        kept: Kept::default(),
+        hook: hook_run,
+        verification: check,
+        rollback_hook: None,
+        rollover: None,
+        still_under_old: None,
+        notes,
+        error: None,
+    };
+    match committed {
+        Ok(()) => {}
+        Err(files::Failed::Files(e)) => return Err(Error::io(&paths.cert, e)),
+        Err(files::Failed::Then(why)) => {
+            outcome.result = RenewalResult::RolledBack;
+            outcome.error = Some(match &why {
+                Why::Hook => format!(
+                    "the hook failed ({})",
+                    outcome
+                        .hook
+                        .as_ref()
+                        .map(HookRun::describe)
+                        .unwrap_or_default()
+                ),
+                Why::Verify => format!(
+                    "the gateway check failed: {}",
+                    outcome
+                        .verification
+                        .as_ref()
+                        .map(|c| c.detail.clone())
+                        .unwrap_or_default()
+                ),
+                Why::Register(e) => format!("the register could not be written: {e}"),
+            });
+            // The old files are back: the gateway must serve them again.
+            if let (Some(h), Some(_)) = (&confirm.hook, &outcome.hook) {
+                outcome.rollback_hook = Some(run_hook(h, HookPhase::Rollback, &env));
+            }
+            return Ok(outcome);
+        }
+    }
+    outcome.files = Some(Written {
+        cert: paths.cert.clone(),
+        full_chain: with_chain.then(|| paths.chain.clone()),
+        key: key_pem.map(|_| paths.key.clone()),
+    });
+    outcome.kept = kept;
+    if rollover {
+        outcome.rollover = Some(Rollover {
+            transition_bundle: transition,
+            to_reissue: under(ca, &r.old.sha256)?,
+        });
+    } else if r.profile.is_ca() {
+        let q = Query {
+            issuer_sha256: Some(r.old.sha256.clone()),
+            status: Some(Status::Issued),
+            ..Query::default()
+        };
+        outcome.still_under_old = Some(ca.register()?.count(&q)?);
+    }
+    Ok(outcome)
+}
+
+/// Stages a copy of `from` (when it exists) as `name` in `dir`: a replaced file, kept. An
+/// existing `name` is refused unless `force`.
+fn keep<'d>(
+    dir: &'d files::Dir,
+    dir_path: &Path,
+    from: &Path,
+    name: &str,
+    mode: u32,
+    force: bool,
+    t: &mut files::Transaction<'d>,
+) -> Result<Option<PathBuf>> {
+    let Ok(bytes) = dir.read_bounded(&file_name(from), 1 << 24) else {
+        return Ok(None);
+    };
+    let to = dir_path.join(name);
+    CaDir::check_free(&[&to], force)?;
+    t.add(
+        dir.stage(name, &bytes, mode)
+            .map_err(|e| Error::io(&to, e))?,
+    );
+    Ok(Some(to))
+}
+
+/// Every certificate in service under the CA with SHA-256 `root` (its children, theirs, ...,
+/// through CAs renewed since).
+fn under(ca: &CaDir, root: &str) -> Result<Vec<Reissue>> {
+    let mut register = ca.register()?;
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(sha) = todo.pop() {
+        // Superseded CAs too: what they signed before their renewal is still in service.
+        let q = Query {
+            issuer_sha256: Some(sha),
+            ..Query::default()
+        };
+        for row in register.records(&q)? {
+            if row.sha256 == root {
+                continue;
+            }
+            if rank_name(&row.profile) < 3 {
+                todo.push(row.sha256.clone());
+            }
+            if row.status != Status::Issued {
+                continue;
+            }
+            out.push(Reissue {
+                profile: row.profile,
+                subject: row.subject,
+                serial: row.serial,
+                not_after: row.not_after,
+                path: row.path,
+            });
+        }
+    }
+    out.sort_by_key(|r| (rank_name(&r.profile), r.not_after));
+    Ok(out)
+}
+
+/// Asks the gateway until it serves the new certificate, or `wait` has passed.
+fn check_until(v: &Verify<'_>, issued: &Issued) -> GatewayCheck {
+    let deadline = Instant::now() + v.wait;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut c = (v.check)(issued);
+        c.attempts = attempts;
+        if c.passed || c.new_served || Instant::now() >= deadline {
+            return c;
+        }
+        std::thread::sleep(RECHECK);
+    }
+}
+
+/// Runs the hook through the shell, its output to stderr, killed after its timeout.
+fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
+    let start = Instant::now();
+    let mut run = HookRun {
+        phase,
+        command: hook.command.clone(),
+        ok: false,
+        exit_code: None,
+        timed_out: false,
+        error: None,
+        seconds: 0.0,
+    };
+    let mut cmd = shell(&hook.command);
+    cmd.stdin(Stdio::null()).stderr(Stdio::inherit());
+    cmd.env("PKI_RENEW_PHASE", phase.as_str());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::process::CommandExt;
+        // stdout to stderr: pki's stdout is its report.
+        match std::io::stderr().as_fd().try_clone_to_owned() {
+            Ok(fd) => cmd.stdout(Stdio::from(fd)),
+            Err(_) => cmd.stdout(Stdio::null()),
+        };
+        // Its own process group, so that a timeout kills what it started too.
+        cmd.process_group(0);
+    }
+    #[cfg(not(unix))]
+    cmd.stdout(Stdio::inherit());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            run.error = Some(format!("could not be started: {e}"));
+            return run;
+        }
+    };
+    let deadline = start + hook.timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(StdDuration::from_millis(20))
+            }
+            Ok(None) => break None,
+            Err(e) => {
+                run.error = Some(format!("could not be waited for: {e}"));
+                break None;
+            }
+        }
+    };
+    run.seconds = start.elapsed().as_secs_f64();
+    match status {
+        Some(s) => {
+            run.exit_code = s.code();
+            run.ok = s.success();
+            if s.code().is_none() {
+                run.error = Some(format!("ended by a signal ({s})"));
+            }
+        }
+        None => {
+            run.timed_out = run.error.is_none();
+            kill(&mut child);
+        }
+    }
+    run
+}
+
+fn shell(command: &str) -> Command {
+    #[cfg(unix)]
+    {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(command);
+        c
+    }
+    #[cfg(not(unix))]
+    {
+        let mut c = Command::new("cmd");
+        c.arg("/C").arg(command);
+        c
+    }
+}
+
+/// Kills the hook and what it started (its process group).
+fn kill(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hook_runs_through_the_shell_and_its_status_counts() {
+        let hook = |c: &str, secs| Hook {
+            command: c.into(),
+            timeout: StdDuration::from_secs(secs),
+        };
+        let ok = run_hook(
+            &hook("test \"$PKI_RENEW_PHASE\" = renew", 10),
+            HookPhase::Renew,
+            &[],
+        );
+        assert!(ok.ok && ok.exit_code == Some(0), "{ok:?}");
+        let failed = run_hook(&hook("exit 3", 10), HookPhase::Rollback, &[]);
+        assert_eq!((failed.ok, failed.exit_code), (false, Some(3)));
+        let missing = run_hook(&hook("/nonexistent/hook", 10), HookPhase::Renew, &[]);
+        assert_eq!((missing.ok, missing.exit_code), (false, Some(127)));
+        let start = Instant::now();
+        let slow = run_hook(&hook("sleep 30", 1), HookPhase::Renew, &[]);
+        assert!(slow.timed_out && !slow.ok, "{slow:?}");
+        assert!(start.elapsed() < StdDuration::from_secs(10));
+        assert!(slow.describe().starts_with("timed out after"));
+    }
+
+    #[test]
+    fn the_lifetime_is_the_originals_in_days() {
+        let at = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let days = |n: i64| lifetime_days(at - DEFAULT_BACKDATE, at + Duration::days(n));
+        assert_eq!(days(365), 365);
+        assert_eq!(days(0), 1);
+    }
+}
