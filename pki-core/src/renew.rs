@@ -1252,6 +1252,16 @@ fn check_until(v: &Verify<'_>, issued: &Issued) -> GatewayCheck {
 }
 
 /// Runs the hook through the shell, its output to stderr, killed after its timeout.
+/// The environment variables through which pki takes secrets: a key's password, a tenant's
+/// password, a device's connection string, a register URL (which may hold a database password).
+/// Never passed on to a program pki runs for the user.
+pub const SECRET_VARIABLES: [&str; 4] = [
+    "PKI_KEY_PASSWORD",
+    "C8Y_PASSWORD",
+    "IOTHUB_DEVICE_CONNECTION_STRING",
+    "PKI_REGISTER",
+];
+
 fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
     let start = Instant::now();
     let mut run = HookRun {
@@ -1265,6 +1275,11 @@ fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
     };
     let mut cmd = shell(&hook.command);
     cmd.stdin(Stdio::null()).stderr(Stdio::inherit());
+    // The hook gets the operator's environment (PATH, a service manager's variables) but never
+    // pki's secrets.
+    for secret in SECRET_VARIABLES {
+        cmd.env_remove(secret);
+    }
     cmd.env("PKI_RENEW_PHASE", phase.as_str());
     for (k, v) in env {
         cmd.env(k, v);

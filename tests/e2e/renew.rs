@@ -12,8 +12,8 @@ use crate::support::quickstart::{
     gateway_pki,
 };
 use crate::support::{
-    Mosquitto, Server, closed_port, openssl, openssl_text, pki, refused_in_one_line, s_client,
-    sha256_fingerprint, tmp, tree,
+    Mosquitto, Server, closed_port, openssl, openssl_text, pki, pki_env, refused_in_one_line,
+    s_client, sha256_fingerprint, tmp, tree,
 };
 
 /// `openssl x509 -serial`: upper-case hex.
@@ -485,4 +485,44 @@ fn bad_input_is_refused_and_a_failing_hook_or_gateway_rolls_back() {
     let r = pki(dir, &["renew", foreign, "--adopt"]);
     refused_in_one_line(&r, &["renew", foreign, "--adopt"], "cannot be adopted");
     keys_are_private(dir);
+}
+
+#[test]
+fn the_hook_never_sees_pkis_secrets() {
+    let d = gateway_pki();
+    let dir = d.path();
+    let seen = dir.join("hook-env.txt");
+    let hook = format!("env > '{}'", seen.display());
+    let secrets = [
+        ("PKI_KEY_PASSWORD", "key-pw-31337"),
+        ("C8Y_PASSWORD", "c8y-pw-31337"),
+        (
+            "IOTHUB_DEVICE_CONNECTION_STRING",
+            "HostName=h;DeviceId=d;SharedAccessKey=sak31337",
+        ),
+    ];
+    pki_env(dir, &["renew", SERVER, "--exec", &hook], &secrets).expect(0);
+    let env = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        env.contains("PKI_RENEW_PHASE="),
+        "the hook ran with its own variables:\n{env}"
+    );
+    for (name, value) in secrets {
+        assert!(
+            !env.contains(value) && !env.contains(&format!("{name}=")),
+            "{name} reached the hook"
+        );
+    }
+    // A register URL's password neither.
+    let url = crate::support::Postgres::stopped_url();
+    let r = pki_env(
+        dir,
+        &["renew", SERVER, "--exec", &hook],
+        &[("PKI_REGISTER", &url)],
+    );
+    assert_eq!(
+        r.code, 2,
+        "an unreachable register: nothing renewed, no hook"
+    );
+    assert!(!seen.exists() || !std::fs::read_to_string(&seen).unwrap().contains(&url));
 }
