@@ -49,23 +49,31 @@ ossl_rate=$(echo "$n_openssl / ($t1 - $t0)" | bc -l)
 # 2. pki batch (wall time of the whole process, and its peak memory).
 sync
 t0=$(now)
-/usr/bin/time -f '%M' -o pki.rss "$pki" issue device --batch devices.txt >pki.out
+/usr/bin/time -f '%M %U %S' -o pki.rss "$pki" issue device --batch devices.txt >pki.out
 t1=$(now)
 pki_secs=$(echo "$t1 - $t0" | bc -l)
 pki_rate=$(echo "$n / $pki_secs" | bc -l)
-pki_rss=$(( $(cat pki.rss) / 1024 ))
+read -r pki_kib pki_user pki_sys < pki.rss
+pki_rss=$(( pki_kib / 1024 ))
+pki_cpu=$(echo "$pki_user + $pki_sys" | bc -l)
 [ "$(wc -l < pki/manifest.jsonl)" -eq "$n" ] || { echo "pki batch did not issue $n devices" >&2; exit 1; }
 
 # 3. The limit.
 sync
-read -r _ limit_secs limit_rate < <("$limit" "$n" limit-out)
+/usr/bin/time -f '%U %S' -o limit.cpu "$limit" "$n" limit-out > limit.out
+read -r _ limit_secs limit_rate < limit.out
+read -r limit_user limit_sys < limit.cpu
+limit_cpu=$(echo "$limit_user + $limit_sys" | bc -l)
 
 printf '%-58s %9s %9s %12s %9s\n' "EC P-256 device certificates, $(nproc) cores, $(df --output=fstype "$work" | tail -1)" devices seconds "certs/s" "peak MiB"
 printf '%-58s %9d %9.2f %12.0f %9s\n' "openssl req -x509 -CA, one process per device (loop)" "$n_openssl" "$(echo "$n_openssl / $ossl_rate" | bc -l)" "$ossl_rate" "-"
 printf '%-58s %9d %9.2f %12.0f %9d\n' "pki issue device --batch (key, cert, chain, manifest, register)" "$n" "$pki_secs" "$pki_rate" "$pki_rss"
 printf '%-58s %9d %9.2f %12.0f %9s\n' "limit: ring + rcgen + 2 PEM files, all cores" "$n" "$limit_secs" "$limit_rate" "-"
-printf '\npki batch = %.0f x the openssl loop, %.0f%% of the limit\n' \
+printf '\npki batch = %.0f x the openssl loop, %.0f%% of the limit (wall time)\n' \
   "$(echo "$pki_rate / $ossl_rate" | bc -l)" "$(echo "100 * $pki_rate / $limit_rate" | bc -l)"
+# CPU time (user + system) does not depend on what else the shared machine runs.
+printf 'CPU seconds: pki batch %.2f (user %s, system %s), limit %.2f (user %s, system %s): %.0f%%\n' \
+  "$pki_cpu" "$pki_user" "$pki_sys" "$limit_cpu" "$limit_user" "$limit_sys" "$(echo "100 * $limit_cpu / $pki_cpu" | bc -l)"
 
 # 4. pki list on a register of $rows certificates.
 mkdir -p big/pki/certs big/pki/private
