@@ -63,7 +63,7 @@ pub use gateway::{
     Step as CheckStep, check_files, check_gateway,
 };
 pub use name_check::{NameCheck, check_name};
-pub use options::{CrlScope, NameToCheck, Purpose, TLS_CLIENT_LEVEL, VerifyOptions};
+pub use options::{CrlScope, NameToCheck, Purpose, Revocation, TLS_CLIENT_LEVEL, VerifyOptions};
 pub use probe::{
     AfterHandshake, HandshakeFailure, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep,
     TlsAlert, probe,

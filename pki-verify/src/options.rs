@@ -79,6 +79,16 @@ pub enum CrlScope {
     Chain,
 }
 
+/// Certificate revocation lists to check a chain against (`pki verify --crl`), and which
+/// certificates to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The CRLs, DER (`pki_core::read_crls` reads them from PEM or DER files).
+    pub crls: Vec<Vec<u8>>,
+    /// The leaf only, or the whole chain.
+    pub scope: CrlScope,
+}
+
 /// How to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {

@@ -120,7 +120,7 @@ pub(super) fn explain_revoked(
     crl_issuer: &str,
     rustls: &str,
 ) -> String {
-    let reason = reason.map_or_else(String::new, |r| format!(" reason {r}"));
+    let reason = reason.map_or_else(String::new, |r| format!(", reason {r}"));
     format!(
         "\"{subject}\" (serial {serial}) is revoked: the CRL of \"{crl_issuer}\" lists it \
          (revoked at {}{reason}). OpenSSL clients with CRL checking reject it; {rustls}. Issue a \
