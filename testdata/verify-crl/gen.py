@@ -2,7 +2,8 @@
 
 Run by gen.sh (which says what each case is for); needs Python's `cryptography`. Writes into the
 directory given as the first argument: `pki/` (the keys and certificates gen.sh hands to
-`openssl ca`) and one directory per case with leaf.pem, chain.pem, ca.pem, crls.pem, case.txt.
+`openssl ca`) and one directory per case with leaf.pem, leaf.key.pem, chain.pem, ca.pem,
+crls.pem, case.txt.
 """
 
 import datetime
@@ -147,9 +148,10 @@ def der_to_pem(der):
     return b"-----BEGIN X509 CRL-----\n" + b"\n".join(lines) + b"\n-----END X509 CRL-----\n"
 
 
-def write(case, leaf, chain, anchors, crls, **opts):
+def write(case, leaf, chain, anchors, crls, key=None, **opts):
     d = os.path.join(OUT, case)
     os.makedirs(d, exist_ok=True)
+    write_key(os.path.join(d, "leaf.key.pem"), key or leaf_key)
     with open(os.path.join(d, "leaf.pem"), "wb") as f:
         f.write(pem(leaf))
     with open(os.path.join(d, "chain.pem"), "wb") as f:
@@ -190,6 +192,7 @@ pki = os.path.join(OUT, "pki")
 os.makedirs(pki, exist_ok=True)
 write_key(os.path.join(pki, "root.key.pem"), root_key)
 write_key(os.path.join(pki, "intermediate.key.pem"), inter_key)
+write_key(os.path.join(pki, "leaf.key.pem"), leaf_key)
 for fname, c in [("root.pem", root), ("intermediate.pem", inter), ("leaf.pem", leaf)]:
     with open(os.path.join(pki, fname), "wb") as f:
         f.write(pem(c))
@@ -240,7 +243,7 @@ write("crl-only-ca-certs", leaf, chain, anchors,
                       full_name=None, relative_name=None, only_contains_user_certs=False,
                       only_contains_ca_certs=True, only_some_reasons=None, indirect_crl=False,
                       only_contains_attribute_certs=False), True)])))
-dp_leaf, _ = leaf_cert(inter, inter_key, crldp="http://crl.example.com/inter.crl")
+dp_leaf, dp_key = leaf_cert(inter, inter_key, crldp="http://crl.example.com/inter.crl")
 write("crl-matching-scope", dp_leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, [(dp_leaf.serial_number, R.superseded)],
                   akid_key=inter_key,
@@ -248,7 +251,8 @@ write("crl-matching-scope", dp_leaf, chain, anchors,
                       full_name=[x509.UniformResourceIdentifier("http://crl.example.com/inter.crl")],
                       relative_name=None, only_contains_user_certs=True,
                       only_contains_ca_certs=False, only_some_reasons=None, indirect_crl=False,
-                      only_contains_attribute_certs=False), True)])))
+                      only_contains_attribute_certs=False), True)])),
+      key=dp_key)
 write("crl-indirect", leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, revoke_leaf, akid_key=inter_key,
                   extensions=[(x509.IssuingDistributionPoint(

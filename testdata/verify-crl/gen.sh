@@ -11,7 +11,7 @@
 # issuer, a CA without cRLSign. This script then makes the everyday cases with `openssl ca
 # -revoke -crl_reason ...` and `openssl ca -gencrl`, as an operator would.
 #
-# Every case directory holds leaf.pem, chain.pem (sent after the leaf), ca.pem (the anchors),
+# Every case directory holds leaf.pem, leaf.key.pem (for a server serving the case), chain.pem (sent after the leaf), ca.pem (the anchors),
 # crls.pem (every CRL given, PEM) and case.txt (`attime`, and `crl_check_all=yes` where every
 # certificate of the chain is checked, not only the leaf). Every case is verified at
 # 2030-01-01T00:00:00Z (1893456000); the CRLs `openssl ca` writes run from today for 7300 days.
@@ -118,6 +118,7 @@ case_dir() { # NAME CRL... ; options on stdin
     local d="$HERE/$1"; shift
     mkdir -p "$d"
     cp "$P/leaf.pem" "$d/leaf.pem"
+    cp "$P/leaf.key.pem" "$d/leaf.key.pem"
     cp "$P/intermediate.pem" "$d/chain.pem"
     cp "$P/root.pem" "$d/ca.pem"
     cat "$@" > "$d/crls.pem"

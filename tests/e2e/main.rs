@@ -20,3 +20,4 @@ mod show;
 mod systemd;
 mod trust;
 mod verify;
+mod verify_crl;
