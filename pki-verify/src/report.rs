@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-use crate::chain::{CertSummary, ChainInput};
+use crate::chain::{CertSummary, ChainInput, Parsed};
 use crate::diagnose::{Diagnosis, diagnose};
 use crate::openssl::OpensslVerdict;
+use crate::openssl::Outcome;
 use crate::options::{CrlScope, VerifyOptions};
 use crate::webpki::WebpkiVerdict;
 use crate::{Error, openssl, webpki};
@@ -78,6 +79,32 @@ impl Report {
     }
 }
 
+/// The certificates of the chain OpenSSL found revoked, with what their CRL says of them.
+pub(crate) fn revoked_certificates(
+    parsed: &Parsed<'_>,
+    outcome: &Outcome,
+) -> Vec<RevokedCertificate> {
+    outcome
+        .revoked
+        .iter()
+        .filter_map(|&(depth, crl)| {
+            let cert = parsed.get(*outcome.chain.get(depth)?);
+            let list = &parsed.crls[crl];
+            let entry = list.entry(&cert.x509.tbs_certificate.serial)?;
+            Some(RevokedCertificate {
+                depth: u32::try_from(depth).unwrap_or(u32::MAX),
+                subject: cert.subject.clone(),
+                serial: cert.summary.serial.hex.clone(),
+                revoked_at: entry.date,
+                reason: entry
+                    .reason
+                    .map(|r| pki_core::crl_reason_name(r).to_owned()),
+                crl_issuer: list.issuer_text.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Verifies `input` with OpenSSL 3.0 and rustls/webpki semantics and diagnoses the result.
 ///
 /// Returns `Err` only when the check cannot run: a certificate that does not parse, or a
@@ -104,25 +131,7 @@ pub fn verify(input: &ChainInput, opts: &VerifyOptions) -> Result<Report, Error>
                 revoked_count: c.entries.len(),
             })
             .collect(),
-        revoked: outcome
-            .revoked
-            .iter()
-            .filter_map(|&(depth, crl)| {
-                let cert = parsed.get(*outcome.chain.get(depth)?);
-                let list = &parsed.crls[crl];
-                let entry = list.entry(&cert.x509.tbs_certificate.serial)?;
-                Some(RevokedCertificate {
-                    depth: u32::try_from(depth).unwrap_or(u32::MAX),
-                    subject: cert.subject.clone(),
-                    serial: cert.summary.serial.hex.clone(),
-                    revoked_at: entry.date,
-                    reason: entry
-                        .reason
-                        .map(|r| pki_core::crl_reason_name(r).to_owned()),
-                    crl_issuer: list.issuer_text.clone(),
-                })
-            })
-            .collect(),
+        revoked: revoked_certificates(&parsed, &outcome),
     });
     Ok(Report {
         agree: outcome.verdict.is_ok() == webpki.is_ok(),

@@ -34,6 +34,15 @@ def key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def key_usage(cert_sign, crl_sign):
+    """digitalSignature, and keyCertSign and cRLSign as asked."""
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=cert_sign,
+        crl_sign=crl_sign, encipher_only=False, decipher_only=False,
+    )
+
+
 def ca_cert(cn, k, issuer_cert, issuer_key, crl_sign=True, serial=None):
     ski = x509.SubjectKeyIdentifier.from_public_key(k.public_key())
     b = (
@@ -45,14 +54,7 @@ def ca_cert(cn, k, issuer_cert, issuer_key, crl_sign=True, serial=None):
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=crl_sign, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage(cert_sign=True, crl_sign=crl_sign), critical=True)
         .add_extension(ski, critical=False)
     )
     if issuer_cert is not None:
@@ -74,14 +76,7 @@ def leaf_cert(issuer_cert, issuer_key, crldp=None):
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage(cert_sign=False, crl_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
             x509.SubjectAlternativeName([x509.DNSName("gateway.example.com")]), critical=False
@@ -104,6 +99,19 @@ def leaf_cert(issuer_cert, issuer_key, crldp=None):
 
 def pem(*certs):
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+def idp(url=None, only_user=False, only_ca=False, indirect=False):
+    """A critical issuingDistributionPoint, as `crl(extensions=...)` takes it."""
+    full_name = [x509.UniformResourceIdentifier(url)] if url else None
+    return (
+        x509.IssuingDistributionPoint(
+            full_name=full_name, relative_name=None, only_contains_user_certs=only_user,
+            only_contains_ca_certs=only_ca, only_some_reasons=None, indirect_crl=indirect,
+            only_contains_attribute_certs=False,
+        ),
+        True,
+    )
 
 
 def crl(issuer_name, signing_key, revoked=(), this_update=THIS_UPDATE, next_update=NEXT_UPDATE,
@@ -232,33 +240,19 @@ write("crl-critical-extension", leaf, chain, anchors,
                       x509.ObjectIdentifier("1.3.6.1.4.1.55555.1"), b"\x05\x00"), True)])))
 write("crl-different-scope", leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, revoke_leaf, akid_key=inter_key,
-                  extensions=[(x509.IssuingDistributionPoint(
-                      full_name=[x509.UniformResourceIdentifier("http://crl.example.com/other.crl")],
-                      relative_name=None, only_contains_user_certs=False,
-                      only_contains_ca_certs=False, only_some_reasons=None, indirect_crl=False,
-                      only_contains_attribute_certs=False), True)])))
+                  extensions=[idp(url="http://crl.example.com/other.crl")])))
 write("crl-only-ca-certs", leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, revoke_leaf, akid_key=inter_key,
-                  extensions=[(x509.IssuingDistributionPoint(
-                      full_name=None, relative_name=None, only_contains_user_certs=False,
-                      only_contains_ca_certs=True, only_some_reasons=None, indirect_crl=False,
-                      only_contains_attribute_certs=False), True)])))
+                  extensions=[idp(only_ca=True)])))
 dp_leaf, dp_key = leaf_cert(inter, inter_key, crldp="http://crl.example.com/inter.crl")
 write("crl-matching-scope", dp_leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, [(dp_leaf.serial_number, R.superseded)],
                   akid_key=inter_key,
-                  extensions=[(x509.IssuingDistributionPoint(
-                      full_name=[x509.UniformResourceIdentifier("http://crl.example.com/inter.crl")],
-                      relative_name=None, only_contains_user_certs=True,
-                      only_contains_ca_certs=False, only_some_reasons=None, indirect_crl=False,
-                      only_contains_attribute_certs=False), True)])),
+                  extensions=[idp(url="http://crl.example.com/inter.crl", only_user=True)])),
       key=dp_key)
 write("crl-indirect", leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, revoke_leaf, akid_key=inter_key,
-                  extensions=[(x509.IssuingDistributionPoint(
-                      full_name=None, relative_name=None, only_contains_user_certs=False,
-                      only_contains_ca_certs=False, only_some_reasons=None, indirect_crl=True,
-                      only_contains_attribute_certs=False), True)])))
+                  extensions=[idp(indirect=True)])))
 write("revoked-remove-from-crl", leaf, chain, anchors,
       crl_pem(crl(inter.subject, inter_key, [(leaf.serial_number, R.remove_from_crl)],
                   akid_key=inter_key)))

@@ -54,6 +54,32 @@ fn pki_crl_args(dir: &Path) -> Vec<String> {
     args
 }
 
+/// `pki --json verify TARGET_ARGS... --ca-file ca.pem --crl crls.pem ...` in the case's
+/// directory: its JSON, and OpenSSL's code and depth in it. Panics unless it exits 0 or 1.
+fn pki_verdict(dir: &Path, target: &[&str]) -> (serde_json::Value, (i64, Option<u64>)) {
+    let mut args: Vec<String> = ["--json", "verify"].map(str::to_owned).to_vec();
+    args.extend(target.iter().map(|a| (*a).to_owned()));
+    args.extend(pki_crl_args(dir));
+    let r = pki(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        r.code == 0 || r.code == 1,
+        "{}: {}{}",
+        dir.display(),
+        r.stdout,
+        r.stderr
+    );
+    let j = r.json();
+    let both =
+        j["verification"]["openssl"]["code"] == 0 && j["verification"]["webpki"]["result"] == "ok";
+    assert_eq!(r.code, if both { 0 } else { 1 }, "{}", dir.display());
+    let openssl = &j["verification"]["openssl"];
+    let verdict = (
+        openssl["code"].as_i64().unwrap_or(-1),
+        openssl["depth"].as_u64(),
+    );
+    (j, verdict)
+}
+
 /// The first `error N at D depth lookup` of `openssl verify`, or `None` when it says OK.
 fn openssl_verify_first(dir: &Path) -> Option<(i64, u64)> {
     let (seconds, _) = instant(dir);
@@ -82,21 +108,7 @@ fn offline_verdict_with_crls_equals_openssl_verify_on_every_case() {
     let mut mismatches = Vec::new();
     for dir in &cases {
         let case = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let mut args: Vec<String> = ["--json", "verify", "--chain", "leaf.pem", "--untrusted"]
-            .map(str::to_owned)
-            .to_vec();
-        args.push("chain.pem".into());
-        args.extend(pki_crl_args(dir));
-        let r = pki(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(
-            r.code == 0 || r.code == 1,
-            "{case}: {}{}",
-            r.stdout,
-            r.stderr
-        );
-        let j = r.json();
-        let openssl = &j["verification"]["openssl"];
-        let ours = (openssl["code"].as_i64().unwrap(), openssl["depth"].as_u64());
+        let (j, ours) = pki_verdict(dir, &["--chain", "leaf.pem", "--untrusted", "chain.pem"]);
         let theirs = openssl_verify_first(dir).map_or((0, None), |(c, d)| (c, Some(d)));
         if ours != theirs {
             mismatches.push(format!(
@@ -108,8 +120,6 @@ fn offline_verdict_with_crls_equals_openssl_verify_on_every_case() {
             revocation["crls"].as_array().is_some_and(|c| !c.is_empty()),
             "{case}: {j}"
         );
-        let both = openssl["code"] == 0 && j["verification"]["webpki"]["result"] == "ok";
-        assert_eq!(r.code, if both { 0 } else { 1 }, "{case}");
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
@@ -152,24 +162,9 @@ fn online_verdict_with_crls_equals_s_client_on_every_case() {
         });
         seen.insert(code);
         let target = format!("127.0.0.1:{port}");
-        let mut args: Vec<String> = ["--json", "verify", &target, "--servername"]
-            .map(str::to_owned)
-            .to_vec();
-        args.push("gateway.example.com".into());
-        args.extend(pki_crl_args(dir));
-        let r = pki(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(
-            r.code == 0 || r.code == 1,
-            "{case}: {}{}",
-            r.stdout,
-            r.stderr
-        );
-        let j = r.json();
-        let openssl = &j["verification"]["openssl"];
-        let ours = (
-            openssl["code"].as_i64().unwrap() as i32,
-            openssl["depth"].as_u64().map(|d| d as u32),
-        );
+        let (_, (ours_code, ours_depth)) =
+            pki_verdict(dir, &[&target, "--servername", "gateway.example.com"]);
+        let ours = (ours_code as i32, ours_depth.map(|d| d as u32));
         if ours != (code, handshake.error_depth) {
             mismatches.push(format!(
                 "{case}: pki says {ours:?}, s_client says ({code}, {:?})\n{}",
@@ -206,26 +201,15 @@ fn a_revoked_gateway_is_explained_in_plain_words() {
         ],
     )
     .expect(1);
-    assert!(
-        r.stdout
-            .contains("OpenSSL:   error 23 at 0 depth lookup: certificate revoked"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("rustls:    CertRevoked"), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("revocation: the leaf checked against 1 CRL"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("reason keyCompromise"), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("OpenSSL clients with CRL checking reject it"),
-        "{}",
-        r.stdout
-    );
+    for want in [
+        "OpenSSL:   error 23 at 0 depth lookup: certificate revoked",
+        "rustls:    CertRevoked",
+        "revocation: the leaf checked against 1 CRL",
+        "reason keyCompromise",
+        "OpenSSL clients with CRL checking reject it",
+    ] {
+        assert!(r.stdout.contains(want), "{want} missing:\n{}", r.stdout);
+    }
     assert!(
         r.stdout.trim_end().ends_with("NOT verified"),
         "{}",

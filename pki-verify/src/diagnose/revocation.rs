@@ -37,19 +37,17 @@ pub(super) fn finding(
     let rustls = rustls_words(webpki);
     match openssl.verdict.errors.first() {
         Some(first) if CRL_CODES.contains(&first.code) => {
-            if let Some(&(depth, crl)) = openssl.revoked.first() {
-                let cert = parsed.get(*openssl.chain.get(depth)?);
-                let list = &parsed.crls[crl];
-                let entry = list.entry(&cert.x509.tbs_certificate.serial)?;
+            if let Some(r) = crate::report::revoked_certificates(parsed, openssl)
+                .into_iter()
+                .next()
+            {
                 return Some(Diagnosis::Revoked {
-                    depth: u32::try_from(depth).unwrap_or(u32::MAX),
-                    subject: cert.subject.clone(),
-                    serial: cert.summary.serial.hex.clone(),
-                    revoked_at: entry.date,
-                    reason: entry
-                        .reason
-                        .map(|r| pki_core::crl_reason_name(r).to_owned()),
-                    crl_issuer: list.issuer_text.clone(),
+                    depth: r.depth,
+                    subject: r.subject,
+                    serial: r.serial,
+                    revoked_at: r.revoked_at,
+                    reason: r.reason,
+                    crl_issuer: r.crl_issuer,
                     rustls,
                 });
             }
