@@ -112,8 +112,11 @@ pub(crate) enum Command {
     Csr(CsrCommand),
     /// Show certificates: subject, issuer, status, serial, thumbprints, key, extensions, chain.
     #[command(after_long_help = concat!(
-        "Reads PEM (bundles too) and DER. Prints what `tedge cert show` prints and more.\n\n",
+        "Reads PEM (bundles too) and DER. Prints what `tedge cert show` prints and more. A CRL (PEM\n",
+        "`X509 CRL`, or DER) is shown with its issuer, number, dates, authority key identifier and every\n",
+        "revoked serial with its date and reason.\n\n",
         "EXAMPLES:\n",
+        "  pki show pki/crl/intermediate.crl.pem\n",
         "  pki show pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
         "  pki show device.pem --key device.key.pem\n",
         "  pki show --json chain.pem | jq -r '.certificates[].sha1'\n\n",
@@ -133,7 +136,9 @@ pub(crate) enum Command {
         "  pki verify gw.contoso.com:8883 --ca-file root.pem \\\n",
         "      --connection-string 'HostName=hub.azure-devices.net;DeviceId=d1;x509=true;GatewayHostName=gw.contoso.com' \\\n",
         "      --cert pki/certs/iot-device-d1-full-chain.cert.pem --key pki/private/iot-device-d1.key.pem\n",
-        "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --purpose server --hostname gw\n\n",
+        "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --purpose server --hostname gw\n",
+        "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --crl intermediate.crl.pem\n",
+        "  pki verify gw.contoso.com:8883 --ca-file root.pem --crl all.crl.pem --crl-check-all\n\n",
         "EXIT CODES:\n  0  the device would accept the gateway (verified OK)\n  1  it would not\n",
         "  2  the check could not run (bad input, name does not resolve, connection refused, timeout)"))]
     Verify(VerifyArgs),
@@ -556,7 +561,7 @@ pub(crate) struct CsrSignArgs {
 /// `pki show`.
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
-    /// Certificate files (PEM, PEM bundles, DER).
+    /// Certificate or CRL files (PEM, PEM bundles, DER).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
     /// Check that this private key belongs to the (first) certificate.
@@ -656,6 +661,15 @@ pub(crate) struct VerifyArgs {
     /// OpenSSL's (Yocto, Buildroot); offline the default is 0, as `openssl verify`.
     #[arg(long, value_name = "N")]
     pub(crate) auth_level: Option<u8>,
+    /// Check revocation against the CRLs of this file (PEM, several CRLs allowed, or DER);
+    /// repeatable. OpenSSL's verdict is then that of `-crl_check` (the leaf only), rustls' that
+    /// of a client given the same CRLs.
+    #[arg(long = "crl", value_name = "FILE")]
+    pub(crate) crls: Vec<PathBuf>,
+    /// With --crl: check every certificate of the chain (OpenSSL's `-crl_check_all`), not only
+    /// the leaf.
+    #[arg(long, requires = "crls")]
+    pub(crate) crl_check_all: bool,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
 }

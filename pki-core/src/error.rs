@@ -22,6 +22,14 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+    /// The input holds no certificate revocation list, or one that does not parse.
+    #[error("{input}: not a valid CRL ({reason})")]
+    BadCrl {
+        /// The file (or other input) at fault.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// The input holds no private key, or one that does not parse.
     #[error("{input}: not a valid private key ({reason})")]
     BadKey {

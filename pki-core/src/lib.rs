@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod crl_info;
 mod csr;
 mod error;
 pub mod files;
@@ -39,6 +40,9 @@ mod summary;
 mod text;
 mod verification;
 
+pub use crl_info::{
+    CRL_PEM_LABEL, CrlInfo, RevokedInfo, crl_reason_name, holds_crls, read_crl_file, read_crls,
+};
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, NotCaDir, Refusal, Result};
 pub use inspect::{

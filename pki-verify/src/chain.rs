@@ -13,6 +13,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use crate::Error;
+use crate::crl::Crl;
 
 /// The certificates to verify: a leaf, the untrusted certificates a server sent after it, and the
 /// trust anchors, all as DER.
@@ -21,6 +22,7 @@ pub struct ChainInput {
     leaf: Vec<u8>,
     intermediates: Vec<Vec<u8>>,
     anchors: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
 }
 
 impl ChainInput {
@@ -31,7 +33,21 @@ impl ChainInput {
             leaf,
             intermediates,
             anchors,
+            crls: Vec::new(),
         }
+    }
+
+    /// The same chain with certificate revocation lists (DER, as `pki_core::read_crls` gives
+    /// them): with any, both verdicts check revocation (OpenSSL as `-crl_check`, or
+    /// `-crl_check_all` with [`crate::CrlScope::Chain`]).
+    pub fn with_crls(mut self, crls: Vec<Vec<u8>>) -> Self {
+        self.crls = crls;
+        self
+    }
+
+    /// The CRLs' DER, in the order given.
+    pub fn crls_der(&self) -> &[Vec<u8>] {
+        &self.crls
     }
 
     /// A chain from what a TLS server presented (leaf first, as in its Certificate message) and
@@ -91,10 +107,17 @@ impl ChainInput {
             .enumerate()
             .map(|(i, der)| Cert::parse(der, Role::Anchor(i)))
             .collect::<Result<Vec<_>, _>>()?;
+        let crls = self
+            .crls
+            .iter()
+            .enumerate()
+            .map(|(i, der)| Crl::parse(der, i))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Parsed {
             leaf,
             intermediates,
             anchors,
+            crls,
         })
     }
 }
@@ -132,6 +155,8 @@ pub(crate) struct Parsed<'a> {
     pub(crate) leaf: Cert<'a>,
     pub(crate) intermediates: Vec<Cert<'a>>,
     pub(crate) anchors: Vec<Cert<'a>>,
+    /// The CRLs given, in order.
+    pub(crate) crls: Vec<Crl<'a>>,
 }
 
 impl<'a> Parsed<'a> {
@@ -354,6 +379,20 @@ impl<'a> Cert<'a> {
             .iter_common_name()
             .filter_map(|a| a.as_str().ok().map(str::to_owned))
             .collect()
+    }
+
+    /// The cRLDistributionPoints.
+    pub(crate) fn crl_distribution_points(
+        &self,
+    ) -> &[x509_parser::extensions::CRLDistributionPoint<'a>] {
+        self.x509
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::CRLDistributionPoints(p) => Some(p.points.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
     }
 
     /// Dotted OIDs of the critical extensions.

@@ -8,6 +8,7 @@
 //! chain, it says which clients accept the chain (`limits`).
 
 mod limits;
+mod revocation;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -274,6 +275,48 @@ pub enum Diagnosis {
         /// Whether rustls clients accept the chain.
         rustls_accepts: bool,
     },
+    /// A CRL given lists a certificate of the chain as revoked.
+    Revoked {
+        /// Depth in the chain.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// Its serial, upper-case hex.
+        serial: String,
+        /// When it was revoked, as the CRL says.
+        #[serde(with = "time::serde::rfc3339")]
+        revoked_at: OffsetDateTime,
+        /// The reasonCode by its RFC 5280 name, if the CRL gives one.
+        reason: Option<String>,
+        /// The issuer of the CRL that lists it.
+        crl_issuer: String,
+        /// What rustls clients with the same CRLs do, in words.
+        rustls: String,
+    },
+    /// OpenSSL cannot use the CRLs given for a certificate (none fits, expired, not yet valid,
+    /// bad signature, issuer without cRLSign, unknown critical extension, another scope).
+    CrlUnusable {
+        /// Depth of the certificate whose revocation was checked.
+        depth: u32,
+        /// Its subject.
+        subject: String,
+        /// Its issuer, whose CRL is needed.
+        issuer: String,
+        /// OpenSSL's `X509_V_ERR_*` number (3, 6, 8, 11, 12, 35, 36, 44).
+        code: i32,
+        /// OpenSSL's wording.
+        text: String,
+        /// What rustls clients with the same CRLs do, in words.
+        rustls: String,
+    },
+    /// OpenSSL clients with CRL checking accept the chain; rustls clients with the same CRLs
+    /// do not.
+    RevocationRustlsOnly {
+        /// The webpki verdict.
+        verdict: WebpkiVerdict,
+        /// What rustls clients do, in words.
+        rustls: String,
+    },
     /// OpenSSL accepts the chain, rustls does not, for a reason not covered above.
     RustlsOnly {
         /// The webpki verdict.
@@ -535,6 +578,32 @@ impl Diagnosis {
                 openssl_accepts,
                 rustls_accepts,
             } => limits::explain_chain_too_long(*certificates, *openssl_accepts, *rustls_accepts),
+            Diagnosis::Revoked {
+                subject,
+                serial,
+                revoked_at,
+                reason,
+                crl_issuer,
+                rustls,
+                ..
+            } => revocation::explain_revoked(
+                subject,
+                serial,
+                *revoked_at,
+                reason.as_deref(),
+                crl_issuer,
+                rustls,
+            ),
+            Diagnosis::CrlUnusable {
+                subject,
+                issuer,
+                code,
+                rustls,
+                ..
+            } => revocation::explain_unusable(subject, issuer, *code, rustls),
+            Diagnosis::RevocationRustlsOnly { rustls, .. } => {
+                format!("OpenSSL clients with CRL checking accept the chain; {rustls}")
+            }
             Diagnosis::RustlsOnly { verdict } => {
                 format!("OpenSSL clients accept the chain, rustls clients reject it: {verdict:?}")
             }
@@ -591,6 +660,9 @@ pub(crate) fn diagnose(
         return found;
     }
     if let Some(finding) = limits::finding(parsed, openssl, webpki) {
+        return finding;
+    }
+    if let Some(finding) = revocation::finding(parsed, openssl, webpki) {
         return finding;
     }
     if let Some(first) = openssl.verdict.errors.first() {

@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::{
     AfterHandshake, ChainInput, ConnectionString, Error, HandshakeFailure, NameCheck, NameToCheck,
-    ProbeOptions, ProbeReport, Purpose, Report, VerifyOptions,
+    ProbeOptions, ProbeReport, Purpose, Report, Revocation, VerifyOptions,
 };
 
 /// Whose verdict decides whether the device accepts the gateway.
@@ -179,6 +179,8 @@ pub struct GatewayRequest {
     pub client: Client,
     /// The device's connection string, to check its `GatewayHostName`.
     pub connection_string: Option<ConnectionString>,
+    /// CRLs to check the chain against, if any.
+    pub revocation: Option<Revocation>,
 }
 
 /// What to check offline: files, as `openssl verify` does.
@@ -202,6 +204,8 @@ pub struct FilesRequest {
     pub hostname: Option<NameToCheck>,
     /// Whose verdict decides.
     pub client: Client,
+    /// CRLs to check the chain against, if any.
+    pub revocation: Option<Revocation>,
 }
 
 /// The whole answer.
@@ -314,7 +318,11 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         accepted = false;
     } else {
         let input = ChainInput::from_presented(probe.chain.clone(), req.anchors.clone())?;
-        let mut vopts = VerifyOptions::tls_client(name_to_check.clone(), req.at);
+        let (input, mut vopts) = with_revocation(
+            input,
+            VerifyOptions::tls_client(name_to_check.clone(), req.at),
+            req.revocation.as_ref(),
+        );
         if let Some(l) = req.auth_level {
             vopts = vopts.with_auth_level(l);
         }
@@ -374,10 +382,29 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
     })
 }
 
+/// The input and options with the request's CRLs, if it has any.
+fn with_revocation(
+    input: ChainInput,
+    opts: VerifyOptions,
+    revocation: Option<&Revocation>,
+) -> (ChainInput, VerifyOptions) {
+    match revocation {
+        Some(r) => (
+            input.with_crls(r.crls.clone()),
+            opts.with_crl_scope(r.scope),
+        ),
+        None => (input, opts),
+    }
+}
+
 /// Checks files as `openssl verify` (and rustls) would judge them.
 pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
     let input = ChainInput::from_presented(req.chain.clone(), req.anchors.clone())?;
-    let mut vopts = VerifyOptions::new(req.at).with_auth_level(req.auth_level);
+    let (input, mut vopts) = with_revocation(
+        input,
+        VerifyOptions::new(req.at).with_auth_level(req.auth_level),
+        req.revocation.as_ref(),
+    );
     if let Some(p) = req.purpose {
         vopts = vopts.with_purpose(p);
     }
@@ -665,6 +692,7 @@ mod tests {
             anchors_label: "ca.pem".into(),
             at: datetime!(2030-01-01 00:00 UTC),
             auth_level: 0,
+            revocation: None,
             purpose: Some(Purpose::Server),
             hostname: Some(NameToCheck::parse("gateway.example.com")),
             client,

@@ -38,6 +38,7 @@
 
 mod chain;
 mod connection_string;
+mod crl;
 mod diagnose;
 mod error;
 mod gateway;
@@ -62,12 +63,12 @@ pub use gateway::{
     Step as CheckStep, check_files, check_gateway,
 };
 pub use name_check::{NameCheck, check_name};
-pub use options::{NameToCheck, Purpose, TLS_CLIENT_LEVEL, VerifyOptions};
+pub use options::{CrlScope, NameToCheck, Purpose, Revocation, TLS_CLIENT_LEVEL, VerifyOptions};
 pub use probe::{
     AfterHandshake, HandshakeFailure, ProbeError, ProbeOptions, ProbeReport, Step as ProbeStep,
     TlsAlert, probe,
 };
-pub use report::{Report, verify};
+pub use report::{CrlSummary, Report, RevocationReport, RevokedCertificate, verify};
 pub use scan::{
     DEFAULT_PORT, HostReport, HostStatus, PresentedCertificate, ScanOptions, ScanTarget,
     check_host, parse_hosts, scan, split_host_port,

@@ -24,10 +24,13 @@
 //! `-verify_return_error`); the verdict's `code` and `depth` are the first, which is what
 //! `-verify_return_error` and `openssl verify` report.
 
+mod crl;
 pub(crate) mod extensions;
 mod name;
 pub(crate) mod names;
 mod ncons;
+
+pub(crate) use name::canonical as name_canonical;
 
 use serde::Serialize;
 
@@ -40,18 +43,27 @@ pub(crate) mod code {
     pub(crate) const OK: i32 = 0;
     pub(crate) const UNSPECIFIED: i32 = 1;
     pub(crate) const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
+    pub(crate) const UNABLE_TO_GET_CRL: i32 = 3;
+    pub(crate) const UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: i32 = 6;
     pub(crate) const CERT_SIGNATURE_FAILURE: i32 = 7;
+    pub(crate) const CRL_SIGNATURE_FAILURE: i32 = 8;
     pub(crate) const CERT_NOT_YET_VALID: i32 = 9;
     pub(crate) const CERT_HAS_EXPIRED: i32 = 10;
+    pub(crate) const CRL_NOT_YET_VALID: i32 = 11;
+    pub(crate) const CRL_HAS_EXPIRED: i32 = 12;
     pub(crate) const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
     pub(crate) const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
     pub(crate) const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
     pub(crate) const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
     pub(crate) const CERT_CHAIN_TOO_LONG: i32 = 22;
+    pub(crate) const CERT_REVOKED: i32 = 23;
     pub(crate) const PATH_LENGTH_EXCEEDED: i32 = 25;
     pub(crate) const INVALID_PURPOSE: i32 = 26;
     pub(crate) const KEYUSAGE_NO_CERTSIGN: i32 = 32;
     pub(crate) const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
+    pub(crate) const KEYUSAGE_NO_CRL_SIGN: i32 = 35;
+    pub(crate) const UNHANDLED_CRITICAL_CRL_EXTENSION: i32 = 36;
+    pub(crate) const DIFFERENT_CRL_SCOPE: i32 = 44;
     pub(crate) const PERMITTED_VIOLATION: i32 = 47;
     pub(crate) const EXCLUDED_VIOLATION: i32 = 48;
     pub(crate) const SUBTREE_MINMAX: i32 = 49;
@@ -248,6 +260,8 @@ pub fn error_string(code: i32) -> &'static str {
 pub(crate) struct Outcome {
     pub(crate) verdict: OpensslVerdict,
     pub(crate) chain: Vec<CertRef>,
+    /// The certificates a CRL lists as revoked: (position in `chain`, index of the CRL).
+    pub(crate) revoked: Vec<(usize, usize)>,
 }
 
 /// Runs OpenSSL's verification on the parsed input.
@@ -264,11 +278,13 @@ pub(crate) fn verify(parsed: &Parsed<'_>, opts: &VerifyOptions) -> Result<Outcom
         chain: vec![0],
         num_untrusted: 1,
         errors: Vec::new(),
+        revocations: Vec::new(),
     };
     ctx.run()?;
     Ok(Outcome {
-        verdict: OpensslVerdict::from_errors(ctx.errors),
+        verdict: OpensslVerdict::from_errors(std::mem::take(&mut ctx.errors)),
         chain: ctx.chain.iter().map(|&i| ctx.refs[i]).collect(),
+        revoked: ctx.revocations.iter().map(|r| (r.depth, r.crl)).collect(),
     })
 }
 
@@ -451,7 +467,17 @@ fn names_equal(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> bool {
 /// `X509_check_akid(issuer, subject's AKID) == X509_V_OK`; `issuer_issuer` is the canonical
 /// issuer name of `issuer`.
 fn akid_matches(issuer: &Cert<'_>, subject: &Cert<'_>, issuer_issuer: &Option<Vec<u8>>) -> bool {
-    let Some(akid) = subject.authority_key_id() else {
+    akid_check(issuer, subject.authority_key_id(), issuer_issuer)
+}
+
+/// `X509_check_akid(issuer, akid) == X509_V_OK`: the key identifier, serial and issuer name of
+/// an AKID (a certificate's or a CRL's), each where given, are the issuer's.
+fn akid_check(
+    issuer: &Cert<'_>,
+    akid: Option<&x509_parser::extensions::AuthorityKeyIdentifier<'_>>,
+    issuer_issuer: &Option<Vec<u8>>,
+) -> bool {
+    let Some(akid) = akid else {
         return true;
     };
     if let (Some(kid), Some(skid)) = (&akid.key_identifier, issuer.subject_key_id())
@@ -618,6 +644,8 @@ struct Ctx<'p, 'a> {
     chain: Vec<usize>,
     num_untrusted: usize,
     errors: Vec<OpensslError>,
+    /// The certificates found revoked, in the order met.
+    revocations: Vec<crl::Revocation>,
 }
 
 /// `max_depth` of `build_chain`: OpenSSL's default verify depth (100), plus one. The chain is
@@ -656,6 +684,7 @@ impl<'a> Ctx<'_, 'a> {
         self.check_extensions();
         self.check_auth_level();
         self.check_id();
+        self.check_revocation();
         self.internal_verify()?;
         self.check_name_constraints();
         Ok(())

@@ -67,6 +67,28 @@ impl std::fmt::Display for NameToCheck {
 /// gateways and devices on those systems run; upstream OpenSSL's default is 1 (`--auth-level 1`).
 pub const TLS_CLIENT_LEVEL: u8 = 2;
 
+/// Which certificates revocation is checked for, when CRLs are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrlScope {
+    /// The leaf only: OpenSSL's `-crl_check`, webpki's `RevocationCheckDepth::EndEntity`.
+    #[default]
+    Leaf,
+    /// Every certificate of the chain: OpenSSL's `-crl_check_all` (the trust anchor too),
+    /// webpki's `RevocationCheckDepth::Chain` (every certificate but the anchor).
+    Chain,
+}
+
+/// Certificate revocation lists to check a chain against (`pki verify --crl`), and which
+/// certificates to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The CRLs, DER (`pki_core::read_crls` reads them from PEM or DER files).
+    pub crls: Vec<Vec<u8>>,
+    /// The leaf only, or the whole chain.
+    pub scope: CrlScope,
+}
+
 /// How to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
@@ -81,6 +103,8 @@ pub struct VerifyOptions {
     /// level: 2 in the OpenSSL that Debian, Ubuntu and RHEL ship, 1 in upstream's build). 0
     /// checks no key sizes or digests, as `openssl verify`.
     pub auth_level: u8,
+    /// Which certificates revocation is checked for, when the input carries CRLs.
+    pub crl_scope: CrlScope,
 }
 
 impl VerifyOptions {
@@ -91,6 +115,7 @@ impl VerifyOptions {
             name: None,
             at,
             auth_level: 0,
+            crl_scope: CrlScope::Leaf,
         }
     }
 
@@ -103,6 +128,7 @@ impl VerifyOptions {
             name: Some(name),
             at,
             auth_level: TLS_CLIENT_LEVEL,
+            crl_scope: CrlScope::Leaf,
         }
     }
 
@@ -115,6 +141,12 @@ impl VerifyOptions {
     /// Sets the name to check.
     pub fn with_name(mut self, name: NameToCheck) -> Self {
         self.name = Some(name);
+        self
+    }
+
+    /// Sets which certificates revocation is checked for.
+    pub fn with_crl_scope(mut self, scope: CrlScope) -> Self {
+        self.crl_scope = scope;
         self
     }
 

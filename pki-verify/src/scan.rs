@@ -326,6 +326,7 @@ pub fn check_host(target: &ScanTarget, opts: &ScanOptions) -> HostReport {
         purpose: None,
         client: Client::Both,
         connection_string: None,
+        revocation: None,
     };
     HostReport::new(target, opts, check_gateway(&req))
 }

@@ -279,6 +279,21 @@ pub(crate) fn check(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_
     check_parts(alg, tbs, sig, issuer)
 }
 
+/// `X509_CRL_verify(crl, issuer's key)` for the signature of a CRL, as [`check`] for a
+/// certificate. The caller has compared the outer and inner signature algorithms.
+pub(crate) fn check_crl(
+    crl: &x509_parser::revocation_list::CertificateRevocationList<'_>,
+    issuer: &SubjectPublicKeyInfo<'_>,
+) -> bool {
+    let tbs = crl.tbs_cert_list.as_ref();
+    check_parts(
+        &crl.signature_algorithm,
+        tbs,
+        crl.signature_value.data.as_ref(),
+        issuer,
+    )
+}
+
 /// The key type OpenSSL's `EVP_PKEY_is_a` must find for each family (`ASN1_item_verify_ctx`).
 const RSA_KEY: &str = "1.2.840.113549.1.1.1";
 const RSA_PSS_KEY: &str = "1.2.840.113549.1.1.10";

@@ -5,16 +5,27 @@
 //! webpki errors into `CertificateError::Other`: `EndEntityCert::verify_for_usage` with the
 //! signature algorithms of rustls' ring provider, then `verify_is_valid_for_subject_name`, in
 //! the order rustls' `WebPkiServerVerifier` runs them.
+//!
+//! With CRLs, revocation is checked as a rustls client built with
+//! `WebPkiServerVerifier::builder(..).with_crls(..)` checks it, keeping rustls' defaults: a
+//! certificate no CRL covers is refused (`UnknownStatusPolicy::Deny`; a client that trusts
+//! silence must say `allow_unknown_revocation_status()`, and one that was given CRLs for its
+//! gateway means them to be used), an expired CRL is still used (`ExpirationPolicy::Ignore`).
+//! The depth follows `--crl-check-all`: the leaf (`only_check_end_entity_revocation()`), or
+//! every certificate but the trust anchor.
 
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
 use time::OffsetDateTime;
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::{
+    BorrowedCertRevocationList, CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage,
+    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
 
 use crate::ChainInput;
-use crate::options::{NameToCheck, Purpose, VerifyOptions};
+use crate::options::{CrlScope, NameToCheck, Purpose, VerifyOptions};
 
 /// The signature algorithms of rustls 0.23's ring provider (`SUPPORTED_SIG_ALGS`).
 static SUPPORTED_SIG_ALGS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
@@ -93,6 +104,32 @@ pub enum WebpkiVerdict {
     TooManyNameConstraintComparisons,
     /// The path needs more than the 6 intermediate CAs webpki follows.
     PathTooDeep,
+    /// A CRL lists a certificate of the path as revoked.
+    CertRevoked,
+    /// No CRL given covers a certificate whose revocation is checked (rustls' default: deny).
+    UnknownRevocationStatus,
+    /// A CRL's nextUpdate has passed (only with expiration enforced; rustls ignores it by
+    /// default, and so does pki).
+    CrlExpired {
+        /// The verification instant.
+        #[serde(with = "time::serde::rfc3339")]
+        now: OffsetDateTime,
+        /// The CRL's nextUpdate.
+        #[serde(with = "time::serde::rfc3339")]
+        next_update: OffsetDateTime,
+    },
+    /// A CRL's signature does not verify with its issuer's key.
+    InvalidCrlSignatureForPublicKey,
+    /// The CRL's issuer has keyUsage without cRLSign.
+    IssuerNotCrlSigner,
+    /// webpki cannot load a CRL given (a delta or indirect CRL, an unknown critical extension,
+    /// ...): a rustls client cannot be configured with it at all.
+    UnusableCrl {
+        /// Which CRL (1-based, in the order given).
+        crl: usize,
+        /// webpki's error, by its debug name.
+        error: String,
+    },
     /// Any other webpki error.
     Other {
         /// webpki's error, by its debug name.
@@ -131,6 +168,12 @@ impl WebpkiVerdict {
                 "MaximumNameConstraintComparisonsExceeded"
             }
             WebpkiVerdict::PathTooDeep => "MaximumPathDepthExceeded",
+            WebpkiVerdict::CertRevoked => "CertRevoked",
+            WebpkiVerdict::UnknownRevocationStatus => "UnknownRevocationStatus",
+            WebpkiVerdict::CrlExpired { .. } => "CrlExpired",
+            WebpkiVerdict::InvalidCrlSignatureForPublicKey => "InvalidCrlSignatureForPublicKey",
+            WebpkiVerdict::IssuerNotCrlSigner => "IssuerNotCrlSigner",
+            WebpkiVerdict::UnusableCrl { .. } => "UnusableCrl",
             WebpkiVerdict::Other { error } => error,
         }
     }
@@ -164,13 +207,35 @@ pub(crate) fn verify(input: &ChainInput, opts: &VerifyOptions) -> WebpkiVerdict 
     };
     let secs = opts.at.unix_timestamp().max(0).unsigned_abs();
     let time = UnixTime::since_unix_epoch(Duration::from_secs(secs));
+    let mut crls = Vec::new();
+    for (i, der) in input.crls_der().iter().enumerate() {
+        match BorrowedCertRevocationList::from_der(der) {
+            Ok(crl) => crls.push(CertRevocationList::from(crl)),
+            Err(e) => {
+                return WebpkiVerdict::UnusableCrl {
+                    crl: i + 1,
+                    error: format!("{e:?}"),
+                };
+            }
+        }
+    }
+    let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+    let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+        b.with_depth(match opts.crl_scope {
+            CrlScope::Leaf => RevocationCheckDepth::EndEntity,
+            CrlScope::Chain => RevocationCheckDepth::Chain,
+        })
+        .with_status_policy(UnknownStatusPolicy::Deny)
+        .with_expiration_policy(ExpirationPolicy::Ignore)
+        .build()
+    });
     if let Err(e) = ee.verify_for_usage(
         SUPPORTED_SIG_ALGS,
         &anchors,
         &intermediates,
         time,
         usage,
-        None,
+        revocation,
         None,
     ) {
         return map_error(e);
@@ -252,6 +317,14 @@ fn map_error(e: webpki::Error) -> WebpkiVerdict {
             WebpkiVerdict::TooManyNameConstraintComparisons
         }
         E::MaximumPathDepthExceeded => WebpkiVerdict::PathTooDeep,
+        E::CertRevoked => WebpkiVerdict::CertRevoked,
+        E::UnknownRevocationStatus => WebpkiVerdict::UnknownRevocationStatus,
+        E::CrlExpired { time, next_update } => WebpkiVerdict::CrlExpired {
+            now: unix(time),
+            next_update: unix(next_update),
+        },
+        E::InvalidCrlSignatureForPublicKey => WebpkiVerdict::InvalidCrlSignatureForPublicKey,
+        E::IssuerNotCrlSigner => WebpkiVerdict::IssuerNotCrlSigner,
         other => WebpkiVerdict::Other {
             error: format!("{other:?}"),
         },

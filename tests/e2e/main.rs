@@ -21,3 +21,4 @@ mod show;
 mod systemd;
 mod trust;
 mod verify;
+mod verify_crl;

@@ -50,6 +50,7 @@ pub(crate) fn prove_gateway(ca: &CaDir, gateway: &str) -> Result<Proof> {
         purpose: None,
         client: Client::Both,
         connection_string: None,
+        revocation: None,
     })
     .context("cannot reach the loopback gateway")?;
     drop(server);

@@ -166,6 +166,7 @@ fn gateway_check(
         purpose: None,
         client: Client::Both,
         connection_string: None,
+        revocation: None,
     };
     let new_sha = issued.certificate.sha256_hex();
     let mut c = GatewayCheck {

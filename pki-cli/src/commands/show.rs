@@ -1,8 +1,9 @@
 //! `pki show`: what `tedge cert show` prints (path, subject, issuer, status, validity, serial,
-//! thumbprint) and more, for every certificate of every file, as text or JSON.
+//! thumbprint) and more, for every certificate of every file, as text or JSON; and what a CRL
+//! file holds (issuer, number, dates, every revoked serial with its date and reason).
 
 use anyhow::Result;
-use pki_core::{CertInfo, Certificate};
+use pki_core::{CertInfo, Certificate, CrlInfo};
 use serde::Serialize;
 use time::format_description::well_known::Rfc2822;
 
@@ -22,6 +23,15 @@ struct Shown {
 }
 
 #[derive(Serialize)]
+struct ShownCrl {
+    file: String,
+    /// 0-based position in its file.
+    index: usize,
+    #[serde(flatten)]
+    info: CrlInfo,
+}
+
+#[derive(Serialize)]
 struct KeyCheck {
     key: String,
     certificate: String,
@@ -33,6 +43,8 @@ struct ShowReport {
     #[serde(with = "time::serde::rfc3339")]
     at: time::OffsetDateTime,
     certificates: Vec<Shown>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    crls: Vec<ShownCrl>,
     key_check: Option<KeyCheck>,
 }
 
@@ -42,10 +54,21 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
     let soon = time::Duration::days(i64::from(a.expires_soon));
     let mut shown = Vec::new();
     let mut first: Option<(Certificate, String)> = None;
+    let mut crls = Vec::new();
     for file in &a.files {
+        let name = file.display().to_string();
+        if std::fs::read(file).is_ok_and(|b| pki_core::holds_crls(&b)) {
+            for (index, der) in pki_core::read_crl_file(file)?.iter().enumerate() {
+                crls.push(ShownCrl {
+                    file: name.clone(),
+                    index,
+                    info: CrlInfo::from_der(der, &name)?,
+                });
+            }
+            continue;
+        }
         let certs = read_cert(file)?;
         let links = pki_core::chain_links(&certs);
-        let name = file.display().to_string();
         if first.is_none() {
             first = Some((certs[0].clone(), name.clone()));
         }
@@ -73,6 +96,7 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
     let report = ShowReport {
         at,
         certificates: shown,
+        crls,
         key_check,
     };
     out.emit(&report, || text(&report))?;
@@ -110,6 +134,12 @@ fn text(r: &ShowReport) -> String {
         };
         s += &cert_text(&title, &c.info, chain);
     }
+    for (i, c) in r.crls.iter().enumerate() {
+        if i > 0 || !r.certificates.is_empty() {
+            s.push('\n');
+        }
+        s += &crl_text(c);
+    }
     if let Some(k) = &r.key_check {
         s += &format!(
             "\nPrivate key {} {} the certificate {}\n",
@@ -121,6 +151,45 @@ fn text(r: &ShowReport) -> String {
             },
             escape_line(&k.certificate)
         );
+    }
+    s
+}
+
+fn crl_text(c: &ShownCrl) -> String {
+    let date = |t: time::OffsetDateTime| t.format(&Rfc2822).unwrap_or_else(|_| t.to_string());
+    let i = &c.info;
+    let title = if c.index > 0 {
+        format!("{} [CRL {}]", c.file, c.index + 1)
+    } else {
+        c.file.clone()
+    };
+    let mut s = fields(&[
+        ("CRL", title),
+        ("Issuer", i.issuer.clone()),
+        ("Version", i.version.to_string()),
+        (
+            "CRL number",
+            i.crl_number.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        ("Delta of CRL", i.delta_base.clone().unwrap_or_default()),
+        ("This update", date(i.this_update)),
+        (
+            "Next update",
+            i.next_update.map_or_else(|| "(none)".into(), date),
+        ),
+        (
+            "Authority key",
+            i.authority_key_id
+                .clone()
+                .unwrap_or_else(|| "(none)".into()),
+        ),
+        ("Signature", i.signature_algorithm.clone()),
+        ("SHA-256", i.sha256.clone()),
+        ("Revoked", i.revoked.len().to_string()),
+    ]);
+    for r in &i.revoked {
+        let reason = r.reason.as_deref().unwrap_or("(no reason given)");
+        s += &format!("    {}  {}  {reason}\n", r.serial, date(r.revoked_at));
     }
     s
 }

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use pki_verify::{
-    CheckStatus, Client, ClientAuth, ConnectionString, FilesRequest, GatewayReport, GatewayRequest,
-    Mode, NameToCheck, Purpose, WebpkiVerdict,
+    CheckStatus, Client, ClientAuth, ConnectionString, CrlScope, FilesRequest, GatewayReport,
+    GatewayRequest, Mode, NameToCheck, Purpose, Revocation, RevocationReport, WebpkiVerdict,
 };
 use time::format_description::well_known::Rfc3339;
 
 use super::{instant_or_now, now, read_key};
 use crate::cli::{ClientKind, PurposeArg, VerifyArgs};
-use crate::output::{Outcome, Output};
+use crate::output::{Outcome, Output, escape_line};
 
 /// The report, and how to render it.
 struct Shown {
@@ -163,6 +163,7 @@ fn online(
         purpose: a.purpose.map(purpose),
         client: client(a.client),
         connection_string,
+        revocation: revocation(a)?,
     };
     match pki_verify::check_gateway(&req) {
         Ok(r) => Ok(r),
@@ -199,7 +200,27 @@ fn offline(
         purpose: a.purpose.map(purpose),
         hostname: a.hostname.as_deref().map(NameToCheck::parse),
         client: client(a.client),
+        revocation: revocation(a)?,
     })?)
+}
+
+/// The CRLs of `--crl` (every CRL of every file), and which certificates to check.
+fn revocation(a: &VerifyArgs) -> Result<Option<Revocation>> {
+    if a.crls.is_empty() {
+        return Ok(None);
+    }
+    let mut crls = Vec::new();
+    for f in &a.crls {
+        crls.extend(pki_core::read_crl_file(f)?);
+    }
+    Ok(Some(Revocation {
+        crls,
+        scope: if a.crl_check_all {
+            CrlScope::Chain
+        } else {
+            CrlScope::Leaf
+        },
+    }))
 }
 
 fn purpose(p: PurposeArg) -> Purpose {
@@ -232,8 +253,48 @@ pub(crate) fn webpki_text(v: &WebpkiVerdict) -> String {
                 presented.join(", ")
             )
         }
+        WebpkiVerdict::CrlExpired { next_update, .. } => {
+            format!("CrlExpired (nextUpdate {})", date(*next_update))
+        }
+        WebpkiVerdict::UnusableCrl { crl, error } => {
+            format!("UnusableCrl (CRL #{crl}: {error})")
+        }
         other => other.name().to_owned(),
     }
+}
+
+/// The revocation lines: what was checked against which CRLs, and each revoked certificate.
+fn revocation_text(r: &RevocationReport) -> String {
+    let what = match r.scope {
+        CrlScope::Leaf => "the leaf",
+        CrlScope::Chain => "every certificate of the chain",
+    };
+    let issuers = r
+        .crls
+        .iter()
+        .map(|c| escape_line(&c.issuer))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let n = r.crls.len();
+    let mut s = format!(
+        "revocation: {what} checked against {n} CRL{} ({issuers})\n",
+        if n == 1 { "" } else { "s" }
+    );
+    for c in &r.revoked {
+        let reason = c
+            .reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(", reason {r}"));
+        s += &format!(
+            "revoked:   depth {} {} (serial {}) at {}{reason}, by the CRL of {}\n",
+            c.depth,
+            escape_line(&c.subject),
+            c.serial,
+            date(c.revoked_at),
+            escape_line(&c.crl_issuer)
+        );
+    }
+    s
 }
 
 fn text(shown: &Shown) -> String {
@@ -272,6 +333,9 @@ fn text(shown: &Shown) -> String {
             }
         }
         s += &format!("rustls:    {}\n", webpki_text(&v.webpki));
+        if let Some(r) = &v.revocation {
+            s += &revocation_text(r);
+        }
         if !v.agree {
             s += &format!(
                 "note:      OpenSSL and rustls clients disagree: {} accept this chain, {} do not\n",

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 
-use pki_verify::{ChainInput, NameToCheck, Purpose, VerifyOptions, verify};
+use pki_verify::{ChainInput, CrlScope, NameToCheck, Purpose, VerifyOptions, verify};
 use time::OffsetDateTime;
 
 /// The case directories under `dir` (those holding a case.txt), by name, sorted.
@@ -32,10 +32,26 @@ pub(crate) fn read_case(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A case's leaf.pem, chain.pem and ca.pem as pki's input.
+/// A case's leaf.pem, chain.pem and ca.pem as pki's input, with the CRLs of its crls.pem
+/// where it has one (testdata/verify-crl).
 pub(crate) fn input(dir: &Path) -> ChainInput {
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-    ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
+    let input =
+        ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap();
+    match crls(dir) {
+        Some(path) => input.with_crls(pki_core::read_crls(&read_path(&path), "crls.pem").unwrap()),
+        None => input,
+    }
+}
+
+fn read_path(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+/// A case's crls.pem, if it has one.
+fn crls(dir: &Path) -> Option<std::path::PathBuf> {
+    let path = dir.join("crls.pem");
+    path.exists().then_some(path)
 }
 
 /// The options of a case, as our options and as `openssl verify` arguments. `online` says
@@ -47,6 +63,7 @@ pub(crate) fn options(case: &BTreeMap<String, String>) -> (VerifyOptions, Vec<St
     for (k, v) in case {
         match k.as_str() {
             "attime" | "online" => {}
+            "crl_check_all" => opts.crl_scope = CrlScope::Chain,
             "purpose" => {
                 opts.purpose = Some(match v.as_str() {
                     "sslserver" => Purpose::Server,
@@ -74,6 +91,13 @@ pub(crate) fn options(case: &BTreeMap<String, String>) -> (VerifyOptions, Vec<St
     (opts, args)
 }
 
+/// Whether the case's case.txt says `crl_check_all=yes`.
+fn case_has_crl_check_all(dir: &Path) -> bool {
+    read_case(dir)
+        .get("crl_check_all")
+        .is_some_and(|v| v == "yes")
+}
+
 /// What `openssl verify` printed for the case in `dir`: every `error N at D depth lookup: TEXT`,
 /// in order. `name` names the case in assertion messages.
 pub(crate) fn openssl_verify(name: &str, dir: &Path, args: &[String]) -> Vec<(i32, u32, String)> {
@@ -87,6 +111,11 @@ pub(crate) fn openssl_verify(name: &str, dir: &Path, args: &[String]) -> Vec<(i3
     }
     if std::fs::metadata(dir.join("chain.pem")).unwrap().len() > 0 {
         cmd.arg("-untrusted").arg(dir.join("chain.pem"));
+    }
+    if let Some(path) = crls(dir) {
+        let all = case_has_crl_check_all(dir);
+        cmd.arg(if all { "-crl_check_all" } else { "-crl_check" });
+        cmd.arg("-CRLfile").arg(path);
     }
     cmd.args(args).arg(dir.join("leaf.pem"));
     let out = cmd
