@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod crl;
 mod csr;
 mod error;
 pub mod files;
@@ -33,11 +34,16 @@ mod oid;
 mod pem;
 mod profile;
 mod renewal;
+mod revoke;
 mod store;
 mod summary;
 mod text;
 mod verification;
 
+pub use crl::{
+    COMBINED_CRL, CRL_URL_CA, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
+    check_crl_url, crl_url_for, write_crls,
+};
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, NotCaDir, Refusal, Result};
 pub use inspect::{
@@ -53,9 +59,11 @@ pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_b
 pub use pki_register::{self as register, Record};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
+pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use store::{
-    CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written, device_prefix,
-    edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
+    device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
+    write_files,
 };
 pub use summary::{Name, Serial, Summary};
 pub use text::{NameStyle, hex_upper, ip_from_bytes};
