@@ -84,6 +84,18 @@ pub fn write_crls(
     days: u32,
     combined: bool,
 ) -> Result<WrittenCrls> {
+    // Every CA is checked before anything is created.
+    if let Some((role, _)) = signers
+        .iter()
+        .find(|(_, issuer)| !can_sign_crls(issuer.certificate()))
+    {
+        return Err(Error::Crl {
+            ca: role.to_string(),
+            reason: "its keyUsage has no cRLSign (the IoT Edge device CA profile); revoke the \
+                     edge CA itself in its issuer's CRL to withdraw what it issued"
+                .into(),
+        });
+    }
     let this_update = now.replace_nanosecond(0).unwrap_or(now);
     let next_update = this_update + Duration::days(i64::from(days.max(1)));
     let dir_path = ca.path().join(CRL_DIR);
@@ -98,14 +110,6 @@ pub fn write_crls(
     for (role, issuer) in signers {
         let label = role.to_string();
         let cert = issuer.certificate();
-        if !can_sign_crls(cert) {
-            return Err(Error::Crl {
-                ca: label,
-                reason: "its keyUsage has no cRLSign (the IoT Edge device CA profile); revoke the \
-                         edge CA itself in its issuer's CRL to withdraw what it issued"
-                    .into(),
-            });
-        }
         let sha256 = cert.sha256_hex();
         let number = tx.next_crl_number(&sha256)?;
         let query = Query {

@@ -15,6 +15,7 @@ mod harness;
 mod needs_renewal;
 mod postgres;
 mod register;
+mod revoke;
 mod scan;
 mod show;
 mod systemd;

@@ -120,8 +120,10 @@ fn text(report: &Report) -> String {
     }
     if !report.result.below.is_empty() {
         s += &format!(
-            "below the revoked CA: {} certificate(s), whose chains now end at a revoked CA; re-issue \
-             them under another CA, and write every CRL again (pki crl --all):\n",
+            "below the revoked CA: {} certificate(s), whose chains now end at a revoked CA; a \
+             gateway that checks only a client's own certificate against CRLs (mosquitto does) \
+             still accepts them: revoke them too or re-issue them under another CA, and write \
+             every CRL again (pki crl --all):\n",
             report.result.below.len()
         );
         let now = OffsetDateTime::now_utc();
