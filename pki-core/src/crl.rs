@@ -329,6 +329,18 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
 
+    /// A root CA's key and certificate.
+    fn root() -> (PrivateKey, crate::Issued) {
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let root = crate::issue(
+            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), NOW),
+            &SubjectKey::Private(&key),
+            None,
+        )
+        .unwrap();
+        (key, root)
+    }
+
     #[test]
     fn urls_are_checked_and_take_the_ca_prefix() {
         assert!(check_crl_url("http://pki.example/crl/{ca}.crl.der").is_ok());
@@ -355,13 +367,7 @@ mod tests {
 
     #[test]
     fn a_request_with_a_crl_url_carries_the_distribution_point() {
-        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
-        let root = crate::issue(
-            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), NOW),
-            &SubjectKey::Private(&key),
-            None,
-        )
-        .unwrap();
+        let (key, root) = root();
         let issuer = Issuer::new(root.chain, &key, "r", "k").unwrap();
         let mut req = Request::new(Profile::Device, Subject::cn("d"), NOW);
         req.crl_url = Some("http://pki.example/crl/root.crl.der".into());
@@ -395,13 +401,7 @@ mod tests {
     fn a_crl_lists_the_revoked_rows_of_its_ca_with_reasons_and_numbers() {
         let d = tempfile::tempdir().unwrap();
         let ca = CaDir::create(&d.path().join("pki")).unwrap();
-        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
-        let root = crate::issue(
-            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), NOW),
-            &SubjectKey::Private(&key),
-            None,
-        )
-        .unwrap();
+        let (key, root) = root();
         ca.write_issued(
             &CaRole::Root.prefix(),
             &root,

@@ -20,6 +20,20 @@ const INTERMEDIATE_CRL: &str = "pki/crl/azure-iot-test-only.intermediate.crl.pem
 const OTHER: &str = "pki/certs/iot-device-downstream-device-2.cert.pem";
 const OTHER_KEY: &str = "pki/private/iot-device-downstream-device-2.key.pem";
 
+/// The quickstart PKI with the devices `downstream-device-1` to `downstream-device-N` of the
+/// intermediate.
+fn lot(n: u32) -> tempfile::TempDir {
+    let d = gateway_pki();
+    for i in 2..=n {
+        pki(
+            d.path(),
+            &["issue", "device", &format!("downstream-device-{i}")],
+        )
+        .expect(0);
+    }
+    d
+}
+
 /// `openssl verify -crl_check` (or `-crl_check_all`) of `leaf` against the root, the
 /// intermediate and `crls`: its exit code and everything it printed.
 fn verify_with_crl(p: &Path, leaf: &str, crls: &str, all: bool) -> (i32, String) {
@@ -71,9 +85,8 @@ fn crl_number(p: &Path, crl: &str) -> u64 {
 
 #[test]
 fn mosquitto_refuses_a_revoked_device_and_accepts_its_lot_mate() {
-    let d = gateway_pki();
+    let d = lot(2);
     let p = d.path();
-    pki(p, &["issue", "device", "downstream-device-2"]).expect(0);
     let r = pki(
         p,
         &["revoke", "downstream-device-1", "--reason", "keyCompromise"],
@@ -132,11 +145,8 @@ fn mosquitto_refuses_a_revoked_device_and_accepts_its_lot_mate() {
 
 #[test]
 fn crls_parse_show_their_reasons_and_their_numbers_increase() {
-    let d = gateway_pki();
+    let d = lot(4);
     let p = d.path();
-    for i in 2..=4 {
-        pki(p, &["issue", "device", &format!("downstream-device-{i}")]).expect(0);
-    }
     // By device id, by serial with colons, by file.
     pki(
         p,
@@ -264,11 +274,8 @@ fn crls_parse_show_their_reasons_and_their_numbers_increase() {
 
 #[test]
 fn a_recalled_lot_is_revoked_in_one_transaction() {
-    let d = gateway_pki();
+    let d = lot(5);
     let p = d.path();
-    for i in 2..=5 {
-        pki(p, &["issue", "device", &format!("downstream-device-{i}")]).expect(0);
-    }
     let list = || pki(p, &["--json", "list", "--revoked"]).expect(0).stdout;
     // A bad line (here the fourth, a cut serial) revokes nothing and names its line.
     std::fs::write(
