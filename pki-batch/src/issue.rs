@@ -133,6 +133,7 @@ fn ours(issuer: &Issuer, e: &Entry, p: &Paths) -> Option<Certificate> {
 /// again and the device is a rejected line.
 fn issue(lot: &Lot<'_>, e: &Entry, p: &Paths, replace: bool) -> Result<Done, Error> {
     let mut req = Request::new(Profile::Device, Subject::cn(&e.device_id), lot.now);
+    req.crl_url.clone_from(&lot.opts.crl_url);
     if let Some(d) = e.days.or(lot.opts.days) {
         req.days = d;
     }

@@ -59,6 +59,8 @@ pub struct Options {
     pub on_reject: OnReject,
     /// Worker threads; `None`: one per core.
     pub jobs: Option<NonZeroUsize>,
+    /// The CRL distribution point every certificate carries, if any.
+    pub crl_url: Option<String>,
 }
 
 impl Options {
@@ -73,6 +75,7 @@ impl Options {
             existing: Existing::Keep,
             on_reject: OnReject::Continue,
             jobs: None,
+            crl_url: None,
         }
     }
 }

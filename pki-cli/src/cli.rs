@@ -201,6 +201,50 @@ pub(crate) enum Command {
         "  pki --register postgres://pki@db.example/pki list --superseded\n\n",
         "EXIT CODES:\n  0  listed (also when nothing matched)\n  2  could not run (no CA directory, an unreachable or foreign register)"))]
     List(ListArgs),
+    /// Revoke certificates: mark them revoked in the register, for `pki crl` to list.
+    #[command(after_long_help = concat!(
+        "Names a certificate by its file, its serial (hex, with or without colons) or its device id\n",
+        "(every certificate with that CN: a renewed device has several). --batch FILE revokes a recalled\n",
+        "lot, one certificate file, serial or device id a line ('#' comments), in one transaction: an\n",
+        "unknown line changes nothing. Rows are never deleted; revoking again says when it was done.\n",
+        "Revoking a CA lists every certificate below it. The gateway refuses a revoked certificate once\n",
+        "it reads a new CRL: run `pki crl --all` and reload it.\n\n",
+        "REASONS:\n  unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded,\n",
+        "  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise\n\n",
+        "EXAMPLES:\n",
+        "  pki revoke sensor-0042 --reason keyCompromise\n",
+        "  pki revoke 4A:3F:9C:...:01 --reason superseded\n",
+        "  pki revoke pki/certs/iot-device-sensor-0042.cert.pem\n",
+        "  pki revoke --batch recalled-lot-7.txt --reason cessationOfOperation && pki crl --all\n\n",
+        "EXIT CODES:\n  0  revoked (or already revoked)\n",
+        "  2  could not run (an unknown serial or device id, a bad --batch line: nothing is revoked)"))]
+    Revoke(RevokeArgs),
+    /// Write a CA's certificate revocation list (CRL) into pki/crl/, as PEM and DER.
+    #[command(after_long_help = concat!(
+        "Lists every certificate of the register the CA issued and `pki revoke` revoked, with its\n",
+        "revocation date and reason; version 2, signed with the CA's key, a CRL number one more than the\n",
+        "last (kept in the register), valid --days from now (nextUpdate: write a new one before then).\n",
+        "Files: crl/<CA prefix>.crl.pem and .crl.der, replaced atomically. --all writes the CRL of every\n",
+        "CA that may sign one (an IoT Edge device CA has no cRLSign) and crl/all.crl.pem, all of them in\n",
+        "one file: point mosquitto's `crlfile` (or `openssl verify -crl_check -CRLfile`) at it, since\n",
+        "mosquitto checks every certificate of a client's chain. Default CA: the intermediate, else root.\n\n",
+        "EXAMPLES:\n",
+        "  pki crl --all && sudo systemctl reload mosquitto\n",
+        "  pki crl --issuer root --days 30\n",
+        "  openssl crl -in pki/crl/azure-iot-test-only.intermediate.crl.pem -noout -text\n\n",
+        "EXIT CODES:\n  0  written\n  2  could not run (no such CA, its key missing or encrypted without a password)"))]
+    Crl(CrlArgs),
+    /// Show or set the CRL distribution point certificates of this directory carry.
+    #[command(after_long_help = concat!(
+        "Certificates issued afterwards (issue, csr sign, create-intermediate-ca, create-edge-ca,\n",
+        "batches) carry it unless --crl-url says otherwise. `{ca}` becomes the issuing CA's file prefix,\n",
+        "so that serving pki/crl/ over HTTP serves every CA's CRL.\n\n",
+        "EXAMPLES:\n",
+        "  pki crl-url 'http://pki.contoso.com/crl/{ca}.crl.der'\n",
+        "  pki crl-url\n",
+        "  pki crl-url --unset\n\n",
+        "EXIT CODES:\n  0  shown or set\n  2  could not run (a URL that is not http://, https:// or ldap://)"))]
+    CrlUrl(CrlUrlArgs),
     /// Check many gateways at once: pki verify's verdicts and the days left on every certificate.
     #[command(after_long_help = concat!(
         "HOSTS_FILE holds one gateway a line: HOST[:PORT] (port 8883 by default; IPv6 as [ADDR]:PORT),\n",
@@ -306,6 +350,11 @@ pub(crate) struct IssuerOpts {
     /// The key of an --issuer given as a path.
     #[arg(long, value_name = "KEY", requires = "issuer")]
     pub(crate) issuer_key: Option<PathBuf>,
+    /// Where clients fetch the issuing CA's CRL: the certificate's CRL distribution point
+    /// (default: what `pki crl-url` set for the directory). `{ca}` becomes the issuing CA's
+    /// file prefix.
+    #[arg(long, value_name = "URL", value_parser = crl_url)]
+    pub(crate) crl_url: Option<String>,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
 }
@@ -774,6 +823,55 @@ pub(crate) struct ListArgs {
 }
 
 /// `pki scan`.
+/// `pki revoke`.
+#[derive(Debug, Args)]
+pub(crate) struct RevokeArgs {
+    /// The certificate: its file, its serial (hex, colons optional) or the device id (CN).
+    #[arg(
+        value_name = "FILE|SERIAL|DEVICE_ID",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub(crate) target: Option<String>,
+    /// Revoke every certificate FILE names, one file, serial or device id a line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) batch: Option<PathBuf>,
+    /// Why (an RFC 5280 reason; its code goes into the CRL).
+    #[arg(long, default_value = "unspecified", value_name = "REASON", value_parser = reason)]
+    pub(crate) reason: pki_core::register::Reason,
+    /// When it was revoked (RFC 3339; default: now).
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
+
+/// `pki crl`.
+#[derive(Debug, Args)]
+pub(crate) struct CrlArgs {
+    /// The CA whose CRL to write: root, intermediate or edge-ca:NAME.
+    #[arg(long, value_name = "CA", value_parser = ca_role, conflicts_with = "all")]
+    pub(crate) issuer: Option<CaRole>,
+    /// Days until nextUpdate.
+    #[arg(long, value_name = "N", default_value_t = pki_core::DEFAULT_CRL_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub(crate) days: u32,
+    /// Every CA's CRL, and all of them in crl/all.crl.pem.
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki crl-url`.
+#[derive(Debug, Args)]
+pub(crate) struct CrlUrlArgs {
+    /// The URL to set (none: show the one set).
+    #[arg(value_name = "URL", value_parser = crl_url)]
+    pub(crate) url: Option<String>,
+    /// Remove the setting: certificates carry no CRL distribution point.
+    #[arg(long, conflicts_with = "url")]
+    pub(crate) unset: bool,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
     /// The gateways: one HOST[:PORT] [servername=NAME] a line; '#' comments.
@@ -1022,6 +1120,34 @@ fn instant(s: &str) -> Result<OffsetDateTime, BadValue> {
 /// `pki verify --timeout`: seconds (a fraction allowed), more than 0 and at most an hour, which
 /// is far beyond any network step (beyond it a timeout is a typo, and 1e30 s is not a time the
 /// system can wait for). What is not a number is clap's error, as for any number.
+fn reason(s: &str) -> Result<pki_core::register::Reason, BadValue> {
+    pki_core::register::Reason::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = pki_core::register::Reason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        BadValue(anyhow::anyhow!(
+            "--reason {s:?} is not a revocation reason: use {}",
+            names.join(", ")
+        ))
+    })
+}
+
+fn crl_url(s: &str) -> Result<String, BadValue> {
+    pki_core::check_crl_url(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| BadValue(e.into()))
+}
+
+fn ca_role(s: &str) -> Result<CaRole, BadValue> {
+    match IssuerSpec::parse(s) {
+        Ok(IssuerSpec::Role(role)) => Ok(role),
+        _ => Err(BadValue(anyhow::anyhow!(
+            "--issuer {s:?}: give root, intermediate or edge-ca:NAME"
+        ))),
+    }
+}
+
 fn step_timeout(s: &str) -> Result<Duration, Box<dyn std::error::Error + Send + Sync>> {
     let seconds: f64 = s.parse()?;
     let refused = || {

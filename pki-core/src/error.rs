@@ -148,6 +148,34 @@ pub enum Error {
         /// Its successor's SHA-256, when superseded by a renewal.
         superseded_by: Option<String>,
     },
+    /// What was given to revoke is not a certificate of the register.
+    #[error("{}{given:?}: {reason}", line_prefix(.file, *.line))]
+    NotRecorded {
+        /// The file, serial or device id as given.
+        given: String,
+        /// The `--batch` file it came from, when it did.
+        file: Option<PathBuf>,
+        /// Its 1-based line in that file.
+        line: Option<usize>,
+        /// Why it names no certificate (or several).
+        reason: String,
+    },
+    /// A CRL could not be made for this CA.
+    #[error("cannot write the CRL of the {ca}: {reason}")]
+    Crl {
+        /// Which CA (`intermediate CA`, `edge CA "gw"`).
+        ca: String,
+        /// Why.
+        reason: String,
+    },
+    /// A CRL distribution point URL that cannot go into a certificate.
+    #[error("CRL URL {url:?}: {reason}")]
+    BadCrlUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The index of issued certificates holds a line that does not parse.
     #[error("{path}:{line}: corrupt index line ({reason})")]
     BadIndex {
@@ -221,6 +249,15 @@ impl std::fmt::Display for NotCaDir {
             ),
             NotCaDir::Other(reason) => f.write_str(reason),
         }
+    }
+}
+
+/// `FILE:LINE: ` of a batch file's line, or nothing.
+fn line_prefix(file: &Option<PathBuf>, line: Option<usize>) -> String {
+    match (file, line) {
+        (Some(f), Some(l)) => format!("{}:{l}: ", f.display()),
+        (None, Some(l)) => format!("line {l}: "),
+        _ => String::new(),
     }
 }
 

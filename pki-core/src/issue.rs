@@ -89,6 +89,11 @@ impl Issuer {
         &self.chain
     }
 
+    /// rcgen's signer: the CA's name, key identifier and key (for its CRLs).
+    pub(crate) fn signer(&self) -> &rcgen::Issuer<'static, KeyPair> {
+        &self.signer
+    }
+
     /// The issuer's key type (it decides the signature algorithm).
     pub fn key_type(&self) -> KeyType {
         self.key_type
@@ -171,6 +176,9 @@ pub struct Request {
     pub backdate: Duration,
     /// The issuing instant.
     pub now: OffsetDateTime,
+    /// Where clients fetch the issuer's CRL (the CRL distribution points extension), if
+    /// anywhere.
+    pub crl_url: Option<String>,
 }
 
 impl Request {
@@ -197,6 +205,7 @@ impl Request {
             days: profile.default_days(),
             backdate: DEFAULT_BACKDATE,
             now,
+            crl_url: None,
         }
     }
 }
@@ -286,6 +295,12 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
         SubjectKey::Public { key_type, .. } => *key_type,
     };
     req.profile.apply(&mut params, key_type);
+    if let Some(url) = &req.crl_url {
+        crate::crl::check_crl_url(url)?;
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
+    }
 
     let sign_err = |e: rcgen::Error| Error::Sign(e.to_string());
     let (certificate, chain_above) = match (req.profile.is_self_signed(), issuer, key) {

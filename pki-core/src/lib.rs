@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod crl;
 mod crl_info;
 mod csr;
 mod error;
@@ -35,11 +36,16 @@ mod pem;
 mod profile;
 pub mod renew;
 mod renewal;
+mod revoke;
 mod store;
 mod summary;
 mod text;
 mod verification;
 
+pub use crl::{
+    COMBINED_CRL, CRL_URL_CA, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
+    check_crl_url, crl_url_for, write_crls,
+};
 pub use crl_info::{
     CRL_PEM_LABEL, CrlInfo, RevokedInfo, crl_reason_name, holds_crls, read_crl_file, read_crls,
 };
@@ -58,9 +64,11 @@ pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_b
 pub use pki_register::{self as register, Record};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
+pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use store::{
-    CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written, device_prefix,
-    edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
+    device_prefix, edge_ca_prefix, pem_bundle, read_certs, server_prefix, write_atomic,
+    write_files,
 };
 pub use summary::{Name, Serial, Summary};
 pub use text::{NameStyle, hex_upper, ip_from_bytes};

@@ -21,6 +21,8 @@ pub const INTERMEDIATE_PREFIX: &str = "azure-iot-test-only.intermediate";
 /// File-name prefix of a proof-of-possession certificate.
 pub const VERIFICATION_PREFIX: &str = "iot-device-verification-code";
 const EDGE_CA_PREFIX: &str = "iot-edge-device-ca-";
+/// The CA directory's folder of CRLs (`pki crl` writes them there).
+pub const CRL_DIR: &str = "crl";
 
 /// A well-known CA of the directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,7 +265,7 @@ impl CaDir {
 
     fn clean_temps(&mut self) {
         let mut n = 0;
-        for sub in ["private", "certs", "csr"] {
+        for sub in ["private", "certs", "csr", CRL_DIR] {
             if let Ok(d) = self.sub_dir(sub) {
                 n += d.remove_stale_temps().unwrap_or(0);
             }

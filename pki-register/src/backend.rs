@@ -11,14 +11,15 @@ use time::OffsetDateTime;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::query::{Dialect, Param, Query};
-use crate::record::{Record, Status};
+use crate::record::{Reason, Record, Revocation, Status};
 
 /// The columns of a row, in the order [`Record`] is read from and written to.
 const COLUMNS: &str = "serial, subject, common_name, issuer, issuer_sha256, profile, not_before, \
                        not_after, sha256, path, status, superseded_by, revoked_at, \
                        revocation_reason";
 
-/// The tables and indexes, SQLite's flavour.
+/// The tables and indexes of schema version 1, SQLite's flavour (a new register is created at
+/// version 1 and migrated up like an old one, so that both take the same path).
 const SQLITE_SCHEMA: &str = "
 CREATE TABLE pki_register (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE certificates (
@@ -47,7 +48,7 @@ CREATE INDEX certificates_by_issuer ON certificates (issuer_sha256, not_after);
 CREATE INDEX certificates_by_serial ON certificates (serial);
 ";
 
-/// The tables and indexes, PostgreSQL's flavour.
+/// The tables and indexes of schema version 1, PostgreSQL's flavour.
 const POSTGRES_SCHEMA: &str = "
 CREATE TABLE pki_register (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE certificates (
@@ -74,6 +75,21 @@ CREATE INDEX certificates_by_cn ON certificates (common_name text_pattern_ops);
 CREATE INDEX certificates_by_profile ON certificates (profile, not_after);
 CREATE INDEX certificates_by_issuer ON certificates (issuer_sha256, not_after);
 CREATE INDEX certificates_by_serial ON certificates (serial);
+";
+
+/// What takes a register of schema version 1 to version 2, SQLite's flavour: the last CRL
+/// number of each CA, and an index on the status (a CA's revoked rows, for its CRL).
+const SQLITE_V2: &str = "
+CREATE TABLE crl_numbers (issuer_sha256 TEXT PRIMARY KEY, number INTEGER NOT NULL);
+CREATE INDEX certificates_by_status ON certificates (status, issuer_sha256);
+UPDATE pki_register SET value = '2' WHERE key = 'version';
+";
+
+/// Schema version 1 to 2, PostgreSQL's flavour.
+const POSTGRES_V2: &str = "
+CREATE TABLE crl_numbers (issuer_sha256 TEXT PRIMARY KEY, number BIGINT NOT NULL);
+CREATE INDEX certificates_by_status ON certificates (status, issuer_sha256);
+UPDATE pki_register SET value = '2' WHERE key = 'version';
 ";
 
 /// The key of the advisory lock under which a PostgreSQL register's schema is created, so that
@@ -147,42 +163,9 @@ impl Register {
     pub fn for_each(&mut self, query: &Query, each: &mut dyn FnMut(Record) -> bool) -> Result<()> {
         let location = &self.location;
         match &mut self.db {
-            Db::Sqlite(c) => {
-                let (clause, params) = query.sql(&SQLITE);
-                let sql =
-                    format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
-                let mut stmt = c.prepare(&sql).map_err(|e| db_error(location, &e))?;
-                let mut rows = stmt
-                    .query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))
-                    .map_err(|e| db_error(location, &e))?;
-                while let Some(row) = rows.next().map_err(|e| db_error(location, &e))? {
-                    let columns = sqlite_columns(row).map_err(|e| db_error(location, &e))?;
-                    if !each(columns.record(location)?) {
-                        break;
-                    }
-                }
-            }
-            Db::Postgres(c) => {
-                let (clause, params) = query.sql(&POSTGRES);
-                let sql =
-                    format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
-                let values = pg_params(&params);
-                let mut rows = c
-                    .query_raw(
-                        &sql,
-                        values
-                            .iter()
-                            .map(|v| v.as_ref() as &(dyn postgres::types::ToSql + Sync)),
-                    )
-                    .map_err(|e| pg_error(location, &e))?;
-                while let Some(row) = rows.next().map_err(|e| pg_error(location, &e))? {
-                    if !each(pg_record(location, &row)?) {
-                        break;
-                    }
-                }
-            }
+            Db::Sqlite(c) => sqlite_for_each(c, location, query, each),
+            Db::Postgres(c) => pg_for_each(c.as_mut(), location, query, each),
         }
-        Ok(())
     }
 
     /// Every row `query` selects, in order.
@@ -352,6 +335,45 @@ impl Transaction<'_> {
         Ok(n > 0)
     }
 
+    /// Marks the certificate with SHA-256 `sha256` revoked at `at` for `reason` (an issued or a
+    /// superseded one: a renewed certificate stays valid until it expires, so it can be revoked
+    /// too). The row is kept; revoking it again changes nothing and says when it was.
+    pub fn revoke(
+        &mut self,
+        sha256: &str,
+        at: OffsetDateTime,
+        reason: Reason,
+    ) -> Result<Revocation> {
+        let n = self.update(
+            "UPDATE certificates SET status = 'revoked', revoked_at = #1, revocation_reason = #2 \
+             WHERE sha256 = #3 AND status <> 'revoked'",
+            &[
+                Param::Int(at.unix_timestamp()),
+                Param::Text(reason.as_str().to_owned()),
+                Param::Text(sha256.to_owned()),
+            ],
+        )?;
+        if n > 0 {
+            return Ok(Revocation::Revoked);
+        }
+        let query = Query {
+            sha256: Some(sha256.to_owned()),
+            ..Query::default()
+        };
+        let mut found = None;
+        self.for_each(&query, &mut |r| {
+            found = Some(r);
+            false
+        })?;
+        Ok(match found {
+            Some(r) => Revocation::AlreadyRevoked {
+                at: r.revoked_at,
+                reason: r.revocation_reason,
+            },
+            None => Revocation::NotFound,
+        })
+    }
+
     /// Marks every issued certificate superseded (a new PKI built over the old one).
     pub fn supersede_all(&mut self) -> Result<u64> {
         self.update(
@@ -383,6 +405,39 @@ impl Transaction<'_> {
         }
     }
 
+    /// The next CRL number of the CA whose certificate has SHA-256 `issuer_sha256`: 1 for its
+    /// first CRL, then one more than the last, whichever agent wrote it. Taken only when the
+    /// transaction commits.
+    pub fn next_crl_number(&mut self, issuer_sha256: &str) -> Result<u64> {
+        let location = self.location;
+        let sql = "INSERT INTO crl_numbers (issuer_sha256, number) VALUES (#1, 1) \
+                   ON CONFLICT (issuer_sha256) DO UPDATE SET number = crl_numbers.number + 1 \
+                   RETURNING number";
+        let n: i64 = match &mut self.tx {
+            Tx::Sqlite(tx) => tx
+                .query_row(&sql.replace('#', "?"), [issuer_sha256], |r| r.get(0))
+                .map_err(|e| db_error(location, &e))?,
+            Tx::Postgres(tx) => tx
+                .query_one(&sql.replace('#', "$"), &[&issuer_sha256])
+                .and_then(|r| r.try_get(0))
+                .map_err(|e| pg_error(location, &e))?,
+        };
+        u64::try_from(n).map_err(|_| Error::NotARegister {
+            location: location.to_string(),
+            reason: format!("the CRL number of {issuer_sha256} is {n}"),
+        })
+    }
+
+    /// Calls `each` with every row `query` selects, as [`Register::for_each`] does, seeing
+    /// this transaction's own writes.
+    pub fn for_each(&mut self, query: &Query, each: &mut dyn FnMut(Record) -> bool) -> Result<()> {
+        let location = self.location;
+        match &mut self.tx {
+            Tx::Sqlite(tx) => sqlite_for_each(tx, location, query, each),
+            Tx::Postgres(tx) => pg_for_each(tx, location, query, each),
+        }
+    }
+
     /// Makes the writes durable and visible to others.
     pub fn commit(self) -> Result<()> {
         let location = self.location;
@@ -391,6 +446,54 @@ impl Transaction<'_> {
             Tx::Postgres(tx) => tx.commit().map_err(|e| pg_error(location, &e)),
         }
     }
+}
+
+/// The rows `query` selects from a SQLite connection (or transaction), in order, to `each`.
+fn sqlite_for_each(
+    c: &rusqlite::Connection,
+    location: &Location,
+    query: &Query,
+    each: &mut dyn FnMut(Record) -> bool,
+) -> Result<()> {
+    let (clause, params) = query.sql(&SQLITE);
+    let sql = format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
+    let mut stmt = c.prepare(&sql).map_err(|e| db_error(location, &e))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))
+        .map_err(|e| db_error(location, &e))?;
+    while let Some(row) = rows.next().map_err(|e| db_error(location, &e))? {
+        let columns = sqlite_columns(row).map_err(|e| db_error(location, &e))?;
+        if !each(columns.record(location)?) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The rows `query` selects from a PostgreSQL client (or transaction), in order, to `each`.
+fn pg_for_each(
+    c: &mut impl postgres::GenericClient,
+    location: &Location,
+    query: &Query,
+    each: &mut dyn FnMut(Record) -> bool,
+) -> Result<()> {
+    let (clause, params) = query.sql(&POSTGRES);
+    let sql = format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
+    let values = pg_params(&params);
+    let mut rows = c
+        .query_raw(
+            &sql,
+            values
+                .iter()
+                .map(|v| v.as_ref() as &(dyn postgres::types::ToSql + Sync)),
+        )
+        .map_err(|e| pg_error(location, &e))?;
+    while let Some(row) = rows.next().map_err(|e| pg_error(location, &e))? {
+        if !each(pg_record(location, &row)?) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A row's values, in [`COLUMNS`] order.
@@ -649,30 +752,43 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
             tx.execute_batch(SQLITE_SCHEMA)
                 .map_err(|e| unreachable(e.to_string()))?;
             tx.execute(
-                "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', ?1)",
-                [crate::SCHEMA_VERSION.to_string()],
+                "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
+                [],
             )
             .map_err(|e| unreachable(e.to_string()))?;
         }
         tx.commit().map_err(|e| unreachable(e.to_string()))?;
     }
-    let version: Option<String> = c
-        .query_row(
-            "SELECT value FROM pki_register WHERE key = 'version'",
-            [],
-            |r| r.get::<_, String>(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(not_a_register(e.to_string())),
-        })?;
-    check_version(location, version.as_deref())?;
+    let version = |c: &rusqlite::Connection| -> Result<u32> {
+        let text: Option<String> = c
+            .query_row(
+                "SELECT value FROM pki_register WHERE key = 'version'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(not_a_register(e.to_string())),
+            })?;
+        check_version(location, text.as_deref())
+    };
+    if version(&c)? < crate::SCHEMA_VERSION {
+        // Upgraded in place, once: whoever takes the lock first migrates, the others see it done.
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
+            .map_err(|e| unreachable(e.to_string()))?;
+        if version(&tx)? < 2 {
+            tx.execute_batch(SQLITE_V2)
+                .map_err(|e| unreachable(e.to_string()))?;
+        }
+        tx.commit().map_err(|e| unreachable(e.to_string()))?;
+    }
     Ok(c)
 }
 
-/// Refuses a register without a version, or of a newer schema.
-fn check_version(location: &Location, version: Option<&str>) -> Result<()> {
+/// Refuses a register without a version, or of a newer schema; the version otherwise.
+fn check_version(location: &Location, version: Option<&str>) -> Result<u32> {
     let found: u32 = version
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| Error::NotARegister {
@@ -686,7 +802,7 @@ fn check_version(location: &Location, version: Option<&str>) -> Result<()> {
             supported: crate::SCHEMA_VERSION,
         });
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Connects to a PostgreSQL register, creating its tables (under an advisory lock) in a
@@ -728,8 +844,8 @@ fn open_postgres(location: &Location) -> Result<postgres::Client> {
         tx.batch_execute(POSTGRES_SCHEMA)
             .map_err(|e| unreachable(pg_reason(&e)))?;
         tx.execute(
-            "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', $1)",
-            &[&crate::SCHEMA_VERSION.to_string()],
+            "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
+            &[],
         )
         .map_err(|e| unreachable(pg_reason(&e)))?;
     }
@@ -739,7 +855,11 @@ fn open_postgres(location: &Location) -> Result<postgres::Client> {
         .map(|r| r.try_get(0))
         .transpose()
         .map_err(|e| unreachable(pg_reason(&e)))?;
+    // Upgraded in place under the same lock: one agent migrates, the others see it done.
+    if check_version(location, version.as_deref())? < 2 {
+        tx.batch_execute(POSTGRES_V2)
+            .map_err(|e| unreachable(pg_reason(&e)))?;
+    }
     tx.commit().map_err(|e| unreachable(pg_reason(&e)))?;
-    check_version(location, version.as_deref())?;
     Ok(c)
 }

@@ -26,10 +26,11 @@ pub use backend::{Register, Transaction};
 pub use error::{Error, Result};
 pub use location::Location;
 pub use query::Query;
-pub use record::{Record, State, Status};
+pub use record::{Reason, Record, Revocation, State, Status};
 
 /// The file name of the SQLite register in a CA directory.
 pub const SQLITE_FILE: &str = "register.sqlite3";
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes and reads. Version 2 added the last CRL number of each
+/// CA; a version-1 register is upgraded in place when opened.
+pub const SCHEMA_VERSION: u32 = 2;

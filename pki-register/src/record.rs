@@ -37,6 +37,105 @@ impl Status {
     }
 }
 
+/// Why a certificate was revoked: the reasons of RFC 5280 (section 5.3.1) a CA may give, by the
+/// names OpenSSL prints and `pki revoke --reason` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Reason {
+    /// No reason given (code 0).
+    #[default]
+    Unspecified,
+    /// The certificate's key was stolen or leaked (1).
+    KeyCompromise,
+    /// The key of a CA was stolen or leaked (2).
+    CaCompromise,
+    /// The subject's name or affiliation changed (3).
+    AffiliationChanged,
+    /// Replaced by another certificate (4).
+    Superseded,
+    /// The device or service is out of use (5).
+    CessationOfOperation,
+    /// Suspended for now (6).
+    CertificateHold,
+    /// The subject may no longer hold what the certificate grants (9).
+    PrivilegeWithdrawn,
+    /// The key of an attribute authority was stolen or leaked (10).
+    AaCompromise,
+}
+
+impl Reason {
+    /// Every reason, in code order.
+    pub const ALL: [Reason; 9] = [
+        Reason::Unspecified,
+        Reason::KeyCompromise,
+        Reason::CaCompromise,
+        Reason::AffiliationChanged,
+        Reason::Superseded,
+        Reason::CessationOfOperation,
+        Reason::CertificateHold,
+        Reason::PrivilegeWithdrawn,
+        Reason::AaCompromise,
+    ];
+
+    /// RFC 5280's name (`keyCompromise`), as stored in the register and given to `--reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Unspecified => "unspecified",
+            Reason::KeyCompromise => "keyCompromise",
+            Reason::CaCompromise => "cACompromise",
+            Reason::AffiliationChanged => "affiliationChanged",
+            Reason::Superseded => "superseded",
+            Reason::CessationOfOperation => "cessationOfOperation",
+            Reason::CertificateHold => "certificateHold",
+            Reason::PrivilegeWithdrawn => "privilegeWithdrawn",
+            Reason::AaCompromise => "aACompromise",
+        }
+    }
+
+    /// The CRLReason code of the CRL entry.
+    pub fn code(self) -> u8 {
+        match self {
+            Reason::Unspecified => 0,
+            Reason::KeyCompromise => 1,
+            Reason::CaCompromise => 2,
+            Reason::AffiliationChanged => 3,
+            Reason::Superseded => 4,
+            Reason::CessationOfOperation => 5,
+            Reason::CertificateHold => 6,
+            Reason::PrivilegeWithdrawn => 9,
+            Reason::AaCompromise => 10,
+        }
+    }
+
+    /// The reason of this name; case does not matter (`keycompromise` too).
+    pub fn parse(name: &str) -> Option<Reason> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What [`crate::Transaction::revoke`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The certificate is now revoked.
+    Revoked,
+    /// It had been revoked before, at this instant and for this reason; nothing changed.
+    AlreadyRevoked {
+        /// When it was revoked.
+        at: Option<OffsetDateTime>,
+        /// Why, as recorded.
+        reason: Option<String>,
+    },
+    /// No certificate of the register has this SHA-256.
+    NotFound,
+}
+
 /// What a user sees of a certificate at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -171,6 +270,17 @@ mod tests {
             revoked.state(datetime!(2030-01-01 0:00 UTC), d30),
             State::Revoked
         );
+    }
+
+    #[test]
+    fn reasons_have_rfc_5280_names_and_codes() {
+        assert_eq!(Reason::parse("keyCompromise"), Some(Reason::KeyCompromise));
+        assert_eq!(Reason::parse("CACOMPROMISE"), Some(Reason::CaCompromise));
+        assert_eq!(Reason::parse("removeFromCRL"), None);
+        assert_eq!(Reason::PrivilegeWithdrawn.code(), 9);
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
     }
 
     #[test]

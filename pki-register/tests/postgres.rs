@@ -16,6 +16,21 @@ fn postgres_behaves_as_a_register() {
 }
 
 #[test]
+fn postgres_revokes_as_a_register() {
+    let pg = Postgres::start();
+    common::revokes_as_a_register(Location::parse(&pg.url()).unwrap());
+}
+
+#[test]
+fn postgres_numbers_crls_and_upgrades_a_version_1_register() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    common::numbers_crls_and_upgrades(Location::parse(&url).unwrap(), &|| {
+        Postgres::psql(&url, common::DOWNGRADE_TO_V1);
+    });
+}
+
+#[test]
 fn writers_on_many_connections_lose_no_row_and_never_share_a_serial() {
     let pg = Postgres::start();
     let location = Location::parse(&pg.url()).unwrap();

@@ -21,6 +21,21 @@ fn sqlite_behaves_as_a_register() {
 }
 
 #[test]
+fn sqlite_revokes_as_a_register() {
+    let dir = tempfile::tempdir().unwrap();
+    common::revokes_as_a_register(Location::in_ca_dir(dir.path()));
+}
+
+#[test]
+fn sqlite_numbers_crls_and_upgrades_a_version_1_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("register.sqlite3");
+    common::numbers_crls_and_upgrades(Location::in_ca_dir(dir.path()), &|| {
+        edit_with_python(&file, common::DOWNGRADE_TO_V1)
+    });
+}
+
+#[test]
 fn files_that_are_not_registers_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("text.sqlite3");
@@ -44,14 +59,19 @@ fn files_that_are_not_registers_are_refused() {
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
 }
 
-/// A SQLite database of another application: made by opening a register file elsewhere and
-/// renaming its table would need SQL; instead write one with the sqlite3 format through the
-/// register itself, then drop our marker table.
+/// A SQLite database of another application: a register with its marker table dropped and
+/// another table added, which is what a foreign database looks like to `open`.
 fn rusqlite_like_other_app(path: &std::path::Path) {
-    // A register, then its marker removed and another table added: what a foreign database
-    // looks like to `open`.
     drop(Register::open(Location::Sqlite(path.to_owned())).unwrap());
-    let sql = "DROP TABLE pki_register; CREATE TABLE customers (id INTEGER);";
+    edit_with_python(
+        path,
+        "DROP TABLE pki_register; CREATE TABLE customers (id INTEGER);",
+    );
+}
+
+/// Runs `sql` on the SQLite file at `path` with Python's sqlite3 module (the test crate has no
+/// SQLite of its own).
+fn edit_with_python(path: &std::path::Path, sql: &str) {
     let status = std::process::Command::new("python3")
         .args([
             "-c",

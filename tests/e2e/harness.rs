@@ -13,8 +13,9 @@ use crate::support::quickstart::{
     gateway_pki as quickstart,
 };
 use crate::support::{
-    Handshake, Mosquitto, OpensslServer, PLAIN_TEXT_ANSWER, PlainTextServer, SClient, Server,
-    SilentServer, closed_port, loopback, pem_certificates, s_client, testdata,
+    Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, OpensslServer,
+    PLAIN_TEXT_ANSWER, PlainTextServer, SClient, Server, SilentServer, closed_port, loopback,
+    pem_certificates, s_client, testdata,
 };
 
 /// A device presenting its certificate, the intermediate and the root.
@@ -65,13 +66,6 @@ fn sent(r: &Handshake) -> Vec<String> {
 fn file_certs(dir: &Path, rel: &str) -> Vec<String> {
     pem_certificates(&std::fs::read_to_string(dir.join(rel)).unwrap())
 }
-
-/// An MQTT 3.1.1 CONNECT (client id `e2e`, clean session, keep-alive 60 s) then DISCONNECT.
-const MQTT_CONNECT_DISCONNECT: &[u8] = &[
-    0x10, 15, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 3, b'e', b'2', b'e', 0xe0, 0,
-];
-/// CONNACK, connection accepted.
-const MQTT_CONNACK_OK: &str = "\u{20}\u{2}\u{0}\u{0}";
 
 #[test]
 fn openssl_server_serves_a_pki_gateway_chain_to_several_clients() {

@@ -16,6 +16,7 @@ mod needs_renewal;
 mod postgres;
 mod register;
 mod renew;
+mod revoke;
 mod scan;
 mod show;
 mod systemd;

@@ -52,6 +52,7 @@ pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
             OnReject::Continue
         },
         jobs: a.jobs.and_then(|n| NonZeroUsize::new(usize::from(n))),
+        crl_url: chosen.crl_url.clone(),
     };
     let mut report = Report {
         out,

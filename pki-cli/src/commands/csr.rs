@@ -152,6 +152,7 @@ pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
         force: a.force,
     };
     let mut req = request(profile, csr.subject.clone(), &key_opts);
+    req.crl_url = chosen.crl_url.clone();
     req.sans = match a.profile {
         CsrProfile::Server => {
             let mut extra: Vec<String> = csr.sans.iter().map(|s| s.value()).collect();

@@ -4,6 +4,7 @@
 mod batch;
 mod c8y;
 mod ca;
+mod crl;
 mod csr;
 mod issue;
 mod list;
@@ -11,6 +12,7 @@ mod needs_renewal;
 mod prove;
 mod quickstart;
 mod renew;
+mod revoke;
 mod scan;
 mod show;
 mod trust;
@@ -59,6 +61,9 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Verify(a) => verify::run(a, out),
         Command::List(a) => list::run(&dir, a, out),
         Command::Renew(a) => renew::run(&dir, a, out),
+        Command::Revoke(a) => revoke::run(&dir, a, out),
+        Command::Crl(a) => crl::run(&dir, a, out),
+        Command::CrlUrl(a) => crl::url(&dir, a, out),
         Command::NeedsRenewal(a) => needs_renewal::run(&dir, a, out),
         Command::Scan(a) => scan::run(a, out),
         Command::InstallCa(a) => trust::install(a, out),
@@ -154,10 +159,12 @@ pub(crate) fn read_cert(path: &Path) -> Result<Vec<Certificate>> {
     Ok(pki_core::read_certs(path)?)
 }
 
-/// The chosen issuer, with a label that says which CA it is.
+/// The chosen issuer, with a label that says which CA it is, and the CRL distribution point
+/// of what it issues.
 pub(crate) struct ChosenIssuer {
     pub(crate) issuer: Issuer,
     pub(crate) label: String,
+    pub(crate) crl_url: Option<String>,
 }
 
 /// Resolves `--issuer` (or the default order of roles) to a CA that can sign.
@@ -178,7 +185,9 @@ pub(crate) fn choose_issuer(
             let Some(key) = opts.issuer_key.clone() else {
                 bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
             };
-            return with_key(read_cert(cert)?, cert, &key, spec, &opts.password);
+            let crl_url = crl_url(ca, opts, None)?;
+            let chosen = with_key(read_cert(cert)?, cert, &key, spec, &opts.password)?;
+            return Ok(ChosenIssuer { crl_url, ..chosen });
         }
         None => defaults
             .iter()
@@ -197,13 +206,36 @@ pub(crate) fn choose_issuer(
             })?,
     };
     let p = role.prefix();
-    with_key(
+    let crl_url = crl_url(ca, opts, Some(&p))?;
+    let chosen = with_key(
         ca.chain_of(&p)?,
         &ca.cert_path(&p),
         &ca.key_path(&p),
         role.to_string(),
         &opts.password,
-    )
+    )?;
+    Ok(ChosenIssuer { crl_url, ..chosen })
+}
+
+/// The CRL distribution point of a certificate `opts`' issuer signs: `--crl-url`, else the
+/// directory's default, with `{ca}` the issuing CA's file prefix (none for a CA given as a
+/// file).
+fn crl_url(ca: &CaDir, opts: &IssuerOpts, prefix: Option<&str>) -> Result<Option<String>> {
+    let Some(template) = opts
+        .crl_url
+        .clone()
+        .map_or_else(|| ca.crl_url(), |u| Ok(Some(u)))?
+    else {
+        return Ok(None);
+    };
+    match prefix {
+        Some(p) => Ok(Some(pki_core::crl_url_for(&template, p))),
+        None if template.contains(pki_core::CRL_URL_CA) => bail!(
+            "the CRL URL {template:?} holds {}, and an issuer given as a file has no CA prefix: give --crl-url in full",
+            pki_core::CRL_URL_CA
+        ),
+        None => Ok(Some(template)),
+    }
 }
 
 /// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
@@ -222,7 +254,11 @@ fn with_key(
         &cert_path.display().to_string(),
         &key_path.display().to_string(),
     )?;
-    Ok(ChosenIssuer { issuer, label })
+    Ok(ChosenIssuer {
+        issuer,
+        label,
+        crl_url: None,
+    })
 }
 
 /// The default issuers of a server certificate: the one edge CA, else intermediate, else root.
@@ -435,6 +471,8 @@ pub(crate) fn issue_with_new_key(
         k.force,
     )?;
     let key = PrivateKey::generate(k.key_type)?;
+    let mut req = req;
+    req.crl_url = chosen.and_then(|c| c.crl_url.clone());
     let issued = pki_core::issue(&req, &SubjectKey::Private(&key), chosen.map(|c| &c.issuer))?;
     let label = chosen.map_or("self-signed", |c| c.label.as_str());
     let report = write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?;

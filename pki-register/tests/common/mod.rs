@@ -1,7 +1,7 @@
 //! What the SQLite and PostgreSQL tests share: rows to record, and the checks every backend
 //! must pass the same way.
 
-use pki_register::{Error, Location, Query, Record, Register, Status};
+use pki_register::{Error, Location, Query, Reason, Record, Register, Revocation, Status};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 /// A device row: serial `n` in hex, CN `dev-n`, expiring `days` after 2026-01-01.
@@ -139,4 +139,115 @@ pub(crate) fn behaves_as_a_register(location: Location) {
     let mut serials = 0;
     reg.for_each_serial(&mut |_| serials += 1).unwrap();
     assert_eq!(serials, 101);
+}
+
+/// Revokes as every backend must: once (an issued and a superseded row), again (says when), an
+/// unknown SHA-256, a rolled-back revocation, rows kept, and the revoked rows of one issuer.
+pub(crate) fn revokes_as_a_register(location: Location) {
+    let mut reg = Register::open(location.clone()).unwrap();
+    let rows: Vec<Record> = (0..10).map(|n| row(n, 100)).collect();
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&rows).unwrap();
+    assert!(tx.supersede(&rows[2].sha256, None).unwrap());
+    tx.commit().unwrap();
+
+    let at = datetime!(2026-03-01 12:00 UTC);
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(
+        tx.revoke(&rows[1].sha256, at, Reason::KeyCompromise)
+            .unwrap(),
+        Revocation::Revoked
+    );
+    assert_eq!(
+        tx.revoke(&rows[2].sha256, at, Reason::Superseded).unwrap(),
+        Revocation::Revoked,
+        "a superseded certificate can still be revoked"
+    );
+    assert_eq!(
+        tx.revoke(
+            &rows[1].sha256,
+            at + Duration::days(1),
+            Reason::CaCompromise
+        )
+        .unwrap(),
+        Revocation::AlreadyRevoked {
+            at: Some(at),
+            reason: Some("keyCompromise".into())
+        }
+    );
+    assert_eq!(
+        tx.revoke(&"EE".repeat(32), at, Reason::Unspecified)
+            .unwrap(),
+        Revocation::NotFound
+    );
+    // The transaction sees its own revocations.
+    let mut seen = Vec::new();
+    let revoked = Query {
+        status: Some(Status::Revoked),
+        issuer_sha256: Some("11".repeat(32)),
+        ..Query::default()
+    };
+    tx.for_each(&revoked, &mut |r| {
+        seen.push(r.serial);
+        true
+    })
+    .unwrap();
+    assert_eq!(seen, [rows[1].serial.clone(), rows[2].serial.clone()]);
+    tx.commit().unwrap();
+
+    // Dropped without commit: nothing revoked.
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(
+        tx.revoke(&rows[3].sha256, at, Reason::Unspecified).unwrap(),
+        Revocation::Revoked
+    );
+    drop(tx);
+
+    drop(reg);
+    let mut reg = Register::open(location).unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), 10, "rows are kept");
+    let got = reg.records(&revoked).unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].revoked_at, Some(at));
+    assert_eq!(got[0].revocation_reason.as_deref(), Some("keyCompromise"));
+    assert_eq!(got[1].revocation_reason.as_deref(), Some("superseded"));
+    assert_eq!(
+        got[0].state(at, Duration::days(30)),
+        pki_register::State::Revoked
+    );
+}
+
+/// The SQL that turns a register of this build back into one of schema version 1, as pki wrote
+/// before CRL numbers (run by each backend's test with its own tool).
+pub(crate) const DOWNGRADE_TO_V1: &str = "DROP TABLE crl_numbers; \
+    DROP INDEX certificates_by_status; \
+    UPDATE pki_register SET value = '1' WHERE key = 'version';";
+
+/// CRL numbers as every backend must count them (1, 2, ... per CA, none taken by a rolled-back
+/// transaction), and a version-1 register (made by `downgrade`) upgraded in place with its rows.
+pub(crate) fn numbers_crls_and_upgrades(location: Location, downgrade: &dyn Fn()) {
+    let mut reg = Register::open(location.clone()).unwrap();
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&[row(1, 10), row(2, 10)]).unwrap();
+    tx.commit().unwrap();
+    drop(reg);
+    downgrade();
+
+    let mut reg = Register::open(location.clone()).unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), 2, "rows kept");
+    let (a, b) = ("AA".repeat(32), "BB".repeat(32));
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(tx.next_crl_number(&a).unwrap(), 1);
+    assert_eq!(tx.next_crl_number(&a).unwrap(), 2);
+    assert_eq!(tx.next_crl_number(&b).unwrap(), 1);
+    tx.commit().unwrap();
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(tx.next_crl_number(&a).unwrap(), 3);
+    drop(tx);
+    drop(reg);
+    // Opened again (no second migration), the rolled-back number is free.
+    let mut reg = Register::open(location).unwrap();
+    let mut tx = reg.transaction().unwrap();
+    assert_eq!(tx.next_crl_number(&a).unwrap(), 3);
+    tx.commit().unwrap();
 }

@@ -30,7 +30,7 @@ pub(crate) use fixtures::{
     openssl_ca, openssl_self_signed, openssl_text, pem_certificates, sha1_fingerprint,
     sha256_fingerprint, testdata, tmp, tree,
 };
-pub(crate) use mosquitto::Mosquitto;
+pub(crate) use mosquitto::{MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto};
 pub(crate) use openssl::{Handshake, SClient, s_client};
 pub(crate) use postgres::Postgres;
 pub(crate) use run::{

@@ -26,6 +26,14 @@ fn mosquitto_program() -> PathBuf {
         })
 }
 
+/// An MQTT 3.1.1 CONNECT (client id `e2e`, clean session, keep-alive 60 s) then DISCONNECT: what a
+/// client sends to see the broker accept it.
+pub(crate) const MQTT_CONNECT_DISCONNECT: &[u8] = &[
+    0x10, 15, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 3, b'e', b'2', b'e', 0xe0, 0,
+];
+/// CONNACK, connection accepted.
+pub(crate) const MQTT_CONNACK_OK: &str = "\u{20}\u{2}\u{0}\u{0}";
+
 /// A real mosquitto broker with one TLS listener on 127.0.0.1, in the foreground, until dropped.
 pub(crate) struct Mosquitto {
     process: Process,
@@ -44,6 +52,30 @@ impl Mosquitto {
         certfile: &str,
         keyfile: &str,
         require_certificate: bool,
+    ) -> Self {
+        Self::launch(dir, [cafile, certfile, keyfile], require_certificate, None)
+    }
+
+    /// Starts mosquitto as [`Mosquitto::start`] does with a client certificate required, and
+    /// with `crlfile` (relative to `dir`): it then refuses a client whose certificate a CRL
+    /// there lists. mosquitto (2.0) loads every CRL of the file (PEM) and checks the client's
+    /// own certificate only, as OpenSSL's `-crl_check` does (not `-crl_check_all`): it needs the
+    /// CRL of the client's issuing CA, and a revoked CA above it stops nobody.
+    pub(crate) fn start_with_crl(
+        dir: &Path,
+        cafile: &str,
+        certfile: &str,
+        keyfile: &str,
+        crlfile: &str,
+    ) -> Self {
+        Self::launch(dir, [cafile, certfile, keyfile], true, Some(crlfile))
+    }
+
+    fn launch(
+        dir: &Path,
+        [cafile, certfile, keyfile]: [&str; 3],
+        require_certificate: bool,
+        crlfile: Option<&str>,
     ) -> Self {
         let program = mosquitto_program();
         let config_dir = tmp();
@@ -79,6 +111,9 @@ impl Mosquitto {
                 );
                 if require_certificate {
                     text.push_str("use_identity_as_username true\n");
+                }
+                if let Some(crl) = crlfile {
+                    text += &format!("crlfile {}\n", absolute(dir, crl).display());
                 }
                 std::fs::write(&config, text).expect("write mosquitto.conf");
                 let mut cmd = Command::new(&program);

@@ -1,0 +1,329 @@
+//! Revoking: what the user names (a certificate file, a serial, a device id; one or a batch file
+//! of them) resolved to rows of the register and marked revoked in one transaction, and, for a
+//! CA, every certificate that hangs below it.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use pki_register::{Query, Reason, Record, Revocation, Transaction};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::store::{CaDir, read_certs};
+
+/// What the user named to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A certificate file (the first certificate of it).
+    File(PathBuf),
+    /// A serial (hex, with or without colons) or, when no certificate has it as its serial, a
+    /// device id (a CN).
+    Name(String),
+}
+
+impl Target {
+    /// A file when a file of that name exists, otherwise a serial or device id.
+    pub fn parse(given: &str) -> Target {
+        if Path::new(given).is_file() {
+            Target::File(PathBuf::from(given))
+        } else {
+            Target::Name(given.to_owned())
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Target::File(p) => p.display().to_string(),
+            Target::Name(n) => n.clone(),
+        }
+    }
+}
+
+/// One thing to revoke, and where it was given (a line of a batch file, or the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    /// What was named.
+    pub target: Target,
+    /// The batch file it is a line of.
+    pub file: Option<PathBuf>,
+    /// Its 1-based line number there.
+    pub line: Option<usize>,
+}
+
+/// One certificate of a revocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevokedCertificate {
+    /// What named it.
+    pub given: String,
+    /// The batch file's line that named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// True when it had been revoked before (nothing changed).
+    pub already_revoked: bool,
+    /// Its row, as it now stands.
+    pub record: Record,
+}
+
+/// What [`revoke`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevokeReport {
+    /// The certificates named, each once, in the order given.
+    pub certificates: Vec<RevokedCertificate>,
+    /// For a revoked CA: every certificate issued below it (recursively), whatever its state.
+    pub below: Vec<Record>,
+}
+
+/// The CA profiles: a certificate of one of these has others below it.
+const CA_PROFILES: [&str; 3] = ["root-ca", "intermediate-ca", "edge-ca"];
+
+/// Marks every certificate `given` names revoked at `at` for `reason`, in one transaction of
+/// the directory's register: an unknown name fails the whole revocation and changes nothing. A
+/// certificate revoked before stays as it was and says so. A device id names every certificate
+/// with that CN (a renewed device has several).
+pub fn revoke(
+    ca: &CaDir,
+    given: &[Given],
+    at: OffsetDateTime,
+    reason: Reason,
+) -> Result<RevokeReport> {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    let mut register = ca.register()?;
+    let mut tx = register.transaction()?;
+    let mut certificates = Vec::new();
+    let mut seen = HashSet::new();
+    for g in given {
+        for mut record in resolve(&mut tx, g)? {
+            if !seen.insert(record.sha256.clone()) {
+                continue;
+            }
+            let already_revoked = match tx.revoke(&record.sha256, at, reason)? {
+                Revocation::Revoked => {
+                    record.status = pki_register::Status::Revoked;
+                    record.revoked_at = Some(at);
+                    record.revocation_reason = Some(reason.as_str().to_owned());
+                    false
+                }
+                Revocation::AlreadyRevoked { at, reason } => {
+                    record.revoked_at = at;
+                    record.revocation_reason = reason;
+                    true
+                }
+                Revocation::NotFound => return Err(not_recorded(g, "no longer in the register")),
+            };
+            certificates.push(RevokedCertificate {
+                given: g.target.text(),
+                line: g.line,
+                already_revoked,
+                record,
+            });
+        }
+    }
+    let below = below(&mut tx, &certificates)?;
+    tx.commit()?;
+    Ok(RevokeReport {
+        certificates,
+        below,
+    })
+}
+
+/// Reads a batch file: one certificate file, serial or device id a line; blank lines and lines
+/// starting with `#` are skipped. A line that is not text (a cut or binary file) is refused,
+/// naming its number.
+pub fn read_batch(path: &Path, bytes: &[u8]) -> Result<Vec<Given>> {
+    let mut out = Vec::new();
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let line = i + 1;
+        let refuse = |given: String, reason: &str| Error::NotRecorded {
+            given,
+            file: Some(path.to_owned()),
+            line: Some(line),
+            reason: reason.to_owned(),
+        };
+        let text = std::str::from_utf8(raw).map_err(|_| {
+            refuse(
+                String::from_utf8_lossy(raw).into_owned(),
+                "not UTF-8 text: give one certificate file, serial or device id a line",
+            )
+        })?;
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if text.chars().any(char::is_control) {
+            return Err(refuse(
+                text.to_owned(),
+                "holds a control character: give one certificate file, serial or device id a line",
+            ));
+        }
+        out.push(Given {
+            target: Target::parse(text),
+            file: Some(path.to_owned()),
+            line: Some(line),
+        });
+    }
+    Ok(out)
+}
+
+/// A serial as the register holds it (upper-case hex without leading zero bytes), when `s` is
+/// hex, with or without colons.
+fn serial_of(s: &str) -> Option<String> {
+    let hex: String = s.chars().filter(|c| *c != ':').collect();
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let digits = hex.trim_start_matches('0').to_ascii_uppercase();
+    Some(if digits.is_empty() {
+        "00".to_owned()
+    } else if digits.len() % 2 == 1 {
+        format!("0{digits}")
+    } else {
+        digits
+    })
+}
+
+fn rows(tx: &mut Transaction<'_>, query: &Query) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    tx.for_each(query, &mut |r| {
+        out.push(r);
+        true
+    })?;
+    Ok(out)
+}
+
+fn not_recorded(g: &Given, reason: &str) -> Error {
+    Error::NotRecorded {
+        given: g.target.text(),
+        file: g.file.clone(),
+        line: g.line,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The rows `g` names.
+fn resolve(tx: &mut Transaction<'_>, g: &Given) -> Result<Vec<Record>> {
+    match &g.target {
+        Target::File(path) => {
+            let certs = read_certs(path).map_err(|e| not_recorded(g, &e.to_string()))?;
+            let Some(cert) = certs.first() else {
+                return Err(not_recorded(g, "holds no certificate"));
+            };
+            let found = rows(
+                tx,
+                &Query {
+                    sha256: Some(cert.sha256_hex()),
+                    ..Query::default()
+                },
+            )?;
+            if found.is_empty() {
+                return Err(not_recorded(
+                    g,
+                    "this certificate is not in the register (issued elsewhere, or recorded in \
+                     another register: see --register)",
+                ));
+            }
+            Ok(found)
+        }
+        Target::Name(name) => {
+            if let Some(serial) = serial_of(name) {
+                let found = rows(
+                    tx,
+                    &Query {
+                        serial: Some(serial.clone()),
+                        ..Query::default()
+                    },
+                )?;
+                if found.len() > 1 {
+                    let issuers: Vec<&str> = found.iter().map(|r| r.issuer.as_str()).collect();
+                    return Err(not_recorded(
+                        g,
+                        &format!(
+                            "serial {serial} was issued by several CAs ({}): give the certificate file",
+                            issuers.join("; ")
+                        ),
+                    ));
+                }
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+            }
+            // A device id may hold the pattern characters `*` and `?`: the pattern matches
+            // itself among others, and only the exact CN is kept.
+            let found: Vec<Record> = rows(
+                tx,
+                &Query {
+                    common_name: Some(name.clone()),
+                    ..Query::default()
+                },
+            )?
+            .into_iter()
+            .filter(|r| r.common_name == *name)
+            .collect();
+            if found.is_empty() {
+                return Err(not_recorded(
+                    g,
+                    "no certificate in the register has this serial or device id (CN); `pki list` \
+                     shows what is there",
+                ));
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// Every certificate issued below the CAs among `revoked`, recursively, each once.
+fn below(tx: &mut Transaction<'_>, revoked: &[RevokedCertificate]) -> Result<Vec<Record>> {
+    let mut queue: VecDeque<String> = revoked
+        .iter()
+        .filter(|c| CA_PROFILES.contains(&c.record.profile.as_str()))
+        .map(|c| c.record.sha256.clone())
+        .collect();
+    let mut seen: HashSet<String> = queue.iter().cloned().collect();
+    let mut out = Vec::new();
+    while let Some(ca) = queue.pop_front() {
+        let query = Query {
+            issuer_sha256: Some(ca),
+            ..Query::default()
+        };
+        for r in rows(tx, &query)? {
+            if !seen.insert(r.sha256.clone()) {
+                continue;
+            }
+            if CA_PROFILES.contains(&r.profile.as_str()) {
+                queue.push_back(r.sha256.clone());
+            }
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_read_with_or_without_colons_and_zeros() {
+        assert_eq!(serial_of("4a:3f:01").as_deref(), Some("4A3F01"));
+        assert_eq!(serial_of("004A3F01").as_deref(), Some("4A3F01"));
+        assert_eq!(serial_of("A3F01").as_deref(), Some("0A3F01"));
+        assert_eq!(serial_of("sensor-1"), None);
+        assert_eq!(serial_of(":"), None);
+    }
+
+    #[test]
+    fn batch_lines_are_named_by_number() {
+        let p = Path::new("lot.txt");
+        let got = read_batch(p, b"# recalled\n\nsensor-1\n  4A:3F \n").unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].target, Target::Name("4A:3F".into()));
+        assert_eq!(got[1].line, Some(4));
+        let err = read_batch(p, b"sensor-1\nsen\xffsor\n").unwrap_err();
+        assert!(err.to_string().starts_with("lot.txt:2: "), "{err}");
+        let err = read_batch(p, b"a\nb\x01c\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("lot.txt:2: \"b\\u{1}c\""),
+            "{err}"
+        );
+    }
+}
