@@ -318,6 +318,31 @@ impl CaDir {
     }
 }
 
+/// The URI of a certificate's CRL distribution point (the first full-name URI), if it has one:
+/// what a renewal carries over.
+pub(crate) fn distribution_point_of(cert: &crate::Certificate) -> Option<String> {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    cert.x509()
+        .iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::CRLDistributionPoints(points) => {
+                points
+                    .points
+                    .iter()
+                    .find_map(|p| match &p.distribution_point {
+                        Some(DistributionPointName::FullName(names)) => {
+                            names.iter().find_map(|n| match n {
+                                GeneralName::URI(uri) => Some((*uri).to_owned()),
+                                _ => None,
+                            })
+                        }
+                        _ => None,
+                    })
+            }
+            _ => None,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

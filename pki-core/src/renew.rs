@@ -863,6 +863,8 @@ pub fn execute(
     let mut req = Request::new(r.profile, r.subject.clone(), now);
     req.sans = r.sans.clone();
     req.days = r.days;
+    // The same CRL distribution point as the original, whatever the directory's default now.
+    req.crl_url = crate::crl::distribution_point_of(&r.old_cert);
     let issued = issue(&req, &SubjectKey::Private(key), issuer.as_ref())?;
     notes.extend(issued.warnings.iter().cloned());
     same_as_original(&r.old_cert, &issued.certificate)?;

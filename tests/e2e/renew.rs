@@ -526,3 +526,33 @@ fn the_hook_never_sees_pkis_secrets() {
     );
     assert!(!seen.exists() || !std::fs::read_to_string(&seen).unwrap().contains(&url));
 }
+
+#[test]
+fn a_certificate_with_a_crl_distribution_point_keeps_it_when_renewed() {
+    let d = gateway_pki();
+    let dir = d.path();
+    pki(dir, &["crl-url", "http://crl.example.com/{ca}.crl"]).expect(0);
+    pki(dir, &["issue", "device", "dev-cdp"]).expect(0);
+    let cert = "pki/certs/iot-device-dev-cdp.cert.pem";
+    let cdp = |dir: &Path| {
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-in",
+                cert,
+                "-noout",
+                "-ext",
+                "crlDistributionPoints",
+            ],
+        )
+        .expect(0)
+        .stdout
+    };
+    let before = cdp(dir);
+    assert!(before.contains("URI:http://crl.example.com/"), "{before}");
+    // The directory's URL changes later: a renewal keeps what the certificate had.
+    pki(dir, &["crl-url", "http://other.example.com/{ca}.crl"]).expect(0);
+    pki(dir, &["renew", "dev-cdp"]).expect(0);
+    assert_eq!(cdp(dir), before);
+}
