@@ -62,8 +62,8 @@ pub struct WrittenCrls {
     pub combined: Option<PathBuf>,
 }
 
-/// True when `cert`'s key may sign CRLs: it has no keyUsage, or one with cRLSign (an IoT Edge
-/// device CA's profile has none).
+/// True when `cert`'s key may sign CRLs: it has no keyUsage, or one with cRLSign (every CA
+/// profile of pki has it; an edge CA made by an earlier pki, or an adopted CA, may not).
 pub fn can_sign_crls(cert: &Certificate) -> bool {
     match cert.x509().key_usage() {
         Ok(Some(ku)) => ku.value.crl_sign(),
@@ -91,8 +91,8 @@ pub fn write_crls(
     {
         return Err(Error::Crl {
             ca: role.to_string(),
-            reason: "its keyUsage has no cRLSign (the IoT Edge device CA profile); revoke the \
-                     edge CA itself in its issuer's CRL to withdraw what it issued"
+            reason: "its keyUsage has no cRLSign (an edge CA made by an earlier pki, or an \
+                     adopted CA); revoke it in its issuer's CRL to withdraw what it issued"
                 .into(),
         });
     }
@@ -420,6 +420,23 @@ mod tests {
             crate::issue(&req, &SubjectKey::Private(&key), Some(&issuer)),
             Err(Error::BadCrlUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_ca_without_crl_sign_is_refused_and_nothing_is_written() {
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        // CA:TRUE with keyUsage digitalSignature and keyCertSign only (no cRLSign).
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(Profile::SelfSignedDevice, Subject::cn("no-crl-sign"), NOW);
+        let cert = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        assert!(!can_sign_crls(&cert.certificate));
+        let issuer = Issuer::new(cert.chain, &key, "c", "k").unwrap();
+        let err = write_crls(&ca, &[(CaRole::Root, &issuer)], NOW, 7, true).unwrap_err();
+        assert!(matches!(err, Error::Crl { .. }), "{err}");
+        assert!(!ca.path().join("crl").exists());
+        let (_, root) = root();
+        assert!(can_sign_crls(&root.certificate));
     }
 
     #[test]

@@ -85,12 +85,9 @@ impl Profile {
         let (is_ca, usages, ekus, aki) = match self {
             Profile::RootCa { pathlen } => (ca(pathlen), ca_usages, vec![], false),
             Profile::IntermediateCa { pathlen } => (ca(pathlen), ca_usages, vec![], true),
-            Profile::EdgeCa => (
-                ca(Some(0)),
-                vec![KeyCertSign, DigitalSignature],
-                vec![],
-                true,
-            ),
+            // cRLSign as the other CAs (and certGen.sh's edge device CA): its CRL is how a
+            // gateway certificate it issued is withdrawn.
+            Profile::EdgeCa => (ca(Some(0)), ca_usages, vec![], true),
             Profile::Server => {
                 let mut u = vec![DigitalSignature];
                 if key_type.is_rsa() {
