@@ -19,6 +19,7 @@ mod renew;
 mod revoke;
 mod scan;
 mod show;
+#[cfg(unix)]
 mod systemd;
 mod trust;
 mod verify;
