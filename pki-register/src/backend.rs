@@ -18,41 +18,14 @@ const COLUMNS: &str = "serial, subject, common_name, issuer, issuer_sha256, prof
                        not_after, sha256, path, status, superseded_by, revoked_at, \
                        revocation_reason";
 
-/// The tables and indexes of schema version 1, SQLite's flavour (a new register is created at
-/// version 1 and migrated up like an old one, so that both take the same path).
-const SQLITE_SCHEMA: &str = "
+/// The tables and indexes of schema version 1, for both databases (a new register is created at
+/// version 1 and migrated up like an old one, so that both take the same path). `{id}` is the
+/// row id's column type and `{cn_ops}` the CN index's operator class, as [`Dialect`] gives them;
+/// SQLite reads BIGINT as an integer column.
+const SCHEMA_V1: &str = "
 CREATE TABLE pki_register (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE certificates (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    serial TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    common_name TEXT NOT NULL,
-    issuer TEXT NOT NULL,
-    issuer_sha256 TEXT,
-    profile TEXT NOT NULL,
-    not_before INTEGER NOT NULL,
-    not_after INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status TEXT NOT NULL,
-    superseded_by TEXT,
-    revoked_at INTEGER,
-    revocation_reason TEXT,
-    CONSTRAINT certificates_sha256 UNIQUE (sha256),
-    CONSTRAINT certificates_issuer_serial UNIQUE (issuer, serial)
-);
-CREATE INDEX certificates_by_expiry ON certificates (not_after);
-CREATE INDEX certificates_by_cn ON certificates (common_name);
-CREATE INDEX certificates_by_profile ON certificates (profile, not_after);
-CREATE INDEX certificates_by_issuer ON certificates (issuer_sha256, not_after);
-CREATE INDEX certificates_by_serial ON certificates (serial);
-";
-
-/// The tables and indexes of schema version 1, PostgreSQL's flavour.
-const POSTGRES_SCHEMA: &str = "
-CREATE TABLE pki_register (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE certificates (
-    id BIGSERIAL PRIMARY KEY,
+    id {id},
     serial TEXT NOT NULL,
     subject TEXT NOT NULL,
     common_name TEXT NOT NULL,
@@ -71,26 +44,26 @@ CREATE TABLE certificates (
     CONSTRAINT certificates_issuer_serial UNIQUE (issuer, serial)
 );
 CREATE INDEX certificates_by_expiry ON certificates (not_after);
-CREATE INDEX certificates_by_cn ON certificates (common_name text_pattern_ops);
+CREATE INDEX certificates_by_cn ON certificates (common_name{cn_ops});
 CREATE INDEX certificates_by_profile ON certificates (profile, not_after);
 CREATE INDEX certificates_by_issuer ON certificates (issuer_sha256, not_after);
 CREATE INDEX certificates_by_serial ON certificates (serial);
 ";
 
-/// What takes a register of schema version 1 to version 2, SQLite's flavour: the last CRL
-/// number of each CA, and an index on the status (a CA's revoked rows, for its CRL).
-const SQLITE_V2: &str = "
-CREATE TABLE crl_numbers (issuer_sha256 TEXT PRIMARY KEY, number INTEGER NOT NULL);
-CREATE INDEX certificates_by_status ON certificates (status, issuer_sha256);
-UPDATE pki_register SET value = '2' WHERE key = 'version';
-";
-
-/// Schema version 1 to 2, PostgreSQL's flavour.
-const POSTGRES_V2: &str = "
+/// What takes a register of schema version 1 to version 2: the last CRL number of each CA, and
+/// an index on the status (a CA's revoked rows, for its CRL).
+const SCHEMA_V2: &str = "
 CREATE TABLE crl_numbers (issuer_sha256 TEXT PRIMARY KEY, number BIGINT NOT NULL);
 CREATE INDEX certificates_by_status ON certificates (status, issuer_sha256);
 UPDATE pki_register SET value = '2' WHERE key = 'version';
 ";
+
+/// Schema version 1 in `dialect`'s words.
+fn schema_v1(dialect: &Dialect) -> String {
+    SCHEMA_V1
+        .replace("{id}", dialect.id_column)
+        .replace("{cn_ops}", dialect.cn_ops)
+}
 
 /// The key of the advisory lock under which a PostgreSQL register's schema is created, so that
 /// two agents opening an empty database at once do not both create it.
@@ -104,10 +77,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     postgres: false,
+    // The row id itself, numbered without reuse.
+    id_column: "INTEGER PRIMARY KEY AUTOINCREMENT",
+    cn_ops: "",
 };
 const POSTGRES: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     postgres: true,
+    id_column: "BIGSERIAL PRIMARY KEY",
+    // So that a CN pattern with a fixed start (`line-7-*`) uses the index whatever the locale.
+    cn_ops: " text_pattern_ops",
 };
 
 enum Db {
@@ -749,7 +728,7 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
                     "a SQLite database with tables of another application".into(),
                 ));
             }
-            tx.execute_batch(SQLITE_SCHEMA)
+            tx.execute_batch(&schema_v1(&SQLITE))
                 .map_err(|e| unreachable(e.to_string()))?;
             tx.execute(
                 "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
@@ -779,7 +758,7 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
             .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
             .map_err(|e| unreachable(e.to_string()))?;
         if version(&tx)? < 2 {
-            tx.execute_batch(SQLITE_V2)
+            tx.execute_batch(SCHEMA_V2)
                 .map_err(|e| unreachable(e.to_string()))?;
         }
         tx.commit().map_err(|e| unreachable(e.to_string()))?;
@@ -841,7 +820,7 @@ fn open_postgres(location: &Location) -> Result<postgres::Client> {
                 reason: "the database has a certificates table of another application".into(),
             });
         }
-        tx.batch_execute(POSTGRES_SCHEMA)
+        tx.batch_execute(&schema_v1(&POSTGRES))
             .map_err(|e| unreachable(pg_reason(&e)))?;
         tx.execute(
             "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
@@ -857,7 +836,7 @@ fn open_postgres(location: &Location) -> Result<postgres::Client> {
         .map_err(|e| unreachable(pg_reason(&e)))?;
     // Upgraded in place under the same lock: one agent migrates, the others see it done.
     if check_version(location, version.as_deref())? < 2 {
-        tx.batch_execute(POSTGRES_V2)
+        tx.batch_execute(SCHEMA_V2)
             .map_err(|e| unreachable(pg_reason(&e)))?;
     }
     tx.commit().map_err(|e| unreachable(pg_reason(&e)))?;

@@ -38,11 +38,15 @@ pub(crate) enum Param {
     NullInt,
 }
 
-/// How a backend writes the n-th parameter (`?1` in SQLite, `$1` in PostgreSQL) and matches a
-/// CN pattern.
+/// How a backend writes the n-th parameter (`?1` in SQLite, `$1` in PostgreSQL), matches a CN
+/// pattern, and words the two parts of the schema that differ.
 pub(crate) struct Dialect {
     pub(crate) placeholder: fn(usize) -> String,
     pub(crate) postgres: bool,
+    /// The type of the row id column.
+    pub(crate) id_column: &'static str,
+    /// The operator class of the CN index (with its leading space), if any.
+    pub(crate) cn_ops: &'static str,
 }
 
 impl Query {
@@ -134,6 +138,8 @@ mod tests {
         let pg = Dialect {
             placeholder: |n| format!("${n}"),
             postgres: true,
+            id_column: "",
+            cn_ops: "",
         };
         let (sql, params) = q.sql(&pg);
         assert_eq!(
