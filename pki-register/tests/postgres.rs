@@ -35,25 +35,7 @@ fn writers_on_many_connections_lose_no_row_and_never_share_a_serial() {
     let pg = Postgres::start();
     let location = Location::parse(&pg.url()).unwrap();
     // Every connection opens an empty database at once: the schema is created once.
-    let threads: Vec<_> = (0..4u32)
-        .map(|t| {
-            let location = location.clone();
-            std::thread::spawn(move || {
-                let mut reg = Register::open(location).unwrap();
-                for chunk in 0..10u32 {
-                    let rows: Vec<_> = (0..50)
-                        .map(|i| common::row(t * 10_000 + chunk * 100 + i, 30))
-                        .collect();
-                    let mut tx = reg.transaction().unwrap();
-                    tx.insert(&rows).unwrap();
-                    tx.commit().unwrap();
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    common::write_from_threads(&location);
     let mut reg = Register::open(location.clone()).unwrap();
     assert_eq!(reg.count(&Query::default()).unwrap(), 4 * 10 * 50);
     // The same serial from the same issuer on another connection is refused by the database.

@@ -89,25 +89,7 @@ fn parallel_writers_lose_no_row() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::in_ca_dir(dir.path());
     drop(Register::open(location.clone()).unwrap());
-    let threads: Vec<_> = (0..4u32)
-        .map(|t| {
-            let location = location.clone();
-            std::thread::spawn(move || {
-                let mut reg = Register::open(location).unwrap();
-                for chunk in 0..10u32 {
-                    let rows: Vec<_> = (0..50)
-                        .map(|i| common::row(t * 10_000 + chunk * 100 + i, 30))
-                        .collect();
-                    let mut tx = reg.transaction().unwrap();
-                    tx.insert(&rows).unwrap();
-                    tx.commit().unwrap();
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    common::write_from_threads(&location);
     let mut reg = Register::open(location).unwrap();
     assert_eq!(reg.count(&Query::default()).unwrap(), 4 * 10 * 50);
 }

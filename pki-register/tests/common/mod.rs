@@ -251,3 +251,27 @@ pub(crate) fn numbers_crls_and_upgrades(location: Location, downgrade: &dyn Fn()
     assert_eq!(tx.next_crl_number(&a).unwrap(), 3);
     tx.commit().unwrap();
 }
+
+/// Four threads, each on a connection of its own, record 10 transactions of 50 distinct rows
+/// each (2,000 rows in all) into the register at `location` at the same time.
+pub(crate) fn write_from_threads(location: &Location) {
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let location = location.clone();
+            std::thread::spawn(move || {
+                let mut reg = Register::open(location).unwrap();
+                for chunk in 0..10u32 {
+                    let rows: Vec<_> = (0..50)
+                        .map(|i| row(t * 10_000 + chunk * 100 + i, 30))
+                        .collect();
+                    let mut tx = reg.transaction().unwrap();
+                    tx.insert(&rows).unwrap();
+                    tx.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
