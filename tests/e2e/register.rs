@@ -2,21 +2,12 @@
 //! filters, and registers that cannot be used (unreachable, not a register).
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::lot::{ca, manifest};
-use crate::support::{Postgres, fails_cleanly, pki, pki_env, register_lines, tmp, tree};
-
-/// The rows of `pki --register URL --json list` run in `dir`.
-fn rows(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
-    pki(dir, &[&["--json", "list"], args].concat())
-        .expect(0)
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use crate::support::{
+    Postgres, fails_cleanly, pki, pki_env, register_lines, register_rows, tmp, tree,
+};
 
 #[test]
 fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
@@ -79,7 +70,7 @@ fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
         );
     }
     // Every certificate of both agents is there once, and no serial twice.
-    let all = rows(&a, &["--register", &url]);
+    let all = register_rows(&a, &["--register", &url]);
     assert_eq!(all.len(), 2 + 2 * N + 10);
     let serials: HashSet<&str> = all.iter().map(|r| r["serial"].as_str().unwrap()).collect();
     assert_eq!(serials.len(), all.len(), "a serial twice");
@@ -89,7 +80,7 @@ fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
         }
     }
     // Each agent sees the other's rows; neither made a SQLite register.
-    assert_eq!(rows(&b, &["--register", &url]).len(), all.len());
+    assert_eq!(register_rows(&b, &["--register", &url]).len(), all.len());
     assert!(!a.join("pki/register.sqlite3").exists());
     assert!(!b.join("pki/register.sqlite3").exists());
 }
@@ -171,7 +162,7 @@ fn list_filters_by_expiry_profile_issuer_and_cn() {
     )
     .expect(0);
     let cns = |args: &[&str]| -> Vec<String> {
-        rows(p, args)
+        register_rows(p, args)
             .iter()
             .map(|r| r["common_name"].as_str().unwrap().to_owned())
             .collect()
@@ -194,7 +185,7 @@ fn list_filters_by_expiry_profile_issuer_and_cn() {
         cns(&["--expired", "--at", &later]),
         ["line-1-a", "gw.example.com"]
     );
-    let states: Vec<String> = rows(p, &["--cn", "line-*", "--at", &later])
+    let states: Vec<String> = register_rows(p, &["--cn", "line-*", "--at", &later])
         .iter()
         .map(|r| r["state"].as_str().unwrap().to_owned())
         .collect();

@@ -12,8 +12,8 @@ use crate::support::quickstart::{
     gateway_pki,
 };
 use crate::support::{
-    Mosquitto, Server, closed_port, openssl, openssl_text, pki, pki_env, refused_in_one_line,
-    s_client, sha256_fingerprint, tmp, tree,
+    Mosquitto, Server, closed_port, crl_distribution_points, openssl, openssl_text, pki, pki_env,
+    refused_in_one_line, register_rows, s_client, sha256_fingerprint, tmp, tree,
 };
 
 /// `openssl x509 -serial`: upper-case hex.
@@ -98,18 +98,6 @@ fn openssl_verify(dir: &Path, ca: &str, args: &[&str]) -> crate::support::Run {
     let mut all = vec!["verify", "-CAfile", ca];
     all.extend(args);
     openssl(dir, &all)
-}
-
-/// `pki list ARGS --json`: one JSON object per register row.
-fn rows(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
-    let mut all = vec!["list", "--json"];
-    all.extend(args.iter().filter(|a| **a != "list" && **a != "--json"));
-    pki(dir, &all)
-        .expect(0)
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 /// Every file of `private/` is mode 0600 (Unix modes; nothing to check on Windows).
@@ -198,7 +186,7 @@ fn a_renewal_is_served_by_mosquitto_after_the_hook_and_a_broken_gateway_rolls_ba
     assert_eq!(serial(dir, SERVER), renewed);
     assert_eq!(serial(dir, SERVER_FULL), renewed);
     assert_eq!(served_serial(dir, broker.port()), renewed);
-    let in_service: Vec<serde_json::Value> = rows(dir, &["list", "--json", "--cn", "localhost"])
+    let in_service: Vec<serde_json::Value> = register_rows(dir, &["--cn", "localhost"])
         .into_iter()
         .filter(|l| l["status"] == "issued")
         .collect();
@@ -277,7 +265,7 @@ fn the_register_supersedes_the_old_row_with_the_new_ones_sha256() {
     let old = serial(dir, DEVICE);
     pki(dir, &["renew", "downstream-device-1", "--reuse-key"]).expect(0);
     let new_sha = sha256_fingerprint(dir, DEVICE);
-    let rows = rows(dir, &["list", "--json"]);
+    let rows = register_rows(dir, &[]);
     let row = |sha: &str| {
         rows.iter()
             .find(|r| r["sha256"] == sha)
@@ -337,13 +325,13 @@ fn children_of_a_renewed_ca_keep_verifying_and_list_shows_what_hangs_from_the_ol
     // The old intermediate cannot vouch for a child of the new one.
     does_not_verify(dir, ROOT, &["-untrusted", &kept, after]);
     // pki list --issuer OLD_FILE: what still hangs from the old intermediate.
-    let under_old = rows(dir, &["list", "--json", "--issuer", &kept]);
+    let under_old = register_rows(dir, &["--issuer", &kept]);
     assert!(!under_old.is_empty());
     assert!(
         under_old.iter().all(|r| r["common_name"] != "after-1"),
         "{under_old:?}"
     );
-    let under_new = rows(dir, &["list", "--json", "--issuer", "intermediate"]);
+    let under_new = register_rows(dir, &["--issuer", "intermediate"]);
     assert!(
         under_new.iter().any(|r| r["common_name"] == "after-1"),
         "{under_new:?}"
@@ -463,7 +451,7 @@ fn bad_input_is_refused_and_a_failing_hook_or_gateway_rolls_back() {
     assert_eq!(r.json()["renewals"][0]["result"], "rolled_back");
     assert_eq!(serial(dir, SERVER), old);
     assert_eq!(tree(dir), before);
-    let rows = rows(dir, &["list", "--json", "--superseded"]);
+    let rows = register_rows(dir, &["--superseded"]);
     assert!(rows.is_empty(), "{rows:?}");
 
     // A certificate the register does not hold (issued by this directory's CA, recorded in
@@ -539,25 +527,10 @@ fn a_certificate_with_a_crl_distribution_point_keeps_it_when_renewed() {
     pki(dir, &["crl-url", "http://crl.example.com/{ca}.crl"]).expect(0);
     pki(dir, &["issue", "device", "dev-cdp"]).expect(0);
     let cert = "pki/certs/iot-device-dev-cdp.cert.pem";
-    let cdp = |dir: &Path| {
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-in",
-                cert,
-                "-noout",
-                "-ext",
-                "crlDistributionPoints",
-            ],
-        )
-        .expect(0)
-        .stdout
-    };
-    let before = cdp(dir);
+    let before = crl_distribution_points(dir, cert);
     assert!(before.contains("URI:http://crl.example.com/"), "{before}");
     // The directory's URL changes later: a renewal keeps what the certificate had.
     pki(dir, &["crl-url", "http://other.example.com/{ca}.crl"]).expect(0);
     pki(dir, &["renew", "dev-cdp"]).expect(0);
-    assert_eq!(cdp(dir), before);
+    assert_eq!(crl_distribution_points(dir, cert), before);
 }

@@ -8,8 +8,8 @@ use crate::support::quickstart::{
     DEVICE, DEVICE_KEY, INTERMEDIATE, INTERMEDIATE_FULL, ROOT, SERVER_FULL, SERVER_KEY, gateway_pki,
 };
 use crate::support::{
-    Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Server, fails_cleanly, openssl,
-    pki, s_client, tmp, tree,
+    Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Server,
+    crl_distribution_points, fails_cleanly, openssl, pki, s_client, tmp, tree,
 };
 
 /// The CRL of every CA in one PEM file (`pki crl --all`).
@@ -424,21 +424,7 @@ fn revoking_a_ca_lists_what_hangs_below_it() {
 fn certificates_carry_the_crl_distribution_point() {
     let d = gateway_pki();
     let p = d.path();
-    let cdp = |cert: &str| {
-        openssl(
-            p,
-            &[
-                "x509",
-                "-in",
-                cert,
-                "-noout",
-                "-ext",
-                "crlDistributionPoints",
-            ],
-        )
-        .expect(0)
-        .stdout
-    };
+    let cdp = |cert: &str| crl_distribution_points(p, cert);
     pki(p, &["issue", "device", "plain"]).expect(0);
     assert!(!cdp("pki/certs/iot-device-plain.cert.pem").contains("URI:"));
     pki(p, &["crl-url", "http://pki.example/crl/{ca}.crl.der"]).expect(0);

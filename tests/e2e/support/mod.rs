@@ -34,7 +34,8 @@ pub(crate) use mosquitto::{MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto};
 pub(crate) use openssl::{Handshake, SClient, s_client};
 pub(crate) use postgres::Postgres;
 pub(crate) use run::{
-    Run, openssl, pki, pki_command, pki_env, pki_in_shell, register_lines, run_bounded,
+    Run, crl_distribution_points, openssl, pki, pki_command, pki_env, pki_in_shell, register_lines,
+    register_rows, run_bounded,
 };
 pub(crate) use servers::{
     OpensslServer, PLAIN_TEXT_ANSWER, PlainTextServer, Server, SilentServer, closed_port, loopback,

@@ -155,5 +155,37 @@ pub(crate) fn run_bounded(mut cmd: Command, stdin: &[u8], timeout: Duration) -> 
 /// The register of the CA directory `pki/` in `cwd`, as `pki --json list` exports it: one JSON
 /// line per certificate, in notAfter order.
 pub(crate) fn register_lines(cwd: &Path) -> String {
-    pki(cwd, &["--json", "list"]).expect(0).stdout
+    register_list(cwd, &[])
+}
+
+/// `pki --json list ARGS` in `cwd`: the rows the filters select, one JSON object each.
+pub(crate) fn register_rows(cwd: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    register_list(cwd, args)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn register_list(cwd: &Path, args: &[&str]) -> String {
+    pki(cwd, &[&["--json", "list"], args].concat())
+        .expect(0)
+        .stdout
+}
+
+/// What `openssl x509 -ext crlDistributionPoints` prints of the certificate `cert` (relative
+/// to `cwd`): empty when it has none.
+pub(crate) fn crl_distribution_points(cwd: &Path, cert: &str) -> String {
+    openssl(
+        cwd,
+        &[
+            "x509",
+            "-in",
+            cert,
+            "-noout",
+            "-ext",
+            "crlDistributionPoints",
+        ],
+    )
+    .expect(0)
+    .stdout
 }
