@@ -177,6 +177,8 @@ fn edge_ca_name_must_differ_from_gateway_and_devices() {
     );
     pki(p, &["create-edge-ca", "gw2"]).expect(0);
     fails_cleanly(p, &["issue", "device", "gw2.ca"], "must differ");
+    // Names differ in case only: still the same name to IoT Edge.
+    fails_cleanly(p, &["issue", "device", "GW2.CA"], "must differ");
     fails_cleanly(
         p,
         &["issue", "server", "gw2.ca", "--issuer", "root"],

@@ -420,25 +420,34 @@ pub(crate) fn write_issued(
 /// device id (IoT Edge rejects that configuration).
 pub(crate) fn check_edge_ca_clash(ca: &CaDir, name: &str, profile: Profile) -> Result<()> {
     let name = name.to_ascii_lowercase();
-    let in_service = pki_core::register::Query {
+    let mut query = pki_core::register::Query {
         status: Some(pki_core::register::Status::Issued),
         ..Default::default()
     };
-    for e in ca.records(&in_service)? {
-        let cn = e.common_name.to_ascii_lowercase();
-        let clash = match profile {
-            Profile::EdgeCa => {
-                (e.profile == "server" || e.profile.contains("device")) && cn == name
-            }
-            _ => e.profile == "edge-ca" && cn == name,
-        };
-        if clash {
-            bail!(
-                "{name:?} is already the CN of a {} certificate ({}); an IoT Edge device CA's CN must differ from the gateway hostname and every device id",
-                e.profile,
-                e.path
-            );
+    // A server or device certificate can only clash with an edge CA: the register's profile
+    // index gives those few rows, not the whole fleet (a new edge CA is the rare case that
+    // looks at every server and device).
+    if !matches!(profile, Profile::EdgeCa) {
+        query.profile = Some(Profile::EdgeCa.name().to_owned());
+    }
+    let mut clash = None;
+    ca.register()?.for_each(&query, &mut |e| {
+        let is_clash = e.common_name.to_ascii_lowercase() == name
+            && match profile {
+                Profile::EdgeCa => e.profile == "server" || e.profile.contains("device"),
+                _ => e.profile == "edge-ca",
+            };
+        if is_clash {
+            clash = Some(e);
         }
+        !is_clash
+    })?;
+    if let Some(e) = clash {
+        bail!(
+            "{name:?} is already the CN of a {} certificate ({}); an IoT Edge device CA's CN must differ from the gateway hostname and every device id",
+            e.profile,
+            e.path
+        );
     }
     Ok(())
 }
