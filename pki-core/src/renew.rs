@@ -34,7 +34,7 @@ use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject};
 use crate::store::{
     CaDir, INTERMEDIATE_PREFIX, KEY_MODE, PUBLIC_MODE, ROOT_PREFIX, Written, device_prefix,
-    edge_ca_prefix, pem_bundle, read_certs, server_prefix,
+    edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
 };
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
@@ -395,7 +395,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
     let mut plan = Plan::default();
     match selection {
         Selection::File(path) => {
-            let cert = first_cert(path)?;
+            let cert = read_first_cert(path)?;
             let by_sha = Query {
                 sha256: Some(cert.sha256_hex()),
                 ..Query::default()
@@ -440,7 +440,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     row.path
                 ));
             }
-            let cert = first_cert(&ca.path().join(&row.path))?;
+            let cert = read_first_cert(&ca.path().join(&row.path))?;
             plan.renewals
                 .push(renewal_of(ca, row, cert, false, opts, notes)?);
         }
@@ -457,7 +457,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     path: row.path.clone(),
                     reason: e.to_string(),
                 };
-                match first_cert(&ca.path().join(&row.path))
+                match read_first_cert(&ca.path().join(&row.path))
                     .and_then(|cert| renewal_of(ca, row.clone(), cert, false, opts, Vec::new()))
                 {
                     Ok(r) => plan.renewals.push(r),
@@ -484,14 +484,6 @@ fn rank_name(profile: &str) -> u8 {
         "edge-ca" => 2,
         _ => 3,
     }
-}
-
-/// The first certificate of a file.
-fn first_cert(path: &Path) -> Result<Certificate> {
-    read_certs(path)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| crate::pem::bad_cert(&path.display().to_string(), "no certificate"))
 }
 
 /// Plans the renewal of the certificate `cert` whose register row is `row`.
@@ -602,7 +594,7 @@ fn directory_cas(ca: &CaDir) -> Vec<Certificate> {
         if !name.ends_with(".cert.pem") || name.ends_with("-full-chain.cert.pem") {
             continue;
         }
-        if let Ok(c) = first_cert(&e.path())
+        if let Ok(c) = read_first_cert(&e.path())
             && c.is_ca()
         {
             found.push(c);
@@ -762,7 +754,7 @@ fn issuer_prefix(ca: &CaDir, row: &Record, cert: &Certificate) -> Result<String>
     let issuer_name = cert.x509().issuer().as_raw().to_vec();
     let mut by_name = Vec::new();
     for prefix in ca.ca_prefixes() {
-        let Ok(c) = first_cert(&ca.cert_path(&prefix)) else {
+        let Ok(c) = read_first_cert(&ca.cert_path(&prefix)) else {
             continue;
         };
         if row.issuer_sha256.as_deref() == Some(c.sha256_hex().as_str()) {
@@ -960,7 +952,7 @@ fn put_in_place(
     };
     // What is at the standard path now: normally the certificate renewed.
     let standard = ca.cert_path(&r.prefix);
-    let current = first_cert(&standard).ok();
+    let current = read_first_cert(&standard).ok();
     if let Some(c) = &current
         && c.sha256_hex() != r.old_cert.sha256_hex()
         && !r.force

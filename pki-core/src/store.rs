@@ -544,6 +544,14 @@ pub fn read_certs(path: &Path) -> Result<Vec<Certificate>> {
     Certificate::parse_all(&bytes, &path.display().to_string())
 }
 
+/// The first certificate of a PEM or DER file (a bundle's leaf).
+pub fn read_first_cert(path: &Path) -> Result<Certificate> {
+    read_certs(path)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::pem::bad_cert(&path.display().to_string(), "no certificate"))
+}
+
 /// Writes several files as one: each is written and synced to a temporary file first, then all
 /// are put in place; after any failure none of them is (and what `overwrite` replaced is put
 /// back). Without `overwrite`, an existing target fails the whole set and changes nothing.

@@ -104,9 +104,5 @@ fn issuer_sha256(ca: &CaDir, spec: &IssuerSpec) -> Result<String> {
         IssuerSpec::Role(role) => ca.cert_path(&role.prefix()),
         IssuerSpec::File(path) => path.clone(),
     };
-    let certs = super::read_cert(&path)?;
-    let first = certs
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("{}: no certificate", path.display()))?;
-    Ok(first.sha256_hex())
+    Ok(pki_core::read_first_cert(&path)?.sha256_hex())
 }

@@ -6,13 +6,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use pki_core::{NameStyle, RenewalCheck, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Home, instant_or_now, read_cert};
+use super::{Home, instant_or_now};
 use crate::cli::NeedsRenewalArgs;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -130,12 +130,9 @@ pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outco
         }
     }
     for file in a.files {
-        let certs = read_cert(&file)?;
         // The leaf: the first certificate, as step judges a bundle without --bundle.
-        let leaf = certs
-            .first()
-            .with_context(|| format!("no certificate in {}", file.display()))?;
-        let s = Summary::of(leaf);
+        let leaf = pki_core::read_first_cert(&file)?;
+        let s = Summary::of(&leaf);
         let c = pki_core::check_renewal(s.not_before, s.not_after, threshold, at);
         let subject = s.subject.text(NameStyle::Compact).to_owned();
         certificates.push(Judged::new(
