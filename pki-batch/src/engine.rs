@@ -97,6 +97,8 @@ pub(crate) struct Lot<'a> {
     pub(crate) manifest: &'a Path,
     /// The issuer's chain, PEM, as every full-chain file ends.
     pub(crate) chain_pem: String,
+    /// The SHA-256 of the issuer's certificate, as the register records it.
+    pub(crate) issuer_sha256: String,
     pub(crate) now: OffsetDateTime,
     /// Devices the manifest has (hashes of their ids).
     pub(crate) done_ids: HashSet<u64>,
@@ -171,6 +173,7 @@ pub fn run(
         opts,
         manifest: &manifest_path,
         chain_pem: pki_core::pem_bundle(issuer.chain()),
+        issuer_sha256: issuer.certificate().sha256_hex(),
         now,
         done_ids,
         index_serials,

@@ -196,10 +196,13 @@ fn finish(
     facts: &Facts,
     fresh: bool,
 ) -> Result<Done, Error> {
-    let issuer = lot.issuer.chain().first().unwrap_or(&cert);
-    let entry = lot
-        .ca
-        .record_of(&cert, facts, issuer, Profile::Device, &p.cert);
+    let entry = lot.ca.record_of(
+        &cert,
+        facts,
+        lot.issuer_sha256.clone(),
+        Profile::Device,
+        &p.cert,
+    );
     let mut manifest = serde_json::to_string(&ManifestLine {
         device_id: &e.device_id,
         serial: &entry.serial,

@@ -991,6 +991,24 @@ impl Root {
     }
 }
 
+/// The process's umask, read once from `/proc/self/status` (Linux 4.7 and later; pki never
+/// changes its umask). Where it cannot be read, every bit: the mode is then always set through
+/// the descriptor.
+#[cfg(unix)]
+fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .unwrap_or(0o7777)
+    })
+}
+
 /// Creates `path` as a new file (`O_CREAT|O_EXCL|O_NOFOLLOW`: never over an existing file,
 /// never through a link), gives it exactly `mode` through its descriptor, and writes `data`.
 /// Not atomic by itself: for a writer whose own record makes it so (a batch commits a device
@@ -1008,8 +1026,10 @@ pub fn create_new(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
         )
         .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
         // The umask may have narrowed the mode: the mode asked for is the mode given.
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
-            .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
+        if mode & umask() != 0 {
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+                .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
+        }
         std::fs::File::from(fd)
     };
     #[cfg(not(unix))]

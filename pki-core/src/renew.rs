@@ -569,7 +569,7 @@ fn adopt(ca: &CaDir, path: &Path, cert: Certificate, opts: &Options) -> Result<R
             "{input}: its extensions match no profile pki renews (root, intermediate, edge CA, server, device)"
         )))
     })?;
-    let row = ca.record_of(&cert, &Facts::of(&cert), &issuer, profile, path);
+    let row = ca.record_of(&cert, &Facts::of(&cert), issuer.sha256_hex(), profile, path);
     renewal_of(
         ca,
         row,
@@ -1056,7 +1056,7 @@ fn put_in_place(
     let record = ca.record_of(
         &issued.certificate,
         &issued.facts,
-        issuer_cert,
+        issuer_cert.sha256_hex(),
         r.profile,
         &paths.cert,
     );

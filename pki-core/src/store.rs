@@ -381,7 +381,13 @@ impl CaDir {
             None => None,
         };
         let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
-        let record = self.record_of(&issued.certificate, &issued.facts, issuer, profile, &cert);
+        let record = self.record_of(
+            &issued.certificate,
+            &issued.facts,
+            issuer.sha256_hex(),
+            profile,
+            &cert,
+        );
         let mut register = self.register()?;
         // The register's transaction is the directory's write lock (SQLite takes it at once):
         // the check below cannot be raced by another pki.
@@ -454,13 +460,14 @@ impl CaDir {
         ))
     }
 
-    /// The register's row of a certificate just issued by `issuer` (itself, when
-    /// self-signed), to be stored at `cert_path`.
+    /// The register's row of a certificate just issued by the CA whose certificate's SHA-256 is
+    /// `issuer_sha256` (its own, when self-signed), to be stored at `cert_path`. The issuer's
+    /// fingerprint is the caller's to compute: a batch computes it once for the lot.
     pub fn record_of(
         &self,
         cert: &Certificate,
         facts: &crate::issue::Facts,
-        issuer: &Certificate,
+        issuer_sha256: String,
         profile: Profile,
         cert_path: &Path,
     ) -> Record {
@@ -469,7 +476,7 @@ impl CaDir {
             subject: facts.subject.clone(),
             common_name: facts.common_name.clone(),
             issuer: facts.issuer.clone(),
-            issuer_sha256: Some(issuer.sha256_hex()),
+            issuer_sha256: Some(issuer_sha256),
             profile: profile.name().to_owned(),
             not_before: facts.not_before,
             not_after: facts.not_after,

@@ -659,6 +659,10 @@ fn pg_error(location: &Location, e: &postgres::Error) -> Error {
     }
 }
 
+/// The page cache of a SQLite register, in KiB as `PRAGMA cache_size` takes it (negative): enough
+/// for the indexes of a few hundred thousand rows, used only as pages are read.
+const SQLITE_CACHE_KIB: i64 = -65536;
+
 /// Opens (creating when absent, 0644 whatever the umask) a SQLite register.
 fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection> {
     let unreachable = |reason: String| Error::Unreachable {
@@ -703,6 +707,10 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
             _ => unreachable(e.to_string()),
         })?;
     c.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| unreachable(e.to_string()))?;
+    // A batch's chunk inserts rows whose serials and fingerprints land all over their indexes:
+    // with SQLite's default 2 MiB page cache, each commit reads back the index pages it evicted.
+    c.pragma_update(None, "cache_size", SQLITE_CACHE_KIB)
         .map_err(|e| unreachable(e.to_string()))?;
     if tables == 0 {
         let tx = c

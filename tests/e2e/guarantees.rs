@@ -65,6 +65,35 @@ fn every_file_and_directory_gets_its_mode_whatever_the_umask() {
     }
 }
 
+/// The batch's files get their modes under a umask that narrows them (077: the certificate's
+/// 0644 would be 0600) and one that widens nothing (000): `create_new` sets the mode through the
+/// descriptor only when the umask would have changed it.
+#[test]
+#[cfg(unix)]
+fn batch_files_get_their_modes_under_a_narrowing_umask_too() {
+    for umask in ["077", "000", "022"] {
+        let d = tmp();
+        let p = d.path();
+        fs::write(p.join("ids.txt"), "dev-1\ndev-2\n").unwrap();
+        let setup = format!("umask {umask}");
+        for args in [
+            &["create-owner-ca"][..],
+            &["issue", "device", "--batch", "ids.txt"][..],
+        ] {
+            let status = pki_in_shell(p, &setup, args).status().expect("sh runs");
+            assert!(status.success(), "pki {args:?} under umask {umask}");
+        }
+        for (rel, want) in [
+            ("private/iot-device-dev-1.key.pem", 0o600),
+            ("certs/iot-device-dev-1.cert.pem", 0o644),
+            ("certs/iot-device-dev-2-full-chain.cert.pem", 0o644),
+        ] {
+            let got = mode(&p.join("pki").join(rel));
+            assert_eq!(got, want, "{rel} under umask {umask}: {got:o}");
+        }
+    }
+}
+
 #[test]
 #[cfg(unix)]
 fn a_private_directory_that_is_a_link_is_refused_and_its_target_untouched() {
