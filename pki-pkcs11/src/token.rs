@@ -111,7 +111,7 @@ impl Module {
         let module = self.path.display().to_string();
         let slots = self
             .ctx
-            .get_slots_with_token()
+            .get_slots_with_initialized_token()
             .map_err(ck(&module, "listing slots"))?;
         slots.into_iter().map(|s| self.info(s)).collect()
     }
@@ -138,7 +138,7 @@ impl Module {
         let module = self.path.display().to_string();
         let slots = self
             .ctx
-            .get_slots_with_token()
+            .get_slots_with_initialized_token()
             .map_err(ck(&module, "listing slots"))?;
         let mut present = Vec::new();
         for slot in slots {
