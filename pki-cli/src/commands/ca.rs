@@ -35,6 +35,9 @@ pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     // Checked before the directory is made: a refused request leaves nothing behind.
     req.not_after()?;
+    if let Some(uri) = &a.key_on {
+        super::hsm::check(uri)?;
+    }
     let ca = super::create_ca(dir)?;
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, a.key_on.as_ref(), None, out)
 }

@@ -89,11 +89,14 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
     // token, recorded by its URI (private/<prefix>.key.uri) when there is a CA directory.
     let (key, new_key_path, key_text): (std::sync::Arc<dyn CaSigner>, _, _) =
         match (&a.key, &a.key_on, &ca) {
-            (Some(path), _, _) => (
-                std::sync::Arc::new(read_key(path, &a.password)?),
-                None,
-                None,
-            ),
+            (Some(path), _, _) => match super::hsm::uri_of(path)? {
+                Some(uri) => (super::hsm::open_key(&uri)?, None, None),
+                None => (
+                    std::sync::Arc::new(read_key(path, &a.password)?),
+                    None,
+                    None,
+                ),
+            },
             (None, Some(uri), ca) => {
                 CaDir::check_free(&[csr_path.as_path()], a.key_opts.force)?;
                 let key = super::hsm::generate(uri, a.key_opts.key_type)?;

@@ -87,23 +87,24 @@ fn login(uri: &Pkcs11Uri) -> Result<LoggedIn> {
 
 /// The key `uri` names, ready to sign.
 pub(crate) fn open_key(uri: &Pkcs11Uri) -> Result<Arc<TokenKey>> {
+    check(uri)?;
+    Ok(Arc::new(login(uri)?.key(uri)?))
+}
+
+/// Checks, before anything is written, that `uri` names a key and its module loads.
+pub(crate) fn check(uri: &Pkcs11Uri) -> Result<()> {
     if !uri.names_object() {
         return Err(pki_pkcs11::Error::NoObject {
             uri: uri.to_string(),
         }
         .into());
     }
-    Ok(Arc::new(login(uri)?.key(uri)?))
+    module(uri).map(|_| ())
 }
 
 /// A new key of `key_type` generated on the token, as `uri` names it.
 pub(crate) fn generate(uri: &Pkcs11Uri, key_type: KeyType) -> Result<Arc<TokenKey>> {
-    if !uri.names_object() {
-        return Err(pki_pkcs11::Error::NoObject {
-            uri: uri.to_string(),
-        }
-        .into());
-    }
+    check(uri)?;
     Ok(Arc::new(login(uri)?.generate(uri, key_type)?))
 }
 
