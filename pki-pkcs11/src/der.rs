@@ -49,7 +49,7 @@ fn pair(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 /// The DER `ECDSA-Sig-Value` of a token's raw signature (`r || s`, each the curve's size).
 pub(crate) fn ecdsa_signature(raw: &[u8]) -> Option<Vec<u8>> {
-    if raw.is_empty() || raw.len() % 2 != 0 {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) {
         return None;
     }
     let (r, s) = raw.split_at(raw.len() / 2);
