@@ -32,6 +32,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 postgres_installed || need+=(postgresql)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# PKCS#11 (tests/e2e/hsm.rs): SoftHSM2 is the token, OpenSC's pkcs11-tool makes keys pki adopts
+# and its pkcs11-spy counts the logins pki makes.
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
+[ -e /usr/lib/x86_64-linux-gnu/pkcs11-spy.so ] || [ -e /usr/lib/aarch64-linux-gnu/pkcs11-spy.so ] ||
+  need+=(opensc-pkcs11)
 [ -x /usr/sbin/update-ca-certificates ] || need+=(ca-certificates)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 # systemd-analyze verify checks the renewal units of docs/systemd (no running systemd needed).

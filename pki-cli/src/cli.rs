@@ -48,6 +48,10 @@ pub(crate) struct Cli {
     /// Print one JSON document on stdout (errors included) instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// The PKCS#11 module that serves `pkcs11:` keys (for example SoftHSM2's
+    /// /usr/lib/softhsm/libsofthsm2.so); a URI's module-path= overrides it.
+    #[arg(long, global = true, env = "PKI_PKCS11_MODULE", value_name = "PATH")]
+    pub(crate) pkcs11_module: Option<PathBuf>,
     /// The command.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -306,6 +310,9 @@ pub(crate) enum Command {
     /// Register CA certificates with a Cumulocity IoT tenant.
     #[command(subcommand)]
     C8y(C8yCommand),
+    /// See what PKCS#11 tokens hold: `pki hsm list-tokens`, `pki hsm list-keys`.
+    #[command(subcommand)]
+    Hsm(HsmCommand),
     /// Print shell completions.
     #[command(after_long_help = concat!(
         "EXAMPLES:\n",
@@ -347,7 +354,7 @@ pub(crate) struct IssuerOpts {
     /// (then --issuer-key names its key).
     #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse)]
     pub(crate) issuer: Option<IssuerSpec>,
-    /// The key of an --issuer given as a path.
+    /// The key of an --issuer given as a path (a file, or a `pkcs11:` URI).
     #[arg(long, value_name = "KEY", requires = "issuer")]
     pub(crate) issuer_key: Option<PathBuf>,
     /// Where clients fetch the issuing CA's CRL: the certificate's CRL distribution point
@@ -371,9 +378,15 @@ pub(crate) struct OwnerCaArgs {
     /// Adopt an existing CA certificate instead of creating one.
     #[arg(long, value_name = "CERT", requires = "key", conflicts_with_all = ["pathlen", "days"])]
     pub(crate) import: Option<PathBuf>,
-    /// The private key of the --import certificate (PKCS#8, SEC1, PKCS#1, or encrypted PKCS#8).
+    /// The private key of the --import certificate (PKCS#8, SEC1, PKCS#1, or encrypted PKCS#8),
+    /// or the `pkcs11:` URI of a key on a token.
     #[arg(long, value_name = "KEY", requires = "import")]
     pub(crate) key: Option<PathBuf>,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "import")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
     #[command(flatten)]
     pub(crate) key_opts: KeyOpts,
     #[command(flatten)]
@@ -392,9 +405,14 @@ pub(crate) struct IntermediateCaArgs {
     /// Adopt an existing intermediate CA certificate instead of creating one.
     #[arg(long, value_name = "CERT", requires = "key")]
     pub(crate) import: Option<PathBuf>,
-    /// The private key of the --import certificate.
+    /// The private key of the --import certificate, or the `pkcs11:` URI of a key on a token.
     #[arg(long, value_name = "KEY", requires = "import")]
     pub(crate) key: Option<PathBuf>,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "import")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
     #[command(flatten)]
     pub(crate) key_opts: KeyOpts,
     #[command(flatten)]
@@ -406,6 +424,11 @@ pub(crate) struct IntermediateCaArgs {
 pub(crate) struct EdgeCaArgs {
     /// The edge CA's name; its CN becomes NAME.ca.
     pub(crate) name: String,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri)]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
     #[command(flatten)]
     pub(crate) key_opts: KeyOpts,
     #[command(flatten)]
@@ -518,8 +541,39 @@ pub(crate) struct SelfSignedArgs {
     pub(crate) key_opts: KeyOpts,
 }
 
+/// `pki hsm ...`.
+#[derive(Debug, Subcommand)]
+// Parsed once per run: the size of a URI in one variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum HsmCommand {
+    /// List the tokens the PKCS#11 module sees.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki hsm list-tokens --pkcs11-module /usr/lib/softhsm/libsofthsm2.so\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (no module, a module that does not load)"))]
+    ListTokens,
+    /// List the private keys on a token (logs in: PIN from the URI's pin-source, PKI_PKCS11_PIN
+    /// or a prompt).
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki hsm list-keys 'pkcs11:token=pki?pin-source=file:/run/pki/pin'\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (no such token, a wrong PIN)"))]
+    ListKeys {
+        /// The token: `pkcs11:token=LABEL`.
+        #[arg(value_parser = pkcs11_uri)]
+        token: pki_pkcs11::Pkcs11Uri,
+    },
+}
+
+/// A `pkcs11:` URI (RFC 7512); a PIN in it (`pin-value`) is refused.
+fn pkcs11_uri(s: &str) -> Result<pki_pkcs11::Pkcs11Uri, BadValue> {
+    pki_pkcs11::Pkcs11Uri::parse(s).map_err(|e| BadValue(anyhow::Error::new(e)))
+}
+
 /// `pki csr ...`.
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of --key-on's URI in one variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum CsrCommand {
     /// Create a key (or use --key) and a CSR for it.
     #[command(after_long_help = concat!(
@@ -577,6 +631,10 @@ pub(crate) struct CsrCreateArgs {
     /// Use this existing key instead of creating one.
     #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
+    /// Generate the device's key on a PKCS#11 token (a TPM's, a secure element's) and sign
+    /// the CSR there: `pkcs11:token=T;object=LABEL`.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "key")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
     /// Write the CSR here instead of the CA directory's csr/.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
@@ -613,7 +671,8 @@ pub(crate) struct ShowArgs {
     /// Certificate or CRL files (PEM, PEM bundles, DER).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
-    /// Check that this private key belongs to the (first) certificate.
+    /// Check that this private key (a file, or a `pkcs11:` URI) belongs to the (first)
+    /// certificate.
     #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
     /// Status EXPIRES SOON when less than this many days are left.

@@ -149,7 +149,7 @@ pub fn write_crls(
         };
         let crl = params.signed_by(issuer.signer()).map_err(|e| Error::Crl {
             ca: label.clone(),
-            reason: e.to_string(),
+            reason: issuer.sign_error(e).to_string(),
         })?;
         let der = crl.der().to_vec();
         let pem = crate::pem::encode("X509 CRL", &der);

@@ -7,17 +7,20 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use crate::error::{Error, Result};
-use crate::key::{KeyType, PrivateKey};
+use crate::key::KeyType;
 use crate::profile::{SanEntry, Subject, rcgen_sans};
+use crate::signer::{CaSigner, Held, Signing};
 
-/// Creates a PEM CSR (`CERTIFICATE REQUEST`) for `key` with this subject and these SANs.
-pub fn create(subject: &Subject, sans: &[SanEntry], key: &PrivateKey) -> Result<String> {
+/// Creates a PEM CSR (`CERTIFICATE REQUEST`) for `key` (a [`crate::PrivateKey`] or a key on a
+/// token) with this subject and these SANs.
+pub fn create(subject: &Subject, sans: &[SanEntry], key: &dyn CaSigner) -> Result<String> {
     let mut params = CertificateParams::default();
     params.distinguished_name = subject.to_rcgen();
     params.subject_alt_names = rcgen_sans(sans)?;
+    let signing = Signing::remote(Held::Lent(key))?;
     let csr = params
-        .serialize_request(key.key_pair()?)
-        .map_err(|e| Error::Sign(e.to_string()))?;
+        .serialize_request(&signing)
+        .map_err(|e| signing.error(e))?;
     Ok(crate::pem::encode("CERTIFICATE REQUEST", csr.der()))
 }
 
@@ -105,6 +108,7 @@ impl Csr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PrivateKey;
 
     #[test]
     fn a_created_csr_reads_back() {

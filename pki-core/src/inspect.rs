@@ -234,8 +234,8 @@ pub fn chain_links(certs: &[Certificate]) -> Vec<Option<bool>> {
         .collect()
 }
 
-/// True when `key` is the private key of `cert`.
-pub fn key_matches(cert: &Certificate, key: &crate::key::PrivateKey) -> crate::Result<bool> {
+/// True when `key` (a file key or a token's) is the private key of `cert`.
+pub fn key_matches(cert: &Certificate, key: &dyn crate::CaSigner) -> crate::Result<bool> {
     Ok(cert.public_key_raw() == key.public_key_raw()?)
 }
 

@@ -1,7 +1,9 @@
 //! Issuing: turning a profile, a subject, a public key and an issuer into a signed certificate,
 //! with a random serial, a back-dated not_before and a validity that never outlives the issuer.
 
-use rcgen::{CertificateParams, KeyPair, PublicKeyData, SerialNumber, SignatureAlgorithm};
+use std::sync::Arc;
+
+use rcgen::{CertificateParams, PublicKeyData, SerialNumber, SignatureAlgorithm};
 use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
@@ -9,17 +11,19 @@ use crate::error::{Error, Refusal, Result};
 use crate::key::{KeyType, PrivateKey};
 use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject, rcgen_sans};
+use crate::signer::{CaSigner, Held, Signing};
 use crate::summary::Summary;
 use crate::text::NameStyle;
 
 /// The default back-dating of not_before, for devices whose clocks run behind.
 pub const DEFAULT_BACKDATE: Duration = Duration::minutes(5);
 
-/// A CA that signs: its certificate, its key, and the chain above it (issuer first, root last).
+/// A CA that signs: its certificate, its key (in memory or on a token), and the chain above it
+/// (issuer first, root last).
 pub struct Issuer {
     chain: Vec<Certificate>,
     key_type: KeyType,
-    signer: rcgen::Issuer<'static, KeyPair>,
+    signer: rcgen::Issuer<'static, Signing<'static>>,
     /// The issuer's notAfter: nothing it issues outlives it.
     not_after: OffsetDateTime,
     /// The issuer's subject, one-line form.
@@ -48,10 +52,45 @@ impl Issuer {
         cert_input: &str,
         key_input: &str,
     ) -> Result<Self> {
+        let public = key.public_key_raw()?;
+        Self::build(
+            chain,
+            key.key_type(),
+            &public,
+            cert_input,
+            key_input,
+            || Ok(Signing::File(key.parse_pair()?)),
+        )
+    }
+
+    /// Prepares an issuer whose key signs elsewhere (a PKCS#11 token): the same checks as
+    /// [`Issuer::new`], and every signature asked of `signer`. It is shared by the threads of a
+    /// batch, so it must sign from several threads at once.
+    pub fn with_signer(
+        chain: Vec<Certificate>,
+        signer: Arc<dyn CaSigner>,
+        cert_input: &str,
+        key_input: &str,
+    ) -> Result<Self> {
+        let public = signer.public_key_raw()?;
+        let key_type = signer.key_type();
+        Self::build(chain, key_type, &public, cert_input, key_input, || {
+            Signing::remote(Held::Shared(signer))
+        })
+    }
+
+    fn build(
+        chain: Vec<Certificate>,
+        key_type: KeyType,
+        public: &[u8],
+        cert_input: &str,
+        key_input: &str,
+        signing: impl FnOnce() -> Result<Signing<'static>>,
+    ) -> Result<Self> {
         let Some(cert) = chain.first() else {
             return Err(crate::pem::bad_cert(cert_input, "no certificate"));
         };
-        if cert.public_key_raw() != key.public_key_raw()? {
+        if cert.public_key_raw() != public {
             return Err(Error::KeyMismatch {
                 key: key_input.to_owned(),
                 cert: cert_input.to_owned(),
@@ -62,15 +101,14 @@ impl Issuer {
                 subject: cert.subject(),
             });
         }
-        let signer =
-            rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), key.parse_pair()?)
-                .map_err(|e| {
+        let signer = rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), signing()?)
+            .map_err(|e| {
                 crate::pem::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
             })?;
         let not_after = cert.x509().validity().not_after.to_datetime();
         let path_refusal = [path_refusal(&chain, false), path_refusal(&chain, true)];
         Ok(Issuer {
-            key_type: key.key_type(),
+            key_type,
             subject: cert.subject(),
             chain,
             signer,
@@ -90,8 +128,13 @@ impl Issuer {
     }
 
     /// rcgen's signer: the CA's name, key identifier and key (for its CRLs).
-    pub(crate) fn signer(&self) -> &rcgen::Issuer<'static, KeyPair> {
+    pub(crate) fn signer(&self) -> &rcgen::Issuer<'static, Signing<'static>> {
         &self.signer
+    }
+
+    /// The error of a failed rcgen call that signed with this issuer's key.
+    pub(crate) fn sign_error(&self, e: rcgen::Error) -> Error {
+        self.signer.key().error(e)
     }
 
     /// The issuer's key type (it decides the signature algorithm).
@@ -134,10 +177,13 @@ fn path_refusal(chain: &[Certificate], is_ca: bool) -> Option<(String, u32)> {
 }
 
 /// The public key of the certificate to issue: a private key we hold, or a public key from a CSR.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum SubjectKey<'a> {
     /// A key pair we hold (generated or read).
     Private(&'a PrivateKey),
+    /// A key that signs but cannot be read (on a token): a self-signed certificate is signed
+    /// through it.
+    Signer(&'a dyn CaSigner),
     /// A bare public key, as found in a CSR.
     Public {
         /// The raw public key bits (SubjectPublicKeyInfo BIT STRING contents).
@@ -145,6 +191,19 @@ pub enum SubjectKey<'a> {
         /// Its type.
         key_type: KeyType,
     },
+}
+
+impl std::fmt::Debug for SubjectKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubjectKey::Private(k) => f.debug_tuple("Private").field(k).finish(),
+            SubjectKey::Signer(s) => f.debug_tuple("Signer").field(&s.key_type()).finish(),
+            SubjectKey::Public { key_type, .. } => f
+                .debug_struct("Public")
+                .field("key_type", key_type)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 struct RawPublicKey<'a> {
@@ -292,6 +351,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     params.not_after = req.not_after()?;
     let key_type = match key {
         SubjectKey::Private(k) => k.key_type(),
+        SubjectKey::Signer(s) => s.key_type(),
         SubjectKey::Public { key_type, .. } => *key_type,
     };
     req.profile.apply(&mut params, key_type);
@@ -306,6 +366,11 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     let (certificate, chain_above) = match (req.profile.is_self_signed(), issuer, key) {
         (true, _, SubjectKey::Private(k)) => {
             let cert = params.self_signed(k.key_pair()?).map_err(sign_err)?;
+            (cert, Vec::new())
+        }
+        (true, _, SubjectKey::Signer(s)) => {
+            let signing = Signing::remote(Held::Lent(*s))?;
+            let cert = params.self_signed(&signing).map_err(|e| signing.error(e))?;
             (cert, Vec::new())
         }
         (true, _, SubjectKey::Public { .. }) => {
@@ -346,6 +411,13 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
                     ),
                     None => params.signed_by(k.key_pair()?, &issuer.signer),
                 },
+                SubjectKey::Signer(s) => params.signed_by(
+                    &RawPublicKey {
+                        raw: &s.public_key_raw()?,
+                        alg: s.key_type().signature_algorithm(),
+                    },
+                    &issuer.signer,
+                ),
                 SubjectKey::Public { raw, key_type } => params.signed_by(
                     &RawPublicKey {
                         raw,
@@ -354,7 +426,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
                     &issuer.signer,
                 ),
             }
-            .map_err(sign_err)?;
+            .map_err(|e| issuer.sign_error(e))?;
             (cert, issuer.chain.clone())
         }
     };

@@ -37,6 +37,7 @@ mod profile;
 pub mod renew;
 mod renewal;
 mod revoke;
+mod signer;
 mod store;
 mod summary;
 mod text;
@@ -65,9 +66,10 @@ pub use pki_register::{self as register, Record};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
+pub use signer::CaSigner;
 pub use store::{
-    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, VERIFICATION_PREFIX, Written,
-    device_prefix, edge_ca_prefix, pem_bundle, read_certs, read_first_cert, server_prefix,
+    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX,
+    Written, device_prefix, edge_ca_prefix, pem_bundle, read_certs, read_first_cert, server_prefix,
     write_atomic, write_files,
 };
 pub use summary::{Name, Serial, Summary};

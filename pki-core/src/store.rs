@@ -80,6 +80,18 @@ pub struct Written {
     pub key: Option<PathBuf>,
 }
 
+/// The private key written with a certificate.
+#[derive(Debug, Clone, Copy)]
+pub enum StoredKey<'a> {
+    /// None (a certificate signed from a CSR, whose key stays with its owner).
+    None,
+    /// The key's PEM, written to `private/<prefix>.key.pem`.
+    Pem(&'a [u8]),
+    /// Where a token keeps the key: its `pkcs11:` URI, written to `private/<prefix>.key.uri`
+    /// (the key itself never leaves the token).
+    Uri(&'a str),
+}
+
 /// A CA directory.
 #[derive(Debug, Clone)]
 pub struct CaDir {
@@ -306,6 +318,22 @@ impl CaDir {
     pub fn key_path(&self, prefix: &str) -> PathBuf {
         self.root.join("private").join(format!("{prefix}.key.pem"))
     }
+    /// `private/<prefix>.key.uri`: the `pkcs11:` URI of a key kept on a token (instead of
+    /// [`CaDir::key_path`]).
+    pub fn key_uri_path(&self, prefix: &str) -> PathBuf {
+        self.root.join("private").join(format!("{prefix}.key.uri"))
+    }
+
+    /// The `pkcs11:` URI recorded for `prefix`'s key, when its key is on a token.
+    pub fn key_uri(&self, prefix: &str) -> Result<Option<String>> {
+        let path = self.key_uri_path(prefix);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
     /// `csr/<prefix>.csr.pem`.
     pub fn csr_path(&self, prefix: &str) -> PathBuf {
         self.root.join("csr").join(format!("{prefix}.csr.pem"))
@@ -370,10 +398,26 @@ impl CaDir {
         profile: Profile,
         force: bool,
     ) -> Result<(Written, Record)> {
-        let key = key_pem;
+        let key = key_pem.map_or(StoredKey::None, StoredKey::Pem);
+        self.write_issued_with(prefix, issued, key, profile, force)
+    }
+
+    /// [`CaDir::write_issued`], its key given as a PEM, a token's URI, or none.
+    pub fn write_issued_with(
+        &self,
+        prefix: &str,
+        issued: &Issued,
+        stored: StoredKey<'_>,
+        profile: Profile,
+        force: bool,
+    ) -> Result<(Written, Record)> {
+        let (key, key_path) = match stored {
+            StoredKey::None => (None, self.key_path(prefix)),
+            StoredKey::Pem(pem) => (Some(pem), self.key_path(prefix)),
+            StoredKey::Uri(uri) => (Some(uri.as_bytes()), self.key_uri_path(prefix)),
+        };
         let cert = self.cert_path(prefix);
         let chain = self.full_chain_path(prefix);
-        let key_path = self.key_path(prefix);
         let with_chain = issued.chain.len() > 1;
         let certs = self.sub_dir("certs").map_err(|e| Error::io(&cert, e))?;
         let private = match key {
@@ -408,9 +452,9 @@ impl CaDir {
         // Everything is written and synced before anything is put in place: a full disk fails
         // here and changes nothing.
         let mut t = files::Transaction::default();
-        if let (Some(dir), Some(pem)) = (&private, key) {
+        if let (Some(dir), Some(bytes)) = (&private, key) {
             t.add(
-                dir.stage(&name(&key_path), pem, KEY_MODE)
+                dir.stage(&name(&key_path), bytes, KEY_MODE)
                     .map_err(|e| Error::io(&key_path, e))?,
             );
         }

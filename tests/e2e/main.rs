@@ -12,6 +12,7 @@ mod c8y;
 mod errors;
 mod guarantees;
 mod harness;
+mod hsm;
 mod needs_renewal;
 mod postgres;
 mod register;

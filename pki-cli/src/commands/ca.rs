@@ -35,8 +35,11 @@ pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     // Checked before the directory is made: a refused request leaves nothing behind.
     req.not_after()?;
+    if let Some(uri) = &a.key_on {
+        super::hsm::check(uri)?;
+    }
     let ca = super::create_ca(dir)?;
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, a.key_on.as_ref(), None, out)
 }
 
 /// `pki create-intermediate-ca`.
@@ -61,7 +64,15 @@ pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> R
         );
     }
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
+    issue_with_new_key(
+        &ca,
+        &prefix,
+        req,
+        &a.key_opts,
+        a.key_on.as_ref(),
+        Some(&chosen),
+        out,
+    )
 }
 
 /// `pki create-edge-ca`.
@@ -78,12 +89,21 @@ pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
         );
     }
     let prefix = CaRole::EdgeCa(a.name).prefix();
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
+    issue_with_new_key(
+        &ca,
+        &prefix,
+        req,
+        &a.key_opts,
+        a.key_on.as_ref(),
+        Some(&chosen),
+        out,
+    )
 }
 
 /// Adopts an existing CA: the certificate must be a CA, the key must match it, and an
 /// intermediate must be signed by the chosen issuer. The key file is kept as it is (an
-/// encrypted key stays encrypted).
+/// encrypted key stays encrypted); a key on a token (`--key pkcs11:...`) stays there, and the
+/// directory records its URI.
 #[allow(clippy::too_many_arguments)]
 fn import(
     dir: &Home,
@@ -97,7 +117,7 @@ fn import(
     out: &Output,
 ) -> Result<Outcome> {
     let certs = read_cert(cert_path)?;
-    let key = read_key(key_path, pw)?;
+    let token = super::hsm::uri_of(key_path)?;
     let cert = certs[0].clone();
     // An adopted owner CA may come with the chain above it (a corporate PKI); keep it.
     let mut chain = if parent.is_none() {
@@ -118,22 +138,48 @@ fn import(
         chain.extend(parent.issuer.chain().iter().cloned());
     }
     // Checks the key against the certificate and that it is a CA.
-    Issuer::new(
-        chain.clone(),
-        &key,
-        &cert_path.display().to_string(),
-        &key_path.display().to_string(),
-    )?;
+    let cert_name = cert_path.display().to_string();
+    let key_uri = match &token {
+        Some(uri) => {
+            let key = super::hsm::open_key(uri)?;
+            Issuer::with_signer(chain.clone(), key.clone(), &cert_name, key.uri())?;
+            Some(key.uri().to_owned())
+        }
+        None => {
+            let key = read_key(key_path, pw)?;
+            Issuer::new(
+                chain.clone(),
+                &key,
+                &cert_name,
+                &key_path.display().to_string(),
+            )?;
+            None
+        }
+    };
     let issued = Issued::existing(cert, chain);
     // Everything is checked: only now may the directory be created.
     let ca = &super::create_ca(dir)?;
-    let key_target = ca.key_path(prefix);
-    CaDir::check_free(&[&ca.cert_path(prefix), &key_target], force)?;
-    let key_bytes = zeroize::Zeroizing::new(
-        std::fs::read(key_path).with_context(|| format!("cannot read {}", key_path.display()))?,
-    );
+    CaDir::check_free(
+        &[
+            &ca.cert_path(prefix),
+            &ca.key_path(prefix),
+            &ca.key_uri_path(prefix),
+        ],
+        force,
+    )?;
+    let key_bytes = match &key_uri {
+        Some(_) => zeroize::Zeroizing::new(Vec::new()),
+        None => zeroize::Zeroizing::new(
+            std::fs::read(key_path)
+                .with_context(|| format!("cannot read {}", key_path.display()))?,
+        ),
+    };
+    let stored = match &key_uri {
+        Some(uri) => pki_core::StoredKey::Uri(uri),
+        None => pki_core::StoredKey::Pem(&key_bytes),
+    };
     // The key and the certificate go in together, or neither does.
-    let (files, _) = ca.write_issued(prefix, &issued, Some(&key_bytes), profile, force)?;
+    let (files, _) = ca.write_issued_with(prefix, &issued, stored, profile, force)?;
     let report = super::IssueReport::new(profile, &issued, "imported", files);
     out.emit(&report, || report.text().replacen("created", "imported", 1))?;
     Ok(Outcome::Success)

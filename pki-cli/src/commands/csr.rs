@@ -2,7 +2,7 @@
 //! under a profile that decides the extensions.
 
 use anyhow::{Context, Result};
-use pki_core::{CaDir, CaRole, Csr, PrivateKey, Profile, Subject, SubjectKey};
+use pki_core::{CaDir, CaRole, CaSigner, Csr, PrivateKey, Profile, Subject, SubjectKey};
 use serde::Serialize;
 
 use super::Home;
@@ -85,24 +85,50 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
         (None, Some(ca)) => ca.csr_path(&prefix),
         (None, None) => unreachable!("a CA directory is opened whenever --out is missing"),
     };
-    let (key, new_key_path) = match (&a.key, &ca) {
-        (Some(path), _) => (read_key(path, &a.password)?, None),
-        (None, Some(ca)) => (
-            PrivateKey::generate(a.key_opts.key_type)?,
-            Some(ca.key_path(&prefix)),
-        ),
-        (None, None) => unreachable!("a CA directory is opened whenever --key is missing"),
-    };
+    // The key signs the CSR: a file key (given, or new in the CA directory), or a new key on a
+    // token, recorded by its URI (private/<prefix>.key.uri) when there is a CA directory.
+    let (key, new_key_path, key_text): (std::sync::Arc<dyn CaSigner>, _, _) =
+        match (&a.key, &a.key_on, &ca) {
+            (Some(path), _, _) => match super::hsm::uri_of(path)? {
+                Some(uri) => (super::hsm::open_key(&uri)?, None, None),
+                None => (
+                    std::sync::Arc::new(read_key(path, &a.password)?),
+                    None,
+                    None,
+                ),
+            },
+            (None, Some(uri), ca) => {
+                CaDir::check_free(&[csr_path.as_path()], a.key_opts.force)?;
+                let key = super::hsm::generate(uri, a.key_opts.key_type)?;
+                let text = zeroize::Zeroizing::new(format!("{}\n", key.uri()));
+                (
+                    key,
+                    ca.as_ref().map(|c| c.key_uri_path(&prefix)),
+                    Some(text),
+                )
+            }
+            (None, None, Some(ca)) => {
+                let key = PrivateKey::generate(a.key_opts.key_type)?;
+                let pem = key.to_pem();
+                (
+                    std::sync::Arc::new(key),
+                    Some(ca.key_path(&prefix)),
+                    Some(pem),
+                )
+            }
+            (None, None, None) => {
+                unreachable!("a CA directory is opened whenever --key is missing")
+            }
+        };
     let mut targets = vec![csr_path.as_path()];
     if let Some(k) = &new_key_path {
         targets.push(k);
     }
     CaDir::check_free(&targets, a.key_opts.force)?;
-    let pem = pki_core::create_csr(&subject, &sans, &key)?;
-    let key_pem = zeroize::Zeroizing::new(key.to_pem());
+    let pem = pki_core::create_csr(&subject, &sans, key.as_ref())?;
     let mut set: Vec<(&std::path::Path, &[u8], u32)> = Vec::new();
-    if let Some(k) = &new_key_path {
-        set.push((k, key_pem.as_bytes(), 0o600));
+    if let (Some(k), Some(text)) = (&new_key_path, &key_text) {
+        set.push((k, text.as_bytes(), 0o600));
     }
     set.push((&csr_path, pem.as_bytes(), 0o644));
     pki_core::write_files(&set, a.key_opts.force)?;

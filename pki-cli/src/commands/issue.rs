@@ -37,7 +37,7 @@ pub(crate) fn server(dir: &Home, a: ServerArgs, out: &Output) -> Result<Outcome>
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
     req.sans = sans;
     let prefix = pki_core::server_prefix(&host);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, Some(&chosen), out)
 }
 
 /// `pki issue device`.
@@ -51,7 +51,7 @@ pub(crate) fn device(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome>
     let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
     let prefix = pki_core::device_prefix(&device_id);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, Some(&chosen), out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, Some(&chosen), out)
 }
 
 /// `pki create-verification-cert`.
@@ -68,6 +68,7 @@ pub(crate) fn verification(dir: &Home, a: VerificationArgs, out: &Output) -> Res
         pki_core::VERIFICATION_PREFIX,
         req,
         &a.key_opts,
+        None,
         Some(&chosen),
         out,
     )
@@ -117,5 +118,5 @@ pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result
     }
     let ca = super::create_ca(dir)?;
     let prefix = pki_core::device_prefix(&a.device_id);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, out)
+    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, None, out)
 }

@@ -6,6 +6,7 @@ mod c8y;
 mod ca;
 mod crl;
 mod csr;
+mod hsm;
 mod issue;
 mod list;
 mod needs_renewal;
@@ -40,6 +41,7 @@ use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
+    hsm::set_module(cli.pkcs11_module);
     let dir = Home {
         dir: cli.dir,
         register: match cli.register {
@@ -71,6 +73,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::ListCa(a) => trust::list(a, out),
         Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
+        Command::Hsm(c) => hsm::run(c, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -207,10 +210,15 @@ pub(crate) fn choose_issuer(
     };
     let p = role.prefix();
     let crl_url = crl_url(ca, opts, Some(&p))?;
+    // A CA whose key is on a token has its URI recorded instead of a key file.
+    let key = match ca.key_uri(&p)? {
+        Some(uri) => PathBuf::from(uri),
+        None => ca.key_path(&p),
+    };
     let chosen = with_key(
         ca.chain_of(&p)?,
         &ca.cert_path(&p),
-        &ca.key_path(&p),
+        &key,
         role.to_string(),
         &opts.password,
     )?;
@@ -239,7 +247,7 @@ fn crl_url(ca: &CaDir, opts: &IssuerOpts, prefix: Option<&str>) -> Result<Option
 }
 
 /// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
-/// the key at `key_path`.
+/// the key at `key_path` (a file, or a `pkcs11:` URI: the key signs on its token).
 fn with_key(
     chain: Vec<Certificate>,
     cert_path: &Path,
@@ -247,13 +255,18 @@ fn with_key(
     label: String,
     password: &PasswordOpts,
 ) -> Result<ChosenIssuer> {
-    let key = read_key(key_path, password)?;
-    let issuer = Issuer::new(
-        chain,
-        &key,
-        &cert_path.display().to_string(),
-        &key_path.display().to_string(),
-    )?;
+    let cert_name = cert_path.display().to_string();
+    let issuer = match hsm::uri_of(key_path)? {
+        Some(uri) => {
+            Issuer::with_signer(chain, hsm::open_key(&uri)?, &cert_name, &uri.to_string())?
+        }
+        None => Issuer::new(
+            chain,
+            &read_key(key_path, password)?,
+            &cert_name,
+            &key_path.display().to_string(),
+        )?,
+    };
     Ok(ChosenIssuer {
         issuer,
         label,
@@ -461,13 +474,15 @@ pub(crate) fn request(profile: Profile, subject: Subject, k: &KeyOpts) -> Reques
     req
 }
 
-/// Generates a key, issues (self-signed when `chosen` is `None`), writes and reports: the common
-/// path of every command that creates a certificate with a new key in the CA directory.
+/// Generates a key (in memory, or on the token `key_on` names), issues (self-signed when
+/// `chosen` is `None`), writes and reports: the common path of every command that creates a
+/// certificate with a new key in the CA directory. A token's key is recorded by its URI.
 pub(crate) fn issue_with_new_key(
     ca: &CaDir,
     prefix: &str,
     req: Request,
     k: &KeyOpts,
+    key_on: Option<&pki_pkcs11::Pkcs11Uri>,
     chosen: Option<&ChosenIssuer>,
     out: &Output,
 ) -> Result<Outcome> {
@@ -475,16 +490,34 @@ pub(crate) fn issue_with_new_key(
         &[
             &ca.cert_path(prefix),
             &ca.key_path(prefix),
+            &ca.key_uri_path(prefix),
             &ca.full_chain_path(prefix),
         ],
         k.force,
     )?;
-    let key = PrivateKey::generate(k.key_type)?;
     let mut req = req;
     req.crl_url = chosen.and_then(|c| c.crl_url.clone());
-    let issued = pki_core::issue(&req, &SubjectKey::Private(&key), chosen.map(|c| &c.issuer))?;
+    let issuer = chosen.map(|c| &c.issuer);
     let label = chosen.map_or("self-signed", |c| c.label.as_str());
-    let report = write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?;
+    let report = match key_on {
+        Some(uri) => {
+            let key = hsm::generate(uri, k.key_type)?;
+            let issued = pki_core::issue(&req, &SubjectKey::Signer(key.as_ref()), issuer)?;
+            let (files, _) = ca.write_issued_with(
+                prefix,
+                &issued,
+                pki_core::StoredKey::Uri(key.uri()),
+                req.profile,
+                k.force,
+            )?;
+            IssueReport::new(req.profile, &issued, label, files)
+        }
+        None => {
+            let key = PrivateKey::generate(k.key_type)?;
+            let issued = pki_core::issue(&req, &SubjectKey::Private(&key), issuer)?;
+            write_issued(ca, prefix, req.profile, &issued, Some(&key), label, k.force)?
+        }
+    };
     report.emit(out)?;
     Ok(Outcome::Success)
 }

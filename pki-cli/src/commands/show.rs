@@ -83,11 +83,15 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
     }
     let key_check = match (&a.key, first) {
         (Some(key_path), Some((cert, cert_name))) => {
-            let key = read_key(key_path, &a.password)?;
+            // A token's key is checked through its public key; it never leaves the token.
+            let matches = match super::hsm::uri_of(key_path)? {
+                Some(uri) => pki_core::key_matches(&cert, super::hsm::open_key(&uri)?.as_ref())?,
+                None => pki_core::key_matches(&cert, &read_key(key_path, &a.password)?)?,
+            };
             Some(KeyCheck {
                 key: key_path.display().to_string(),
                 certificate: cert_name,
-                matches: pki_core::key_matches(&cert, &key)?,
+                matches,
             })
         }
         _ => None,

@@ -10,7 +10,13 @@ use std::time::{Duration, Instant};
 
 /// The environment variables pki reads that a test never means to pass on: removed from every
 /// pki a test starts, so that only what the test sets reaches it.
-const PKI_VARIABLES: [&str; 3] = ["PKI_DIR", "PKI_KEY_PASSWORD", "C8Y_PASSWORD"];
+const PKI_VARIABLES: [&str; 5] = [
+    "PKI_DIR",
+    "PKI_KEY_PASSWORD",
+    "C8Y_PASSWORD",
+    "PKI_PKCS11_MODULE",
+    "PKI_PKCS11_PIN",
+];
 
 /// What a process did.
 #[derive(Debug)]

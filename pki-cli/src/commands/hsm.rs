@@ -1,0 +1,216 @@
+//! Keys on PKCS#11 tokens, as the commands use them: the module (`--pkcs11-module`,
+//! `PKI_PKCS11_MODULE`, or the URI's module-path), the PIN (the URI's pin-source file,
+//! `PKI_PKCS11_PIN`, or a prompt; never a flag value, tried once), and `pki hsm list-tokens` /
+//! `list-keys`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use pki_core::KeyType;
+use pki_pkcs11::{LoggedIn, Module, PinSource, Pkcs11Uri, TokenKey};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::cli::HsmCommand;
+use crate::output::{Outcome, Output, fields};
+
+/// The environment variable a PIN may come from.
+const PIN_VAR: &str = "PKI_PKCS11_PIN";
+
+/// `--pkcs11-module`, set once by [`set_module`] before any command runs.
+static MODULE_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The modules loaded so far: each is initialised once per process.
+static LOADED: Mutex<Vec<Module>> = Mutex::new(Vec::new());
+
+/// Records `--pkcs11-module` for the commands that meet a `pkcs11:` key.
+pub(crate) fn set_module(path: Option<PathBuf>) {
+    let _ = MODULE_PATH.set(path);
+}
+
+/// The URI a `--key` value holds, when it is one rather than a file name.
+pub(crate) fn uri_of(key: &Path) -> Result<Option<Pkcs11Uri>> {
+    match key.to_str().filter(|s| Pkcs11Uri::is_uri(s)) {
+        Some(s) => Ok(Some(Pkcs11Uri::parse(s)?)),
+        None => Ok(None),
+    }
+}
+
+/// The module `uri` is served by, loaded once.
+fn module(uri: &Pkcs11Uri) -> Result<Module> {
+    let path = uri
+        .module_path
+        .clone()
+        .or_else(|| MODULE_PATH.get().cloned().flatten())
+        .ok_or(pki_pkcs11::Error::NoModule)?;
+    let mut loaded = LOADED
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a module load panicked"))?;
+    if let Some(m) = loaded.iter().find(|m| m.path() == path) {
+        return Ok(m.clone());
+    }
+    let m = Module::load(&path)?;
+    loaded.push(m.clone());
+    Ok(m)
+}
+
+/// The PIN for `token`: the URI's pin-source file (first line), else `PKI_PKCS11_PIN`, else
+/// a prompt on the terminal.
+fn pin(uri: &Pkcs11Uri, token: &str) -> Result<Zeroizing<String>> {
+    if let Some(PinSource::File(path)) = &uri.pin_source {
+        let bytes = super::read_secret_file(path, 4096)
+            .with_context(|| format!("cannot read the PIN file {}", path.display()))?;
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("the PIN file {} is not UTF-8 text", path.display()))?;
+        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
+    }
+    if let Ok(p) = std::env::var(PIN_VAR) {
+        return Ok(Zeroizing::new(p));
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return Ok(Zeroizing::new(rpassword::prompt_password(format!(
+            "PIN for token {token}: "
+        ))?));
+    }
+    anyhow::bail!(
+        "no PIN for token {token:?}: add ?pin-source=file:PATH to the URI, set {PIN_VAR}, or run on a terminal"
+    )
+}
+
+/// The token `uri` names, logged in.
+fn login(uri: &Pkcs11Uri) -> Result<LoggedIn> {
+    let token = module(uri)?.token(uri)?;
+    let pin = pin(uri, &token.info().label)?;
+    Ok(token.login(&pin)?)
+}
+
+/// The key `uri` names, ready to sign.
+pub(crate) fn open_key(uri: &Pkcs11Uri) -> Result<Arc<TokenKey>> {
+    check(uri)?;
+    Ok(Arc::new(login(uri)?.key(uri)?))
+}
+
+/// Checks, before anything is written, that `uri` names a key and its module loads.
+pub(crate) fn check(uri: &Pkcs11Uri) -> Result<()> {
+    if !uri.names_object() {
+        return Err(pki_pkcs11::Error::NoObject {
+            uri: uri.to_string(),
+        }
+        .into());
+    }
+    module(uri).map(|_| ())
+}
+
+/// A new key of `key_type` generated on the token, as `uri` names it.
+pub(crate) fn generate(uri: &Pkcs11Uri, key_type: KeyType) -> Result<Arc<TokenKey>> {
+    check(uri)?;
+    Ok(Arc::new(login(uri)?.generate(uri, key_type)?))
+}
+
+#[derive(Debug, Serialize)]
+struct TokenRow {
+    slot: u64,
+    label: String,
+    manufacturer: String,
+    model: String,
+    serial: String,
+    uri: String,
+}
+
+#[derive(Debug, Serialize)]
+struct KeyRow {
+    label: String,
+    id: String,
+    key_type: Option<String>,
+    sensitive: bool,
+    extractable: bool,
+    uri: String,
+}
+
+/// `pki hsm ...`.
+pub(crate) fn run(c: HsmCommand, out: &Output) -> Result<Outcome> {
+    match c {
+        HsmCommand::ListTokens => {
+            let m = module(&Pkcs11Uri::default())?;
+            let rows: Vec<TokenRow> = m
+                .tokens()?
+                .into_iter()
+                .map(|t| TokenRow {
+                    uri: t.uri().to_string(),
+                    slot: t.slot,
+                    label: t.label,
+                    manufacturer: t.manufacturer,
+                    model: t.model,
+                    serial: t.serial,
+                })
+                .collect();
+            out.emit(&rows, || {
+                rows.iter()
+                    .map(|t| {
+                        format!("{}\n", t.label)
+                            + &fields(&[
+                                ("  slot", t.slot.to_string()),
+                                ("  manufacturer", t.manufacturer.clone()),
+                                ("  model", t.model.clone()),
+                                ("  serial", t.serial.clone()),
+                                ("  uri", t.uri.clone()),
+                            ])
+                    })
+                    .collect()
+            })?;
+        }
+        HsmCommand::ListKeys { token } => {
+            let keys = login(&token)?.keys()?;
+            let rows: Vec<KeyRow> = keys
+                .into_iter()
+                .map(|k| KeyRow {
+                    uri: Pkcs11Uri {
+                        object: Some(k.label.clone()),
+                        id: Some(k.id.clone()),
+                        pin_source: None,
+                        ..token.clone()
+                    }
+                    .to_string(),
+                    id: pki_core::hex_upper(&k.id),
+                    key_type: k.key_type.map(|t| t.to_string()),
+                    label: k.label,
+                    sensitive: k.sensitive,
+                    extractable: k.extractable,
+                })
+                .collect();
+            out.emit(&rows, || {
+                rows.iter()
+                    .map(|k| {
+                        format!("{}\n", k.label)
+                            + &fields(&[
+                                ("  id", k.id.clone()),
+                                (
+                                    "  key type",
+                                    k.key_type.clone().unwrap_or_else(|| "unsupported".into()),
+                                ),
+                                (
+                                    "  protection",
+                                    format!(
+                                        "{}, {}",
+                                        if k.sensitive {
+                                            "sensitive"
+                                        } else {
+                                            "NOT sensitive"
+                                        },
+                                        if k.extractable {
+                                            "EXTRACTABLE"
+                                        } else {
+                                            "never leaves the token"
+                                        }
+                                    ),
+                                ),
+                                ("  uri", k.uri.clone()),
+                            ])
+                    })
+                    .collect()
+            })?;
+        }
+    }
+    Ok(Outcome::Success)
+}

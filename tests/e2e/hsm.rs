@@ -1,0 +1,462 @@
+//! CA and device keys on a PKCS#11 token: SoftHSM2 initialised per test in a temporary
+//! directory, keys made by pki and by OpenSC's pkcs11-tool, every chain checked by
+//! `openssl verify`, the key's protection read back through cryptoki, and the bad inputs (a
+//! wrong PIN tried once, a missing module, a URI naming no key).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Run, openssl, pki_env, tmp, tree};
+
+const PIN: &str = "73914628";
+const SO_PIN: &str = "5555999911";
+
+/// Debian's SoftHSM2 module (scripts/test.sh installs `softhsm2`).
+fn softhsm_module() -> PathBuf {
+    [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+    .expect("SoftHSM2 is required for these tests (Debian: apt-get install softhsm2)")
+}
+
+/// A token labelled `pki` in a SoftHSM2 of its own under `dir`, and a PIN file for it.
+struct Hsm {
+    conf: PathBuf,
+    module: PathBuf,
+    pin_file: PathBuf,
+}
+
+impl Hsm {
+    fn new(dir: &Path) -> Hsm {
+        let tokens = dir.join("tokens");
+        std::fs::create_dir(&tokens).unwrap();
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args(["--init-token", "--free", "--label", "pki", "--pin", PIN])
+            .args(["--so-pin", SO_PIN])
+            .output()
+            .expect("softhsm2-util is required for these tests");
+        assert!(out.status.success(), "{out:?}");
+        let pin_file = dir.join("pin");
+        std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
+        Hsm {
+            conf,
+            module: softhsm_module(),
+            pin_file,
+        }
+    }
+
+    /// A URI of the `pki` token's key `object`, its PIN from the PIN file.
+    fn uri(&self, object: &str) -> String {
+        format!(
+            "pkcs11:token=pki;object={object}?pin-source=file:{}",
+            self.pin_file.display()
+        )
+    }
+
+    /// pki with this token's module and configuration.
+    fn pki(&self, cwd: &Path, args: &[&str]) -> Run {
+        let run = pki_env(
+            cwd,
+            args,
+            &[
+                ("SOFTHSM2_CONF", self.conf.to_str().unwrap()),
+                ("PKI_PKCS11_MODULE", self.module.to_str().unwrap()),
+            ],
+        );
+        assert!(
+            !run.stdout.contains(PIN) && !run.stderr.contains(PIN),
+            "the PIN was printed:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run
+    }
+
+    /// The private keys on the token, read through cryptoki (pki-pkcs11).
+    fn keys(&self) -> Vec<pki_pkcs11::KeyInfo> {
+        // SoftHSM2 reads SOFTHSM2_CONF when it is loaded; each test's token is its own file,
+        // so the module is asked through a child that has the test's configuration.
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "hsm::token_keys_child",
+                "--nocapture",
+                "--include-ignored",
+            ])
+            .env("SOFTHSM2_CONF", &self.conf)
+            .env("HSM_TEST_MODULE", &self.module)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .filter_map(|l| l.strip_prefix("KEY "))
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                pki_pkcs11::KeyInfo {
+                    label: f[0].to_owned(),
+                    id: Vec::new(),
+                    key_type: f[1].parse().ok(),
+                    sensitive: f[2] == "true",
+                    extractable: f[3] == "true",
+                }
+            })
+            .collect()
+    }
+}
+
+/// Not a test of its own: [`Hsm::keys`] runs it in a child with the test's SoftHSM2
+/// configuration and reads what it prints.
+#[test]
+#[ignore = "run by Hsm::keys in a child process"]
+fn token_keys_child() {
+    let Ok(module) = std::env::var("HSM_TEST_MODULE") else {
+        return;
+    };
+    let m = pki_pkcs11::Module::load(module.as_ref()).unwrap();
+    let uri = pki_pkcs11::Pkcs11Uri::parse("pkcs11:token=pki").unwrap();
+    for k in m.token(&uri).unwrap().login(PIN).unwrap().keys().unwrap() {
+        let kt = k.key_type.map_or("-".to_owned(), |t| t.to_string());
+        println!("KEY {} {kt} {} {}", k.label, k.sensitive, k.extractable);
+    }
+}
+
+#[track_caller]
+fn verifies(cwd: &Path, root: &str, untrusted: &[&str], leaf: &str) {
+    let mut args = vec!["verify", "-CAfile", root];
+    for u in untrusted {
+        args.extend(["-untrusted", u]);
+    }
+    args.push(leaf);
+    let r = openssl(cwd, &args);
+    assert!(r.code == 0 && r.stdout.contains(": OK"), "{r:?}");
+}
+
+const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
+const INTER: &str = "pki/certs/azure-iot-test-only.intermediate.cert.pem";
+
+#[test]
+fn ca_keys_made_on_the_token_issue_chains_openssl_verifies_and_never_leave_it() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    let root_uri = hsm.uri("owner-ca");
+    let r = hsm
+        .pki(p, &["create-owner-ca", "--key-on", &root_uri])
+        .expect(0);
+    assert!(r.stdout.contains("root.ca.key.uri"), "{}", r.stdout);
+    assert!(
+        !p.join("pki/private/azure-iot-test-only.root.ca.key.pem")
+            .exists()
+    );
+    let recorded =
+        std::fs::read_to_string(p.join("pki/private/azure-iot-test-only.root.ca.key.uri")).unwrap();
+    assert!(
+        recorded.starts_with("pkcs11:token=pki;object=owner-ca;id="),
+        "{recorded}"
+    );
+    let inter_uri = hsm.uri("intermediate");
+    hsm.pki(
+        p,
+        &[
+            "create-intermediate-ca",
+            "--key-on",
+            &inter_uri,
+            "--key-type",
+            "rsa-2048",
+        ],
+    )
+    .expect(0);
+    hsm.pki(
+        p,
+        &[
+            "create-edge-ca",
+            "gw",
+            "--key-on",
+            &hsm.uri("edge"),
+            "--key-type",
+            "ec-p384",
+        ],
+    )
+    .expect(0);
+    // The edge CA (P-384 on the token) signs the server; the intermediate (RSA) the device.
+    hsm.pki(p, &["issue", "server", "gw.contoso.com"]).expect(0);
+    hsm.pki(p, &["issue", "device", "dev-1", "--issuer", "intermediate"])
+        .expect(0);
+    verifies(p, ROOT, &[], INTER);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-1.cert.pem");
+    verifies(
+        p,
+        ROOT,
+        &["pki/certs/iot-edge-device-ca-gw-full-chain.cert.pem"],
+        "pki/certs/iot-edge-server-gw.contoso.com.cert.pem",
+    );
+    // A CSR signed by the token's CA, and a CRL.
+    hsm.pki(
+        p,
+        &[
+            "csr",
+            "create",
+            "dev-2",
+            "--out",
+            "dev-2.csr",
+            "--key",
+            "pki/private/iot-device-dev-1.key.pem",
+        ],
+    )
+    .expect(0);
+    hsm.pki(p, &["csr", "sign", "dev-2.csr", "--profile", "device"])
+        .expect(0);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-2.cert.pem");
+    hsm.pki(p, &["crl"]).expect(0);
+    let crl = openssl(
+        p,
+        &[
+            "crl",
+            "-in",
+            "pki/crl/azure-iot-test-only.intermediate.crl.pem",
+            "-CAfile",
+            INTER,
+            "-noout",
+        ],
+    );
+    assert!(
+        crl.stderr.contains("verify OK") || crl.stdout.contains("verify OK"),
+        "{crl:?}"
+    );
+    // show --key checks the token's public key against the certificate.
+    let shown = hsm
+        .pki(p, &["--json", "show", ROOT, "--key", &root_uri])
+        .expect(0);
+    assert_eq!(shown.json()["key_check"]["matches"], true);
+    hsm.pki(p, &["show", INTER, "--key", &root_uri]).expect(1);
+    // The keys are sensitive and never extractable, as the token itself says.
+    let keys = hsm.keys();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for k in &keys {
+        assert!(k.sensitive && !k.extractable, "{k:?}");
+    }
+    let listed = hsm.pki(
+        p,
+        &[
+            "hsm",
+            "list-keys",
+            &hsm.uri("x")
+                .replace("object=x;", "")
+                .replace(";object=x", ""),
+        ],
+    );
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert!(
+        listed.stdout.contains("never leaves the token"),
+        "{}",
+        listed.stdout
+    );
+    let tokens = hsm.pki(p, &["hsm", "list-tokens"]).expect(0);
+    assert!(tokens.stdout.starts_with("pki\n"), "{}", tokens.stdout);
+}
+
+#[test]
+fn a_key_made_by_pkcs11_tool_is_adopted() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    let out = Command::new("pkcs11-tool")
+        .env("SOFTHSM2_CONF", &hsm.conf)
+        .arg("--module")
+        .arg(&hsm.module)
+        .args(["--token-label", "pki", "--login", "--pin", PIN])
+        .args([
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            "corp-ca",
+            "--id",
+            "c0ffee",
+        ])
+        .args(["--sensitive", "--usage-sign"])
+        .output()
+        .expect("pkcs11-tool (OpenSC) is required for these tests");
+    assert!(out.status.success(), "{out:?}");
+    // The key signs its CSR through pki; the owner CA (a file key) signs it as the
+    // intermediate; the certificate is then adopted with the key left on the token.
+    let by_id = format!(
+        "pkcs11:token=pki;id=%c0%ff%ee?pin-source=file:{}",
+        hsm.pin_file.display()
+    );
+    // Directory `signer` (a file-key owner CA) signs the token key's CSR as an intermediate;
+    // `pki` adopts that owner CA and then the intermediate, its key left on the token.
+    let at = |dir: &str, args: &[&str]| {
+        let mut all = vec!["--dir", dir];
+        all.extend_from_slice(args);
+        hsm.pki(p, &all)
+    };
+    at("signer", &["create-owner-ca"]).expect(0);
+    at(
+        "signer",
+        &[
+            "csr",
+            "create",
+            "Corp Intermediate",
+            "--profile",
+            "intermediate-ca",
+            "--out",
+            "corp.csr",
+            "--key",
+            &by_id,
+        ],
+    )
+    .expect(0);
+    at(
+        "signer",
+        &["csr", "sign", "corp.csr", "--profile", "intermediate-ca"],
+    )
+    .expect(0);
+    at(
+        "pki",
+        &[
+            "create-owner-ca",
+            "--import",
+            "signer/certs/azure-iot-test-only.root.ca.cert.pem",
+            "--key",
+            "signer/private/azure-iot-test-only.root.ca.key.pem",
+        ],
+    )
+    .expect(0);
+    let r = at(
+        "pki",
+        &[
+            "create-intermediate-ca",
+            "--import",
+            "signer/certs/azure-iot-test-only.intermediate.cert.pem",
+            "--key",
+            &by_id,
+        ],
+    )
+    .expect(0);
+    assert!(r.stdout.starts_with("imported"), "{}", r.stdout);
+    assert!(
+        !p.join("pki/private/azure-iot-test-only.intermediate.key.pem")
+            .exists()
+    );
+    assert!(
+        p.join("pki/private/azure-iot-test-only.intermediate.key.uri")
+            .exists()
+    );
+    hsm.pki(p, &["issue", "device", "dev-9"]).expect(0);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-9.cert.pem");
+    // A batch on the token: one session per worker.
+    let lot: String = (1..=40).map(|i| format!("lot-{i:03}\n")).collect();
+    std::fs::write(p.join("lot.txt"), lot).unwrap();
+    hsm.pki(p, &["issue", "device", "--batch", "lot.txt", "--jobs", "2"])
+        .expect(0);
+    for i in [1, 17, 40] {
+        verifies(
+            p,
+            ROOT,
+            &[INTER],
+            &format!("pki/certs/iot-device-lot-{i:03}.cert.pem"),
+        );
+    }
+}
+
+#[test]
+fn a_wrong_pin_is_one_line_exit_2_and_one_login_attempt() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+        .expect(0);
+    std::fs::write(&hsm.pin_file, "11112222\n").unwrap();
+    // OpenSC's pkcs11-spy between pki and SoftHSM2 logs every call pki makes.
+    let spy = [
+        "/usr/lib/x86_64-linux-gnu/pkcs11-spy.so",
+        "/usr/lib/aarch64-linux-gnu/pkcs11-spy.so",
+    ]
+    .iter()
+    .find(|s| Path::new(s).is_file())
+    .expect("OpenSC's pkcs11-spy is required for these tests (Debian: opensc-pkcs11)");
+    let log = p.join("spy.log");
+    let before = tree(p);
+    let r = pki_env(
+        p,
+        &["issue", "device", "dev-1"],
+        &[
+            ("SOFTHSM2_CONF", hsm.conf.to_str().unwrap()),
+            ("PKI_PKCS11_MODULE", spy),
+            ("PKCS11SPY", hsm.module.to_str().unwrap()),
+            ("PKCS11SPY_OUTPUT", log.to_str().unwrap()),
+        ],
+    )
+    .expect(2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrong PIN for token \"pki\""),
+        "{}",
+        r.stderr
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls.matches("C_Login").count(), 1, "{calls}");
+    let mut after = tree(p);
+    after.retain(|f| f != "spy.log");
+    assert_eq!(after, before);
+    // The right PIN still works: the token was not locked.
+    std::fs::write(&hsm.pin_file, format!("{PIN}\n")).unwrap();
+    hsm.pki(p, &["issue", "device", "dev-1"]).expect(0);
+}
+
+#[test]
+fn a_missing_module_a_uri_naming_no_key_and_a_pin_in_the_uri_are_refused() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    let r = pki_env(p, &["create-owner-ca", "--key-on", &hsm.uri("k")], &[]).expect(2);
+    assert!(r.stderr.contains("no PKCS#11 module"), "{}", r.stderr);
+    let r = pki_env(
+        p,
+        &["create-owner-ca", "--key-on", &hsm.uri("k")],
+        &[("PKI_PKCS11_MODULE", "/nonexistent/libnone.so")],
+    )
+    .expect(2);
+    assert!(r.stderr.contains("/nonexistent/libnone.so"), "{}", r.stderr);
+    let no_object = format!(
+        "pkcs11:token=pki?pin-source=file:{}",
+        hsm.pin_file.display()
+    );
+    let r = hsm
+        .pki(p, &["create-owner-ca", "--key-on", &no_object])
+        .expect(2);
+    assert!(r.stderr.contains("names no key"), "{}", r.stderr);
+    let r = hsm
+        .pki(p, &["show", "x.pem", "--key", &hsm.uri("absent")])
+        .expect(2);
+    let _ = r;
+    let r = hsm
+        .pki(
+            p,
+            &[
+                "create-owner-ca",
+                "--key-on",
+                "pkcs11:token=pki;object=k?pin-value=12345678",
+            ],
+        )
+        .expect(2);
+    assert!(!r.stderr.contains("12345678"), "{}", r.stderr);
+    assert!(r.stderr.contains("pin-value"), "{}", r.stderr);
+    assert!(!p.join("pki").exists());
+}
