@@ -31,6 +31,7 @@ pub mod files;
 mod inspect;
 mod issue;
 mod key;
+mod name_canon;
 mod oid;
 mod pem;
 mod profile;
@@ -60,6 +61,7 @@ pub use issue::{
     DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
 };
 pub use key::{KeyType, PrivateKey};
+pub use name_canon::{canonical_name, subject_hash};
 pub use oid::sig_alg_name;
 pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
 pub use pki_register::{self as register, Record};

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::access::{MAX_BUNDLE, MAX_CERT, MAX_CONF, StoreFs};
 use crate::error::{Error, io, write};
-use crate::hash::subject_hash;
+use pki_core::subject_hash;
 
 /// The list of the distribution's certificates to trust.
 pub(crate) const CONF: &str = "/etc/ca-certificates.conf";

@@ -96,7 +96,6 @@ mod debian;
 mod detect;
 mod error;
 mod execute;
-mod hash;
 mod linux;
 mod macos;
 mod operation;

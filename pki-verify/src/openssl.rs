@@ -26,11 +26,10 @@
 
 mod crl;
 pub(crate) mod extensions;
-mod name;
 pub(crate) mod names;
 mod ncons;
 
-pub(crate) use name::canonical as name_canonical;
+pub(crate) use pki_core::canonical_name as name_canonical;
 
 use serde::Serialize;
 
@@ -349,8 +348,8 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
 
 impl Facts {
     fn of(cert: &Cert<'_>) -> Self {
-        let subject = name::canonical(cert.x509.subject());
-        let issuer = name::canonical(cert.x509.issuer());
+        let subject = name_canonical(cert.x509.subject());
+        let issuer = name_canonical(cert.x509.issuer());
         let self_issued = names_equal(&subject, &issuer);
         let invalid = extensions::invalid(cert);
         let self_signed = invalid.is_none()
@@ -498,7 +497,7 @@ fn akid_check(
             x509_parser::extensions::GeneralName::DirectoryName(n) => Some(n),
             _ => None,
         })
-        && !names_equal(&name::canonical(dir), issuer_issuer)
+        && !names_equal(&name_canonical(dir), issuer_issuer)
     {
         return false;
     }

@@ -9,7 +9,7 @@
 use num_bigint::BigUint;
 use x509_parser::extensions::{DistributionPointName, GeneralName};
 
-use super::{Ctx, akid_check, code, name, names_equal};
+use super::{Ctx, akid_check, code, names_equal};
 use crate::crl::{Crl, full_names};
 use crate::options::CrlScope;
 
@@ -183,7 +183,9 @@ impl Ctx<'_, '_> {
             let issuer_ok = match &dp.crl_issuer {
                 None => score & SCORE_ISSUER_NAME != 0,
                 Some(names) => names.iter().any(|g| match g {
-                    GeneralName::DirectoryName(n) => names_equal(&name::canonical(n), &crl.issuer),
+                    GeneralName::DirectoryName(n) => {
+                        names_equal(&pki_core::canonical_name(n), &crl.issuer)
+                    }
                     _ => false,
                 }),
             };
