@@ -411,10 +411,21 @@ impl CaDir {
         profile: Profile,
         force: bool,
     ) -> Result<(Written, Record)> {
-        let (key, key_path) = match stored {
-            StoredKey::None => (None, self.key_path(prefix)),
-            StoredKey::Pem(pem) => (Some(pem), self.key_path(prefix)),
-            StoredKey::Uri(uri) => (Some(uri.as_bytes()), self.key_uri_path(prefix)),
+        // A key of one kind replaces one of the other: a CA moved from a token to a file (or
+        // back) with --force must not leave the old record, which would win when the issuer
+        // is chosen.
+        let (key, key_path, other) = match stored {
+            StoredKey::None => (None, self.key_path(prefix), None),
+            StoredKey::Pem(pem) => (
+                Some(pem),
+                self.key_path(prefix),
+                Some(self.key_uri_path(prefix)),
+            ),
+            StoredKey::Uri(uri) => (
+                Some(uri.as_bytes()),
+                self.key_uri_path(prefix),
+                Some(self.key_path(prefix)),
+            ),
         };
         let cert = self.cert_path(prefix);
         let chain = self.full_chain_path(prefix);
@@ -443,6 +454,9 @@ impl CaDir {
         if key.is_some() {
             targets.push(&key_path);
         }
+        if let Some(o) = &other {
+            targets.push(o);
+        }
         Self::check_free(&targets, force)?;
         let name = |p: &Path| {
             p.file_name()
@@ -457,6 +471,9 @@ impl CaDir {
                 dir.stage(&name(&key_path), bytes, KEY_MODE)
                     .map_err(|e| Error::io(&key_path, e))?,
             );
+            if let Some(o) = &other {
+                t.remove(dir, &name(o));
+            }
         }
         t.add(
             certs
