@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod child;
 mod crl;
 mod crl_info;
 mod csr;
@@ -43,6 +44,7 @@ mod summary;
 mod text;
 mod verification;
 
+pub use child::{SECRET_VARIABLES, child_command};
 pub use crl::{
     COMBINED_CRL, CRL_URL_CA, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
     check_crl_url, crl_url_for, write_crls,

@@ -25,6 +25,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::GeneralName;
 
+use crate::child::child_command;
 use crate::error::{Error, Refusal, Result};
 use crate::files;
 use crate::inspect::key_type_of_spki;
@@ -1246,16 +1247,6 @@ fn check_until(v: &Verify<'_>, issued: &Issued) -> GatewayCheck {
 }
 
 /// Runs the hook through the shell, its output to stderr, killed after its timeout.
-/// The environment variables through which pki takes secrets: a key's password, a tenant's
-/// password, a device's connection string, a register URL (which may hold a database password).
-/// Never passed on to a program pki runs for the user.
-pub const SECRET_VARIABLES: [&str; 4] = [
-    "PKI_KEY_PASSWORD",
-    "C8Y_PASSWORD",
-    "IOTHUB_DEVICE_CONNECTION_STRING",
-    "PKI_REGISTER",
-];
-
 fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
     let start = Instant::now();
     let mut run = HookRun {
@@ -1267,13 +1258,10 @@ fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
         error: None,
         seconds: 0.0,
     };
+    // The hook gets the operator's environment (PATH, a service manager's variables) but never
+    // pki's secrets (`child_command`).
     let mut cmd = shell(&hook.command);
     cmd.stdin(Stdio::null()).stderr(Stdio::inherit());
-    // The hook gets the operator's environment (PATH, a service manager's variables) but never
-    // pki's secrets.
-    for secret in SECRET_VARIABLES {
-        cmd.env_remove(secret);
-    }
     cmd.env("PKI_RENEW_PHASE", phase.as_str());
     for (k, v) in env {
         cmd.env(k, v);
@@ -1333,13 +1321,13 @@ fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
 fn shell(command: &str) -> Command {
     #[cfg(unix)]
     {
-        let mut c = Command::new("sh");
+        let mut c = child_command("sh");
         c.arg("-c").arg(command);
         c
     }
     #[cfg(not(unix))]
     {
-        let mut c = Command::new("cmd");
+        let mut c = child_command("cmd");
         c.arg("/C").arg(command);
         c
     }
