@@ -460,3 +460,256 @@ fn a_missing_module_a_uri_naming_no_key_and_a_pin_in_the_uri_are_refused() {
     assert!(r.stderr.contains("pin-value"), "{}", r.stderr);
     assert!(!p.join("pki").exists());
 }
+
+/// The URI of the `pki` token's key `object` with no PIN source: the PIN comes from
+/// `PKI_PKCS11_PIN`, as a build server gives it.
+fn uri_without_pin_source(object: &str) -> String {
+    format!("pkcs11:token=pki;object={object}")
+}
+
+impl Hsm {
+    /// [`Hsm::pki`] with the PIN in `PKI_PKCS11_PIN`.
+    fn pki_pin(&self, cwd: &Path, args: &[&str]) -> Run {
+        let run = pki_env(
+            cwd,
+            args,
+            &[
+                ("SOFTHSM2_CONF", self.conf.to_str().unwrap()),
+                ("PKI_PKCS11_MODULE", self.module.to_str().unwrap()),
+                ("PKI_PKCS11_PIN", PIN),
+            ],
+        );
+        assert!(
+            !run.stdout.contains(PIN) && !run.stderr.contains(PIN),
+            "the PIN was printed:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The serial `openssl x509 -serial` prints of `cert`.
+fn serial_of(cwd: &Path, cert: &str) -> String {
+    openssl(cwd, &["x509", "-in", cert, "-noout", "-serial"])
+        .expect(0)
+        .stdout
+        .trim()
+        .trim_start_matches("serial=")
+        .to_owned()
+}
+
+#[test]
+fn token_cas_are_renewed_on_their_token_and_the_pin_never_reaches_the_hook() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki_pin(
+        p,
+        &[
+            "create-owner-ca",
+            "--key-on",
+            &uri_without_pin_source("owner-ca"),
+        ],
+    )
+    .expect(0);
+    hsm.pki_pin(
+        p,
+        &[
+            "create-intermediate-ca",
+            "--key-on",
+            &uri_without_pin_source("intermediate"),
+        ],
+    )
+    .expect(0);
+    hsm.pki_pin(
+        p,
+        &[
+            "create-edge-ca",
+            "gw",
+            "--key-on",
+            &uri_without_pin_source("edge"),
+            "--key-type",
+            "ec-p384",
+        ],
+    )
+    .expect(0);
+    hsm.pki_pin(p, &["issue", "device", "dev-1"]).expect(0);
+    hsm.pki_pin(p, &["issue", "server", "gw.contoso.com"])
+        .expect(0);
+    let private = p.join("pki/private");
+    let inter_record = private.join("azure-iot-test-only.intermediate.key.uri");
+    let old_uri = read(&inter_record);
+    let old_serial = serial_of(p, INTER);
+
+    // The intermediate: a fresh key on the same token; the hook sees no PIN.
+    let seen = p.join("hook-env.txt");
+    let hook = format!("env > '{}'", seen.display());
+    let r = hsm
+        .pki_pin(p, &["renew", "intermediate", "--exec", &hook])
+        .expect(0);
+    assert!(r.stdout.contains("a fresh key"), "{}", r.stdout);
+    let env = read(&seen);
+    assert!(env.contains("PKI_RENEW_PHASE=renew"), "{env}");
+    assert!(
+        !env.contains(PIN) && !env.contains("PKI_PKCS11_PIN="),
+        "the PIN reached the hook:\n{env}"
+    );
+    let new_uri = read(&inter_record);
+    assert_ne!(new_uri, old_uri);
+    assert!(
+        new_uri.starts_with("pkcs11:token=pki;object=intermediate-renewed-"),
+        "{new_uri}"
+    );
+    assert_eq!(
+        read(&private.join(format!(
+            "azure-iot-test-only.intermediate.{old_serial}.key.uri"
+        ))),
+        old_uri
+    );
+    assert!(
+        !private
+            .join("azure-iot-test-only.intermediate.key.pem")
+            .exists()
+    );
+    verifies(p, ROOT, &[], INTER);
+    // What the token intermediate signed is renewed by its new key, on the token.
+    hsm.pki_pin(p, &["renew", "dev-1"]).expect(0);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-1.cert.pem");
+    // The edge CA keeps its token key; the server it signs is renewed through it.
+    let edge_record = private.join("iot-edge-device-ca-gw.key.uri");
+    let edge_uri = read(&edge_record);
+    let r = hsm
+        .pki_pin(p, &["renew", "edge-ca:gw", "--reuse-key"])
+        .expect(0);
+    assert!(r.stdout.contains("--reuse-key"), "{}", r.stdout);
+    assert_eq!(read(&edge_record), edge_uri);
+    verifies(
+        p,
+        ROOT,
+        &[INTER],
+        "pki/certs/iot-edge-device-ca-gw.cert.pem",
+    );
+    hsm.pki_pin(p, &["renew", "gw.contoso.com"]).expect(0);
+    verifies(
+        p,
+        ROOT,
+        &["pki/certs/iot-edge-device-ca-gw-full-chain.cert.pem"],
+        "pki/certs/iot-edge-server-gw.contoso.com.cert.pem",
+    );
+    // The owner CA: a rollover, its new key on the token too.
+    hsm.pki_pin(p, &["renew", "root"]).expect(0);
+    verifies(p, ROOT, &[], ROOT);
+    assert!(
+        read(&private.join("azure-iot-test-only.root.ca.key.uri"))
+            .starts_with("pkcs11:token=pki;object=owner-ca-renewed-")
+    );
+    // Every key, old and new, is still on the token, sensitive and never extractable.
+    let keys = hsm.keys();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    for k in &keys {
+        assert!(k.sensitive && !k.extractable, "{k:?}");
+    }
+    // Only the device and the server keep their keys in files; every CA's is a URI.
+    let files = tree(&private);
+    let pems: Vec<&String> = files.iter().filter(|n| n.ends_with(".key.pem")).collect();
+    assert_eq!(pems.len(), 4, "{files:?}");
+    assert!(
+        pems.iter()
+            .all(|n| n.starts_with("iot-device-dev-1.") || n.starts_with("iot-edge-server-gw.")),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn a_csr_made_with_a_key_on_the_token() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki(p, &["create-owner-ca"]).expect(0);
+    let r = hsm
+        .pki(
+            p,
+            &[
+                "csr",
+                "create",
+                "sensor-7",
+                "--key-on",
+                &hsm.uri("sensor-7"),
+                "--out",
+                "sensor-7.csr",
+            ],
+        )
+        .expect(0);
+    assert!(r.stdout.contains("sensor-7.csr"), "{}", r.stdout);
+    let v = openssl(p, &["req", "-in", "sensor-7.csr", "-verify", "-noout"]);
+    assert!(
+        v.code == 0 && (v.stderr.contains("verify OK") || v.stdout.contains("verify OK")),
+        "{v:?}"
+    );
+    let subject = openssl(p, &["req", "-in", "sensor-7.csr", "-noout", "-subject"]).expect(0);
+    assert!(
+        subject.stdout.contains("CN = sensor-7"),
+        "{}",
+        subject.stdout
+    );
+    let keys = hsm.keys();
+    let k = keys
+        .iter()
+        .find(|k| k.label == "sensor-7")
+        .unwrap_or_else(|| panic!("the key is on the token: {keys:?}"));
+    assert!(k.sensitive && !k.extractable, "{k:?}");
+    // The CA signs it; the certificate carries the token key (show --key checks it there).
+    hsm.pki(p, &["csr", "sign", "sensor-7.csr", "--profile", "device"])
+        .expect(0);
+    let cert = "pki/certs/iot-device-sensor-7.cert.pem";
+    verifies(p, ROOT, &[], cert);
+    let shown = hsm
+        .pki(p, &["--json", "show", cert, "--key", &hsm.uri("sensor-7")])
+        .expect(0);
+    assert_eq!(shown.json()["key_check"]["matches"], true);
+}
+
+#[test]
+fn force_between_a_token_ca_and_a_file_ca_leaves_no_stale_key_record() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    let private = p.join("pki/private");
+    let pem = private.join("azure-iot-test-only.intermediate.key.pem");
+    let record = private.join("azure-iot-test-only.intermediate.key.uri");
+    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+        .expect(0);
+    hsm.pki(
+        p,
+        &["create-intermediate-ca", "--key-on", &hsm.uri("inter-1")],
+    )
+    .expect(0);
+    // Without --force, neither kind replaces the other.
+    hsm.pki(p, &["create-intermediate-ca"]).expect(2);
+    assert!(record.exists() && !pem.exists());
+    // Token -> file: the URI record goes with the old key.
+    hsm.pki(p, &["create-intermediate-ca", "--force"]).expect(0);
+    assert!(pem.exists() && !record.exists());
+    hsm.pki(p, &["issue", "device", "dev-1"]).expect(0);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-1.cert.pem");
+    // File -> token: the key file goes.
+    hsm.pki(
+        p,
+        &[
+            "create-intermediate-ca",
+            "--force",
+            "--key-on",
+            &hsm.uri("inter-2"),
+        ],
+    )
+    .expect(0);
+    assert!(record.exists() && !pem.exists());
+    assert!(read(&record).contains("object=inter-2"));
+    hsm.pki(p, &["issue", "device", "dev-2"]).expect(0);
+    verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-2.cert.pem");
+}
