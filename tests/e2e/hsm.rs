@@ -713,3 +713,120 @@ fn force_between_a_token_ca_and_a_file_ca_leaves_no_stale_key_record() {
     hsm.pki(p, &["issue", "device", "dev-2"]).expect(0);
     verifies(p, ROOT, &[INTER], "pki/certs/iot-device-dev-2.cert.pem");
 }
+
+/// The device ids whose files of one kind (`certs/iot-device-ID.cert.pem`, `...-full-chain`,
+/// `private/iot-device-ID.key.pem`) are in `dir`.
+fn devices_with(dir: &Path, suffix: &str) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let id = name.strip_prefix("iot-device-")?.strip_suffix(suffix)?;
+            (!id.ends_with("-full-chain")).then(|| id.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_token_removed_mid_batch_stops_the_lot_in_one_line_and_a_rerun_finishes_it() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+        .expect(0);
+    const LOT: usize = 6000;
+    let lot: String = (1..=LOT).map(|i| format!("lot-{i:05}\n")).collect();
+    std::fs::write(p.join("lot.txt"), lot).unwrap();
+    // The token's files, copied while nothing uses them: the token "put back" later.
+    let tokens = p.join("tokens");
+    let copy = p.join("tokens.copy");
+    assert!(
+        Command::new("cp")
+            .arg("-a")
+            .arg(&tokens)
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let batch = ["issue", "device", "--batch", "lot.txt", "--jobs", "2"];
+    let mut cmd = crate::support::pki_command(p, &batch);
+    cmd.env("SOFTHSM2_CONF", &hsm.conf)
+        .env("PKI_PKCS11_MODULE", &hsm.module)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Once the batch is well under way, the token goes: its directory is deleted under
+    // SoftHSM2 (as a card pulled out of its reader).
+    let certs = p.join("pki/certs");
+    let start = std::time::Instant::now();
+    while devices_with(&certs, ".cert.pem").len() < 100 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the batch never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(&tokens).unwrap();
+    let first = Run::from(child.wait_with_output().unwrap()).expect(2);
+    assert_eq!(first.stderr.lines().count(), 1, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("token \"pki\" is gone")
+            && first.stderr.contains("run the same command again"),
+        "{}",
+        first.stderr
+    );
+    assert!(!first.stderr.contains(PIN));
+    // Nothing half-written: every device has all three files or none.
+    let private = p.join("pki/private");
+    let with_cert = devices_with(&certs, ".cert.pem");
+    assert!(
+        with_cert.len() < LOT,
+        "the token went before the lot was done"
+    );
+    assert_eq!(with_cert, devices_with(&certs, "-full-chain.cert.pem"));
+    assert_eq!(with_cert, devices_with(&private, ".key.pem"));
+    for id in with_cert.iter().take(20) {
+        let pem = read(&certs.join(format!("iot-device-{id}.cert.pem")));
+        assert!(
+            pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+            "{id}"
+        );
+    }
+    // The token back, from its copy: the same command finishes the lot.
+    Command::new("cp")
+        .arg("-a")
+        .arg(&copy)
+        .arg(&tokens)
+        .status()
+        .unwrap();
+    let second = hsm.pki(p, &batch).expect(0);
+    assert!(
+        second.stdout.contains("completed from an interrupted run")
+            || second.stdout.contains("already done"),
+        "{}",
+        second.stdout
+    );
+    let manifest = read(&p.join("pki/manifest.jsonl"));
+    let lines: Vec<serde_json::Value> = manifest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), LOT, "one manifest line per device");
+    let ids: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["device_id"].as_str().unwrap())
+        .collect();
+    let serials: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!((ids.len(), serials.len()), (LOT, LOT));
+    assert_eq!(devices_with(&certs, ".cert.pem").len(), LOT);
+    // Each certificate on disk is the one its manifest line names (issued once, never again).
+    for l in lines.iter().step_by(LOT / 12) {
+        let cert = l["cert"].as_str().unwrap();
+        assert_eq!(serial_of(p, cert), l["serial"].as_str().unwrap(), "{cert}");
+        verifies(p, ROOT, &[], cert);
+    }
+}
