@@ -138,7 +138,7 @@ pub struct Plan {
 /// A key given to [`execute`]: read from its file, or kept on a token and signing there.
 pub enum GivenKey {
     /// A key read from its PEM file.
-    File(PrivateKey),
+    File(Box<PrivateKey>),
     /// A key on a token.
     Token {
         /// It signs on the token.
@@ -903,7 +903,7 @@ pub fn execute(
                     record.display()
                 ))));
             }
-            generated = GivenKey::File(PrivateKey::generate(r.key_type)?);
+            generated = GivenKey::File(Box::new(PrivateKey::generate(r.key_type)?));
             &generated
         }
     };

@@ -139,7 +139,7 @@ fn keys(r: &renew::Renewal, pw: &PasswordOpts, now: time::OffsetDateTime) -> Res
 /// The key a record names: its file read, or its token's key opened.
 fn given(k: &KeyRecord, pw: &PasswordOpts) -> Result<GivenKey> {
     Ok(match k {
-        KeyRecord::File(p) => GivenKey::File(read_key(p, pw)?),
+        KeyRecord::File(p) => GivenKey::File(Box::new(read_key(p, pw)?)),
         KeyRecord::Token(record) => {
             let uri = recorded_uri(record)?;
             let key = hsm::open_key(&uri)?;
