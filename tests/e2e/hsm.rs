@@ -379,9 +379,7 @@ fn a_key_made_by_pkcs11_tool_is_adopted() {
 fn a_wrong_pin_is_one_line_exit_2_and_one_login_attempt() {
     let d = tmp();
     let p = d.path();
-    let hsm = Hsm::new(p);
-    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
-        .expect(0);
+    let hsm = Hsm::with_owner_ca(p);
     std::fs::write(&hsm.pin_file, "11112222\n").unwrap();
     // OpenSC's pkcs11-spy between pki and SoftHSM2 logs every call pki makes.
     let spy = [
@@ -468,6 +466,14 @@ fn uri_without_pin_source(object: &str) -> String {
 }
 
 impl Hsm {
+    /// [`Hsm::new`], and an owner CA in `dir/pki` whose key pki made on the token.
+    fn with_owner_ca(dir: &Path) -> Hsm {
+        let hsm = Hsm::new(dir);
+        hsm.pki(dir, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+            .expect(0);
+        hsm
+    }
+
     /// [`Hsm::pki`] with the PIN in `PKI_PKCS11_PIN`.
     fn pki_pin(&self, cwd: &Path, args: &[&str]) -> Run {
         let run = pki_env(
@@ -731,9 +737,7 @@ fn devices_with(dir: &Path, suffix: &str) -> std::collections::BTreeSet<String> 
 fn a_token_removed_mid_batch_stops_the_lot_in_one_line_and_a_rerun_finishes_it() {
     let d = tmp();
     let p = d.path();
-    let hsm = Hsm::new(p);
-    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
-        .expect(0);
+    let hsm = Hsm::with_owner_ca(p);
     const LOT: usize = 6000;
     let lot: String = (1..=LOT).map(|i| format!("lot-{i:05}\n")).collect();
     std::fs::write(p.join("lot.txt"), lot).unwrap();
