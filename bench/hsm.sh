@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Certificates per second of one batch signed by a file key and by a SoftHSM2 key, side by side.
-# Usage: bench/hsm.sh [N] (default 2000); needs softhsm2 and a release build (cargo build --release).
+# Certificates per second of one batch signed by a file key and by a SoftHSM2 key, side by side:
+# R runs of each (alternating, so both meet the same machine), each a fresh CA directory and lot,
+# reported as median (min-max).
+# Usage: bench/hsm.sh [N [R]] (default 2000 devices, 5 runs); needs softhsm2 and a release build
+# (cargo build --release).
 set -euo pipefail
 N=${1:-2000}
+R=${2:-5}
 PKI=${PKI:-$(pwd)/target/release/pki}
 MODULE=${MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 work=$(mktemp -d)
@@ -21,8 +25,16 @@ rate() { # DIR
   end=$(date +%s.%N)
   echo "scale=0; $N / ($end - $start)" | bc
 }
-"$PKI" --dir file create-owner-ca >/dev/null
-"$PKI" --dir token create-owner-ca --key-on "pkcs11:token=bench;object=ca?pin-source=file:$work/pin" >/dev/null
-printf '%-12s %s\n' "CA key" "certificates/s ($N devices, EC P-256)"
-printf '%-12s %s\n' "file" "$(rate file)"
-printf '%-12s %s\n' "SoftHSM2" "$(rate token)"
+summary() { # RATES...: median (min-max)
+  sort -n <<<"$(printf '%s\n' "$@")" | awk '{a[NR]=$1} END {printf "%d (%d-%d)", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR]}'
+}
+file=() token=()
+for i in $(seq 1 "$R"); do
+  "$PKI" --dir "file-$i" create-owner-ca >/dev/null
+  "$PKI" --dir "token-$i" create-owner-ca --key-on "pkcs11:token=bench;object=ca-$i?pin-source=file:$work/pin" >/dev/null
+  file+=("$(rate "file-$i")")
+  token+=("$(rate "token-$i")")
+done
+printf '%-12s %s\n' "CA key" "certificates/s, median (min-max) of $R runs ($N devices, EC P-256)"
+printf '%-12s %s\n' "file" "$(summary "${file[@]}")"
+printf '%-12s %s\n' "SoftHSM2" "$(summary "${token[@]}")"

@@ -407,7 +407,7 @@ mod imp {
         temp: Option<String>,
     }
 
-    impl Staged<'_> {
+    impl<'a> Staged<'a> {
         /// The path it will have (for messages).
         pub fn path(&self) -> PathBuf {
             self.dir.join(&self.name)
@@ -461,7 +461,7 @@ mod imp {
             }
         }
 
-        pub(super) fn dir(&self) -> &Dir {
+        pub(super) fn dir(&self) -> &'a Dir {
             self.dir
         }
     }
@@ -739,7 +739,7 @@ mod imp {
         temp: Option<String>,
     }
 
-    impl Staged<'_> {
+    impl<'a> Staged<'a> {
         /// The path it will have.
         pub fn path(&self) -> PathBuf {
             self.dir.join(&self.name)
@@ -776,7 +776,7 @@ mod imp {
                 }
             }
         }
-        pub(super) fn dir(&self) -> &Dir {
+        pub(super) fn dir(&self) -> &'a Dir {
             self.dir
         }
     }
@@ -842,12 +842,20 @@ impl Placed {
 #[derive(Debug, Default)]
 pub struct Transaction<'a> {
     staged: Vec<Staged<'a>>,
+    /// Files to take away at commit (put back when it fails).
+    removed: Vec<(&'a Dir, String)>,
 }
 
 impl<'a> Transaction<'a> {
     /// A file to put in place at commit.
     pub fn add(&mut self, staged: Staged<'a>) {
         self.staged.push(staged);
+    }
+
+    /// A file of `dir` to take away at commit, when it is there: after the new files are in
+    /// place, and back as it was when the commit fails.
+    pub fn remove(&mut self, dir: &'a Dir, name: &str) {
+        self.removed.push((dir, name.to_owned()));
     }
 
     /// Puts every file in place, in order. Without `overwrite`, an existing target fails the
@@ -867,11 +875,11 @@ impl<'a> Transaction<'a> {
         overwrite: bool,
         then: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), Failed<E>> {
-        let mut placed: Vec<(usize, Placed)> = Vec::new();
+        let mut placed: Vec<(&Dir, Placed)> = Vec::new();
         let mut failure = None;
-        for (i, s) in self.staged.iter_mut().enumerate() {
+        for s in self.staged.iter_mut() {
             match s.place(overwrite) {
-                Ok(p) => placed.push((i, p)),
+                Ok(p) => placed.push((s.dir(), p)),
                 Err(err) => {
                     let path = s.path();
                     failure = Some(Failed::Files(
@@ -888,6 +896,26 @@ impl<'a> Transaction<'a> {
                 }
             }
         }
+        // A file taken away is renamed aside: put back on failure, deleted when done.
+        for (dir, name) in &self.removed {
+            if failure.is_some() {
+                break;
+            }
+            if !dir.exists(name) {
+                continue;
+            }
+            let aside = random_name(OLD_PREFIX);
+            match dir.rename(name, &aside) {
+                Ok(()) => placed.push((
+                    dir,
+                    Placed {
+                        name: name.clone(),
+                        backup: Some(aside),
+                    },
+                )),
+                Err(err) => failure = Some(Failed::Files(err)),
+            }
+        }
         if failure.is_none()
             && let Err(e) = then()
         {
@@ -895,14 +923,14 @@ impl<'a> Transaction<'a> {
         }
         match failure {
             None => {
-                for (i, p) in &placed {
-                    p.finish(self.staged[*i].dir());
+                for (dir, p) in &placed {
+                    p.finish(dir);
                 }
                 Ok(())
             }
             Some(err) => {
-                for (i, p) in placed.iter().rev() {
-                    let _ = p.undo(self.staged[*i].dir());
+                for (dir, p) in placed.iter().rev() {
+                    let _ = p.undo(dir);
                 }
                 for s in &mut self.staged {
                     s.discard();
@@ -1120,6 +1148,25 @@ mod tests {
         let mut names = dir.names().unwrap();
         names.sort();
         assert_eq!(names, ["c", "k"]);
+    }
+
+    #[test]
+    fn a_file_taken_away_comes_back_when_the_commit_fails() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        dir.write_atomic("k.uri", b"pkcs11:", 0o600, false).unwrap();
+        let mut t = Transaction::default();
+        t.add(dir.stage("k.pem", b"key", 0o600).unwrap());
+        t.remove(&dir, "k.uri");
+        t.remove(&dir, "absent");
+        let failed = t.commit_then(true, || Err::<(), _>("the register"));
+        assert!(matches!(failed, Err(Failed::Then("the register"))));
+        assert_eq!(dir.names().unwrap(), ["k.uri"]);
+        let mut t = Transaction::default();
+        t.add(dir.stage("k.pem", b"key", 0o600).unwrap());
+        t.remove(&dir, "k.uri");
+        t.commit(true).unwrap();
+        assert_eq!(dir.names().unwrap(), ["k.pem"]);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod child;
 mod crl;
 mod crl_info;
 mod csr;
@@ -44,6 +45,7 @@ mod summary;
 mod text;
 mod verification;
 
+pub use child::{SECRET_VARIABLES, child_command};
 pub use crl::{
     COMBINED_CRL, CRL_URL_CA, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
     check_crl_url, crl_url_for, write_crls,
@@ -70,9 +72,9 @@ pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use signer::CaSigner;
 pub use store::{
-    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX,
-    Written, device_prefix, edge_ca_prefix, pem_bundle, read_certs, read_first_cert, server_prefix,
-    write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, KeyRecord, ROOT_PREFIX, StoredKey,
+    VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix, pem_bundle, read_certs,
+    read_first_cert, server_prefix, write_atomic, write_files,
 };
 pub use summary::{Name, Serial, Summary};
 pub use text::{NameStyle, hex_upper, ip_from_bytes};

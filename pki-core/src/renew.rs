@@ -12,12 +12,17 @@
 //!
 //! The replaced files are kept as `certs/<prefix>.<OLD SERIAL>.cert.pem`,
 //! `certs/<prefix>.<OLD SERIAL>-full-chain.cert.pem` and `private/<prefix>.<OLD SERIAL>.key.pem`
-//! (0600); the old row's `path` names the kept certificate. Renewing the owner CA is a rollover:
+//! (0600); the old row's `path` names the kept certificate. A CA whose key is on a token
+//! (`private/<prefix>.key.uri`) is renewed with a fresh key the caller makes on the same token
+//! ([`Keys::fresh`]), or its token key (`reuse_key`); the replaced URI is kept as
+//! `private/<prefix>.<OLD SERIAL>.key.uri`. Keys are given as [`GivenKey`]s: pki-core reads no
+//! token itself. Renewing the owner CA is a rollover:
 //! a new root with a new key and the same subject, and `certs/<root prefix>.transition.pem`
 //! holding both roots, to install on devices before anything is re-issued under the new one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use pki_register::{Query, Record, Status};
@@ -25,6 +30,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::GeneralName;
 
+use crate::child::child_command;
 use crate::error::{Error, Refusal, Result};
 use crate::files;
 use crate::inspect::key_type_of_spki;
@@ -32,9 +38,10 @@ use crate::issue::{DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey,
 use crate::key::{KeyType, PrivateKey};
 use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject};
+use crate::signer::CaSigner;
 use crate::store::{
-    CaDir, INTERMEDIATE_PREFIX, KEY_MODE, PUBLIC_MODE, ROOT_PREFIX, Written, device_prefix,
-    edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
+    CaDir, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, ROOT_PREFIX, StoredKey, Written,
+    device_prefix, edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
 };
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
@@ -90,10 +97,14 @@ pub struct Renewal {
     pub days: u32,
     /// The prefix of the CA that signs; `None` when the certificate signs itself.
     pub issuer_prefix: Option<String>,
-    /// The issuer's key, which the caller reads (it may ask for a password).
-    pub issuer_key: Option<PathBuf>,
-    /// With `reuse_key`, the certificate's own key, which the caller reads.
-    pub own_key: Option<PathBuf>,
+    /// Where the issuer's key is kept, for the caller to read (it may ask for a password or a
+    /// PIN) at execution: a CA renewed earlier in the same run signs with its new key.
+    pub issuer_key: Option<KeyRecord>,
+    /// Where the certificate's own key is kept: read by the caller with `reuse_key`; on a
+    /// token, the caller makes the fresh key there.
+    pub key: KeyRecord,
+    /// Keep the certificate's key (`--reuse-key`).
+    pub reuse_key: bool,
     /// Things the user should know (which of several certificates was chosen).
     pub notes: Vec<String>,
     subject: Subject,
@@ -124,14 +135,45 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
 }
 
-/// The keys [`execute`] needs besides a fresh one, read by the caller from the paths the
-/// [`Renewal`] names.
-#[derive(Debug, Default)]
+/// A key given to [`execute`]: read from its file, or kept on a token and signing there.
+pub enum GivenKey {
+    /// A key read from its PEM file.
+    File(Box<PrivateKey>),
+    /// A key on a token.
+    Token {
+        /// It signs on the token.
+        signer: Arc<dyn CaSigner>,
+        /// Its `pkcs11:` URI (no PIN), recorded in `private/<prefix>.key.uri`.
+        uri: String,
+    },
+}
+
+impl GivenKey {
+    fn public_key_raw(&self) -> Result<Vec<u8>> {
+        match self {
+            GivenKey::File(k) => k.public_key_raw(),
+            GivenKey::Token { signer, .. } => signer.public_key_raw(),
+        }
+    }
+
+    fn subject_key(&self) -> SubjectKey<'_> {
+        match self {
+            GivenKey::File(k) => SubjectKey::Private(k),
+            GivenKey::Token { signer, .. } => SubjectKey::Signer(signer.as_ref()),
+        }
+    }
+}
+
+/// The keys [`execute`] needs, read (or made) by the caller where the [`Renewal`] says.
+#[derive(Default)]
 pub struct Keys {
     /// The issuer's key (none for a certificate that signs itself).
-    pub issuer: Option<PrivateKey>,
+    pub issuer: Option<GivenKey>,
     /// The certificate's own key, with `reuse_key`.
-    pub own: Option<PrivateKey>,
+    pub own: Option<GivenKey>,
+    /// The fresh key, when the caller made it: on the token that holds the old one. Without
+    /// it, a fresh key is generated in memory and written to `private/<prefix>.key.pem`.
+    pub fresh: Option<GivenKey>,
 }
 
 /// A command run once the new files are in place (reload the gateway), and again after a
@@ -374,7 +416,7 @@ impl Outcome {
             new: None,
             issuer: r.old.issuer.clone(),
             issuer_renewed: false,
-            key_reused: r.own_key.is_some(),
+            key_reused: r.reuse_key,
             files: None,
             kept: Kept::default(),
             hook: None,
@@ -535,9 +577,10 @@ fn renewal_of(
         profile,
         key_type,
         days,
-        issuer_key: issuer_prefix.as_deref().map(|p| ca.key_path(p)),
+        issuer_key: issuer_prefix.as_deref().map(|p| ca.key_record(p)),
         issuer_prefix,
-        own_key: opts.reuse_key.then(|| ca.key_path(&prefix)),
+        key: ca.key_record(&prefix),
+        reuse_key: opts.reuse_key,
         notes,
         subject,
         sans,
@@ -804,19 +847,23 @@ pub fn execute(
     let issuer = match (&r.issuer_prefix, &keys.issuer) {
         (None, _) => None,
         (Some(p), Some(key)) => {
-            let path = ca.cert_path(p);
-            let key_path = ca.key_path(p);
-            Some(Issuer::new(
-                ca.chain_of(p)?,
-                key,
-                &path.display().to_string(),
-                &key_path.display().to_string(),
-            )?)
+            let path = ca.cert_path(p).display().to_string();
+            Some(match key {
+                GivenKey::File(k) => Issuer::new(
+                    ca.chain_of(p)?,
+                    k,
+                    &path,
+                    &ca.key_path(p).display().to_string(),
+                )?,
+                GivenKey::Token { signer, uri } => {
+                    Issuer::with_signer(ca.chain_of(p)?, signer.clone(), &path, uri)?
+                }
+            })
         }
         (Some(p), None) => {
             return Err(Error::Refused(Refusal::Other(format!(
                 "the key of the issuing CA ({}) was not given",
-                ca.key_path(p).display()
+                ca.key_record(p).path().display()
             ))));
         }
     };
@@ -830,26 +877,34 @@ pub fn execute(
             ca.cert_path(p).display()
         ));
     }
-    let fresh;
-    let key = match (&keys.own, r.own_key.is_some()) {
-        (Some(k), true) => {
+    let generated;
+    let key = match (&keys.own, r.reuse_key, &keys.fresh) {
+        (Some(k), true, _) => {
             if k.public_key_raw()? != r.old_cert.public_key_raw() {
                 return Err(Error::KeyMismatch {
-                    key: ca.key_path(&r.prefix).display().to_string(),
+                    key: r.key.path().display().to_string(),
                     cert: r.old.path.clone(),
                 });
             }
             k
         }
-        (None, true) => {
+        (None, true, _) => {
             return Err(Error::Refused(Refusal::Other(format!(
                 "--reuse-key: the key {} was not given",
-                ca.key_path(&r.prefix).display()
+                r.key.path().display()
             ))));
         }
-        _ => {
-            fresh = PrivateKey::generate(r.key_type)?;
-            &fresh
+        (_, false, Some(made)) => made,
+        (_, false, None) => {
+            if let KeyRecord::Token(record) = &r.key {
+                return Err(Error::Refused(Refusal::Other(format!(
+                    "{}: the key is on a token ({}): its fresh key must be made there",
+                    r.old.subject,
+                    record.display()
+                ))));
+            }
+            generated = GivenKey::File(Box::new(PrivateKey::generate(r.key_type)?));
+            &generated
         }
     };
     let mut req = Request::new(r.profile, r.subject.clone(), now);
@@ -857,19 +912,19 @@ pub fn execute(
     req.days = r.days;
     // The same CRL distribution point as the original, whatever the directory's default now.
     req.crl_url = crate::crl::distribution_point_of(&r.old_cert);
-    let issued = issue(&req, &SubjectKey::Private(key), issuer.as_ref())?;
+    let issued = issue(&req, &key.subject_key(), issuer.as_ref())?;
     notes.extend(issued.warnings.iter().cloned());
     same_as_original(&r.old_cert, &issued.certificate)?;
-    let own_pem = r.own_key.is_none().then(|| key.to_pem());
-    put_in_place(
-        ca,
-        r,
-        &issued,
-        own_pem.as_deref().map(String::as_bytes),
-        confirm,
-        notes,
-        issuer_renewed,
-    )
+    let pem;
+    let stored = match key {
+        _ if r.reuse_key => StoredKey::None,
+        GivenKey::File(k) => {
+            pem = k.to_pem();
+            StoredKey::Pem(pem.as_bytes())
+        }
+        GivenKey::Token { uri, .. } => StoredKey::Uri(uri),
+    };
+    put_in_place(ca, r, &issued, stored, confirm, notes, issuer_renewed)
 }
 
 /// Refuses a renewed certificate whose subject or extensions differ from the original's
@@ -918,14 +973,24 @@ struct Paths {
 }
 
 impl Paths {
-    fn new(ca: &CaDir, prefix: &str, serial: &str) -> Paths {
+    /// The paths of `prefix`'s files, its key's as `key` is stored (a PEM, or a token's URI).
+    fn new(ca: &CaDir, prefix: &str, serial: &str, key: &StoredKey<'_>) -> Paths {
+        let (key, kept_key) = match key {
+            StoredKey::Uri(_) => (
+                ca.key_uri_path(prefix),
+                format!("{prefix}.{serial}.key.uri"),
+            ),
+            StoredKey::Pem(_) | StoredKey::None => {
+                (ca.key_path(prefix), format!("{prefix}.{serial}.key.pem"))
+            }
+        };
         Paths {
             cert: ca.cert_path(prefix),
             chain: ca.full_chain_path(prefix),
-            key: ca.key_path(prefix),
+            key,
             kept_cert: format!("{prefix}.{serial}.cert.pem"),
             kept_chain: format!("{prefix}.{serial}-full-chain.cert.pem"),
-            kept_key: format!("{prefix}.{serial}.key.pem"),
+            kept_key,
         }
     }
 }
@@ -941,11 +1006,16 @@ fn put_in_place(
     ca: &CaDir,
     r: &Renewal,
     issued: &Issued,
-    key_pem: Option<&[u8]>,
+    stored: StoredKey<'_>,
     confirm: &Confirm<'_>,
     notes: Vec<String>,
     issuer_renewed: bool,
 ) -> Result<Outcome> {
+    let key_bytes = match stored {
+        StoredKey::Pem(b) => Some(b),
+        StoredKey::Uri(u) => Some(u.as_bytes()),
+        StoredKey::None => None,
+    };
     let io = |p: &Path| {
         let p = p.to_owned();
         move |e| Error::io(p, e)
@@ -967,7 +1037,7 @@ fn put_in_place(
     let serial = current
         .as_ref()
         .map_or_else(|| r.old.serial.clone(), |c| Facts::of(c).serial);
-    let paths = Paths::new(ca, &r.prefix, &serial);
+    let paths = Paths::new(ca, &r.prefix, &serial, &stored);
     let certs = ca.sub_dir("certs").map_err(io(&paths.cert))?;
     let private = ca.private_dir().map_err(io(&paths.key))?;
     let with_chain = issued.chain.len() > 1;
@@ -999,7 +1069,7 @@ fn put_in_place(
             r.force,
             &mut t,
         )?,
-        key: match key_pem {
+        key: match key_bytes {
             Some(_) => keep(
                 &private,
                 &key_dir,
@@ -1013,7 +1083,7 @@ fn put_in_place(
         },
     };
     // The new files at the standard paths.
-    if let Some(pem) = key_pem {
+    if let Some(pem) = key_bytes {
         t.add(
             private
                 .stage(&file_name(&paths.key), pem, KEY_MODE)
@@ -1108,7 +1178,7 @@ fn put_in_place(
         new: Some(CertBrief::of(&issued.certificate)),
         issuer: issued.facts.issuer.clone(),
         issuer_renewed,
-        key_reused: key_pem.is_none(),
+        key_reused: key_bytes.is_none(),
         files: None,
         kept: Kept::default(),
         hook: hook_run,
@@ -1153,7 +1223,7 @@ fn put_in_place(
     outcome.files = Some(Written {
         cert: paths.cert.clone(),
         full_chain: with_chain.then(|| paths.chain.clone()),
-        key: key_pem.map(|_| paths.key.clone()),
+        key: key_bytes.map(|_| paths.key.clone()),
     });
     outcome.kept = kept;
     if rollover {
@@ -1246,16 +1316,6 @@ fn check_until(v: &Verify<'_>, issued: &Issued) -> GatewayCheck {
 }
 
 /// Runs the hook through the shell, its output to stderr, killed after its timeout.
-/// The environment variables through which pki takes secrets: a key's password, a tenant's
-/// password, a device's connection string, a register URL (which may hold a database password).
-/// Never passed on to a program pki runs for the user.
-pub const SECRET_VARIABLES: [&str; 4] = [
-    "PKI_KEY_PASSWORD",
-    "C8Y_PASSWORD",
-    "IOTHUB_DEVICE_CONNECTION_STRING",
-    "PKI_REGISTER",
-];
-
 fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
     let start = Instant::now();
     let mut run = HookRun {
@@ -1267,13 +1327,10 @@ fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
         error: None,
         seconds: 0.0,
     };
+    // The hook gets the operator's environment (PATH, a service manager's variables) but never
+    // pki's secrets (`child_command`).
     let mut cmd = shell(&hook.command);
     cmd.stdin(Stdio::null()).stderr(Stdio::inherit());
-    // The hook gets the operator's environment (PATH, a service manager's variables) but never
-    // pki's secrets.
-    for secret in SECRET_VARIABLES {
-        cmd.env_remove(secret);
-    }
     cmd.env("PKI_RENEW_PHASE", phase.as_str());
     for (k, v) in env {
         cmd.env(k, v);
@@ -1333,13 +1390,13 @@ fn run_hook(hook: &Hook, phase: HookPhase, env: &[(&str, String)]) -> HookRun {
 fn shell(command: &str) -> Command {
     #[cfg(unix)]
     {
-        let mut c = Command::new("sh");
+        let mut c = child_command("sh");
         c.arg("-c").arg(command);
         c
     }
     #[cfg(not(unix))]
     {
-        let mut c = Command::new("cmd");
+        let mut c = child_command("cmd");
         c.arg("/C").arg(command);
         c
     }

@@ -92,6 +92,24 @@ pub enum StoredKey<'a> {
     Uri(&'a str),
 }
 
+/// Where the CA directory keeps a certificate's private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRecord {
+    /// In a PEM file, `private/<prefix>.key.pem`.
+    File(PathBuf),
+    /// On a token: `private/<prefix>.key.uri` holds its `pkcs11:` URI.
+    Token(PathBuf),
+}
+
+impl KeyRecord {
+    /// The file: the key's PEM, or its URI's record.
+    pub fn path(&self) -> &Path {
+        match self {
+            KeyRecord::File(p) | KeyRecord::Token(p) => p,
+        }
+    }
+}
+
 /// A CA directory.
 #[derive(Debug, Clone)]
 pub struct CaDir {
@@ -324,6 +342,16 @@ impl CaDir {
         self.root.join("private").join(format!("{prefix}.key.uri"))
     }
 
+    /// Where `prefix`'s key is kept: on a token when its URI is recorded, else in its file.
+    pub fn key_record(&self, prefix: &str) -> KeyRecord {
+        let uri = self.key_uri_path(prefix);
+        if uri.is_file() {
+            KeyRecord::Token(uri)
+        } else {
+            KeyRecord::File(self.key_path(prefix))
+        }
+    }
+
     /// The `pkcs11:` URI recorded for `prefix`'s key, when its key is on a token.
     pub fn key_uri(&self, prefix: &str) -> Result<Option<String>> {
         let path = self.key_uri_path(prefix);
@@ -360,6 +388,18 @@ impl CaDir {
                 names.push(name.to_owned());
             }
         }
+        // A renewal keeps the replaced certificate as `<prefix>.<OLD SERIAL>.cert.pem` beside
+        // the CA's own file: that is no edge CA of its own.
+        let kept = |n: &String| {
+            n.rsplit_once('.').is_some_and(|(base, serial)| {
+                serial.len() >= 16
+                    && serial
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+                    && self.cert_path(&edge_ca_prefix(base)).is_file()
+            })
+        };
+        names.retain(|n| !kept(n));
         names.sort();
         Ok(names)
     }
@@ -411,10 +451,21 @@ impl CaDir {
         profile: Profile,
         force: bool,
     ) -> Result<(Written, Record)> {
-        let (key, key_path) = match stored {
-            StoredKey::None => (None, self.key_path(prefix)),
-            StoredKey::Pem(pem) => (Some(pem), self.key_path(prefix)),
-            StoredKey::Uri(uri) => (Some(uri.as_bytes()), self.key_uri_path(prefix)),
+        // A key of one kind replaces one of the other: a CA moved from a token to a file (or
+        // back) with --force must not leave the old record, which would win when the issuer
+        // is chosen.
+        let (key, key_path, other) = match stored {
+            StoredKey::None => (None, self.key_path(prefix), None),
+            StoredKey::Pem(pem) => (
+                Some(pem),
+                self.key_path(prefix),
+                Some(self.key_uri_path(prefix)),
+            ),
+            StoredKey::Uri(uri) => (
+                Some(uri.as_bytes()),
+                self.key_uri_path(prefix),
+                Some(self.key_path(prefix)),
+            ),
         };
         let cert = self.cert_path(prefix);
         let chain = self.full_chain_path(prefix);
@@ -443,6 +494,9 @@ impl CaDir {
         if key.is_some() {
             targets.push(&key_path);
         }
+        if let Some(o) = &other {
+            targets.push(o);
+        }
         Self::check_free(&targets, force)?;
         let name = |p: &Path| {
             p.file_name()
@@ -457,6 +511,9 @@ impl CaDir {
                 dir.stage(&name(&key_path), bytes, KEY_MODE)
                     .map_err(|e| Error::io(&key_path, e))?,
             );
+            if let Some(o) = &other {
+                t.remove(dir, &name(o));
+            }
         }
         t.add(
             certs
@@ -663,6 +720,23 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         // No temporary file left behind.
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_kept_edge_ca_certificate_is_no_edge_ca() {
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        let certs = ca.path().join("certs");
+        for f in [
+            "iot-edge-device-ca-gw.cert.pem",
+            "iot-edge-device-ca-gw-full-chain.cert.pem",
+            "iot-edge-device-ca-gw.5900EB1F10E5093909B1D834B739E960.cert.pem",
+            "iot-edge-device-ca-gw.5900EB1F10E5093909B1D834B739E960-full-chain.cert.pem",
+            "iot-edge-device-ca-site.2.cert.pem",
+        ] {
+            fs::write(certs.join(f), b"").unwrap();
+        }
+        assert_eq!(ca.edge_ca_names().unwrap(), ["gw", "site.2"]);
     }
 
     #[cfg(unix)]

@@ -76,6 +76,19 @@ pub enum Error {
         /// What the key is.
         reason: String,
     },
+    /// The token, or the key on it, went away while pki used it (removed, its files deleted):
+    /// nothing was signed. A batch stopped by it finishes when run again with the token back.
+    #[error(
+        "token {token:?} is gone: {operation} failed ({code}); put the token back and run the same command again"
+    )]
+    Gone {
+        /// The token's label.
+        token: String,
+        /// What pki asked of it.
+        operation: &'static str,
+        /// The module's return code.
+        code: String,
+    },
     /// A call to the token failed.
     #[error("token {token:?}: {operation} failed: {reason}")]
     Token {

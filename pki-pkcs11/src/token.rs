@@ -73,10 +73,29 @@ pub struct KeyInfo {
 }
 
 fn ck<'a>(token: &'a str, operation: &'static str) -> impl Fn(CkError) -> Error + 'a {
-    move |e| Error::Token {
-        token: token.to_owned(),
-        operation,
-        reason: e.to_string(),
+    move |e| match e {
+        // What a module answers once the token (or the key) is no longer there.
+        CkError::Pkcs11(
+            rv @ (RvError::DeviceRemoved
+            | RvError::TokenNotPresent
+            | RvError::TokenNotRecognized
+            | RvError::SlotIdInvalid
+            | RvError::SessionHandleInvalid
+            | RvError::SessionClosed
+            | RvError::ObjectHandleInvalid
+            | RvError::KeyHandleInvalid
+            | RvError::DeviceError),
+            _,
+        ) => Error::Gone {
+            token: token.to_owned(),
+            operation,
+            code: format!("{rv:?}"),
+        },
+        e => Error::Token {
+            token: token.to_owned(),
+            operation,
+            reason: e.to_string(),
+        },
     }
 }
 

@@ -1,6 +1,9 @@
 //! The PostgreSQL register against a real PostgreSQL the test starts (Debian's `postgresql`
 //! package; scripts/test.sh installs it): the behaviour every backend shares, writers on
 //! several connections at once, a database of another application, and an unreachable server.
+// Tests start the programs they check against (openssl, peers, pki itself) directly, with
+// environments of their own; pki itself makes children only through `pki_core::child_command`.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 #[path = "../../tests/support-shared/postgres.rs"]

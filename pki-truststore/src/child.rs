@@ -23,9 +23,10 @@ pub struct Environment {
 }
 
 /// `program` (an absolute path, or a name found in the fixed system PATH) with a clean
-/// environment.
+/// environment (made by pki-core's `child_command`, the one maker of child processes, and then
+/// emptied).
 pub(crate) fn command(program: impl AsRef<OsStr>, env: &Environment) -> Command {
-    let mut c = Command::new(program);
+    let mut c = pki_core::child_command(program);
     c.env_clear();
     #[cfg(windows)]
     {

@@ -6,6 +6,9 @@
 //! (or -crl_check_all) -CRLfile crls.pem -attime T leaf.pem`, parses every `error N at D depth
 //! lookup: TEXT` line, and asserts that pki's verdict has the same first code, depth and wording
 //! and the same list of printed errors. It fails, never skips, when `openssl` is missing.
+// Tests start the programs they check against (openssl, peers, pki itself) directly, with
+// environments of their own; pki itself makes children only through `pki_core::child_command`.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

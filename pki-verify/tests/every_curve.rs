@@ -5,6 +5,9 @@
 //! two verdicts are compared at the default level and at `-auth_level 1` and `2` (curve sizes).
 //! Where openssl refuses to make a key or certificate on a curve, the curve is left out; most
 //! must be compared.
+// Tests start the programs they check against (openssl, peers, pki itself) directly, with
+// environments of their own; pki itself makes children only through `pki_core::child_command`.
+#![allow(clippy::disallowed_methods)]
 
 #[allow(dead_code)] // case_names: the fixture suites use it, this test makes its own cases.
 mod common;

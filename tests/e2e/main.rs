@@ -3,6 +3,9 @@
 //! One module per subject holds its tests; the harness they share (running pki and openssl,
 //! fixtures, peers, assertions, snapshot filters) is in `support/`, and the harness's own tests
 //! are in `harness.rs`.
+// Tests start the programs they check against (openssl, peers, pki itself) directly, with
+// environments of their own; pki itself makes children only through `pki_core::child_command`.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

@@ -489,6 +489,7 @@ fn the_hook_never_sees_pkis_secrets() {
     let secrets = [
         ("PKI_KEY_PASSWORD", "key-pw-31337"),
         ("C8Y_PASSWORD", "c8y-pw-31337"),
+        ("PKI_PKCS11_PIN", "pin-31337"),
         (
             "IOTHUB_DEVICE_CONNECTION_STRING",
             "HostName=h;DeviceId=d;SharedAccessKey=sak31337",

@@ -4,18 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use pki_core::renew::{
-    self, Confirm, GatewayCheck, Hook, Keys, Options, Outcome as Renewed, RenewalResult, Selection,
-    Skipped, Verify,
+    self, Confirm, GatewayCheck, GivenKey, Hook, Keys, Options, Outcome as Renewed, RenewalResult,
+    Selection, Skipped, Verify,
 };
-use pki_core::{CaDir, Issued};
+use pki_core::{CaDir, Issued, KeyRecord};
+use pki_pkcs11::Pkcs11Uri;
 use pki_verify::{Client, GatewayRequest};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::verify::{split_target, webpki_text};
-use super::{Home, now, read_key};
+use super::{Home, hsm, now, read_key};
 use crate::cli::{PasswordOpts, RenewArgs};
 use crate::output::{Outcome, Output, fields};
 
@@ -73,7 +74,7 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
     let mut renewals = Vec::new();
     for r in &plan.renewals {
         let done =
-            keys(r, &a.password).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
+            keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
         match done {
             Ok(o) => renewals.push(o),
             Err(e) if batch => renewals.push(Renewed::failed(r, format!("{e:#}"))),
@@ -117,12 +118,73 @@ fn selection(ca: &CaDir, t: &str) -> Selection {
     }
 }
 
-/// The keys a renewal needs, read (with their passwords) from the paths it names.
-fn keys(r: &renew::Renewal, pw: &PasswordOpts) -> Result<Keys> {
-    let read = |p: &Option<PathBuf>| p.as_deref().map(|p| read_key(p, pw)).transpose();
+/// The keys a renewal needs, read (with their passwords, or their tokens' PINs) where it says;
+/// a CA whose key is on a token gets its fresh key made there.
+fn keys(r: &renew::Renewal, pw: &PasswordOpts, now: time::OffsetDateTime) -> Result<Keys> {
+    let fresh = match (&r.key, r.reuse_key) {
+        (KeyRecord::Token(record), false) => Some(fresh_on_token(&recorded_uri(record)?, r, now)?),
+        _ => None,
+    };
     Ok(Keys {
-        issuer: read(&r.issuer_key)?,
-        own: read(&r.own_key)?,
+        issuer: r.issuer_key.as_ref().map(|k| given(k, pw)).transpose()?,
+        own: if r.reuse_key {
+            Some(given(&r.key, pw)?)
+        } else {
+            None
+        },
+        fresh,
+    })
+}
+
+/// The key a record names: its file read, or its token's key opened.
+fn given(k: &KeyRecord, pw: &PasswordOpts) -> Result<GivenKey> {
+    Ok(match k {
+        KeyRecord::File(p) => GivenKey::File(Box::new(read_key(p, pw)?)),
+        KeyRecord::Token(record) => {
+            let uri = recorded_uri(record)?;
+            let key = hsm::open_key(&uri)?;
+            GivenKey::Token {
+                uri: key.uri().to_owned(),
+                signer: key,
+            }
+        }
+    })
+}
+
+/// The URI in a `private/<prefix>.key.uri` record.
+fn recorded_uri(record: &Path) -> Result<Pkcs11Uri> {
+    let text = std::fs::read_to_string(record)
+        .with_context(|| format!("cannot read the key's URI record {}", record.display()))?;
+    Pkcs11Uri::parse(text.trim())
+        .with_context(|| format!("{}: not a pkcs11: URI", record.display()))
+}
+
+/// A fresh key of the renewal's type on the token of `old`, labelled `LABEL-RENEWED-AT`
+/// (a token refuses a second key of the same label).
+fn fresh_on_token(
+    old: &Pkcs11Uri,
+    r: &renew::Renewal,
+    now: time::OffsetDateTime,
+) -> Result<GivenKey> {
+    let label = old.object.clone().unwrap_or_else(|| r.prefix.clone());
+    let at = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let uri = Pkcs11Uri {
+        object: Some(format!("{label}-renewed-{at}")),
+        id: None,
+        ..old.clone()
+    };
+    let key = hsm::generate(&uri, r.key_type)?;
+    Ok(GivenKey::Token {
+        uri: key.uri().to_owned(),
+        signer: key,
     })
 }
 
