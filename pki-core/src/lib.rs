@@ -33,6 +33,7 @@ mod issue;
 mod key;
 mod oid;
 mod pem;
+mod pkcs12;
 mod profile;
 pub mod renew;
 mod renewal;
@@ -62,6 +63,7 @@ pub use issue::{
 pub use key::{KeyType, PrivateKey};
 pub use oid::sig_alg_name;
 pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
+pub use pkcs12::{Pkcs12Cipher, TrustedEntry, pkcs12_keystore, pkcs12_truststore};
 pub use pki_register::{self as register, Record};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};

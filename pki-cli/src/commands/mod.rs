@@ -6,6 +6,8 @@ mod c8y;
 mod ca;
 mod crl;
 mod csr;
+mod export;
+mod guide;
 mod hsm;
 mod issue;
 mod list;
@@ -74,6 +76,8 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
         Command::Hsm(c) => hsm::run(c, out),
+        Command::Export(a) => export::run(a, out),
+        Command::Guide(a) => guide::run(&dir, a, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -307,6 +311,9 @@ pub(crate) struct IssueReport {
     pub sha256: String,
     pub(crate) files: Written,
     pub(crate) warnings: Vec<String>,
+    /// For a device: the `pki guide` command that prints its SDK snippets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guide: Option<String>,
 }
 
 impl IssueReport {
@@ -329,6 +336,10 @@ impl IssueReport {
             sha256: info.sha256,
             files,
             warnings: issued.warnings.clone(),
+            guide: (profile == Profile::Device)
+                .then(|| issued.certificate.common_name())
+                .flatten()
+                .map(|id| guide::command(&id)),
         }
     }
 
@@ -360,6 +371,7 @@ impl IssueReport {
             ("  certificate", self.files.cert.display().to_string()),
             ("  full chain", path(&self.files.full_chain)),
             ("  private key", path(&self.files.key)),
+            ("  SDK snippets", self.guide.clone().unwrap_or_default()),
         ]);
         s
     }
