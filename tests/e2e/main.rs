@@ -10,6 +10,7 @@ mod batch;
 mod build;
 mod c8y;
 mod errors;
+mod export;
 mod guarantees;
 mod harness;
 mod hsm;
@@ -19,6 +20,7 @@ mod register;
 mod renew;
 mod revoke;
 mod scan;
+mod sdk;
 mod show;
 #[cfg(unix)]
 mod systemd;
