@@ -994,8 +994,8 @@ pub(crate) struct ScanArgs {
 /// Where the OS store is: this machine, or a device image mounted at --root.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct StoreOpts {
-    /// Act on the operating system's trust store (the only store so far; required, to be explicit).
-    #[arg(long, required = true)]
+    /// Act on the operating system's trust store (one of --os-store, --java, --nss is required).
+    #[arg(long, required_unless_present_any = ["java", "nss"], conflicts_with_all = ["java", "nss"])]
     pub(crate) os_store: bool,
     /// Act on a device image or container root file system mounted here instead of this machine.
     ///
@@ -1012,6 +1012,26 @@ pub(crate) struct StoreOpts {
     pub(crate) dry_run: bool,
 }
 
+/// The application trust stores that ignore the OS store: a JDK's cacerts, NSS databases.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct AppStoreOpts {
+    /// Act on a JDK's trust store: $JAVA_HOME/lib/security/cacerts, else that of the java on PATH.
+    #[arg(long, conflicts_with = "nss")]
+    pub(crate) java: bool,
+    /// The Java keystore to act on instead of the JDK's cacerts.
+    #[arg(long, value_name = "PATH", requires = "java")]
+    pub(crate) cacerts: Option<PathBuf>,
+    /// Read the Java store's password from this file (first line; default: changeit).
+    #[arg(long, value_name = "FILE", requires = "java")]
+    pub(crate) storepass_file: Option<PathBuf>,
+    /// Act on NSS databases: ~/.pki/nssdb and every Firefox profile (as mkcert does).
+    #[arg(long)]
+    pub(crate) nss: bool,
+    /// The NSS database directory to act on instead (one holding cert9.db).
+    #[arg(long, value_name = "DIR", requires = "nss")]
+    pub(crate) nss_db: Option<PathBuf>,
+}
+
 /// `pki install-ca`.
 #[derive(Debug, Args)]
 pub(crate) struct InstallCaArgs {
@@ -1024,6 +1044,8 @@ pub(crate) struct InstallCaArgs {
     #[arg(long)]
     pub(crate) allow_leaf: bool,
     #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
+    #[command(flatten)]
     pub(crate) store: StoreOpts,
 }
 
@@ -1032,6 +1054,8 @@ pub(crate) struct InstallCaArgs {
 pub(crate) struct UninstallCaArgs {
     /// The certificate file, or its SHA-256 (or SHA-1) fingerprint in hex.
     pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
     #[command(flatten)]
     pub(crate) store: StoreOpts,
 }
@@ -1042,6 +1066,8 @@ pub(crate) struct ListCaArgs {
     /// List the whole store, not only what pki installed.
     #[arg(long)]
     pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
     #[command(flatten)]
     pub(crate) store: StoreOpts,
 }

@@ -1,6 +1,7 @@
 //! Command dispatch, and the helpers the commands share: reading keys (with passwords),
 //! choosing the issuing CA, and writing an issued certificate with its report.
 
+mod app_store;
 mod batch;
 mod c8y;
 mod ca;
