@@ -14,6 +14,7 @@ mod export;
 mod guarantees;
 mod harness;
 mod hsm;
+mod java_nss;
 mod needs_renewal;
 mod postgres;
 mod register;
