@@ -38,14 +38,10 @@ impl JavaStore {
         if let Some(h) = java_home.filter(|h| !h.is_empty()) {
             homes.push(PathBuf::from(h));
         }
-        if let Some(java) = app::find_in(&app::path_only(env), "java") {
-            if let Some(home) = std::fs::canonicalize(&java)
-                .ok()
-                .and_then(|j| Some(j.parent()?.parent()?.to_owned()))
-            {
-                homes.push(home);
-            }
-        }
+        let on_path = app::find_in(&app::path_only(env), "java")
+            .and_then(|java| std::fs::canonicalize(java).ok())
+            .and_then(|j| Some(j.parent()?.parent()?.to_owned()));
+        homes.extend(on_path);
         for home in &homes {
             let keytool = home.join("bin/keytool");
             if keytool.is_file() {
