@@ -110,3 +110,25 @@ pub(crate) fn path_only(env: &Environment) -> Vec<PathBuf> {
         .map(|p| std::env::split_paths(p).collect())
         .unwrap_or_default()
 }
+
+/// The entries of `listed` with SHA-256 `sha256`, each deleted by `delete`; the status and the
+/// (first) alias of the report.
+pub(crate) fn remove_all(
+    listed: Vec<AppEntry>,
+    sha256: &str,
+    mut delete: impl FnMut(&AppEntry) -> Result<(), Error>,
+) -> Result<(AppStatus, String), Error> {
+    let found: Vec<AppEntry> = listed.into_iter().filter(|e| e.sha256 == sha256).collect();
+    for e in &found {
+        delete(e)?;
+    }
+    let status = if found.is_empty() {
+        AppStatus::NotInstalled
+    } else {
+        AppStatus::Removed
+    };
+    Ok((
+        status,
+        found.first().map(|e| e.alias.clone()).unwrap_or_default(),
+    ))
+}

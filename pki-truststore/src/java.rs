@@ -117,20 +117,10 @@ impl JavaStore {
         storepass: &str,
         env: &Environment,
     ) -> Result<AppReport, Error> {
-        let found: Vec<AppEntry> = self
-            .list(storepass, env)?
-            .into_iter()
-            .filter(|e| e.sha256 == sha256)
-            .collect();
-        for e in &found {
-            self.keytool(&["-delete", "-alias", &e.alias], storepass, env)?;
-        }
-        let status = if found.is_empty() {
-            AppStatus::NotInstalled
-        } else {
-            AppStatus::Removed
-        };
-        let alias = found.first().map(|e| e.alias.clone()).unwrap_or_default();
+        let (status, alias) = app::remove_all(self.list(storepass, env)?, sha256, |e| {
+            self.keytool(&["-delete", "-alias", &e.alias], storepass, env)
+                .map(drop)
+        })?;
         Ok(self.report(status, alias, sha256))
     }
 

@@ -154,21 +154,10 @@ impl NssDb {
 
     /// Deletes every certificate with SHA-256 `sha256`.
     pub fn uninstall(&self, sha256: &str, env: &Environment) -> Result<AppReport, Error> {
-        let found: Vec<AppEntry> = self
-            .list(env)?
-            .into_iter()
-            .filter(|e| e.sha256 == sha256)
-            .collect();
-        for e in &found {
+        let (status, alias) = app::remove_all(self.list(env)?, sha256, |e| {
             let args = ["-D", "-d", &self.db(), "-n", &e.alias].map(str::to_owned);
-            app::run(&self.certutil, &args, env)?;
-        }
-        let status = if found.is_empty() {
-            AppStatus::NotInstalled
-        } else {
-            AppStatus::Removed
-        };
-        let alias = found.first().map(|e| e.alias.clone()).unwrap_or_default();
+            app::run(&self.certutil, &args, env).map(drop)
+        })?;
         Ok(self.report(status, alias, sha256))
     }
 
