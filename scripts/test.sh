@@ -39,11 +39,22 @@ command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 [ -e /usr/lib/x86_64-linux-gnu/pkcs11-spy.so ] || [ -e /usr/lib/aarch64-linux-gnu/pkcs11-spy.so ] ||
   need+=(opensc-pkcs11)
 [ -x /usr/sbin/update-ca-certificates ] || need+=(ca-certificates)
+# Java and NSS (tests/e2e/export.rs, tests/e2e/java_nss.rs): keytool and javac read pki's PKCS#12
+# files and compile the JSSE client; certutil and tstclnt check the NSS databases pki writes.
+{ command -v keytool && command -v javac; } >/dev/null 2>&1 || need+=(default-jdk-headless)
+{ command -v certutil && command -v tstclnt; } >/dev/null 2>&1 || need+=(libnss3-tools)
+# The Azure IoT device SDKs (tests/e2e/sdk.rs) run under python3's venv and Node.js with npm.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 # systemd-analyze verify checks the renewal units of docs/systemd (no running systemd needed).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 . scripts/lib/apt.sh
 apt_install test.sh "${need[@]}"
+# The SDKs go in the build directory (tests/e2e/sdk.rs finds them there), never in the system.
+. scripts/lib/sdks.sh
+sdks_install "${CARGO_TARGET_DIR:-target}/sdk"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

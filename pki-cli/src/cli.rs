@@ -316,6 +316,39 @@ pub(crate) enum Command {
     /// See what PKCS#11 tokens hold: `pki hsm list-tokens`, `pki hsm list-keys`.
     #[command(subcommand)]
     Hsm(HsmCommand),
+    /// Export a certificate (and its key) as PKCS#12, a Java/.NET truststore, DER or PEM.
+    #[command(after_long_help = concat!(
+        "--p12 OUT writes a PKCS#12 keystore (.p12/.pfx) with the key and the certificate (with --chain,\n",
+        "the rest of FILE too: give the -full-chain file). The key is --key, else the private/ file of\n",
+        "the same name in the CA directory. --truststore OUT writes every certificate of FILE as a trusted\n",
+        "entry and no key: a Java truststore (javax.net.ssl.trustStore, keytool) or a .NET one. The\n",
+        "default encryption is AES-256-CBC with PBKDF2 and an HMAC-SHA-256 MAC; --legacy writes 3DES with\n",
+        "an HMAC-SHA-1 MAC for Windows Server 2016 and older and Java 8. The password comes from\n",
+        "--password-file (first line), the environment variable --password-env names, or a prompt; it is\n",
+        "never a flag's value. An empty password is refused unless --no-password is given. --der OUT and\n",
+        "--pem OUT write the certificate (with --chain and --pem, the whole file) in that encoding.\n\n",
+        "EXAMPLES:\n",
+        "  pki export pki/certs/iot-device-d1-full-chain.cert.pem --p12 d1.pfx --chain --name d1\n",
+        "  PFX_PASSWORD=... pki export pki/certs/iot-device-d1.cert.pem --p12 d1.p12 --password-env PFX_PASSWORD --legacy\n",
+        "  pki export pki/certs/azure-iot-test-only.root.ca.cert.pem --truststore truststore.p12 --password-file pw.txt\n",
+        "  pki export pki/certs/azure-iot-test-only.root.ca.cert.pem --der root.cer\n\n",
+        "EXIT CODES:\n  0  written\n",
+        "  2  could not run (a key that does not match, an empty password, an existing OUT without --force)"))]
+    Export(ExportArgs),
+    /// Print what to write on a device for one SDK or client: a snippet with the real paths.
+    #[command(after_long_help = concat!(
+        "For DEVICE_ID of the CA directory: X.509 when its certificate is there (certs/iot-device-ID),\n",
+        "else SAS (the key stays in IoT Hub: the snippet reads the connection string from\n",
+        "IOTHUB_DEVICE_CONNECTION_STRING). Every snippet trusts the owner CA and connects through the\n",
+        "gateway (--gateway, or the directory's one server certificate) on port 8883. Python and\n",
+        "Node.js run as printed with the Azure IoT device SDKs (azure-iot-device from PyPI;\n",
+        "azure-iot-device and azure-iot-device-mqtt from npm).\n\n",
+        "EXAMPLES:\n",
+        "  pki guide sensor-1 --sdk python --hub contoso.azure-devices.net\n",
+        "  pki guide sensor-1 --sdk node > send.js && node send.js\n",
+        "  pki guide sensor-1 --sdk mosquitto --gateway gw.contoso.com\n\n",
+        "EXIT CODES:\n  0  printed\n  2  could not run (no CA directory, no gateway known)"))]
+    Guide(GuideArgs),
     /// Print shell completions.
     #[command(after_long_help = concat!(
         "EXAMPLES:\n",
@@ -964,8 +997,8 @@ pub(crate) struct ScanArgs {
 /// Where the OS store is: this machine, or a device image mounted at --root.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct StoreOpts {
-    /// Act on the operating system's trust store (the only store so far; required, to be explicit).
-    #[arg(long, required = true)]
+    /// Act on the operating system's trust store (one of --os-store, --java, --nss is required).
+    #[arg(long, required_unless_present_any = ["java", "nss"], conflicts_with_all = ["java", "nss"])]
     pub(crate) os_store: bool,
     /// Act on a device image or container root file system mounted here instead of this machine.
     ///
@@ -982,6 +1015,26 @@ pub(crate) struct StoreOpts {
     pub(crate) dry_run: bool,
 }
 
+/// The application trust stores that ignore the OS store: a JDK's cacerts, NSS databases.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct AppStoreOpts {
+    /// Act on a JDK's trust store: $JAVA_HOME/lib/security/cacerts, else that of the java on PATH.
+    #[arg(long, conflicts_with = "nss")]
+    pub(crate) java: bool,
+    /// The Java keystore to act on instead of the JDK's cacerts.
+    #[arg(long, value_name = "PATH", requires = "java")]
+    pub(crate) cacerts: Option<PathBuf>,
+    /// Read the Java store's password from this file (first line; default: changeit).
+    #[arg(long, value_name = "FILE", requires = "java")]
+    pub(crate) storepass_file: Option<PathBuf>,
+    /// Act on NSS databases: ~/.pki/nssdb and every Firefox profile (as mkcert does).
+    #[arg(long)]
+    pub(crate) nss: bool,
+    /// The NSS database directory to act on instead (one holding cert9.db).
+    #[arg(long, value_name = "DIR", requires = "nss")]
+    pub(crate) nss_db: Option<PathBuf>,
+}
+
 /// `pki install-ca`.
 #[derive(Debug, Args)]
 pub(crate) struct InstallCaArgs {
@@ -994,6 +1047,8 @@ pub(crate) struct InstallCaArgs {
     #[arg(long)]
     pub(crate) allow_leaf: bool,
     #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
+    #[command(flatten)]
     pub(crate) store: StoreOpts,
 }
 
@@ -1002,6 +1057,8 @@ pub(crate) struct InstallCaArgs {
 pub(crate) struct UninstallCaArgs {
     /// The certificate file, or its SHA-256 (or SHA-1) fingerprint in hex.
     pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
     #[command(flatten)]
     pub(crate) store: StoreOpts,
 }
@@ -1012,6 +1069,8 @@ pub(crate) struct ListCaArgs {
     /// List the whole store, not only what pki installed.
     #[arg(long)]
     pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
     #[command(flatten)]
     pub(crate) store: StoreOpts,
 }
@@ -1127,6 +1186,112 @@ pub(crate) struct QuickstartArgs {
     /// Replace an existing PKI in the directory.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+/// `pki export`: which file to write (exactly one).
+#[derive(Debug, Args, Clone)]
+#[group(required = true, multiple = false)]
+pub(crate) struct ExportTarget {
+    /// Write a PKCS#12 keystore (.p12/.pfx): the key and the certificate.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) p12: Option<PathBuf>,
+    /// Write a PKCS#12 truststore: every certificate of FILE as a trusted entry, no key.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) truststore: Option<PathBuf>,
+    /// Write the certificate as DER.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) der: Option<PathBuf>,
+    /// Write the certificate (with --chain, every certificate of FILE) as PEM.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) pem: Option<PathBuf>,
+}
+
+/// `pki export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The certificate file (PEM or DER; a -full-chain file for --chain).
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) target: ExportTarget,
+    /// The private key for --p12 (default: private/PREFIX.key.pem beside FILE's certs/ folder).
+    #[arg(long, value_name = "KEY", requires = "p12")]
+    pub(crate) key: Option<PathBuf>,
+    /// Include the rest of FILE's certificates (the chain) after the first.
+    #[arg(long, conflicts_with_all = ["truststore", "der"])]
+    pub(crate) chain: bool,
+    /// The alias (friendlyName) of the entry (default: the certificate's CN).
+    #[arg(long, value_name = "ALIAS", conflicts_with_all = ["der", "pem"])]
+    pub(crate) name: Option<String>,
+    /// 3DES with an HMAC-SHA-1 MAC instead of AES-256 (Windows Server 2016 and older, Java 8).
+    #[arg(long, conflicts_with_all = ["der", "pem"])]
+    pub(crate) legacy: bool,
+    /// Read the PKCS#12 password from this file (first line).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["der", "pem"])]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Read the PKCS#12 password from this environment variable.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["password_file", "der", "pem"])]
+    pub(crate) password_env: Option<String>,
+    /// Write the PKCS#12 with an empty password (anyone who has the file has the key).
+    #[arg(long, conflicts_with_all = ["password_file", "password_env", "der", "pem"])]
+    pub(crate) no_password: bool,
+    #[command(flatten)]
+    pub(crate) key_password: PasswordOpts,
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// The SDK or client `pki guide` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Sdk {
+    /// The Azure IoT device SDK for Python (azure-iot-device).
+    Python,
+    /// The Azure IoT device SDK for Node.js (azure-iot-device, azure-iot-device-mqtt).
+    Node,
+    /// The Azure IoT device SDK for C (connection string and trusted certificate option).
+    C,
+    /// The Azure IoT device SDK for .NET (Microsoft.Azure.Devices.Client).
+    Dotnet,
+    /// The Azure IoT device SDK for Java (com.microsoft.azure.sdk.iot).
+    Java,
+    /// mosquitto_pub / mosquitto_sub (and a mosquitto bridge).
+    Mosquitto,
+    /// thin-edge.io (tedge config).
+    Tedge,
+}
+
+/// How the device authenticates to IoT Hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DeviceAuth {
+    /// Its X.509 certificate and key.
+    X509,
+    /// A shared access key (the connection string's SharedAccessKey).
+    Sas,
+}
+
+/// `pki guide`.
+#[derive(Debug, Args)]
+pub(crate) struct GuideArgs {
+    /// The device id.
+    pub(crate) device_id: String,
+    /// Which SDK or client to write for.
+    #[arg(long, value_enum)]
+    pub(crate) sdk: Sdk,
+    /// X.509 or SAS (default: X.509 when the device's certificate is in the directory).
+    #[arg(long, value_enum)]
+    pub(crate) auth: Option<DeviceAuth>,
+    /// The IoT hub's host name.
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "YOUR-HUB.azure-devices.net"
+    )]
+    pub(crate) hub: String,
+    /// The gateway's host name (default: the CA directory's one gateway server certificate).
+    #[arg(long, value_name = "HOST")]
+    pub(crate) gateway: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

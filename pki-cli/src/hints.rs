@@ -299,6 +299,12 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
             "{}; the {system} trust store is as it was ({undone})",
             store_message(cause, root)
         ),
+        Error::NoJdk { .. } | Error::NoNssDatabase { .. } | Error::StorePassword { .. } => {
+            e.to_string()
+        }
+        Error::NotNssDatabase { .. } => format!(
+            "{e}; create one with `certutil -N -d sql:DIR --empty-password`, or name another with --nss-db"
+        ),
         Error::RollbackFailed { cause, problems } => format!(
             "{}; undoing it failed too, check the store by hand: {}",
             store_message(cause, root),

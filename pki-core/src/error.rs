@@ -63,6 +63,14 @@ pub enum Error {
         /// The certificate file.
         cert: String,
     },
+    /// A PKCS#12 file could not be built from the key and certificates given.
+    #[error("{output}: cannot write the PKCS#12 file ({reason})")]
+    Pkcs12 {
+        /// The PKCS#12 file being written.
+        output: String,
+        /// Why the writer refused.
+        reason: String,
+    },
     /// The CSR does not parse or its self-signature is wrong.
     #[error("{input}: not a valid certificate signing request ({reason})")]
     BadCsr {

@@ -305,6 +305,38 @@ pub enum Error {
         /// What could not be undone.
         problems: Vec<UndoFailure>,
     },
+
+    /// No JDK was found for `--java`.
+    #[error(
+        "no Java found (looked in {looked}): set JAVA_HOME or put the JDK's java on PATH (Debian: apt-get install default-jdk-headless)"
+    )]
+    NoJdk {
+        /// Where pki looked, comma-separated.
+        looked: String,
+    },
+
+    /// A directory given as an NSS database holds none.
+    #[error("{}: not an NSS database (no cert9.db)", dir.display())]
+    NotNssDatabase {
+        /// The directory.
+        dir: PathBuf,
+    },
+
+    /// No NSS database was found in the user's home.
+    #[error("no NSS database found (looked in {looked})")]
+    NoNssDatabase {
+        /// Where pki looked, comma-separated.
+        looked: String,
+    },
+
+    /// The password file of a Java keystore cannot be read.
+    #[error("cannot read the store password file {}: {reason}", path.display())]
+    StorePassword {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: std::io::Error,
+    },
 }
 
 /// What undoing a failed operation did (the store is as it was).

@@ -90,24 +90,30 @@
 #![warn(missing_docs)]
 
 mod access;
+mod app;
 mod cert;
 mod child;
 mod debian;
 mod detect;
 mod error;
 mod execute;
+mod java;
 mod linux;
 mod macos;
+mod nss;
 mod operation;
 mod plan;
 mod privilege;
 mod report;
 mod windows;
 
+pub use app::{AppEntry, AppReport, AppStatus, AppStore};
 pub use cert::{Fingerprint, StoreCertificate, checked_name};
 pub use child::Environment;
 pub use detect::{OsRelease, TrustSystem};
 pub use error::{Error, UndoFailure, Undone};
+pub use java::{DEFAULT_STOREPASS, JavaStore};
+pub use nss::{NssDb, nss_databases};
 pub use operation::{
     InstallRequest, ListRequest, StoreOptions, UninstallRequest, Which, install, list, uninstall,
 };

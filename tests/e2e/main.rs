@@ -13,15 +13,18 @@ mod batch;
 mod build;
 mod c8y;
 mod errors;
+mod export;
 mod guarantees;
 mod harness;
 mod hsm;
+mod java_nss;
 mod needs_renewal;
 mod postgres;
 mod register;
 mod renew;
 mod revoke;
 mod scan;
+mod sdk;
 mod show;
 #[cfg(unix)]
 mod systemd;

@@ -1,11 +1,14 @@
 //! Command dispatch, and the helpers the commands share: reading keys (with passwords),
 //! choosing the issuing CA, and writing an issued certificate with its report.
 
+mod app_store;
 mod batch;
 mod c8y;
 mod ca;
 mod crl;
 mod csr;
+mod export;
+mod guide;
 mod hsm;
 mod issue;
 mod list;
@@ -74,6 +77,8 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
         Command::Hsm(c) => hsm::run(c, out),
+        Command::Export(a) => export::run(a, out),
+        Command::Guide(a) => guide::run(&dir, a, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -307,6 +312,9 @@ pub(crate) struct IssueReport {
     pub sha256: String,
     pub(crate) files: Written,
     pub(crate) warnings: Vec<String>,
+    /// For a device: the `pki guide` command that prints its SDK snippets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guide: Option<String>,
 }
 
 impl IssueReport {
@@ -329,6 +337,10 @@ impl IssueReport {
             sha256: info.sha256,
             files,
             warnings: issued.warnings.clone(),
+            guide: (profile == Profile::Device)
+                .then(|| issued.certificate.common_name())
+                .flatten()
+                .map(|id| guide::command(&id)),
         }
     }
 
@@ -360,6 +372,7 @@ impl IssueReport {
             ("  certificate", self.files.cert.display().to_string()),
             ("  full chain", path(&self.files.full_chain)),
             ("  private key", path(&self.files.key)),
+            ("  SDK snippets", self.guide.clone().unwrap_or_default()),
         ]);
         s
     }

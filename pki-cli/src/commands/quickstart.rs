@@ -182,8 +182,10 @@ Where each file goes:
   Downstream device {dev}:
     trusts      {root}   (install it in the device's trust store)
     presents    {dev_chain} with key {dev_key}
-    connects to {gw} with the connection string
-      HostName=<your-hub>.azure-devices.net;DeviceId={dev};x509=true;GatewayHostName={gw}
+    connects to {gw}:8883; what to write for its SDK or client, with these paths:
+      {guide}
+    (the C SDK takes HostName=<your-hub>.azure-devices.net;DeviceId={dev};x509=true;GatewayHostName={gw};
+    Python and Node.js need the X.509 calls the guide prints, not that string)
 ",
         gw = r.gateway,
         dev = r.device,
@@ -192,6 +194,7 @@ Where each file goes:
         server_key = p(ca.key_path(&server_prefix)),
         dev_chain = p(ca.full_chain_path(&dev_prefix)),
         dev_key = p(ca.key_path(&dev_prefix)),
+        guide = super::guide::command(&r.device),
     );
     s += &format!("\nProof: {}\n", r.proof.summary);
     for line in &r.proof.details {

@@ -34,6 +34,9 @@ fn store_options(store: &StoreOpts) -> StoreOptions {
 
 /// `pki install-ca`.
 pub(crate) fn install(a: InstallCaArgs, out: &Output) -> Result<Outcome> {
+    if a.apps.java || a.apps.nss {
+        return super::app_store::install(a, out);
+    }
     let req = InstallRequest {
         certificate: a.cert,
         name: a.name,
@@ -55,6 +58,9 @@ pub(crate) fn install(a: InstallCaArgs, out: &Output) -> Result<Outcome> {
 
 /// `pki uninstall-ca`.
 pub(crate) fn uninstall(a: UninstallCaArgs, out: &Output) -> Result<Outcome> {
+    if a.apps.java || a.apps.nss {
+        return super::app_store::uninstall(a, out);
+    }
     let path = Path::new(&a.cert);
     let certificate = if path.is_file() {
         Which::File(path.to_owned())
@@ -80,6 +86,9 @@ pub(crate) fn uninstall(a: UninstallCaArgs, out: &Output) -> Result<Outcome> {
 
 /// `pki list-ca`.
 pub(crate) fn list(a: ListCaArgs, out: &Output) -> Result<Outcome> {
+    if a.apps.java || a.apps.nss {
+        return super::app_store::list(a, out);
+    }
     let req = ListRequest {
         root: a.store.root.clone(),
         all: a.all,

@@ -53,7 +53,32 @@ impl Mosquitto {
         keyfile: &str,
         require_certificate: bool,
     ) -> Self {
-        Self::launch(dir, [cafile, certfile, keyfile], require_certificate, None)
+        Self::launch(
+            dir,
+            [cafile, certfile, keyfile],
+            require_certificate,
+            None,
+            None,
+        )
+    }
+
+    /// As [`Mosquitto::start`], on `port` exactly (8883 for the Azure IoT SDKs, which always
+    /// dial it); a taken port fails the test with that reason.
+    pub(crate) fn start_on(
+        dir: &Path,
+        port: u16,
+        cafile: &str,
+        certfile: &str,
+        keyfile: &str,
+        require_certificate: bool,
+    ) -> Self {
+        Self::launch(
+            dir,
+            [cafile, certfile, keyfile],
+            require_certificate,
+            None,
+            Some(port),
+        )
     }
 
     /// Starts mosquitto as [`Mosquitto::start`] does with a client certificate required, and
@@ -68,7 +93,7 @@ impl Mosquitto {
         keyfile: &str,
         crlfile: &str,
     ) -> Self {
-        Self::launch(dir, [cafile, certfile, keyfile], true, Some(crlfile))
+        Self::launch(dir, [cafile, certfile, keyfile], true, Some(crlfile), None)
     }
 
     fn launch(
@@ -76,6 +101,7 @@ impl Mosquitto {
         [cafile, certfile, keyfile]: [&str; 3],
         require_certificate: bool,
         crlfile: Option<&str>,
+        fixed_port: Option<u16>,
     ) -> Self {
         let program = mosquitto_program();
         let config_dir = tmp();
@@ -85,13 +111,10 @@ impl Mosquitto {
             absolute(dir, certfile),
             absolute(dir, keyfile),
         );
-        let (process, port) = Process::start_on_free_port(
-            "mosquitto",
-            "install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)",
-            " running",
-            |port| {
-                let mut text = format!(
-                    "# Written by the pki end-to-end tests.\n\
+        let install = "install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)";
+        let make = |port: u16| {
+            let mut text = format!(
+                "# Written by the pki end-to-end tests.\n\
                      # When run as root (CI containers) mosquitto would switch to the user\n\
                      # `mosquitto` before loading the certificates, which then cannot read the\n\
                      # keys in a 0700 temporary directory; `root` keeps it. As any other user\n\
@@ -105,22 +128,28 @@ impl Mosquitto {
                      certfile {}\n\
                      keyfile {}\n\
                      require_certificate {require_certificate}\n",
-                    cafile.display(),
-                    certfile.display(),
-                    keyfile.display(),
-                );
-                if require_certificate {
-                    text.push_str("use_identity_as_username true\n");
-                }
-                if let Some(crl) = crlfile {
-                    text += &format!("crlfile {}\n", absolute(dir, crl).display());
-                }
-                std::fs::write(&config, text).expect("write mosquitto.conf");
-                let mut cmd = Command::new(&program);
-                cmd.arg("-c").arg(&config);
-                cmd
-            },
-        );
+                cafile.display(),
+                certfile.display(),
+                keyfile.display(),
+            );
+            if require_certificate {
+                text.push_str("use_identity_as_username true\n");
+            }
+            if let Some(crl) = crlfile {
+                text += &format!("crlfile {}\n", absolute(dir, crl).display());
+            }
+            std::fs::write(&config, text).expect("write mosquitto.conf");
+            let mut cmd = Command::new(&program);
+            cmd.arg("-c").arg(&config);
+            cmd
+        };
+        let (process, port) = match fixed_port {
+            Some(port) => (
+                Process::start_on_port("mosquitto", install, " running", port, make),
+                port,
+            ),
+            None => Process::start_on_free_port("mosquitto", install, " running", make),
+        };
         Mosquitto {
             process,
             port,

@@ -181,6 +181,31 @@ impl Process {
         }
         panic!("{what}: no free port after {PORT_ATTEMPTS} attempts");
     }
+
+    /// Starts a server on `port` exactly (a port a client cannot be told otherwise, as the
+    /// Azure IoT SDKs' 8883). A port another process holds fails the test, saying so.
+    pub(super) fn start_on_port(
+        what: &'static str,
+        install: &str,
+        marker: &str,
+        port: u16,
+        make: impl FnOnce(u16) -> Command,
+    ) -> Self {
+        let taken = || {
+            panic!(
+                "{what} cannot listen on 127.0.0.1:{port}: the port is taken by another process; \
+                 stop it (ss -ltnp 'sport = :{port}') and run the test again"
+            )
+        };
+        if std::net::TcpListener::bind(loopback(port)).is_err() {
+            taken();
+        }
+        let mut p = Process::spawn(what, make(port), install);
+        match p.wait_ready(port, marker) {
+            Start::Ready => p,
+            Start::PortTaken => taken(),
+        }
+    }
 }
 
 impl Drop for Process {

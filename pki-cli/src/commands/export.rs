@@ -1,0 +1,251 @@
+//! `pki export`: a certificate (and its key) as a PKCS#12 keystore, a PKCS#12 truststore, DER
+//! or PEM, for the clients that want those (Windows and .NET take a PFX for a device identity,
+//! Java a keystore and a truststore).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pki_core::{Certificate, Pkcs12Cipher, TrustedEntry};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::{read_cert, read_key, read_secret_file};
+use crate::cli::ExportArgs;
+use crate::output::{Outcome, Output, fields};
+
+/// What was written.
+#[derive(Serialize)]
+struct ExportReport {
+    /// `pkcs12`, `truststore`, `der` or `pem`.
+    format: &'static str,
+    output: PathBuf,
+    /// The encryption of a PKCS#12 file: `aes-256-cbc` or `3des` (legacy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption: Option<&'static str>,
+    /// The aliases of a PKCS#12 file's entries.
+    aliases: Vec<String>,
+    /// Whether the file holds a private key.
+    key: bool,
+    /// The SHA-256 of each certificate written, leaf first.
+    sha256: Vec<String>,
+}
+
+/// `pki export`.
+pub(crate) fn run(a: ExportArgs, out: &Output) -> Result<Outcome> {
+    let certs = read_cert(&a.file)?;
+    let t = &a.target;
+    let (report, data, mode) = if let Some(p12) = &t.p12 {
+        keystore(&a, certs, p12)?
+    } else if let Some(ts) = &t.truststore {
+        truststore(&a, &certs, ts)?
+    } else if let Some(der) = &t.der {
+        let leaf = first(&a.file, &certs)?;
+        let data = Zeroizing::new(leaf.der().to_vec());
+        (
+            report("der", der, None, vec![], false, &certs[..1]),
+            data,
+            0o644,
+        )
+    } else if let Some(pem) = &t.pem {
+        let shown = if a.chain {
+            &certs[..]
+        } else {
+            &certs[..1.min(certs.len())]
+        };
+        first(&a.file, shown)?;
+        let data = Zeroizing::new(pki_core::pem_bundle(shown).into_bytes());
+        (report("pem", pem, None, vec![], false, shown), data, 0o644)
+    } else {
+        bail!("name what to write: --p12, --truststore, --der or --pem");
+    };
+    pki_core::write_atomic(&report.output, &data, mode, a.force)?;
+    out.emit(&report, || text(&report))?;
+    Ok(Outcome::Success)
+}
+
+fn report(
+    format: &'static str,
+    output: &Path,
+    cipher: Option<Pkcs12Cipher>,
+    aliases: Vec<String>,
+    key: bool,
+    certs: &[Certificate],
+) -> ExportReport {
+    ExportReport {
+        format,
+        output: output.to_owned(),
+        encryption: cipher.map(|c| match c {
+            Pkcs12Cipher::Modern => "aes-256-cbc",
+            Pkcs12Cipher::Legacy => "3des",
+        }),
+        aliases,
+        key,
+        sha256: certs.iter().map(Certificate::sha256_hex).collect(),
+    }
+}
+
+fn first<'a>(file: &Path, certs: &'a [Certificate]) -> Result<&'a Certificate> {
+    certs
+        .first()
+        .with_context(|| format!("{}: no certificate in the file", file.display()))
+}
+
+type Written = (ExportReport, Zeroizing<Vec<u8>>, u32);
+
+fn keystore(a: &ExportArgs, certs: Vec<Certificate>, output: &Path) -> Result<Written> {
+    let leaf = first(&a.file, &certs)?;
+    let key_path = match &a.key {
+        Some(k) => k.clone(),
+        None => key_beside(&a.file).with_context(|| {
+            format!(
+                "{} is not a certificate of a CA directory (certs/NAME.cert.pem): name its key with --key",
+                a.file.display()
+            )
+        })?,
+    };
+    let key = read_key(&key_path, &a.key_password)?;
+    if !pki_core::key_matches(leaf, &key)? {
+        return Err(pki_core::Error::KeyMismatch {
+            key: key_path.display().to_string(),
+            cert: a.file.display().to_string(),
+        }
+        .into());
+    }
+    let chain = if a.chain { &certs[..] } else { &certs[..1] };
+    let alias = alias(a, leaf);
+    let cipher = cipher(a);
+    let password = password(a, output)?;
+    let data = pki_core::pkcs12_keystore(
+        &key,
+        chain,
+        &alias,
+        &password,
+        cipher,
+        &output.display().to_string(),
+    )?;
+    let r = report("pkcs12", output, Some(cipher), vec![alias], true, chain);
+    Ok((r, data, 0o600))
+}
+
+fn truststore(a: &ExportArgs, certs: &[Certificate], output: &Path) -> Result<Written> {
+    first(&a.file, certs)?;
+    let entries: Vec<TrustedEntry<'_>> = certs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| TrustedEntry {
+            alias: match (&a.name, certs.len()) {
+                (Some(n), 1) => n.clone(),
+                (Some(n), _) => format!("{n}-{}", i + 1),
+                (None, _) => c.common_name().unwrap_or_else(|| c.sha1_hex()),
+            },
+            certificate: c,
+        })
+        .collect();
+    let cipher = cipher(a);
+    let password = password(a, output)?;
+    let data =
+        pki_core::pkcs12_truststore(&entries, &password, cipher, &output.display().to_string())?;
+    let aliases = entries.iter().map(|e| e.alias.clone()).collect();
+    let r = report("truststore", output, Some(cipher), aliases, false, certs);
+    Ok((r, Zeroizing::new(data), 0o644))
+}
+
+fn alias(a: &ExportArgs, leaf: &Certificate) -> String {
+    a.name
+        .clone()
+        .or_else(|| leaf.common_name())
+        .unwrap_or_else(|| leaf.sha1_hex())
+}
+
+fn cipher(a: &ExportArgs) -> Pkcs12Cipher {
+    if a.legacy {
+        Pkcs12Cipher::Legacy
+    } else {
+        Pkcs12Cipher::Modern
+    }
+}
+
+/// `DIR/certs/PREFIX.cert.pem` or `DIR/certs/PREFIX-full-chain.cert.pem` -> `DIR/private/PREFIX.key.pem`.
+fn key_beside(cert: &Path) -> Option<PathBuf> {
+    let name = cert.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".cert.pem")?;
+    let prefix = stem.strip_suffix("-full-chain").unwrap_or(stem);
+    let certs = cert.parent()?;
+    let dir = certs.parent()?;
+    Some(dir.join("private").join(format!("{prefix}.key.pem")))
+}
+
+/// The PKCS#12 password: `--password-file`, `--password-env`, or a prompt (asked twice); empty
+/// only with `--no-password`.
+fn password(a: &ExportArgs, output: &Path) -> Result<Zeroizing<String>> {
+    if a.no_password {
+        return Ok(Zeroizing::new(String::new()));
+    }
+    let (pw, source) = if let Some(file) = &a.password_file {
+        let bytes = read_secret_file(file, 64 * 1024)
+            .with_context(|| format!("cannot read the password file {}", file.display()))?;
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("the password file {} is not UTF-8 text", file.display()))?;
+        let first = Zeroizing::new(text.lines().next().unwrap_or("").to_owned());
+        (first, format!("the password file {}", file.display()))
+    } else if let Some(var) = &a.password_env {
+        let value = std::env::var(var).map_err(|_| {
+            anyhow::anyhow!(
+                "the environment variable {var} (--password-env) is not set or not UTF-8"
+            )
+        })?;
+        (
+            Zeroizing::new(value),
+            format!("the environment variable {var}"),
+        )
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let prompt = format!("Password for {}: ", output.display());
+        let first = Zeroizing::new(rpassword::prompt_password(prompt)?);
+        let again = Zeroizing::new(rpassword::prompt_password("Again: ")?);
+        if first != again {
+            bail!(
+                "the two passwords for {} differ; nothing written",
+                output.display()
+            );
+        }
+        (first, "the prompt".to_owned())
+    } else {
+        bail!(
+            "{} needs a password: give --password-file FILE or --password-env NAME (or --no-password)",
+            output.display()
+        );
+    };
+    if pw.is_empty() {
+        bail!(
+            "the password from {source} is empty: give one, or --no-password to write {} unprotected",
+            output.display()
+        );
+    }
+    Ok(pw)
+}
+
+fn text(r: &ExportReport) -> String {
+    let what = match (r.format, r.encryption) {
+        ("pkcs12", Some("3des")) => "PKCS#12 keystore (legacy: 3DES, HMAC-SHA-1)",
+        ("pkcs12", _) => "PKCS#12 keystore (AES-256-CBC, PBKDF2, HMAC-SHA-256)",
+        ("truststore", Some("3des")) => "PKCS#12 truststore (legacy: 3DES, HMAC-SHA-1)",
+        ("truststore", _) => "PKCS#12 truststore (AES-256-CBC, PBKDF2, HMAC-SHA-256)",
+        ("der", _) => "DER certificate",
+        _ => "PEM",
+    };
+    let mut s = format!("wrote {}: {what}\n", r.output.display());
+    let mut rows = vec![(
+        "  certificates",
+        format!(
+            "{}{}",
+            r.sha256.len(),
+            if r.key { " and the private key" } else { "" }
+        ),
+    )];
+    if !r.aliases.is_empty() {
+        rows.push(("  aliases", r.aliases.join(", ")));
+    }
+    s += &fields(&rows);
+    s
+}
