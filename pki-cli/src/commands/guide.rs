@@ -57,7 +57,8 @@ struct Files {
 pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
     let ca = super::open_ca(dir)?;
-    let show = |p: std::path::PathBuf| p.display().to_string();
+    // Absolute paths: a snippet works from whatever directory the device's program runs in.
+    let show = |p: std::path::PathBuf| std::path::absolute(&p).unwrap_or(p).display().to_string();
     let prefix = pki_core::device_prefix(&a.device_id);
     let has_cert = ca.full_chain_path(&prefix).is_file();
     let auth = a.auth.unwrap_or(if has_cert {
