@@ -92,6 +92,7 @@
 mod access;
 mod cert;
 mod child;
+mod crypt32;
 mod debian;
 mod detect;
 mod error;
@@ -108,7 +109,7 @@ mod windows;
 pub use cert::{Fingerprint, StoreCertificate, checked_name};
 pub use child::Environment;
 pub use detect::{OsRelease, TrustSystem};
-pub use error::{Error, UndoFailure, Undone};
+pub use error::{Error, UndoFailure, Undone, WindowsCall};
 pub use operation::{
     InstallRequest, ListRequest, StoreOptions, UninstallRequest, Which, install, list, uninstall,
 };

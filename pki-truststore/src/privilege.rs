@@ -1,4 +1,4 @@
-//! Whether this process may carry out a plan: it runs as root (elevated on Windows), or the plan
+//! Whether this process may carry out a plan: it runs as root (its token elevated on Windows), or the plan
 //! needs no privilege (a device image the user may write). The answer is data
 //! ([`Error::NeedsPrivilege`]): the caller says how to run again with the privilege.
 
@@ -21,13 +21,12 @@ pub(crate) fn this_process(env: &Environment) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Whether this process runs elevated: `net session` needs it.
+/// Whether this process runs elevated: its token's elevation (crypt32.rs), not the exit code
+/// of `net session` (which Wine answers with 0). A token that cannot be read is not elevated.
 #[cfg(windows)]
 pub(crate) fn this_process(env: &Environment) -> bool {
-    crate::child::command("net", env)
-        .arg("session")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    let _ = env;
+    crate::crypt32::elevated().unwrap_or(false)
 }
 
 /// Elsewhere: never assumed.
