@@ -310,9 +310,7 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-        Error::WindowsStore { reason, .. }
-            if reason.kind() == ErrorKind::PermissionDenied =>
-        {
+        Error::WindowsStore { reason, .. } if reason.kind() == ErrorKind::PermissionDenied => {
             format!("{e}; {}", run_elevated())
         }
         Error::WindowsStore { .. }

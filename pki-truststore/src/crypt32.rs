@@ -76,7 +76,9 @@ mod imp {
             }
             // SAFETY: the provider is the API's constant for a system store, whose parameter
             // is a NUL-terminated UTF-16 name: `wide`, alive for the call; no crypto provider.
-            let h = unsafe { CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags, wide.as_ptr().cast()) };
+            let h = unsafe {
+                CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags, wide.as_ptr().cast())
+            };
             if h.is_null() {
                 return Err(io::Error::last_os_error());
             }

@@ -172,9 +172,8 @@ fn windows_store<T>(
 /// The thumbprint `sha1` as bytes (pki's own plans carry well-formed ones).
 fn thumbprint(call: WindowsCall, store: &str, sha1: &str) -> Result<[u8; 20], Error> {
     windows_store(call, store, sha1, || {
-        crate::windows::thumbprint(sha1).ok_or_else(|| {
-            std::io::Error::new(ErrorKind::InvalidInput, "not a SHA-1 thumbprint")
-        })
+        crate::windows::thumbprint(sha1)
+            .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "not a SHA-1 thumbprint"))
     })
 }
 
@@ -238,9 +237,7 @@ fn run_step(place: &Place, step: &Step, undo: &mut Undo, env: &Environment) -> R
         Step::AddToWindowsStore {
             store, sha1, der, ..
         } => {
-            let added = windows_store(WindowsCall::Add, store, sha1, || {
-                crypt32::add(store, der)
-            })?;
+            let added = windows_store(WindowsCall::Add, store, sha1, || crypt32::add(store, der))?;
             // Held already (added by hand): nothing of it to undo.
             if added {
                 undo.store_added.push((store.clone(), sha1.clone()));
