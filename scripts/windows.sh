@@ -7,8 +7,10 @@
 #      `install-ca --os-store` of the root into LocalMachine\Root, checked by a separate
 #      program through crypt32 (scripts/windows/find-root.c, not pki), a second install that
 #      changes nothing, `list-ca`, `uninstall-ca`, and the program no longer finding it;
-#   4. macOS: `cargo check` for x86_64-apple-darwin and aarch64-apple-darwin (nothing links),
-#      when clang is there to compile ring's C for them (see the README).
+#   4. macOS: `cargo check` of the workspace for x86_64-apple-darwin and aarch64-apple-darwin
+#      (nothing links: there is no Apple linker here). ring's build script compiles its C for
+#      the target with clang; Debian has no Apple SDK, and the one SDK header ring includes,
+#      TargetConditionals.h, is stood in for by three lines in target/macos/sdk.
 # and prints how long it took.
 #
 # rustup cannot fetch a Windows standard library here, so this uses Debian's Rust (rustc-web,
@@ -35,6 +37,7 @@ need=()
 [ -x /usr/bin/cargo-clippy ] || need+=(rust-web-clippy)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 [ -x "$wine" ] || need+=(wine64)
+command -v clang >/dev/null 2>&1 || need+=(clang)
 . scripts/lib/apt.sh
 apt_install windows.sh "${need[@]}"
 
@@ -72,7 +75,9 @@ cp "$tools/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 say "Wine prefix $WINEPREFIX ready ($((SECONDS - start)) s)"
 
 say "clippy for $target"
-"${cargo[@]}" clippy --workspace --all-targets "${flags[@]}" -- -D warnings
+# Debian's cargo-clippy called by path: `cargo clippy` looks in ~/.cargo/bin before PATH and would
+# run rustup's.
+/usr/bin/cargo-clippy clippy --workspace --all-targets "${flags[@]}" -- -D warnings
 
 say "pki.exe and the unit tests under Wine"
 "${cargo[@]}" build -p pki-cli --bin pki "${flags[@]}"
@@ -110,5 +115,23 @@ grep -q '"status": *"removed"' remove.json || fail "uninstall-ca did not remove:
 [ "$(found)" = "not found" ] || fail "find-root still finds the root after uninstall-ca"
 say "pki.exe installed, listed and removed the root in LocalMachine\\Root under Wine"
 cd - >/dev/null
+
+say "macOS: cargo check for x86_64-apple-darwin and aarch64-apple-darwin"
+sdk="$PWD/target/macos/sdk"
+mkdir -p "$sdk/usr/include"
+printf '%s\n' '/* A stand-in for the Apple SDK header ring includes (scripts/windows.sh). */' \
+  '#define TARGET_OS_MAC 1' '#define TARGET_OS_OSX 1' '#define TARGET_OS_IPHONE 0' \
+  >"$sdk/usr/include/TargetConditionals.h"
+for mac in x86_64-apple-darwin aarch64-apple-darwin; do
+  t="${mac//-/_}"
+  env CARGO_TARGET_DIR="$PWD/target/macos" SDKROOT="$sdk" "CC_$t=clang" "CFLAGS_$t=--target=$mac" \
+    "${cargo[@]}" check --locked --workspace --all-targets --target "$mac" \
+    -Zbuild-std=std,panic_unwind,test 2>&1 | tee "$work.$t.log"
+  # A `#[cfg(unix)]` that leaves an import unused on macOS is a warning: a failure here.
+  if grep -q '^warning' "$work.$t.log"; then
+    fail "the workspace compiles for $mac with warnings (above); fix them"
+  fi
+  rm -f "$work.$t.log"
+done
 
 say "done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
