@@ -7,7 +7,7 @@
 #      `install-ca --os-store` of the root into LocalMachine\Root, checked by a separate
 #      program through crypt32 (scripts/windows/find-root.c, not pki), a second install that
 #      changes nothing, `list-ca`, `uninstall-ca`, and the program no longer finding it;
-#   4. macOS: `cargo check` of the workspace for x86_64-apple-darwin and aarch64-apple-darwin
+#   4. with --macos: `cargo check` of the workspace for x86_64-apple-darwin and aarch64-apple-darwin
 #      (nothing links: there is no Apple linker here). ring's build script compiles its C for
 #      the target with clang; Debian has no Apple SDK, and the one SDK header ring includes,
 #      TargetConditionals.h, is stood in for by three lines in target/macos/sdk.
@@ -24,10 +24,19 @@
 # Its own target directory, target/windows, keeps the two toolchains' builds apart; the first
 # run builds std and every dependency (about 15 minutes on 2 cores), later ones a few minutes.
 #
-# Usage: scripts/windows.sh
+# Usage: scripts/windows.sh [--macos]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
+macos=false
+case "${1-}" in
+  "") ;;
+  --macos) macos=true ;;
+  *)
+    echo "usage: scripts/windows.sh [--macos]" >&2
+    exit 2
+    ;;
+esac
 
 target=x86_64-pc-windows-gnu
 wine=/usr/lib/wine/wine64
@@ -37,7 +46,7 @@ need=()
 [ -x /usr/bin/cargo-clippy ] || need+=(rust-web-clippy)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 [ -x "$wine" ] || need+=(wine64)
-command -v clang >/dev/null 2>&1 || need+=(clang)
+$macos && ! command -v clang >/dev/null 2>&1 && need+=(clang)
 . scripts/lib/apt.sh
 apt_install windows.sh "${need[@]}"
 
@@ -80,9 +89,10 @@ say "clippy for $target"
 /usr/bin/cargo-clippy clippy --workspace --all-targets "${flags[@]}" -- -D warnings
 
 say "pki.exe and the unit tests under Wine"
-"${cargo[@]}" build -p pki-cli --bin pki "${flags[@]}"
+# --workspace in each, so that the three share one build of every dependency (the same features).
+"${cargo[@]}" build --workspace --bins "${flags[@]}"
 "${cargo[@]}" test --workspace --lib --bins "${flags[@]}" --no-fail-fast
-"${cargo[@]}" test -p pki-cli --test e2e --no-run "${flags[@]}"
+"${cargo[@]}" test --workspace --test e2e --no-run "${flags[@]}"
 
 say "end-to-end under Wine"
 pki="$out/$target/debug/pki.exe"
@@ -116,6 +126,10 @@ grep -q '"status": *"removed"' remove.json || fail "uninstall-ca did not remove:
 say "pki.exe installed, listed and removed the root in LocalMachine\\Root under Wine"
 cd - >/dev/null
 
+if ! $macos; then
+  say "done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
+  exit 0
+fi
 say "macOS: cargo check for x86_64-apple-darwin and aarch64-apple-darwin"
 sdk="$PWD/target/macos/sdk"
 mkdir -p "$sdk/usr/include"
