@@ -99,8 +99,9 @@ pki="$out/$target/debug/pki.exe"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"; "${wine%/*}/wineserver" -k >/dev/null 2>&1 || true' EXIT
 cd "$work"
-run() { "$wine" "$pki" "$@"; }
-found() { "$wine" "$tools/find-root.exe" "$sha1"; }
+# Wine's console ends lines with CRLF.
+run() { "$wine" "$pki" "$@" | tr -d '\r'; }
+found() { "$wine" "$tools/find-root.exe" "$sha1" | tr -d '\r'; }
 
 run --help | grep -q 'install-ca' || fail "pki.exe --help does not list install-ca"
 run quickstart --gateway gw.example.test --device sensor-1 >quickstart.txt ||
