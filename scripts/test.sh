@@ -64,3 +64,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+# The Windows build, proven under Wine (scripts/windows.sh: clippy for the target, the unit tests
+# run under Wine, install-ca/list-ca/uninstall-ca on LocalMachine\Root). It prints its time; from
+# a clean checkout it builds the standard library and every dependency for Windows first.
+scripts/windows.sh

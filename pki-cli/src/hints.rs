@@ -12,7 +12,7 @@
 //!   the way (`--force`, `--out`);
 //! - pki-c8y ([`c8y`]): the URL, user, password, timeout and CA file flags;
 //! - pki-truststore ([`truststore`]): `--root`, `--name`, `--allow-leaf`, and the command to run
-//!   again with `sudo`;
+//!   again with `sudo` (on Windows, from an elevated prompt);
 //! - pki-verify: its errors (a name that does not resolve, a refused port, a silent server)
 //!   need no flag to be understood, and get none.
 //!
@@ -269,10 +269,7 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
             format!("{e} (pki lists what it installed without --all)")
         }
         Error::NeedsPrivilege { privilege, .. } => match privilege {
-            Privilege::Administrator => format!(
-                "{e}; run from a prompt opened with \"Run as administrator\": {}",
-                this_command()
-            ),
+            Privilege::Administrator => format!("{e}; {}", run_elevated()),
             Privilege::Root | Privilege::None => format!("{e}; run: sudo {}", this_command()),
         },
         Error::OpenRoot { root, reason } => {
@@ -319,7 +316,11 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-        Error::NoOsRelease { .. }
+        Error::WindowsStore { reason, .. } if reason.kind() == ErrorKind::PermissionDenied => {
+            format!("{e}; {}", run_elevated())
+        }
+        Error::WindowsStore { .. }
+        | Error::NoOsRelease { .. }
         | Error::Io { .. }
         | Error::ReadLink { .. }
         | Error::KeepCopy { .. }
@@ -332,6 +333,10 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
 /// The fix for a store's file that could not be written, created or removed.
 fn io_fix(e: &std::io::Error) -> String {
     match e.kind() {
+        // No sudo on Windows: an elevated prompt.
+        ErrorKind::PermissionDenied if cfg!(windows) => {
+            format!("; writing there needs an elevated process: {}", run_elevated())
+        }
         ErrorKind::PermissionDenied => format!(
             "; writing there needs root: run: sudo {}",
             this_command()
@@ -341,7 +346,16 @@ fn io_fix(e: &std::io::Error) -> String {
     }
 }
 
-/// This command line, quoted for a shell: what to run again with `sudo`.
+/// How to run this command again elevated on Windows.
+fn run_elevated() -> String {
+    format!(
+        "run from a prompt opened with \"Run as administrator\": {}",
+        this_command()
+    )
+}
+
+/// This command line, quoted for a shell (POSIX; on Windows, for cmd and PowerShell): what to
+/// run again with `sudo` or elevated.
 fn this_command() -> String {
     std::env::args()
         .map(|a| {
@@ -350,6 +364,8 @@ fn this_command() -> String {
                     .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c))
             {
                 a
+            } else if cfg!(windows) {
+                format!("\"{}\"", a.replace('"', "\\\""))
             } else {
                 format!("'{}'", a.replace('\'', r"'\''"))
             }

@@ -1418,24 +1418,43 @@ fn kill(child: &mut std::process::Child) {
 mod tests {
     use super::*;
 
+    /// The hooks of the test below in the platform's shell (sh; cmd on Windows): the phase
+    /// checked, a missing program and its status, a slow hook.
+    #[cfg(unix)]
+    const SHELL: [&str; 3] = [
+        "test \"$PKI_RENEW_PHASE\" = renew",
+        "/nonexistent/hook",
+        "sleep 30",
+    ];
+    #[cfg(unix)]
+    const MISSING_STATUS: i32 = 127;
+    #[cfg(not(unix))]
+    const SHELL: [&str; 3] = [
+        r#"if "%PKI_RENEW_PHASE%"=="renew" (exit 0) else (exit 1)"#,
+        r"C:\nonexistent\hook",
+        "ping -n 30 127.0.0.1 > NUL",
+    ];
+    #[cfg(not(unix))]
+    const MISSING_STATUS: i32 = 9009; // cmd's "is not recognized"
+
     #[test]
     fn a_hook_runs_through_the_shell_and_its_status_counts() {
         let hook = |c: &str, secs| Hook {
             command: c.into(),
             timeout: StdDuration::from_secs(secs),
         };
-        let ok = run_hook(
-            &hook("test \"$PKI_RENEW_PHASE\" = renew", 10),
-            HookPhase::Renew,
-            &[],
-        );
+        let [phase, missing, slow] = SHELL;
+        let ok = run_hook(&hook(phase, 10), HookPhase::Renew, &[]);
         assert!(ok.ok && ok.exit_code == Some(0), "{ok:?}");
         let failed = run_hook(&hook("exit 3", 10), HookPhase::Rollback, &[]);
         assert_eq!((failed.ok, failed.exit_code), (false, Some(3)));
-        let missing = run_hook(&hook("/nonexistent/hook", 10), HookPhase::Renew, &[]);
-        assert_eq!((missing.ok, missing.exit_code), (false, Some(127)));
+        let missing = run_hook(&hook(missing, 10), HookPhase::Renew, &[]);
+        assert_eq!(
+            (missing.ok, missing.exit_code),
+            (false, Some(MISSING_STATUS))
+        );
         let start = Instant::now();
-        let slow = run_hook(&hook("sleep 30", 1), HookPhase::Renew, &[]);
+        let slow = run_hook(&hook(slow, 1), HookPhase::Renew, &[]);
         assert!(slow.timed_out && !slow.ok, "{slow:?}");
         assert!(start.elapsed() < StdDuration::from_secs(10));
         assert!(slow.describe().starts_with("timed out after"));

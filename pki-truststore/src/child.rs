@@ -1,4 +1,4 @@
-//! The programs a plan runs (refresh tools, `certutil`, `security`, the privilege probe) start
+//! The programs a plan runs (refresh tools, `security`, `id -u` when /proc is absent) start
 //! with a clean environment: a child never sees the caller's secrets (`C8Y_PASSWORD`,
 //! `PKI_KEY_PASSWORD`) nor anything else of its environment, only a fixed system PATH and the C
 //! locale (on Windows, its system directory variables, which its programs need). The little

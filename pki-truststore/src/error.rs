@@ -247,6 +247,19 @@ pub enum Error {
         reason: std::io::Error,
     },
 
+    /// The Windows certificate store (crypt32) refused a change, or could not be read.
+    #[error("cannot {call} LocalMachine\\{store} (SHA-1 {sha1}): {reason}")]
+    WindowsStore {
+        /// What pki asked of the store.
+        call: WindowsCall,
+        /// The system store (`Root`).
+        store: String,
+        /// The certificate's SHA-1 thumbprint.
+        sha1: String,
+        /// The error Windows gave.
+        reason: std::io::Error,
+    },
+
     /// A program ran and failed.
     #[error(
         "`{}` failed ({status}): {said}",
@@ -339,6 +352,27 @@ pub enum Error {
     },
 }
 
+/// What pki asked of the Windows certificate store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowsCall {
+    /// Add a certificate (`CertAddEncodedCertificateToStore`).
+    Add,
+    /// Delete a certificate (`CertDeleteCertificateFromStore`).
+    Delete,
+    /// Look a certificate up (`CertFindCertificateInStore`).
+    Find,
+}
+
+impl fmt::Display for WindowsCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WindowsCall::Add => "add the certificate to",
+            WindowsCall::Delete => "delete the certificate from",
+            WindowsCall::Find => "look the certificate up in",
+        })
+    }
+}
+
 /// What undoing a failed operation did (the store is as it was).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undone {
@@ -393,6 +427,12 @@ pub enum UndoFailure {
         /// The I/O error.
         reason: std::io::Error,
     },
+    /// A change to the Windows certificate store could not be reversed (the certificate added
+    /// could not be deleted again, or the one deleted could not be added back).
+    WindowsStore {
+        /// Why.
+        cause: Box<Error>,
+    },
     /// Refreshing the store again (after the files were put back) failed.
     Refresh {
         /// Why.
@@ -419,6 +459,7 @@ impl fmt::Display for UndoFailure {
                 path.display(),
                 target.display()
             ),
+            UndoFailure::WindowsStore { cause } => write!(f, "reversing: {cause}"),
             UndoFailure::Refresh { cause } => write!(f, "refreshing again: {cause}"),
         }
     }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use pki_core::files;
 
 use crate::child::{self, Environment};
+use crate::crypt32;
 use crate::debian::build_bundle;
-use crate::error::{Error, UndoFailure, Undone};
+use crate::error::{Error, UndoFailure, Undone, WindowsCall};
 use crate::plan::{Action, Confirm, Plan, Step, bundle_holds};
 
 /// Where a plan's files are: inside a device image, or on this machine.
@@ -94,6 +95,10 @@ struct Undo {
     created: Vec<PathBuf>,
     replaced: Vec<(PathBuf, Saved)>,
     ran: bool,
+    /// Certificates added to a Windows store (store, SHA-1): deleted again on failure.
+    store_added: Vec<(String, String)>,
+    /// Certificates deleted from a Windows store (store, SHA-1, DER): added back on failure.
+    store_deleted: Vec<(String, String, Vec<u8>)>,
     /// What a step said that the user should know (entries a bundle build left out).
     warnings: Vec<String>,
 }
@@ -103,6 +108,8 @@ impl Undo {
         !self.written.is_empty()
             || !self.replaced.is_empty()
             || !self.created.is_empty()
+            || !self.store_added.is_empty()
+            || !self.store_deleted.is_empty()
             || self.ran
     }
 }
@@ -144,6 +151,30 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
 fn remove_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_owned();
     move |reason| Error::Remove { path, reason }
+}
+
+/// A call to the Windows store `store` for the certificate `sha1` (hex), through crypt32; its
+/// error named.
+fn windows_store<T>(
+    call: WindowsCall,
+    store: &str,
+    sha1: &str,
+    f: impl FnOnce() -> std::io::Result<T>,
+) -> Result<T, Error> {
+    f().map_err(|reason| Error::WindowsStore {
+        call,
+        store: store.to_owned(),
+        sha1: sha1.to_owned(),
+        reason,
+    })
+}
+
+/// The thumbprint `sha1` as bytes (pki's own plans carry well-formed ones).
+fn thumbprint(call: WindowsCall, store: &str, sha1: &str) -> Result<[u8; 20], Error> {
+    windows_store(call, store, sha1, || {
+        crate::windows::thumbprint(sha1)
+            .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "not a SHA-1 thumbprint"))
+    })
 }
 
 fn run_step(place: &Place, step: &Step, undo: &mut Undo, env: &Environment) -> Result<(), Error> {
@@ -201,6 +232,25 @@ fn run_step(place: &Place, step: &Step, undo: &mut Undo, env: &Environment) -> R
                     status: out.status,
                     said: said.lines().last().unwrap_or("no output").to_owned(),
                 });
+            }
+        }
+        Step::AddToWindowsStore {
+            store, sha1, der, ..
+        } => {
+            let added = windows_store(WindowsCall::Add, store, sha1, || crypt32::add(store, der))?;
+            // Held already (added by hand): nothing of it to undo.
+            if added {
+                undo.store_added.push((store.clone(), sha1.clone()));
+            }
+        }
+        Step::DeleteFromWindowsStore { store, sha1, der } => {
+            let hash = thumbprint(WindowsCall::Delete, store, sha1)?;
+            let deleted = windows_store(WindowsCall::Delete, store, sha1, || {
+                crypt32::delete(store, &hash)
+            })?;
+            if deleted {
+                undo.store_deleted
+                    .push((store.clone(), sha1.clone(), der.clone()));
             }
         }
         Step::BuildBundle { root, bundle } => {
@@ -270,6 +320,21 @@ fn rollback(place: &Place, plan: &Plan, undo: Undo, env: &Environment) -> Vec<Un
             }
         }
     }
+    for (store, sha1) in &undo.store_added {
+        let r = thumbprint(WindowsCall::Delete, store, sha1).and_then(|hash| {
+            windows_store(WindowsCall::Delete, store, sha1, || {
+                crypt32::delete(store, &hash)
+            })
+        });
+        if let Err(e) = r {
+            problems.push(UndoFailure::WindowsStore { cause: Box::new(e) });
+        }
+    }
+    for (store, sha1, der) in &undo.store_deleted {
+        if let Err(e) = windows_store(WindowsCall::Add, store, sha1, || crypt32::add(store, der)) {
+            problems.push(UndoFailure::WindowsStore { cause: Box::new(e) });
+        }
+    }
     for d in &undo.created {
         if let (Some(parent), Some(name)) = (d.parent(), d.file_name()) {
             // A directory that is not empty (something else was put there) stays.
@@ -308,6 +373,12 @@ fn holds(plan: &Plan, confirm: &Confirm, sha256: &str, env: &Environment) -> Res
                 .to_ascii_lowercase()
                 .contains(&needle.to_ascii_lowercase()))
         }
+        Confirm::WindowsStore { store, sha1 } => {
+            let hash = thumbprint(WindowsCall::Find, store, sha1)?;
+            windows_store(WindowsCall::Find, store, sha1, || {
+                crypt32::holds(store, &hash)
+            })
+        }
     }
 }
 
@@ -337,7 +408,7 @@ pub(crate) fn execute(plan: &Plan, sha256: &str, env: &Environment) -> Result<Ve
                     action: plan.action,
                     bundle: match confirm {
                         Confirm::Bundle { path } => Some(path.clone()),
-                        Confirm::CommandOutput { .. } => None,
+                        Confirm::CommandOutput { .. } | Confirm::WindowsStore { .. } => None,
                     },
                     sha256: sha256.to_owned(),
                 });

@@ -93,6 +93,7 @@ mod access;
 mod app;
 mod cert;
 mod child;
+mod crypt32;
 mod debian;
 mod detect;
 mod error;
@@ -111,7 +112,7 @@ pub use app::{AppEntry, AppReport, AppStatus, AppStore};
 pub use cert::{Fingerprint, StoreCertificate, checked_name};
 pub use child::Environment;
 pub use detect::{OsRelease, TrustSystem};
-pub use error::{Error, UndoFailure, Undone};
+pub use error::{Error, UndoFailure, Undone, WindowsCall};
 pub use java::{DEFAULT_STOREPASS, JavaStore};
 pub use nss::{NssDb, nss_databases};
 pub use operation::{

@@ -325,7 +325,8 @@ pub(crate) fn uninstall(
     })
 }
 
-#[cfg(test)]
+// A Linux store's paths resolve inside their root through pki_core::files::Root: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -78,6 +78,31 @@ pub enum Step {
         /// Its arguments.
         args: Vec<String>,
     },
+    /// Add the certificate to the local machine's Windows certificate store `store` (`Root`)
+    /// through crypt32; shown as the `certutil` command that does the same, for an operator
+    /// to read.
+    AddToWindowsStore {
+        /// The system store (`Root`).
+        store: String,
+        /// pki's record of the certificate (the file `certutil -addstore` would be given).
+        file: PathBuf,
+        /// The certificate's SHA-1 thumbprint, upper-case hex.
+        sha1: String,
+        /// The certificate, DER.
+        #[serde(skip)]
+        der: Vec<u8>,
+    },
+    /// Delete the certificate with this SHA-1 thumbprint from the local machine's Windows
+    /// certificate store `store` through crypt32; shown as the equivalent `certutil` command.
+    DeleteFromWindowsStore {
+        /// The system store (`Root`).
+        store: String,
+        /// The certificate's SHA-1 thumbprint, upper-case hex.
+        sha1: String,
+        /// The certificate, DER (to add it back if a later step fails).
+        #[serde(skip)]
+        der: Vec<u8>,
+    },
     /// Build the bundle of the Debian-family image at `root`, and the links beside it, in pki
     /// from the image's own anchors, as `update-ca-certificates --fresh` does (debian.rs):
     /// every path resolved inside the image, nothing of it run.
@@ -131,6 +156,15 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
+            Step::AddToWindowsStore { store, file, .. } => write!(
+                f,
+                "{} -addstore -f {store} {}",
+                windows::CERTUTIL,
+                quote(&file.display().to_string())
+            ),
+            Step::DeleteFromWindowsStore { store, sha1, .. } => {
+                write!(f, "{} -delstore {store} {sha1}", windows::CERTUTIL)
+            }
             Step::BuildBundle { root, bundle } => write!(
                 f,
                 "build {} and its links in pki from the image's /etc/ca-certificates.conf, /usr/share/ca-certificates and /usr/local/share/ca-certificates, as update-ca-certificates --fresh does (every path resolved inside {}; nothing of the image runs)",
@@ -141,7 +175,6 @@ impl fmt::Display for Step {
     }
 }
 
-/// Quotes an argument for a POSIX shell when it needs it.
 /// The first steps of an install into a store pki keeps records for (Windows, macOS): its record
 /// directory, and the copy of the certificate by which pki lists and removes what it installed.
 pub(crate) fn record_copy(records: &str, file: &Path, cert: &StoreCertificate) -> [Step; 2] {
@@ -158,6 +191,7 @@ pub(crate) fn record_copy(records: &str, file: &Path, cert: &StoreCertificate) -
     ]
 }
 
+/// Quotes an argument for a POSIX shell when it needs it.
 pub(crate) fn quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| {
@@ -192,6 +226,14 @@ pub enum Confirm {
         args: Vec<String>,
         /// What the output holds when the certificate is there.
         needle: String,
+    },
+    /// Ask crypt32 whether the local machine's Windows certificate store `store` holds the
+    /// certificate with this SHA-1 thumbprint (what `certutil -store Root SHA1` shows).
+    WindowsStore {
+        /// The system store (`Root`).
+        store: String,
+        /// The certificate's SHA-1 thumbprint, upper-case hex.
+        sha1: String,
     },
 }
 

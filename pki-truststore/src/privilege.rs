@@ -1,4 +1,4 @@
-//! Whether this process may carry out a plan: it runs as root (elevated on Windows), or the plan
+//! Whether this process may carry out a plan: it runs as root (its token elevated on Windows), or the plan
 //! needs no privilege (a device image the user may write). The answer is data
 //! ([`Error::NeedsPrivilege`]): the caller says how to run again with the privilege.
 
@@ -21,13 +21,12 @@ pub(crate) fn this_process(env: &Environment) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Whether this process runs elevated: `net session` needs it.
+/// Whether this process runs elevated: its token's elevation (crypt32.rs), not the exit code
+/// of `net session` (which Wine answers with 0). A token that cannot be read is not elevated.
 #[cfg(windows)]
 pub(crate) fn this_process(env: &Environment) -> bool {
-    crate::child::command("net", env)
-        .arg("session")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    let _ = env;
+    crate::crypt32::elevated().unwrap_or(false)
 }
 
 /// Elsewhere: never assumed.
@@ -60,9 +59,10 @@ mod tests {
     use super::*;
     use crate::cert::tests::root;
     use crate::detect::TrustSystem;
-    use crate::plan::{Action, InstallPlan, plan_install};
+    use crate::plan::{InstallPlan, plan_install};
 
     #[test]
+    #[cfg(unix)] // a Linux store's plan reads this machine's / through pki_core::files::Root
     fn an_unprivileged_process_is_told_what_the_plan_needs() {
         let tools = tempfile::tempdir().unwrap();
         std::fs::write(tools.path().join("update-ca-trust"), "").unwrap();
@@ -81,7 +81,7 @@ mod tests {
             matches!(
                 &err,
                 Error::NeedsPrivilege {
-                    action: Action::Install,
+                    action: crate::plan::Action::Install,
                     privilege: Privilege::Root,
                     system: TrustSystem::RedHat,
                     file,

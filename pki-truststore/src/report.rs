@@ -46,7 +46,8 @@ pub enum RuntimeHint {
         /// The store's bundle (or the certificate's file), as the system names it.
         bundle: PathBuf,
     },
-    /// IoT Edge modules get `trust_bundle_cert` from /etc/aziot/config.toml.
+    /// IoT Edge modules get `trust_bundle_cert` from IoT Edge's config.toml
+    /// (/etc/aziot/config.toml on Linux).
     IotEdge {
         /// The certificate's file, as the system names it.
         file: PathBuf,
@@ -70,13 +71,31 @@ impl fmt::Display for RuntimeHint {
                     bundle.display()
                 )
             }
-            RuntimeHint::IotEdge { file } => write!(
-                f,
-                "IoT Edge modules: trust_bundle_cert = \"file://{}\" in /etc/aziot/config.toml, then `sudo iotedge config apply`",
-                file.display()
-            ),
+            RuntimeHint::IotEdge { file } => match windows_path(file) {
+                Some(uri) => write!(
+                    f,
+                    "IoT Edge modules: trust_bundle_cert = \"{uri}\" in IoT Edge's config.toml, then `iotedge config apply` from an elevated prompt",
+                ),
+                None => write!(
+                    f,
+                    "IoT Edge modules: trust_bundle_cert = \"file://{}\" in /etc/aziot/config.toml, then `sudo iotedge config apply`",
+                    file.display()
+                ),
+            },
         }
     }
+}
+
+/// A Windows path (`C:\\...`, whatever this build's platform) as a `file:///C:/...` URI;
+/// `None` for any other path.
+fn windows_path(file: &std::path::Path) -> Option<String> {
+    let text = file.to_str()?;
+    let mut chars = text.chars();
+    let drive = chars.next().filter(char::is_ascii_alphabetic)?;
+    (chars.next() == Some(':')).then(|| {
+        let rest = text[2..].replace('\\', "/").replace(' ', "%20");
+        format!("file:///{drive}:{rest}")
+    })
 }
 
 /// What installing or removing a certificate did (or, with a dry run, would do).
@@ -297,6 +316,24 @@ mod tests {
         assert_eq!(
             j["notes"][0],
             "the store holds it, but not from a file pki installed: remove it the way it was added"
+        );
+    }
+
+    #[test]
+    fn the_iot_edge_hint_names_a_file_uri_for_each_system() {
+        let linux = RuntimeHint::IotEdge {
+            file: "/usr/local/share/ca-certificates/pki-x.crt".into(),
+        };
+        assert_eq!(
+            linux.to_string(),
+            "IoT Edge modules: trust_bundle_cert = \"file:///usr/local/share/ca-certificates/pki-x.crt\" in /etc/aziot/config.toml, then `sudo iotedge config apply`"
+        );
+        let windows = RuntimeHint::IotEdge {
+            file: r"C:\ProgramData\pki\trust\pki-x y.crt".into(),
+        };
+        assert_eq!(
+            windows.to_string(),
+            "IoT Edge modules: trust_bundle_cert = \"file:///C:/ProgramData/pki/trust/pki-x%20y.crt\" in IoT Edge's config.toml, then `iotedge config apply` from an elevated prompt"
         );
     }
 }

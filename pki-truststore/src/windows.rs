@@ -1,7 +1,9 @@
-//! Windows: LocalMachine\Root through certutil (services running as SYSTEM see it; CurrentUser\Root
-//! does not reach them). pki keeps a copy of each certificate it installed in its record
-//! directory, which is how it lists them and removes exactly those. Plain data: built and tested
-//! on every platform.
+//! Windows: LocalMachine\Root (services running as SYSTEM see it; CurrentUser\Root does not
+//! reach them), changed and read through crypt32 ([`crate::crypt32`]), never by parsing
+//! `certutil.exe` output (localized, and a stub that does nothing under Wine); a plan shows the
+//! equivalent `certutil` commands for an operator to read. pki keeps a copy of each certificate
+//! it installed in its record directory, which is how it lists them and removes exactly those.
+//! Plain data: built and tested on every platform.
 
 use std::path::PathBuf;
 
@@ -9,10 +11,12 @@ use crate::cert::StoreCertificate;
 use crate::detect::TrustSystem;
 use crate::plan::{Action, Confirm, Installed, Plan, Privilege, Records, Step, record_copy};
 
-/// certutil, by absolute path.
+/// certutil, by absolute path: the command a plan shows for each store step.
 pub(crate) const CERTUTIL: &str = r"C:\Windows\System32\certutil.exe";
 /// Where pki keeps its record of what it installed.
 pub(crate) const RECORDS: &str = r"C:\ProgramData\pki\trust";
+/// The local machine's store of trusted roots.
+pub(crate) const STORE: &str = "Root";
 
 pub(crate) fn records() -> Records {
     Records {
@@ -22,12 +26,24 @@ pub(crate) fn records() -> Records {
 }
 
 fn confirm(cert: &StoreCertificate) -> Confirm {
-    let sha1 = cert.sha1.to_ascii_lowercase();
-    Confirm::CommandOutput {
-        program: CERTUTIL.into(),
-        args: vec!["-store".into(), "Root".into(), sha1.clone()],
-        needle: sha1,
+    Confirm::WindowsStore {
+        store: STORE.into(),
+        sha1: cert.sha1.clone(),
     }
+}
+
+/// A SHA-1 thumbprint (40 hex digits, either case) as bytes; `None` for anything else.
+pub(crate) fn thumbprint(hex: &str) -> Option<[u8; 20]> {
+    let digits = hex.as_bytes();
+    if digits.len() != 40 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut out = [0u8; 20];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
 }
 
 pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
@@ -37,14 +53,11 @@ pub(crate) fn install(cert: &StoreCertificate, file: PathBuf) -> Plan {
         root: None,
         steps: record_copy(RECORDS, &file, cert)
             .into_iter()
-            .chain([Step::Run {
-                program: CERTUTIL.into(),
-                args: vec![
-                    "-addstore".into(),
-                    "-f".into(),
-                    "Root".into(),
-                    file.display().to_string(),
-                ],
+            .chain([Step::AddToWindowsStore {
+                store: STORE.into(),
+                file: file.clone(),
+                sha1: cert.sha1.clone(),
+                der: cert.der().to_vec(),
             }])
             .collect(),
         file,
@@ -60,13 +73,10 @@ pub(crate) fn uninstall(found: &Installed) -> Plan {
         system: TrustSystem::Windows,
         root: None,
         steps: vec![
-            Step::Run {
-                program: CERTUTIL.into(),
-                args: vec![
-                    "-delstore".into(),
-                    "Root".into(),
-                    found.certificate.sha1.clone(),
-                ],
+            Step::DeleteFromWindowsStore {
+                store: STORE.into(),
+                sha1: found.certificate.sha1.clone(),
+                der: found.certificate.der().to_vec(),
             },
             Step::RemoveFile {
                 path: found.path.clone(),
@@ -109,14 +119,15 @@ mod tests {
             ]
         );
         assert_eq!(plan.requires, Privilege::Administrator);
-        let sha1 = cert.sha1.to_ascii_lowercase();
         assert_eq!(
             plan.confirm,
-            Some(Confirm::CommandOutput {
-                program: CERTUTIL.into(),
-                args: vec!["-store".into(), "Root".into(), sha1.clone()],
-                needle: sha1,
+            Some(Confirm::WindowsStore {
+                store: "Root".into(),
+                sha1: cert.sha1.clone(),
             })
+        );
+        assert!(
+            matches!(&plan.steps[2], Step::AddToWindowsStore { der, sha1, .. } if der == cert.der() && *sha1 == cert.sha1)
         );
         let found = Installed {
             path: file.clone().into(),
@@ -142,5 +153,16 @@ mod tests {
                 UninstallPlan::NotInstalled { in_bundle: false }
             );
         }
+    }
+
+    #[test]
+    fn thumbprints_are_forty_hex_digits() {
+        let cert = root();
+        let bytes = thumbprint(&cert.sha1).unwrap();
+        assert_eq!(pki_core::hex_upper(&bytes), cert.sha1);
+        assert_eq!(thumbprint(&cert.sha1.to_ascii_lowercase()), Some(bytes));
+        assert_eq!(thumbprint(&cert.sha1[2..]), None);
+        assert_eq!(thumbprint(&format!("{}zz", &cert.sha1[2..])), None);
+        assert_eq!(thumbprint(&format!("+1{}", &cert.sha1[2..])), None);
     }
 }

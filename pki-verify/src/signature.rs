@@ -888,6 +888,7 @@ mod tests {
     use super::*;
 
     /// `openssl pkeyutl -sign` of `message` with the case's leaf key and `opts`.
+    #[cfg(unix)]
     fn openssl_sign(case: &str, message: &[u8], opts: &[&str]) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let msg = dir.path().join("msg");
@@ -908,6 +909,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // it runs the openssl command, which a Windows test run does not have
     fn tls13_signatures_rustls_cannot_check_are_checked_as_openssl_made_them() {
         let message = b"TLS 1.3, server CertificateVerify\x00 transcript hash";
         for (case, scheme, opts) in [

@@ -11,9 +11,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[cfg(unix)]
+use crate::support::pki_in_shell;
 use crate::support::{
-    OpensslServer, Server, assert_root, openssl_self_signed, pki, pki_command, pki_in_shell, tmp,
-    tree,
+    OpensslServer, Server, assert_root, openssl_self_signed, pki, pki_command, tmp, tree,
 };
 
 #[cfg(unix)]

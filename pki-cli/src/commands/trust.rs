@@ -252,6 +252,10 @@ fn confirm_text(c: &Confirm, action: Action) -> String {
                 "no longer contains"
             }
         ),
+        Confirm::WindowsStore { store, sha1 } => format!(
+            "check through crypt32 that LocalMachine\\{store} {} SHA-1 {sha1} (as `certutil -store {store} {sha1}` shows)",
+            if install { "holds" } else { "no longer holds" }
+        ),
     }
 }
 
@@ -274,6 +278,14 @@ fn confirm_done(c: &Confirm, action: Action) -> String {
                 "lists it"
             } else {
                 "no longer lists it"
+            }
+        ),
+        Confirm::WindowsStore { store, .. } => format!(
+            "LocalMachine\\{store} {}",
+            if install {
+                "holds it"
+            } else {
+                "no longer holds it"
             }
         ),
     }

@@ -123,6 +123,7 @@ pub(crate) fn openssl_self_signed_at(
 }
 
 /// A CA made by openssl with this exact subject (openssl's `-subj` syntax), in `dir/file`.
+#[cfg(unix)]
 pub(crate) fn openssl_ca(dir: &Path, subj: &str, file: &str, extra: &[&str]) -> PathBuf {
     let mut args = vec!["-addext", "basicConstraints=critical,CA:TRUE"];
     args.extend_from_slice(extra);

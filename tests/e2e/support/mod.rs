@@ -10,6 +10,7 @@
 
 mod asserts;
 mod fixtures;
+#[cfg(unix)] // a Debian image, and Debian's own refresh tool run on it
 pub(crate) mod image;
 pub(crate) mod lot;
 mod mosquitto;
@@ -24,17 +25,24 @@ pub(crate) mod snapshot;
 pub(crate) mod tenant;
 
 pub(crate) use asserts::{
-    assert_root, fails_cleanly, is_root, one_error_line, refused_in_one_line, retries,
+    assert_root, fails_cleanly, one_error_line, refused_in_one_line, retries,
 };
+// What only the trust-store tests (Unix) use.
+#[cfg(unix)]
+pub(crate) use asserts::is_root;
+#[cfg(unix)]
+pub(crate) use fixtures::openssl_ca;
 pub(crate) use fixtures::{
-    openssl_ca, openssl_self_signed, openssl_text, pem_certificates, sha1_fingerprint,
-    sha256_fingerprint, testdata, tmp, tree,
+    openssl_self_signed, openssl_text, pem_certificates, sha1_fingerprint, sha256_fingerprint,
+    testdata, tmp, tree,
 };
 pub(crate) use mosquitto::{MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto};
 pub(crate) use openssl::{Handshake, SClient, s_client};
 pub(crate) use postgres::Postgres;
+#[cfg(unix)]
+pub(crate) use run::pki_in_shell;
 pub(crate) use run::{
-    Run, crl_distribution_points, openssl, pki, pki_command, pki_env, pki_in_shell, register_lines,
+    Run, crl_distribution_points, openssl, pki, pki_command, pki_env, register_lines,
     register_rows, run_bounded,
 };
 pub(crate) use servers::{

@@ -69,6 +69,7 @@ pub(crate) fn pki_command(cwd: &Path, args: &[&str]) -> Command {
 
 /// `sh -c "SETUP; exec pki ARGS"` in `cwd`, not yet run: pki under limits a shell sets
 /// (`umask 000`, `ulimit -v ...`), with the environment variables pki reads removed.
+#[cfg(unix)] // sh, umask and ulimit
 pub(crate) fn pki_in_shell(cwd: &Path, setup: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new("sh");
     cmd.current_dir(cwd)
