@@ -87,52 +87,46 @@ impl Hsm {
         run
     }
 
-    /// The private keys on the token, read through cryptoki (pki-pkcs11).
-    fn keys(&self) -> Vec<pki_pkcs11::KeyInfo> {
-        // SoftHSM2 reads SOFTHSM2_CONF when it is loaded; each test's token is its own file,
-        // so the module is asked through a child that has the test's configuration.
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "hsm::token_keys_child",
-                "--nocapture",
-                "--include-ignored",
-            ])
+    /// The private keys on the token as OpenSC's `pkcs11-tool` reads them (a reader
+    /// independent of pki's own binding): label and the access flags the token reports.
+    fn keys(&self) -> Vec<TokenKey> {
+        let out = Command::new("pkcs11-tool")
+            .arg("--module")
+            .arg(&self.module)
+            .args(["--token-label", "pki", "--login", "--pin", PIN])
+            .args(["--list-objects", "--type", "privkey"])
             .env("SOFTHSM2_CONF", &self.conf)
-            .env("HSM_TEST_MODULE", &self.module)
             .output()
-            .unwrap();
+            .expect("pkcs11-tool runs");
         let text = String::from_utf8_lossy(&out.stdout);
-        text.lines()
-            .filter_map(|l| l.strip_prefix("KEY "))
-            .map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                pki_pkcs11::KeyInfo {
-                    label: f[0].to_owned(),
-                    id: Vec::new(),
-                    key_type: f[1].parse().ok(),
-                    sensitive: f[2] == "true",
-                    extractable: f[3] == "true",
+        assert!(out.status.success(), "pkcs11-tool: {text}");
+        let mut keys: Vec<TokenKey> = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("Private Key Object") {
+                keys.push(TokenKey::default());
+            } else if let Some(k) = keys.last_mut() {
+                if let Some(label) = line.strip_prefix("label:") {
+                    k.label = label.trim().to_owned();
+                } else if let Some(access) = line.strip_prefix("Access:") {
+                    let flags: Vec<&str> = access.split(',').map(str::trim).collect();
+                    k.sensitive = flags.contains(&"sensitive");
+                    k.extractable = flags.contains(&"extractable");
                 }
-            })
-            .collect()
+            }
+        }
+        keys
     }
 }
 
-/// Not a test of its own: [`Hsm::keys`] runs it in a child with the test's SoftHSM2
-/// configuration and reads what it prints.
-#[test]
-#[ignore = "run by Hsm::keys in a child process"]
-fn token_keys_child() {
-    let Ok(module) = std::env::var("HSM_TEST_MODULE") else {
-        return;
-    };
-    let m = pki_pkcs11::Module::load(module.as_ref()).unwrap();
-    let uri = pki_pkcs11::Pkcs11Uri::parse("pkcs11:token=pki").unwrap();
-    for k in m.token(&uri).unwrap().login(PIN).unwrap().keys().unwrap() {
-        let kt = k.key_type.map_or("-".to_owned(), |t| t.to_string());
-        println!("KEY {} {kt} {} {}", k.label, k.sensitive, k.extractable);
-    }
+/// A private key on the token, as `pkcs11-tool --list-objects` shows it.
+#[derive(Debug, Default)]
+struct TokenKey {
+    label: String,
+    /// CKA_SENSITIVE ("sensitive").
+    sensitive: bool,
+    /// CKA_EXTRACTABLE ("extractable"; a key that may never leave shows "never extractable").
+    extractable: bool,
 }
 
 #[track_caller]
