@@ -393,7 +393,7 @@ impl LoggedIn {
             KeyType::Rsa(bits) => (
                 Mechanism::RsaPkcsKeyPairGen,
                 vec![
-                    Attribute::ModulusBits(u64::from(bits).into()),
+                    Attribute::ModulusBits(std::ffi::c_ulong::from(bits).into()),
                     Attribute::PublicExponent(vec![1, 0, 1]),
                 ],
             ),
