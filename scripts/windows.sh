@@ -93,7 +93,10 @@ cd "$work"
 run() { "$wine" "$pki" "$@" | tr -d '\r'; }
 found() { "$wine" "$tools/find-root.exe" "$sha1" | tr -d '\r'; }
 
-run --help | grep -q 'install-ca' || fail "pki.exe --help does not list install-ca"
+# Whole outputs to files before grep: `grep -q` in a pipe stops reading at its match, and under
+# pipefail the writer's SIGPIPE would fail the check once an output outgrows the pipe's buffer.
+run --help >help.txt || fail "pki.exe --help failed: $(cat help.txt)"
+grep -q 'install-ca' help.txt || fail "pki.exe --help does not list install-ca"
 run quickstart --gateway gw.example.test --device sensor-1 >quickstart.txt ||
   fail "pki.exe quickstart failed: $(cat quickstart.txt)"
 grep -q 'verified OK' quickstart.txt || fail "the quickstart did not prove its chain: $(cat quickstart.txt)"
@@ -101,8 +104,9 @@ root=pki/certs/azure-iot-test-only.root.ca.cert.pem
 sha1="$(openssl x509 -in "$root" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')"
 [ "$(found)" = "not found" ] || fail "LocalMachine\\Root holds the root before pki installed it"
 
-run install-ca "$root" --os-store --dry-run | grep -qF 'certutil.exe -addstore -f Root' ||
-  fail "install-ca --dry-run does not show the certutil command"
+run install-ca "$root" --os-store --dry-run >dry-run.txt
+grep -qF 'certutil.exe -addstore -f Root' dry-run.txt ||
+  fail "install-ca --dry-run does not show the certutil command: $(cat dry-run.txt)"
 run --json install-ca "$root" --os-store >install.json || fail "install-ca failed: $(cat install.json)"
 grep -q '"status": *"installed"' install.json || fail "install-ca did not install: $(cat install.json)"
 [ "$(found)" = "found" ] || fail "find-root does not find the root in LocalMachine\\Root after install-ca"
