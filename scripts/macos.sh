@@ -19,7 +19,8 @@
 # Rust side the same (the bundled bindings) and compiles no C. A real macOS build uses neither.
 #
 # Its own target directory, target/macos; the first run builds std and every dependency for both
-# targets, later ones a minute or two (times: README, "macOS").
+# targets (16 minutes on 2 cores), later ones about a minute. scripts/test.sh does not run it: CI
+# cannot spare that time next to the Windows step.
 #
 # Usage: scripts/macos.sh
 set -euo pipefail
