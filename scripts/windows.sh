@@ -20,9 +20,7 @@
 # Its own target directory, target/windows, keeps the two toolchains' builds apart; the first
 # run builds std and every dependency (about 15 minutes on 2 cores), later ones a few minutes.
 #
-# macOS is not checked here: ring's build script compiles C for the target, which needs the
-# Apple SDK's headers (TargetConditionals.h, then libc's assert.h, ...) that Debian does not
-# package; clang alone cannot supply them (README, "Windows").
+# macOS is checked by scripts/macos.sh (README, "macOS").
 #
 # Usage: scripts/windows.sh
 set -euo pipefail

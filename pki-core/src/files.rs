@@ -75,6 +75,21 @@ fn check_name(name: &str) -> io::Result<()> {
     }
 }
 
+/// A permission mode as rustix takes it. pki's modes are `u32`s, as std's `PermissionsExt`;
+/// `mode_t` is 32 bits on Linux but 16 on macOS. Only the permission bits (0o7777) are kept: all
+/// that pki ever sets, and they fit both.
+#[cfg(unix)]
+fn to_mode(bits: u32) -> rustix::fs::Mode {
+    rustix::fs::Mode::from_raw_mode((bits & 0o7777) as rustix::fs::RawMode)
+}
+
+/// The permission bits (0o7777) of a file's `st_mode` (16 bits on macOS, 32 on Linux).
+#[cfg(unix)]
+#[allow(clippy::useless_conversion)] // a widening on macOS, none on Linux
+fn permission_bits(st_mode: rustix::fs::RawMode) -> u32 {
+    u32::from(st_mode & 0o7777)
+}
+
 #[cfg(unix)]
 mod imp {
     use std::fs::File;
@@ -84,7 +99,10 @@ mod imp {
 
     use rustix::fs::{AtFlags, Mode, OFlags};
 
-    use super::{MAX_LINKS, OLD_PREFIX, Placed, STALE_AFTER, TEMP_PREFIX, check_name, random_name};
+    use super::{
+        MAX_LINKS, OLD_PREFIX, Placed, STALE_AFTER, TEMP_PREFIX, check_name, permission_bits,
+        random_name, to_mode,
+    };
 
     fn e(err: rustix::io::Errno) -> io::Error {
         io::Error::from_raw_os_error(err.raw_os_error())
@@ -131,13 +149,13 @@ mod imp {
                 Ok(fd) => fd,
                 Err(rustix::io::Errno::NOENT) if create.is_some() => {
                     let mode = create.unwrap_or(0o755);
-                    match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
+                    match rustix::fs::mkdirat(&self.fd, name, to_mode(mode)) {
                         Ok(()) | Err(rustix::io::Errno::EXIST) => {}
                         Err(err) => return Err(e(err)),
                     }
                     let fd = open().map_err(|err| self.link_error(name, err))?;
                     // mkdir's mode is cut by the umask; the mode asked for is the mode given.
-                    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(e)?;
+                    rustix::fs::fchmod(&fd, to_mode(mode)).map_err(e)?;
                     fd
                 }
                 Err(err) => return Err(self.link_error(name, err)),
@@ -176,12 +194,12 @@ mod imp {
         /// The permission bits and owner of this directory.
         pub fn mode_and_owner(&self) -> io::Result<(u32, u32)> {
             let st = rustix::fs::fstat(&self.fd).map_err(e)?;
-            Ok((st.st_mode & 0o7777, st.st_uid))
+            Ok((permission_bits(st.st_mode), st.st_uid))
         }
 
         /// Sets this directory's mode through its descriptor.
         pub fn set_mode(&self, mode: u32) -> io::Result<()> {
-            rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode)).map_err(e)
+            rustix::fs::fchmod(&self.fd, to_mode(mode)).map_err(e)
         }
 
         /// Reads `name`, a regular file reached without following a link, at most `max` bytes
@@ -299,7 +317,7 @@ mod imp {
             };
             let r = (|| {
                 // The mode through the descriptor: the umask does not cut it, no path is used.
-                rustix::fs::fchmod(&staged.file, Mode::from_raw_mode(mode)).map_err(e)?;
+                rustix::fs::fchmod(&staged.file, to_mode(mode)).map_err(e)?;
                 staged.file.write_all(data)?;
                 staged.file.sync_all()
             })();
@@ -319,7 +337,7 @@ mod imp {
                     &self.fd,
                     ".",
                     OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(mode & 0o600),
+                    to_mode(mode & 0o600),
                 ) {
                     Ok(fd) => return Ok((File::from(fd), None)),
                     // File systems without O_TMPFILE: a named temporary file.
@@ -342,7 +360,7 @@ mod imp {
                         | OFlags::EXCL
                         | OFlags::NOFOLLOW
                         | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(mode & 0o600),
+                    to_mode(mode & 0o600),
                 ) {
                     Ok(fd) => return Ok((File::from(fd), Some(name))),
                     Err(rustix::io::Errno::EXIST) => continue,
@@ -364,6 +382,8 @@ mod imp {
                 AtFlags::SYMLINK_FOLLOW,
             ) {
                 Ok(()) => Ok(()),
+                // Only Linux has unnamed temporary files (`temp_file`) and AT_EMPTY_PATH.
+                #[cfg(any(target_os = "linux", target_os = "android"))]
                 Err(rustix::io::Errno::NOENT) if !Path::new("/proc/self/fd").exists() => {
                     // No /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH on older kernels).
                     rustix::fs::linkat(file, "", &self.fd, name, AtFlags::EMPTY_PATH).map_err(e)
@@ -1046,16 +1066,16 @@ pub fn create_new(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
     let mut file = {
-        use rustix::fs::{Mode, OFlags};
+        use rustix::fs::OFlags;
         let fd = rustix::fs::open(
             path,
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(mode),
+            to_mode(mode),
         )
         .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
         // The umask may have narrowed the mode: the mode asked for is the mode given.
         if mode & umask() != 0 {
-            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+            rustix::fs::fchmod(&fd, to_mode(mode))
                 .map_err(|err| io::Error::from_raw_os_error(err.raw_os_error()))?;
         }
         std::fs::File::from(fd)

@@ -125,9 +125,18 @@ mod tests {
             ]
         );
         assert_eq!(plan.requires, Privilege::Root);
-        assert!(
-            matches!(&plan.confirm, Some(Confirm::CommandOutput { needle, .. }) if *needle == format!("SHA-1 hash: {}", cert.sha1))
-        );
+        // The check that follows: the System keychain lists the certificate's SHA-1.
+        let Some(Confirm::CommandOutput {
+            program,
+            args,
+            needle,
+        }) = &plan.confirm
+        else {
+            panic!("not a command's output: {:?}", plan.confirm);
+        };
+        assert_eq!(program, &PathBuf::from(SECURITY));
+        assert_eq!(args, &["find-certificate", "-a", "-Z", KEYCHAIN]);
+        assert_eq!(*needle, format!("SHA-1 hash: {}", cert.sha1));
         // A certificate that is not self-issued is trusted as trustAsRoot.
         let p = install(&leaf(), file.clone());
         assert!(matches!(&p.steps[2], Step::Run { args, .. } if args[3] == "trustAsRoot"));
