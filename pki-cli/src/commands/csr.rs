@@ -83,6 +83,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let csr_path = match (&a.out, &ca) {
         (Some(p), _) => p.clone(),
         (None, Some(ca)) => ca.csr_path(&prefix),
+        // Invariant: `ca` is None only when --out and --key are both given (just above).
         (None, None) => unreachable!("a CA directory is opened whenever --out is missing"),
     };
     // The key signs the CSR: a file key (given, or new in the CA directory), or a new key on a
@@ -117,6 +118,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
                 )
             }
             (None, None, None) => {
+                // Invariant: `ca` is None only when --out and --key are both given.
                 unreachable!("a CA directory is opened whenever --key is missing")
             }
         };
