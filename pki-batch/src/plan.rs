@@ -55,11 +55,7 @@ impl Reserved {
         layout: &Layout,
         manifest: &Path,
     ) -> Result<Self, Error> {
-        let edge_cas = ca
-            .edge_ca_names()?
-            .into_iter()
-            .map(|n| (format!("{n}.ca"), n))
-            .collect();
+        let edge_cas = ca.edge_ca_cns()?;
         let own_files = match layout {
             Layout::CaDir => Vec::new(),
             Layout::Folders(_) => OWN_FILES

@@ -942,9 +942,14 @@ pub(crate) struct RevokeArgs {
 /// `pki crl`.
 #[derive(Debug, Args)]
 pub(crate) struct CrlArgs {
-    /// The CA whose CRL to write: root, intermediate or edge-ca:NAME.
-    #[arg(long, value_name = "CA", value_parser = ca_role, conflicts_with = "all")]
-    pub(crate) issuer: Option<CaRole>,
+    /// The CA whose CRL to write: root, intermediate, edge-ca:NAME, or a CA certificate file
+    /// (a previous certificate of a renewed CA, `certs/<prefix>.<SERIAL>.cert.pem`, signs with
+    /// its kept key; any other with --issuer-key).
+    #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse, conflicts_with = "all")]
+    pub(crate) issuer: Option<IssuerSpec>,
+    /// The key of an --issuer given as a file that is not one of the directory's CAs.
+    #[arg(long, value_name = "KEY", requires = "issuer")]
+    pub(crate) issuer_key: Option<PathBuf>,
     /// Days until nextUpdate.
     #[arg(long, value_name = "N", default_value_t = pki_core::DEFAULT_CRL_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -1364,15 +1369,6 @@ fn crl_url(s: &str) -> Result<String, BadValue> {
     pki_core::check_crl_url(s)
         .map(|()| s.to_owned())
         .map_err(|e| BadValue(e.into()))
-}
-
-fn ca_role(s: &str) -> Result<CaRole, BadValue> {
-    match IssuerSpec::parse(s) {
-        Ok(IssuerSpec::Role(role)) => Ok(role),
-        _ => Err(BadValue(anyhow::anyhow!(
-            "--issuer {s:?}: give root, intermediate or edge-ca:NAME"
-        ))),
-    }
 }
 
 fn step_timeout(s: &str) -> Result<Duration, Box<dyn std::error::Error + Send + Sync>> {

@@ -61,10 +61,28 @@ fn core_words(e: &pki_core::Error) -> String {
             reason: NotCaDir::OwnedByOther { .. },
             ..
         } => format!("{e}: check who made it, or use another --dir"),
+        E::Refused(Refusal::SeveralEdgeCas { .. }) => {
+            format!("{e}: choose one with --issuer edge-ca:NAME")
+        }
+        E::Refused(Refusal::NoIssuer { .. }) => {
+            format!("{e}; run `pki create-owner-ca` first")
+        }
+        E::Refused(Refusal::RenewalGainsNothing {
+            role: Some(role), ..
+        }) => format!("{e}: pki renew {}", renew_target(role)),
         E::Refused(Refusal::PathLength { .. }) => {
             format!("{e}; re-create it with a larger --pathlen or issue from another CA")
         }
         _ => e.to_string(),
+    }
+}
+
+/// How `pki renew` names the CA in `role`.
+pub(crate) fn renew_target(role: &pki_core::CaRole) -> String {
+    match role {
+        pki_core::CaRole::Root => "root".to_owned(),
+        pki_core::CaRole::Intermediate => "intermediate".to_owned(),
+        pki_core::CaRole::EdgeCa(name) => format!("edge-ca:{name}"),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::issue::Issuer;
 use crate::pem::Certificate;
-use crate::store::{CRL_DIR, CaDir, CaRole};
+use crate::store::{CRL_DIR, CaDir, CaRole, KeptCa, kept_prefix};
 
 /// The file, in `crl/`, holding every CA's CRL in PEM (mosquitto's `crlfile`, `openssl
 /// -CRLfile`).
@@ -53,6 +53,66 @@ pub struct WrittenCrl {
     pub der: PathBuf,
 }
 
+/// A CA whose CRL [`write_crls`] writes: one of the directory's CAs, or a previous certificate
+/// of one that a renewal kept with its key (what it issued stays valid until it expires, and
+/// a client that checks revocation wants a CRL from every issuer of a chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrlCa {
+    /// A CA in service.
+    Current(CaRole),
+    /// The previous certificate of a CA, by its serial.
+    Kept {
+        /// The CA it was.
+        role: CaRole,
+        /// Its serial (upper-case hex).
+        serial: String,
+    },
+    /// A CA certificate given as a file that is none of the directory's CAs.
+    File {
+        /// How it is named in reports (the path given).
+        label: String,
+        /// The prefix of its CRL's files (the certificate file's name without `.cert.pem`).
+        prefix: String,
+    },
+}
+
+impl CrlCa {
+    /// The prefix of the CRL's files in `crl/`: the CA's file prefix (`<prefix>.<SERIAL>` for
+    /// a kept certificate).
+    pub fn prefix(&self) -> String {
+        match self {
+            CrlCa::Current(role) => role.prefix(),
+            CrlCa::Kept { role, serial } => kept_prefix(&role.prefix(), serial),
+            CrlCa::File { prefix, .. } => prefix.clone(),
+        }
+    }
+}
+
+impl From<CaRole> for CrlCa {
+    fn from(role: CaRole) -> Self {
+        CrlCa::Current(role)
+    }
+}
+
+impl From<&KeptCa> for CrlCa {
+    fn from(k: &KeptCa) -> Self {
+        CrlCa::Kept {
+            role: k.role.clone(),
+            serial: k.serial.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for CrlCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CrlCa::Current(role) => write!(f, "{role}"),
+            CrlCa::Kept { role, serial } => write!(f, "previous {role} (serial {serial})"),
+            CrlCa::File { label, .. } => write!(f, "CA {label}"),
+        }
+    }
+}
+
 /// What [`write_crls`] wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct WrittenCrls {
@@ -79,7 +139,7 @@ pub fn can_sign_crls(cert: &Certificate) -> bool {
 /// taken.
 pub fn write_crls(
     ca: &CaDir,
-    signers: &[(CaRole, &Issuer)],
+    signers: &[(CrlCa, &Issuer)],
     now: OffsetDateTime,
     days: u32,
     combined: bool,
@@ -432,7 +492,7 @@ mod tests {
         let cert = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
         assert!(!can_sign_crls(&cert.certificate));
         let issuer = Issuer::new(cert.chain, &key, "c", "k").unwrap();
-        let err = write_crls(&ca, &[(CaRole::Root, &issuer)], NOW, 7, true).unwrap_err();
+        let err = write_crls(&ca, &[(CaRole::Root.into(), &issuer)], NOW, 7, true).unwrap_err();
         assert!(matches!(err, Error::Crl { .. }), "{err}");
         assert!(!ca.path().join("crl").exists());
         let (_, root) = root();
@@ -470,8 +530,8 @@ mod tests {
             tx.commit().unwrap();
             serials.push(hex_bytes(&rec.serial).unwrap());
         }
-        let first = write_crls(&ca, &[(CaRole::Root, &issuer)], NOW, 7, true).unwrap();
-        let second = write_crls(&ca, &[(CaRole::Root, &issuer)], NOW, 7, false).unwrap();
+        let first = write_crls(&ca, &[(CaRole::Root.into(), &issuer)], NOW, 7, true).unwrap();
+        let second = write_crls(&ca, &[(CaRole::Root.into(), &issuer)], NOW, 7, false).unwrap();
         assert_eq!((first.crls[0].number, second.crls[0].number), (1, 2));
         assert_eq!(first.crls[0].revoked, 2);
         let der = std::fs::read(&second.crls[0].der).unwrap();

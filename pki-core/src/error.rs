@@ -210,6 +210,50 @@ pub enum Refusal {
         /// The kind of certificate refused (a [`crate::Profile`] name).
         profile: &'static str,
     },
+    /// A server certificate's issuer was not named and the directory holds several edge CAs.
+    SeveralEdgeCas {
+        /// The CA directory.
+        dir: PathBuf,
+        /// The edge CAs' names.
+        names: Vec<String>,
+    },
+    /// No CA of the directory may issue the certificate asked for.
+    NoIssuer {
+        /// The CA directory.
+        dir: PathBuf,
+        /// The CAs looked for, in order.
+        looked_for: Vec<String>,
+    },
+    /// An IoT Edge device CA's CN would equal a gateway host name or a device id.
+    NameClash {
+        /// The name asked for.
+        name: String,
+        /// The profile asked for.
+        profile: &'static str,
+        /// The profile of the certificate in service that holds the name.
+        other_profile: String,
+        /// Its file (as the register records it).
+        other_path: String,
+    },
+    /// A revocation dated after the present.
+    FutureRevocation {
+        /// The revocation time asked for.
+        at: time::OffsetDateTime,
+        /// The present.
+        now: time::OffsetDateTime,
+    },
+    /// A renewal whose CA expires no later than the certificate renewed: it would gain
+    /// nothing until the CA is renewed.
+    RenewalGainsNothing {
+        /// The certificate's subject.
+        subject: String,
+        /// The CA (`edge CA "gw"`, or its subject).
+        ca: String,
+        /// The CA's role in the directory, when it is one of its CAs.
+        role: Option<crate::CaRole>,
+        /// The CA's notAfter.
+        ca_not_after: time::OffsetDateTime,
+    },
     /// Another refusal, in words.
     Other(String),
 }
@@ -225,9 +269,52 @@ impl std::fmt::Display for Refusal {
                 f,
                 "{subject} has pathlen:{limit}, which allows no {profile} at this depth"
             ),
+            Refusal::SeveralEdgeCas { dir, names } => write!(
+                f,
+                "{} holds several edge CAs ({})",
+                dir.display(),
+                names.join(", ")
+            ),
+            Refusal::NoIssuer { dir, looked_for } => write!(
+                f,
+                "{}: no CA to sign with (looked for {})",
+                dir.display(),
+                looked_for.join(", ")
+            ),
+            Refusal::NameClash {
+                name,
+                profile,
+                other_profile,
+                other_path,
+            } => write!(
+                f,
+                "{name:?} is already the CN of a {other_profile} certificate ({other_path}); a {profile} certificate cannot have it: an IoT Edge device CA's CN must differ from the gateway hostname and every device id"
+            ),
+            Refusal::FutureRevocation { at, now } => write!(
+                f,
+                "a revocation at {} is in the future (it is {} now): revoke when it happens, and date a compromise in the past",
+                rfc3339(*at),
+                rfc3339(*now)
+            ),
+            Refusal::RenewalGainsNothing {
+                subject,
+                ca,
+                ca_not_after,
+                ..
+            } => write!(
+                f,
+                "{subject}: renewing it would gain nothing: its {ca} expires at {}, no later than the certificate does; renew the CA first",
+                rfc3339(*ca_not_after)
+            ),
             Refusal::Other(reason) => f.write_str(reason),
         }
     }
+}
+
+/// `t` as RFC 3339.
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// Why a directory is not a CA directory that can be used ([`Error::NotACaDir`]).

@@ -36,6 +36,7 @@ mod name_canon;
 mod oid;
 mod pem;
 mod pkcs12;
+mod policy;
 mod profile;
 pub mod renew;
 mod renewal;
@@ -48,7 +49,7 @@ mod verification;
 
 pub use child::{SECRET_VARIABLES, child_command};
 pub use crl::{
-    COMBINED_CRL, CRL_URL_CA, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
+    COMBINED_CRL, CRL_URL_CA, CrlCa, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
     check_crl_url, crl_url_for, write_crls,
 };
 pub use crl_info::{
@@ -69,14 +70,15 @@ pub use oid::sig_alg_name;
 pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
 pub use pkcs12::{Pkcs12Cipher, TrustedEntry, pkcs12_keystore, pkcs12_truststore};
 pub use pki_register::{self as register, Record};
+pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use signer::CaSigner;
 pub use store::{
-    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, KeyRecord, ROOT_PREFIX, StoredKey,
-    VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix, pem_bundle, read_certs,
-    read_first_cert, server_prefix, write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, INTERMEDIATE_PREFIX, KeptCa, KeyRecord, ROOT_PREFIX, StoredKey,
+    VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix, kept_prefix, pem_bundle,
+    read_certs, read_first_cert, server_prefix, split_kept_prefix, write_atomic, write_files,
 };
 pub use summary::{Name, Serial, Summary};
 pub use text::{NameStyle, hex_upper, ip_from_bytes};

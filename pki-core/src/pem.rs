@@ -101,6 +101,11 @@ impl Certificate {
         common_name(self.x509().subject())
     }
 
+    /// Its notAfter.
+    pub fn not_after(&self) -> time::OffsetDateTime {
+        self.x509().validity().not_after.to_datetime()
+    }
+
     /// True when this certificate says it is a CA (basicConstraints CA:TRUE).
     pub fn is_ca(&self) -> bool {
         self.x509().is_ca()

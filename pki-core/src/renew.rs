@@ -40,8 +40,8 @@ use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject};
 use crate::signer::CaSigner;
 use crate::store::{
-    CaDir, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, ROOT_PREFIX, StoredKey, Written,
-    device_prefix, edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
+    CaDir, CaRole, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, ROOT_PREFIX, StoredKey,
+    Written, device_prefix, edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
 };
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
@@ -401,8 +401,26 @@ pub struct Outcome {
     pub still_under_old: Option<u64>,
     /// Things the user should know.
     pub notes: Vec<String>,
+    /// The new certificate's validity was cut short by its CA's: renew that CA first.
+    pub capped: Option<Capped>,
     /// Why it was rolled back or failed.
     pub error: Option<String>,
+}
+
+/// A renewal whose validity its CA cut short: the CA expires before the renewed certificate
+/// would have, so renewing the CA first gains the rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capped {
+    /// The CA (`edge CA "gw"`).
+    pub ca: String,
+    /// Its role, to name it on a command line.
+    #[serde(skip)]
+    pub role: Option<CaRole>,
+    /// The CA's notAfter: the renewed certificate's too.
+    #[serde(with = "time::serde::rfc3339")]
+    pub ca_not_after: OffsetDateTime,
+    /// The days the renewal lost to it.
+    pub days_lost: i64,
 }
 
 impl Outcome {
@@ -425,6 +443,7 @@ impl Outcome {
             rollover: None,
             still_under_old: None,
             notes: r.notes.clone(),
+            capped: None,
             error: Some(error),
         }
     }
@@ -487,9 +506,14 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                 .push(renewal_of(ca, row, cert, false, opts, notes)?);
         }
         Selection::Expiring(within) => {
+            // What is in service: a proof-of-possession certificate is never renewed.
             let query = Query {
                 status: Some(Status::Issued),
                 expires_by: Some(opts.now + *within),
+                not_profiles: crate::policy::THROWAWAY_PROFILES
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
                 ..Query::default()
             };
             for row in ca.records(&query)? {
@@ -552,7 +576,7 @@ fn renewal_of(
             row.subject, row.profile
         ))
     })?;
-    if profile == Profile::Verification {
+    if !profile.in_service() {
         return Err(refuse(format!(
             "{}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`",
             row.subject
@@ -784,7 +808,7 @@ fn prefix_of(ca: &CaDir, path: &str, profile: Profile, cn: &str) -> String {
     match profile {
         Profile::RootCa { .. } => ROOT_PREFIX.to_owned(),
         Profile::IntermediateCa { .. } => INTERMEDIATE_PREFIX.to_owned(),
-        Profile::EdgeCa => edge_ca_prefix(cn.strip_suffix(".ca").unwrap_or(cn)),
+        Profile::EdgeCa => edge_ca_prefix(crate::policy::edge_ca_name(cn)),
         Profile::Server => server_prefix(cn),
         _ => device_prefix(cn),
     }
@@ -913,7 +937,10 @@ pub fn execute(
     // The same CRL distribution point as the original, whatever the directory's default now.
     req.crl_url = crate::crl::distribution_point_of(&r.old_cert);
     let issued = issue(&req, &key.subject_key(), issuer.as_ref())?;
-    notes.extend(issued.warnings.iter().cloned());
+    let capped = capped_by(ca, r, issuer.as_ref(), &issued, now)?;
+    if capped.is_none() {
+        notes.extend(issued.warnings.iter().cloned());
+    }
     same_as_original(&r.old_cert, &issued.certificate)?;
     let pem;
     let stored = match key {
@@ -924,7 +951,50 @@ pub fn execute(
         }
         GivenKey::Token { uri, .. } => StoredKey::Uri(uri),
     };
-    put_in_place(ca, r, &issued, stored, confirm, notes, issuer_renewed)
+    let mut outcome = put_in_place(ca, r, &issued, stored, confirm, notes, issuer_renewed)?;
+    outcome.capped = capped;
+    Ok(outcome)
+}
+
+/// Whether the issuer cut the renewed certificate's validity short by more than a day (the
+/// normal case of a certificate renewed moments after its CA with the same lifetime is not
+/// worth a word); refused when the renewal would then gain nothing on the old certificate.
+fn capped_by(
+    ca: &CaDir,
+    r: &Renewal,
+    issuer: Option<&Issuer>,
+    issued: &Issued,
+    now: OffsetDateTime,
+) -> Result<Option<Capped>> {
+    let Some(issuer) = issuer else {
+        return Ok(None);
+    };
+    let wanted = now + Duration::days(i64::from(r.days));
+    let got = issued.certificate.not_after();
+    if wanted - got <= Duration::days(1) {
+        return Ok(None);
+    }
+    let role = r
+        .issuer_prefix
+        .as_deref()
+        .and_then(|p| CaRole::of_prefix(ca, p));
+    let label = role
+        .as_ref()
+        .map_or_else(|| issuer.certificate().subject(), ToString::to_string);
+    if got <= r.old.not_after + Duration::days(1) {
+        return Err(Error::Refused(Refusal::RenewalGainsNothing {
+            subject: r.old.subject.clone(),
+            ca: label,
+            role,
+            ca_not_after: got,
+        }));
+    }
+    Ok(Some(Capped {
+        ca: label,
+        role,
+        ca_not_after: got,
+        days_lost: (wanted - got).whole_days(),
+    }))
 }
 
 /// Refuses a renewed certificate whose subject or extensions differ from the original's
@@ -975,21 +1045,17 @@ struct Paths {
 impl Paths {
     /// The paths of `prefix`'s files, its key's as `key` is stored (a PEM, or a token's URI).
     fn new(ca: &CaDir, prefix: &str, serial: &str, key: &StoredKey<'_>) -> Paths {
+        let kept = crate::store::kept_prefix(prefix, serial);
         let (key, kept_key) = match key {
-            StoredKey::Uri(_) => (
-                ca.key_uri_path(prefix),
-                format!("{prefix}.{serial}.key.uri"),
-            ),
-            StoredKey::Pem(_) | StoredKey::None => {
-                (ca.key_path(prefix), format!("{prefix}.{serial}.key.pem"))
-            }
+            StoredKey::Uri(_) => (ca.key_uri_path(prefix), format!("{kept}.key.uri")),
+            StoredKey::Pem(_) | StoredKey::None => (ca.key_path(prefix), format!("{kept}.key.pem")),
         };
         Paths {
             cert: ca.cert_path(prefix),
             chain: ca.full_chain_path(prefix),
             key,
-            kept_cert: format!("{prefix}.{serial}.cert.pem"),
-            kept_chain: format!("{prefix}.{serial}-full-chain.cert.pem"),
+            kept_cert: format!("{kept}.cert.pem"),
+            kept_chain: format!("{kept}-full-chain.cert.pem"),
             kept_key,
         }
     }
@@ -1187,6 +1253,7 @@ fn put_in_place(
         rollover: None,
         still_under_old: None,
         notes,
+        capped: None,
         error: None,
     };
     match committed {

@@ -80,14 +80,23 @@ const CA_PROFILES: [&str; 3] = ["root-ca", "intermediate-ca", "edge-ca"];
 /// Marks every certificate `given` names revoked at `at` for `reason`, in one transaction of
 /// the directory's register: an unknown name fails the whole revocation and changes nothing. A
 /// certificate revoked before stays as it was and says so. A device id names every certificate
-/// with that CN (a renewed device has several).
+/// with that CN (a renewed device has several). A revocation is a fact of the past or the
+/// present: `at` after `now` is refused (a CRL would list the certificate as revoked today
+/// while the register says it is not yet).
 pub fn revoke(
     ca: &CaDir,
     given: &[Given],
     at: OffsetDateTime,
+    now: OffsetDateTime,
     reason: Reason,
 ) -> Result<RevokeReport> {
     let at = at.replace_nanosecond(0).unwrap_or(at);
+    if at > now {
+        return Err(crate::Error::Refused(crate::Refusal::FutureRevocation {
+            at,
+            now,
+        }));
+    }
     let mut register = ca.register()?;
     let mut tx = register.transaction()?;
     let mut certificates = Vec::new();

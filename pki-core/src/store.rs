@@ -36,6 +36,19 @@ pub enum CaRole {
 }
 
 impl CaRole {
+    /// The CA of `ca` whose file prefix is `prefix`, if it is one.
+    pub fn of_prefix(ca: &CaDir, prefix: &str) -> Option<CaRole> {
+        match prefix {
+            ROOT_PREFIX => Some(CaRole::Root),
+            INTERMEDIATE_PREFIX => Some(CaRole::Intermediate),
+            _ => {
+                let name = prefix.strip_prefix(EDGE_CA_PREFIX)?;
+                let role = CaRole::EdgeCa(name.to_owned());
+                ca.has(&role).then_some(role)
+            }
+        }
+    }
+
     /// The file-name prefix of this CA.
     pub fn prefix(&self) -> String {
         match self {
@@ -67,6 +80,45 @@ pub fn server_prefix(host: &str) -> String {
 /// The prefix of a device certificate's files.
 pub fn device_prefix(id: &str) -> String {
     format!("iot-device-{id}")
+}
+
+/// The prefix under which a renewal keeps the replaced files of `prefix`: `<prefix>.<OLD
+/// SERIAL>` (`certs/<prefix>.<SERIAL>.cert.pem`, `private/<prefix>.<SERIAL>.key.pem`, ...).
+pub fn kept_prefix(prefix: &str, serial: &str) -> String {
+    format!("{prefix}.{serial}")
+}
+
+/// The prefix and the serial of a kept prefix ([`kept_prefix`]): `None` when `name` is not one
+/// (the serial is 16 or more upper-case hex digits: pki's serials are random and at least 64
+/// bits long, and a host name or device id never ends in such a label by accident of pki's).
+pub fn split_kept_prefix(name: &str) -> Option<(&str, &str)> {
+    let (base, serial) = name.rsplit_once('.')?;
+    (serial.len() >= 16
+        && serial
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
+    .then_some((base, serial))
+}
+
+/// A previous certificate of one of the directory's CAs, kept with its key by a renewal: what
+/// it issued stays valid until it expires, so it still signs the CRL of what it issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptCa {
+    /// The CA it was.
+    pub role: CaRole,
+    /// Its serial (upper-case hex, as in its file names).
+    pub serial: String,
+    /// Its certificate, `certs/<prefix>.<SERIAL>.cert.pem`.
+    pub cert: PathBuf,
+    /// Its kept key.
+    pub key: KeyRecord,
+}
+
+impl KeptCa {
+    /// The prefix of its files, `<prefix>.<SERIAL>`.
+    pub fn prefix(&self) -> String {
+        kept_prefix(&self.role.prefix(), &self.serial)
+    }
 }
 
 /// The files written for one certificate.
@@ -391,17 +443,56 @@ impl CaDir {
         // A renewal keeps the replaced certificate as `<prefix>.<OLD SERIAL>.cert.pem` beside
         // the CA's own file: that is no edge CA of its own.
         let kept = |n: &String| {
-            n.rsplit_once('.').is_some_and(|(base, serial)| {
-                serial.len() >= 16
-                    && serial
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
-                    && self.cert_path(&edge_ca_prefix(base)).is_file()
-            })
+            split_kept_prefix(n)
+                .is_some_and(|(base, _)| self.cert_path(&edge_ca_prefix(base)).is_file())
         };
         names.retain(|n| !kept(n));
         names.sort();
         Ok(names)
+    }
+
+    /// The previous certificates of the directory's CAs that renewals kept with their keys
+    /// (a kept certificate whose key is gone can sign nothing and is left out), by CA, oldest
+    /// serial first within a CA only by name.
+    pub fn kept_cas(&self) -> Result<Vec<KeptCa>> {
+        let mut roles = vec![CaRole::Root, CaRole::Intermediate];
+        roles.extend(self.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
+        let certs = self.root.join("certs");
+        let mut files: Vec<String> = Vec::new();
+        for entry in fs::read_dir(&certs).map_err(|e| Error::io(&certs, e))? {
+            let entry = entry.map_err(|e| Error::io(&certs, e))?;
+            if let Ok(name) = entry.file_name().into_string() {
+                files.push(name);
+            }
+        }
+        files.sort();
+        let mut kept = Vec::new();
+        for role in roles {
+            let prefix = role.prefix();
+            for file in &files {
+                let Some((base, serial)) = file
+                    .strip_suffix(".cert.pem")
+                    .filter(|n| !n.ends_with("-full-chain"))
+                    .and_then(split_kept_prefix)
+                else {
+                    continue;
+                };
+                if base != prefix {
+                    continue;
+                }
+                let kp = kept_prefix(&prefix, serial);
+                let key = self.key_record(&kp);
+                if key.path().is_file() {
+                    kept.push(KeptCa {
+                        role: role.clone(),
+                        serial: serial.to_owned(),
+                        cert: certs.join(file),
+                        key,
+                    });
+                }
+            }
+        }
+        Ok(kept)
     }
 
     /// The chain of a CA of this directory: its certificate and those above it, read from its

@@ -25,6 +25,9 @@ pub struct Query {
     pub serial: Option<String>,
     /// Only the certificate with this SHA-256 (upper-case hex).
     pub sha256: Option<String>,
+    /// Leave out the certificates of these profiles (those not in service, such as
+    /// proof-of-possession certificates, from expiry views and renewal).
+    pub not_profiles: Vec<String>,
 }
 
 /// A parameter of a query, for either database.
@@ -85,6 +88,9 @@ impl Query {
         }
         if let Some(s) = &self.sha256 {
             add("sha256 = #", Param::Text(s.clone()));
+        }
+        for p in &self.not_profiles {
+            add("profile <> #", Param::Text(p.clone()));
         }
         let clause = if clauses.is_empty() {
             String::new()

@@ -14,6 +14,7 @@ mod build;
 mod c8y;
 mod errors;
 mod export;
+mod fleet;
 mod guarantees;
 mod harness;
 mod hsm;

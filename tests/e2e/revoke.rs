@@ -519,7 +519,7 @@ fn bad_input_is_one_line_and_changes_nothing() {
     fails_cleanly(
         p,
         &["crl", "--issuer", "pki/certs/x.pem"],
-        "give root, intermediate or edge-ca:NAME",
+        "cannot read the CA certificate pki/certs/x.pem",
         state,
     );
     // A missing CA key, and an encrypted one without its password.

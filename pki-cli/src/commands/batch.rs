@@ -9,7 +9,7 @@ use std::num::NonZeroUsize;
 
 use anyhow::{Context, Result, bail};
 use pki_batch::{Events, Existing, Layout, OnReject, Options, Rejected, Summary, Warning};
-use pki_core::CaRole;
+use pki_core::Profile;
 use serde::Serialize;
 
 use super::Home;
@@ -25,7 +25,7 @@ pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
         bail!("give a device id or --batch FILE")
     };
     let ca = super::open_ca(dir)?;
-    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
+    let chosen = choose_issuer(&ca, &a.issuer, Profile::Device)?;
     let input: Box<dyn BufRead> = if batch.as_os_str() == "-" {
         Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
     } else {

@@ -7,10 +7,7 @@ use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::Home;
-use super::{
-    ChosenIssuer, check_edge_ca_clash, choose_issuer, issue_with_new_key, read_cert, read_key,
-    request,
-};
+use super::{ChosenIssuer, choose_issuer, issue_with_new_key, read_cert, read_key, request};
 use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
 use crate::messages;
 use crate::output::{Outcome, Output};
@@ -49,7 +46,7 @@ pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> R
     let profile = Profile::IntermediateCa {
         pathlen: Some(a.pathlen),
     };
-    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
+    let chosen = choose_issuer(&ca, &a.issuer, profile)?;
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
             dir,
@@ -79,9 +76,9 @@ pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> R
 pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
     let ca = super::open_ca(dir)?;
-    let cn = format!("{}.ca", a.name);
-    check_edge_ca_clash(&ca, &cn, Profile::EdgeCa)?;
-    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
+    let cn = pki_core::edge_ca_cn(&a.name);
+    ca.check_name_free(&cn, Profile::EdgeCa)?;
+    let chosen = choose_issuer(&ca, &a.issuer, Profile::EdgeCa)?;
     let req = request(Profile::EdgeCa, Subject::cn(cn), &a.key_opts);
     if (req.now + time::Duration::days(i64::from(req.days))).year() >= 2050 {
         messages::warning(

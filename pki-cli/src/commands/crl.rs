@@ -2,12 +2,14 @@
 //! the CRLs written by the library, and the result rendered; the directory's CRL distribution
 //! point shown or set.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result, bail};
-use pki_core::{CaDir, CaRole, WrittenCrls};
+use pki_core::{CaDir, CaRole, CrlCa, KeptCa, KeyRecord, WrittenCrls};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-use super::{ChosenIssuer, Home, choose_issuer};
+use super::{ChosenIssuer, Home};
 use crate::cli::{CrlArgs, CrlUrlArgs, IssuerOpts, IssuerSpec};
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
@@ -23,15 +25,16 @@ struct Report {
 
 pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
     let ca = super::open_ca(dir)?;
+    let now = super::now();
     let mut skipped = Vec::new();
-    let roles = if a.all {
+    let signers: Vec<(CrlCa, ChosenIssuer)> = if a.all {
         let mut roles = vec![CaRole::Root, CaRole::Intermediate];
         roles.extend(ca.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
         let mut able = Vec::new();
         for role in roles.into_iter().filter(|r| ca.has(r)) {
             let cert = pki_core::read_certs(&ca.cert_path(&role.prefix()))?;
             if cert.first().is_some_and(pki_core::can_sign_crls) {
-                able.push(role);
+                able.push((CrlCa::Current(role.clone()), signer(&ca, &role, &a)?));
             } else {
                 skipped.push(format!(
                     "the {role}: its keyUsage has no cRLSign, so it cannot sign a CRL"
@@ -44,33 +47,105 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
                 ca.path().display()
             );
         }
+        // A CA renewed with a new key: what its previous key issued is valid until it expires,
+        // and a client that checks revocation needs that issuer's CRL too (without it, OpenSSL
+        // refuses every such certificate: "unable to get certificate CRL").
+        for kept in ca.kept_cas()? {
+            let cert = pki_core::read_first_cert(&kept.cert)?;
+            let crl_ca = CrlCa::from(&kept);
+            if cert.not_after() <= now {
+                continue;
+            }
+            if !pki_core::can_sign_crls(&cert) {
+                skipped.push(format!(
+                    "the {crl_ca}: its keyUsage has no cRLSign, so it cannot sign a CRL"
+                ));
+                continue;
+            }
+            able.push((crl_ca, kept_signer(&kept, &a)?));
+        }
         able
     } else {
-        let role = match a.issuer.clone() {
-            Some(role) if ca.has(&role) => role,
-            Some(role) => bail!("the {role} does not exist in {}", ca.path().display()),
-            None => [CaRole::Intermediate, CaRole::Root]
-                .into_iter()
-                .find(|r| ca.has(r))
-                .with_context(|| {
-                    format!(
-                        "{}: no CA to write a CRL for; run `pki create-owner-ca` first",
-                        ca.path().display()
-                    )
-                })?,
+        let crl_ca = match a.issuer.clone() {
+            Some(IssuerSpec::Role(role)) => CrlCa::Current(role),
+            Some(IssuerSpec::File(file)) => return one_file(&ca, &file, &a, now, out),
+            None => CrlCa::Current(
+                ca.default_issuer(pki_core::Profile::Device)
+                    .context("no CA to write a CRL for")?,
+            ),
         };
-        vec![role]
+        let CrlCa::Current(role) = &crl_ca else {
+            unreachable!("a role was chosen above")
+        };
+        let s = signer(&ca, role, &a)?;
+        vec![(crl_ca, s)]
     };
-    let signers = roles
+    write(&ca, &signers, skipped, &a, now, out)
+}
+
+/// `pki crl --issuer FILE`: one of the directory's CAs, or a previous certificate of one kept
+/// with its key, found by its SHA-256; any other CA certificate with `--issuer-key`.
+fn one_file(
+    ca: &CaDir,
+    file: &Path,
+    a: &CrlArgs,
+    now: time::OffsetDateTime,
+    out: &Output,
+) -> Result<Outcome> {
+    let cert = pki_core::read_first_cert(file)
+        .with_context(|| format!("cannot read the CA certificate {}", file.display()))?;
+    let sha = cert.sha256_hex();
+    let same = |p: &Path| pki_core::read_first_cert(p).is_ok_and(|c| c.sha256_hex() == sha);
+    let mut roles = vec![CaRole::Root, CaRole::Intermediate];
+    roles.extend(ca.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
+    let signers = if let Some(role) = roles.into_iter().find(|r| same(&ca.cert_path(&r.prefix()))) {
+        let s = signer(ca, &role, a)?;
+        vec![(CrlCa::Current(role), s)]
+    } else if let Some(kept) = ca.kept_cas()?.into_iter().find(|k| same(&k.cert)) {
+        let s = kept_signer(&kept, a)?;
+        vec![(CrlCa::from(&kept), s)]
+    } else {
+        let Some(key) = a.issuer_key.clone() else {
+            bail!(
+                "{} is none of the CAs of {} (nor a previous one kept with its key): name its key with --issuer-key",
+                file.display(),
+                ca.path().display()
+            );
+        };
+        let spec = file.display().to_string();
+        let s = super::with_key(vec![cert], file, &key, spec.clone(), &a.password)?;
+        // Its CRL files are named after the certificate's file.
+        let stem = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.trim_end_matches(".pem").trim_end_matches(".cert"))
+            .unwrap_or("issuer")
+            .to_owned();
+        vec![(
+            CrlCa::File {
+                label: spec,
+                prefix: stem,
+            },
+            s,
+        )]
+    };
+    write(ca, &signers, Vec::new(), a, now, out)
+}
+
+/// Writes the CRLs of `signers` and reports them.
+fn write(
+    ca: &CaDir,
+    signers: &[(CrlCa, ChosenIssuer)],
+    skipped: Vec<String>,
+    a: &CrlArgs,
+    now: time::OffsetDateTime,
+    out: &Output,
+) -> Result<Outcome> {
+    let pairs: Vec<(CrlCa, &pki_core::Issuer)> = signers
         .iter()
-        .map(|role| signer(&ca, role, &a))
-        .collect::<Result<Vec<_>>>()?;
-    let pairs: Vec<(CaRole, &pki_core::Issuer)> = roles
-        .iter()
-        .cloned()
-        .zip(signers.iter().map(|s| &s.issuer))
+        .map(|(c, s)| (c.clone(), &s.issuer))
         .collect();
-    let written = pki_core::write_crls(&ca, &pairs, super::now(), a.days, a.all)?;
+    let written = pki_core::write_crls(ca, &pairs, now, a.days, a.all)?;
     for s in &skipped {
         messages::warning(&format!("skipped {s}"));
     }
@@ -87,7 +162,28 @@ fn signer(ca: &CaDir, role: &CaRole, a: &CrlArgs) -> Result<ChosenIssuer> {
         crl_url: None,
         password: a.password.clone(),
     };
-    choose_issuer(ca, &opts, &[]).with_context(|| format!("the {role}'s key signs its CRL"))
+    super::ca_issuer(ca, role, &opts).with_context(|| format!("the {role}'s key signs its CRL"))
+}
+
+/// A previous certificate of a CA with its kept key, to sign the CRL of what it issued.
+fn kept_signer(kept: &KeptCa, a: &CrlArgs) -> Result<ChosenIssuer> {
+    let key = match kept.key {
+        KeyRecord::File(ref p) => p.clone(),
+        KeyRecord::Token(ref record) => PathBuf::from(
+            std::fs::read_to_string(record)
+                .with_context(|| format!("cannot read the key's URI record {}", record.display()))?
+                .trim(),
+        ),
+    };
+    let label = CrlCa::from(kept).to_string();
+    super::with_key(
+        pki_core::read_certs(&kept.cert)?,
+        &kept.cert,
+        &key,
+        label.clone(),
+        &a.password,
+    )
+    .with_context(|| format!("the {label}'s key signs its CRL"))
 }
 
 fn text(report: &Report) -> String {

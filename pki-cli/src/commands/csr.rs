@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use super::Home;
 use super::issue::server_sans;
-use super::{
-    check_edge_ca_clash, choose_issuer, read_key, request, server_issuer_defaults, write_issued,
-};
+use super::{choose_issuer, read_key, request, write_issued};
 use crate::cli::{CsrCreateArgs, CsrProfile, CsrSignArgs, KeyOpts};
 use crate::output::{Outcome, Output, fields};
 
@@ -36,7 +34,7 @@ impl CsrProfile {
                 pki_core::device_prefix(cn)
             }
             CsrProfile::EdgeCa => {
-                let name = cn.strip_suffix(".ca").unwrap_or(cn);
+                let name = pki_core::edge_ca_name(cn);
                 pki_core::validate_device_id(name).context("invalid edge CA name")?;
                 pki_core::edge_ca_prefix(name)
             }
@@ -58,7 +56,9 @@ struct CsrReport {
 /// `pki csr create`.
 pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
     let cn = match a.profile {
-        CsrProfile::EdgeCa if !a.cn.ends_with(".ca") => format!("{}.ca", a.cn),
+        CsrProfile::EdgeCa if !a.cn.ends_with(pki_core::EDGE_CA_CN_SUFFIX) => {
+            pki_core::edge_ca_cn(&a.cn)
+        }
         _ => a.cn.clone(),
     };
     let prefix = a.profile.prefix(&cn)?;
@@ -162,18 +162,13 @@ pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     let profile = a.profile.profile();
     let cn = csr.subject.common_name.clone();
     let prefix = a.profile.prefix(&cn)?;
-    let defaults = match a.profile {
-        CsrProfile::Server => server_issuer_defaults(&ca)?,
-        CsrProfile::EdgeCa | CsrProfile::Device => vec![CaRole::Intermediate, CaRole::Root],
-        CsrProfile::IntermediateCa | CsrProfile::Verification => vec![CaRole::Root],
-    };
     if matches!(
         a.profile,
         CsrProfile::Server | CsrProfile::Device | CsrProfile::EdgeCa
     ) {
-        check_edge_ca_clash(&ca, &cn, profile)?;
+        ca.check_name_free(&cn, profile)?;
     }
-    let chosen = choose_issuer(&ca, &a.issuer, &defaults)?;
+    let chosen = choose_issuer(&ca, &a.issuer, profile)?;
     let key_opts = KeyOpts {
         key_type: csr.key_type,
         days: a.days,

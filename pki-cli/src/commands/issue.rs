@@ -3,15 +3,12 @@
 
 use anyhow::{Context, Result, bail};
 use pki_core::{
-    CaDir, CaRole, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
+    CaDir, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
     is_verification_code,
 };
 
 use super::Home;
-use super::{
-    IssueReport, check_edge_ca_clash, choose_issuer, issue_with_new_key, request,
-    server_issuer_defaults,
-};
+use super::{IssueReport, choose_issuer, issue_with_new_key, request};
 use crate::cli::{DeviceArgs, SelfSignedArgs, ServerArgs, VerificationArgs};
 use crate::output::{Outcome, Output};
 
@@ -32,8 +29,8 @@ pub(crate) fn server(dir: &Home, a: ServerArgs, out: &Output) -> Result<Outcome>
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
     let ca = super::open_ca(dir)?;
-    check_edge_ca_clash(&ca, &host, Profile::Server)?;
-    let chosen = choose_issuer(&ca, &a.issuer, &server_issuer_defaults(&ca)?)?;
+    ca.check_name_free(&host, Profile::Server)?;
+    let chosen = choose_issuer(&ca, &a.issuer, Profile::Server)?;
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
     req.sans = sans;
     let prefix = pki_core::server_prefix(&host);
@@ -47,8 +44,8 @@ pub(crate) fn device(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome>
     };
     pki_core::validate_device_id(&device_id)?;
     let ca = super::open_ca(dir)?;
-    check_edge_ca_clash(&ca, &device_id, Profile::Device)?;
-    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Intermediate, CaRole::Root])?;
+    ca.check_name_free(&device_id, Profile::Device)?;
+    let chosen = choose_issuer(&ca, &a.issuer, Profile::Device)?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
     let prefix = pki_core::device_prefix(&device_id);
     issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, Some(&chosen), out)
@@ -61,7 +58,7 @@ pub(crate) fn verification(dir: &Home, a: VerificationArgs, out: &Output) -> Res
         bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
     }
     let ca = super::open_ca(dir)?;
-    let chosen = choose_issuer(&ca, &a.issuer, &[CaRole::Root])?;
+    let chosen = choose_issuer(&ca, &a.issuer, Profile::Verification)?;
     let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
     issue_with_new_key(
         &ca,

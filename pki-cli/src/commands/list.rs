@@ -33,14 +33,24 @@ pub(crate) fn run(dir: &Home, a: ListArgs, out: &Output) -> Result<Outcome> {
         common_name: a.cn,
         ..Query::default()
     };
+    // Expiry views show what is in service: a proof-of-possession certificate is a
+    // throwaway that nobody renews.
+    let in_service = || {
+        pki_core::THROWAWAY_PROFILES
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    };
     if let Some(w) = a.expiring {
         query.status = Some(Status::Issued);
         query.expires_after = Some(at);
         query.expires_by = Some(at + w);
+        query.not_profiles = in_service();
     }
     if a.expired {
         query.status = Some(Status::Issued);
         query.expires_by = Some(at);
+        query.not_profiles = in_service();
     }
     if a.revoked {
         query.status = Some(Status::Revoked);

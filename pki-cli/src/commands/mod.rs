@@ -175,18 +175,16 @@ pub(crate) struct ChosenIssuer {
     pub(crate) crl_url: Option<String>,
 }
 
-/// Resolves `--issuer` (or the default order of roles) to a CA that can sign.
+/// Resolves `--issuer` (or, when it is not given, the CA policy's default issuer of
+/// `profile`) to a CA that can sign.
 pub(crate) fn choose_issuer(
     ca: &CaDir,
     opts: &IssuerOpts,
-    defaults: &[CaRole],
+    profile: Profile,
 ) -> Result<ChosenIssuer> {
     // A CA of the directory (its chain from its full-chain file), or a certificate file given
     // with its key (its chain: the rest of that file).
     let role = match &opts.issuer {
-        Some(IssuerSpec::Role(role)) if !ca.has(role) => {
-            bail!("the {role} does not exist in {}", ca.path().display())
-        }
         Some(IssuerSpec::Role(role)) => role.clone(),
         Some(IssuerSpec::File(cert)) => {
             let spec = cert.display().to_string();
@@ -197,22 +195,16 @@ pub(crate) fn choose_issuer(
             let chosen = with_key(read_cert(cert)?, cert, &key, spec, &opts.password)?;
             return Ok(ChosenIssuer { crl_url, ..chosen });
         }
-        None => defaults
-            .iter()
-            .find(|r| ca.has(r))
-            .cloned()
-            .with_context(|| {
-                format!(
-                    "{}: no CA to sign with (looked for {}); run `pki create-owner-ca` first",
-                    ca.path().display(),
-                    defaults
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?,
+        None => ca.default_issuer(profile)?,
     };
+    ca_issuer(ca, &role, opts)
+}
+
+/// The CA of the directory in `role`, its key loaded, as an issuer.
+pub(crate) fn ca_issuer(ca: &CaDir, role: &CaRole, opts: &IssuerOpts) -> Result<ChosenIssuer> {
+    if !ca.has(role) {
+        bail!("the {role} does not exist in {}", ca.path().display())
+    }
     let p = role.prefix();
     let crl_url = crl_url(ca, opts, Some(&p))?;
     // A CA whose key is on a token has its URI recorded instead of a key file.
@@ -253,7 +245,7 @@ fn crl_url(ca: &CaDir, opts: &IssuerOpts, prefix: Option<&str>) -> Result<Option
 
 /// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
 /// the key at `key_path` (a file, or a `pkcs11:` URI: the key signs on its token).
-fn with_key(
+pub(crate) fn with_key(
     chain: Vec<Certificate>,
     cert_path: &Path,
     key_path: &Path,
@@ -277,21 +269,6 @@ fn with_key(
         label,
         crl_url: None,
     })
-}
-
-/// The default issuers of a server certificate: the one edge CA, else intermediate, else root.
-pub(crate) fn server_issuer_defaults(ca: &CaDir) -> Result<Vec<CaRole>> {
-    let edge = ca.edge_ca_names()?;
-    if edge.len() > 1 {
-        bail!(
-            "{} holds several edge CAs ({}): choose one with --issuer edge-ca:NAME",
-            ca.path().display(),
-            edge.join(", ")
-        );
-    }
-    let mut roles: Vec<CaRole> = edge.into_iter().map(CaRole::EdgeCa).collect();
-    roles.extend([CaRole::Intermediate, CaRole::Root]);
-    Ok(roles)
 }
 
 /// What an issuing command reports.
@@ -440,42 +417,6 @@ pub(crate) fn write_issued(
         force,
     )?;
     Ok(IssueReport::new(profile, issued, issued_by, files))
-}
-
-/// Refuses a name that would make an IoT Edge device CA's CN equal a gateway host name or a
-/// device id (IoT Edge rejects that configuration).
-pub(crate) fn check_edge_ca_clash(ca: &CaDir, name: &str, profile: Profile) -> Result<()> {
-    let name = name.to_ascii_lowercase();
-    let mut query = pki_core::register::Query {
-        status: Some(pki_core::register::Status::Issued),
-        ..Default::default()
-    };
-    // A server or device certificate can only clash with an edge CA: the register's profile
-    // index gives those few rows, not the whole fleet (a new edge CA is the rare case that
-    // looks at every server and device).
-    if !matches!(profile, Profile::EdgeCa) {
-        query.profile = Some(Profile::EdgeCa.name().to_owned());
-    }
-    let mut clash = None;
-    ca.register()?.for_each(&query, &mut |e| {
-        let is_clash = e.common_name.to_ascii_lowercase() == name
-            && match profile {
-                Profile::EdgeCa => e.profile == "server" || e.profile.contains("device"),
-                _ => e.profile == "edge-ca",
-            };
-        if is_clash {
-            clash = Some(e);
-        }
-        !is_clash
-    })?;
-    if let Some(e) = clash {
-        bail!(
-            "{name:?} is already the CN of a {} certificate ({}); an IoT Edge device CA's CN must differ from the gateway hostname and every device id",
-            e.profile,
-            e.path
-        );
-    }
-    Ok(())
 }
 
 /// A request of `profile` for `subject`, with `--days` when given.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::Home;
 use super::issue::server_sans;
-use super::{IssueReport, check_edge_ca_clash, now, write_issued};
+use super::{IssueReport, now, write_issued};
 use crate::cli::QuickstartArgs;
 use crate::messages;
 use crate::output::{Outcome, Output};
@@ -29,7 +29,7 @@ pub(crate) fn run(dir: &Home, a: QuickstartArgs, out: &Output) -> Result<Outcome
     let gateway = sans[0].value();
     pki_core::validate_device_id(&a.device)?;
     pki_core::validate_device_id(&a.edge_ca)?;
-    let edge_cn = format!("{}.ca", a.edge_ca);
+    let edge_cn = pki_core::edge_ca_cn(&a.edge_ca);
     if edge_cn.eq_ignore_ascii_case(&gateway) || edge_cn.eq_ignore_ascii_case(&a.device) {
         bail!(
             "the edge CA's CN {edge_cn:?} must differ from the gateway hostname and the device id"
@@ -47,7 +47,7 @@ pub(crate) fn run(dir: &Home, a: QuickstartArgs, out: &Output) -> Result<Outcome
         tx.supersede_all()?;
         tx.commit()?;
     } else {
-        check_edge_ca_clash(&ca, &edge_cn, Profile::EdgeCa)?;
+        ca.check_name_free(&edge_cn, Profile::EdgeCa)?;
     }
     let t = now();
     let mut reports = Vec::new();

@@ -77,8 +77,13 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
             keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
         match done {
             Ok(o) => renewals.push(o),
-            Err(e) if batch => renewals.push(Renewed::failed(r, format!("{e:#}"))),
+            Err(e) if batch => renewals.push(Renewed::failed(r, crate::hints::error_line(&e))),
             Err(e) => return Err(e),
+        }
+    }
+    for o in &renewals {
+        if let Some(c) = &o.capped {
+            crate::messages::warning(&capped_warning(&o.subject, c));
         }
     }
     let renewed = renewals
@@ -97,6 +102,25 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
     } else {
         Outcome::Negative
     })
+}
+
+/// What a renewal cut short by its CA says: which CA to renew, and how.
+fn capped_warning(subject: &str, c: &renew::Capped) -> String {
+    let how = c.role.as_ref().map_or_else(
+        || "renew that CA first".to_owned(),
+        |role| {
+            format!(
+                "renew it first (pki renew {}), then this certificate again",
+                crate::hints::renew_target(role)
+            )
+        },
+    );
+    format!(
+        "{subject}: renewed only until {}, {} day(s) short, because its {} expires then: {how}",
+        c.ca_not_after.format(&Rfc3339).unwrap_or_default(),
+        c.days_lost,
+        c.ca
+    )
 }
 
 /// A file when one is there (or the argument looks like a path), else a CA's role, else a CN.

@@ -44,8 +44,9 @@ pub(crate) fn run(dir: &Home, a: RevokeArgs, out: &Output) -> Result<Outcome> {
             anyhow::bail!("give a certificate file, serial or device id, or --batch FILE")
         }
     };
-    let at = super::instant_or_now(a.at);
-    let result = pki_core::revoke(&ca, &given, at, a.reason)?;
+    let now = super::instant_or_now(None);
+    let at = a.at.unwrap_or(now);
+    let result = pki_core::revoke(&ca, &given, at, now, a.reason)?;
     let already = result
         .certificates
         .iter()

@@ -9,6 +9,7 @@
 //! `support::quickstart`, `support::snapshot`).
 
 mod asserts;
+pub(crate) mod clock;
 mod fixtures;
 #[cfg(unix)] // a Debian image, and Debian's own refresh tool run on it
 pub(crate) mod image;

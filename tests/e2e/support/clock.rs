@@ -1,0 +1,47 @@
+//! Simulated time: a fleet lived through years in one test. libfaketime (Debian's package
+//! `faketime`) moves the clock of one child process by whole days, so pki and every peer a
+//! test starts (openssl, mosquitto, a client) agree on the same "now", days or years ahead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::run::{Run, pki_command};
+
+/// libfaketime's library for multi-threaded programs (pki's batch and scan use threads).
+fn library() -> PathBuf {
+    ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+        .iter()
+        .map(|a| PathBuf::from(format!("/usr/lib/{a}/faketime/libfaketimeMT.so.1")))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("libfaketime is required for the tests that live through time (Debian: apt-get install faketime)")
+        })
+}
+
+/// `cmd` with its clock `day` days ahead of the real one (0: today, as it is).
+pub(crate) fn on_day(cmd: &mut Command, day: i64) -> &mut Command {
+    if day == 0 {
+        return cmd;
+    }
+    cmd.env("LD_PRELOAD", library())
+        .env("FAKETIME", format!("{day:+}d"))
+        // Timeouts and sleeps keep real time: only the calendar moves.
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+}
+
+/// `pki ARGS` in `cwd` on day `day`.
+pub(crate) fn pki_on(cwd: &Path, day: i64, args: &[&str]) -> Run {
+    let mut cmd = pki_command(cwd, args);
+    Run::from(on_day(&mut cmd, day).output().expect("the pki binary runs"))
+}
+
+/// The real `openssl ARGS` in `cwd` on day `day`.
+pub(crate) fn openssl_on(cwd: &Path, day: i64, args: &[&str]) -> Run {
+    let mut cmd = Command::new("openssl");
+    cmd.current_dir(cwd).args(args);
+    Run::from(
+        on_day(&mut cmd, day)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl could not be run: {e}")),
+    )
+}
