@@ -19,6 +19,7 @@ mod guarantees;
 mod harness;
 mod hsm;
 mod java_nss;
+mod journey;
 mod needs_renewal;
 mod postgres;
 mod register;

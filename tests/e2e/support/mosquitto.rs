@@ -96,12 +96,49 @@ impl Mosquitto {
         Self::launch(dir, [cafile, certfile, keyfile], true, Some(crlfile), None)
     }
 
+    /// As [`Mosquitto::start_with_crl`], living on `clock`: the broker judges certificates and
+    /// CRLs on the day the clock shows, as it moves.
+    pub(crate) fn start_on_clock(
+        dir: &Path,
+        [cafile, certfile, keyfile, crlfile]: [&str; 4],
+        clock: &super::clock::Clock,
+    ) -> Self {
+        Self::launch_with(
+            dir,
+            [cafile, certfile, keyfile],
+            true,
+            Some(crlfile),
+            None,
+            &|cmd| {
+                clock.apply(cmd);
+            },
+        )
+    }
+
     fn launch(
+        dir: &Path,
+        files: [&str; 3],
+        require_certificate: bool,
+        crlfile: Option<&str>,
+        fixed_port: Option<u16>,
+    ) -> Self {
+        Self::launch_with(
+            dir,
+            files,
+            require_certificate,
+            crlfile,
+            fixed_port,
+            &|_| {},
+        )
+    }
+
+    fn launch_with(
         dir: &Path,
         [cafile, certfile, keyfile]: [&str; 3],
         require_certificate: bool,
         crlfile: Option<&str>,
         fixed_port: Option<u16>,
+        adjust: &dyn Fn(&mut Command),
     ) -> Self {
         let program = mosquitto_program();
         let config_dir = tmp();
@@ -141,6 +178,7 @@ impl Mosquitto {
             std::fs::write(&config, text).expect("write mosquitto.conf");
             let mut cmd = Command::new(&program);
             cmd.arg("-c").arg(&config);
+            adjust(&mut cmd);
             cmd
         };
         let (process, port) = match fixed_port {
