@@ -294,10 +294,6 @@ impl ClientChainReport {
     /// What is wrong with the chain presented, in plain words, when something is (`None` when
     /// the chain reaches a CA the server named, or nothing can be told).
     pub fn problem(&self, acceptable: &[String]) -> Option<String> {
-        let fix = match &self.full_chain_file {
-            Some(f) => format!("present the full chain ({f})"),
-            None => "present the certificate with its chain (a -full-chain file)".to_owned(),
-        };
         match self.reaches_acceptable_ca {
             Some(true) => None,
             Some(false) => Some(format!(
@@ -305,15 +301,22 @@ impl ClientChainReport {
                 acceptable.join("; "),
                 self.path(),
                 self.issuer,
-                if self.leaf_only {
-                    fix
-                } else {
-                    "present a certificate issued under one of them".to_owned()
+                match (&self.full_chain_file, self.leaf_only) {
+                    (Some(f), true) => format!(
+                        "present a certificate issued under one of them (or its full chain, {f}, if its CA is one)"
+                    ),
+                    _ => "present a certificate issued under one of them".to_owned(),
                 }
             )),
             None if self.leaf_only => Some(format!(
-                "only the device's own certificate is presented ({} holds no chain): a server that trusts the root but not {}, its issuer, cannot verify it; {fix}",
-                self.file, self.issuer
+                "only the device's own certificate is presented ({} holds no chain): a server that trusts the root but not {}, its issuer, cannot verify it; {}",
+                self.file,
+                self.issuer,
+                match &self.full_chain_file {
+                    Some(f) => format!("present the full chain ({f})"),
+                    None =>
+                        "present the certificate with its chain (a -full-chain file)".to_owned(),
+                }
             )),
             None => None,
         }

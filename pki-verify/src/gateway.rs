@@ -608,11 +608,15 @@ fn client_cert_check(p: &ProbeReport, client: Option<&ClientChainReport>) -> Che
         ),
         (_, false, false) => (CheckStatus::Ok, "not requested".to_owned()),
     };
-    let status = if p.handshake_error.is_some() && status != CheckStatus::Fail {
-        CheckStatus::Skip
-    } else {
-        status
-    };
+    if p.handshake_error.is_some() && status != CheckStatus::Fail {
+        // The handshake failed for another reason: nothing is known of the certificate.
+        let detail = match (p.client_certificate_requested, presented) {
+            (false, _) => "not requested before the handshake failed",
+            (true, true) => "requested, but the handshake failed before the server judged it",
+            (true, false) => "requested; the handshake failed",
+        };
+        return Check::new(Step::ClientCertificate, CheckStatus::Skip, detail);
+    }
     Check::new(Step::ClientCertificate, status, detail)
 }
 

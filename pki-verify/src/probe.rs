@@ -136,12 +136,17 @@ pub struct TlsAlert(pub rustls::AlertDescription);
 
 impl TlsAlert {
     /// Whether the alert is about a certificate (`bad certificate`, `certificate required`,
-    /// `unknown ca`...) or the generic `handshake failure` a server sends for a missing one.
+    /// `unknown ca`...), the client's proof of its key (`decrypt error`), a refusal of the
+    /// client (`access denied`) or the generic `handshake failure` a server sends for a missing
+    /// one.
     pub fn may_concern_the_client_certificate(self) -> bool {
         use rustls::AlertDescription as A;
         matches!(
             self.0,
             A::HandshakeFailure
+                | A::UnknownCA
+                | A::DecryptError
+                | A::AccessDenied
                 | A::BadCertificate
                 | A::UnsupportedCertificate
                 | A::CertificateRevoked
@@ -762,6 +767,8 @@ mod tests {
             A::HandshakeFailure,
             A::BadCertificate,
             A::CertificateRequired,
+            A::UnknownCA,
+            A::DecryptError,
         ] {
             assert!(alert(a).may_concern_the_client_certificate(), "{a:?}");
         }

@@ -309,10 +309,7 @@ impl HostReport {
             (true, None) => HostStatus::Ok,
         };
         host.reason = match (host.status, expiring) {
-            (HostStatus::Failed, _) => report
-                .checks
-                .iter()
-                .find(|c| c.status == CheckStatus::Fail)
+            (HostStatus::Failed, _) => first_failure(&report.checks)
                 .map_or("a device would not accept the gateway".to_owned(), |c| {
                     format!("{}: {}", c.step.name(), c.detail)
                 }),
@@ -328,6 +325,23 @@ impl HostReport {
         }
         host.checks = report.checks;
         host
+    }
+}
+
+/// The check that says why a host failed: the first that failed, but for a handshake the
+/// server aborted over the client certificate (TLS 1.2), the client certificate's, which says
+/// why.
+fn first_failure(checks: &[Check]) -> Option<&Check> {
+    let failed = |step| {
+        checks
+            .iter()
+            .find(|c| c.step == step && c.status == CheckStatus::Fail)
+    };
+    match checks.iter().find(|c| c.status == CheckStatus::Fail) {
+        Some(c) if c.step == crate::CheckStep::Handshake => {
+            failed(crate::CheckStep::ClientCertificate).or(Some(c))
+        }
+        first => first,
     }
 }
 
@@ -528,6 +542,32 @@ mod tests {
             msg("gw1 cert= key=k\n"),
             "hosts.txt line 1: \"cert=\": give one cert=FILE with a file"
         );
+    }
+
+    #[test]
+    fn a_handshake_aborted_over_the_client_certificate_is_reported_by_that_check() {
+        use crate::CheckStep as S;
+        let check = |step, status, detail: &str| Check {
+            step,
+            status,
+            detail: detail.into(),
+        };
+        let tls12 = [
+            check(S::Handshake, CheckStatus::Fail, "alert unknown ca"),
+            check(S::Chain, CheckStatus::Ok, "ok"),
+            check(S::ClientCertificate, CheckStatus::Fail, "only the leaf"),
+        ];
+        assert_eq!(first_failure(&tls12).unwrap().detail, "only the leaf");
+        let other = [
+            check(S::Handshake, CheckStatus::Fail, "no common version"),
+            check(S::ClientCertificate, CheckStatus::Skip, "-"),
+        ];
+        assert_eq!(first_failure(&other).unwrap().detail, "no common version");
+        let chain_first = [
+            check(S::Chain, CheckStatus::Fail, "untrusted"),
+            check(S::ClientCertificate, CheckStatus::Fail, "rejected"),
+        ];
+        assert_eq!(first_failure(&chain_first).unwrap().detail, "untrusted");
     }
 
     #[test]

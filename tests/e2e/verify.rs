@@ -687,6 +687,32 @@ fn a_leaf_alone_and_a_key_not_the_certificates_are_told_before_connecting() {
     assert_eq!(j["client_certificate"]["leaf_only"], true);
     assert_eq!(j["client_certificate"]["issuer"], "CN=IoT Intermediate CA");
     assert_eq!(j["client_certificate"]["full_chain_file"], DEVICE_CHAIN);
+    // Over TLS 1.2 the same refusal aborts the handshake itself: said the same way.
+    let tls12 = OpensslServer::start(
+        p,
+        SERVER,
+        SERVER_KEY,
+        Some(SERVER_CHAIN),
+        &[
+            "-tls1_2",
+            "-Verify",
+            "3",
+            "-verify_return_error",
+            "-CAfile",
+            ROOT,
+        ],
+    );
+    let target12 = format!("localhost:{}", tls12.port());
+    let mut over12 = args;
+    over12[2] = &target12;
+    let j = pki(p, &over12).expect(1).json();
+    assert_eq!(j["tls"]["tls_version"], "TLSv1.2", "{j}");
+    let (status, detail) = client_check(&j);
+    assert_eq!(status, "fail", "{j}");
+    assert!(
+        detail.starts_with("the server rejected the client certificate during the handshake (unknown ca): the server accepts client certificates issued under CN = IoT Owner Root CA, and the chain presented (CN=downstream-device-1, issued by CN=IoT Intermediate CA) reaches none of them"),
+        "{detail}"
+    );
     // The full chain is accepted, and nothing is said against it.
     let mut full = args;
     full[6] = DEVICE_CHAIN;

@@ -50,22 +50,22 @@ impl<'a> Loader<'a> {
 
     /// The certificate of `cert` with its chain and the key `key`, checked to belong together.
     pub(crate) fn client_auth(&mut self, cert: &Path, key: &Path) -> Result<ClientAuth> {
-        let chain = match self.chains.get(cert) {
+        let chain = match self.chains.get(&same_file(cert)) {
             Some(c) => c.clone(),
             None => {
                 let c: Vec<Vec<u8>> = pki_core::read_certs(cert)?
                     .iter()
                     .map(|c| c.der().to_vec())
                     .collect();
-                self.chains.insert(cert.to_owned(), c.clone());
+                self.chains.insert(same_file(cert), c.clone());
                 c
             }
         };
-        let client_key = match self.keys.get(key) {
+        let client_key = match self.keys.get(&same_file(key)) {
             Some(k) => k.clone(),
             None => {
                 let k = (self.read)(key)?;
-                self.keys.insert(key.to_owned(), k.clone());
+                self.keys.insert(same_file(key), k.clone());
                 k
             }
         };
@@ -80,6 +80,13 @@ impl<'a> Loader<'a> {
             None => auth,
         })
     }
+}
+
+/// What tells a file from another however it is written (the command line's path and a hosts
+/// file's, relative to another directory): its canonical path, else (a `pkcs11:` URI, a file
+/// that is not there, which reading then reports) the path as given.
+fn same_file(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// A key file, or the key a `pkcs11:` URI names on its token.
@@ -137,6 +144,9 @@ mod tests {
                 let auth = loader.client_auth(&cert, &key).unwrap();
                 assert_eq!(auth.chain().len(), 1);
             }
+            // The same file by another path is the same key.
+            let roundabout = testdata("../ok/./leaf.key.pem");
+            loader.client_auth(&cert, &roundabout).unwrap();
             // Another key is read, once; a mismatch is refused naming both files.
             let other = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../testdata/verify/expired-leaf/leaf.key.pem");
