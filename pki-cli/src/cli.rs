@@ -388,7 +388,7 @@ pub(crate) struct KeyOpts {
 /// Where the issuing CA's key password comes from.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct PasswordOpts {
-    /// Read the password of an encrypted CA key from this file (first line).
+    /// Read the password of an encrypted key (a CA's, or --key's) from this file (first line).
     #[arg(long, value_name = "FILE")]
     pub(crate) key_password_file: Option<PathBuf>,
 }
