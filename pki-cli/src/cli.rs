@@ -173,9 +173,10 @@ pub(crate) enum Command {
         "private/PREFIX.OLDSERIAL.key.pem (0600). The register marks the old certificate superseded\n",
         "by the new one. All of it is one transaction: --exec CMD runs (sh -c) once the new files are\n",
         "in place; --verify HOST:PORT then checks that the gateway serves the NEW certificate and that\n",
-        "a device (OpenSSL and rustls) accepts it, trusting the directory's root. If the hook or the\n",
-        "check fails, the old files are put back, the hook runs again so the gateway serves them, and\n",
-        "the register is left as it was.\n\n",
+        "a device (OpenSSL and rustls) accepts it, trusting the directory's root (and presenting --cert\n",
+        "and --key, to a gateway that requires a client certificate). If the hook or the check fails,\n",
+        "the old files are put back, the hook runs again so the gateway serves them, and the register\n",
+        "is left as it was.\n\n",
         "FILE is a certificate file; DEVICE_ID a device id or gateway host name (its certificate in\n",
         "service; of several, the one expiring last); root, intermediate or edge-ca:NAME a CA of the\n",
         "directory. Renewing a CA gives it a new key under the same parent; what it signed keeps\n",
@@ -188,6 +189,8 @@ pub(crate) enum Command {
         "EXAMPLES:\n",
         "  pki renew pki/certs/iot-edge-server-gw.contoso.com.cert.pem \\\n",
         "      --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883\n",
+        "  pki renew gw.contoso.com --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883 \\\n",
+        "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
         "  pki renew sensor-17 --reuse-key\n",
         "  pki renew --expiring 30d --json\n",
         "  pki renew old-device.pem --adopt\n\n",
@@ -256,7 +259,11 @@ pub(crate) enum Command {
     #[command(after_long_help = concat!(
         "HOSTS_FILE holds one gateway a line: HOST[:PORT] (port 8883 by default; IPv6 as [ADDR]:PORT),\n",
         "optionally followed by servername=NAME, the SNI sent and the name checked when the gateway is\n",
-        "reached by another name or address. '#' starts a comment; blank lines are ignored.\n\n",
+        "reached by another name or address, and by cert=FILE key=FILE, the device certificate shown to a\n",
+        "gateway that requires one and trusts another CA than --cert's (key= may be a pkcs11: URI; paths\n",
+        "are relative to HOSTS_FILE's directory). '#' starts a comment; blank lines are ignored.\n",
+        "--cert/--key (and each line's files) are read once before the first connection, the key checked\n",
+        "to be the certificate's, however many gateways share them.\n\n",
         "Each host is checked as `pki verify HOST:PORT` checks it (same trust anchors for all), with at\n",
         "most --jobs hosts at a time and --timeout on each network step, so a silent gateway costs its\n",
         "timeout and no more. Every certificate a host presents (leaf and chain) is judged against\n",
@@ -266,10 +273,13 @@ pub(crate) enum Command {
         "EXAMPLES:\n",
         "  pki scan gateways.txt --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
         "  pki scan gateways.txt --os-store --jobs 32 --timeout 3 --warn 45d\n",
+        "  pki scan gateways.txt --ca-file root.pem \\\n",
+        "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
         "  pki scan gateways.txt --ca-file root.pem --json | jq -c 'select(.status != \"ok\")'\n\n",
         "EXIT CODES:\n  0  every gateway verified and no certificate expires within --warn\n",
         "  1  a gateway failed (not verified, unreachable) or a certificate expires within --warn\n",
-        "  2  could not run (the hosts file is missing, empty or has a bad line; a bad CA file)"))]
+        "  2  could not run (the hosts file is missing, empty or has a bad line; a bad CA file; a client\n",
+        "     certificate that cannot be read or whose key is not its own)"))]
     Scan(ScanArgs),
     /// Build a complete demo gateway PKI in one step and say where each file goes.
     #[command(after_long_help = concat!(
@@ -378,9 +388,22 @@ pub(crate) struct KeyOpts {
 /// Where the issuing CA's key password comes from.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct PasswordOpts {
-    /// Read the password of an encrypted CA key from this file (first line).
+    /// Read the password of an encrypted key (a CA's, or --key's) from this file (first line).
     #[arg(long, value_name = "FILE")]
     pub(crate) key_password_file: Option<PathBuf>,
+}
+
+/// The device certificate and key presented for mutual TLS (`verify`, `scan`, `renew --verify`).
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ClientCertOpts {
+    /// Present this device certificate for mutual TLS (a gateway with require_certificate): a
+    /// PEM file, with its chain after it when it holds one (send the -full-chain file).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key of --cert: a key file (encrypted: --key-password-file or
+    /// PKI_KEY_PASSWORD), or the `pkcs11:` URI of a key on a token.
+    #[arg(long, value_name = "FILE|URI", requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
 }
 
 /// Which CA signs.
@@ -750,7 +773,7 @@ pub(crate) struct VerifyArgs {
     #[arg(required_unless_present = "chain", conflicts_with = "chain")]
     pub(crate) target: Option<String>,
     /// Offline: the leaf certificate file (a bundle's first certificate; the rest count as untrusted).
-    #[arg(long, value_name = "LEAF")]
+    #[arg(long, value_name = "LEAF", conflicts_with = "cert")]
     pub(crate) chain: Option<PathBuf>,
     /// Offline: untrusted intermediates.
     #[arg(long, value_name = "FILE", requires = "chain")]
@@ -773,12 +796,8 @@ pub(crate) struct VerifyArgs {
     /// Online: offer these ALPN protocols.
     #[arg(long, conflicts_with = "chain")]
     pub(crate) alpn: Vec<String>,
-    /// Online: present this client certificate (chain file) for mutual TLS.
-    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "chain")]
-    pub(crate) cert: Option<PathBuf>,
-    /// The private key of --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
     /// Check a device's connection string: its GatewayHostName must be the host verified, and
     /// named by the certificate. The key in it is never printed.
     #[arg(
@@ -836,6 +855,7 @@ pub(crate) struct NeedsRenewalArgs {
 
 /// `pki renew`.
 #[derive(Debug, Args)]
+#[command(mut_arg("cert", |a| a.requires("verify")))]
 pub(crate) struct RenewArgs {
     /// The certificate: a certificate file, a device id or gateway host name, or root,
     /// intermediate, edge-ca:NAME.
@@ -863,6 +883,9 @@ pub(crate) struct RenewArgs {
     /// With --verify: the SNI to send and the name to check (default: HOST).
     #[arg(long, requires = "verify")]
     pub(crate) servername: Option<String>,
+    /// With --verify: the device certificate to present, for a gateway that requires one.
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
     /// With --verify: seconds each network step may take.
     #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
     pub(crate) timeout: Duration,
@@ -974,7 +997,7 @@ pub(crate) struct CrlUrlArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
-    /// The gateways: one HOST[:PORT] [servername=NAME] a line; '#' comments.
+    /// The gateways: one HOST[:PORT] [servername=NAME] [cert=FILE key=FILE] a line; '#' comments.
     #[arg(value_name = "HOSTS_FILE")]
     pub(crate) hosts_file: PathBuf,
     /// Trust anchors (PEM files, bundles allowed); repeatable.
@@ -997,6 +1020,11 @@ pub(crate) struct ScanArgs {
     /// Judge validity at this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
+    /// The device certificate presented to every gateway whose line names none of its own.
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
 }
 
 /// Where the OS store is: this machine, or a device image mounted at --root.

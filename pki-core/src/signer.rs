@@ -22,6 +22,16 @@ pub trait CaSigner: Send + Sync {
     /// Signs `message` with the key type's algorithm, returning the signature as X.509 carries
     /// it: a DER `ECDSA-Sig-Value`, the PKCS#1 v1.5 signature bytes, or Ed25519's 64 bytes.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
+
+    /// Signs `message` with RSASSA-PSS, SHA-256, MGF1 with SHA-256 and a 32-byte salt: what TLS
+    /// 1.3 asks of an RSA key that proves a client certificate (it allows no PKCS#1 v1.5 there).
+    /// Certificates never need it; a signer that cannot do it (the default) says so.
+    fn sign_rsa_pss_sha256(&self, _message: &[u8]) -> Result<Vec<u8>> {
+        Err(Error::Sign(format!(
+            "this {:?} key cannot sign with RSA-PSS",
+            self.key_type()
+        )))
+    }
 }
 
 impl CaSigner for PrivateKey {

@@ -25,6 +25,17 @@ impl Name {
             NameStyle::Compact => &self.compact,
         }
     }
+
+    /// Reads a distinguished name from its DER (an RFC 5280 `Name`, its SEQUENCE included, as a
+    /// TLS server lists the CAs it accepts client certificates from); `None` when it is not one.
+    pub fn from_der(der: &[u8]) -> Option<Name> {
+        use x509_parser::prelude::FromDer;
+        let (rest, name) = x509_parser::x509::X509Name::from_der(der).ok()?;
+        rest.is_empty().then(|| Name {
+            oneline: name_text(&name, NameStyle::OpenSslOneline),
+            compact: name_text(&name, NameStyle::Compact),
+        })
+    }
 }
 
 /// The serial number, as OpenSSL and `tedge cert show` print it.
@@ -200,5 +211,16 @@ mod tests {
         assert_eq!((s.version, s.is_ca, s.self_issued), (3, false, false));
         assert_eq!((s.sha1.len(), s.sha256.len()), (40, 64));
         assert_eq!(s.sha256, cert.sha256_hex());
+    }
+
+    #[test]
+    fn a_name_reads_from_its_der_as_a_certificate_carries_it() {
+        let pem = include_bytes!("../../testdata/verify/ok/leaf.pem");
+        let cert = Certificate::parse_one(pem, "leaf.pem").unwrap();
+        let issuer = cert.x509().issuer().as_raw().to_vec();
+        let n = Name::from_der(&issuer).unwrap();
+        assert_eq!(n, Summary::of(&cert).issuer);
+        assert_eq!(Name::from_der(&issuer[..issuer.len() - 1]), None);
+        assert_eq!(Name::from_der(b"not a name"), None);
     }
 }

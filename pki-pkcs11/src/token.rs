@@ -535,13 +535,53 @@ impl TokenKey {
         &self.uri
     }
 
+    /// A session of the pool, or a new one when another thread holds every open session (it
+    /// shares the login).
+    fn session(&self) -> Result<Session> {
+        match self.sessions.lock().ok().and_then(|mut s| s.pop()) {
+            Some(s) => Ok(s),
+            None => self
+                .ctx
+                .open_ro_session(self.slot)
+                .map_err(ck(&self.token, "signing")),
+        }
+    }
+
+    /// Puts back a session that signed; one that failed (a token removed) is dropped.
+    fn done(&self, session: Session, signed: &Result<Vec<u8>>) {
+        if signed.is_ok()
+            && let Ok(mut pool) = self.sessions.lock()
+        {
+            pool.push(session);
+        }
+    }
+
+    /// RSASSA-PSS over the SHA-256 digest of `message` (MGF1-SHA-256, a 32-byte salt), the
+    /// token hashing nothing: the mechanism every token with RSA-PSS offers (CKM_RSA_PKCS_PSS).
+    fn sign_pss_raw(&self, message: &[u8]) -> Result<Vec<u8>> {
+        if !matches!(self.key_type, KeyType::Rsa(_)) {
+            return Err(Error::UnsupportedKey {
+                uri: self.uri.clone(),
+                reason: "RSA-PSS with a key that is not RSA".into(),
+            });
+        }
+        let session = self.session()?;
+        let hash = ring::digest::digest(&ring::digest::SHA256, message);
+        let params = cryptoki::mechanism::rsa::PkcsPssParams {
+            hash_alg: cryptoki::mechanism::MechanismType::SHA256,
+            mgf: cryptoki::mechanism::rsa::PkcsMgfType::MGF1_SHA256,
+            s_len: 32.into(),
+        };
+        let signed = session
+            .sign(&Mechanism::RsaPkcsPss(params), self.private, hash.as_ref())
+            .map_err(ck(&self.token, "signing"));
+        self.done(session, &signed);
+        signed
+    }
+
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>> {
         let fail = ck(&self.token, "signing");
-        let session = match self.sessions.lock().ok().and_then(|mut s| s.pop()) {
-            Some(s) => s,
-            // Another thread holds every open session: a new one shares the login.
-            None => self.ctx.open_ro_session(self.slot).map_err(&fail)?,
-        };
+        let session = self.session()?;
         let signed = match self.key_type {
             KeyType::EcP256 | KeyType::EcP384 => {
                 let alg = if self.key_type == KeyType::EcP256 {
@@ -574,12 +614,7 @@ impl TokenKey {
                 reason: "Ed25519".into(),
             }),
         };
-        // A session that failed (a token removed) is dropped, not pooled.
-        if signed.is_ok()
-            && let Ok(mut pool) = self.sessions.lock()
-        {
-            pool.push(session);
-        }
+        self.done(session, &signed);
         signed
     }
 }
@@ -595,6 +630,11 @@ impl CaSigner for TokenKey {
 
     fn sign(&self, message: &[u8]) -> pki_core::Result<Vec<u8>> {
         self.sign_raw(message)
+            .map_err(|e| pki_core::Error::Sign(e.to_string()))
+    }
+
+    fn sign_rsa_pss_sha256(&self, message: &[u8]) -> pki_core::Result<Vec<u8>> {
+        self.sign_pss_raw(message)
             .map_err(|e| pki_core::Error::Sign(e.to_string()))
     }
 }

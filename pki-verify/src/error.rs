@@ -51,6 +51,25 @@ pub enum Error {
         input: String,
     },
 
+    /// The key given for a client certificate is not that certificate's: a server would
+    /// refuse the handshake with `decrypt error`, so nothing is sent.
+    #[error("the key {key} does not belong to the certificate {cert} (their public keys differ)")]
+    ClientKeyMismatch {
+        /// The certificate file.
+        cert: String,
+        /// The key file, or the token key's URI.
+        key: String,
+    },
+
+    /// The key given for a client certificate cannot be used (its public half cannot be read).
+    #[error("the client key {key} cannot be used: {reason}")]
+    ClientKey {
+        /// The key file, or the token key's URI.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+
     /// The gateway could not be checked: its name does not resolve, its port refuses, it stays
     /// silent or speaks no TLS, or the client certificate cannot be used.
     #[error(transparent)]

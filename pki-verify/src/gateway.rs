@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{
-    AfterHandshake, ChainInput, ConnectionString, Error, HandshakeFailure, NameCheck, NameToCheck,
-    ProbeOptions, ProbeReport, Purpose, Report, Revocation, VerifyOptions,
+    AfterHandshake, ChainInput, ClientAuth, ClientChainReport, ConnectionString, Error,
+    HandshakeFailure, NameCheck, NameToCheck, ProbeOptions, ProbeReport, Purpose, Report,
+    Revocation, VerifyOptions,
 };
 
 /// Whose verdict decides whether the device accepts the gateway.
@@ -130,23 +131,6 @@ pub enum Mode {
     Offline,
 }
 
-/// A device's certificate and key, presented for mutual TLS.
-#[derive(Clone)]
-pub struct ClientAuth {
-    /// The certificate and its chain, DER, leaf first.
-    pub chain: Vec<Vec<u8>>,
-    /// The key, unencrypted PKCS#8 DER (wiped when dropped).
-    pub key_pkcs8: zeroize::Zeroizing<Vec<u8>>,
-}
-
-impl std::fmt::Debug for ClientAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientAuth")
-            .field("chain", &self.chain.len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// What to check online.
 #[derive(Debug, Clone)]
 pub struct GatewayRequest {
@@ -230,6 +214,9 @@ pub struct GatewayReport {
     pub name: Option<NameCheck>,
     /// The connection string checked.
     pub connection_string: Option<ConnectionString>,
+    /// The client certificate presented, and what can be told of its chain against the CAs
+    /// the server named.
+    pub client_certificate: Option<ClientChainReport>,
     /// Whose verdict decided `accepted`.
     pub client: Client,
     /// Whether the device accepts the gateway.
@@ -249,10 +236,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         port,
         servername: req.servername.clone(),
         alpn: req.alpn.clone(),
-        client_auth: req
-            .client_auth
-            .as_ref()
-            .map(|c| (c.chain.clone(), c.key_pkcs8.to_vec())),
+        client_auth: req.client_auth.clone(),
         timeout: req.timeout,
     })?;
     let resolved = if host.parse::<IpAddr>().is_ok() {
@@ -338,7 +322,11 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         verification = Some(v);
         name = Some(n);
     }
-    checks.push(client_cert_check(&probe, req.client_auth.is_some()));
+    let client_certificate = req
+        .client_auth
+        .as_ref()
+        .map(|auth| ClientChainReport::of(auth, probe.client_ca_names_der.as_deref()));
+    checks.push(client_cert_check(&probe, client_certificate.as_ref()));
     if matches!(
         probe.after_handshake,
         Some(
@@ -353,7 +341,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         let client_cn = req
             .client_auth
             .as_ref()
-            .and_then(|c| c.chain.first())
+            .and_then(|c| c.chain().first())
             .and_then(|der| pki_core::Certificate::from_der(der.clone(), "certificate").ok())
             .map(|c| c.common_name().unwrap_or_default());
         let (check, ok) = connection_string_check(
@@ -377,6 +365,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         verification,
         name,
         connection_string: req.connection_string.clone(),
+        client_certificate,
         client: req.client,
         accepted,
     })
@@ -433,6 +422,7 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
         verification: Some(v),
         name,
         connection_string: None,
+        client_certificate: None,
         client: req.client,
         accepted,
         presented: req.chain.clone(),
@@ -538,19 +528,44 @@ fn clock_check(chain: &[Vec<u8>], at: OffsetDateTime) -> Check {
     }
 }
 
-fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
+fn client_cert_check(p: &ProbeReport, client: Option<&ClientChainReport>) -> Check {
+    let presented = client.is_some();
+    let names = p.client_ca_names.as_deref().unwrap_or_default();
+    let problem = client.and_then(|c| c.problem(names));
+    let explained = |s: String| match &problem {
+        Some(why) => format!("{s}: {why}"),
+        None => s,
+    };
+    let refused_in_handshake = match &p.handshake_error {
+        Some(e @ HandshakeFailure::Alert { alert })
+            if presented
+                && p.client_certificate_requested
+                && e.may_concern_the_client_certificate() =>
+        {
+            Some(*alert)
+        }
+        _ => None,
+    };
     let (status, detail) = match (&p.after_handshake, p.client_certificate_requested, presented) {
-        (Some(AfterHandshake::ClientCertificateRequired), _, _) => (
+        (Some(AfterHandshake::ClientCertificateRequired), _, true) => (
+            CheckStatus::Fail,
+            "the server demands a client certificate and went on as if none had been sent: the key signs with no signature scheme the server offered".to_owned(),
+        ),
+        (Some(AfterHandshake::ClientCertificateRequired), _, false) => (
             CheckStatus::Fail,
             "the server demands a client certificate and rejected the connection without one; give --cert and --key".to_owned(),
         ),
         (Some(AfterHandshake::Alert(a)), _, true) => (
             CheckStatus::Fail,
-            format!("the server rejected the client certificate after the handshake ({a})"),
+            explained(format!(
+                "the server rejected the client certificate after the handshake ({a})"
+            )),
         ),
         (Some(AfterHandshake::Refused(why)), _, true) => (
             CheckStatus::Fail,
-            format!("the server rejected the client certificate after the handshake ({why})"),
+            explained(format!(
+                "the server rejected the client certificate after the handshake ({why})"
+            )),
         ),
         (Some(AfterHandshake::Alert(a)), _, false) => (
             CheckStatus::Fail,
@@ -560,10 +575,28 @@ fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
             CheckStatus::Fail,
             format!("the server closed the session with an alert ({why})"),
         ),
-        (_, true, true) => (
-            CheckStatus::Ok,
-            "the server asked for a client certificate and accepted the one presented".to_owned(),
+        _ if refused_in_handshake.is_some() => (
+            CheckStatus::Fail,
+            explained(format!(
+                "the server rejected the client certificate during the handshake ({})",
+                refused_in_handshake
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
+            )),
         ),
+        (_, true, true) => match &problem {
+            Some(why) => (
+                CheckStatus::Warn,
+                format!(
+                    "the server asked for a client certificate and accepted the one presented, but {why}"
+                ),
+            ),
+            None => (
+                CheckStatus::Ok,
+                "the server asked for a client certificate and accepted the one presented"
+                    .to_owned(),
+            ),
+        },
         (_, true, false) => (
             CheckStatus::Warn,
             "the server asks for a client certificate (optional: it went on without one)"
@@ -575,20 +608,25 @@ fn client_cert_check(p: &ProbeReport, presented: bool) -> Check {
         ),
         (_, false, false) => (CheckStatus::Ok, "not requested".to_owned()),
     };
-    let status = if p.handshake_error.is_some() && status == CheckStatus::Ok {
-        CheckStatus::Skip
-    } else {
-        status
-    };
+    if p.handshake_error.is_some() && status != CheckStatus::Fail {
+        // The handshake failed for another reason: nothing is known of the certificate.
+        let detail = match (p.client_certificate_requested, presented) {
+            (false, _) => "not requested before the handshake failed",
+            (true, true) => "requested, but the handshake failed before the server judged it",
+            (true, false) => "requested; the handshake failed",
+        };
+        return Check::new(Step::ClientCertificate, CheckStatus::Skip, detail);
+    }
     Check::new(Step::ClientCertificate, status, detail)
 }
 
 fn handshake_hint(e: &HandshakeFailure, p: &ProbeReport, req: &GatewayRequest) -> String {
-    if p.client_certificate_requested
-        && req.client_auth.is_none()
-        && e.may_concern_the_client_certificate()
-    {
+    let about_client_cert =
+        p.client_certificate_requested && e.may_concern_the_client_certificate();
+    if about_client_cert && req.client_auth.is_none() {
         "; the server asked for a client certificate: give --cert and --key".to_owned()
+    } else if about_client_cert {
+        "; the server asked for a client certificate and refused the one presented (see client certificate)".to_owned()
     } else if e.wants_alpn() {
         format!(
             "; the server wants ALPN; offered: {}",

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 mod chain;
+mod client_auth;
 mod connection_string;
 mod crl;
 mod diagnose;
@@ -55,11 +56,12 @@ mod webpki;
 pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
 pub use crate::webpki::WebpkiVerdict;
 pub use chain::{CertSource, CertSummary, ChainInput, pem_certificates};
+pub use client_auth::{ClientAuth, ClientChainReport, ClientKey};
 pub use connection_string::{ConnectionString, ConnectionStringError};
 pub use diagnose::{Diagnosis, NotCaReason};
 pub use error::Error;
 pub use gateway::{
-    Check, CheckStatus, Client, ClientAuth, FilesRequest, GatewayReport, GatewayRequest, Mode,
+    Check, CheckStatus, Client, FilesRequest, GatewayReport, GatewayRequest, Mode,
     Step as CheckStep, check_files, check_gateway,
 };
 pub use name_check::{NameCheck, check_name};

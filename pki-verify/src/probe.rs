@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
+
+use crate::ClientAuth;
 
 /// What to probe, and how.
 #[derive(Debug, Clone)]
@@ -25,8 +27,8 @@ pub struct ProbeOptions {
     pub servername: Option<String>,
     /// ALPN protocols to offer, in order.
     pub alpn: Vec<String>,
-    /// A client certificate chain (DER, leaf first) and its PKCS#8 key, for mutual TLS.
-    pub client_auth: Option<(Vec<Vec<u8>>, Vec<u8>)>,
+    /// A client certificate chain and its key, for mutual TLS.
+    pub client_auth: Option<ClientAuth>,
     /// The deadline of each network step.
     pub timeout: Duration,
 }
@@ -134,12 +136,17 @@ pub struct TlsAlert(pub rustls::AlertDescription);
 
 impl TlsAlert {
     /// Whether the alert is about a certificate (`bad certificate`, `certificate required`,
-    /// `unknown ca`...) or the generic `handshake failure` a server sends for a missing one.
+    /// `unknown ca`...), the client's proof of its key (`decrypt error`), a refusal of the
+    /// client (`access denied`) or the generic `handshake failure` a server sends for a missing
+    /// one.
     pub fn may_concern_the_client_certificate(self) -> bool {
         use rustls::AlertDescription as A;
         matches!(
             self.0,
             A::HandshakeFailure
+                | A::UnknownCA
+                | A::DecryptError
+                | A::AccessDenied
                 | A::BadCertificate
                 | A::UnsupportedCertificate
                 | A::CertificateRevoked
@@ -262,6 +269,14 @@ pub struct ProbeReport {
     pub chain: Vec<Vec<u8>>,
     /// The server sent a CertificateRequest.
     pub client_certificate_requested: bool,
+    /// The CAs the server's CertificateRequest names as acceptable issuers of a client
+    /// certificate, in OpenSSL's one-line form (`CN = IoT Owner Root CA`), as `openssl s_client`
+    /// prints them under "Acceptable client certificate CA names"; empty when it named none,
+    /// `None` when it asked for no certificate.
+    pub client_ca_names: Option<Vec<String>>,
+    /// The same names, DER.
+    #[serde(skip)]
+    pub client_ca_names_der: Option<Vec<Vec<u8>>>,
     /// The first read after a TLS 1.3 handshake in which the server asked for a client
     /// certificate (`None` when there was nothing to learn that way).
     pub after_handshake: Option<AfterHandshake>,
@@ -293,7 +308,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
     };
     let recorder = Arc::new(Recorder::default());
     let requested = Arc::new(AtomicBool::new(false));
-    let config = client_config(opts, recorder.clone(), requested.clone())?;
+    let hints: Arc<Mutex<Option<Vec<Vec<u8>>>>> = Arc::default();
+    let config = client_config(opts, recorder.clone(), requested.clone(), hints.clone())?;
     let mut conn = ClientConnection::new(Arc::new(config), server_name)
         .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
     let mut sock = sock;
@@ -306,6 +322,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
         secs: opts.timeout.as_secs_f64(),
     };
     let chain = recorder.chain();
+    let client_ca_names = hints.lock().ok().and_then(|h| h.clone());
     let handshake_error = match handshake {
         Ok(()) => None,
         Err(HsError::Timeout) => return Err(err(Step::Handshake)),
@@ -358,6 +375,18 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
             .map(|p| String::from_utf8_lossy(p).into_owned()),
         chain,
         client_certificate_requested: requested.load(Ordering::SeqCst),
+        client_ca_names: client_ca_names.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|der| {
+                    pki_core::Name::from_der(der).map_or_else(
+                        || format!("(not a distinguished name: {})", pki_core::hex_upper(der)),
+                        |n| n.text(pki_core::NameStyle::OpenSslOneline).to_owned(),
+                    )
+                })
+                .collect()
+        }),
+        client_ca_names_der: client_ca_names,
         after_handshake,
     })
 }
@@ -547,6 +576,7 @@ fn client_config(
     opts: &ProbeOptions,
     recorder: Arc<Recorder>,
     requested: Arc<AtomicBool>,
+    hints: Arc<Mutex<Option<Vec<Vec<u8>>>>>,
 ) -> Result<ClientConfig, ProbeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -558,24 +588,17 @@ fn client_config(
             provider: provider.clone(),
         }));
     let cert = match &opts.client_auth {
-        Some((chain, key)) => {
-            let key = PrivateKeyDer::try_from(key.clone())
-                .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
-            let signing = provider
-                .key_provider
-                .load_private_key(key)
-                .map_err(|e| ProbeError::ClientAuth(e.to_string()))?;
-            Some(Arc::new(rustls::sign::CertifiedKey::new(
-                chain
-                    .iter()
-                    .map(|c| CertificateDer::from(c.clone()))
-                    .collect(),
-                signing,
-            )))
-        }
+        Some(auth) => Some(
+            auth.certified_key(&provider)
+                .map_err(ProbeError::ClientAuth)?,
+        ),
         None => None,
     };
-    let mut config = builder.with_client_cert_resolver(Arc::new(ClientCert { cert, requested }));
+    let mut config = builder.with_client_cert_resolver(Arc::new(ClientCert {
+        cert,
+        requested,
+        hints,
+    }));
     config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     Ok(config)
 }
@@ -679,20 +702,25 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// Presents the client certificate if there is one, and notes that the server asked.
+/// Presents the client certificate if there is one, and notes that the server asked and
+/// which CAs it named.
 #[derive(Debug)]
 struct ClientCert {
     cert: Option<Arc<rustls::sign::CertifiedKey>>,
     requested: Arc<AtomicBool>,
+    hints: Arc<Mutex<Option<Vec<Vec<u8>>>>>,
 }
 
 impl ResolvesClientCert for ClientCert {
     fn resolve(
         &self,
-        _hints: &[&[u8]],
+        hints: &[&[u8]],
         _schemes: &[SignatureScheme],
     ) -> Option<Arc<rustls::sign::CertifiedKey>> {
         self.requested.store(true, Ordering::SeqCst);
+        if let Ok(mut h) = self.hints.lock() {
+            *h = Some(hints.iter().map(|n| n.to_vec()).collect());
+        }
         self.cert.clone()
     }
 
@@ -739,6 +767,8 @@ mod tests {
             A::HandshakeFailure,
             A::BadCertificate,
             A::CertificateRequired,
+            A::UnknownCA,
+            A::DecryptError,
         ] {
             assert!(alert(a).may_concern_the_client_certificate(), "{a:?}");
         }

@@ -3,13 +3,16 @@
 //!
 //! The input is a hosts file ([`parse_hosts`]): one `HOST[:PORT]` a line (port 8883, MQTTS, by
 //! default; IPv6 as `[ADDR]:PORT`), optionally followed by `servername=NAME` (the SNI sent and
-//! the name checked, for a gateway reached by its address); `#` starts a comment, blank lines
-//! are ignored. [`scan`] checks the hosts with a bounded number of worker threads, each network
+//! the name checked, for a gateway reached by its address) and by `cert=FILE key=FILE` (the
+//! device certificate this gateway is shown, where gateways trust different client CAs; a
+//! `pkcs11:` URI as the key; paths relative to the hosts file's directory); `#` starts a
+//! comment, blank lines are ignored. [`scan`] checks the hosts with a bounded number of worker threads, each network
 //! step bounded by the timeout, and hands each [`HostReport`] to the caller in the file's order
 //! as soon as it and every host before it are done.
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -19,7 +22,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::{
-    Check, CheckStatus, Client, Error, GatewayReport, GatewayRequest, OpensslVerdict,
+    Check, CheckStatus, Client, ClientAuth, Error, GatewayReport, GatewayRequest, OpensslVerdict,
     WebpkiVerdict, check_gateway,
 };
 
@@ -49,6 +52,15 @@ pub fn split_host_port(target: &str, default_port: u16) -> Option<(String, u16)>
     }
 }
 
+/// The device certificate and key a hosts file's line names (`cert=FILE key=FILE`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ClientFiles {
+    /// The certificate file (with its chain after it, when it holds one).
+    pub cert: PathBuf,
+    /// The key file, or the `pkcs11:` URI of a key on a token.
+    pub key: PathBuf,
+}
+
 /// One gateway of a hosts file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScanTarget {
@@ -58,6 +70,8 @@ pub struct ScanTarget {
     pub port: u16,
     /// The SNI to send and the name to check, when not the host.
     pub servername: Option<String>,
+    /// The device certificate to present to this gateway, when the line names its own.
+    pub client: Option<ClientFiles>,
     /// The line of the hosts file (1-based).
     pub line: usize,
 }
@@ -73,10 +87,11 @@ impl ScanTarget {
     }
 }
 
-/// Reads a hosts file's text (see the module documentation); `input` names the file in errors.
+/// Reads a hosts file's text (see the module documentation); `input` names the file in errors,
+/// `base` is the directory a relative `cert=` or `key=` path is read from (the hosts file's).
 /// A line that is not a gateway refuses the whole file, naming the line: a scan of half a
 /// fleet would report the other half as fine.
-pub fn parse_hosts(text: &str, input: &str) -> Result<Vec<ScanTarget>, Error> {
+pub fn parse_hosts(text: &str, input: &str, base: &Path) -> Result<Vec<ScanTarget>, Error> {
     let mut targets = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
@@ -95,28 +110,50 @@ pub fn parse_hosts(text: &str, input: &str) -> Result<Vec<ScanTarget>, Error> {
                 "{first:?} is not HOST[:PORT] (for example gw.contoso.com:8883 or [fd00::4]:8883)"
             ))
         })?;
-        let mut servername = None;
+        let (mut servername, mut cert, mut key) = (None, None, None);
         for word in words {
-            match word.split_once('=') {
-                Some(("servername", name)) if !name.is_empty() && servername.is_none() => {
-                    servername = Some(name.to_owned());
-                }
-                Some(("servername", _)) => {
-                    return Err(bad(format!(
-                        "{word:?}: give one servername=NAME with a name"
-                    )));
-                }
+            let (slot, value) = match word.split_once('=') {
+                Some(("servername", v)) => (&mut servername, v),
+                Some(("cert", v)) => (&mut cert, v),
+                Some(("key", v)) => (&mut key, v),
                 _ => {
                     return Err(bad(format!(
-                        "{word:?}: only servername=NAME may follow the host"
+                        "{word:?}: only servername=NAME, cert=FILE and key=FILE may follow the host"
                     )));
                 }
+            };
+            if value.is_empty() || slot.is_some() {
+                let name = word.split_once('=').map_or(word, |(n, _)| n);
+                let (what, noun) = if name == "servername" {
+                    ("NAME", "name")
+                } else {
+                    ("FILE", "file")
+                };
+                return Err(bad(format!(
+                    "{word:?}: give one {name}={what} with a {noun}"
+                )));
             }
+            *slot = Some(value.to_owned());
         }
+        let client = match (cert, key) {
+            (Some(cert), Some(key)) => Some(ClientFiles {
+                cert: base.join(cert),
+                // A token's key is a URI (RFC 7512), not a path.
+                key: if key.starts_with("pkcs11:") {
+                    PathBuf::from(key)
+                } else {
+                    base.join(key)
+                },
+            }),
+            (None, None) => None,
+            (Some(_), None) => return Err(bad("cert=FILE needs key=FILE on the same line".into())),
+            (None, Some(_)) => return Err(bad("key=FILE needs cert=FILE on the same line".into())),
+        };
         targets.push(ScanTarget {
             host,
             port,
             servername,
+            client,
             line,
         });
     }
@@ -143,6 +180,11 @@ pub struct ScanOptions {
     pub warn: Threshold,
     /// How many hosts are checked at the same time (at least one).
     pub jobs: usize,
+    /// The device certificate presented to a gateway whose line names none.
+    pub client_auth: Option<ClientAuth>,
+    /// The device certificates the hosts file's lines name, each read once however many lines
+    /// share it. A line whose files are missing here is reported failed.
+    pub line_client_auth: BTreeMap<ClientFiles, ClientAuth>,
 }
 
 /// How a host stands.
@@ -186,6 +228,8 @@ pub struct HostReport {
     pub target: String,
     /// The SNI sent and the name checked, when not the host.
     pub servername: Option<String>,
+    /// The device certificate file presented, if any.
+    pub client_certificate: Option<String>,
     /// The line of the hosts file.
     pub line: usize,
     /// The instant of the check.
@@ -218,11 +262,13 @@ impl HostReport {
     fn new(
         target: &ScanTarget,
         opts: &ScanOptions,
+        client_certificate: Option<String>,
         report: Result<GatewayReport, Error>,
     ) -> HostReport {
         let mut host = HostReport {
             target: target.address(),
             servername: target.servername.clone(),
+            client_certificate,
             line: target.line,
             at: opts.at,
             status: HostStatus::Unreachable,
@@ -263,10 +309,7 @@ impl HostReport {
             (true, None) => HostStatus::Ok,
         };
         host.reason = match (host.status, expiring) {
-            (HostStatus::Failed, _) => report
-                .checks
-                .iter()
-                .find(|c| c.status == CheckStatus::Fail)
+            (HostStatus::Failed, _) => first_failure(&report.checks)
                 .map_or("a device would not accept the gateway".to_owned(), |c| {
                     format!("{}: {}", c.step.name(), c.detail)
                 }),
@@ -282,6 +325,23 @@ impl HostReport {
         }
         host.checks = report.checks;
         host
+    }
+}
+
+/// The check that says why a host failed: the first that failed, but for a handshake the
+/// server aborted over the client certificate (TLS 1.2), the client certificate's, which says
+/// why.
+fn first_failure(checks: &[Check]) -> Option<&Check> {
+    let failed = |step| {
+        checks
+            .iter()
+            .find(|c| c.step == step && c.status == CheckStatus::Fail)
+    };
+    match checks.iter().find(|c| c.status == CheckStatus::Fail) {
+        Some(c) if c.step == crate::CheckStep::Handshake => {
+            failed(crate::CheckStep::ClientCertificate).or(Some(c))
+        }
+        first => first,
     }
 }
 
@@ -311,13 +371,33 @@ fn presented(chain: &[Vec<u8>], opts: &ScanOptions) -> Vec<PresentedCertificate>
 /// presents. Whatever happens is in the report: a host that cannot be reached is
 /// [`HostStatus::Unreachable`], not an error.
 pub fn check_host(target: &ScanTarget, opts: &ScanOptions) -> HostReport {
+    let client_auth = match &target.client {
+        Some(files) => match opts.line_client_auth.get(files) {
+            Some(auth) => Some(auth.clone()),
+            None => {
+                let missing = Error::HostsFile {
+                    input: "the hosts file".into(),
+                    line: target.line,
+                    reason: format!(
+                        "cert={} key={} were not read",
+                        files.cert.display(),
+                        files.key.display()
+                    ),
+                };
+                let cert = Some(files.cert.display().to_string());
+                return HostReport::new(target, opts, cert, Err(missing));
+            }
+        },
+        None => opts.client_auth.clone(),
+    };
+    let cert = client_auth.as_ref().map(|a| a.cert_file().to_owned());
     let req = GatewayRequest {
         host: target.host.clone(),
         port: target.port,
         servername: target.servername.clone(),
         expected_name: None,
         alpn: Vec::new(),
-        client_auth: None,
+        client_auth,
         timeout: opts.timeout,
         anchors: opts.anchors.clone(),
         anchors_label: opts.anchors_label.clone(),
@@ -328,7 +408,7 @@ pub fn check_host(target: &ScanTarget, opts: &ScanOptions) -> HostReport {
         connection_string: None,
         revocation: None,
     };
-    HostReport::new(target, opts, check_gateway(&req))
+    HostReport::new(target, opts, cert, check_gateway(&req))
 }
 
 /// Checks every target with at most `opts.jobs` hosts at a time, and gives each report to
@@ -404,7 +484,7 @@ mod tests {
     #[test]
     fn a_hosts_file_is_hosts_comments_and_blank_lines() {
         let text = "# the fleet\n\ngw1.contoso.com\n  10.0.0.4:8884 servername=gw2.contoso.com # lab\n[fd00::4]:443\n";
-        let t = parse_hosts(text, "hosts.txt").unwrap();
+        let t = parse_hosts(text, "hosts.txt", Path::new("/etc/pki")).unwrap();
         assert_eq!(t.len(), 3);
         assert_eq!(
             (t[0].address(), t[0].line),
@@ -416,22 +496,101 @@ mod tests {
     }
 
     #[test]
+    fn a_line_may_name_its_own_client_certificate_relative_to_the_hosts_file() {
+        let text = "gw1.contoso.com\n\
+                    gw2.contoso.com cert=certs/d-full-chain.pem key=private/d.key.pem\n\
+                    gw3.contoso.com key=/abs/d.key.pem servername=gw3 cert=/abs/d.pem\n\
+                    gw4.contoso.com cert=d.pem key=pkcs11:token=pki;object=d?pin-source=file:pin\n";
+        let t = parse_hosts(text, "hosts.txt", Path::new("/etc/pki")).unwrap();
+        assert_eq!(t[0].client, None);
+        assert_eq!(
+            t[1].client,
+            Some(ClientFiles {
+                cert: "/etc/pki/certs/d-full-chain.pem".into(),
+                key: "/etc/pki/private/d.key.pem".into(),
+            })
+        );
+        assert_eq!(
+            t[2].client.as_ref().map(|c| (&c.cert, &c.key)),
+            Some((&"/abs/d.pem".into(), &"/abs/d.key.pem".into()))
+        );
+        assert_eq!(t[2].servername.as_deref(), Some("gw3"));
+        let token = t[3].client.as_ref().unwrap();
+        assert_eq!(token.cert, PathBuf::from("/etc/pki/d.pem"));
+        assert_eq!(
+            token.key,
+            PathBuf::from("pkcs11:token=pki;object=d?pin-source=file:pin")
+        );
+        let msg = |text: &str| {
+            parse_hosts(text, "hosts.txt", Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg("gw1 cert=d.pem\n"),
+            "hosts.txt line 1: cert=FILE needs key=FILE on the same line"
+        );
+        assert_eq!(
+            msg("gw1\ngw2 key=d.key\n"),
+            "hosts.txt line 2: key=FILE needs cert=FILE on the same line"
+        );
+        assert_eq!(
+            msg("gw1 cert=a.pem cert=b.pem key=k\n"),
+            "hosts.txt line 1: \"cert=b.pem\": give one cert=FILE with a file"
+        );
+        assert_eq!(
+            msg("gw1 cert= key=k\n"),
+            "hosts.txt line 1: \"cert=\": give one cert=FILE with a file"
+        );
+    }
+
+    #[test]
+    fn a_handshake_aborted_over_the_client_certificate_is_reported_by_that_check() {
+        use crate::CheckStep as S;
+        let check = |step, status, detail: &str| Check {
+            step,
+            status,
+            detail: detail.into(),
+        };
+        let tls12 = [
+            check(S::Handshake, CheckStatus::Fail, "alert unknown ca"),
+            check(S::Chain, CheckStatus::Ok, "ok"),
+            check(S::ClientCertificate, CheckStatus::Fail, "only the leaf"),
+        ];
+        assert_eq!(first_failure(&tls12).unwrap().detail, "only the leaf");
+        let other = [
+            check(S::Handshake, CheckStatus::Fail, "no common version"),
+            check(S::ClientCertificate, CheckStatus::Skip, "-"),
+        ];
+        assert_eq!(first_failure(&other).unwrap().detail, "no common version");
+        let chain_first = [
+            check(S::Chain, CheckStatus::Fail, "untrusted"),
+            check(S::ClientCertificate, CheckStatus::Fail, "rejected"),
+        ];
+        assert_eq!(first_failure(&chain_first).unwrap().detail, "untrusted");
+    }
+
+    #[test]
     fn a_bad_line_or_no_host_refuses_the_file_naming_the_line() {
-        let msg = |text: &str| parse_hosts(text, "hosts.txt").unwrap_err().to_string();
+        let msg = |text: &str| {
+            parse_hosts(text, "hosts.txt", Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
             msg("gw1\ngw2:http\n"),
             "hosts.txt line 2: \"gw2:http\" is not HOST[:PORT] (for example gw.contoso.com:8883 or [fd00::4]:8883)"
         );
         assert_eq!(
             msg("gw1 sni=gw\n"),
-            "hosts.txt line 1: \"sni=gw\": only servername=NAME may follow the host"
+            "hosts.txt line 1: \"sni=gw\": only servername=NAME, cert=FILE and key=FILE may follow the host"
         );
         assert_eq!(
             msg("gw1 servername=\n"),
             "hosts.txt line 1: \"servername=\": give one servername=NAME with a name"
         );
         assert!(matches!(
-            parse_hosts("# nothing\n\n", "hosts.txt"),
+            parse_hosts("# nothing\n\n", "hosts.txt", Path::new(".")),
             Err(Error::NoHosts { .. })
         ));
     }
@@ -454,6 +613,7 @@ mod tests {
                 host: "127.0.0.1".into(),
                 port: *port,
                 servername: None,
+                client: None,
                 line: i + 1,
             })
             .collect();
@@ -464,6 +624,8 @@ mod tests {
             at: OffsetDateTime::UNIX_EPOCH,
             warn: Threshold::default(),
             jobs: 3,
+            client_auth: None,
+            line_client_auth: BTreeMap::new(),
         };
         let mut seen = Vec::new();
         scan(&targets, &opts, |r| {

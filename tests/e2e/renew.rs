@@ -2,18 +2,20 @@
 //! serves the new certificate; a hook that breaks the gateway rolls back and the old chain is
 //! served again), renewed certificates equal to the originals but for serial, validity and key
 //! identifiers and verified by `openssl verify` for their purpose, the register after a renewal,
-//! CA renewals (children keep verifying), the root rollover, `--expiring`, and bad input.
+//! CA renewals (children keep verifying), the root rollover, `--expiring`, bad input, and
+//! `--verify` against a gateway that requires a client certificate (`--cert`/`--key`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::quickstart::{
-    DEVICE, DEVICE_FULL, INTERMEDIATE, INTERMEDIATE_FULL, ROOT, SERVER, SERVER_FULL, SERVER_KEY,
-    gateway_pki,
+    DEVICE, DEVICE_FULL, DEVICE_KEY, INTERMEDIATE, INTERMEDIATE_FULL, ROOT, SERVER, SERVER_FULL,
+    SERVER_KEY, gateway_pki,
 };
 use crate::support::{
-    Mosquitto, Server, closed_port, crl_distribution_points, openssl, openssl_text, pki, pki_env,
-    refused_in_one_line, register_rows, s_client, sha256_fingerprint, tmp, tree,
+    MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Server, closed_port,
+    crl_distribution_points, openssl, openssl_text, pki, pki_env, refused_in_one_line,
+    register_rows, s_client, sha256_fingerprint, tmp, tree,
 };
 
 /// `openssl x509 -serial`: upper-case hex.
@@ -534,4 +536,65 @@ fn a_certificate_with_a_crl_distribution_point_keeps_it_when_renewed() {
     pki(dir, &["crl-url", "http://other.example.com/{ca}.crl"]).expect(0);
     pki(dir, &["renew", "dev-cdp"]).expect(0);
     assert_eq!(crl_distribution_points(dir, cert), before);
+}
+
+#[test]
+fn verify_presents_a_device_certificate_to_a_gateway_that_requires_one() {
+    let d = gateway_pki();
+    let dir = d.path();
+    // The README's mosquitto: require_certificate true.
+    let broker = Mosquitto::start(dir, ROOT, SERVER_FULL, SERVER_KEY, true);
+    let reload = format!("kill -HUP {}", broker.pid());
+    let first = serial(dir, SERVER);
+    let addr = broker.addr();
+    let renew = |client: &[&str]| {
+        let mut args = vec![
+            "renew",
+            SERVER,
+            "--exec",
+            &reload,
+            "--verify",
+            &addr,
+            "--servername",
+            "localhost",
+            "--verify-wait",
+            "1",
+        ];
+        args.extend_from_slice(client);
+        pki(dir, &args)
+    };
+    // Without a device certificate the check cannot pass: rolled back, saying which flags.
+    let r = renew(&[]).expect(1);
+    assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+    assert!(r.stdout.contains("give --cert and --key"), "{}", r.stdout);
+    assert_eq!(serial(dir, SERVER), first);
+    // With one, the gateway accepts the device and serves the new certificate: kept.
+    let r = renew(&["--cert", DEVICE_FULL, "--key", DEVICE_KEY, "--json"]).expect(0);
+    let one = &r.json()["renewals"][0];
+    assert_eq!(one["result"], "renewed", "{one}");
+    assert_eq!(one["verification"]["passed"], true, "{one}");
+    let renewed = serial(dir, SERVER);
+    assert_ne!(renewed, first);
+    assert_eq!(one["verification"]["served_serial"], renewed.as_str());
+    // The broker serves it, and a device presenting its certificate is let in (s_client).
+    let h = s_client(dir, broker.port())
+        .ca_file(ROOT)
+        .servername("localhost")
+        .verify_hostname("localhost")
+        .verify_return_error()
+        .args(&["-cert", DEVICE, "-cert_chain", INTERMEDIATE_FULL])
+        .args(&["-key", DEVICE_KEY, "-ign_eof"])
+        .stdin(MQTT_CONNECT_DISCONNECT)
+        .run();
+    assert_eq!(h.verify_code, Some(0), "{}", h.text());
+    assert!(h.stdout.contains(MQTT_CONNACK_OK), "{}", h.text());
+    verifies(dir, ROOT, &["-untrusted", SERVER_FULL, SERVER]);
+    // A device certificate without --verify has nothing to be presented to.
+    let r = pki(
+        dir,
+        &["renew", SERVER, "--cert", DEVICE_FULL, "--key", DEVICE_KEY],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--verify"), "{}", r.stderr);
+    assert_eq!(serial(dir, SERVER), renewed);
 }

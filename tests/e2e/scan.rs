@@ -2,7 +2,9 @@
 //! certificate expires in 10 days (both issued by the built `pki`, served by `openssl s_server`),
 //! an expired one (the `expired-leaf` fixture), a silent one and a closed port. Each row's
 //! verdict, the exit codes, the JSON lines, the hosts file's refusals, and the bound on
-//! concurrency, seen by the servers themselves.
+//! concurrency, seen by the servers themselves. Then real mosquitto brokers requiring client
+//! certificates: `--cert`/`--key` for all, a hosts line's own `cert=`/`key=` for a broker that
+//! trusts another fleet's CA.
 
 use std::io::Read;
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -13,9 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::support::quickstart::{DEVICE_FULL, DEVICE_KEY, SERVER_FULL, SERVER_KEY, gateway_pki};
 use crate::support::{
-    OpensslServer, Run, Server, SilentServer, closed_port, loopback, pki, pki_command,
-    refused_in_one_line, run_bounded, testdata, tmp,
+    Mosquitto, OpensslServer, Run, Server, SilentServer, closed_port, loopback, openssl, pki,
+    pki_command, pki_env, refused_in_one_line, run_bounded, testdata, tmp,
 };
 
 /// `pki scan ARGS` in `dir`, killed (and the test failed) after `limit`.
@@ -235,7 +238,7 @@ fn a_hosts_file_that_cannot_be_read_or_names_no_gateway_is_exit_2() {
         ),
         (
             "extra.txt",
-            "extra.txt line 1: \"sni=gw\": only servername=NAME may follow the host",
+            "extra.txt line 1: \"sni=gw\": only servername=NAME, cert=FILE and key=FILE may follow the host",
         ),
     ] {
         let args = ["scan", file, "--timeout", "1"];
@@ -359,4 +362,193 @@ fn jobs_bounds_how_many_gateways_are_checked_at_once() {
     // Each silent host costs its 1 s timeout: ceil(6/2) = 3 rounds, well under 6 one by one.
     assert!(took >= Duration::from_secs(3), "{took:?}");
     assert!(took < Duration::from_millis(5_500), "{took:?}");
+}
+
+/// A broker requiring client certificates (issued under `cafile`), serving the quickstart's
+/// gateway certificate for `localhost`.
+fn mtls_broker(dir: &Path, cafile: &str) -> Mosquitto {
+    Mosquitto::start(dir, cafile, SERVER_FULL, SERVER_KEY, true)
+}
+
+#[test]
+fn brokers_requiring_client_certificates_are_all_ok_with_cert_and_key() {
+    let d = gateway_pki();
+    let p = d.path();
+    let (a, b) = (mtls_broker(p, ROOT), mtls_broker(p, ROOT));
+    std::fs::write(
+        p.join("hosts.txt"),
+        format!(
+            "{} servername=localhost\n{} servername=localhost\n",
+            a.addr(),
+            b.addr()
+        ),
+    )
+    .unwrap();
+    let limit = Duration::from_secs(60);
+    // Without a device certificate every such gateway fails, and the reason says what to give.
+    let r = scan(p, &["hosts.txt", "--ca-file", ROOT], limit).expect(1);
+    assert!(r.stdout.contains("2 failed"), "{}", r.stdout);
+    assert!(
+        row(&r.stdout, &a.addr())
+            .last()
+            .unwrap()
+            .contains("give --cert and --key"),
+        "{}",
+        r.stdout
+    );
+    // With one, all OK: scan takes --cert and --key as verify does.
+    let args = [
+        "hosts.txt",
+        "--ca-file",
+        ROOT,
+        "--cert",
+        DEVICE_FULL,
+        "--key",
+        DEVICE_KEY,
+    ];
+    let r = scan(p, &args, limit).expect(0);
+    assert!(
+        r.stdout
+            .ends_with("2 gateway(s): 2 ok, 0 expiring, 0 failed, 0 unreachable\n"),
+        "{}",
+        r.stdout
+    );
+    let mut json = vec!["--json"];
+    json.extend_from_slice(&args);
+    let r = scan(p, &json, limit).expect(0);
+    for line in r.stdout.lines() {
+        let host: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(host["status"], "ok", "{host}");
+        assert_eq!(host["client_certificate"], DEVICE_FULL, "{host}");
+        let client = host["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["step"] == "client certificate")
+            .unwrap();
+        assert_eq!(client["status"], "ok", "{host}");
+    }
+    // An encrypted device key: its password from PKI_KEY_PASSWORD, as for any key.
+    let enc = p.join("device.enc.key.pem");
+    openssl(
+        p,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            DEVICE_KEY,
+            "-out",
+            enc.to_str().unwrap(),
+            "-passout",
+            "pass:s3cret",
+        ],
+    )
+    .expect(0);
+    let enc_args = [
+        "scan",
+        "hosts.txt",
+        "--ca-file",
+        ROOT,
+        "--cert",
+        DEVICE_FULL,
+        "--key",
+        "device.enc.key.pem",
+    ];
+    let r = pki_env(p, &enc_args, &[("PKI_KEY_PASSWORD", "s3cret")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A key that is not the certificate's is refused before any gateway is asked.
+    let r = pki(
+        p,
+        &[
+            "scan",
+            "hosts.txt",
+            "--ca-file",
+            ROOT,
+            "--cert",
+            DEVICE_FULL,
+            "--key",
+            SERVER_KEY,
+        ],
+    );
+    refused_in_one_line(
+        &r,
+        &["scan"],
+        &format!("the key {SERVER_KEY} does not belong to the certificate {DEVICE_FULL}"),
+    );
+}
+
+#[test]
+fn a_hosts_line_presents_its_own_client_certificate_for_a_gateway_that_trusts_another_ca() {
+    let d = gateway_pki();
+    let p = d.path();
+    // Fleet B: another owner CA and its device, kept beside the hosts file.
+    let fleet = p.join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    pki(&fleet, &["create-owner-ca", "--cn", "Fleet B Root CA"]).expect(0);
+    pki(&fleet, &["issue", "device", "dev-b"]).expect(0);
+    // Gateway A trusts the quickstart's devices, gateway B fleet B's.
+    let a = mtls_broker(p, ROOT);
+    let b = mtls_broker(p, "fleet/pki/certs/azure-iot-test-only.root.ca.cert.pem");
+    let line_b = format!(
+        "{} servername=localhost cert=pki/certs/iot-device-dev-b-full-chain.cert.pem key=pki/private/iot-device-dev-b.key.pem",
+        b.addr()
+    );
+    std::fs::write(
+        fleet.join("hosts.txt"),
+        format!("{} servername=localhost\n{line_b}   # fleet B\n", a.addr()),
+    )
+    .unwrap();
+    // Run from the CA directory's parent: the line's paths are the hosts file's directory's.
+    let args = [
+        "--json",
+        "fleet/hosts.txt",
+        "--ca-file",
+        ROOT,
+        "--cert",
+        DEVICE_FULL,
+        "--key",
+        DEVICE_KEY,
+    ];
+    let r = scan(p, &args, Duration::from_secs(60)).expect(0);
+    let hosts: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(hosts.len(), 2, "{}", r.stdout);
+    assert!(hosts.iter().all(|h| h["status"] == "ok"), "{}", r.stdout);
+    assert_eq!(hosts[0]["client_certificate"], DEVICE_FULL);
+    let b_cert = hosts[1]["client_certificate"].as_str().unwrap();
+    assert!(
+        b_cert.ends_with("fleet/pki/certs/iot-device-dev-b-full-chain.cert.pem"),
+        "{b_cert}"
+    );
+    // The command line's certificate alone does not open gateway B: the line's did.
+    std::fs::write(
+        fleet.join("plain.txt"),
+        format!(
+            "{} servername=localhost\n{} servername=localhost\n",
+            a.addr(),
+            b.addr()
+        ),
+    )
+    .unwrap();
+    let mut plain = args;
+    plain[1] = "fleet/plain.txt";
+    let r = scan(p, &plain, Duration::from_secs(60)).expect(1);
+    let statuses: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].to_string())
+        .collect();
+    assert_eq!(statuses, ["\"ok\"", "\"failed\""], "{}", r.stdout);
+    // A line's files that are not there: exit 2, naming the line and the file.
+    std::fs::write(
+        fleet.join("missing.txt"),
+        format!("{} cert=nope.pem key=nope.key\n", a.addr()),
+    )
+    .unwrap();
+    let r = pki(p, &["scan", "fleet/missing.txt", "--ca-file", ROOT]);
+    refused_in_one_line(&r, &["scan"], "fleet/missing.txt line 1");
+    assert!(r.stderr.contains("nope.pem"), "{}", r.stderr);
 }

@@ -5,6 +5,7 @@ mod app_store;
 mod batch;
 mod c8y;
 mod ca;
+mod client_cert;
 mod crl;
 mod csr;
 mod export;

@@ -11,12 +11,12 @@ use pki_core::renew::{
 };
 use pki_core::{CaDir, Issued, KeyRecord};
 use pki_pkcs11::Pkcs11Uri;
-use pki_verify::{Client, GatewayRequest};
+use pki_verify::{Client, ClientAuth, GatewayRequest};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::verify::{split_target, webpki_text};
-use super::{Home, hsm, now, read_key};
+use super::{Home, client_cert, hsm, now, read_key};
 use crate::cli::{PasswordOpts, RenewArgs};
 use crate::output::{Outcome, Output, fields};
 
@@ -55,9 +55,13 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
         Some(t) => Some((t.clone(), split_target(t)?)),
         None => None,
     };
+    // The device certificate for --verify, read (its password asked) once for every renewal.
+    let client_auth = client_cert::from_flags(&a.client_cert, &a.password)?;
     let check = |issued: &Issued| -> GatewayCheck {
         match &target {
-            Some((label, (host, port))) => gateway_check(&a, label, host, *port, issued),
+            Some((label, (host, port))) => {
+                gateway_check(&a, label, host, *port, client_auth.as_ref(), issued)
+            }
             None => unreachable_check(),
         }
     };
@@ -234,6 +238,7 @@ fn gateway_check(
     label: &str,
     host: &str,
     port: u16,
+    client_auth: Option<&ClientAuth>,
     issued: &Issued,
 ) -> GatewayCheck {
     let root = issued.chain.last().unwrap_or(&issued.certificate);
@@ -243,7 +248,7 @@ fn gateway_check(
         servername: a.servername.clone(),
         expected_name: None,
         alpn: Vec::new(),
-        client_auth: None,
+        client_auth: client_auth.cloned(),
         timeout: a.timeout,
         anchors: vec![root.der().to_vec()],
         anchors_label: format!("the CA directory's root ({})", root.subject()),

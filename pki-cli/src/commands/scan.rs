@@ -3,9 +3,12 @@
 //! concurrency and the per-step timeout), and renders: a table at the end, or with `--json` one
 //! JSON line per host as soon as it is known (JSON Lines, the exception to one document per run).
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 use pki_verify::{HostReport, HostStatus, ScanOptions};
 
+use super::client_cert::Loader;
 use super::instant_or_now;
 use super::verify::trust_anchors;
 use crate::cli::ScanArgs;
@@ -16,8 +19,31 @@ pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
     let name = a.hosts_file.display().to_string();
     let text = std::fs::read_to_string(&a.hosts_file)
         .with_context(|| format!("cannot read the hosts file {name}"))?;
-    let targets = pki_verify::parse_hosts(&text, &name)?;
+    let base = a
+        .hosts_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let targets = pki_verify::parse_hosts(&text, &name, base)?;
     let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
+    // Every certificate and key before the first connection, each file once: a key shared by
+    // a hundred gateways asks for its password (or its token's PIN) once.
+    let mut loader = Loader::new(&a.password);
+    let client_auth = match (&a.client_cert.cert, &a.client_cert.key) {
+        (Some(cert), Some(key)) => Some(loader.client_auth(cert, key)?),
+        _ => None,
+    };
+    let mut line_client_auth = BTreeMap::new();
+    for t in &targets {
+        if let Some(files) = &t.client
+            && !line_client_auth.contains_key(files)
+        {
+            let auth = loader
+                .client_auth(&files.cert, &files.key)
+                .with_context(|| format!("{name} line {}", t.line))?;
+            line_client_auth.insert(files.clone(), auth);
+        }
+    }
     let opts = ScanOptions {
         anchors,
         anchors_label,
@@ -25,6 +51,8 @@ pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
         at: instant_or_now(a.at),
         warn: a.warn,
         jobs: usize::from(a.jobs),
+        client_auth,
+        line_client_auth,
     };
     let mut reports = Vec::with_capacity(targets.len());
     let mut all_ok = true;

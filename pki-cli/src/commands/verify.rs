@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use pki_verify::{
-    CheckStatus, Client, ClientAuth, ConnectionString, CrlScope, FilesRequest, GatewayReport,
-    GatewayRequest, Mode, NameToCheck, Purpose, Revocation, RevocationReport, WebpkiVerdict,
+    CheckStatus, Client, ConnectionString, CrlScope, FilesRequest, GatewayReport, GatewayRequest,
+    Mode, NameToCheck, Purpose, Revocation, RevocationReport, WebpkiVerdict,
 };
 use time::format_description::well_known::Rfc3339;
 
-use super::{instant_or_now, now, read_key};
+use super::{client_cert, instant_or_now, now};
 use crate::cli::{ClientKind, PurposeArg, VerifyArgs};
 use crate::output::{Outcome, Output, escape_line};
 
@@ -134,20 +134,7 @@ fn online(
     connection_string: Option<ConnectionString>,
 ) -> Result<GatewayReport> {
     let (host, port) = split_target(target)?;
-    let client_auth = match (&a.cert, &a.key) {
-        (Some(c), Some(k)) => {
-            let chain = pki_core::read_certs(c)?
-                .iter()
-                .map(|c| c.der().to_vec())
-                .collect::<Vec<_>>();
-            let key = read_key(k, &a.password)?;
-            Some(ClientAuth {
-                chain,
-                key_pkcs8: zeroize::Zeroizing::new(key.pkcs8_der().to_vec()),
-            })
-        }
-        _ => None,
-    };
+    let client_auth = client_cert::from_flags(&a.client_cert, &a.password)?;
     let req = GatewayRequest {
         host,
         port,
@@ -310,6 +297,7 @@ fn text(shown: &Shown) -> String {
     for c in &r.checks {
         s += &format!("  {} {:<18} {}\n", tag(c.status), c.step.name(), c.detail);
     }
+    s += &client_text(r);
     if shown.showcerts && !r.presented.is_empty() {
         s += &showcerts(&r.presented);
     }
@@ -360,6 +348,30 @@ fn text(shown: &Shown) -> String {
     } else {
         "NOT verified\n"
     };
+    s
+}
+
+/// The client certificate presented, and the CAs the server named as acceptable issuers of
+/// one (`openssl s_client`'s "Acceptable client certificate CA names").
+fn client_text(r: &GatewayReport) -> String {
+    let mut s = String::new();
+    if let Some(c) = &r.client_certificate {
+        s += &format!(
+            "client cert: {} ({})\n",
+            escape_line(&c.file),
+            escape_line(&c.path())
+        );
+    }
+    if let Some(names) = r.tls.as_ref().and_then(|t| t.client_ca_names.as_ref()) {
+        if names.is_empty() {
+            s += "client CAs: the server sent no acceptable client certificate CA names\n";
+        } else {
+            s += "client CAs: the server's acceptable client certificate CA names:\n";
+            for n in names {
+                s += &format!("  {}\n", escape_line(n));
+            }
+        }
+    }
     s
 }
 
