@@ -1289,7 +1289,8 @@ pub(crate) struct GuideArgs {
         default_value = "YOUR-HUB.azure-devices.net"
     )]
     pub(crate) hub: String,
-    /// The gateway's host name (default: the CA directory's one gateway server certificate).
+    /// The gateway's host name (default: the host of the one gateway server certificate in
+    /// service in the register).
     #[arg(long, value_name = "HOST")]
     pub(crate) gateway: Option<String>,
 }

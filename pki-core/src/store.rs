@@ -404,6 +404,25 @@ impl CaDir {
         Ok(names)
     }
 
+    /// The gateways' server certificates in service, one per host (the CN), sorted by host: the
+    /// register's rows of profile `server` and status issued; of several for one host, the one
+    /// that expires last. What a renewal replaced (and kept beside the new files as
+    /// `<prefix>.<OLD SERIAL>.cert.pem`) is superseded, and a revoked gateway is revoked:
+    /// neither is a gateway.
+    pub fn gateways(&self) -> Result<Vec<Record>> {
+        let query = Query {
+            profile: Some(Profile::Server.name().to_owned()),
+            status: Some(pki_register::Status::Issued),
+            ..Query::default()
+        };
+        // Rows come by notAfter: a later row of a host replaces an earlier one.
+        let mut by_host = std::collections::BTreeMap::new();
+        for row in self.records(&query)? {
+            by_host.insert(row.common_name.clone(), row);
+        }
+        Ok(by_host.into_values().collect())
+    }
+
     /// The chain of a CA of this directory: its certificate and those above it, read from its
     /// full-chain file when it has one.
     pub fn chain_of(&self, prefix: &str) -> Result<Vec<Certificate>> {
@@ -737,6 +756,59 @@ mod tests {
             fs::write(certs.join(f), b"").unwrap();
         }
         assert_eq!(ca.edge_ca_names().unwrap(), ["gw", "site.2"]);
+    }
+
+    #[test]
+    fn gateways_are_the_server_certificates_in_service_one_per_host() {
+        use crate::{Issuer, KeyType, PrivateKey, Request, SanEntry, Subject, SubjectKey};
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let root_key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let root = crate::issue(
+            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), now),
+            &SubjectKey::Private(&root_key),
+            None,
+        )
+        .unwrap();
+        let issuer = Issuer::new(vec![root.certificate], &root_key, "root", "root key").unwrap();
+        let server = |host: &str, prefix: &str, days: u32| {
+            let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+            let mut req = Request::new(Profile::Server, Subject::cn(host), now);
+            req.sans = vec![SanEntry::Dns(host.into())];
+            req.days = days;
+            let issued = crate::issue(&req, &SubjectKey::Private(&key), Some(&issuer)).unwrap();
+            ca.write_issued(prefix, &issued, None, Profile::Server, false)
+                .unwrap()
+                .1
+        };
+        let hosts = |ca: &CaDir| -> Vec<(String, String)> {
+            ca.gateways()
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.common_name, r.serial))
+                .collect()
+        };
+        let gw = server("gw.example.com", "iot-edge-server-gw.example.com", 30);
+        // A second certificate for the same host (a renewal's kept file aside): one gateway,
+        // the certificate that expires last.
+        let later = server("gw.example.com", "iot-edge-server-gw.example.com.2", 60);
+        let other = server("b.example.com", "iot-edge-server-b.example.com", 30);
+        assert_eq!(
+            hosts(&ca),
+            [
+                ("b.example.com".into(), other.serial.clone()),
+                ("gw.example.com".into(), later.serial.clone())
+            ]
+        );
+        // Superseded and revoked certificates are no gateways.
+        let mut register = ca.register().unwrap();
+        let mut tx = register.transaction().unwrap();
+        tx.supersede(&later.sha256, None).unwrap();
+        tx.revoke(&other.sha256, now, pki_register::Reason::Unspecified)
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(hosts(&ca), [("gw.example.com".into(), gw.serial)]);
     }
 
     #[cfg(unix)]

@@ -113,33 +113,22 @@ pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The gateway host of the directory's one server certificate.
+/// The gateway host of the directory's one gateway server certificate in service.
 fn only_gateway(ca: &CaDir) -> Result<String> {
-    let certs = ca.path().join("certs");
-    let mut hosts: Vec<String> = std::fs::read_dir(&certs)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter_map(|n| {
-                    let host = n
-                        .strip_prefix("iot-edge-server-")?
-                        .strip_suffix(".cert.pem")?;
-                    (!host.ends_with("-full-chain")).then(|| host.to_owned())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    hosts.sort();
-    hosts.dedup();
+    let hosts: Vec<String> = ca
+        .gateways()?
+        .into_iter()
+        .map(|r| r.common_name)
+        .collect();
     match hosts.as_slice() {
         [one] => Ok(one.clone()),
         [] => bail!(
-            "no gateway server certificate in {}: name the gateway with --gateway HOST",
-            certs.display()
+            "no gateway server certificate in service in the register {}: name the gateway with --gateway HOST",
+            ca.register_location()
         ),
         many => bail!(
-            "{} gateway server certificates in {} ({}): name one with --gateway HOST",
+            "{} gateway server certificates in service ({}): name one with --gateway HOST",
             many.len(),
-            certs.display(),
             many.join(", ")
         ),
     }
