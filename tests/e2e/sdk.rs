@@ -253,7 +253,10 @@ fn after_a_renewal_the_guide_still_names_the_one_gateway_in_service() {
     let sh = pki(p, &["guide", X509_DEVICE, "--sdk", "mosquitto"])
         .expect(0)
         .stdout;
-    assert!(sh.starts_with("mosquitto_pub -h localhost -p 8883 "), "{sh}");
+    assert!(
+        sh.starts_with("mosquitto_pub -h localhost -p 8883 "),
+        "{sh}"
+    );
     // Renewed twice: still one gateway.
     pki(p, &["renew", SERVER_FULL]).expect(0);
     pki(p, &["guide", X509_DEVICE, "--sdk", "python"]).expect(0);
