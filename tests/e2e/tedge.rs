@@ -363,6 +363,37 @@ fn renew_c8y_upload_makes_the_tenant_trust_the_new_certificate_before_it_is_in_p
         r.stdout
     );
 
+    // Registered, then the hook fails: the old files are back, and the report says the tenant
+    // now trusts a certificate that is in service nowhere.
+    let (before, serial_before) = (std::fs::read(p.join(CERT)).unwrap(), serial(p, CERT));
+    let doc = run(c8y_command(
+        p,
+        &t,
+        &[
+            "--json",
+            "renew",
+            "dev-x",
+            "--c8y-upload",
+            "--exec",
+            "exit 3",
+        ],
+    ))
+    .expect(1)
+    .json();
+    let one = &doc["renewals"][0];
+    assert_eq!(one["result"], "rolled_back", "{one}");
+    assert_eq!(one["c8y_upload"]["result"], "created", "{one}");
+    assert!(
+        one["tenant"]
+            .as_str()
+            .unwrap()
+            .contains("before the renewal was undone"),
+        "{one}"
+    );
+    assert_eq!(std::fs::read(p.join(CERT)).unwrap(), before);
+    assert_eq!(serial(p, CERT), serial_before);
+    verifies_with_its_key(p, CERT, KEY);
+
     // Many at once: a tenant that refuses the password is asked once, not once per device,
     // and each renewal fails with its reason, nothing changed.
     for id in ["dev-a", "dev-b"] {

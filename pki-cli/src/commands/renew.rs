@@ -67,7 +67,12 @@ impl Entry {
             .map(|f| f.cert.display().to_string())
             .unwrap_or_default();
         let tenant = match (&trusted, renewed) {
-            (_, false) => None,
+            // Registered, then the hook or the check failed: the files are the old ones.
+            (Some(t), false) => Some(format!(
+                "registered with tenant {} (sha1 {}) before the renewal was undone: the tenant trusts this certificate too, which is in service nowhere",
+                t.tenant, t.sha1
+            )),
+            (None, false) => None,
             (Some(t), true) => Some(format!(
                 "{} tenant {} before the files were replaced (sha1 {}); {remove}",
                 match t.result {
@@ -174,12 +179,13 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
         };
         let done =
             keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
+        let uploaded = trusted.into_inner();
         let entry = match done {
-            Ok(o) => Entry::of(o, r, trusted.into_inner(), trusting.is_some()),
+            Ok(o) => Entry::of(o, r, uploaded, trusting.is_some()),
             Err(e) if batch => Entry::of(
                 Renewed::failed(r, format!("{e:#}")),
                 r,
-                None,
+                uploaded,
                 trusting.is_some(),
             ),
             Err(e) => return Err(e),
