@@ -103,7 +103,11 @@ pub(crate) enum Command {
     CreateVerificationCert(VerificationArgs),
     /// Create a thin-edge style self-signed device certificate (CN = device id).
     #[command(after_long_help = concat!(
-        "CA:TRUE pathlen:0 with clientAuth, as Cumulocity requires of a trusted device certificate.\n\n",
+        "CA:TRUE pathlen:0 with clientAuth, as Cumulocity requires of a trusted device certificate.\n",
+        "Written to certs/iot-device-ID.cert.pem and its key, or where --out-cert and --out-key say;\n",
+        "either way recorded in the CA directory's register (with the absolute path it was written\n",
+        "to), so that `pki renew ID` renews it where it is. `pki guide ID --sdk tedge` prints the\n",
+        "thin-edge.io set-up for Cumulocity.\n\n",
         "EXAMPLES:\n",
         "  pki self-signed my-device-0001\n",
         "  pki self-signed my-device-0001 --org \"Thin Edge\" --unit Device \\\n",
@@ -185,7 +189,12 @@ pub(crate) enum Command {
         "with both roots, to install on every device before re-issuing what the report lists.\n",
         "A CA whose key is on a PKCS#11 token gets its fresh key on the same token (labelled\n",
         "LABEL-RENEWED-AT), or keeps its token key with --reuse-key; what it signs is signed there.\n",
-        "The PIN comes from PKI_PKCS11_PIN or a prompt, and never reaches --exec's environment.\n\n",
+        "The PIN comes from PKI_PKCS11_PIN or a prompt, and never reaches --exec's environment.\n",
+        "A self-signed device written elsewhere (pki self-signed --out-cert FILE --out-key FILE) is\n",
+        "renewed there, in place: FILE.OLDSERIAL.pem and its key kept beside them, owner and mode\n",
+        "kept. A Cumulocity tenant trusts the old certificate, not the new one: --c8y-upload (with\n",
+        "--url, --user as `pki c8y upload`) registers it before it is put in place; the old one\n",
+        "stays trusted until you remove it.\n\n",
         "EXAMPLES:\n",
         "  pki renew pki/certs/iot-edge-server-gw.contoso.com.cert.pem \\\n",
         "      --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883\n",
@@ -193,10 +202,13 @@ pub(crate) enum Command {
         "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
         "  pki renew sensor-17 --reuse-key\n",
         "  pki renew --expiring 30d --json\n",
-        "  pki renew old-device.pem --adopt\n\n",
+        "  pki renew old-device.pem --adopt\n",
+        "  C8Y_PASSWORD=... pki renew /etc/tedge/device-certs/tedge-certificate.pem --c8y-upload \\\n",
+        "      --url https://t123.eu-latest.cumulocity.com --user admin --exec 'tedge reconnect c8y'\n\n",
         "EXIT CODES:\n  0  every certificate renewed\n",
         "  1  a renewal was rolled back (the hook or the gateway check failed) or failed\n",
-        "  2  could not run (unknown device id, a certificate not in the register, a bad file)"))]
+        "  2  could not run (unknown device id, a certificate not in the register, a bad file, a\n",
+        "     tenant that did not take the new certificate with --c8y-upload: nothing renewed)"))]
     Renew(RenewArgs),
     /// List the register: every certificate pki issued, with its state.
     #[command(after_long_help = concat!(
@@ -347,16 +359,23 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// Print what to write on a device for one SDK or client: a snippet with the real paths.
     #[command(after_long_help = concat!(
-        "For DEVICE_ID of the CA directory: X.509 when its certificate is there (certs/iot-device-ID),\n",
-        "else SAS (the key stays in IoT Hub: the snippet reads the connection string from\n",
-        "IOTHUB_DEVICE_CONNECTION_STRING). Every snippet trusts the owner CA and connects through the\n",
-        "gateway (--gateway, or the directory's one server certificate) on port 8883. Python and\n",
-        "Node.js run as printed with the Azure IoT device SDKs (azure-iot-device from PyPI;\n",
-        "azure-iot-device and azure-iot-device-mqtt from npm).\n\n",
+        "For DEVICE_ID of the CA directory: X.509 when its certificate is in service in the register\n",
+        "(certs/iot-device-ID, or where it was written), else SAS (the key stays in IoT Hub: the\n",
+        "snippet reads the connection string from IOTHUB_DEVICE_CONNECTION_STRING). Every Azure\n",
+        "snippet trusts the owner CA and connects through the gateway (--gateway, or the one gateway\n",
+        "server certificate in service) on port 8883. Python and Node.js run as printed with the\n",
+        "Azure IoT device SDKs (azure-iot-device from PyPI; azure-iot-device and\n",
+        "azure-iot-device-mqtt from npm).\n",
+        "thin-edge (--sdk tedge) connects to Cumulocity or Azure (--cloud; default c8y for a\n",
+        "self-signed device, found in the register wherever `pki self-signed --out-cert` wrote it,\n",
+        "azure otherwise): for c8y the tedge config lines for the device's files and --c8y-url, what\n",
+        "makes the tenant trust the device (its own certificate, or the CA that signed it), then\n",
+        "`tedge connect c8y`; no gateway is needed.\n\n",
         "EXAMPLES:\n",
         "  pki guide sensor-1 --sdk python --hub contoso.azure-devices.net\n",
         "  pki guide sensor-1 --sdk node > send.js && node send.js\n",
-        "  pki guide sensor-1 --sdk mosquitto --gateway gw.contoso.com\n\n",
+        "  pki guide sensor-1 --sdk mosquitto --gateway gw.contoso.com\n",
+        "  pki guide tedge-7 --sdk tedge --c8y-url mytenant.eu-latest.cumulocity.com\n\n",
         "EXIT CODES:\n  0  printed\n  2  could not run (no CA directory, no gateway known)"))]
     Guide(GuideArgs),
     /// Print shell completions.
@@ -907,6 +926,36 @@ pub(crate) struct RenewArgs {
     pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
+    #[command(flatten, next_help_heading = "Cumulocity (--c8y-upload)")]
+    pub(crate) c8y: RenewC8yArgs,
+}
+
+/// `pki renew --c8y-upload`: the Cumulocity tenant that must trust a renewed self-signed
+/// device (or CA), reached as `pki c8y upload` reaches it.
+#[derive(Debug, Args)]
+pub(crate) struct RenewC8yArgs {
+    /// Register each renewed self-signed device certificate (and CA certificate) with the
+    /// tenant's trusted certificates BEFORE it is put in place, as `pki c8y upload` does (already
+    /// registered counts); if the tenant does not take it, nothing is renewed. The old
+    /// certificate stays trusted until you remove it (`pki c8y remove`).
+    #[arg(long, requires_all = ["url", "user"])]
+    pub(crate) c8y_upload: bool,
+    /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
+    // Its value is never shown in the help: a URL may carry a password (it is refused).
+    #[arg(long, env = "C8Y_URL", value_name = "URL", hide_env_values = true)]
+    pub(crate) url: Option<String>,
+    /// The user (as given, or tenant/user).
+    #[arg(long, env = "C8Y_USER", value_name = "USER")]
+    pub(crate) user: Option<String>,
+    /// The tenant id (looked up with GET /tenant/currentTenant when not given).
+    #[arg(long, env = "C8Y_TENANT", value_name = "ID")]
+    pub(crate) tenant: Option<String>,
+    /// Read the tenant password from this file (first line); else C8Y_PASSWORD, else a prompt.
+    #[arg(long, value_name = "FILE", requires = "c8y_upload")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Trust this CA for the tenant's TLS (a private tenant); TLS is always verified.
+    #[arg(long, value_name = "FILE", requires = "c8y_upload")]
+    pub(crate) ca_file: Option<PathBuf>,
 }
 
 /// `pki list`.
@@ -1304,6 +1353,17 @@ pub(crate) enum DeviceAuth {
     Sas,
 }
 
+/// The cloud a thin-edge.io device connects to (`pki guide --sdk tedge --cloud`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Cloud {
+    /// Cumulocity: the tenant trusts the device's self-signed certificate, or the CA that
+    /// signed it.
+    C8y,
+    /// Azure IoT Hub, through the gateway.
+    Azure,
+}
+
 /// `pki guide`.
 #[derive(Debug, Args)]
 pub(crate) struct GuideArgs {
@@ -1322,9 +1382,17 @@ pub(crate) struct GuideArgs {
         default_value = "YOUR-HUB.azure-devices.net"
     )]
     pub(crate) hub: String,
-    /// The gateway's host name (default: the CA directory's one gateway server certificate).
+    /// The gateway's host name (default: the host of the one gateway server certificate in
+    /// service in the register).
     #[arg(long, value_name = "HOST")]
     pub(crate) gateway: Option<String>,
+    /// With --sdk tedge: the cloud (default: c8y for a self-signed device, azure otherwise).
+    #[arg(long, value_enum)]
+    pub(crate) cloud: Option<Cloud>,
+    /// With --cloud c8y: the Cumulocity tenant, a host name or https:// URL (default: a
+    /// placeholder).
+    #[arg(long, value_name = "URL", value_parser = tenant_url)]
+    pub(crate) c8y_url: Option<pki_c8y::TenantUrl>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1343,6 +1411,11 @@ impl std::fmt::Display for BadValue {
 }
 
 impl std::error::Error for BadValue {}
+
+/// `--c8y-url`: a Cumulocity tenant's URL or host name, https only, never with a password in it.
+fn tenant_url(s: &str) -> Result<pki_c8y::TenantUrl, BadValue> {
+    pki_c8y::TenantUrl::parse(s).map_err(|e| BadValue(anyhow::anyhow!("{e} (--c8y-url)")))
+}
 
 /// `--key-type`: one of pki-core's key types, by name.
 fn key_type(s: &str) -> Result<KeyType, BadValue> {

@@ -433,6 +433,26 @@ mod imp {
             self.dir.join(&self.name)
         }
 
+        /// Gives the file this owner and group (through its descriptor, before it is in
+        /// place): a file put where another user's program reads it keeps that user's
+        /// ownership. Needs the privilege to give files away (root) unless they are the
+        /// caller's own.
+        pub fn set_owner(&self, uid: u32, gid: u32) -> io::Result<()> {
+            // -1 would mean "unchanged" to the kernel: never an owner to give.
+            if uid == u32::MAX || gid == u32::MAX {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "uid or gid -1 names no owner",
+                ));
+            }
+            rustix::fs::fchown(
+                &self.file,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+            )
+            .map_err(e)
+        }
+
         pub(super) fn discard(&mut self) {
             if let Some(t) = self.temp.take() {
                 let _ = self.dir.remove(&t);
@@ -764,6 +784,12 @@ mod imp {
         pub fn path(&self) -> PathBuf {
             self.dir.join(&self.name)
         }
+
+        /// No owners on this platform's files: nothing to give.
+        pub fn set_owner(&self, _uid: u32, _gid: u32) -> io::Result<()> {
+            Ok(())
+        }
+
         pub(super) fn discard(&mut self) {
             if let Some(t) = self.temp.take() {
                 let _ = self.dir.remove(&t);

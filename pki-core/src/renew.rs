@@ -16,7 +16,11 @@
 //! (`private/<prefix>.key.uri`) is renewed with a fresh key the caller makes on the same token
 //! ([`Keys::fresh`]), or its token key (`reuse_key`); the replaced URI is kept as
 //! `private/<prefix>.<OLD SERIAL>.key.uri`. Keys are given as [`GivenKey`]s: pki-core reads no
-//! token itself. Renewing the owner CA is a rollover:
+//! token itself. A certificate pki wrote under names the user chose ([`Placement`]: `pki
+//! self-signed --out-cert --out-key`, where thin-edge.io reads them) is renewed there, in place:
+//! the replaced files kept beside themselves as `<name>.<OLD SERIAL>.<ext>`, every file with the
+//! owner and mode of the one it replaces. A caller's [`Publish`] step (a tenant that must trust
+//! the new certificate) runs before anything is put in place. Renewing the owner CA is a rollover:
 //! a new root with a new key and the same subject, and `certs/<root prefix>.transition.pem`
 //! holding both roots, to install on devices before anything is re-issued under the new one.
 
@@ -40,8 +44,9 @@ use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject};
 use crate::signer::CaSigner;
 use crate::store::{
-    CaDir, CaRole, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, ROOT_PREFIX, StoredKey,
-    Written, device_prefix, edge_ca_prefix, pem_bundle, read_first_cert, server_prefix,
+    CaDir, CaRole, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, Placement, ROOT_PREFIX,
+    StoredKey, Written, device_prefix, edge_ca_prefix, file_name_of, pem_bundle, read_first_cert,
+    server_prefix,
 };
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
@@ -105,6 +110,10 @@ pub struct Renewal {
     pub key: KeyRecord,
     /// Keep the certificate's key (`--reuse-key`).
     pub reuse_key: bool,
+    /// Where the certificate and its key were written under names the user chose (`pki
+    /// self-signed --out-cert --out-key`): renewed there, in place, instead of at the standard
+    /// paths.
+    pub placement: Option<Placement>,
     /// Things the user should know (which of several certificates was chosen).
     pub notes: Vec<String>,
     subject: Subject,
@@ -119,7 +128,7 @@ pub struct Skipped {
     pub subject: String,
     /// Its serial.
     pub serial: String,
-    /// Its file, relative to the CA directory.
+    /// Its file, as the register names it (relative to the CA directory, or absolute).
     pub path: String,
     /// Why it is not renewed.
     pub reason: String,
@@ -206,9 +215,28 @@ impl std::fmt::Debug for Verify<'_> {
     }
 }
 
+/// Who must trust a new certificate before it is put in place, told by the caller (pki-core
+/// speaks to no tenant): `pki renew --c8y-upload` registers a self-signed device's or a CA's
+/// new certificate with a Cumulocity tenant, so that the device is never left presenting a
+/// certificate the tenant does not know.
+pub struct Publish<'a> {
+    /// Makes the new certificate trusted; its error (in plain words) stops the renewal before
+    /// anything is changed.
+    pub run: &'a dyn Fn(&Issued) -> std::result::Result<(), String>,
+}
+
+impl std::fmt::Debug for Publish<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publish").finish_non_exhaustive()
+    }
+}
+
 /// What confirms a renewal before the register is committed.
 #[derive(Debug, Default)]
 pub struct Confirm<'a> {
+    /// Run once the new files are staged, before they are put in place: a failure changes
+    /// nothing.
+    pub publish: Option<Publish<'a>>,
     /// The hook.
     pub hook: Option<Hook>,
     /// The gateway check.
@@ -351,7 +379,7 @@ pub struct Reissue {
     /// End of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
-    /// Its file, relative to the CA directory.
+    /// Its file, as the register names it (relative to the CA directory, or absolute).
     pub path: String,
 }
 
@@ -501,7 +529,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     row.path
                 ));
             }
-            let cert = read_first_cert(&ca.path().join(&row.path))?;
+            let cert = read_first_cert(&ca.file_of(&row.path))?;
             plan.renewals
                 .push(renewal_of(ca, row, cert, false, opts, notes)?);
         }
@@ -523,7 +551,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     path: row.path.clone(),
                     reason: e.to_string(),
                 };
-                match read_first_cert(&ca.path().join(&row.path))
+                match read_first_cert(&ca.file_of(&row.path))
                     .and_then(|cert| renewal_of(ca, row.clone(), cert, false, opts, Vec::new()))
                 {
                     Ok(r) => plan.renewals.push(r),
@@ -586,7 +614,12 @@ fn renewal_of(
     let sans = sans_of(&cert)?;
     let key_type = key_type_of_spki(cert.x509().public_key())
         .map_err(|e| refuse(format!("{}: {e}", row.subject)))?;
-    let prefix = prefix_of(ca, &row.path, profile, &subject.common_name);
+    let placement = ca.placement(&row.path)?;
+    let prefix = match &placement {
+        // The file's name stands for the prefix (a token's key label, the messages).
+        Some(p) => placed_prefix(&p.cert),
+        None => prefix_of(ca, &row.path, profile, &subject.common_name),
+    };
     let issuer_prefix = if profile.is_self_signed() {
         None
     } else {
@@ -603,8 +636,12 @@ fn renewal_of(
         days,
         issuer_key: issuer_prefix.as_deref().map(|p| ca.key_record(p)),
         issuer_prefix,
-        key: ca.key_record(&prefix),
+        key: match &placement {
+            Some(p) => KeyRecord::File(p.key.clone()),
+            None => ca.key_record(&prefix),
+        },
         reuse_key: opts.reuse_key,
+        placement,
         notes,
         subject,
         sans,
@@ -794,16 +831,8 @@ fn bad_san(cert: &Certificate, what: &str) -> Error {
 /// The prefix of the standard paths: the register's `certs/<prefix>.cert.pem`, else the
 /// profile's name for the CN.
 fn prefix_of(ca: &CaDir, path: &str, profile: Profile, cn: &str) -> String {
-    let in_certs = Path::new(path)
-        .strip_prefix(ca.path())
-        .unwrap_or(Path::new(path))
-        .strip_prefix("certs")
-        .ok()
-        .and_then(|p| p.to_str())
-        .and_then(|n| n.strip_suffix(".cert.pem"))
-        .filter(|n| !n.contains('/') && !n.ends_with("-full-chain"));
-    if let Some(p) = in_certs {
-        return p.to_owned();
+    if let Some(p) = ca.prefix_in_certs(path) {
+        return p;
     }
     match profile {
         Profile::RootCa { .. } => ROOT_PREFIX.to_owned(),
@@ -1032,14 +1061,62 @@ pub fn same_as_original(old: &Certificate, new: &Certificate) -> Result<()> {
     Ok(())
 }
 
-/// The standard paths and the names the replaced files are kept under.
+/// Where the new files go, how they are written, and the names the replaced files are kept
+/// under (in the same directories).
 struct Paths {
     cert: PathBuf,
-    chain: PathBuf,
+    /// The full chain: the CA directory's `<prefix>-full-chain.cert.pem` (a placed
+    /// certificate's own file holds its chain).
+    chain: Option<PathBuf>,
     key: PathBuf,
     kept_cert: String,
     kept_chain: String,
     kept_key: String,
+    /// The certificate's file holds its chain too (a placed certificate, as it was written).
+    cert_holds_chain: bool,
+    cert_attrs: Attrs,
+    key_attrs: Attrs,
+}
+
+/// How a file is written: its mode, and the owner and group it is given (a file put where
+/// another user's program reads it keeps the owner of the file it replaces).
+#[derive(Debug, Clone, Copy)]
+struct Attrs {
+    mode: u32,
+    owner: Option<(u32, u32)>,
+}
+
+impl Attrs {
+    const PUBLIC: Attrs = Attrs {
+        mode: PUBLIC_MODE,
+        owner: None,
+    };
+    const KEY: Attrs = Attrs {
+        mode: KEY_MODE,
+        owner: None,
+    };
+
+    /// The mode (at most `max`) and owner of the file at `path`, when there is one (else
+    /// `default`). The owner is kept only when it is not the caller's.
+    fn of(path: &Path, default: Attrs, max: u32) -> Attrs {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(path) {
+                let me = (
+                    rustix::process::geteuid().as_raw(),
+                    rustix::process::getegid().as_raw(),
+                );
+                let theirs = (m.uid(), m.gid());
+                return Attrs {
+                    mode: m.mode() & max,
+                    owner: (theirs != me).then_some(theirs),
+                };
+            }
+        }
+        let _ = (path, max);
+        default
+    }
 }
 
 impl Paths {
@@ -1052,19 +1129,83 @@ impl Paths {
         };
         Paths {
             cert: ca.cert_path(prefix),
-            chain: ca.full_chain_path(prefix),
+            chain: Some(ca.full_chain_path(prefix)),
             key,
             kept_cert: format!("{kept}.cert.pem"),
             kept_chain: format!("{kept}-full-chain.cert.pem"),
             kept_key,
+            cert_holds_chain: false,
+            cert_attrs: Attrs::PUBLIC,
+            key_attrs: Attrs::KEY,
+        }
+    }
+
+    /// The paths of a placed certificate and key: where they are, kept beside themselves with
+    /// the serial before the extension; written with the mode and owner they have (a key is
+    /// never readable by others, nor writable by its group).
+    fn placed(p: &Placement, serial: &str) -> Paths {
+        Paths {
+            cert: p.cert.clone(),
+            chain: None,
+            key: p.key.clone(),
+            kept_cert: kept_name(&file_name_of(&p.cert), serial),
+            kept_chain: String::new(),
+            kept_key: kept_name(&file_name_of(&p.key), serial),
+            cert_holds_chain: true,
+            cert_attrs: Attrs::of(&p.cert, Attrs::PUBLIC, 0o644),
+            key_attrs: Attrs::of(&p.key, Attrs::KEY, 0o640),
         }
     }
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The name a placed file is kept under once replaced: the old serial before its extension
+/// (`tedge-certificate.pem` -> `tedge-certificate.<SERIAL>.pem`, `d.cert.pem` ->
+/// `d.<SERIAL>.cert.pem`).
+fn kept_name(name: &str, serial: &str) -> String {
+    for ext in [".cert.pem", ".key.pem"] {
+        if let Some(stem) = name.strip_suffix(ext).filter(|s| !s.is_empty()) {
+            return format!("{stem}.{serial}{ext}");
+        }
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{serial}.{ext}"),
+        _ => format!("{name}.{serial}"),
+    }
+}
+
+/// What stands for the prefix of a placed certificate: its file's name without the extension.
+fn placed_prefix(cert: &Path) -> String {
+    let name = file_name_of(cert);
+    name.strip_suffix(".cert.pem")
+        .or_else(|| name.rsplit_once('.').map(|(stem, _)| stem))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&name)
+        .to_owned()
+}
+
+/// Stages `data` as `name` in `dir` written as `attrs` says (`path` names it in messages).
+fn stage<'d>(
+    dir: &'d files::Dir,
+    path: &Path,
+    name: &str,
+    data: &[u8],
+    attrs: Attrs,
+) -> Result<files::Staged<'d>> {
+    let staged = dir
+        .stage(name, data, attrs.mode)
+        .map_err(|e| Error::io(path, e))?;
+    if let Some((uid, gid)) = attrs.owner {
+        staged.set_owner(uid, gid).map_err(|e| {
+            Error::io(
+                path,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot give it the owner {uid}:{gid} of the file it replaces: {e}"),
+                ),
+            )
+        })?;
+    }
+    Ok(staged)
 }
 
 /// The transaction: files, hook, check, register; or the rollback.
@@ -1086,8 +1227,11 @@ fn put_in_place(
         let p = p.to_owned();
         move |e| Error::io(p, e)
     };
-    // What is at the standard path now: normally the certificate renewed.
-    let standard = ca.cert_path(&r.prefix);
+    // What is at the certificate's path now: normally the certificate renewed.
+    let standard = match &r.placement {
+        Some(p) => p.cert.clone(),
+        None => ca.cert_path(&r.prefix),
+    };
     let current = read_first_cert(&standard).ok();
     if let Some(c) = &current
         && c.sha256_hex() != r.old_cert.sha256_hex()
@@ -1103,12 +1247,24 @@ fn put_in_place(
     let serial = current
         .as_ref()
         .map_or_else(|| r.old.serial.clone(), |c| Facts::of(c).serial);
-    let paths = Paths::new(ca, &r.prefix, &serial, &stored);
-    let certs = ca.sub_dir("certs").map_err(io(&paths.cert))?;
-    let private = ca.private_dir().map_err(io(&paths.key))?;
+    let paths = match &r.placement {
+        Some(p) => Paths::placed(p, &serial),
+        None => Paths::new(ca, &r.prefix, &serial, &stored),
+    };
     let with_chain = issued.chain.len() > 1;
-    let cert_dir = paths.cert.parent().map(Path::to_owned).unwrap_or_default();
-    let key_dir = paths.key.parent().map(Path::to_owned).unwrap_or_default();
+    let split = |p: &Path| files::split(p).map_err(io(p));
+    let (cert_dir, _) = split(&paths.cert)?;
+    let (key_dir, _) = split(&paths.key)?;
+    let (certs, private) = match &r.placement {
+        Some(_) => (
+            files::Dir::open(&cert_dir).map_err(io(&paths.cert))?,
+            files::Dir::open(&key_dir).map_err(io(&paths.key))?,
+        ),
+        None => (
+            ca.sub_dir("certs").map_err(io(&paths.cert))?,
+            ca.private_dir().map_err(io(&paths.key))?,
+        ),
+    };
 
     let mut register = ca.register()?;
     // The register's transaction is the directory's write lock: held until the hook and the
@@ -1122,80 +1278,82 @@ fn put_in_place(
             &cert_dir,
             &paths.cert,
             &paths.kept_cert,
-            PUBLIC_MODE,
+            paths.cert_attrs,
             r.force,
             &mut t,
         )?,
-        full_chain: keep(
-            &certs,
-            &cert_dir,
-            &paths.chain,
-            &paths.kept_chain,
-            PUBLIC_MODE,
-            r.force,
-            &mut t,
-        )?,
+        full_chain: match &paths.chain {
+            Some(chain) => keep(
+                &certs,
+                &cert_dir,
+                chain,
+                &paths.kept_chain,
+                Attrs::PUBLIC,
+                r.force,
+                &mut t,
+            )?,
+            None => None,
+        },
         key: match key_bytes {
             Some(_) => keep(
                 &private,
                 &key_dir,
                 &paths.key,
                 &paths.kept_key,
-                KEY_MODE,
+                paths.key_attrs,
                 r.force,
                 &mut t,
             )?,
             None => None,
         },
     };
-    // The new files at the standard paths.
+    // The new files at the certificate's paths.
     if let Some(pem) = key_bytes {
-        t.add(
-            private
-                .stage(&file_name(&paths.key), pem, KEY_MODE)
-                .map_err(io(&paths.key))?,
-        );
+        t.add(stage(
+            &private,
+            &paths.key,
+            &file_name_of(&paths.key),
+            pem,
+            paths.key_attrs,
+        )?);
     }
-    t.add(
-        certs
-            .stage(
-                &file_name(&paths.cert),
-                issued.certificate.to_pem().as_bytes(),
-                PUBLIC_MODE,
-            )
-            .map_err(io(&paths.cert))?,
-    );
-    if with_chain {
-        t.add(
-            certs
-                .stage(
-                    &file_name(&paths.chain),
-                    pem_bundle(&issued.chain).as_bytes(),
-                    PUBLIC_MODE,
-                )
-                .map_err(io(&paths.chain))?,
-        );
+    let cert_pem = if paths.cert_holds_chain {
+        pem_bundle(&issued.chain)
+    } else {
+        issued.certificate.to_pem()
+    };
+    t.add(stage(
+        &certs,
+        &paths.cert,
+        &file_name_of(&paths.cert),
+        cert_pem.as_bytes(),
+        paths.cert_attrs,
+    )?);
+    let chain = paths.chain.as_ref().filter(|_| with_chain);
+    if let Some(chain) = chain {
+        t.add(stage(
+            &certs,
+            chain,
+            &file_name_of(chain),
+            pem_bundle(&issued.chain).as_bytes(),
+            Attrs::PUBLIC,
+        )?);
     }
     let rollover = matches!(r.profile, Profile::RootCa { .. });
     let transition = cert_dir.join(format!("{}.transition.pem", r.prefix));
     if rollover {
         let both = pem_bundle(&[issued.certificate.clone(), r.old_cert.clone()]);
-        t.add(
-            certs
-                .stage(&file_name(&transition), both.as_bytes(), PUBLIC_MODE)
-                .map_err(io(&transition))?,
-        );
+        t.add(stage(
+            &certs,
+            &transition,
+            &file_name_of(&transition),
+            both.as_bytes(),
+            Attrs::PUBLIC,
+        )?);
     }
     // The register: the old row superseded (and where its file is kept), the new one inserted.
     let new_sha = issued.certificate.sha256_hex();
-    let issuer_cert = issued.chain.get(1).unwrap_or(&issued.certificate);
-    let record = ca.record_of(
-        &issued.certificate,
-        &issued.facts,
-        issuer_cert.sha256_hex(),
-        r.profile,
-        &paths.cert,
-    );
+    let record = ca.issued_record(issued, r.profile, &paths.cert);
     if r.adopt {
         tx.insert(std::slice::from_ref(&r.old))?;
     }
@@ -1206,9 +1364,22 @@ fn put_in_place(
         ))));
     }
     if current.as_ref().map(Certificate::sha256_hex).as_deref() == Some(r.old.sha256.as_str()) {
-        tx.set_path(&r.old.sha256, &format!("certs/{}", paths.kept_cert))?;
+        let kept_path = match &r.placement {
+            Some(_) => ca.register_path(&cert_dir.join(&paths.kept_cert)),
+            None => format!("certs/{}", paths.kept_cert),
+        };
+        tx.set_path(&r.old.sha256, &kept_path)?;
     }
     tx.insert(std::slice::from_ref(&record))?;
+    // Whoever must trust the new certificate before it is in place (a Cumulocity tenant,
+    // `--c8y-upload`): a failure changes nothing.
+    if let Some(p) = &confirm.publish
+        && let Err(why) = (p.run)(issued)
+    {
+        return Err(Error::Refused(Refusal::Other(format!(
+            "{why}; nothing was renewed"
+        ))));
+    }
 
     let env = [
         ("PKI_RENEW_CERT", paths.cert.display().to_string()),
@@ -1289,7 +1460,7 @@ fn put_in_place(
     }
     outcome.files = Some(Written {
         cert: paths.cert.clone(),
-        full_chain: with_chain.then(|| paths.chain.clone()),
+        full_chain: chain.cloned(),
         key: key_bytes.map(|_| paths.key.clone()),
     });
     outcome.kept = kept;
@@ -1309,26 +1480,23 @@ fn put_in_place(
     Ok(outcome)
 }
 
-/// Stages a copy of `from` (when it exists) as `name` in `dir`: a replaced file, kept. An
-/// existing `name` is refused unless `force`.
+/// Stages a copy of `from` (when it exists) as `name` in `dir`, written as `attrs` says: a
+/// replaced file, kept. An existing `name` is refused unless `force`.
 fn keep<'d>(
     dir: &'d files::Dir,
     dir_path: &Path,
     from: &Path,
     name: &str,
-    mode: u32,
+    attrs: Attrs,
     force: bool,
     t: &mut files::Transaction<'d>,
 ) -> Result<Option<PathBuf>> {
-    let Ok(bytes) = dir.read_bounded(&file_name(from), 1 << 24) else {
+    let Ok(bytes) = dir.read_bounded(&file_name_of(from), 1 << 24) else {
         return Ok(None);
     };
     let to = dir_path.join(name);
     CaDir::check_free(&[&to], force)?;
-    t.add(
-        dir.stage(name, &bytes, mode)
-            .map_err(|e| Error::io(&to, e))?,
-    );
+    t.add(stage(dir, &to, name, &bytes, attrs)?);
     Ok(Some(to))
 }
 
@@ -1525,6 +1693,27 @@ mod tests {
         assert!(slow.timed_out && !slow.ok, "{slow:?}");
         assert!(start.elapsed() < StdDuration::from_secs(10));
         assert!(slow.describe().starts_with("timed out after"));
+    }
+
+    #[test]
+    fn a_placed_file_is_kept_under_its_serial_before_its_extension() {
+        assert_eq!(
+            kept_name("tedge-certificate.pem", "5A"),
+            "tedge-certificate.5A.pem"
+        );
+        assert_eq!(kept_name("d.cert.pem", "5A"), "d.5A.cert.pem");
+        assert_eq!(kept_name("d.key.pem", "5A"), "d.5A.key.pem");
+        assert_eq!(
+            kept_name("gw.example.com.crt", "5A"),
+            "gw.example.com.5A.crt"
+        );
+        assert_eq!(kept_name("cert", "5A"), "cert.5A");
+        assert_eq!(kept_name(".pem", "5A"), ".pem.5A");
+        assert_eq!(
+            placed_prefix(Path::new("/etc/tedge/device-certs/tedge-certificate.pem")),
+            "tedge-certificate"
+        );
+        assert_eq!(placed_prefix(Path::new("/x/d.cert.pem")), "d");
     }
 
     #[test]

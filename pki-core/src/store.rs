@@ -162,6 +162,39 @@ impl KeyRecord {
     }
 }
 
+/// Where pki wrote a certificate and its key under names the user chose (`pki self-signed
+/// --out-cert FILE --out-key FILE`, e.g. where thin-edge.io reads them) instead of the CA
+/// directory's `certs/<prefix>` names. The register records the certificate at that path, and
+/// the CA directory where its key is: a renewal renews both there, in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// The certificate file (followed by its chain when it has one).
+    pub cert: PathBuf,
+    /// The private key file.
+    pub key: PathBuf,
+}
+
+/// A device's certificate in service and where its files are ([`CaDir::device`]).
+#[derive(Debug, Clone)]
+pub struct DeviceFiles {
+    /// Its row in the register.
+    pub record: Record,
+    /// The certificate.
+    pub cert: PathBuf,
+    /// The certificate followed by its chain, when there is such a file (a CA-signed device
+    /// in the CA directory).
+    pub full_chain: Option<PathBuf>,
+    /// Where its private key is, when pki knows.
+    pub key: Option<KeyRecord>,
+    /// Written where the user chose ([`Placement`]), and renewed there.
+    pub placed: bool,
+}
+
+/// The prefix of the records of placed keys in `private/`.
+const PLACED_PREFIX: &str = "placed-";
+/// The suffix of a record of a placed key.
+const PLACED_SUFFIX: &str = ".key.path";
+
 /// A CA directory.
 #[derive(Debug, Clone)]
 pub struct CaDir {
@@ -414,6 +447,58 @@ impl CaDir {
         }
     }
 
+    /// How the register names a file: relative to the CA directory when the file is in it (as
+    /// every `certs/<prefix>.cert.pem`), else its absolute path (a certificate written where a
+    /// device reads it).
+    pub fn register_path(&self, file: &Path) -> String {
+        if let Ok(rel) = file.strip_prefix(&self.root) {
+            return rel.to_string_lossy().into_owned();
+        }
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+        if let Ok(root) = std::path::absolute(&self.root)
+            && let Ok(rel) = abs.strip_prefix(&root)
+        {
+            return rel.to_string_lossy().into_owned();
+        }
+        abs.to_string_lossy().into_owned()
+    }
+
+    /// The file a register's `path` names: a relative path is in the CA directory, an
+    /// absolute one where it is.
+    pub fn file_of(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+
+    /// `private/placed-<16 hex digits>.key.path`: the record of where the key of the
+    /// certificate the register records at `path` is, when pki wrote them under names the user
+    /// chose ([`Placement`]). Named by the SHA-256 of `path`, which a renewal in place keeps.
+    fn placement_record(&self, path: &str) -> PathBuf {
+        let digest = ring::digest::digest(&ring::digest::SHA256, path.as_bytes());
+        let hex = crate::text::hex_upper(&digest.as_ref()[..8]).to_ascii_lowercase();
+        self.root
+            .join("private")
+            .join(format!("{PLACED_PREFIX}{hex}{PLACED_SUFFIX}"))
+    }
+
+    /// Where the certificate the register records at `path` and its key were written, when
+    /// pki wrote them under names the user chose (`None` for the CA directory's own names).
+    pub fn placement(&self, path: &str) -> Result<Option<Placement>> {
+        let record = self.placement_record(path);
+        let text = match fs::read_to_string(&record) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&record, e)),
+        };
+        let key = text.lines().next().unwrap_or_default().trim_end();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Placement {
+            cert: self.file_of(path),
+            key: self.file_of(key),
+        }))
+    }
+
     /// `csr/<prefix>.csr.pem`.
     pub fn csr_path(&self, prefix: &str) -> PathBuf {
         self.root.join("csr").join(format!("{prefix}.csr.pem"))
@@ -495,6 +580,104 @@ impl CaDir {
         Ok(kept)
     }
 
+    /// The gateways' server certificates in service, one per host (the CN), sorted by host: the
+    /// register's rows of profile `server` and status issued; of several for one host, the one
+    /// that expires last. What a renewal replaced (and kept beside the new files as
+    /// `<prefix>.<OLD SERIAL>.cert.pem`) is superseded, and a revoked gateway is revoked:
+    /// neither is a gateway.
+    pub fn gateways(&self) -> Result<Vec<Record>> {
+        let query = Query {
+            profile: Some(Profile::Server.name().to_owned()),
+            status: Some(pki_register::Status::Issued),
+            ..Query::default()
+        };
+        // Rows come by notAfter: a later row of a host replaces an earlier one.
+        let mut by_host = std::collections::BTreeMap::new();
+        for row in self.records(&query)? {
+            by_host.insert(row.common_name.clone(), row);
+        }
+        Ok(by_host.into_values().collect())
+    }
+
+    /// The certificate in service of the device `id` (profile `device` or
+    /// `self-signed-device`, the one that expires last) and where its files are; `None` when
+    /// the register has none.
+    pub fn device(&self, id: &str) -> Result<Option<DeviceFiles>> {
+        let query = Query {
+            common_name: Some(id.to_owned()),
+            status: Some(pki_register::Status::Issued),
+            ..Query::default()
+        };
+        let devices = [Profile::Device.name(), Profile::SelfSignedDevice.name()];
+        // Rows come by notAfter; the pattern also matches CNs with `*`, `?` or `[`: exact only.
+        let Some(record) = self
+            .records(&query)?
+            .into_iter()
+            .rfind(|r| r.common_name == id && devices.contains(&r.profile.as_str()))
+        else {
+            return Ok(None);
+        };
+        let files = if let Some(p) = self.placement(&record.path)? {
+            DeviceFiles {
+                cert: p.cert,
+                full_chain: None,
+                key: Some(KeyRecord::File(p.key)),
+                placed: true,
+                record,
+            }
+        } else if let Some(prefix) = self.prefix_in_certs(&record.path) {
+            let chain = self.full_chain_path(&prefix);
+            DeviceFiles {
+                cert: self.cert_path(&prefix),
+                full_chain: chain.is_file().then_some(chain),
+                key: Some(self.key_record(&prefix)),
+                placed: false,
+                record,
+            }
+        } else {
+            // Adopted from elsewhere: where its key is, pki does not know.
+            DeviceFiles {
+                cert: self.file_of(&record.path),
+                full_chain: None,
+                key: None,
+                placed: false,
+                record,
+            }
+        };
+        Ok(Some(files))
+    }
+
+    /// The prefix of a register path `certs/<prefix>.cert.pem` (not a full chain's).
+    pub(crate) fn prefix_in_certs(&self, path: &str) -> Option<String> {
+        Path::new(path)
+            .strip_prefix(&self.root)
+            .unwrap_or(Path::new(path))
+            .strip_prefix("certs")
+            .ok()
+            .and_then(|p| p.to_str())
+            .and_then(|n| n.strip_suffix(".cert.pem"))
+            .filter(|n| !n.contains('/') && !n.ends_with("-full-chain"))
+            .map(str::to_owned)
+    }
+
+    /// The file of the directory's CA certificate whose SHA-256 is `sha256`: a CA at its
+    /// role's path, or one a renewal replaced and kept (`certs/<prefix>.<OLD SERIAL>.cert.pem`).
+    pub fn ca_certificate_file(&self, sha256: &str) -> Option<PathBuf> {
+        let standard = self.ca_prefixes().into_iter().map(|p| self.cert_path(&p));
+        let kept = fs::read_dir(self.root.join("certs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = file_name_of(p);
+                name.ends_with(".cert.pem") && !name.ends_with("-full-chain.cert.pem")
+            });
+        standard
+            .chain(kept)
+            .find(|p| read_first_cert(p).is_ok_and(|c| c.is_ca() && c.sha256_hex() == sha256))
+    }
+
     /// The chain of a CA of this directory: its certificate and those above it, read from its
     /// full-chain file when it has one.
     pub fn chain_of(&self, prefix: &str) -> Result<Vec<Certificate>> {
@@ -566,14 +749,7 @@ impl CaDir {
             Some(_) => Some(self.private_dir().map_err(|e| Error::io(&key_path, e))?),
             None => None,
         };
-        let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
-        let record = self.record_of(
-            &issued.certificate,
-            &issued.facts,
-            issuer.sha256_hex(),
-            profile,
-            &cert,
-        );
+        let record = self.issued_record(issued, profile, &cert);
         let mut register = self.register()?;
         // The register's transaction is the directory's write lock (SQLite takes it at once):
         // the check below cannot be raced by another pki.
@@ -652,6 +828,101 @@ impl CaDir {
         ))
     }
 
+    /// Writes a freshly issued certificate (followed by its chain, when it has one) and its key
+    /// where `at` says, outside the CA directory's own names, and records both: the
+    /// certificate in the register at that path (absolute, unless it is in the CA directory),
+    /// and where its key is in `private/placed-*.key.path`, so that a renewal renews them in
+    /// place. One transaction, as [`CaDir::write_issued`]: nothing is overwritten without
+    /// `force`, and after any failure the files and the register are as they were. The
+    /// directories of `at` must exist.
+    pub fn write_placed(
+        &self,
+        issued: &Issued,
+        key_pem: &[u8],
+        at: &Placement,
+        profile: Profile,
+        force: bool,
+    ) -> Result<(Written, Record)> {
+        let open = |p: &Path| -> Result<(files::Dir, String)> {
+            let (dir, name) = files::split(p).map_err(|e| Error::io(p, e))?;
+            Ok((files::Dir::open(&dir).map_err(|e| Error::io(p, e))?, name))
+        };
+        let (cert_dir, cert_name) = open(&at.cert)?;
+        let (key_dir, key_name) = open(&at.key)?;
+        let record = self.issued_record(issued, profile, &at.cert);
+        let placed = self.placement_record(&record.path);
+        let private = self.private_dir().map_err(|e| Error::io(&placed, e))?;
+        let mut register = self.register()?;
+        // The register's transaction is the directory's write lock (see `write_issued_with`).
+        let mut tx = register.transaction()?;
+        Self::check_free(&[&at.cert, &at.key], force)?;
+        let placed_name = file_name_of(&placed);
+        if !force && private.exists(&placed_name) {
+            // The record of a certificate whose files are gone (they were free just above):
+            // the new one replaces it.
+            private
+                .remove(&placed_name)
+                .map_err(|e| Error::io(&placed, e))?;
+        }
+        let mut t = files::Transaction::default();
+        t.add(
+            key_dir
+                .stage(&key_name, key_pem, KEY_MODE)
+                .map_err(|e| Error::io(&at.key, e))?,
+        );
+        t.add(
+            cert_dir
+                .stage(
+                    &cert_name,
+                    pem_bundle(&issued.chain).as_bytes(),
+                    PUBLIC_MODE,
+                )
+                .map_err(|e| Error::io(&at.cert, e))?,
+        );
+        let key_record = format!("{}\n", self.register_path(&at.key));
+        t.add(
+            private
+                .stage(&placed_name, key_record.as_bytes(), KEY_MODE)
+                .map_err(|e| Error::io(&placed, e))?,
+        );
+        if force
+            && let Ok(old) = read_certs(&at.cert)
+            && let Some(old) = old.first()
+        {
+            // What the file replaces is no longer in service.
+            tx.supersede(&old.sha256_hex(), Some(&record.sha256))?;
+        }
+        tx.insert(std::slice::from_ref(&record))?;
+        t.commit_then(force, || tx.commit()).map_err(|e| match e {
+            files::Failed::Files(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Error::Exists(at.cert.clone())
+            }
+            files::Failed::Files(e) => Error::io(&at.cert, e),
+            files::Failed::Then(e) => Error::from(e),
+        })?;
+        Ok((
+            Written {
+                cert: at.cert.clone(),
+                full_chain: None,
+                key: Some(at.key.clone()),
+            },
+            record,
+        ))
+    }
+
+    /// The register's row of `issued` (its issuer: the chain's second certificate, or itself
+    /// when self-signed), to be stored at `cert_path`.
+    pub fn issued_record(&self, issued: &Issued, profile: Profile, cert_path: &Path) -> Record {
+        let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
+        self.record_of(
+            &issued.certificate,
+            &issued.facts,
+            issuer.sha256_hex(),
+            profile,
+            cert_path,
+        )
+    }
+
     /// The register's row of a certificate just issued by the CA whose certificate's SHA-256 is
     /// `issuer_sha256` (its own, when self-signed), to be stored at `cert_path`. The issuer's
     /// fingerprint is the caller's to compute: a batch computes it once for the lot.
@@ -673,11 +944,7 @@ impl CaDir {
             not_before: facts.not_before,
             not_after: facts.not_after,
             sha256: cert.sha256_hex(),
-            path: cert_path
-                .strip_prefix(&self.root)
-                .unwrap_or(cert_path)
-                .to_string_lossy()
-                .into_owned(),
+            path: self.register_path(cert_path),
             status: pki_register::Status::Issued,
             superseded_by: None,
             revoked_at: None,
@@ -718,6 +985,13 @@ impl CaDir {
             })
             .collect()
     }
+}
+
+/// The file name of `p` (empty when it names none).
+pub(crate) fn file_name_of(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Creates `dir` and its missing parents with mode 0755, whatever the umask.
@@ -828,6 +1102,113 @@ mod tests {
             fs::write(certs.join(f), b"").unwrap();
         }
         assert_eq!(ca.edge_ca_names().unwrap(), ["gw", "site.2"]);
+    }
+
+    #[test]
+    fn gateways_are_the_server_certificates_in_service_one_per_host() {
+        use crate::{Issuer, KeyType, PrivateKey, Request, SanEntry, Subject, SubjectKey};
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let root_key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let root = crate::issue(
+            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), now),
+            &SubjectKey::Private(&root_key),
+            None,
+        )
+        .unwrap();
+        let issuer = Issuer::new(vec![root.certificate], &root_key, "root", "root key").unwrap();
+        let server = |host: &str, prefix: &str, days: u32| {
+            let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+            let mut req = Request::new(Profile::Server, Subject::cn(host), now);
+            req.sans = vec![SanEntry::Dns(host.into())];
+            req.days = days;
+            let issued = crate::issue(&req, &SubjectKey::Private(&key), Some(&issuer)).unwrap();
+            ca.write_issued(prefix, &issued, None, Profile::Server, false)
+                .unwrap()
+                .1
+        };
+        let hosts = |ca: &CaDir| -> Vec<(String, String)> {
+            ca.gateways()
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.common_name, r.serial))
+                .collect()
+        };
+        let gw = server("gw.example.com", "iot-edge-server-gw.example.com", 30);
+        // A second certificate for the same host (a renewal's kept file aside): one gateway,
+        // the certificate that expires last.
+        let later = server("gw.example.com", "iot-edge-server-gw.example.com.2", 60);
+        let other = server("b.example.com", "iot-edge-server-b.example.com", 30);
+        assert_eq!(
+            hosts(&ca),
+            [
+                ("b.example.com".into(), other.serial.clone()),
+                ("gw.example.com".into(), later.serial.clone())
+            ]
+        );
+        // Superseded and revoked certificates are no gateways.
+        let mut register = ca.register().unwrap();
+        let mut tx = register.transaction().unwrap();
+        tx.supersede(&later.sha256, None).unwrap();
+        tx.revoke(&other.sha256, now, pki_register::Reason::Unspecified)
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(hosts(&ca), [("gw.example.com".into(), gw.serial)]);
+    }
+
+    #[test]
+    fn a_placed_certificate_is_recorded_at_its_absolute_path_with_its_key() {
+        use crate::{KeyType, PrivateKey, Request, Subject, SubjectKey};
+        let d = tempfile::tempdir().unwrap();
+        let ca = CaDir::create(&d.path().join("pki")).unwrap();
+        let elsewhere = d.path().join("tedge");
+        fs::create_dir(&elsewhere).unwrap();
+        let at = Placement {
+            cert: elsewhere.join("tedge-certificate.pem"),
+            key: elsewhere.join("tedge-private-key.pem"),
+        };
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(Profile::SelfSignedDevice, Subject::cn("dev-x"), now);
+        let issued = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        let pem = key.to_pem();
+        let (written, row) = ca
+            .write_placed(
+                &issued,
+                pem.as_bytes(),
+                &at,
+                Profile::SelfSignedDevice,
+                false,
+            )
+            .unwrap();
+        assert_eq!(written.cert, at.cert);
+        assert_eq!(row.path, at.cert.to_str().unwrap());
+        assert_eq!(ca.file_of(&row.path), at.cert);
+        assert_eq!(ca.placement(&row.path).unwrap(), Some(at.clone()));
+        assert_eq!(fs::read_to_string(&at.key).unwrap(), *pem);
+        let rows = ca.records(&Query::default()).unwrap();
+        assert_eq!(rows, std::slice::from_ref(&row));
+        // A second one at the same paths is refused, and changes nothing.
+        let again = crate::issue(&req, &SubjectKey::Private(&key), None).unwrap();
+        assert!(matches!(
+            ca.write_placed(
+                &again,
+                pem.as_bytes(),
+                &at,
+                Profile::SelfSignedDevice,
+                false
+            ),
+            Err(Error::Exists(_))
+        ));
+        assert_eq!(
+            ca.records(&Query::default()).unwrap(),
+            std::slice::from_ref(&row)
+        );
+        // Files of the CA directory keep paths relative to it; no placement of their own.
+        let inside = ca.cert_path("iot-device-d");
+        assert_eq!(ca.register_path(&inside), "certs/iot-device-d.cert.pem");
+        assert_eq!(ca.placement("certs/iot-device-d.cert.pem").unwrap(), None);
     }
 
     #[cfg(unix)]

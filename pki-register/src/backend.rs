@@ -304,7 +304,8 @@ impl Transaction<'_> {
     }
 
     /// Records where the file of the certificate with SHA-256 `sha256` now is (`path`, relative
-    /// to the CA directory): a renewal keeps the certificate it replaces under another name.
+    /// to the CA directory, or absolute outside it): a renewal keeps the certificate it replaces
+    /// under another name.
     /// False when no row has that SHA-256.
     pub fn set_path(&mut self, sha256: &str, path: &str) -> Result<bool> {
         let n = self.update(

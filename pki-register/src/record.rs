@@ -190,7 +190,8 @@ pub struct Record {
     pub not_after: OffsetDateTime,
     /// SHA-256 of the DER, upper-case hex.
     pub sha256: String,
-    /// The certificate file, relative to the CA directory.
+    /// The certificate file: relative to the CA directory for a file in it, absolute for one
+    /// written elsewhere (`pki self-signed --out-cert`, where a device reads it).
     pub path: String,
     /// Issued, superseded or revoked.
     #[serde(default)]

@@ -30,6 +30,7 @@ mod sdk;
 mod show;
 #[cfg(unix)]
 mod systemd;
+mod tedge;
 mod trust;
 mod verify;
 mod verify_crl;

@@ -233,3 +233,46 @@ fn every_sdk_gets_a_snippet_with_the_directory_paths() {
     let r = pki(p, &["guide", "nobody", "--sdk", "python", "--auth", "x509"]);
     crate::support::refused_in_one_line(&r, &["guide"], "no certificate for device nobody");
 }
+
+#[test]
+fn after_a_renewal_the_guide_still_names_the_one_gateway_in_service() {
+    let d = gateway_pki();
+    let p = d.path();
+    // The renewal keeps the old server certificate beside the new one
+    // (iot-edge-server-localhost.SERIAL.cert.pem): that file is no gateway of its own.
+    pki(p, &["renew", "localhost"]).expect(0);
+    let kept = std::fs::read_dir(p.join("pki/certs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("iot-edge-server-localhost.") && n != "iot-edge-server-localhost.cert.pem"
+        })
+        .count();
+    assert_eq!(kept, 2, "the kept certificate and its full chain");
+    let sh = pki(p, &["guide", X509_DEVICE, "--sdk", "mosquitto"])
+        .expect(0)
+        .stdout;
+    assert!(
+        sh.starts_with("mosquitto_pub -h localhost -p 8883 "),
+        "{sh}"
+    );
+    // Renewed twice: still one gateway.
+    pki(p, &["renew", SERVER_FULL]).expect(0);
+    pki(p, &["guide", X509_DEVICE, "--sdk", "python"]).expect(0);
+
+    // A second gateway in service: the guide names both and asks which.
+    pki(p, &["issue", "server", "gw2.example.com"]).expect(0);
+    let r = pki(p, &["guide", X509_DEVICE, "--sdk", "mosquitto"]);
+    crate::support::refused_in_one_line(
+        &r,
+        &["guide"],
+        "2 gateway server certificates in service (gw2.example.com, localhost): name one with --gateway HOST",
+    );
+    // Revoked, it is no gateway any more.
+    pki(p, &["revoke", "gw2.example.com"]).expect(0);
+    let sh = pki(p, &["guide", X509_DEVICE, "--sdk", "mosquitto"])
+        .expect(0)
+        .stdout;
+    assert!(sh.starts_with("mosquitto_pub -h localhost "), "{sh}");
+}

@@ -144,7 +144,7 @@ fn read_password_file(path: &Path) -> Result<Zeroizing<String>> {
 
 /// What an upload did, as `pki c8y upload` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-enum Registration {
+pub(crate) enum Registration {
     #[serde(rename = "created")]
     Created,
     #[serde(rename = "already registered")]
@@ -290,6 +290,67 @@ fn upload(a: C8yUploadArgs, out: &Output) -> Result<Outcome> {
     };
     out.emit(&report, || upload_text(&report))?;
     Ok(Outcome::Success)
+}
+
+/// A tenant that a run registers certificates with, reached on first use and then reused
+/// (`pki renew --expiring 30d --c8y-upload` renews many): what `pki renew --c8y-upload` lends
+/// the renewal.
+pub(crate) struct Trusting {
+    conn: C8yConn,
+    /// The tenant once reached; or why it could not be (said again, not tried again: a wrong
+    /// password is not asked a hundred times).
+    tenant: std::cell::RefCell<Option<std::result::Result<Tenant, String>>>,
+}
+
+/// What registering a renewed certificate did (the renewal's report carries it).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Trusted {
+    pub(crate) result: Registration,
+    pub(crate) tenant: String,
+    pub(crate) url: String,
+    /// The SHA-1 the tenant keys the certificate by, lower-case as the tenant writes it.
+    pub(crate) sha1: Fingerprint,
+}
+
+impl Trusting {
+    pub(crate) fn new(conn: C8yConn) -> Self {
+        Trusting {
+            conn,
+            tenant: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Registers `cert` (the file `file` will hold) with the tenant's trusted certificates as
+    /// `pki c8y upload FILE` does: named by its CN, enabled, auto-registration on; already
+    /// registered counts.
+    pub(crate) fn upload(&self, cert: &pki_core::Certificate, file: &str) -> Result<Trusted> {
+        let mut slot = self.tenant.borrow_mut();
+        let reached = slot.get_or_insert_with(|| connect(&self.conn).map_err(|e| format!("{e:#}")));
+        let tenant = match reached {
+            Ok(t) => t,
+            Err(why) => bail!("{why}"),
+        };
+        let fp = Fingerprint::of(cert);
+        let opts = UploadOptions {
+            name: cert.common_name().unwrap_or_else(|| fp.to_string()),
+            auto_registration: true,
+            status: Status::Enabled,
+        };
+        let what = format!("cannot register {file} with tenant {}", tenant.id());
+        let result = match tenant
+            .upload(cert, &opts)
+            .map_err(|e| hints::c8y(e, &what))?
+        {
+            Uploaded::Created(_) => Registration::Created,
+            Uploaded::AlreadyRegistered(_) => Registration::AlreadyRegistered,
+        };
+        Ok(Trusted {
+            result,
+            tenant: tenant.id().to_owned(),
+            url: tenant.url().to_owned(),
+            sha1: fp,
+        })
+    }
 }
 
 fn on_off(b: Option<bool>) -> &'static str {

@@ -1,6 +1,7 @@
 //! `pki guide DEVICE_ID --sdk ...`: what to write on a device for one Azure IoT device SDK (Python,
-//! Node.js, C, .NET, Java) or MQTT client (mosquitto, thin-edge), with the CA directory's real
-//! paths, for a device that authenticates with its X.509 certificate or with a shared access key.
+//! Node.js, C, .NET, Java) or MQTT client (mosquitto, thin-edge to Azure or Cumulocity), with the
+//! real paths of its files (found in the register, wherever they were written), for a device that
+//! authenticates with its X.509 certificate or with a shared access key.
 //!
 //! The Python and Node.js snippets are programs that run as printed (tests/e2e/sdk.rs runs them
 //! with the real SDKs through a mosquitto gateway). They use what each SDK needs to reach a
@@ -9,12 +10,14 @@
 //! `gatewayHostName` (its connection string path drops the gateway for X.509), and an explicit
 //! trusted root for both (neither reads the OS store).
 
-use anyhow::{Result, bail};
-use pki_core::{CaDir, CaRole};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pki_core::{CaDir, CaRole, Profile};
 use serde::Serialize;
 
 use super::Home;
-use crate::cli::{DeviceAuth, GuideArgs, Sdk};
+use crate::cli::{Cloud, DeviceAuth, GuideArgs, Sdk};
 use crate::output::{Outcome, Output};
 
 /// The SDKs and clients `pki guide` writes for, as `--sdk` takes them.
@@ -36,8 +39,13 @@ struct Guide {
     device: String,
     sdk: Sdk,
     auth: DeviceAuth,
+    /// thin-edge.io's cloud.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud: Option<Cloud>,
     hub: String,
-    gateway: String,
+    /// The gateway the device connects through (none for Cumulocity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway: Option<String>,
     files: Files,
     /// The snippet or configuration block, as printed.
     snippet: String,
@@ -46,47 +54,141 @@ struct Guide {
 /// The device's files: the root it trusts and, for X.509, its certificate chain and key.
 #[derive(Serialize, Clone)]
 struct Files {
-    root: String,
+    /// The owner CA the device trusts for the gateway (none for Cumulocity, whose TLS the
+    /// device's OS store vouches for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     chain: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<String>,
 }
 
+/// The device's certificate as the guide needs it.
+struct DeviceCert {
+    /// What the device presents: its full chain, or (self-signed) its certificate.
+    chain: PathBuf,
+    key: Option<PathBuf>,
+    self_signed: bool,
+    /// Written where the user chose (already where the device reads it).
+    placed: bool,
+    /// The CA that signed it, when it is a CA of the directory.
+    issuer: Option<PathBuf>,
+}
+
+/// The device's certificate in service: from the register (wherever it was written), else
+/// the directory's own names.
+fn device_cert(ca: &CaDir, id: &str) -> Result<Option<DeviceCert>> {
+    if let Some(d) = ca.device(id)? {
+        let self_signed = d.record.profile == Profile::SelfSignedDevice.name();
+        let issuer = match (&d.record.issuer_sha256, self_signed) {
+            (Some(sha), false) => ca.ca_certificate_file(sha),
+            _ => None,
+        };
+        return Ok(Some(DeviceCert {
+            chain: d.full_chain.unwrap_or(d.cert),
+            key: d.key.map(|k| k.path().to_owned()),
+            self_signed,
+            placed: d.placed,
+            issuer,
+        }));
+    }
+    let prefix = pki_core::device_prefix(id);
+    let chain = ca.full_chain_path(&prefix);
+    Ok(chain.is_file().then(|| DeviceCert {
+        chain,
+        key: Some(ca.key_path(&prefix)),
+        self_signed: false,
+        placed: false,
+        issuer: None,
+    }))
+}
+
 /// `pki guide`.
 pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
+    if a.cloud.is_some() && a.sdk != Sdk::Tedge {
+        bail!(
+            "--cloud {}: only thin-edge (--sdk tedge) chooses its cloud; the others connect to Azure IoT Hub",
+            match a.cloud {
+                Some(Cloud::C8y) => "c8y",
+                _ => "azure",
+            }
+        );
+    }
     let ca = super::open_ca(dir)?;
     // Absolute paths: a snippet works from whatever directory the device's program runs in.
-    let show = |p: std::path::PathBuf| std::path::absolute(&p).unwrap_or(p).display().to_string();
-    let prefix = pki_core::device_prefix(&a.device_id);
-    let has_cert = ca.full_chain_path(&prefix).is_file();
-    let auth = a.auth.unwrap_or(if has_cert {
+    let show = |p: &Path| {
+        std::path::absolute(p)
+            .unwrap_or_else(|_| p.to_owned())
+            .display()
+            .to_string()
+    };
+    let cert = device_cert(&ca, &a.device_id)?;
+    let auth = a.auth.unwrap_or(if cert.is_some() {
         DeviceAuth::X509
     } else {
         DeviceAuth::Sas
     });
-    if auth == DeviceAuth::X509 && !has_cert {
-        bail!(
+    let cert = match (auth, cert) {
+        (DeviceAuth::X509, None) => bail!(
             "no certificate for device {} in {}: issue one with `pki issue device {}`, or use --auth sas",
             a.device_id,
             ca.path().display(),
             a.device_id
-        );
-    }
-    let gateway = match a.gateway {
-        Some(g) => g,
-        None => only_gateway(&ca)?,
+        ),
+        (DeviceAuth::X509, Some(c)) => Some(c),
+        (DeviceAuth::Sas, _) => None,
+    };
+    let key = match &cert {
+        Some(c) => Some(c.key.as_deref().map(show).with_context(|| {
+            format!(
+                "where the key of device {} is, pki does not know (its certificate {} was adopted): give the device its key by hand",
+                a.device_id,
+                c.chain.display()
+            )
+        })?),
+        None => None,
+    };
+    let self_signed = cert.as_ref().is_some_and(|c| c.self_signed);
+    let cloud = (a.sdk == Sdk::Tedge).then(|| {
+        a.cloud.unwrap_or(if self_signed {
+            Cloud::C8y
+        } else {
+            Cloud::Azure
+        })
+    });
+    let gateway = match (a.gateway, cloud) {
+        (Some(g), _) => Some(g),
+        (None, Some(Cloud::C8y)) => None,
+        (None, _) => Some(only_gateway(&ca)?),
     };
     let files = Files {
-        root: show(ca.cert_path(&CaRole::Root.prefix())),
-        chain: (auth == DeviceAuth::X509).then(|| show(ca.full_chain_path(&prefix))),
-        key: (auth == DeviceAuth::X509).then(|| show(ca.key_path(&prefix))),
+        root: (cloud != Some(Cloud::C8y)).then(|| show(&ca.cert_path(&CaRole::Root.prefix()))),
+        chain: cert.as_ref().map(|c| show(&c.chain)),
+        key,
+    };
+    let tenant = a.c8y_url.as_ref();
+    let c8y = C8ySetup {
+        host: tenant.map_or_else(|| PLACEHOLDER_TENANT.to_owned(), |t| t.host()),
+        url: tenant.map_or_else(
+            || format!("https://{PLACEHOLDER_TENANT}"),
+            |t| t.as_str().to_owned(),
+        ),
+        placed: cert.as_ref().is_some_and(|c| c.placed),
+        self_signed,
+        issuer: cert.as_ref().map(|c| {
+            show(
+                &c.issuer
+                    .clone()
+                    .unwrap_or_else(|| ca.cert_path(&CaRole::Root.prefix())),
+            )
+        }),
     };
     let s = Snippet {
         id: &a.device_id,
         hub: &a.hub,
-        gw: &gateway,
+        gw: gateway.as_deref().unwrap_or_default(),
         files: &files,
     };
     let snippet = match (a.sdk, auth) {
@@ -98,12 +200,14 @@ pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
         (Sdk::Dotnet, _) => s.dotnet(auth),
         (Sdk::Java, _) => s.java(auth),
         (Sdk::Mosquitto, _) => s.mosquitto(auth),
-        (Sdk::Tedge, _) => s.tedge(auth),
+        (Sdk::Tedge, _) if cloud == Some(Cloud::C8y) => s.tedge_c8y(auth, &c8y),
+        (Sdk::Tedge, _) => s.tedge(auth, c8y.placed),
     };
     let guide = Guide {
         device: a.device_id.clone(),
         sdk: a.sdk,
         auth,
+        cloud,
         hub: a.hub.clone(),
         gateway,
         files,
@@ -113,33 +217,38 @@ pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The gateway host of the directory's one server certificate.
+/// The tenant named in the Cumulocity snippets when `--c8y-url` is not given.
+const PLACEHOLDER_TENANT: &str = "YOUR-TENANT.cumulocity.com";
+/// Where thin-edge.io reads the device's certificate and key by default.
+const TEDGE_CERT: &str = "/etc/tedge/device-certs/tedge-certificate.pem";
+const TEDGE_KEY: &str = "/etc/tedge/device-certs/tedge-private-key.pem";
+
+/// What the Cumulocity set-up of a thin-edge.io device names.
+struct C8ySetup {
+    /// The tenant's host (and port): `tedge config set c8y.url`.
+    host: String,
+    /// The tenant's URL: `pki c8y upload --url`.
+    url: String,
+    /// The files are already where the device reads them.
+    placed: bool,
+    self_signed: bool,
+    /// The CA the tenant must trust for a CA-signed device (its issuer; the root when the
+    /// issuer is not a CA of the directory).
+    issuer: Option<String>,
+}
+
+/// The gateway host of the directory's one gateway server certificate in service.
 fn only_gateway(ca: &CaDir) -> Result<String> {
-    let certs = ca.path().join("certs");
-    let mut hosts: Vec<String> = std::fs::read_dir(&certs)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter_map(|n| {
-                    let host = n
-                        .strip_prefix("iot-edge-server-")?
-                        .strip_suffix(".cert.pem")?;
-                    (!host.ends_with("-full-chain")).then(|| host.to_owned())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    hosts.sort();
-    hosts.dedup();
+    let hosts: Vec<String> = ca.gateways()?.into_iter().map(|r| r.common_name).collect();
     match hosts.as_slice() {
         [one] => Ok(one.clone()),
         [] => bail!(
-            "no gateway server certificate in {}: name the gateway with --gateway HOST",
-            certs.display()
+            "no gateway server certificate in service in the register {}: name the gateway with --gateway HOST",
+            ca.register_location()
         ),
         many => bail!(
-            "{} gateway server certificates in {} ({}): name one with --gateway HOST",
+            "{} gateway server certificates in service ({}): name one with --gateway HOST",
             many.len(),
-            certs.display(),
             many.join(", ")
         ),
     }
@@ -176,6 +285,9 @@ impl Snippet<'_> {
     fn key(&self) -> &str {
         self.files.key.as_deref().unwrap_or_default()
     }
+    fn root(&self) -> &str {
+        self.files.root.as_deref().unwrap_or_default()
+    }
 
     /// The SAS connection string's shape (its key stays out of every file pki writes).
     fn sas_connection_string(&self) -> String {
@@ -204,7 +316,7 @@ client.send_message(Message("hello from " + {id}))
 client.shutdown()
 print("sent")
 "#,
-            root = lit(&self.files.root),
+            root = lit(self.root()),
             chain = lit(self.chain()),
             key = lit(self.key()),
             hub = lit(self.hub),
@@ -232,7 +344,7 @@ print("sent")
 "#,
             var = CONNECTION_STRING_VAR,
             cs = self.sas_connection_string(),
-            root = lit(&self.files.root),
+            root = lit(self.root()),
             id = lit(self.id),
         )
     }
@@ -290,7 +402,7 @@ const client = Client.fromConnectionString(process.env.{var}, Mqtt);
   .then(() => console.log('sent'))
   .catch((err) => {{ console.error(err); process.exit(1); }});
 "#,
-            root = lit(&self.files.root),
+            root = lit(self.root()),
             id = lit(self.id),
         )
     }
@@ -319,7 +431,7 @@ IOTHUB_DEVICE_CLIENT_LL_HANDLE client =
     IoTHubDeviceClient_LL_CreateFromConnectionString(connection_string, MQTT_Protocol);
 IoTHubDeviceClient_LL_SetOption(client, OPTION_TRUSTED_CERT, trusted_root);       /* {root} */
 {options}"#,
-            root = self.files.root,
+            root = self.root(),
         )
     }
 
@@ -341,7 +453,7 @@ await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hell
 "#,
                 chain = sh(self.chain()),
                 id = self.id,
-                root = sh(&self.files.root),
+                root = sh(self.root()),
                 hub = self.hub,
                 gw = self.gw,
             ),
@@ -358,7 +470,7 @@ await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hell
 "#,
                 var = CONNECTION_STRING_VAR,
                 cs = self.sas_connection_string(),
-                root = sh(&self.files.root),
+                root = sh(self.root()),
                 id = self.id,
             ),
         }
@@ -367,7 +479,7 @@ await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hell
     fn java(&self, auth: DeviceAuth) -> String {
         let trust = format!(
             "//   pki export {root} --truststore truststore.p12 --password-env STORE_PASSWORD\n",
-            root = sh(&self.files.root)
+            root = sh(self.root())
         );
         match auth {
             DeviceAuth::X509 => format!(
@@ -435,7 +547,7 @@ client.close();
         format!(
             "{note}mosquitto_pub -h {gw} -p 8883 -V mqttv311 --cafile {root} {credentials} \\\n  -i {id} -u {user} \\\n  -t {topic} -q 1 -m {msg}\n",
             gw = sh(self.gw),
-            root = sh(&self.files.root),
+            root = sh(self.root()),
             id = sh(self.id),
             user = sh(&user),
             topic = sh(&format!("devices/{}/messages/events/", self.id)),
@@ -443,19 +555,41 @@ client.close();
         )
     }
 
-    fn tedge(&self, auth: DeviceAuth) -> String {
+    /// The device's certificate and key for thin-edge.io: named where they are when they are
+    /// already where the device reads them (`placed`), else installed at thin-edge's paths.
+    fn tedge_files(&self, placed: bool) -> String {
+        let (cert, key, install) = if placed {
+            (sh(self.chain()), sh(self.key()), String::new())
+        } else {
+            (
+                TEDGE_CERT.to_owned(),
+                TEDGE_KEY.to_owned(),
+                format!(
+                    "sudo install -m 644 {} {TEDGE_CERT}\n\
+                     sudo install -m 600 -o tedge {} {TEDGE_KEY}\n",
+                    sh(self.chain()),
+                    sh(self.key())
+                ),
+            )
+        };
+        format!(
+            "{install}sudo tedge config set device.cert_path {cert}\n\
+             sudo tedge config set device.key_path {key}\n"
+        )
+    }
+
+    /// thin-edge.io to Azure IoT Hub through the gateway.
+    fn tedge(&self, auth: DeviceAuth, placed: bool) -> String {
         match auth {
             DeviceAuth::X509 => format!(
                 "# thin-edge.io: this device's certificate and key, the gateway's root, then connect.\n\
-                 sudo install -m 644 {chain} /etc/tedge/device-certs/tedge-certificate.pem\n\
-                 sudo install -m 600 -o tedge {key} /etc/tedge/device-certs/tedge-private-key.pem\n\
+                 {files}\
                  sudo tedge config set az.url {gw}\n\
                  sudo tedge config set az.root_cert_path {root}\n\
                  sudo tedge connect az\n",
-                chain = sh(self.chain()),
-                key = sh(self.key()),
+                files = self.tedge_files(placed),
                 gw = sh(self.gw),
-                root = sh(&self.files.root),
+                root = sh(self.root()),
             ),
             DeviceAuth::Sas => format!(
                 "# thin-edge.io connects to Azure IoT with an X.509 certificate only: issue one with\n\
@@ -464,5 +598,61 @@ client.close();
                 id = self.id
             ),
         }
+    }
+
+    /// thin-edge.io to Cumulocity: the tenant trusts the device's self-signed certificate
+    /// itself (`tedge cert upload c8y`, or `pki c8y upload`), or the CA that signed it (`pki c8y
+    /// upload CA --prove`, with auto-registration: the device is created when it first
+    /// connects); then the device's files, the tenant, and `tedge connect c8y`.
+    fn tedge_c8y(&self, auth: DeviceAuth, c8y: &C8ySetup) -> String {
+        if auth == DeviceAuth::Sas {
+            return format!(
+                "# thin-edge.io connects to Cumulocity with an X.509 certificate: make one with\n\
+                 #   pki self-signed {id} --out-cert {TEDGE_CERT} --out-key {TEDGE_KEY}\n\
+                 # (or `pki issue device {id}`), then run `pki guide {id} --sdk tedge` again.\n",
+                id = self.id
+            );
+        }
+        let user = "--user \"$C8Y_USER\"";
+        let mut s = String::new();
+        if c8y.self_signed {
+            s += "# thin-edge.io to Cumulocity with this device's self-signed certificate, which the tenant\n\
+                  # trusts itself (the device is created when it first connects).\n";
+        } else {
+            s += &format!(
+                "# thin-edge.io to Cumulocity with this device's CA-signed certificate: the tenant trusts the\n\
+                 # CA that signed it, and creates the device when it first connects (auto-registration).\n\
+                 pki c8y upload {ca} --prove --url {url} {user}\n",
+                ca = sh(c8y.issuer.as_deref().unwrap_or_default()),
+                url = sh(&c8y.url),
+            );
+        }
+        s += &self.tedge_files(c8y.placed);
+        s += &format!("sudo tedge config set c8y.url {}\n", sh(&c8y.host));
+        if c8y.self_signed {
+            s += &format!(
+                "sudo tedge cert upload c8y {user}\n\
+                 #   or, where pki runs:\n\
+                 #   pki c8y upload {cert} --url {url} {user}\n",
+                cert = sh(self.chain()),
+                url = sh(&c8y.url),
+            );
+        }
+        s += "sudo tedge connect c8y\n";
+        if c8y.self_signed {
+            s += &format!(
+                "# Renewal: the tenant trusts the new certificate before it replaces the old one{where_}:\n\
+                 #   pki renew {id} --c8y-upload --url {url} {user}\n\
+                 #   sudo tedge reconnect c8y\n",
+                id = sh(self.id),
+                url = sh(&c8y.url),
+                where_ = if c8y.placed {
+                    " (in place)"
+                } else {
+                    " (then install the renewed files as above)"
+                },
+            );
+        }
+        s
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use pki_core::{
-    CaDir, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
+    CaDir, Placement, PrivateKey, Profile, SanEntry, Subject, SubjectKey, VERIFICATION_CODE_RULE,
     is_verification_code,
 };
 
@@ -87,28 +87,36 @@ pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result
     };
     let req = request(Profile::SelfSignedDevice, subject, &a.key_opts);
     if let (Some(cert_path), Some(key_path)) = (&a.out_cert, &a.out_key) {
-        CaDir::check_free(&[cert_path, key_path], a.key_opts.force)?;
+        // Recorded in the CA directory's register at the absolute path written (renewed there,
+        // in place), with where its key is.
+        let at = Placement {
+            cert: std::path::absolute(cert_path).unwrap_or_else(|_| cert_path.clone()),
+            key: std::path::absolute(key_path).unwrap_or_else(|_| key_path.clone()),
+        };
+        if at.cert == at.key {
+            bail!(
+                "--out-cert and --out-key name the same file ({}): the key needs a file of its own",
+                at.cert.display()
+            );
+        }
+        CaDir::check_free(&[&at.cert, &at.key], a.key_opts.force)?;
+        let ca = super::create_ca(dir)?;
         let key = PrivateKey::generate(a.key_opts.key_type)?;
         let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
-        for p in [cert_path, key_path] {
+        for p in [&at.cert, &at.key] {
             if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create {}", parent.display()))?;
             }
         }
         let key_pem = zeroize::Zeroizing::new(key.to_pem());
-        pki_core::write_files(
-            &[
-                (key_path, key_pem.as_bytes(), 0o600),
-                (cert_path, issued.certificate.to_pem().as_bytes(), 0o644),
-            ],
+        let (files, _) = ca.write_placed(
+            &issued,
+            key_pem.as_bytes(),
+            &at,
+            Profile::SelfSignedDevice,
             a.key_opts.force,
         )?;
-        let files = pki_core::Written {
-            cert: cert_path.clone(),
-            full_chain: None,
-            key: Some(key_path.clone()),
-        };
         let report = IssueReport::new(Profile::SelfSignedDevice, &issued, "self-signed", files);
         report.emit(out)?;
         return Ok(Outcome::Success);

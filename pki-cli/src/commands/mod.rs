@@ -290,7 +290,8 @@ pub(crate) struct IssueReport {
     pub sha256: String,
     pub(crate) files: Written,
     pub(crate) warnings: Vec<String>,
-    /// For a device: the `pki guide` command that prints its SDK snippets.
+    /// For a device: the `pki guide` command that prints its SDK snippets (thin-edge's for a
+    /// self-signed device).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) guide: Option<String>,
 }
@@ -315,10 +316,18 @@ impl IssueReport {
             sha256: info.sha256,
             files,
             warnings: issued.warnings.clone(),
-            guide: (profile == Profile::Device)
-                .then(|| issued.certificate.common_name())
-                .flatten()
-                .map(|id| guide::command(&id)),
+            guide: match profile {
+                Profile::Device => issued
+                    .certificate
+                    .common_name()
+                    .map(|id| guide::command(&id)),
+                // thin-edge.io's own kind of certificate.
+                Profile::SelfSignedDevice => issued
+                    .certificate
+                    .common_name()
+                    .map(|id| format!("pki guide {id} --sdk tedge")),
+                _ => None,
+            },
         }
     }
 

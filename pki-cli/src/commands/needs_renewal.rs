@@ -118,7 +118,7 @@ pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outco
         };
         for r in ca.records(&in_service)? {
             let c = pki_core::check_renewal(r.not_before, r.not_after, threshold, at);
-            let file = ca.path().join(&r.path);
+            let file = ca.file_of(&r.path);
             certificates.push(Judged::new(
                 file,
                 r.subject,

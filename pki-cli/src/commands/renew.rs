@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use pki_core::renew::{
-    self, Confirm, GatewayCheck, GivenKey, Hook, Keys, Options, Outcome as Renewed, RenewalResult,
-    Selection, Skipped, Verify,
+    self, Confirm, GatewayCheck, GivenKey, Hook, Keys, Options, Outcome as Renewed, Publish,
+    RenewalResult, Selection, Skipped, Verify,
 };
 use pki_core::{CaDir, Issued, KeyRecord};
 use pki_pkcs11::Pkcs11Uri;
@@ -15,9 +15,10 @@ use pki_verify::{Client, ClientAuth, GatewayRequest};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
+use super::c8y::{Registration, Trusted, Trusting};
 use super::verify::{split_target, webpki_text};
 use super::{Home, client_cert, hsm, now, read_key};
-use crate::cli::{PasswordOpts, RenewArgs};
+use crate::cli::{C8yConn, PasswordOpts, RenewArgs, RenewC8yArgs};
 use crate::output::{Outcome, Output, fields};
 
 /// The whole run's report.
@@ -28,10 +29,93 @@ struct Report {
     /// How many were rolled back or failed (skipped included).
     failed: usize,
     /// One report per certificate, in the order renewed.
-    renewals: Vec<Renewed>,
+    renewals: Vec<Entry>,
     /// Certificates `--expiring` selected that cannot be renewed.
     skipped: Vec<Skipped>,
 }
+
+/// One certificate's report: the renewal, and what a Cumulocity tenant was told or needs.
+#[derive(Debug, Serialize)]
+struct Entry {
+    #[serde(flatten)]
+    renewal: Renewed,
+    /// `--c8y-upload`: the tenant registered the new certificate before it was put in place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c8y_upload: Option<Trusted>,
+    /// What the tenant holds now and what is left to do, in plain words: for a renewed
+    /// self-signed device (whose certificate a tenant trusts itself), and with `--c8y-upload`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
+}
+
+impl Entry {
+    fn of(
+        renewal: Renewed,
+        r: &renew::Renewal,
+        trusted: Option<Trusted>,
+        uploading: bool,
+    ) -> Entry {
+        let renewed = renewal.result == RenewalResult::Renewed;
+        let old_sha1 = r.old_cert.sha1_hex().to_ascii_lowercase();
+        // The tenant keeps the old certificate: the device may still present it until it has
+        // reconnected with the new one. Removing it is the operator's step.
+        let remove =
+            format!("the old one stays trusted until you remove it (`pki c8y remove {old_sha1}`)");
+        let file = renewal
+            .files
+            .as_ref()
+            .map(|f| f.cert.display().to_string())
+            .unwrap_or_default();
+        let tenant = match (&trusted, renewed) {
+            // Registered, then the hook or the check failed: the files are the old ones.
+            (Some(t), false) => Some(format!(
+                "registered with tenant {} (sha1 {}) before the renewal was undone: the tenant trusts this certificate too, which is in service nowhere",
+                t.tenant, t.sha1
+            )),
+            (None, false) => None,
+            (Some(t), true) => Some(format!(
+                "{} tenant {} before the files were replaced (sha1 {}); {remove}",
+                match t.result {
+                    Registration::Created => "registered with",
+                    Registration::AlreadyRegistered => "already registered with",
+                },
+                t.tenant,
+                t.sha1
+            )),
+            (None, true) if uploading => Some(
+                "not registered with the tenant: a tenant trusts the CA that signed it".to_owned(),
+            ),
+            (None, true) if r.profile == pki_core::Profile::SelfSignedDevice => Some(format!(
+                "a Cumulocity tenant trusts the old certificate, not this one: upload it with `pki c8y upload {file}` (or renew with --c8y-upload); {remove}"
+            )),
+            (None, true) => None,
+        };
+        Entry {
+            renewal,
+            c8y_upload: trusted,
+            tenant,
+        }
+    }
+}
+
+/// How `--c8y-upload` reaches the tenant, as `pki c8y upload` would (clap requires --url and
+/// --user with it).
+fn c8y_conn(a: &RenewC8yArgs) -> Option<C8yConn> {
+    if !a.c8y_upload {
+        return None;
+    }
+    Some(C8yConn {
+        url: a.url.clone().unwrap_or_default(),
+        user: a.user.clone().unwrap_or_default(),
+        tenant: a.tenant.clone(),
+        password_file: a.password_file.clone(),
+        ca_file: a.ca_file.clone(),
+        timeout: C8Y_TIMEOUT,
+    })
+}
+
+/// How long the tenant may take for each certificate registered (`pki c8y upload`'s default).
+const C8Y_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// `pki renew`.
 pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
@@ -65,34 +149,61 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
             None => unreachable_check(),
         }
     };
-    let confirm = Confirm {
-        hook: a.exec.as_ref().map(|c| Hook {
-            command: c.clone(),
-            timeout: a.exec_timeout,
-        }),
-        verify: target.as_ref().map(|_| Verify {
-            check: &check,
-            wait: a.verify_wait,
-        }),
-    };
+    let hook = a.exec.as_ref().map(|c| Hook {
+        command: c.clone(),
+        timeout: a.exec_timeout,
+    });
+    let trusting = c8y_conn(&a.c8y).map(Trusting::new);
     let mut renewals = Vec::new();
     for r in &plan.renewals {
+        let trusted = std::cell::RefCell::new(None);
+        let file = match &r.placement {
+            Some(p) => p.cert.clone(),
+            None => ca.cert_path(&r.prefix),
+        };
+        let upload = |issued: &Issued| -> std::result::Result<(), String> {
+            let Some(t) = &trusting else { return Ok(()) };
+            // A tenant trusts CAs and self-signed devices; what a CA signed, through its CA.
+            if !issued.certificate.is_ca() {
+                return Ok(());
+            }
+            let done = t
+                .upload(&issued.certificate, &file.display().to_string())
+                .map_err(|e| format!("{e:#}"))?;
+            *trusted.borrow_mut() = Some(done);
+            Ok(())
+        };
+        let confirm = Confirm {
+            publish: trusting.as_ref().map(|_| Publish { run: &upload }),
+            hook: hook.clone(),
+            verify: target.as_ref().map(|_| Verify {
+                check: &check,
+                wait: a.verify_wait,
+            }),
+        };
         let done =
             keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
-        match done {
-            Ok(o) => renewals.push(o),
-            Err(e) if batch => renewals.push(Renewed::failed(r, crate::hints::error_line(&e))),
+        let uploaded = trusted.into_inner();
+        let entry = match done {
+            Ok(o) => Entry::of(o, r, uploaded, trusting.is_some()),
+            Err(e) if batch => Entry::of(
+                Renewed::failed(r, crate::hints::error_line(&e)),
+                r,
+                uploaded,
+                trusting.is_some(),
+            ),
             Err(e) => return Err(e),
-        }
+        };
+        renewals.push(entry);
     }
     for o in &renewals {
-        if let Some(c) = &o.capped {
-            crate::messages::warning(&capped_warning(&o.subject, c));
+        if let Some(c) = &o.renewal.capped {
+            crate::messages::warning(&capped_warning(&o.renewal.subject, c));
         }
     }
     let renewed = renewals
         .iter()
-        .filter(|o| o.result == RenewalResult::Renewed)
+        .filter(|o| o.renewal.result == RenewalResult::Renewed)
         .count();
     let report = Report {
         renewed,
@@ -318,8 +429,8 @@ fn path(p: &Option<PathBuf>) -> String {
 
 fn text(report: &Report, batch: bool) -> String {
     let mut s = String::new();
-    for o in &report.renewals {
-        s += &block(o);
+    for e in &report.renewals {
+        s += &block(e);
     }
     for k in &report.skipped {
         s += &format!(
@@ -337,7 +448,8 @@ fn text(report: &Report, batch: bool) -> String {
 }
 
 /// One certificate's block.
-fn block(o: &Renewed) -> String {
+fn block(e: &Entry) -> String {
+    let o = &e.renewal;
     let head = match o.result {
         RenewalResult::Renewed => "renewed",
         RenewalResult::RolledBack => "ROLLED BACK",
@@ -417,6 +529,7 @@ fn block(o: &Renewed) -> String {
         ("  verification", check),
         ("  rollback hook", hook(&o.rollback_hook)),
         ("  error", o.error.clone().unwrap_or_default()),
+        ("  tenant", e.tenant.clone().unwrap_or_default()),
     ];
     if let Some(n) = o.still_under_old {
         rows.push((
