@@ -4,9 +4,9 @@
 //! certificate); DER and PEM come out as openssl reads them; bad input is refused in one line.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use crate::support::programs;
 use crate::support::quickstart::{
     DEVICE, DEVICE_FULL, DEVICE_KEY, INTERMEDIATE, ROOT, SERVER, SERVER_FULL, SERVER_KEY,
     gateway_pki,
@@ -38,7 +38,7 @@ fn pkcs12_info(dir: &Path, file: &str, legacy: bool) -> String {
 /// Java's tools, from the JDK on PATH (a missing JDK fails the test: scripts/test.sh installs
 /// default-jdk-headless).
 fn java_tool(dir: &Path, tool: &str, args: &[&str]) -> Run {
-    let mut cmd = Command::new(tool);
+    let mut cmd = programs::command(tool);
     cmd.current_dir(dir).args(args);
     run_bounded(cmd, b"", Duration::from_secs(120))
         .unwrap_or_else(|| panic!("{tool} {args:?} did not finish"))
