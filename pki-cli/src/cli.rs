@@ -714,7 +714,7 @@ pub(crate) struct ShowArgs {
     /// Status EXPIRES SOON when less than this many days are left.
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub(crate) expires_soon: u32,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
     #[command(flatten)]
@@ -791,7 +791,7 @@ pub(crate) struct VerifyArgs {
     /// Print the chain as `openssl s_client -showcerts` does.
     #[arg(long)]
     pub(crate) showcerts: bool,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
     /// Seconds each network step may take.
@@ -829,7 +829,7 @@ pub(crate) struct NeedsRenewalArgs {
     /// has passed (66%) [default: two thirds of the lifetime].
     #[arg(long, value_name = "TIME|PERCENT", value_parser = expires_in)]
     pub(crate) expires_in: Option<Threshold>,
-    /// Judge at this instant (RFC 3339) instead of now.
+    /// Judge at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
@@ -912,7 +912,7 @@ pub(crate) struct ListArgs {
     /// Only CNs (device ids, host names) matching this pattern: `*` any run, `?` one character.
     #[arg(long, value_name = "PATTERN")]
     pub(crate) cn: Option<String>,
-    /// Judge states at this instant (RFC 3339) instead of now.
+    /// Judge states at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
@@ -989,7 +989,7 @@ pub(crate) struct ScanArgs {
     /// its lifetime has passed (66%).
     #[arg(long, default_value = "30d", value_name = "TIME|PERCENT", value_parser = warn)]
     pub(crate) warn: Threshold,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
@@ -1335,12 +1335,27 @@ fn register_location(s: &str) -> Result<RegisterArg, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `--at`: an RFC 3339 instant.
+/// `--at`: an RFC 3339 instant, or a bare date (`2028-01-01`) meaning its midnight UTC.
 fn instant(s: &str) -> Result<OffsetDateTime, BadValue> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        BadValue(anyhow::Error::new(e).context(format!(
-            "--at {s:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z"
-        )))
+    let rfc3339 = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339);
+    let date = || {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &format).map(|d| d.midnight().assume_utc())
+    };
+    // time's parse errors repeat their reason as their source: the reason is said once here,
+    // as text (that of the form the value looks like), never chained.
+    rfc3339.or_else(|full| {
+        date().map_err(|bare| {
+            let reason = if s.contains('T') || s.contains('t') || s.len() > 10 {
+                full.to_string()
+            } else {
+                bare.to_string()
+            };
+            BadValue(anyhow::anyhow!(
+                "--at {s:?} is not a date such as 2028-01-01 (midnight UTC) or an RFC 3339 time \
+                 such as 2026-11-22T10:00:00Z: {reason}"
+            ))
+        })
     })
 }
 
@@ -1581,11 +1596,14 @@ mod tests {
         assert_eq!(refused(&["pki", "verify", "h", "--timeout", "soon"]), None);
         assert_eq!(refused(&["pki", "c8y", "list", "--timeout", "0"]), None);
         let at = refused(&["pki", "show", "a.pem", "--at", "2030-13-01T00:00:00Z"]).unwrap();
-        assert!(
-            at.starts_with(
-                "--at \"2030-13-01T00:00:00Z\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z: "
-            ),
-            "{at}"
+        assert_eq!(
+            at,
+            "--at \"2030-13-01T00:00:00Z\" is not a date such as 2028-01-01 (midnight UTC) or an \
+             RFC 3339 time such as 2026-11-22T10:00:00Z: month was not in range"
+        );
+        assert_eq!(
+            instant("2028-01-01").unwrap(),
+            time::macros::datetime!(2028-01-01 0:00 UTC)
         );
         assert_eq!(
             refused(&["pki", "create-owner-ca", "--key-type", "dsa-1024"]).as_deref(),
