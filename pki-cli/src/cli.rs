@@ -1209,14 +1209,15 @@ pub(crate) struct ExportTarget {
 /// `pki export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// The certificate file (PEM or DER; a -full-chain file for --chain).
+    /// The certificate file (PEM or DER), or the id of a device of the CA directory.
     pub(crate) file: PathBuf,
     #[command(flatten)]
     pub(crate) target: ExportTarget,
     /// The private key for --p12 (default: private/PREFIX.key.pem beside FILE's certs/ folder).
     #[arg(long, value_name = "KEY", requires = "p12")]
     pub(crate) key: Option<PathBuf>,
-    /// Include the rest of FILE's certificates (the chain) after the first.
+    /// Include the chain after the certificate: the rest of FILE's certificates, or for a
+    /// file of one, the CAs above it in the CA directory.
     #[arg(long, conflicts_with_all = ["truststore", "der"])]
     pub(crate) chain: bool,
     /// The alias (friendlyName) of the entry (default: the certificate's CN).
