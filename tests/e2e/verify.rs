@@ -338,6 +338,61 @@ fn mosquitto_requiring_client_certificates_accepts_the_pki_device() {
 }
 
 #[test]
+fn an_unreachable_gateway_is_named_once_in_verify_and_scan() {
+    let d = tmp();
+    let p = d.path();
+    std::fs::write(
+        p.join("ca.pem"),
+        std::fs::read(testdata("verify/ok/ca.pem")).unwrap(),
+    )
+    .unwrap();
+    let silent = SilentServer::start();
+    let plain = PlainTextServer::start();
+    let closed = closed_port();
+    let targets = [
+        format!("127.0.0.1:{closed}"),
+        silent.addr(),
+        plain.addr(),
+        "no-such-host.invalid:8883".to_owned(),
+    ];
+    for target in &targets {
+        let r = pki(
+            p,
+            &["verify", target, "--ca-file", "ca.pem", "--timeout", "1"],
+        )
+        .expect(2);
+        let line = crate::support::one_error_line(&r);
+        let host = target.rsplit_once(':').unwrap().0;
+        assert_eq!(line.matches(host).count(), 1, "{line}");
+        assert!(
+            line.starts_with(&format!("pki: error: cannot verify {target}: ")),
+            "{line}"
+        );
+    }
+    // A scan's row names the gateway in its first column; its reason does not again.
+    std::fs::write(p.join("hosts.txt"), targets.join("\n") + "\n").unwrap();
+    let r = pki(
+        p,
+        &[
+            "--json",
+            "scan",
+            "hosts.txt",
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "1",
+        ],
+    )
+    .expect(1);
+    for line in r.stdout.lines() {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        let host = j["target"].as_str().unwrap().rsplit_once(':').unwrap().0;
+        let reason = j["reason"].as_str().unwrap();
+        assert!(!reason.is_empty() && !reason.contains(host), "{line}");
+    }
+}
+
+#[test]
 fn unreachable_silent_and_non_tls_servers_are_reported_within_the_timeout() {
     let d = tmp();
     let p = d.path();
