@@ -185,6 +185,11 @@ impl<R: BufRead> Reader<R> {
                     )));
                 }
             };
+            // A blank line (an editor's last line, a gap between groups) is no device: skipped,
+            // and still counted, so the lines after it keep their numbers.
+            if line.trim().is_empty() {
+                continue;
+            }
             if !self.started {
                 self.started = true;
                 let fields = split_csv(line);
@@ -338,16 +343,30 @@ mod tests {
 
     #[test]
     fn plain_lines_are_device_ids() {
-        let v = items("dev-1\ndev-2\r\n\nbad/id\ndev-1\n");
+        let v = items("dev-1\ndev-2\r\nbad/id\ndev-1\n");
         assert!(matches!(&v[0], Item::Device(e) if e.device_id == "dev-1" && e.line == 1));
         assert!(matches!(&v[1], Item::Device(e) if e.device_id == "dev-2"));
-        assert!(matches!(&v[2], Item::Rejected(r) if r.line == 3 && r.reason.contains("empty")));
         assert!(
-            matches!(&v[3], Item::Rejected(r) if r.line == 4 && r.reason.contains("not a valid device id"))
+            matches!(&v[2], Item::Rejected(r) if r.line == 3 && r.reason.contains("not a valid device id"))
         );
         assert!(
-            matches!(&v[4], Item::Rejected(r) if r.line == 5 && r.reason.contains("duplicate"))
+            matches!(&v[3], Item::Rejected(r) if r.line == 4 && r.reason.contains("duplicate"))
         );
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_still_counted() {
+        // Blank and white-space lines anywhere (before a CSV header too) are no devices and no
+        // rejections; the lines after them keep their numbers.
+        let v = items("\ndev-1\n\n   \r\n\t\ndev-2\n\n");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(matches!(&v[0], Item::Device(e) if e.device_id == "dev-1" && e.line == 2));
+        assert!(matches!(&v[1], Item::Device(e) if e.device_id == "dev-2" && e.line == 6));
+        let v = items("\n  \ndevice_id,days\n\ndev-3,30\n , \n");
+        assert!(matches!(&v[0], Item::Device(e) if e.device_id == "dev-3" && e.line == 5));
+        // A CSV line with fields but no device id is still refused.
+        assert!(matches!(&v[1], Item::Rejected(r) if r.line == 6 && r.reason.contains("empty")));
+        assert_eq!(v.len(), 2, "{v:?}");
     }
 
     #[test]

@@ -756,7 +756,7 @@ pub(crate) struct ShowArgs {
     /// Status EXPIRES SOON when less than this many days are left.
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub(crate) expires_soon: u32,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
     #[command(flatten)]
@@ -829,7 +829,7 @@ pub(crate) struct VerifyArgs {
     /// Print the chain as `openssl s_client -showcerts` does.
     #[arg(long)]
     pub(crate) showcerts: bool,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
     /// Seconds each network step may take.
@@ -867,7 +867,7 @@ pub(crate) struct NeedsRenewalArgs {
     /// has passed (66%) [default: two thirds of the lifetime].
     #[arg(long, value_name = "TIME|PERCENT", value_parser = expires_in)]
     pub(crate) expires_in: Option<Threshold>,
-    /// Judge at this instant (RFC 3339) instead of now.
+    /// Judge at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
@@ -984,7 +984,7 @@ pub(crate) struct ListArgs {
     /// Only CNs (device ids, host names) matching this pattern: `*` any run, `?` one character.
     #[arg(long, value_name = "PATTERN")]
     pub(crate) cn: Option<String>,
-    /// Judge states at this instant (RFC 3339) instead of now.
+    /// Judge states at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
@@ -1066,7 +1066,7 @@ pub(crate) struct ScanArgs {
     /// its lifetime has passed (66%).
     #[arg(long, default_value = "30d", value_name = "TIME|PERCENT", value_parser = warn)]
     pub(crate) warn: Threshold,
-    /// Judge validity at this instant (RFC 3339) instead of now.
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
     /// The device certificate presented to every gateway whose line names none of its own.
@@ -1291,14 +1291,15 @@ pub(crate) struct ExportTarget {
 /// `pki export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// The certificate file (PEM or DER; a -full-chain file for --chain).
+    /// The certificate file (PEM or DER), or the id of a device of the CA directory.
     pub(crate) file: PathBuf,
     #[command(flatten)]
     pub(crate) target: ExportTarget,
     /// The private key for --p12 (default: private/PREFIX.key.pem beside FILE's certs/ folder).
     #[arg(long, value_name = "KEY", requires = "p12")]
     pub(crate) key: Option<PathBuf>,
-    /// Include the rest of FILE's certificates (the chain) after the first.
+    /// Include the chain after the certificate: the rest of FILE's certificates, or for a
+    /// file of one, the CAs above it in the CA directory.
     #[arg(long, conflicts_with_all = ["truststore", "der"])]
     pub(crate) chain: bool,
     /// The alias (friendlyName) of the entry (default: the certificate's CN).
@@ -1441,12 +1442,27 @@ fn register_location(s: &str) -> Result<RegisterArg, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `--at`: an RFC 3339 instant.
+/// `--at`: an RFC 3339 instant, or a bare date (`2028-01-01`) meaning its midnight UTC.
 fn instant(s: &str) -> Result<OffsetDateTime, BadValue> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        BadValue(anyhow::Error::new(e).context(format!(
-            "--at {s:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z"
-        )))
+    let rfc3339 = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339);
+    let date = || {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &format).map(|d| d.midnight().assume_utc())
+    };
+    // time's parse errors repeat their reason as their source: the reason is said once here,
+    // as text (that of the form the value looks like), never chained.
+    rfc3339.or_else(|full| {
+        date().map_err(|bare| {
+            let reason = if s.contains('T') || s.contains('t') || s.len() > 10 {
+                full.to_string()
+            } else {
+                bare.to_string()
+            };
+            BadValue(anyhow::anyhow!(
+                "--at {s:?} is not a date such as 2028-01-01 (midnight UTC) or an RFC 3339 time \
+                 such as 2026-11-22T10:00:00Z: {reason}"
+            ))
+        })
     })
 }
 
@@ -1678,11 +1694,14 @@ mod tests {
         assert_eq!(refused(&["pki", "verify", "h", "--timeout", "soon"]), None);
         assert_eq!(refused(&["pki", "c8y", "list", "--timeout", "0"]), None);
         let at = refused(&["pki", "show", "a.pem", "--at", "2030-13-01T00:00:00Z"]).unwrap();
-        assert!(
-            at.starts_with(
-                "--at \"2030-13-01T00:00:00Z\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z: "
-            ),
-            "{at}"
+        assert_eq!(
+            at,
+            "--at \"2030-13-01T00:00:00Z\" is not a date such as 2028-01-01 (midnight UTC) or an \
+             RFC 3339 time such as 2026-11-22T10:00:00Z: month was not in range"
+        );
+        assert_eq!(
+            instant("2028-01-01").unwrap(),
+            time::macros::datetime!(2028-01-01 0:00 UTC)
         );
         assert_eq!(
             refused(&["pki", "create-owner-ca", "--key-type", "dsa-1024"]).as_deref(),

@@ -117,6 +117,14 @@ impl Certificate {
         c.subject().as_raw() == c.issuer().as_raw()
     }
 
+    /// True when `ca`'s key made this certificate's signature and its issuer is `ca`'s
+    /// subject.
+    pub fn is_signed_by(&self, ca: &Certificate) -> bool {
+        let (c, i) = (self.x509(), ca.x509());
+        c.issuer().as_raw() == i.subject().as_raw()
+            && c.verify_signature(Some(i.public_key())).is_ok()
+    }
+
     /// The raw public key bits (the contents of the SubjectPublicKeyInfo's BIT STRING).
     pub fn public_key_raw(&self) -> Vec<u8> {
         self.x509().public_key().subject_public_key.data.to_vec()

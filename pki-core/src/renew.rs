@@ -662,7 +662,11 @@ fn lifetime_days(not_before: OffsetDateTime, not_after: OffsetDateTime) -> u32 {
 /// Records a certificate the register does not know, when a CA of the directory signed it.
 fn adopt(ca: &CaDir, path: &Path, cert: Certificate, opts: &Options) -> Result<Renewal> {
     let input = path.display().to_string();
-    let Some(issuer) = directory_cas(ca).into_iter().find(|c| signed_by(&cert, c)) else {
+    let Some(issuer) = ca
+        .ca_certificates()
+        .into_iter()
+        .find(|c| cert.is_signed_by(c))
+    else {
         return Err(Error::NotIssuedHere {
             input,
             dir: ca.path().to_owned(),
@@ -684,33 +688,6 @@ fn adopt(ca: &CaDir, path: &Path, cert: Certificate, opts: &Options) -> Result<R
             "{input} was not in the register: recorded (adopted)"
         )],
     )
-}
-
-/// Every CA certificate in `certs/` (the CAs at their roles' paths and the kept old ones).
-fn directory_cas(ca: &CaDir) -> Vec<Certificate> {
-    let certs = ca.path().join("certs");
-    let Ok(entries) = std::fs::read_dir(&certs) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".cert.pem") || name.ends_with("-full-chain.cert.pem") {
-            continue;
-        }
-        if let Ok(c) = read_first_cert(&e.path())
-            && c.is_ca()
-        {
-            found.push(c);
-        }
-    }
-    found
-}
-
-/// True when `ca`'s key made `cert`'s signature (and the names chain).
-fn signed_by(cert: &Certificate, ca: &Certificate) -> bool {
-    let (c, i) = (cert.x509(), ca.x509());
-    c.issuer().as_raw() == i.subject().as_raw() && c.verify_signature(Some(i.public_key())).is_ok()
 }
 
 /// A profile from its register name, with the path length read from the certificate.

@@ -690,6 +690,50 @@ impl CaDir {
         read_certs(&path)
     }
 
+    /// Every CA certificate in `certs/`: the CAs at their roles' paths and the old ones a
+    /// renewal kept (full-chain files aside). Unreadable files are passed over.
+    pub fn ca_certificates(&self) -> Vec<Certificate> {
+        let certs = self.root.join("certs");
+        let Ok(entries) = fs::read_dir(&certs) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".cert.pem") || name.ends_with("-full-chain.cert.pem") {
+                continue;
+            }
+            if let Ok(c) = read_first_cert(&e.path())
+                && c.is_ca()
+            {
+                found.push(c);
+            }
+        }
+        found
+    }
+
+    /// The chain above `cert` in this directory, as its -full-chain file would hold it: the CA
+    /// whose key signed it, then each CA above that one, up to a self-issued root. Empty when
+    /// no CA of the directory signed it (or it is self-issued).
+    pub fn issuer_chain(&self, cert: &Certificate) -> Vec<Certificate> {
+        let cas = self.ca_certificates();
+        let mut chain: Vec<Certificate> = Vec::new();
+        let mut current = cert.clone();
+        // A chain of the directory is a handful of CAs; the bound stops a loop of cross-signed
+        // CAs, as does never taking a CA twice. Of a CA renewed on the same key (the kept old
+        // certificate and the new one), the one valid longest: the CA's current certificate.
+        while !current.is_self_issued() && chain.len() < 16 {
+            let next = cas
+                .iter()
+                .filter(|c| current.is_signed_by(c) && !chain.iter().any(|k| k.der() == c.der()))
+                .max_by_key(|c| c.x509().validity().not_after.timestamp());
+            let Some(next) = next else { break };
+            chain.push(next.clone());
+            current = next.clone();
+        }
+        chain
+    }
+
     /// Refuses to go on when any of `paths` exists, unless `force`.
     pub fn check_free(paths: &[&Path], force: bool) -> Result<()> {
         if let Some(p) = paths.iter().find(|p| p.exists()).filter(|_| !force) {

@@ -8,6 +8,8 @@
 mod common;
 #[path = "../../tests/support-shared/postgres.rs"]
 mod postgres;
+#[path = "../../tests/support-shared/programs.rs"]
+mod programs;
 
 use pki_register::{Error, Location, Query, Register};
 use postgres::Postgres;

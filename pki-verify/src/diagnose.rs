@@ -325,6 +325,15 @@ pub enum Diagnosis {
 }
 
 impl Diagnosis {
+    /// Whether the finding is the name checked (not in the certificate, or only in its CN): a
+    /// name check's own line says it.
+    pub fn is_about_the_name(&self) -> bool {
+        matches!(
+            self,
+            Diagnosis::NameMismatch { .. } | Diagnosis::NameOnlyInCommonName { .. }
+        )
+    }
+
     /// The finding in plain words, with what to change.
     pub fn explain(&self) -> String {
         match self {

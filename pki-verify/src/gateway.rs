@@ -314,7 +314,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
             vopts = vopts.with_purpose(p);
         }
         let v = crate::verify(&input, &vopts)?;
-        checks.push(chain_check(&v, probe.chain.len(), req.client));
+        checks.push(chain_check(&v, probe.chain.len(), req.client, true));
         let n = crate::check_name(&probe.chain[0], &name_to_check)?;
         checks.push(name_step(&n));
         checks.push(clock_check(&probe.chain, req.at));
@@ -401,7 +401,12 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
         vopts = vopts.with_name(n.clone());
     }
     let v = crate::verify(&input, &vopts)?;
-    let mut checks = vec![chain_check(&v, req.chain.len(), req.client)];
+    let mut checks = vec![chain_check(
+        &v,
+        req.chain.len(),
+        req.client,
+        req.hostname.is_some(),
+    )];
     let name = match &req.hostname {
         Some(n) => {
             let c = crate::check_name(&req.chain[0], n)?;
@@ -429,7 +434,18 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
     })
 }
 
-fn chain_check(v: &Report, sent: usize, client: Client) -> Check {
+/// The chain step. With a name step beside it (`name_checked`), a chain whose only fault is
+/// that name is judged as a chain (the name step says what is wrong, once).
+fn chain_check(v: &Report, sent: usize, client: Client, name_checked: bool) -> Check {
+    let top = v
+        .chain
+        .last()
+        .map(|c| c.subject.clone())
+        .unwrap_or_default();
+    let path = format!("{sent} certificate(s) sent; the path ends at the trusted {top}");
+    if name_checked && v.only_the_name_fails() {
+        return Check::new(Step::Chain, CheckStatus::Ok, path);
+    }
     let status = if client.accepts(v) {
         if v.agree {
             CheckStatus::Ok
@@ -439,13 +455,8 @@ fn chain_check(v: &Report, sent: usize, client: Client) -> Check {
     } else {
         CheckStatus::Fail
     };
-    let top = v
-        .chain
-        .last()
-        .map(|c| c.subject.clone())
-        .unwrap_or_default();
     let detail = if v.openssl.is_ok() && v.webpki.is_ok() {
-        format!("{sent} certificate(s) sent; the path ends at the trusted {top}")
+        path
     } else {
         v.diagnosis.explain()
     };
@@ -485,14 +496,25 @@ fn date(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
+/// How close to its end a certificate sent gets a warning from the clock step: `pki scan`'s
+/// `--warn` default, so that `verify` and `scan` judge one gateway alike.
+const EXPIRY_WARNING: time::Duration = time::Duration::days(30);
+
 fn clock_check(chain: &[Vec<u8>], at: OffsetDateTime) -> Check {
     let mut problems = Vec::new();
+    let mut soon = Vec::new();
     for (depth, der) in chain.iter().enumerate() {
         let Ok(c) = pki_core::Certificate::from_der(der.clone(), "certificate") else {
             continue;
         };
-        let info = pki_core::inspect(&c, at, time::Duration::days(30));
+        let info = pki_core::inspect(&c, at, EXPIRY_WARNING);
         match info.status {
+            pki_core::Status::ExpiresSoon => soon.push(format!(
+                "depth {depth} {} expires in {} days ({})",
+                info.subject,
+                (info.not_after - at).whole_days(),
+                date(info.not_after)
+            )),
             pki_core::Status::Expired => problems.push(format!(
                 "depth {depth} {} expired {}",
                 info.subject,
@@ -506,7 +528,18 @@ fn clock_check(chain: &[Vec<u8>], at: OffsetDateTime) -> Check {
             _ => {}
         }
     }
-    if problems.is_empty() {
+    if problems.is_empty() && !soon.is_empty() {
+        Check::new(
+            Step::Clock,
+            CheckStatus::Warn,
+            format!(
+                "{} is within the validity of every certificate sent, but {}: renew before then \
+                 (pki renew)",
+                date(at),
+                soon.join("; ")
+            ),
+        )
+    } else if problems.is_empty() {
         Check::new(
             Step::Clock,
             CheckStatus::Ok,

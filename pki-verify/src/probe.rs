@@ -55,12 +55,14 @@ impl std::fmt::Display for Step {
     }
 }
 
-/// Why the probe could not reach a TLS conversation at all.
+/// Why the probe could not reach a TLS conversation at all. The messages name no gateway: the
+/// caller says which one (`cannot verify HOST:PORT: ...`, a scan's row), so that the address is
+/// said once; an address is named only when it is not the gateway's own (a name's addresses).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProbeError {
     /// The host name does not resolve.
-    #[error("{host}: the name does not resolve ({reason})")]
+    #[error("the name does not resolve ({reason})")]
     Resolve {
         /// The host name.
         host: String,
@@ -68,7 +70,10 @@ pub enum ProbeError {
         reason: String,
     },
     /// No address accepted a TCP connection.
-    #[error("{host}:{port}: connection refused or unreachable on {addresses} ({reason})")]
+    #[error(
+        "connection refused or unreachable{} ({reason})",
+        addresses_tried(host, *port, addresses)
+    )]
     Connect {
         /// The host.
         host: String,
@@ -76,12 +81,12 @@ pub enum ProbeError {
         port: u16,
         /// The addresses tried, comma-separated.
         addresses: String,
-        /// The last reason.
+        /// The last reason (with its address when several were tried).
         reason: String,
     },
     /// A step did not finish in time.
     #[error(
-        "{host}:{port}: no answer within {secs:.1} s during the {step} (is something listening that speaks TLS?)"
+        "no answer within {secs:.1} s during the {step} (is something listening that speaks TLS?)"
     )]
     Timeout {
         /// The host.
@@ -94,7 +99,7 @@ pub enum ProbeError {
         secs: f64,
     },
     /// The server answered with something that is not TLS.
-    #[error("{host}:{port}: the server does not speak TLS ({detail})")]
+    #[error("the server does not speak TLS ({detail})")]
     NotTls {
         /// The host.
         host: String,
@@ -109,6 +114,20 @@ pub enum ProbeError {
     /// The server name is not valid for SNI.
     #[error("{0:?} is not a valid server name")]
     ServerName(String),
+}
+
+/// ` on ADDRESSES` when the addresses tried are not just the gateway's own address (a name's
+/// addresses).
+fn addresses_tried(host: &str, port: u16, addresses: &str) -> String {
+    let own = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port).to_string(),
+        Err(_) => format!("{host}:{port}"),
+    };
+    if addresses == own {
+        String::new()
+    } else {
+        format!(" on {addresses}")
+    }
 }
 
 /// What happened after the handshake, in the first read with a short timeout.
@@ -427,6 +446,14 @@ fn connect(
 ) -> Result<(TcpStream, SocketAddr), ProbeError> {
     let mut last = String::new();
     let mut timed_out = false;
+    // The reason names its address only when there were several to tell apart.
+    let at = |addr: &SocketAddr| {
+        if addrs.len() > 1 {
+            format!("{addr}: ")
+        } else {
+            String::new()
+        }
+    };
     for addr in addrs {
         match TcpStream::connect_timeout(addr, opts.timeout) {
             Ok(s) => {
@@ -435,9 +462,9 @@ fn connect(
             }
             Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
                 timed_out = true;
-                last = format!("{addr}: timed out");
+                last = format!("{}timed out", at(addr));
             }
-            Err(e) => last = format!("{addr}: {e}"),
+            Err(e) => last = format!("{}{e}", at(addr)),
         }
     }
     if timed_out && addrs.len() == 1 {

@@ -77,6 +77,23 @@ impl Report {
     pub fn is_ok(&self) -> bool {
         self.openssl.is_ok() && self.webpki.is_ok()
     }
+
+    /// Whether the name checked is all that fails: the path is valid for both clients, and the
+    /// leaf is not for that name (a name check says so; the chain is not to blame).
+    pub fn only_the_name_fails(&self) -> bool {
+        self.diagnosis.is_about_the_name()
+            && self.openssl.errors.iter().all(|e| {
+                matches!(
+                    e.code,
+                    crate::openssl::code::HOSTNAME_MISMATCH
+                        | crate::openssl::code::IP_ADDRESS_MISMATCH
+                )
+            })
+            && matches!(
+                self.webpki,
+                WebpkiVerdict::Ok | WebpkiVerdict::CertNotValidForName { .. }
+            )
+    }
 }
 
 /// The certificates of the chain OpenSSL found revoked, with what their CRL says of them.

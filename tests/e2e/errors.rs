@@ -204,6 +204,44 @@ fn usage_errors_exit_2_and_json_errors_are_json() {
 }
 
 #[test]
+fn an_instant_flag_takes_a_bare_date_as_midnight_utc_and_refuses_in_one_reason() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["quickstart", "--gateway", "gw.example"]).expect(0);
+    let server = "pki/certs/iot-edge-server-gw.example.cert.pem";
+    // A bare date is that day's midnight, UTC: the same answer as the RFC 3339 instant.
+    for cmd in [
+        vec!["--json", "show", server],
+        vec!["--json", "needs-renewal", server],
+        vec!["--json", "list"],
+    ] {
+        let at = |when: &str| {
+            let mut args = cmd.clone();
+            args.extend(["--at", when]);
+            let r = pki(p, &args);
+            assert!(r.stdout.starts_with('{'), "{args:?}: {}", r.stderr);
+            (r.code, r.stdout)
+        };
+        assert_eq!(at("2040-01-01"), at("2040-01-01T00:00:00Z"), "{cmd:?}");
+    }
+    // A value that is neither: one line, its reason said once.
+    for bad in ["2028-13-01", "2028-01-01T25:00:00Z", "soon"] {
+        let r = pki(p, &["show", server, "--at", bad]).expect(2);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!(
+                "pki: error: --at \"{bad}\" is not a date such as 2028-01-01 (midnight UTC) or an \
+                 RFC 3339 time such as 2026-11-22T10:00:00Z"
+            )),
+            "{}",
+            r.stderr
+        );
+        let reason = r.stderr.rsplit(": ").next().unwrap_or_default().trim();
+        assert_eq!(r.stderr.matches(reason).count(), 1, "{}", r.stderr);
+    }
+}
+
+#[test]
 fn a_refused_flag_value_is_one_error_line_and_with_json_one_document() {
     let d = tmp();
     let p = d.path();
@@ -216,7 +254,7 @@ fn a_refused_flag_value_is_one_error_line_and_with_json_one_document() {
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
         assert!(
             r.stderr.starts_with(
-                "pki: error: --at \"yesterday\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z: "
+                "pki: error: --at \"yesterday\" is not a date such as 2028-01-01 (midnight UTC) or an RFC 3339 time such as 2026-11-22T10:00:00Z: "
             ),
             "{}",
             r.stderr

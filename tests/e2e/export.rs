@@ -4,14 +4,17 @@
 //! certificate); DER and PEM come out as openssl reads them; bad input is refused in one line.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use crate::support::programs;
 use crate::support::quickstart::{
     DEVICE, DEVICE_FULL, DEVICE_KEY, INTERMEDIATE, ROOT, SERVER, SERVER_FULL, SERVER_KEY,
     gateway_pki,
 };
-use crate::support::{OpensslServer, Run, Server, fails_cleanly, openssl, pki, run_bounded, tree};
+use crate::support::{
+    OpensslServer, Run, Server, fails_cleanly, openssl, pem_certificates, pki, run_bounded, tmp,
+    tree,
+};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -38,7 +41,7 @@ fn pkcs12_info(dir: &Path, file: &str, legacy: bool) -> String {
 /// Java's tools, from the JDK on PATH (a missing JDK fails the test: scripts/test.sh installs
 /// default-jdk-headless).
 fn java_tool(dir: &Path, tool: &str, args: &[&str]) -> Run {
-    let mut cmd = Command::new(tool);
+    let mut cmd = programs::command(tool);
     cmd.current_dir(dir).args(args);
     run_bounded(cmd, b"", Duration::from_secs(120))
         .unwrap_or_else(|| panic!("{tool} {args:?} did not finish"))
@@ -196,6 +199,135 @@ fn keystores_and_truststores_are_read_by_openssl_and_keytool() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// The certificates in a PKCS#12 file as openssl reads them (base64 DER each, in order).
+fn p12_certificates(dir: &Path, file: &str) -> Vec<String> {
+    let pass = format!("pass:{PASSWORD}");
+    let r = openssl(dir, &["pkcs12", "-in", file, "-passin", &pass, "-nokeys"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    pem_certificates(&r.stdout)
+}
+
+/// The certificates in a PEM file (base64 DER each, in order).
+fn file_certificates(dir: &Path, file: &str) -> Vec<String> {
+    pem_certificates(&std::fs::read_to_string(dir.join(file)).unwrap())
+}
+
+#[test]
+fn a_device_id_exports_as_its_certificate_and_key_as_renew_and_guide_take_it() {
+    let d = gateway_pki();
+    let p = d.path();
+    let pw = password_file(p);
+    let id = "downstream-device-1";
+    let r = pki(
+        p,
+        &[
+            "export",
+            id,
+            "--p12",
+            "id.p12",
+            "--chain",
+            "--password-file",
+            pw,
+        ],
+    )
+    .expect(0);
+    assert!(r.stdout.contains("3 and the private key"), "{}", r.stdout);
+    assert_eq!(
+        p12_certificates(p, "id.p12"),
+        file_certificates(p, DEVICE_FULL)
+    );
+    let info = pkcs12_info(p, "id.p12", false);
+    assert!(info.contains("BEGIN PRIVATE KEY"), "{info}");
+    pki(p, &["export", id, "--pem", "id.pem"]).expect(0);
+    assert_eq!(file_certificates(p, "id.pem"), file_certificates(p, DEVICE));
+    // With --dir elsewhere, and an id that is no device of the directory.
+    std::fs::rename(p.join("pki"), p.join("fleet")).unwrap();
+    pki(p, &["--dir", "fleet", "export", id, "--der", "id.der"]).expect(0);
+    let r = pki(
+        p,
+        &[
+            "--dir",
+            "fleet",
+            "export",
+            "no-such-device",
+            "--der",
+            "x.der",
+        ],
+    );
+    crate::support::refused_in_one_line(
+        &r,
+        &["export", "no-such-device"],
+        "no-such-device: no such file, and no device no-such-device in fleet",
+    );
+    assert!(!p.join("x.der").exists());
+}
+
+#[test]
+fn chain_of_a_single_certificate_is_built_from_the_ca_directory() {
+    let d = gateway_pki();
+    let p = d.path();
+    let pw = password_file(p);
+    // The leaf alone, --chain: the chain comes from the directory, as in the -full-chain files.
+    for (leaf, full) in [(DEVICE, DEVICE_FULL), (SERVER, SERVER_FULL)] {
+        pki(
+            p,
+            &["export", leaf, "--pem", "chain.pem", "--chain", "--force"],
+        )
+        .expect(0);
+        assert_eq!(
+            file_certificates(p, "chain.pem"),
+            file_certificates(p, full),
+            "{leaf}"
+        );
+        let v = openssl(
+            p,
+            &[
+                "verify",
+                "-CAfile",
+                ROOT,
+                "-untrusted",
+                "chain.pem",
+                "chain.pem",
+            ],
+        );
+        assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    }
+    let r = pki(
+        p,
+        &[
+            "export",
+            DEVICE,
+            "--p12",
+            "d.p12",
+            "--chain",
+            "--password-file",
+            pw,
+        ],
+    )
+    .expect(0);
+    assert!(r.stdout.contains("3 and the private key"), "{}", r.stdout);
+    assert_eq!(
+        p12_certificates(p, "d.p12"),
+        file_certificates(p, DEVICE_FULL)
+    );
+    // A certificate no CA of the directory issued: refused, nothing written.
+    let other = tmp();
+    pki(other.path(), &["create-owner-ca"]).expect(0);
+    pki(other.path(), &["issue", "device", "stranger"]).expect(0);
+    std::fs::copy(
+        other.path().join("pki/certs/iot-device-stranger.cert.pem"),
+        p.join("stranger.pem"),
+    )
+    .unwrap();
+    let r = pki(p, &["export", "stranger.pem", "--pem", "s.pem", "--chain"]);
+    crate::support::refused_in_one_line(
+        &r,
+        &["export", "stranger.pem", "--chain"],
+        "stranger.pem holds one certificate and no CA of pki issued it",
+    );
+    assert!(!p.join("s.pem").exists());
 }
 
 #[test]

@@ -9,10 +9,10 @@ use std::fs;
 #[cfg(unix)] // file modes, owners and links are Unix's
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-#[cfg(unix)]
 use crate::support::pki_in_shell;
+#[cfg(unix)]
+use crate::support::programs;
 use crate::support::{
     OpensslServer, Server, assert_root, openssl_self_signed, pki, pki_command, tmp, tree,
 };
@@ -195,7 +195,7 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(at: &Path, size: &str) -> Tmpfs {
         fs::create_dir_all(at).unwrap();
-        let st = Command::new("mount")
+        let st = programs::command("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755")])
             .arg("tmpfs")
             .arg(at)
@@ -208,7 +208,7 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = programs::command("umount").arg("-l").arg(&self.0).status();
     }
 }
 
@@ -351,7 +351,7 @@ fn concurrent_forced_reissues_never_mix_their_files() {
     for _ in 0..12 {
         let children: Vec<_> = (0..8)
             .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_pki"))
+                programs::built(env!("CARGO_BIN_EXE_pki"))
                     .current_dir(p)
                     .args(["issue", "device", "ff", "--force"])
                     .env_remove("PKI_DIR")
@@ -467,7 +467,7 @@ fn no_input_and_no_output_makes_pki_panic() {
         &["completions", "bash"][..],
     ] {
         // The reader takes 10 bytes and goes away: a quiet exit.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pki"))
+        let mut child = programs::built(env!("CARGO_BIN_EXE_pki"))
             .current_dir(p)
             .args(args)
             .stdout(std::process::Stdio::piped())

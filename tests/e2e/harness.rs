@@ -15,7 +15,7 @@ use crate::support::quickstart::{
 use crate::support::{
     Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, OpensslServer,
     PLAIN_TEXT_ANSWER, PlainTextServer, SClient, Server, SilentServer, closed_port, loopback,
-    pem_certificates, s_client, testdata,
+    pem_certificates, programs, s_client, testdata, tmp,
 };
 
 /// A device presenting its certificate, the intermediate and the root.
@@ -314,4 +314,137 @@ fn closed_port_refuses() {
     let r = s_client(&std::env::temp_dir(), port).run();
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("Connection refused"), "{}", r.stderr);
+}
+
+/// The programs of tests/programs.txt that are found nowhere, as `NAME (Debian package PKG)`.
+fn missing_programs() -> Vec<String> {
+    programs::list()
+        .into_iter()
+        .filter(|p| p.find().is_none())
+        .map(|p| format!("{} (Debian package {})", p.name, p.package))
+        .collect()
+}
+
+#[test]
+fn every_program_the_tests_run_is_installed() {
+    let missing = missing_programs();
+    assert!(
+        missing.is_empty(),
+        "programs the tests run are missing: {}; install their packages (scripts/test.sh does, \
+         from tests/programs.txt)",
+        missing.join(", ")
+    );
+}
+
+/// The packages `scripts/lib/programs.sh` (what scripts/test.sh installs from) says are missing
+/// with `path` as PATH.
+fn packages_the_script_installs(path: &std::ffi::OsStr) -> Vec<String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = programs::command("bash")
+        .current_dir(&repo)
+        .args([
+            "-c",
+            ". scripts/lib/programs.sh && programs_missing_packages tests/programs.txt",
+        ])
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The packages of the programs the harness finds nowhere with `path` as PATH, once each.
+fn packages_the_harness_misses(path: &std::ffi::OsStr) -> Vec<String> {
+    let mut packages: Vec<String> = Vec::new();
+    for p in programs::list() {
+        if p.find_on(Some(path)).is_none() && !packages.iter().any(|k| k == p.package) {
+            packages.push(p.package.to_owned());
+        }
+    }
+    packages
+}
+
+#[test]
+fn scripts_test_sh_installs_what_the_harness_finds_missing() {
+    // The machine's PATH, and none at all (only the off-PATH places and the list's own count):
+    // the script and the harness read the one list the same way.
+    let on_path = std::env::var_os("PATH").unwrap_or_default();
+    let nowhere = tmp();
+    for path in [on_path.as_os_str(), nowhere.path().as_os_str()] {
+        assert_eq!(
+            packages_the_script_installs(path),
+            packages_the_harness_misses(path),
+            "PATH={path:?}"
+        );
+    }
+    // Without PATH most programs are missing (the check is not vacuous); the ones Debian puts
+    // off PATH are still found where the list says.
+    let without = packages_the_harness_misses(nowhere.path().as_os_str());
+    assert!(without.iter().any(|p| p == "openssl"), "{without:?}");
+    for name in ["update-ca-certificates", "initdb"] {
+        assert!(
+            programs::program(name)
+                .find_on(Some(nowhere.path().as_os_str()))
+                .is_some(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_program_is_found_on_path_then_off_path_then_at_its_newest_place() {
+    let d = tmp();
+    let p = d.path();
+    let exe = |rel: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        f
+    };
+    // Versions 9 and 15 (15 is newer though "9" sorts after "15"), and 16 without the program.
+    exe("pg/9/bin/tool");
+    let newest = exe("pg/15/bin/tool");
+    std::fs::create_dir_all(p.join("pg/16/bin")).unwrap();
+    let place: &'static str = Box::leak(format!("{}/pg/*/bin/tool", p.display()).into_boxed_str());
+    let tool = programs::Program {
+        name: "tool",
+        package: "some-package",
+        places: vec![place],
+    };
+    let empty = tmp();
+    assert_eq!(tool.find_on(Some(empty.path().as_os_str())), Some(newest));
+    // On PATH first.
+    let on_path = exe("bin/tool");
+    assert_eq!(tool.find_on(Some(p.join("bin").as_os_str())), Some(on_path));
+    // A file that cannot be run is not the program.
+    #[cfg(unix)]
+    {
+        std::fs::create_dir_all(p.join("plain")).unwrap();
+        std::fs::write(p.join("plain/tool"), "").unwrap();
+        let nothing = programs::Program {
+            name: "tool",
+            package: "some-package",
+            places: vec![],
+        };
+        assert_eq!(nothing.find_on(Some(p.join("plain").as_os_str())), None);
+    }
+    // A program not on the list cannot be run: the harness refuses to make its command.
+    let refused = std::panic::catch_unwind(|| programs::command("no-such-program-xyz"))
+        .expect_err("an unlisted program was run");
+    let message = refused
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("no-such-program-xyz is not in tests/programs.txt"),
+        "{message}"
+    );
 }

@@ -6,8 +6,8 @@
 //! renew --verify).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::support::programs;
 use crate::support::{Mosquitto, Run, Server, openssl, pki_env, tmp, tree};
 
 const PIN: &str = "73914628";
@@ -46,7 +46,7 @@ impl Hsm {
             ),
         )
         .unwrap();
-        let out = Command::new("softhsm2-util")
+        let out = programs::command("softhsm2-util")
             .env("SOFTHSM2_CONF", &conf)
             .args(["--init-token", "--free", "--label", "pki", "--pin", PIN])
             .args(["--so-pin", SO_PIN])
@@ -92,7 +92,7 @@ impl Hsm {
     /// The private keys on the token as OpenSC's `pkcs11-tool` reads them (a reader
     /// independent of pki's own binding): label and the access flags the token reports.
     fn keys(&self) -> Vec<TokenKey> {
-        let out = Command::new("pkcs11-tool")
+        let out = programs::command("pkcs11-tool")
             .arg("--module")
             .arg(&self.module)
             .args(["--token-label", "pki", "--login", "--pin", PIN])
@@ -271,7 +271,7 @@ fn a_key_made_by_pkcs11_tool_is_adopted() {
     let d = tmp();
     let p = d.path();
     let hsm = Hsm::new(p);
-    let out = Command::new("pkcs11-tool")
+    let out = programs::command("pkcs11-tool")
         .env("SOFTHSM2_CONF", &hsm.conf)
         .arg("--module")
         .arg(&hsm.module)
@@ -741,7 +741,7 @@ fn a_token_removed_mid_batch_stops_the_lot_in_one_line_and_a_rerun_finishes_it()
     let tokens = p.join("tokens");
     let copy = p.join("tokens.copy");
     assert!(
-        Command::new("cp")
+        programs::command("cp")
             .arg("-a")
             .arg(&tokens)
             .arg(&copy)
@@ -794,7 +794,7 @@ fn a_token_removed_mid_batch_stops_the_lot_in_one_line_and_a_rerun_finishes_it()
         );
     }
     // The token back, from its copy: the same command finishes the lot.
-    Command::new("cp")
+    programs::command("cp")
         .arg("-a")
         .arg(&copy)
         .arg(&tokens)

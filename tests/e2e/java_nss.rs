@@ -5,26 +5,23 @@
 //! missing JDK and a directory that is no NSS database are refused in one line.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use crate::support::programs;
 use crate::support::quickstart::{ROOT, SERVER, SERVER_FULL, SERVER_KEY, gateway_pki};
 use crate::support::{OpensslServer, Run, Server, pki, pki_env, refused_in_one_line, run_bounded};
 
 fn tool(dir: &Path, program: &str, args: &[&str]) -> Run {
-    let mut cmd = Command::new(program);
+    let mut cmd = programs::command(program);
     cmd.current_dir(dir).args(args);
     run_bounded(cmd, b"", Duration::from_secs(60))
         .unwrap_or_else(|| panic!("{program} {args:?} did not finish"))
 }
 
-/// The JDK's own cacerts (of the java on PATH), to copy: the test never changes the machine's.
+/// The JDK's own cacerts (of the java the tests run), to copy: the test never changes the
+/// machine's.
 fn jdk_cacerts() -> PathBuf {
-    let java = Command::new("sh")
-        .args(["-c", "readlink -f \"$(command -v java)\""])
-        .output()
-        .expect("sh runs");
-    let java = PathBuf::from(String::from_utf8_lossy(&java.stdout).trim());
+    let java = std::fs::canonicalize(programs::path("java")).expect("java's real path");
     let cacerts = java
         .parent()
         .and_then(Path::parent)

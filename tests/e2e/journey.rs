@@ -9,9 +9,9 @@
 //! Every step's files are checked by `openssl verify`, every connection by a real client.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::clock::Clock;
+use crate::support::programs;
 use crate::support::{Mosquitto, Run, Server, run_bounded, tmp};
 
 const ROOT: &str = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
@@ -128,7 +128,7 @@ impl Fleet {
     /// mosquitto_pub as device `id` through gateway `g` (the clock's day): true when the broker
     /// took the message.
     fn publishes(&self, id: &str, g: &Gateway) -> bool {
-        let mut cmd = Command::new("mosquitto_pub");
+        let mut cmd = programs::command("mosquitto_pub");
         cmd.current_dir(self.p()).args([
             "-h",
             "127.0.0.1",
@@ -216,7 +216,7 @@ fn brief(j: &serde_json::Value) -> String {
 }
 
 fn hup(pid: u32) {
-    let ok = Command::new("kill")
+    let ok = programs::command("kill")
         .args(["-HUP", &pid.to_string()])
         .status()
         .is_ok_and(|s| s.success());

@@ -3,9 +3,10 @@
 //! One module per subject holds its tests; the harness they share (running pki and openssl,
 //! fixtures, peers, assertions, snapshot filters) is in `support/`, and the harness's own tests
 //! are in `harness.rs`.
-// Tests start the programs they check against (openssl, peers, pki itself) directly, with
-// environments of their own; pki itself makes children only through `pki_core::child_command`.
-#![allow(clippy::disallowed_methods)]
+// Tests start the programs they check against (openssl, peers, pki itself) with environments
+// of their own, and only through `support::programs` (tests/programs.txt, the list of the
+// programs the tests run and their packages): clippy's `disallowed-methods` (clippy.toml)
+// refuses `Command::new` anywhere else here, as it does in pki outside `child_command`.
 
 mod support;
 

@@ -2,9 +2,10 @@
 //! filters, and registers that cannot be used (unreachable, not a register).
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::lot::{ca, manifest};
+use crate::support::programs;
 use crate::support::{
     Postgres, fails_cleanly, pki, pki_env, register_lines, register_rows, tmp, tree,
 };
@@ -20,7 +21,7 @@ fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
     pki_env(&a, &["create-owner-ca"], &[("PKI_REGISTER", &url)]).expect(0);
     pki(&a, &["--register", &url, "create-intermediate-ca"]).expect(0);
     // The second agent has a copy of the CA directory (its keys), and the same register.
-    let copied = Command::new("cp")
+    let copied = programs::command("cp")
         .arg("-a")
         .arg(a.join("pki"))
         .arg(&b)
@@ -36,7 +37,7 @@ fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
     let batches: Vec<_> = [&a, &b]
         .iter()
         .map(|dir| {
-            Command::new(env!("CARGO_BIN_EXE_pki"))
+            programs::built(env!("CARGO_BIN_EXE_pki"))
                 .current_dir(dir)
                 .args(["--register", &url, "issue", "device", "--batch", "lot.txt"])
                 .env_remove("PKI_DIR")

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::programs;
 use crate::support::quickstart::{
     DEVICE_FULL, DEVICE_KEY, ROOT, SERVER_FULL, SERVER_KEY, gateway_pki,
 };
@@ -77,14 +78,22 @@ fn runs(mut cmd: Command, what: &str, broker: &Mosquitto) -> Run {
     r
 }
 
+/// PATH with the directory of `program` first: a snippet that runs it by name runs that one.
+fn path_with(program: &Path) -> std::ffi::OsString {
+    let dir = program.parent().map(Path::to_path_buf).unwrap_or_default();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest)))
+        .expect("PATH's directories join")
+}
+
 fn python(dir: &Path, sdk: &Path, file: &str) -> Command {
-    let mut cmd = Command::new(sdk.join("venv/bin/python"));
+    let mut cmd = programs::built(sdk.join("venv/bin/python"));
     cmd.current_dir(dir).arg(file);
     cmd
 }
 
 fn node(dir: &Path, sdk: &Path, file: &str) -> Command {
-    let mut cmd = Command::new("node");
+    let mut cmd = programs::command("node");
     cmd.current_dir(dir)
         .arg(file)
         .env("NODE_PATH", sdk.join("node/node_modules"));
@@ -93,6 +102,9 @@ fn node(dir: &Path, sdk: &Path, file: &str) -> Command {
 
 #[test]
 fn printed_snippets_connect_and_send_with_the_real_sdks_through_the_gateway() {
+    // Every program the test runs, found before anything starts (a missing one fails here,
+    // with its package): the snippet runs mosquitto_pub by name.
+    let mosquitto_pub = programs::path("mosquitto_pub");
     let sdk = sdk_dir();
     let d = gateway_pki();
     let p = d.path();
@@ -121,8 +133,12 @@ fn printed_snippets_connect_and_send_with_the_real_sdks_through_the_gateway() {
 
         let sh = guide(p, X509_DEVICE, "mosquitto", "x509.sh");
         assert!(sh.contains(DEVICE_KEY), "{sh}");
-        let mut cmd = Command::new("sh");
-        cmd.current_dir(p).arg("-e").arg("x509.sh");
+        // The snippet runs mosquitto_pub by name: the one the tests found comes first on PATH.
+        let mut cmd = programs::command("sh");
+        cmd.current_dir(p)
+            .arg("-e")
+            .arg("x509.sh")
+            .env("PATH", path_with(&mosquitto_pub));
         runs(cmd, "the mosquitto_pub snippet", &broker);
 
         let log = broker.output();

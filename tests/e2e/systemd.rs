@@ -4,8 +4,8 @@
 //! units call it. Without that binary the same check fails, so it does look.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::support::programs;
 use crate::support::{Run, tmp};
 
 /// docs/systemd/FILE.
@@ -33,7 +33,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `systemd-analyze verify --root=ROOT pki-renew@gateway.{service,timer}`.
 fn analyze(root: &Path) -> Run {
-    let out = Command::new("systemd-analyze")
+    let out = programs::command("systemd-analyze")
         .arg("verify")
         .arg(format!("--root={}", root.display()))
         .args(["pki-renew@gateway.service", "pki-renew@gateway.timer"])

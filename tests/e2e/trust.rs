@@ -10,12 +10,12 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::image::{
     BUNDLE, LOCAL, UPDATE_CA_CERTIFICATES, bundle_fingerprints, debian_root,
     give_the_image_a_shell, in_image, links, real_update_ca_certificates, snapshot,
 };
+use crate::support::programs;
 use crate::support::quickstart::{ROOT as ROOT_CA, SERVER, SERVER_FULL, SERVER_KEY, gateway_pki};
 use crate::support::{
     OpensslServer, Run, Server, assert_root, is_root, openssl, openssl_ca, pki, pki_env,
@@ -568,14 +568,17 @@ fn bad_input_missing_tools_and_unwritable_stores_leave_the_store_as_it_was() {
     let before = snapshot(&img);
     let r = if is_root() {
         let script = format!(
-            "mount --bind -o ro {0} {0} && exec {1} install-ca {2} --os-store --root {3}",
+            "{mount} --bind -o ro {0} {0} && exec {1} install-ca {2} --os-store --root {3}",
             s(&local),
             env!("CARGO_BIN_EXE_pki"),
             ROOT_CA,
-            root
+            root,
+            mount = programs::path("mount").display(),
         );
-        let out = Command::new("unshare")
-            .args(["-m", "sh", "-c", &script])
+        let out = programs::command("unshare")
+            .arg("-m")
+            .arg(programs::path("sh"))
+            .args(["-c", &script])
             .current_dir(p)
             .output()
             .unwrap();
@@ -671,7 +674,7 @@ fn without_root_privilege_the_error_says_which_and_the_command_to_run() {
     }
     let bin = env!("CARGO_BIN_EXE_pki");
     let out = if is_root() {
-        Command::new("setpriv")
+        programs::command("setpriv")
             .args([
                 "--reuid=65534",
                 "--regid=65534",
@@ -685,7 +688,7 @@ fn without_root_privilege_the_error_says_which_and_the_command_to_run() {
             .output()
             .unwrap()
     } else {
-        Command::new(bin)
+        programs::built(bin)
             .args(["install-ca", s(&cert), "--os-store"])
             .current_dir(p)
             .output()
@@ -865,7 +868,8 @@ fn links_planted_at_temporary_names_are_never_followed() {
     std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
     // pki's pid is the shell's ($$, kept by exec): the names pki 0.1 used for its temporaries.
     let script = format!(
-        "for f in {local}/.pki-planted.crt.pki-tmp-$$ {certs}/.ca-certificates.crt.pki-tmp-$$; do ln -s {victim} \"$f\" || exit 99; done; exec {bin} install-ca {ca} --name planted --os-store --root {img}",
+        "for f in {local}/.pki-planted.crt.pki-tmp-$$ {certs}/.ca-certificates.crt.pki-tmp-$$; do {ln} -s {victim} \"$f\" || exit 99; done; exec {bin} install-ca {ca} --name planted --os-store --root {img}",
+        ln = programs::path("ln").display(),
         local = s(&img.join(LOCAL)),
         certs = s(&img.join("etc/ssl/certs")),
         victim = s(&victim),
@@ -873,7 +877,7 @@ fn links_planted_at_temporary_names_are_never_followed() {
         ca = ROOT_CA,
         img = s(&img),
     );
-    let out = Command::new("sh")
+    let out = programs::command("sh")
         .args(["-c", &script])
         .current_dir(p)
         .env_remove("PKI_DIR")
@@ -912,7 +916,7 @@ fn other_families_under_root_never_run_the_images_programs() {
     std::fs::write(&tool, "#!/bin/sh\necho \"$@\" > /ran-by-pki\n").unwrap();
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
     // The image's program can run (the peer works): chroot runs it when asked to.
-    let probe = Command::new("chroot")
+    let probe = programs::command("chroot")
         .args([s(&img), "/bin/sh", "-c", "echo ok"])
         .output()
         .unwrap();
@@ -971,7 +975,7 @@ fn a_bundle_that_is_a_device_a_fifo_or_huge_is_refused_in_one_line() {
     let img = debian_root(p, None);
     let bundle = img.join(BUNDLE);
     std::fs::create_dir_all(img.join("dev")).unwrap();
-    let st = Command::new("mknod")
+    let st = programs::command("mknod")
         .args([s(&img.join("dev/zero")), "c", "1", "5"])
         .status()
         .unwrap();
@@ -1008,7 +1012,15 @@ fn a_bundle_that_is_a_device_a_fifo_or_huge_is_refused_in_one_line() {
         ),
         (
             "a fifo",
-            Box::new(|b: &Path| assert!(Command::new("mkfifo").arg(b).status().unwrap().success())),
+            Box::new(|b: &Path| {
+                assert!(
+                    programs::command("mkfifo")
+                        .arg(b)
+                        .status()
+                        .unwrap()
+                        .success()
+                )
+            }),
         ),
         (
             "a huge file",
@@ -1117,7 +1129,7 @@ fn the_bundle_pki_builds_equals_what_update_ca_certificates_makes_of_the_same_im
     let copy_dir = tmp();
     let copy = copy_dir.path().join("img");
     assert!(
-        Command::new("cp")
+        programs::command("cp")
             .args(["-a", s(&img), s(&copy)])
             .status()
             .unwrap()
@@ -1232,12 +1244,18 @@ fn refresh_tools_on_this_machine_run_with_a_clean_environment() {
     let hook = hooks.join("record-env");
     std::fs::write(
         &hook,
-        format!("#!/bin/sh\nenv > {}/env-$$\ncat > /dev/null\n", s(&record)),
+        format!(
+            "#!/bin/sh\n{} > {}/env-$$\n{} > /dev/null\n",
+            s(&programs::path("env")),
+            s(&record),
+            s(&programs::path("cat"))
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     let real_local = tree(Path::new("/usr/local/share/ca-certificates"));
     let real_certs = tree(Path::new("/etc/ssl/certs"));
+    let mount = programs::path("mount");
     let mut binds = String::new();
     for (dir, name) in [
         ("/etc/ssl/certs", "certs"),
@@ -1245,16 +1263,17 @@ fn refresh_tools_on_this_machine_run_with_a_clean_environment() {
     ] {
         let c = copies.join(name);
         assert!(
-            Command::new("cp")
+            programs::command("cp")
                 .args(["-a", dir, s(&c)])
                 .status()
                 .unwrap()
                 .success()
         );
-        binds += &format!("mount --bind {} {dir} && ", s(&c));
+        binds += &format!("{} --bind {} {dir} && ", s(&mount), s(&c));
     }
     binds += &format!(
-        "mount --bind {} /etc/ca-certificates/update.d && ",
+        "{} --bind {} /etc/ca-certificates/update.d && ",
+        s(&mount),
         s(&hooks)
     );
     let bin = env!("CARGO_BIN_EXE_pki");
@@ -1262,8 +1281,10 @@ fn refresh_tools_on_this_machine_run_with_a_clean_environment() {
         "{binds}{bin} install-ca {ca} --os-store && {bin} uninstall-ca {ca} --os-store",
         ca = ROOT_CA
     );
-    let out = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
+    let out = programs::command("unshare")
+        .arg("-m")
+        .arg(programs::path("sh"))
+        .args(["-c", &script])
         .current_dir(p)
         .env("PKI_KEY_PASSWORD", "key-secret-1234")
         .env("C8Y_PASSWORD", "tenant-secret-5678")

@@ -190,7 +190,13 @@ fn explains_the_common_failures_in_plain_words() {
             ],
         )
         .expect(1);
-        assert!(r.stdout.contains("diagnosis:"), "{case}: {}", r.stdout);
+        // A wrong name is the name check's to say (once); every other fault is diagnosed.
+        let says = if case == "hostname-mismatch" {
+            "[FAIL] name "
+        } else {
+            "diagnosis:"
+        };
+        assert!(r.stdout.contains(says), "{case}: {}", r.stdout);
         assert!(
             r.stdout.to_lowercase().contains(&expect.to_lowercase()),
             "{case}: expected {expect:?} in\n{}",
@@ -337,6 +343,143 @@ fn mosquitto_requiring_client_certificates_accepts_the_pki_device() {
         "{}",
         r.stdout
     );
+}
+
+/// The lines of verify's text that find fault with `name`: failed or warned checks and the
+/// diagnosis (not the raw verdicts, nor the handshake's SNI).
+fn lines_naming<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.contains(name))
+        .filter(|l| {
+            l.starts_with("  [FAIL]") || l.starts_with("  [warn]") || l.starts_with("diagnosis:")
+        })
+        .collect()
+}
+
+#[test]
+fn a_name_mismatch_is_reported_once() {
+    let d = gateway_pki();
+    let p = d.path();
+    // Offline, and online against a server of the same chain.
+    let offline = pki(
+        p,
+        &[
+            "verify",
+            "--chain",
+            SERVER_CHAIN,
+            "--ca-file",
+            ROOT,
+            "--hostname",
+            "other.example",
+        ],
+    )
+    .expect(1);
+    let server = OpensslServer::start(p, SERVER, SERVER_KEY, Some(SERVER_CHAIN), &[]);
+    let online = pki(
+        p,
+        &[
+            "verify",
+            &server.addr(),
+            "--servername",
+            "other.example",
+            "--ca-file",
+            ROOT,
+        ],
+    )
+    .expect(1);
+    for r in [offline, online] {
+        let said = lines_naming(&r.stdout, "other.example");
+        assert_eq!(said.len(), 1, "{}", r.stdout);
+        assert!(said[0].starts_with("  [FAIL] name "), "{}", r.stdout);
+        // The chain itself is fine: only its name is wrong.
+        assert!(r.stdout.contains("  [ok]   chain "), "{}", r.stdout);
+        assert!(r.stdout.ends_with("NOT verified\n"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn a_leaf_that_expires_within_30_days_gets_a_clock_warning() {
+    let d = gateway_pki();
+    let p = d.path();
+    pki(p, &["issue", "server", "near.example", "--days", "5"]).expect(0);
+    let near = "pki/certs/iot-edge-server-near.example-full-chain.cert.pem";
+    let args = [
+        "verify",
+        "--chain",
+        near,
+        "--ca-file",
+        ROOT,
+        "--hostname",
+        "near.example",
+    ];
+    let r = pki(p, &args).expect(0);
+    let clock = r.stdout.lines().find(|l| l.contains(" clock ")).unwrap();
+    assert!(clock.starts_with("  [warn] clock "), "{}", r.stdout);
+    assert!(
+        clock.contains("depth 0 CN = near.example expires in 4 days")
+            || clock.contains("depth 0 CN = near.example expires in 5 days"),
+        "{clock}"
+    );
+    assert!(clock.contains("pki renew"), "{clock}");
+    assert!(r.stdout.ends_with("verified OK\n"), "{}", r.stdout);
+    // 31 days ahead of a one-year certificate: no warning.
+    let r = pki(p, &["verify", "--chain", SERVER_CHAIN, "--ca-file", ROOT]).expect(0);
+    assert!(r.stdout.contains("  [ok]   clock "), "{}", r.stdout);
+}
+
+#[test]
+fn an_unreachable_gateway_is_named_once_in_verify_and_scan() {
+    let d = tmp();
+    let p = d.path();
+    std::fs::write(
+        p.join("ca.pem"),
+        std::fs::read(testdata("verify/ok/ca.pem")).unwrap(),
+    )
+    .unwrap();
+    let silent = SilentServer::start();
+    let plain = PlainTextServer::start();
+    let closed = closed_port();
+    let targets = [
+        format!("127.0.0.1:{closed}"),
+        silent.addr(),
+        plain.addr(),
+        "no-such-host.invalid:8883".to_owned(),
+    ];
+    for target in &targets {
+        let r = pki(
+            p,
+            &["verify", target, "--ca-file", "ca.pem", "--timeout", "1"],
+        )
+        .expect(2);
+        let line = crate::support::one_error_line(&r);
+        let host = target.rsplit_once(':').unwrap().0;
+        assert_eq!(line.matches(host).count(), 1, "{line}");
+        assert!(
+            line.starts_with(&format!("pki: error: cannot verify {target}: ")),
+            "{line}"
+        );
+    }
+    // A scan's row names the gateway in its first column; its reason does not again.
+    std::fs::write(p.join("hosts.txt"), targets.join("\n") + "\n").unwrap();
+    let r = pki(
+        p,
+        &[
+            "--json",
+            "scan",
+            "hosts.txt",
+            "--ca-file",
+            "ca.pem",
+            "--timeout",
+            "1",
+        ],
+    )
+    .expect(1);
+    for line in r.stdout.lines() {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        let host = j["target"].as_str().unwrap().rsplit_once(':').unwrap().0;
+        let reason = j["reason"].as_str().unwrap();
+        assert!(!reason.is_empty() && !reason.contains(host), "{line}");
+    }
 }
 
 #[test]

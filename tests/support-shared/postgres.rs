@@ -3,10 +3,13 @@
 //! (SCRAM) and owns a database `pki`. Dropping the handle stops the server and removes the
 //! directory; the system's own service (port 5432) is never used.
 //!
-//! This file stands alone (it needs `tempfile` and nothing of the tests around it), so that any
-//! test crate can include it:
+//! This file needs `tempfile` and, beside it as `super::programs`, the shared list of the
+//! programs the tests run (`programs.rs`, through which it finds and runs PostgreSQL's); nothing
+//! else of the tests around it, so that any test crate can include the two:
 //!
 //! ```ignore
+//! #[path = "../../tests/support-shared/programs.rs"]
+//! mod programs;
 //! #[path = "../../tests/support-shared/postgres.rs"]
 //! mod postgres;
 //! ```
@@ -35,8 +38,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server is started on a fresh port when another process took the port first.
 const PORT_ATTEMPTS: usize = 5;
-/// What to do when PostgreSQL is missing.
-const INSTALL: &str = "install it (Debian: apt-get install -y postgresql; scripts/test.sh does)";
+use super::programs;
+
 /// The OS user PostgreSQL runs as when the tests run as root; Debian's package creates it.
 const OS_USER: &str = "postgres";
 /// The superuser that `initdb` creates; it logs in by password like `pki`.
@@ -148,12 +151,12 @@ impl Postgres {
     pub(crate) fn try_psql(url: &str, sql: &str) -> Result<String, String> {
         // The psql of the same installation (Debian ships one beside the server), or PATH's.
         let beside = bindir().join("psql");
-        let program = if beside.is_file() {
-            beside
+        let mut psql = if beside.is_file() {
+            programs::command_in(&bindir(), "psql")
         } else {
-            PathBuf::from("psql")
+            programs::command("psql")
         };
-        let out = Command::new(program)
+        let out = psql
             .args([
                 "-X",
                 "-q",
@@ -168,7 +171,12 @@ impl Postgres {
             ])
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("psql could not be run ({e}): {INSTALL}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "psql could not be run ({e}): {}",
+                    programs::install_hint("psql")
+                )
+            });
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
@@ -191,19 +199,18 @@ impl Postgres {
     /// `program` (one of the server's) run as the OS user that owns the cluster, in its
     /// directory.
     fn as_owner(&self, program: &str) -> Command {
-        let program = self.bin.join(program);
         let mut cmd = if self.as_root {
-            let mut cmd = Command::new("setpriv");
+            let mut cmd = programs::command("setpriv");
             cmd.args([
                 &format!("--reuid={OS_USER}"),
                 &format!("--regid={OS_USER}"),
                 "--init-groups",
                 "--",
             ])
-            .arg(program);
+            .arg(programs::in_dir(&self.bin, program));
             cmd
         } else {
-            Command::new(program)
+            programs::command_in(&self.bin, program)
         };
         cmd.current_dir(self.dir.path()).stdin(Stdio::null());
         cmd
@@ -217,7 +224,7 @@ impl Postgres {
         let pwfile = dir.join("superuser-password");
         write(&pwfile, &self.superuser_password);
         if self.as_root {
-            let out = Command::new("chown")
+            let out = programs::command("chown")
                 .args(["-R", &format!("{OS_USER}:{OS_USER}")])
                 .arg(&dir)
                 .output()
@@ -225,9 +232,10 @@ impl Postgres {
             if !out.status.success() {
                 panic!(
                     "chown {OS_USER} {}: {} (the OS user {OS_USER} comes with PostgreSQL: \
-                     {INSTALL})",
+                     {})",
                     dir.display(),
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    String::from_utf8_lossy(&out.stderr).trim(),
+                    programs::install_hint("initdb")
                 );
             }
         }
@@ -245,7 +253,12 @@ impl Postgres {
             ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .output()
-            .unwrap_or_else(|e| panic!("initdb could not be run ({e}): {INSTALL}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "initdb could not be run ({e}): {}",
+                    programs::install_hint("initdb")
+                )
+            });
         let _ = fs::remove_file(&pwfile);
         if !out.status.success() {
             panic!(
@@ -290,7 +303,12 @@ impl Postgres {
             .stdout(log)
             .stderr(log2)
             .spawn()
-            .unwrap_or_else(|e| panic!("postgres could not be run ({e}): {INSTALL}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "postgres could not be run ({e}): {}",
+                    programs::install_hint("postgres")
+                )
+            });
         self.postmaster = Some(child);
     }
 
@@ -336,7 +354,7 @@ impl Postgres {
     /// `pg_isready` on the port: the server answers (a login would get as far as checking the
     /// password).
     fn accepts(&self) -> bool {
-        Command::new(self.bin.join("pg_isready"))
+        programs::command_in(&self.bin, "pg_isready")
             .args([
                 "-q",
                 "-h",
@@ -400,53 +418,25 @@ impl Drop for Postgres {
     }
 }
 
-/// The directory of the PostgreSQL server programs: where `initdb` on PATH really is (Debian
-/// links some of them into PATH, not all), or Debian's `/usr/lib/postgresql/VERSION/bin` of the
-/// newest version. It must hold `initdb`, `postgres`, `pg_ctl` and `pg_isready`.
+/// The directory of the PostgreSQL server programs: where `initdb` of the programs' list really
+/// is (Debian links some of them into PATH, not all; off PATH, the newest
+/// `/usr/lib/postgresql/VERSION/bin`). It must hold `postgres`, `pg_ctl` and `pg_isready` too.
 fn bindir() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.join("initdb"))
-        .find(|p| p.is_file())
-        .and_then(|p| fs::canonicalize(p).ok())
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let mut debian: Vec<(Vec<u32>, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let version = name
-                .split('.')
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .ok()?;
-            Some((version, e.path().join("bin")))
-        })
-        .collect();
-    debian.sort();
-    let complete = |d: &PathBuf| {
-        ["initdb", "postgres", "pg_ctl", "pg_isready"]
-            .iter()
-            .all(|p| d.join(p).is_file())
-    };
-    on_path
-        .into_iter()
-        .chain(debian.into_iter().rev().map(|(_, d)| d))
-        .find(complete)
-        .unwrap_or_else(|| {
-            panic!(
-                "PostgreSQL (initdb, postgres, pg_ctl, pg_isready) is required for these tests \
-                 and was found neither on PATH nor in /usr/lib/postgresql/VERSION/bin: {INSTALL}"
-            )
-        })
+    let initdb = programs::path("initdb");
+    let initdb = fs::canonicalize(&initdb).unwrap_or(initdb);
+    let dir = initdb
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| panic!("{}: no directory", initdb.display()));
+    for program in ["postgres", "pg_ctl", "pg_isready"] {
+        programs::in_dir(&dir, program);
+    }
+    dir
 }
 
 /// Whether the tests run as root (`id -u` says 0).
 fn is_root() -> bool {
-    Command::new("id")
+    programs::command("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")

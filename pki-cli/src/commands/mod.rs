@@ -78,7 +78,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&dir, a, out),
         Command::Hsm(c) => hsm::run(c, out),
-        Command::Export(a) => export::run(a, out),
+        Command::Export(a) => export::run(&dir, a, out),
         Command::Guide(a) => guide::run(&dir, a, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;

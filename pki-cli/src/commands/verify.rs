@@ -339,7 +339,9 @@ fn text(shown: &Shown) -> String {
                 }
             );
         }
-        if !(v.openssl.is_ok() && v.webpki.is_ok()) {
+        // A finding about the name is the name check's line already: said once.
+        let said = r.name.is_some() && v.diagnosis.is_about_the_name();
+        if !v.is_ok() && !said {
             s += &format!("diagnosis: {}\n", v.diagnosis.explain());
         }
     }

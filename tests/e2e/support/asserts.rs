@@ -2,8 +2,8 @@
 //! and on where the tests run (as root, which some of them need).
 
 use std::path::Path;
-use std::process::Command;
 
+use super::programs;
 use super::run::{Run, pki};
 
 /// Runs pki and checks that it could not run, cleanly: exit 2, a first stderr line
@@ -65,7 +65,7 @@ pub(crate) fn retries(run: &Run) -> Vec<&str> {
 
 /// Whether the tests run as root.
 pub(crate) fn is_root() -> bool {
-    Command::new("id")
+    programs::command("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")

@@ -9,13 +9,7 @@ use super::run::{Run, pki_command};
 
 /// libfaketime's library for multi-threaded programs (pki's batch and scan use threads).
 fn library() -> PathBuf {
-    ["x86_64-linux-gnu", "aarch64-linux-gnu"]
-        .iter()
-        .map(|a| PathBuf::from(format!("/usr/lib/{a}/faketime/libfaketimeMT.so.1")))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("libfaketime is required for the tests that live through time (Debian: apt-get install faketime)")
-        })
+    super::programs::path("libfaketimeMT.so")
 }
 
 /// `cmd` with its clock `day` days ahead of the real one (0: today, as it is).
@@ -80,7 +74,7 @@ impl Clock {
 
     /// The real `openssl ARGS` in `cwd` on this clock.
     pub(crate) fn openssl(&self, cwd: &Path, args: &[&str]) -> Run {
-        let mut cmd = Command::new("openssl");
+        let mut cmd = super::programs::command("openssl");
         cmd.current_dir(cwd).args(args);
         Run::from(
             self.apply(&mut cmd)
@@ -98,7 +92,7 @@ pub(crate) fn pki_on(cwd: &Path, day: i64, args: &[&str]) -> Run {
 
 /// The real `openssl ARGS` in `cwd` on day `day`.
 pub(crate) fn openssl_on(cwd: &Path, day: i64, args: &[&str]) -> Run {
-    let mut cmd = Command::new("openssl");
+    let mut cmd = super::programs::command("openssl");
     cmd.current_dir(cwd).args(args);
     Run::from(
         on_day(&mut cmd, day)

@@ -4,9 +4,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::fixtures::{sha256_fingerprint, testdata, tree};
+use super::programs;
 
 /// Debian's own refresh tool (package ca-certificates).
 pub(crate) const UPDATE_CA_CERTIFICATES: &str = "/usr/sbin/update-ca-certificates";
@@ -48,7 +48,7 @@ pub(crate) fn in_image(img: &Path, path: &Path) -> PathBuf {
 /// run a shell script (as an image's own tool would be).
 pub(crate) fn give_the_image_a_shell(img: &Path) {
     let sh = std::fs::canonicalize("/bin/sh").unwrap();
-    let out = Command::new("ldd").arg(&sh).output().unwrap();
+    let out = programs::command("ldd").arg(&sh).output().unwrap();
     let mut files = vec![sh.clone()];
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
@@ -75,7 +75,7 @@ pub(crate) fn give_the_image_a_shell(img: &Path) {
 /// Debian's own update-ca-certificates on the image at `img`, with the directory flags and no
 /// hooks, in a clean environment.
 pub(crate) fn real_update_ca_certificates(img: &Path, hooks: &Path, fresh: bool) {
-    let mut cmd = Command::new(UPDATE_CA_CERTIFICATES);
+    let mut cmd = programs::command("update-ca-certificates");
     if fresh {
         cmd.arg("--fresh");
     }

@@ -19,6 +19,10 @@ mod openssl;
 // Shared with the library crates' tests, which include the same file by its path.
 #[path = "../../support-shared/postgres.rs"]
 mod postgres;
+// The one list of the external programs the tests run (tests/programs.txt), shared likewise:
+// every program a test starts is found and made through it.
+#[path = "../../support-shared/programs.rs"]
+pub(crate) mod programs;
 pub(crate) mod quickstart;
 mod run;
 mod servers;

@@ -1,30 +1,11 @@
 //! A real mosquitto broker with one TLS listener on 127.0.0.1: the transparent gateway
 //! `pki verify` is tested against, with or without required client certificates.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use super::fixtures::tmp;
+use super::programs;
 use super::servers::{Process, Server, absolute};
-
-/// Where the mosquitto broker is: on PATH, or in /usr/sbin (Debian's package puts it there,
-/// and /usr/sbin is not on every user's PATH).
-fn mosquitto_program() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .into_iter()
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
-        .map(|d| d.join("mosquitto"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "mosquitto is required for these tests and was found neither on PATH nor in \
-                 /usr/sbin: install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)"
-            )
-        })
-}
 
 /// An MQTT 3.1.1 CONNECT (client id `e2e`, clean session, keep-alive 60 s) then DISCONNECT: what a
 /// client sends to see the broker accept it.
@@ -138,9 +119,8 @@ impl Mosquitto {
         require_certificate: bool,
         crlfile: Option<&str>,
         fixed_port: Option<u16>,
-        adjust: &dyn Fn(&mut Command),
+        adjust: &dyn Fn(&mut std::process::Command),
     ) -> Self {
-        let program = mosquitto_program();
         let config_dir = tmp();
         let config = config_dir.path().join("mosquitto.conf");
         let (cafile, certfile, keyfile) = (
@@ -148,7 +128,6 @@ impl Mosquitto {
             absolute(dir, certfile),
             absolute(dir, keyfile),
         );
-        let install = "install it (Debian: apt-get install -y mosquitto; scripts/test.sh does)";
         let make = |port: u16| {
             let mut text = format!(
                 "# Written by the pki end-to-end tests.\n\
@@ -176,17 +155,18 @@ impl Mosquitto {
                 text += &format!("crlfile {}\n", absolute(dir, crl).display());
             }
             std::fs::write(&config, text).expect("write mosquitto.conf");
-            let mut cmd = Command::new(&program);
+            // On PATH, or in /usr/sbin where Debian's package puts it (tests/programs.txt).
+            let mut cmd = programs::command("mosquitto");
             cmd.arg("-c").arg(&config);
             adjust(&mut cmd);
             cmd
         };
         let (process, port) = match fixed_port {
             Some(port) => (
-                Process::start_on_port("mosquitto", install, " running", port, make),
+                Process::start_on_port("mosquitto", " running", port, make),
                 port,
             ),
-            None => Process::start_on_free_port("mosquitto", install, " running", make),
+            None => Process::start_on_free_port("mosquitto", " running", make),
         };
         Mosquitto {
             process,

@@ -5,9 +5,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use super::programs;
 use super::run::run_bounded;
 
 /// How long `s_client` may run before it counts as hung.
@@ -88,7 +88,7 @@ impl SClient {
     /// Runs it for `timeout` at most: `None` when it still ran then (and was killed). A missing
     /// openssl fails the test.
     pub(crate) fn within(self, timeout: Duration) -> Option<Handshake> {
-        let mut cmd = Command::new("openssl");
+        let mut cmd = programs::command("openssl");
         cmd.current_dir(&self.cwd)
             .arg("s_client")
             .arg("-connect")

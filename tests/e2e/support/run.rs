@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::programs;
+
 /// The environment variables pki reads that a test never means to pass on: removed from every
 /// pki a test starts, so that only what the test sets reaches it.
 const PKI_VARIABLES: [&str; 5] = [
@@ -59,7 +61,7 @@ impl Run {
 
 /// `pki ARGS` in `cwd`, not yet run, with the environment variables pki reads removed.
 pub(crate) fn pki_command(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pki"));
+    let mut cmd = programs::built(env!("CARGO_BIN_EXE_pki"));
     cmd.current_dir(cwd).args(args);
     for var in PKI_VARIABLES {
         cmd.env_remove(var);
@@ -71,7 +73,7 @@ pub(crate) fn pki_command(cwd: &Path, args: &[&str]) -> Command {
 /// (`umask 000`, `ulimit -v ...`), with the environment variables pki reads removed.
 #[cfg(unix)] // sh, umask and ulimit
 pub(crate) fn pki_in_shell(cwd: &Path, setup: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new("sh");
+    let mut cmd = programs::command("sh");
     cmd.current_dir(cwd)
         .arg("-c")
         .arg(format!("{setup}; exec \"$0\" \"$@\""))
@@ -100,7 +102,7 @@ pub(crate) fn pki_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// The real `openssl` with these arguments in `cwd`. A missing openssl fails the test: it is
 /// the oracle, never optional.
 pub(crate) fn openssl(cwd: &Path, args: &[&str]) -> Run {
-    let out = Command::new("openssl")
+    let out = programs::command("openssl")
         .current_dir(cwd)
         .args(args)
         .output()

@@ -16,6 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::fixtures::{pem_certificates, tmp};
+use super::programs;
 
 /// How long a server may take to start accepting connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,15 +92,19 @@ enum Start {
 }
 
 impl Process {
-    /// Spawns `cmd` with stdin closed. A program that cannot be run fails the test.
-    fn spawn(what: &'static str, mut cmd: Command, install: &str) -> Self {
+    /// Spawns `cmd` (the program `what` of tests/programs.txt) with stdin closed. A program
+    /// that cannot be run fails the test, saying which package to install.
+    fn spawn(what: &'static str, mut cmd: Command) -> Self {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("{what} is required for these tests and could not be run ({e}): {install}")
+                panic!(
+                    "{what} is required for these tests and could not be run ({e}): {}",
+                    programs::install_hint(what)
+                )
             });
         let (stdout, stderr) = (Sink::default(), Sink::default());
         let readers = vec![
@@ -167,13 +172,12 @@ impl Process {
     /// `make` builds the command for a port; `marker` is what the server prints once it listens.
     pub(super) fn start_on_free_port(
         what: &'static str,
-        install: &str,
         marker: &str,
         mut make: impl FnMut(u16) -> Command,
     ) -> (Self, u16) {
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
-            let mut p = Process::spawn(what, make(port), install);
+            let mut p = Process::spawn(what, make(port));
             match p.wait_ready(port, marker) {
                 Start::Ready => return (p, port),
                 Start::PortTaken => continue,
@@ -186,7 +190,6 @@ impl Process {
     /// Azure IoT SDKs' 8883). A port another process holds fails the test, saying so.
     pub(super) fn start_on_port(
         what: &'static str,
-        install: &str,
         marker: &str,
         port: u16,
         make: impl FnOnce(u16) -> Command,
@@ -200,7 +203,7 @@ impl Process {
         if std::net::TcpListener::bind(loopback(port)).is_err() {
             taken();
         }
-        let mut p = Process::spawn(what, make(port), install);
+        let mut p = Process::spawn(what, make(port));
         match p.wait_ready(port, marker) {
             Start::Ready => p,
             Start::PortTaken => taken(),
@@ -274,31 +277,25 @@ impl OpensslServer {
         let mode_given = extra
             .iter()
             .any(|a| matches!(*a, "-www" | "-WWW" | "-HTTP" | "-rev"));
-        let (process, port) = Process::start_on_free_port(
-            "openssl",
-            "install the openssl command-line tool (Debian: apt-get install -y openssl; \
-             scripts/test.sh does)",
-            "ACCEPT",
-            |port| {
-                let mut cmd = Command::new("openssl");
-                cmd.current_dir(dir)
-                    .arg("s_server")
-                    .arg("-accept")
-                    .arg(format!("127.0.0.1:{port}"))
-                    .arg("-cert")
-                    .arg(cert)
-                    .arg("-key")
-                    .arg(key);
-                if let Some(chain) = &chain {
-                    cmd.arg("-cert_chain").arg(chain);
-                }
-                if !mode_given {
-                    cmd.arg("-www");
-                }
-                cmd.args(extra);
-                cmd
-            },
-        );
+        let (process, port) = Process::start_on_free_port("openssl", "ACCEPT", |port| {
+            let mut cmd = programs::command("openssl");
+            cmd.current_dir(dir)
+                .arg("s_server")
+                .arg("-accept")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("-cert")
+                .arg(cert)
+                .arg("-key")
+                .arg(key);
+            if let Some(chain) = &chain {
+                cmd.arg("-cert_chain").arg(chain);
+            }
+            if !mode_given {
+                cmd.arg("-www");
+            }
+            cmd.args(extra);
+            cmd
+        });
         OpensslServer {
             process,
             port,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::Value;
 
+use super::programs;
 use super::quickstart::{ROOT, SERVER_FULL, SERVER_KEY, gateway_pki};
 use super::run::{Run, pki_command};
 
@@ -82,7 +83,7 @@ impl Tenant {
             "tenant-{}.jsonl",
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        let mut child = Command::new("python3")
+        let mut child = programs::command("python3")
             .current_dir(dir)
             .arg(&script)
             .args(args)
@@ -269,7 +270,7 @@ with open(out, "w") as f:
 sys.exit(code if code >= 0 else 125)
 "#;
     let report = dir.join("measured.txt");
-    let mut wrapped = Command::new("python3");
+    let mut wrapped = programs::command("python3");
     wrapped
         .arg("-c")
         .arg(WRAPPER)
