@@ -334,29 +334,47 @@ impl Diagnosis {
         )
     }
 
-    /// The finding in plain words, with what to change.
+    /// The finding in plain words, with what to change, of a chain a server (a gateway) sends
+    /// to a device.
     pub fn explain(&self) -> String {
+        self.explain_for(Purpose::Server)
+    }
+
+    /// [`Diagnosis::explain`], in the words of the chain's purpose: a server's chain is what a
+    /// gateway sends and a device checks; a client's (`Purpose::Client`) is what a device
+    /// presents and a gateway checks.
+    pub fn explain_for(&self, purpose: Purpose) -> String {
+        // Who presents the chain, and who checks it.
+        let (peer, sends, checker) = match purpose {
+            Purpose::Client => ("device", "presents", "gateway"),
+            Purpose::Server | Purpose::Any => ("server", "sends", "device"),
+        };
         match self {
             Diagnosis::Ok => "the chain is valid for OpenSSL and rustls clients".to_owned(),
             Diagnosis::ServerSendsNoIntermediate { leaf_issuer } => format!(
-                "the server sends only its own certificate; its issuer \"{leaf_issuer}\" is neither \
-                 sent nor trusted. Configure the server with the full chain (its certificate followed \
-                 by the intermediate CA certificates, e.g. the -full-chain file), or add \
-                 \"{leaf_issuer}\" to the device's CA file"
+                "the {peer} {sends} only its own certificate; its issuer \"{leaf_issuer}\" is \
+                 neither {} nor trusted. Configure the {peer} with the full chain (its certificate \
+                 followed by the intermediate CA certificates, e.g. the -full-chain file), or add \
+                 \"{leaf_issuer}\" to the {checker}'s CA file",
+                if purpose == Purpose::Client {
+                    "presented"
+                } else {
+                    "sent"
+                }
             ),
             Diagnosis::WrongIntermediate { leaf_issuer, sent } => format!(
-                "the server sends {} but not its issuer \"{leaf_issuer}\". Configure the server with \
-                 the chain that belongs to its certificate",
+                "the {peer} {sends} {} but not its issuer \"{leaf_issuer}\". Configure the {peer} \
+                 with the chain that belongs to its certificate",
                 quote_list(sent)
             ),
             Diagnosis::UntrustedRoot { subject } => format!(
-                "the chain ends in the root \"{subject}\", which the client does not trust. Put \
-                 that root in the device's CA file, or give the server a certificate from a CA the \
-                 device trusts"
+                "the chain ends in the root \"{subject}\", which the {checker} does not trust. Put \
+                 that root in the {checker}'s CA file, or give the {peer} a certificate from a CA \
+                 the {checker} trusts"
             ),
             Diagnosis::SelfSignedLeaf { subject } => format!(
-                "the server certificate \"{subject}\" is self-signed and not trusted. Issue the \
-                 server certificate from your CA, or put this exact certificate in the device's \
+                "the {peer} certificate \"{subject}\" is self-signed and not trusted. Issue the \
+                 {peer} certificate from your CA, or put this exact certificate in the {checker}'s \
                  CA file"
             ),
             Diagnosis::WrongCaFile {
@@ -477,8 +495,9 @@ impl Diagnosis {
                  it from a CA allowed to certify that name, or use a permitted name"
             ),
             Diagnosis::LeafIsCa { subject } => format!(
-                "the server certificate \"{subject}\" is a CA certificate (CA:TRUE): OpenSSL clients \
-                 accept it, rustls clients reject it. Issue a server certificate with CA:FALSE"
+                "the {peer} certificate \"{subject}\" is a CA certificate (CA:TRUE): OpenSSL \
+                 clients accept it, rustls clients reject it. Issue a {peer} certificate with \
+                 CA:FALSE"
             ),
             Diagnosis::WeakSignature {
                 subject, algorithm, ..

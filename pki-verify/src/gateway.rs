@@ -219,7 +219,10 @@ pub struct GatewayReport {
     pub client_certificate: Option<ClientChainReport>,
     /// Whose verdict decided `accepted`.
     pub client: Client,
-    /// Whether the device accepts the gateway.
+    /// What the chain was judged for: a server's (a gateway's, online always), or a client's
+    /// (a device's chain given offline, told by its extendedKeyUsage or `purpose`).
+    pub purpose: Purpose,
+    /// Whether the device accepts the gateway (offline: whether the chain is accepted).
     pub accepted: bool,
     /// The certificates as presented (the gateway's chain, or the files').
     #[serde(skip)]
@@ -314,7 +317,13 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
             vopts = vopts.with_purpose(p);
         }
         let v = crate::verify(&input, &vopts)?;
-        checks.push(chain_check(&v, probe.chain.len(), req.client, true));
+        checks.push(chain_check(
+            &v,
+            probe.chain.len(),
+            req.client,
+            true,
+            req.purpose.unwrap_or(Purpose::Server),
+        ));
         let n = crate::check_name(&probe.chain[0], &name_to_check)?;
         checks.push(name_step(&n));
         checks.push(clock_check(&probe.chain, req.at));
@@ -367,6 +376,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
         connection_string: req.connection_string.clone(),
         client_certificate,
         client: req.client,
+        purpose: req.purpose.unwrap_or(Purpose::Server),
         accepted,
     })
 }
@@ -394,18 +404,23 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
         VerifyOptions::new(req.at).with_auth_level(req.auth_level),
         req.revocation.as_ref(),
     );
-    if let Some(p) = req.purpose {
+    // A device's certificate (clientAuth without serverAuth) is judged as a client's: what a
+    // gateway checks of it, and said in those words.
+    let purpose = req.purpose.or_else(|| client_only(&req.chain[0]));
+    if let Some(p) = purpose {
         vopts = vopts.with_purpose(p);
     }
     if let Some(n) = &req.hostname {
         vopts = vopts.with_name(n.clone());
     }
     let v = crate::verify(&input, &vopts)?;
+    let purpose = purpose.unwrap_or(Purpose::Server);
     let mut checks = vec![chain_check(
         &v,
         req.chain.len(),
         req.client,
         req.hostname.is_some(),
+        purpose,
     )];
     let name = match &req.hostname {
         Some(n) => {
@@ -429,20 +444,41 @@ pub fn check_files(req: &FilesRequest) -> Result<GatewayReport, Error> {
         connection_string: None,
         client_certificate: None,
         client: req.client,
+        purpose,
         accepted,
         presented: req.chain.clone(),
     })
 }
 
+/// `Some(Purpose::Client)` when the leaf's extendedKeyUsage names clientAuth and neither
+/// serverAuth nor anyExtendedKeyUsage: a device's certificate.
+fn client_only(leaf: &[u8]) -> Option<Purpose> {
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).ok()?;
+    let eku = cert.extended_key_usage().ok()??.value;
+    (eku.client_auth && !eku.server_auth && !eku.any).then_some(Purpose::Client)
+}
+
 /// The chain step. With a name step beside it (`name_checked`), a chain whose only fault is
-/// that name is judged as a chain (the name step says what is wrong, once).
-fn chain_check(v: &Report, sent: usize, client: Client, name_checked: bool) -> Check {
+/// that name is judged as a chain (the name step says what is wrong, once). `purpose` words
+/// the diagnosis.
+fn chain_check(
+    v: &Report,
+    sent: usize,
+    client: Client,
+    name_checked: bool,
+    purpose: Purpose,
+) -> Check {
     let top = v
         .chain
         .last()
         .map(|c| c.subject.clone())
         .unwrap_or_default();
-    let path = format!("{sent} certificate(s) sent; the path ends at the trusted {top}");
+    let sent_as = if purpose == Purpose::Client {
+        "presented"
+    } else {
+        "sent"
+    };
+    let path = format!("{sent} certificate(s) {sent_as}; the path ends at the trusted {top}");
     if name_checked && v.only_the_name_fails() {
         return Check::new(Step::Chain, CheckStatus::Ok, path);
     }
@@ -458,7 +494,7 @@ fn chain_check(v: &Report, sent: usize, client: Client, name_checked: bool) -> C
     let detail = if v.openssl.is_ok() && v.webpki.is_ok() {
         path
     } else {
-        v.diagnosis.explain()
+        v.diagnosis.explain_for(purpose)
     };
     Check::new(Step::Chain, status, detail)
 }

@@ -357,6 +357,65 @@ fn lines_naming<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
 }
 
 #[test]
+fn a_device_chain_given_offline_is_judged_as_a_gateway_checks_a_device() {
+    let d = gateway_pki();
+    let p = d.path();
+    // The device's full chain: accepted by both, as a client's (clientAuth), not refused by
+    // rustls for lacking serverAuth.
+    let r = pki(p, &["verify", "--chain", DEVICE_CHAIN, "--ca-file", ROOT]).expect(0);
+    assert!(r.stdout.ends_with("verified OK\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("certificate(s) presented"),
+        "{}",
+        r.stdout
+    );
+    let j = pki(
+        p,
+        &[
+            "--json",
+            "verify",
+            "--chain",
+            DEVICE_CHAIN,
+            "--ca-file",
+            ROOT,
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(j["purpose"], "client", "{j}");
+    // The device's certificate alone: OpenSSL's verdict as a gateway's (-purpose sslclient),
+    // and the advice about the device, not a server.
+    let r = pki(p, &["verify", "--chain", DEVICE, "--ca-file", ROOT]).expect(1);
+    let o = openssl(
+        p,
+        &["verify", "-purpose", "sslclient", "-CAfile", ROOT, DEVICE],
+    );
+    let said = o.stdout + &o.stderr;
+    assert!(said.contains("error 20 at 0 depth lookup"), "{said}");
+    assert!(
+        r.stdout.contains("OpenSSL:   error 20 at 0 depth lookup"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("the device presents only its own certificate")
+            && r.stdout.contains("to the gateway's CA file"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("server"), "{}", r.stdout);
+    // A server's chain is still a server's.
+    let r = pki(p, &["verify", "--chain", SERVER, "--ca-file", ROOT]).expect(1);
+    assert!(
+        r.stdout
+            .contains("the server sends only its own certificate"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn a_name_mismatch_is_reported_once() {
     let d = gateway_pki();
     let p = d.path();

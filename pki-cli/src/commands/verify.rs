@@ -342,7 +342,7 @@ fn text(shown: &Shown) -> String {
         // A finding about the name is the name check's line already: said once.
         let said = r.name.is_some() && v.diagnosis.is_about_the_name();
         if !v.is_ok() && !said {
-            s += &format!("diagnosis: {}\n", v.diagnosis.explain());
+            s += &format!("diagnosis: {}\n", v.diagnosis.explain_for(r.purpose));
         }
     }
     s += if r.accepted {
