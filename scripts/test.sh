@@ -19,6 +19,13 @@ cd "$(dirname "$0")/.."
 # installed; a program already found is never reinstalled.
 . scripts/lib/programs.sh
 mapfile -t need < <(programs_missing_packages tests/programs.txt)
+# The oracle's version: pki models OpenSSL 3.0 as Debian's security updates ship it, and 3.0.20
+# stopped taking a delta CRL for a complete one (openssl/openssl#31044): an older openssl is
+# upgraded (apt-get install of an installed package brings it to the current release).
+if command -v openssl >/dev/null 2>&1 &&
+  ! dpkg --compare-versions "$(openssl version | awk '{print $2}')" ge 3.0.20 2>/dev/null; then
+  need+=(openssl)
+fi
 # Not a program: the venv module scripts/lib/sdks.sh makes the Python SDK's environment with.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 . scripts/lib/apt.sh

@@ -325,6 +325,36 @@ fn missing_programs() -> Vec<String> {
         .collect()
 }
 
+/// `(major, minor, patch)` of an `openssl version` line (`OpenSSL 3.0.22 25 Aug 2026 ...`).
+fn openssl_release(version: &str) -> Option<(u32, u32, u32)> {
+    let number = version.split_whitespace().nth(1)?;
+    let mut parts = number
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+#[test]
+fn the_oracle_is_openssl_3_0_20_or_later() {
+    // pki-verify models OpenSSL 3.0 as Debian's security updates ship it: from 3.0.20 a delta
+    // CRL is never taken for a complete one (openssl/openssl#31044). An older oracle disagrees
+    // with the model on purpose; scripts/test.sh upgrades it.
+    assert_eq!(
+        openssl_release("OpenSSL 3.0.22 25 Aug 2026 (Library: OpenSSL 3.0.22 25 Aug 2026)"),
+        Some((3, 0, 22))
+    );
+    let d = tmp();
+    let out = crate::support::openssl(d.path(), &["version"]);
+    let release = openssl_release(&out.stdout)
+        .unwrap_or_else(|| panic!("cannot read `openssl version`: {:?}", out.stdout));
+    assert!(
+        release >= (3, 0, 20),
+        "the tests' oracle is {}; pki models OpenSSL 3.0.20 or later (Debian's current 3.0): \
+         upgrade it (apt-get install -y openssl; scripts/test.sh does)",
+        out.stdout.trim()
+    );
+}
+
 #[test]
 fn every_program_the_tests_run_is_installed() {
     let missing = missing_programs();

@@ -114,6 +114,12 @@ impl Ctx<'_, '_> {
     fn get_crl_score(&self, depth: usize, reasons: u32, i: usize) -> Option<(u32, usize, u32)> {
         let crl = &self.parsed.crls[i];
         let x = self.chain[depth];
+        // A delta CRL is never taken for a complete one (OpenSSL 3.0.20 and later, as Debian's
+        // security updates ship it: openssl/openssl#31044; 3.0.19 and earlier scored a delta
+        // CRL like a full one without -extended_crl).
+        if crl.delta {
+            return None;
+        }
         // No extended CRL support: an invalid IDP, an indirect or reasons-only CRL is unusable.
         if crl.idp.invalid || crl.idp.indirect || crl.idp.reasons {
             return None;
@@ -208,7 +214,7 @@ impl Ctx<'_, '_> {
     }
 
     /// `check_crl`: the issuer may sign CRLs, the CRL is in scope and in time, its signature
-    /// checks. A delta CRL skips the first two.
+    /// checks. A delta CRL skips the first two (it is never chosen: see `get_crl_score`).
     fn check_crl(&mut self, depth: usize, chosen: &Chosen) {
         let crl = &self.parsed.crls[chosen.crl];
         let issuer = chosen.issuer;
