@@ -83,7 +83,7 @@ pub enum Error {
     #[error("{0:?} is not a valid DNS name or IP address")]
     BadHostName(String),
     /// A device id breaks Azure IoT Hub's rules for device ids.
-    #[error("{id:?} is not a valid device id: {reason}")]
+    #[error("{id:?} is not a valid device id: {reason} (a device id is {rule})", rule = crate::profile::DEVICE_ID_RULE)]
     BadDeviceId {
         /// The device id as given.
         id: String,

@@ -71,7 +71,9 @@ pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_b
 pub use pkcs12::{Pkcs12Cipher, TrustedEntry, pkcs12_keystore, pkcs12_truststore};
 pub use pki_register::{self as register, Record};
 pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
-pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
+pub use profile::{
+    DEVICE_ID_RULE, Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id,
+};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use signer::CaSigner;

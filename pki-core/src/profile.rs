@@ -216,8 +216,15 @@ pub fn is_valid_dns_name(s: &str) -> bool {
             .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// What a device id may be, in words ([`validate_device_id`]'s rule).
+pub const DEVICE_ID_RULE: &str = "1 to 128 ASCII letters, digits and -.%_*?!(),:=@$' \
+    (Azure IoT Hub's rule), not starting with a dot";
+
 /// Checks a device id against Azure IoT Hub's rules: 1 to 128 characters of ASCII letters,
-/// digits and `-.%_*?!(),:=@$'`.
+/// digits and `-.%_*?!(),:=@$'`; and, since an id becomes a file name, not starting with a dot
+/// (`.`, `..`, a hidden file). Nothing else: every other character is refused, so that no id
+/// holds a `/`, a quote `"`, a backslash, a space or a control character (what `pki guide`
+/// prints still quotes each id for the language it lands in).
 pub fn validate_device_id(id: &str) -> Result<()> {
     let bad = |reason: &str| Error::BadDeviceId {
         id: id.to_owned(),
@@ -237,8 +244,10 @@ pub fn validate_device_id(id: &str) -> Result<()> {
             "{c:?} is not allowed (letters, digits and -.%_*?!(),:=@$' only)"
         )));
     }
-    if id == "." || id == ".." {
-        return Err(bad("it cannot be a path component"));
+    if id.starts_with('.') {
+        return Err(bad(
+            "it cannot start with a dot (it becomes a file name: `.`, `..`, a hidden file)",
+        ));
     }
     Ok(())
 }
@@ -354,6 +363,27 @@ mod tests {
             validate_device_id("dév"),
             Err(Error::BadDeviceId { .. })
         ));
+        // Every character of Azure's set, and the longest id.
+        assert!(validate_device_id("aZ9-.%_*?!(),:=@$'").is_ok());
+        assert!(validate_device_id("x$(id)").is_ok());
+        assert!(validate_device_id(&"x".repeat(128)).is_ok());
+        assert!(validate_device_id("a.").is_ok());
+        // Outside the set: quotes, backslash, space, `;`, `/`, control characters.
+        for bad in [
+            "q\"x", "a\\b", "a b", "a;b", "a`b", "a\nb", "a\u{1b}b", "a#b", "a&b",
+        ] {
+            assert!(
+                matches!(validate_device_id(bad), Err(Error::BadDeviceId { .. })),
+                "{bad:?}"
+            );
+        }
+        // A file name never hidden, never `.` or `..`.
+        for bad in [".", "..", ".hidden", "..x"] {
+            assert!(
+                matches!(validate_device_id(bad), Err(Error::BadDeviceId { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
