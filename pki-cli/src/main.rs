@@ -6,6 +6,7 @@ mod commands;
 mod hints;
 mod messages;
 mod output;
+mod quote;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

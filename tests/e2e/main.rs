@@ -17,6 +17,7 @@ mod errors;
 mod export;
 mod fleet;
 mod guarantees;
+mod guide_safety;
 mod harness;
 mod hsm;
 mod java_nss;

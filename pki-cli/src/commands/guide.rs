@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::Home;
 use crate::cli::{Cloud, DeviceAuth, GuideArgs, Sdk};
 use crate::output::{Outcome, Output};
+use crate::quote::{self, shell};
 
 /// The SDKs and clients `pki guide` writes for, as `--sdk` takes them.
 pub(crate) const SDKS: &str = "python|node|c|dotnet|java|mosquitto|tedge";
@@ -30,7 +31,24 @@ const CONNECTION_STRING_VAR: &str = "IOTHUB_DEVICE_CONNECTION_STRING";
 /// The `pki guide` command that prints a device's snippets (what `issue device` and
 /// `quickstart` point at).
 pub(crate) fn command(device_id: &str) -> String {
-    format!("pki guide {device_id} --sdk {SDKS}")
+    format!("pki guide {} --sdk {SDKS}", shell(device_id))
+}
+
+/// The `pki guide` command of a self-signed device (thin-edge.io's kind of certificate).
+pub(crate) fn tedge_command(device_id: &str) -> String {
+    format!("pki guide {} --sdk tedge", shell(device_id))
+}
+
+/// Refuses a `--hub` or `--gateway` (or a gateway's host in the register) that is not a host
+/// name or an IP address: a snippet names it in code and in connection strings.
+fn check_host(what: &str, host: &str) -> Result<()> {
+    let dns = pki_core::is_valid_dns_name(host) && !host.starts_with("*.");
+    if !dns && host.parse::<std::net::IpAddr>().is_err() {
+        bail!(
+            "{what} {host:?} is not a host name (letters, digits, hyphens and dots) nor an IP address"
+        );
+    }
+    Ok(())
 }
 
 /// What `pki guide` prints, as data.
@@ -107,6 +125,10 @@ fn device_cert(ca: &CaDir, id: &str) -> Result<Option<DeviceCert>> {
 /// `pki guide`.
 pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
+    check_host("--hub", &a.hub)?;
+    if let Some(g) = &a.gateway {
+        check_host("--gateway", g)?;
+    }
     if a.cloud.is_some() && a.sdk != Sdk::Tedge {
         bail!(
             "--cloud {}: only thin-edge (--sdk tedge) chooses its cloud; the others connect to Azure IoT Hub",
@@ -161,7 +183,11 @@ pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
     let gateway = match (a.gateway, cloud) {
         (Some(g), _) => Some(g),
         (None, Some(Cloud::C8y)) => None,
-        (None, _) => Some(only_gateway(&ca)?),
+        (None, _) => {
+            let host = only_gateway(&ca)?;
+            check_host("the gateway server certificate's host", &host)?;
+            Some(host)
+        }
     };
     let files = Files {
         root: (cloud != Some(Cloud::C8y)).then(|| show(&ca.cert_path(&CaRole::Root.prefix()))),
@@ -254,23 +280,6 @@ fn only_gateway(ca: &CaDir) -> Result<String> {
     }
 }
 
-/// A string literal for Python or JavaScript (JSON's escaping is valid in both).
-fn lit(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
-}
-
-/// A word for a POSIX shell.
-fn sh(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@+,".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 struct Snippet<'a> {
     id: &'a str,
     hub: &'a str,
@@ -289,7 +298,9 @@ impl Snippet<'_> {
         self.files.root.as_deref().unwrap_or_default()
     }
 
-    /// The SAS connection string's shape (its key stays out of every file pki writes).
+    /// The SAS connection string's shape (its key stays out of every file pki writes), shown
+    /// in comments: its values are a device id and host names, whose rules
+    /// (`validate_device_id`, `check_host`) allow no line break, quote, backslash nor `/`.
     fn sas_connection_string(&self) -> String {
         format!(
             "HostName={};DeviceId={};SharedAccessKey=<the device's primary key>;GatewayHostName={}",
@@ -316,12 +327,12 @@ client.send_message(Message("hello from " + {id}))
 client.shutdown()
 print("sent")
 "#,
-            root = lit(self.root()),
-            chain = lit(self.chain()),
-            key = lit(self.key()),
-            hub = lit(self.hub),
-            id = lit(self.id),
-            gw = lit(self.gw),
+            root = quote::python(self.root()),
+            chain = quote::python(self.chain()),
+            key = quote::python(self.key()),
+            hub = quote::python(self.hub),
+            id = quote::python(self.id),
+            gw = quote::python(self.gw),
         )
     }
 
@@ -344,8 +355,8 @@ print("sent")
 "#,
             var = CONNECTION_STRING_VAR,
             cs = self.sas_connection_string(),
-            root = lit(self.root()),
-            id = lit(self.id),
+            root = quote::python(self.root()),
+            id = quote::python(self.id),
         )
     }
 
@@ -367,11 +378,11 @@ const auth = new X509AuthenticationProvider({{
 }});
 const client = Client.fromAuthenticationProvider(auth, Mqtt);
 {tail}"#,
-            hub = lit(self.hub),
-            id = lit(self.id),
-            gw = lit(self.gw),
-            chain = lit(self.chain()),
-            key = lit(self.key()),
+            hub = quote::js(self.hub),
+            id = quote::js(self.id),
+            gw = quote::js(self.gw),
+            chain = quote::js(self.chain()),
+            key = quote::js(self.key()),
             tail = self.node_send(),
         )
     }
@@ -402,8 +413,8 @@ const client = Client.fromConnectionString(process.env.{var}, Mqtt);
   .then(() => console.log('sent'))
   .catch((err) => {{ console.error(err); process.exit(1); }});
 "#,
-            root = lit(self.root()),
-            id = lit(self.id),
+            root = quote::js(self.root()),
+            id = quote::js(self.id),
         )
     }
 
@@ -417,8 +428,8 @@ const client = Client.fromConnectionString(process.env.{var}, Mqtt);
                 format!(
                     "IoTHubDeviceClient_LL_SetOption(client, OPTION_X509_CERT, x509_certificate);    /* {} */\n\
                      IoTHubDeviceClient_LL_SetOption(client, OPTION_X509_PRIVATE_KEY, x509_private_key); /* {} */\n",
-                    self.chain(),
-                    self.key()
+                    quote::c(self.chain()),
+                    quote::c(self.key())
                 ),
             ),
             DeviceAuth::Sas => (self.sas_connection_string(), String::new()),
@@ -426,12 +437,13 @@ const client = Client.fromConnectionString(process.env.{var}, Mqtt);
         format!(
             r#"/* Azure IoT C SDK (iothub_device_client_ll.h, iothubtransportmqtt.h): the strings hold the
    files' PEM text. */
-static const char* connection_string = "{cs}";
+static const char* connection_string = {cs};
 IOTHUB_DEVICE_CLIENT_LL_HANDLE client =
     IoTHubDeviceClient_LL_CreateFromConnectionString(connection_string, MQTT_Protocol);
 IoTHubDeviceClient_LL_SetOption(client, OPTION_TRUSTED_CERT, trusted_root);       /* {root} */
 {options}"#,
-            root = self.root(),
+            cs = quote::c(&cs),
+            root = quote::c(self.root()),
         )
     }
 
@@ -440,22 +452,25 @@ IoTHubDeviceClient_LL_SetOption(client, OPTION_TRUSTED_CERT, trusted_root);     
             DeviceAuth::X509 => format!(
                 r#"// dotnet add package Microsoft.Azure.Devices.Client
 // The device identity as a PFX (Windows needs one):
-//   pki export {chain} --p12 {id}.pfx --chain --password-env PFX_PASSWORD
+//   pki export {chain} --p12 {pfx_file} --chain --password-env PFX_PASSWORD
 // Trust the root: `pki install-ca {root} --os-store` (Linux: OpenSSL's store; Windows: LocalMachine\Root).
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Azure.Devices.Client;
 
-using var cert = new X509Certificate2("{id}.pfx", Environment.GetEnvironmentVariable("PFX_PASSWORD"));
-var auth = new DeviceAuthenticationWithX509Certificate("{id}", cert);
-using var client = DeviceClient.Create("{hub}", "{gw}", auth, TransportType.Mqtt);
+using var cert = new X509Certificate2({pfx}, Environment.GetEnvironmentVariable("PFX_PASSWORD"));
+var auth = new DeviceAuthenticationWithX509Certificate({id}, cert);
+using var client = DeviceClient.Create({hub}, {gw}, auth, TransportType.Mqtt);
 await client.OpenAsync();
-await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hello from {id}")));
+await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes({hello})));
 "#,
-                chain = sh(self.chain()),
-                id = self.id,
-                root = sh(self.root()),
-                hub = self.hub,
-                gw = self.gw,
+                chain = shell(self.chain()),
+                pfx_file = shell(&format!("{}.pfx", self.id)),
+                pfx = quote::csharp(&format!("{}.pfx", self.id)),
+                id = quote::csharp(self.id),
+                root = shell(self.root()),
+                hub = quote::csharp(self.hub),
+                gw = quote::csharp(self.gw),
+                hello = quote::csharp(&format!("hello from {}", self.id)),
             ),
             DeviceAuth::Sas => format!(
                 r#"// dotnet add package Microsoft.Azure.Devices.Client
@@ -466,12 +481,12 @@ using Microsoft.Azure.Devices.Client;
 using var client = DeviceClient.CreateFromConnectionString(
     Environment.GetEnvironmentVariable("{var}"), TransportType.Mqtt);
 await client.OpenAsync();
-await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hello from {id}")));
+await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes({hello})));
 "#,
                 var = CONNECTION_STRING_VAR,
                 cs = self.sas_connection_string(),
-                root = sh(self.root()),
-                id = self.id,
+                root = shell(self.root()),
+                hello = quote::csharp(&format!("hello from {}", self.id)),
             ),
         }
     }
@@ -479,15 +494,15 @@ await client.SendEventAsync(new Message(System.Text.Encoding.UTF8.GetBytes("hell
     fn java(&self, auth: DeviceAuth) -> String {
         let trust = format!(
             "//   pki export {root} --truststore truststore.p12 --password-env STORE_PASSWORD\n",
-            root = sh(self.root())
+            root = shell(self.root())
         );
         match auth {
             DeviceAuth::X509 => format!(
                 r#"// Maven: com.microsoft.azure.sdk.iot:iot-device-client. A keystore and a truststore for JSSE:
-//   pki export {chain} --p12 {id}.p12 --chain --password-env STORE_PASSWORD
+//   pki export {chain} --p12 {p12_file} --chain --password-env STORE_PASSWORD
 {trust}char[] pw = System.getenv("STORE_PASSWORD").toCharArray();
 KeyStore ks = KeyStore.getInstance("PKCS12");
-ks.load(new FileInputStream("{id}.p12"), pw);
+ks.load(new FileInputStream({p12}), pw);
 KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
 kmf.init(ks, pw);
 KeyStore ts = KeyStore.getInstance("PKCS12");
@@ -497,16 +512,20 @@ tmf.init(ts);
 SSLContext ssl = SSLContext.getInstance("TLSv1.2");
 ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
 DeviceClient client = new DeviceClient(
-    "HostName={hub};DeviceId={id};x509=true;GatewayHostName={gw}",
+    {cs},
     IotHubClientProtocol.MQTT, ClientOptions.builder().sslContext(ssl).build());
 client.open(true);
-client.sendEvent(new Message("hello from {id}"));
+client.sendEvent(new Message({hello}));
 client.close();
 "#,
-                chain = sh(self.chain()),
-                id = self.id,
-                hub = self.hub,
-                gw = self.gw,
+                chain = shell(self.chain()),
+                p12_file = shell(&format!("{}.p12", self.id)),
+                p12 = quote::java(&format!("{}.p12", self.id)),
+                cs = quote::java(&format!(
+                    "HostName={};DeviceId={};x509=true;GatewayHostName={}",
+                    self.hub, self.id, self.gw
+                )),
+                hello = quote::java(&format!("hello from {}", self.id)),
             ),
             DeviceAuth::Sas => format!(
                 r#"// Maven: com.microsoft.azure.sdk.iot:iot-device-client. A truststore for JSSE:
@@ -521,12 +540,12 @@ ssl.init(null, tmf.getTrustManagers(), null);
 DeviceClient client = new DeviceClient(System.getenv("{var}"),
     IotHubClientProtocol.MQTT, ClientOptions.builder().sslContext(ssl).build());
 client.open(true);
-client.sendEvent(new Message("hello from {id}"));
+client.sendEvent(new Message({hello}));
 client.close();
 "#,
                 var = CONNECTION_STRING_VAR,
                 cs = self.sas_connection_string(),
-                id = self.id,
+                hello = quote::java(&format!("hello from {}", self.id)),
             ),
         }
     }
@@ -534,7 +553,9 @@ client.close();
     fn mosquitto(&self, auth: DeviceAuth) -> String {
         let user = format!("{}/{}/?api-version=2021-04-12", self.hub, self.id);
         let credentials = match auth {
-            DeviceAuth::X509 => format!("--cert {} --key {}", sh(self.chain()), sh(self.key())),
+            DeviceAuth::X509 => {
+                format!("--cert {} --key {}", shell(self.chain()), shell(self.key()))
+            }
             DeviceAuth::Sas => "-P \"$IOTHUB_SAS_TOKEN\"".to_owned(),
         };
         let note = match auth {
@@ -546,12 +567,12 @@ client.close();
         };
         format!(
             "{note}mosquitto_pub -h {gw} -p 8883 -V mqttv311 --cafile {root} {credentials} \\\n  -i {id} -u {user} \\\n  -t {topic} -q 1 -m {msg}\n",
-            gw = sh(self.gw),
-            root = sh(self.root()),
-            id = sh(self.id),
-            user = sh(&user),
-            topic = sh(&format!("devices/{}/messages/events/", self.id)),
-            msg = sh(&format!("hello from {}", self.id)),
+            gw = shell(self.gw),
+            root = shell(self.root()),
+            id = shell(self.id),
+            user = shell(&user),
+            topic = shell(&format!("devices/{}/messages/events/", self.id)),
+            msg = shell(&format!("hello from {}", self.id)),
         )
     }
 
@@ -559,7 +580,7 @@ client.close();
     /// already where the device reads them (`placed`), else installed at thin-edge's paths.
     fn tedge_files(&self, placed: bool) -> String {
         let (cert, key, install) = if placed {
-            (sh(self.chain()), sh(self.key()), String::new())
+            (shell(self.chain()), shell(self.key()), String::new())
         } else {
             (
                 TEDGE_CERT.to_owned(),
@@ -567,8 +588,8 @@ client.close();
                 format!(
                     "sudo install -m 644 {} {TEDGE_CERT}\n\
                      sudo install -m 600 -o tedge {} {TEDGE_KEY}\n",
-                    sh(self.chain()),
-                    sh(self.key())
+                    shell(self.chain()),
+                    shell(self.key())
                 ),
             )
         };
@@ -588,14 +609,15 @@ client.close();
                  sudo tedge config set az.root_cert_path {root}\n\
                  sudo tedge connect az\n",
                 files = self.tedge_files(placed),
-                gw = sh(self.gw),
-                root = sh(self.root()),
+                gw = shell(self.gw),
+                root = shell(self.root()),
             ),
             DeviceAuth::Sas => format!(
                 "# thin-edge.io connects to Azure IoT with an X.509 certificate only: issue one with\n\
                  #   pki issue device {id}\n\
-                 # then run `pki guide {id} --sdk tedge` again.\n",
-                id = self.id
+                 # then run `{guide}` again.\n",
+                id = shell(self.id),
+                guide = tedge_command(self.id),
             ),
         }
     }
@@ -609,8 +631,9 @@ client.close();
             return format!(
                 "# thin-edge.io connects to Cumulocity with an X.509 certificate: make one with\n\
                  #   pki self-signed {id} --out-cert {TEDGE_CERT} --out-key {TEDGE_KEY}\n\
-                 # (or `pki issue device {id}`), then run `pki guide {id} --sdk tedge` again.\n",
-                id = self.id
+                 # (or `pki issue device {id}`), then run `{guide}` again.\n",
+                id = shell(self.id),
+                guide = tedge_command(self.id),
             );
         }
         let user = "--user \"$C8Y_USER\"";
@@ -623,19 +646,19 @@ client.close();
                 "# thin-edge.io to Cumulocity with this device's CA-signed certificate: the tenant trusts the\n\
                  # CA that signed it, and creates the device when it first connects (auto-registration).\n\
                  pki c8y upload {ca} --prove --url {url} {user}\n",
-                ca = sh(c8y.issuer.as_deref().unwrap_or_default()),
-                url = sh(&c8y.url),
+                ca = shell(c8y.issuer.as_deref().unwrap_or_default()),
+                url = shell(&c8y.url),
             );
         }
         s += &self.tedge_files(c8y.placed);
-        s += &format!("sudo tedge config set c8y.url {}\n", sh(&c8y.host));
+        s += &format!("sudo tedge config set c8y.url {}\n", shell(&c8y.host));
         if c8y.self_signed {
             s += &format!(
                 "sudo tedge cert upload c8y {user}\n\
                  #   or, where pki runs:\n\
                  #   pki c8y upload {cert} --url {url} {user}\n",
-                cert = sh(self.chain()),
-                url = sh(&c8y.url),
+                cert = shell(self.chain()),
+                url = shell(&c8y.url),
             );
         }
         s += "sudo tedge connect c8y\n";
@@ -644,8 +667,8 @@ client.close();
                 "# Renewal: the tenant trusts the new certificate before it replaces the old one{where_}:\n\
                  #   pki renew {id} --c8y-upload --url {url} {user}\n\
                  #   sudo tedge reconnect c8y\n",
-                id = sh(self.id),
-                url = sh(&c8y.url),
+                id = shell(self.id),
+                url = shell(&c8y.url),
                 where_ = if c8y.placed {
                     " (in place)"
                 } else {

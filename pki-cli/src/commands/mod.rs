@@ -325,7 +325,7 @@ impl IssueReport {
                 Profile::SelfSignedDevice => issued
                     .certificate
                     .common_name()
-                    .map(|id| format!("pki guide {id} --sdk tedge")),
+                    .map(|id| guide::tedge_command(&id)),
                 _ => None,
             },
         }
