@@ -218,11 +218,12 @@ pub fn is_valid_dns_name(s: &str) -> bool {
 
 /// What a device id may be, in words ([`validate_device_id`]'s rule).
 pub const DEVICE_ID_RULE: &str = "1 to 128 ASCII letters, digits and -.%_*?!(),:=@$' \
-    (Azure IoT Hub's rule), not starting with a dot";
+    (Azure IoT Hub's rule), not starting with a dot or a dash";
 
 /// Checks a device id against Azure IoT Hub's rules: 1 to 128 characters of ASCII letters,
 /// digits and `-.%_*?!(),:=@$'`; and, since an id becomes a file name, not starting with a dot
-/// (`.`, `..`, a hidden file). Nothing else: every other character is refused, so that no id
+/// (`.`, `..`, a hidden file), nor, since it is an argument of the commands pki prints, with a
+/// dash. Nothing else: every other character is refused, so that no id
 /// holds a `/`, a quote `"`, a backslash, a space or a control character (what `pki guide`
 /// prints still quotes each id for the language it lands in).
 pub fn validate_device_id(id: &str) -> Result<()> {
@@ -247,6 +248,13 @@ pub fn validate_device_id(id: &str) -> Result<()> {
     if id.starts_with('.') {
         return Err(bad(
             "it cannot start with a dot (it becomes a file name: `.`, `..`, a hidden file)",
+        ));
+    }
+    // Azure allows it, but an id is also an argument of the commands pki prints (`pki guide
+    // ID`, `mosquitto_pub -i ID`), where a leading dash reads as a flag however it is quoted.
+    if id.starts_with('-') {
+        return Err(bad(
+            "it cannot start with a dash (it would read as a flag in the commands pki prints)",
         ));
     }
     Ok(())
@@ -377,8 +385,8 @@ mod tests {
                 "{bad:?}"
             );
         }
-        // A file name never hidden, never `.` or `..`.
-        for bad in [".", "..", ".hidden", "..x"] {
+        // A file name never hidden, never `.` or `..`; an argument never a flag.
+        for bad in [".", "..", ".hidden", "..x", "-x", "--help"] {
             assert!(
                 matches!(validate_device_id(bad), Err(Error::BadDeviceId { .. })),
                 "{bad:?}"
