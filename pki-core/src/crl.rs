@@ -269,7 +269,10 @@ fn published_number(dir: &files::Dir, prefix: &str) -> u64 {
         for der in crate::crl_info::read_crls(&bytes, &name).unwrap_or_default() {
             let number = x509_parser::revocation_list::CertificateRevocationList::from_der(&der)
                 .ok()
-                .and_then(|(_, crl)| crl.crl_number().map(|n| u64::try_from(n).unwrap_or(u64::MAX - 1)));
+                .and_then(|(_, crl)| {
+                    crl.crl_number()
+                        .map(|n| u64::try_from(n).unwrap_or(u64::MAX - 1))
+                });
             highest = highest.max(number.unwrap_or(0));
         }
     }

@@ -228,7 +228,8 @@ impl Register {
     pub fn serve(&mut self, id: &str, path: &str) -> Result<()> {
         let location = &self.location;
         let key = format!("serves:{id}");
-        let sql = "INSERT INTO pki_register (key, value) VALUES (#1, #2) ON CONFLICT (key) DO NOTHING";
+        let sql =
+            "INSERT INTO pki_register (key, value) VALUES (#1, #2) ON CONFLICT (key) DO NOTHING";
         match &mut self.db {
             Db::Sqlite(c) => c
                 .execute(&sql.replace('#', "?"), [&key, path])
@@ -466,7 +467,10 @@ impl Transaction<'_> {
                 )
                 .map_err(|e| db_error(location, &e))?,
             Tx::Postgres(tx) => tx
-                .query_one(&sql("GREATEST").replace('#', "$"), &[&issuer_sha256, &floor])
+                .query_one(
+                    &sql("GREATEST").replace('#', "$"),
+                    &[&issuer_sha256, &floor],
+                )
                 .and_then(|r| r.try_get(0))
                 .map_err(|e| pg_error(location, &e))?,
         };

@@ -175,11 +175,13 @@ fn redacted(config: &postgres::Config) -> String {
             }
             postgres::config::Host::Tcp(h) => out.push_str(&shown(h)),
             #[cfg(unix)]
-            postgres::config::Host::Unix(p) => {
-                out.push_str(&shown(&p.display().to_string()))
-            }
+            postgres::config::Host::Unix(p) => out.push_str(&shown(&p.display().to_string())),
         }
-        let port = ports.get(i).or(if ports.len() == 1 { ports.first() } else { None });
+        let port = ports.get(i).or(if ports.len() == 1 {
+            ports.first()
+        } else {
+            None
+        });
         if let Some(port) = port {
             let _ = write!(out, ":{port}");
         }

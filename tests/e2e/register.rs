@@ -272,7 +272,11 @@ fn a_postgres_password_with_url_characters_works_and_is_never_printed() {
     let url = format!("postgres://pki:{in_url}@127.0.0.1:{}/pki", pg.port());
     let never_printed = |r: &crate::support::Run| {
         for piece in PIECES {
-            assert!(!printed(r).contains(piece), "{piece} printed:\n{}", printed(r));
+            assert!(
+                !printed(r).contains(piece),
+                "{piece} printed:\n{}",
+                printed(r)
+            );
         }
     };
     let d = tmp();
@@ -304,7 +308,14 @@ fn a_postgres_password_with_url_characters_works_and_is_never_printed() {
         pki_env(p, &["list"], &[("PKI_REGISTER", &typo)]),
         pki_env(p, &["--json", "list"], &[("PKI_REGISTER", &typo)]),
         pki(p, &["--register", &typo, "list"]),
-        pki(p, &["--register", &format!("postgres://pki:{in_url}@127.0.0.1:x/pki"), "list"]),
+        pki(
+            p,
+            &[
+                "--register",
+                &format!("postgres://pki:{in_url}@127.0.0.1:x/pki"),
+                "list",
+            ],
+        ),
     ] {
         let r = r.expect(2);
         never_printed(&r);
