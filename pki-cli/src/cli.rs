@@ -1432,14 +1432,15 @@ pub(crate) enum RegisterArg {
     At(pki_core::register::Location),
 }
 
-/// `--register`: a PostgreSQL URL or a SQLite file (its password never in a message).
-fn register_location(s: &str) -> Result<RegisterArg, String> {
+/// `--register`: a PostgreSQL URL or a SQLite file. Refused as pki's own error (a [`BadValue`]),
+/// so that clap never echoes the value: a URL may hold a password.
+fn register_location(s: &str) -> Result<RegisterArg, BadValue> {
     if s.is_empty() {
         return Ok(RegisterArg::Default);
     }
     pki_core::register::Location::parse(s)
         .map(RegisterArg::At)
-        .map_err(|e| e.to_string())
+        .map_err(|e| BadValue(pki_core::Error::from(e).into()))
 }
 
 /// `--at`: an RFC 3339 instant, or a bare date (`2028-01-01`) meaning its midnight UTC.

@@ -171,7 +171,9 @@ pub fn write_crls(
         let label = role.to_string();
         let cert = issuer.certificate();
         let sha256 = cert.sha256_hex();
-        let number = tx.next_crl_number(&sha256)?;
+        let prefix = role.prefix();
+        // A number above the published CRL's, whatever the register remembers.
+        let number = tx.next_crl_number(&sha256, published_number(&dir, &prefix) + 1)?;
         let query = Query {
             issuer_sha256: Some(sha256),
             status: Some(Status::Revoked),
@@ -214,7 +216,6 @@ pub fn write_crls(
         let der = crl.der().to_vec();
         let pem = crate::pem::encode("X509 CRL", &der);
         all_pem += &pem;
-        let prefix = role.prefix();
         let (pem_name, der_name) = (format!("{prefix}.crl.pem"), format!("{prefix}.crl.der"));
         staged.add(
             dir.stage(&pem_name, pem.as_bytes(), 0o644)
@@ -255,6 +256,31 @@ pub fn write_crls(
         combined,
     })
 }
+
+/// The highest CRL number of the CRL `prefix` already in `dir` (its DER and PEM files), 0
+/// when there is none or it cannot be read.
+fn published_number(dir: &files::Dir, prefix: &str) -> u64 {
+    use x509_parser::prelude::FromDer as _;
+    let mut highest = 0;
+    for name in [format!("{prefix}.crl.der"), format!("{prefix}.crl.pem")] {
+        let Ok(bytes) = dir.read_bounded(&name, PUBLISHED_CRL_MAX) else {
+            continue;
+        };
+        for der in crate::crl_info::read_crls(&bytes, &name).unwrap_or_default() {
+            let number = x509_parser::revocation_list::CertificateRevocationList::from_der(&der)
+                .ok()
+                .and_then(|(_, crl)| {
+                    crl.crl_number()
+                        .map(|n| u64::try_from(n).unwrap_or(u64::MAX - 1))
+                });
+            highest = highest.max(number.unwrap_or(0));
+        }
+    }
+    highest
+}
+
+/// The largest published CRL file read for its number.
+const PUBLISHED_CRL_MAX: u64 = 64 << 20;
 
 /// A revoked row as a CRL entry (`None` when its serial is not hex). The reason code is left
 /// out for `unspecified`, as RFC 5280 asks.

@@ -116,6 +116,27 @@ pub enum Error {
     /// The register could not be opened, read or written.
     #[error(transparent)]
     Register(#[from] pki_register::Error),
+    /// The CA directory's own register is missing or empty while the directory has issued
+    /// certificates: taking it would forget every revocation and CRL number.
+    #[error(
+        "register {}: {what} while this CA directory has issued certificates (its revocations would be forgotten); restore it from a backup, or give --register / PKI_REGISTER if this directory's register is a shared one",
+        path.display()
+    )]
+    RegisterLost {
+        /// The register file.
+        path: PathBuf,
+        /// What is wrong with it: missing, or empty.
+        what: &'static str,
+    },
+    /// The register is not this directory's: a link to a file elsewhere, or a register that
+    /// serves another CA directory.
+    #[error("register {register}: {reason}")]
+    ForeignRegister {
+        /// The register.
+        register: String,
+        /// Why it is not this directory's, and what to do.
+        reason: String,
+    },
     /// A certificate to renew is not in the register.
     #[error(
         "{input}: not in the register (SHA-256 {sha256}); give --adopt to record it (if a CA of this directory issued it) and renew it"

@@ -78,8 +78,8 @@ pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
 pub use signer::CaSigner;
 pub use store::{
-    CRL_DIR, CaDir, CaRole, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord, Placement,
-    ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix,
+    CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord,
+    Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix,
     kept_prefix, pem_bundle, read_certs, read_first_cert, server_prefix, split_kept_prefix,
     write_atomic, write_files,
 };

@@ -99,10 +99,15 @@ pub fn revoke(
     }
     let mut register = ca.register()?;
     let mut tx = register.transaction()?;
+    let ours = if ca.is_shared_register() {
+        Some(our_cas(ca, &mut tx)?)
+    } else {
+        None
+    };
     let mut certificates = Vec::new();
     let mut seen = HashSet::new();
     for g in given {
-        for mut record in resolve(&mut tx, g)? {
+        for mut record in resolve(&mut tx, g, ours.as_ref())? {
             if !seen.insert(record.sha256.clone()) {
                 continue;
             }
@@ -210,7 +215,40 @@ fn not_recorded(g: &Given, reason: &str) -> Error {
 }
 
 /// The rows `g` names.
-fn resolve(tx: &mut Transaction<'_>, g: &Given) -> Result<Vec<Record>> {
+/// The SHA-256 of every CA certificate of `ca` the register holds whose file is in the
+/// directory (the CAs in service and those a renewal kept): in a register several directories
+/// share, a serial or a device id names only the certificates these CAs issued.
+fn our_cas(ca: &CaDir, tx: &mut Transaction<'_>) -> Result<HashSet<String>> {
+    let mut ours = HashSet::new();
+    for profile in CA_PROFILES {
+        let query = Query {
+            profile: Some(profile.to_owned()),
+            ..Query::default()
+        };
+        for r in rows(tx, &query)? {
+            let file = ca.file_of(&r.path);
+            let here = read_certs(&file)
+                .ok()
+                .and_then(|c| c.into_iter().next())
+                .is_some_and(|c| c.sha256_hex() == r.sha256);
+            if here {
+                ours.insert(r.sha256);
+            }
+        }
+    }
+    Ok(ours)
+}
+
+/// Whether a CA of `ours` issued `r` (always, when the register is the directory's own).
+fn issued_by(ours: Option<&HashSet<String>>, r: &Record) -> bool {
+    ours.is_none_or(|ours| r.issuer_sha256.as_ref().is_some_and(|s| ours.contains(s)))
+}
+
+fn resolve(
+    tx: &mut Transaction<'_>,
+    g: &Given,
+    ours: Option<&HashSet<String>>,
+) -> Result<Vec<Record>> {
     match &g.target {
         Target::File(path) => {
             let certs = read_certs(path).map_err(|e| not_recorded(g, &e.to_string()))?;
@@ -241,7 +279,10 @@ fn resolve(tx: &mut Transaction<'_>, g: &Given) -> Result<Vec<Record>> {
                         serial: Some(serial.clone()),
                         ..Query::default()
                     },
-                )?;
+                )?
+                .into_iter()
+                .filter(|r| issued_by(ours, r))
+                .collect::<Vec<_>>();
                 if found.len() > 1 {
                     let issuers: Vec<&str> = found.iter().map(|r| r.issuer.as_str()).collect();
                     return Err(not_recorded(
@@ -266,7 +307,7 @@ fn resolve(tx: &mut Transaction<'_>, g: &Given) -> Result<Vec<Record>> {
                 },
             )?
             .into_iter()
-            .filter(|r| r.common_name == *name)
+            .filter(|r| r.common_name == *name && issued_by(ours, r))
             .collect();
             if found.is_empty() {
                 return Err(not_recorded(

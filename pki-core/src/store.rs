@@ -203,7 +203,13 @@ pub struct CaDir {
     notes: Vec<String>,
     /// Where its register is: `register.sqlite3` in it unless told otherwise.
     register: Location,
+    /// Whether the register was named (`--register`): one several directories may share.
+    shared: bool,
 }
+
+/// The file of a CA directory that holds its id: what a register records to know which
+/// directories it serves.
+pub const DIRECTORY_ID_FILE: &str = "directory.id";
 
 /// Modes of the CA directory's parts.
 const DIR_MODE: u32 = 0o755;
@@ -235,6 +241,7 @@ impl CaDir {
             root: dir.to_owned(),
             notes: Vec::new(),
             register: Location::in_ca_dir(dir),
+            shared: false,
         };
         ca.check_private()?;
         ca.clean_temps();
@@ -264,6 +271,7 @@ impl CaDir {
             root: dir.to_owned(),
             notes: Vec::new(),
             register: Location::in_ca_dir(dir),
+            shared: false,
         };
         ca.check_private()?;
         ca.clean_temps();
@@ -280,7 +288,13 @@ impl CaDir {
     /// agents share, or another SQLite file).
     pub fn with_register(mut self, location: Location) -> Self {
         self.register = location;
+        self.shared = true;
         self
+    }
+
+    /// Whether the register was named (`--register`), and may serve other directories too.
+    pub fn is_shared_register(&self) -> bool {
+        self.shared
     }
 
     /// Where the directory's register is.
@@ -291,7 +305,16 @@ impl CaDir {
     /// Opens the register. On first use, the certificates of an `index.jsonl` (what pki
     /// recorded before the register) are imported and the file renamed `index.jsonl.migrated`;
     /// an import cut short is simply done again (rows already there are skipped).
+    ///
+    /// The directory's own register (`register.sqlite3`, no `--register`) must be its own: a
+    /// link is refused, and so is one missing, empty, or serving another CA directory, once the
+    /// directory has issued certificates (taking it would forget every revocation). A register
+    /// records the id of each directory it serves ([`DIRECTORY_ID_FILE`]); one written before
+    /// it did is bound on first open. A shared register (`--register`) serves several.
     pub fn register(&self) -> Result<Register> {
+        if !self.shared {
+            self.check_own_register()?;
+        }
         let mut register = Register::open(self.register.clone())?;
         let index = self.index_path();
         if index.is_file() {
@@ -308,7 +331,128 @@ impl CaDir {
             let migrated = self.root.join("index.jsonl.migrated");
             fs::rename(&index, &migrated).map_err(|e| Error::io(&index, e))?;
         }
+        if !self.shared && self.has_issued() && register.is_empty()? {
+            return Err(Error::RegisterLost {
+                path: self.root.join(pki_register::SQLITE_FILE),
+                what: "empty (no certificate in it)",
+            });
+        }
+        self.bind(&mut register)?;
         Ok(register)
+    }
+
+    /// Refuses the directory's own register file when it is a link, or missing or empty
+    /// while the directory has issued certificates (and no `index.jsonl` to migrate).
+    fn check_own_register(&self) -> Result<()> {
+        let Location::Sqlite(path) = &self.register else {
+            return Ok(());
+        };
+        let lost = |what| {
+            if self.has_issued() && !self.index_path().is_file() {
+                Err(Error::RegisterLost {
+                    path: path.clone(),
+                    what,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => Err(Error::ForeignRegister {
+                register: path.display().to_string(),
+                reason: "a symbolic link; a CA directory's register.sqlite3 is its own file: \
+                         put the file itself there, or name a register several directories \
+                         share with --register / PKI_REGISTER"
+                    .into(),
+            }),
+            Ok(m) if m.is_file() && m.len() == 0 => lost("empty"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => lost("missing"),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the directory has issued certificates: a CA certificate in `certs/`, or a CRL
+    /// in `crl/`.
+    pub fn has_issued(&self) -> bool {
+        self.ca_prefixes()
+            .iter()
+            .any(|prefix| self.cert_path(prefix).is_file())
+            || fs::read_dir(self.root.join(CRL_DIR)).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".crl.pem") || name.ends_with(".crl.der")
+                })
+            })
+    }
+
+    /// Records in `register` that it serves this directory; refuses the directory's own
+    /// register when it already serves another.
+    fn bind(&self, register: &mut Register) -> Result<()> {
+        let id = self.directory_id()?;
+        let served = register.served()?;
+        if served.iter().any(|(served_id, _)| *served_id == id) {
+            return Ok(());
+        }
+        if !self.shared
+            && let Some((_, other)) = served.first()
+        {
+            return Err(Error::ForeignRegister {
+                register: register.location().to_string(),
+                reason: format!(
+                    "it serves another CA directory ({other}), copied or restored from there; \
+                     put this directory's own register back (from a backup), or name a \
+                     register several directories share with --register / PKI_REGISTER"
+                ),
+            });
+        }
+        let at = fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        register.serve(&id, &at.display().to_string())?;
+        Ok(())
+    }
+
+    /// The directory's id (in [`DIRECTORY_ID_FILE`]), made (random, 128 bits) when it has none.
+    fn directory_id(&self) -> Result<String> {
+        let path = self.root.join(DIRECTORY_ID_FILE);
+        let read = || -> Result<Option<String>> {
+            match fs::read_to_string(&path) {
+                Ok(text) => {
+                    let id = text.trim();
+                    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        Ok(Some(id.to_ascii_lowercase()))
+                    } else {
+                        Err(Error::ForeignRegister {
+                            register: self.register.to_string(),
+                            reason: format!(
+                                "{} is not an id pki wrote (32 hex digits); put it back from a backup",
+                                path.display()
+                            ),
+                        })
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(&path, e)),
+            }
+        };
+        if let Some(id) = read()? {
+            return Ok(id);
+        }
+        let id: String = (0..16)
+            .map(|_| format!("{:02x}", rand::random::<u8>()))
+            .collect();
+        let dir = files::Dir::open(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let mut tx = files::Transaction::default();
+        tx.add(
+            dir.stage(DIRECTORY_ID_FILE, format!("{id}\n").as_bytes(), PUBLIC_MODE)
+                .map_err(|e| Error::io(&path, e))?,
+        );
+        match tx.commit(false) {
+            Ok(()) => Ok(id),
+            // Another run made it first: its id.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read()?.ok_or_else(|| Error::io(&path, e))
+            }
+            Err(e) => Err(Error::io(&path, e)),
+        }
     }
 
     /// The rows of the register `query` selects.

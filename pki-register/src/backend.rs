@@ -186,6 +186,62 @@ impl Register {
         }
     }
 
+    /// Whether the register holds no certificate at all.
+    pub fn is_empty(&mut self) -> Result<bool> {
+        let mut empty = true;
+        self.for_each(&Query::default(), &mut |_| {
+            empty = false;
+            false
+        })?;
+        Ok(empty)
+    }
+
+    /// The CA directories the register serves: the id of each (see [`Register::serve`]) with
+    /// the path it was first served at.
+    pub fn served(&mut self) -> Result<Vec<(String, String)>> {
+        let location = &self.location;
+        let sql = "SELECT key, value FROM pki_register WHERE key LIKE 'serves:%' ORDER BY key";
+        let rows: Vec<(String, String)> = match &mut self.db {
+            Db::Sqlite(c) => {
+                let mut stmt = c.prepare(sql).map_err(|e| db_error(location, &e))?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(|e| db_error(location, &e))?
+            }
+            Db::Postgres(c) => c
+                .query(sql, &[])
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                        .collect()
+                })
+                .map_err(|e| pg_error(location, &e))?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(k, v)| (k.trim_start_matches("serves:").to_owned(), v))
+            .collect())
+    }
+
+    /// Records that the register serves the CA directory whose id is `id` (a random id the
+    /// directory keeps), at `path`; a directory already recorded keeps its first path.
+    pub fn serve(&mut self, id: &str, path: &str) -> Result<()> {
+        let location = &self.location;
+        let key = format!("serves:{id}");
+        let sql =
+            "INSERT INTO pki_register (key, value) VALUES (#1, #2) ON CONFLICT (key) DO NOTHING";
+        match &mut self.db {
+            Db::Sqlite(c) => c
+                .execute(&sql.replace('#', "?"), [&key, path])
+                .map(|_| ())
+                .map_err(|e| db_error(location, &e)),
+            Db::Postgres(c) => c
+                .execute(&sql.replace('#', "$"), &[&key, &path])
+                .map(|_| ())
+                .map_err(|e| pg_error(location, &e)),
+        }
+    }
+
     /// Calls `each` with the serial of every row (a batch's re-run checks what it recorded).
     pub fn for_each_serial(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
         let location = &self.location;
@@ -388,17 +444,33 @@ impl Transaction<'_> {
     /// The next CRL number of the CA whose certificate has SHA-256 `issuer_sha256`: 1 for its
     /// first CRL, then one more than the last, whichever agent wrote it. Taken only when the
     /// transaction commits.
-    pub fn next_crl_number(&mut self, issuer_sha256: &str) -> Result<u64> {
+    ///
+    /// `at_least` is the lowest number it may be (one more than the number of the CA's CRL
+    /// already published): a register restored from an old backup, or that lost its numbers,
+    /// never makes a number go back.
+    pub fn next_crl_number(&mut self, issuer_sha256: &str, at_least: u64) -> Result<u64> {
         let location = self.location;
-        let sql = "INSERT INTO crl_numbers (issuer_sha256, number) VALUES (#1, 1) \
-                   ON CONFLICT (issuer_sha256) DO UPDATE SET number = crl_numbers.number + 1 \
-                   RETURNING number";
+        let floor = i64::try_from(at_least.max(1)).unwrap_or(i64::MAX);
+        let sql = |greatest: &str| {
+            format!(
+                "INSERT INTO crl_numbers (issuer_sha256, number) VALUES (#1, #2) \
+                 ON CONFLICT (issuer_sha256) DO UPDATE \
+                 SET number = {greatest}(crl_numbers.number + 1, #2) RETURNING number"
+            )
+        };
         let n: i64 = match &mut self.tx {
             Tx::Sqlite(tx) => tx
-                .query_row(&sql.replace('#', "?"), [issuer_sha256], |r| r.get(0))
+                .query_row(
+                    &sql("max").replace('#', "?"),
+                    rusqlite::params![issuer_sha256, floor],
+                    |r| r.get(0),
+                )
                 .map_err(|e| db_error(location, &e))?,
             Tx::Postgres(tx) => tx
-                .query_one(&sql.replace('#', "$"), &[&issuer_sha256])
+                .query_one(
+                    &sql("GREATEST").replace('#', "$"),
+                    &[&issuer_sha256, &floor],
+                )
                 .and_then(|r| r.try_get(0))
                 .map_err(|e| pg_error(location, &e))?,
         };
@@ -638,7 +710,7 @@ fn db_error(location: &Location, e: &rusqlite::Error) -> Error {
 }
 
 /// PostgreSQL's own message (the driver's top-level text is often just "db error").
-fn pg_reason(e: &postgres::Error) -> String {
+pub(crate) fn pg_reason(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_owned(),
         None => {

@@ -24,7 +24,7 @@ mod record;
 
 pub use backend::{Register, Transaction};
 pub use error::{Error, Result};
-pub use location::Location;
+pub use location::{Location, PostgresUrl};
 pub use query::Query;
 pub use record::{Reason, Record, Revocation, State, Status};
 

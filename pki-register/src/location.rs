@@ -1,7 +1,10 @@
-//! Where a register is: a SQLite file, or a PostgreSQL database named by its URL. A URL's
-//! password is kept out of every message: [`Location`] displays it as `***`.
+//! Where a register is: a SQLite file, or a PostgreSQL database named by its URL. A URL is read
+//! by one parser, the driver's (`postgres::Config`), and shown by one redaction made from what
+//! that parser read: its password is never in a message ([`Location`] displays the URL without
+//! it, `***` in its place), nor is a URL that parser refused.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
@@ -13,7 +16,45 @@ pub enum Location {
     /// A SQLite database file.
     Sqlite(PathBuf),
     /// A PostgreSQL database: its `postgres://` URL (which may hold a password).
-    Postgres(Zeroizing<String>),
+    Postgres(PostgresUrl),
+}
+
+/// A PostgreSQL register's URL, as the driver read it: the URL itself (for the driver only) and
+/// its redacted form (for every message).
+#[derive(Clone)]
+pub struct PostgresUrl {
+    url: Zeroizing<String>,
+    shown: String,
+}
+
+impl PostgresUrl {
+    /// Reads a `postgres://` or `postgresql://` URL with the driver's parser. A URL it refuses
+    /// is refused without being repeated (it may hold a password).
+    pub fn parse(given: &str) -> Result<PostgresUrl> {
+        let refused = |reason: String| Error::BadLocation {
+            given: scheme_only(given),
+            reason,
+        };
+        if given.chars().any(char::is_control) {
+            return Err(refused("a URL holds no control characters".into()));
+        }
+        let config = postgres::Config::from_str(given).map_err(|e| {
+            refused(format!(
+                "not a PostgreSQL URL ({}); write it postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
+                 with each of / ? # @ : in the password written %2F %3F %23 %40 %3A",
+                crate::backend::pg_reason(&e)
+            ))
+        })?;
+        Ok(PostgresUrl {
+            url: Zeroizing::new(given.to_owned()),
+            shown: redacted(&config),
+        })
+    }
+
+    /// The URL, password included: for the database driver only.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
 }
 
 impl Location {
@@ -23,23 +64,22 @@ impl Location {
     }
 
     /// Reads a location as a user gives it (`--register`, `PKI_REGISTER`): a `postgres://` or
-    /// `postgresql://` URL, `sqlite:PATH`, or a path to a SQLite file.
+    /// `postgresql://` URL, `sqlite:PATH`, or a path to a SQLite file. An error never holds
+    /// what was given beyond its scheme.
     pub fn parse(given: &str) -> Result<Location> {
         let lower = given.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            if given.chars().any(char::is_control) {
-                return Err(Error::BadLocation {
-                    given: redact(given),
-                    reason: "a URL holds no control characters".into(),
-                });
-            }
-            return Ok(Location::Postgres(Zeroizing::new(given.to_owned())));
+            // The driver reads the scheme in lower case only.
+            let scheme_len = given.find("://").unwrap_or(0);
+            let normal = format!("{}{}", &lower[..scheme_len], &given[scheme_len..]);
+            let normal = Zeroizing::new(normal);
+            return PostgresUrl::parse(&normal).map(Location::Postgres);
         }
         if let Some((scheme, _)) = given.split_once("://")
             && !scheme.eq_ignore_ascii_case("sqlite")
         {
             return Err(Error::BadLocation {
-                given: redact(given),
+                given: scheme_only(given),
                 reason: "use a postgres:// URL or the path of a SQLite file".into(),
             });
         }
@@ -49,7 +89,7 @@ impl Location {
             .unwrap_or(given);
         if path.is_empty() {
             return Err(Error::BadLocation {
-                given: given.to_owned(),
+                given: shown(given),
                 reason: "no file named".into(),
             });
         }
@@ -59,7 +99,7 @@ impl Location {
     /// The URL of a PostgreSQL register, password included: for the database driver only.
     pub(crate) fn url(&self) -> Option<&str> {
         match self {
-            Location::Postgres(url) => Some(url.as_str()),
+            Location::Postgres(url) => Some(url.url()),
             Location::Sqlite(_) => None,
         }
     }
@@ -69,7 +109,7 @@ impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Sqlite(path) => write!(f, "{}", path.display()),
-            Location::Postgres(url) => f.write_str(&redact(url)),
+            Location::Postgres(url) => f.write_str(&url.shown),
         }
     }
 }
@@ -80,36 +120,76 @@ impl std::fmt::Debug for Location {
     }
 }
 
-/// A URL with the password of its user information and of a `password=` parameter replaced by
-/// `***`.
-fn redact(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some(parts) => parts,
-        None => return url.to_owned(),
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => format!("{user_info}@{host}"),
-        },
-        None => authority.to_owned(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => kv.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
+/// What a refused URL is shown as: its scheme and `://...` (what follows may be a password),
+/// or `...` when it has none that looks like one.
+fn scheme_only(given: &str) -> String {
+    match given.split_once("://") {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            format!("{scheme}://...")
         }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
+        _ => "...".into(),
+    }
+}
+
+/// `s` with its control characters escaped (a percent-decoded part may hold some).
+fn shown(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+            if c.is_control() {
+                Box::new(c.escape_default())
+            } else {
+                Box::new(std::iter::once(c))
+            }
+        })
+        .collect()
+}
+
+/// A PostgreSQL URL rebuilt from what the driver read, without the password:
+/// `postgres://USER:***@HOST:PORT,.../DATABASE` (`:***` when there is a password; the other
+/// parameters left out).
+fn redacted(config: &postgres::Config) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("postgres://");
+    if let Some(user) = config.get_user() {
+        out.push_str(&shown(user));
+        if config.get_password().is_some() {
+            out.push_str(":***");
+        }
+        out.push('@');
+    } else if config.get_password().is_some() {
+        out.push_str(":***@");
+    }
+    let ports = config.get_ports();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match host {
+            postgres::config::Host::Tcp(h) if h.contains(':') => {
+                let _ = write!(out, "[{}]", shown(h));
+            }
+            postgres::config::Host::Tcp(h) => out.push_str(&shown(h)),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(p) => out.push_str(&shown(&p.display().to_string())),
+        }
+        let port = ports.get(i).or(if ports.len() == 1 {
+            ports.first()
+        } else {
+            None
+        });
+        if let Some(port) = port {
+            let _ = write!(out, ":{port}");
+        }
+    }
+    if let Some(db) = config.get_dbname() {
+        let _ = write!(out, "/{}", shown(db));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -126,14 +206,28 @@ mod tests {
         );
         let l =
             Location::parse("postgresql://h/db?user=u&password=s3cret&sslmode=disable").unwrap();
-        assert_eq!(
-            l.to_string(),
-            "postgresql://h/db?user=u&password=***&sslmode=disable"
-        );
-        // An @ in the password: the host is after the last one.
-        let l = Location::parse("postgres://u:p@ss@h:1/d").unwrap();
+        assert_eq!(l.to_string(), "postgres://u:***@h:5432/db");
+        // The driver reads the user information up to the first @ (a password's @ is %40), and
+        // a password may hold / ? # : as they are.
+        let l = Location::parse("postgres://u:Kq7x/Vb2m?Zr9p#Lt4n:Jy3d%40Hc8w@h:1/d").unwrap();
         assert_eq!(l.to_string(), "postgres://u:***@h:1/d");
-        assert!(!format!("{:?}", Location::parse("postgres://u:zz9@h/d")).contains("zz9"));
+        let l = Location::parse("POSTGRES://u:zz9@h/d").unwrap();
+        assert!(!format!("{l:?}").contains("zz9"));
+        assert_eq!(l.to_string(), "postgres://u:***@h:5432/d");
+    }
+
+    #[test]
+    fn a_refused_url_is_never_repeated() {
+        for given in [
+            "postgress://u:Kq7x/Vb2m@h/d",
+            "postgres://u:Kq7x@h:notaport/d",
+            "postgres://u:Kq7x@h/d?Kq7x",
+            "mysql://u:Kq7x@h/d",
+            "postgres://u:Kq7x@h/d\n",
+        ] {
+            let err = Location::parse(given).unwrap_err().to_string();
+            assert!(!err.contains("Kq7x"), "{given}: {err}");
+        }
     }
 
     #[test]
@@ -144,12 +238,6 @@ mod tests {
             );
         }
         assert!(Location::parse("mysql://u:pw@h/d").is_err());
-        assert!(
-            !Location::parse("mysql://u:pw@h/d")
-                .unwrap_err()
-                .to_string()
-                .contains("pw")
-        );
         assert!(Location::parse("sqlite:").is_err());
     }
 }

@@ -237,18 +237,22 @@ pub(crate) fn numbers_crls_and_upgrades(location: Location, downgrade: &dyn Fn()
     assert_eq!(reg.count(&Query::default()).unwrap(), 2, "rows kept");
     let (a, b) = ("AA".repeat(32), "BB".repeat(32));
     let mut tx = reg.transaction().unwrap();
-    assert_eq!(tx.next_crl_number(&a).unwrap(), 1);
-    assert_eq!(tx.next_crl_number(&a).unwrap(), 2);
-    assert_eq!(tx.next_crl_number(&b).unwrap(), 1);
+    assert_eq!(tx.next_crl_number(&a, 0).unwrap(), 1);
+    assert_eq!(tx.next_crl_number(&a, 0).unwrap(), 2);
+    assert_eq!(tx.next_crl_number(&b, 0).unwrap(), 1);
     tx.commit().unwrap();
     let mut tx = reg.transaction().unwrap();
-    assert_eq!(tx.next_crl_number(&a).unwrap(), 3);
+    assert_eq!(tx.next_crl_number(&a, 0).unwrap(), 3);
     drop(tx);
     drop(reg);
     // Opened again (no second migration), the rolled-back number is free.
     let mut reg = Register::open(location).unwrap();
     let mut tx = reg.transaction().unwrap();
-    assert_eq!(tx.next_crl_number(&a).unwrap(), 3);
+    assert_eq!(tx.next_crl_number(&a, 0).unwrap(), 3);
+    // A published CRL's number is a floor: never a number at or below it.
+    assert_eq!(tx.next_crl_number(&a, 9).unwrap(), 9);
+    assert_eq!(tx.next_crl_number(&a, 2).unwrap(), 10);
+    assert_eq!(tx.next_crl_number(&"CC".repeat(32), 5).unwrap(), 5);
     tx.commit().unwrap();
 }
 
