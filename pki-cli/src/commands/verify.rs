@@ -295,7 +295,13 @@ fn text(shown: &Shown) -> String {
         r.target, r.trust_anchors
     );
     for c in &r.checks {
-        s += &format!("  {} {:<18} {}\n", tag(c.status), c.step.name(), c.detail);
+        // A check's detail quotes subjects and names from the certificates: one line always.
+        s += &format!(
+            "  {} {:<18} {}\n",
+            tag(c.status),
+            c.step.name(),
+            escape_line(&c.detail)
+        );
     }
     s += &client_text(r);
     if shown.showcerts && !r.presented.is_empty() {
