@@ -19,6 +19,7 @@ mod fleet;
 mod guarantees;
 mod harness;
 mod hsm;
+mod inputs;
 mod java_nss;
 mod journey;
 mod needs_renewal;
