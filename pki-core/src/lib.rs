@@ -73,7 +73,9 @@ pub use pki_register::{self as register, Record};
 pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
 pub use profile::{Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id};
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
-pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
+pub use revoke::{
+    Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,
+};
 pub use signer::CaSigner;
 pub use store::{
     CRL_DIR, CaDir, CaRole, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord, Placement,
