@@ -26,7 +26,7 @@ pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let targets = pki_verify::parse_hosts(&text, &name, base)?;
+    let targets = pki_verify::parse_hosts(text, &name, base)?;
     let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
     // Every certificate and key before the first connection, each file once: a key shared by
     // a hundred gateways asks for its password (or its token's PIN) once.
