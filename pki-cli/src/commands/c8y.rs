@@ -592,7 +592,10 @@ mod tests {
         assert_eq!(pw.as_str(), "s3cret-pw");
         std::fs::write(&file, vec![b'x'; 100 * 1024]).unwrap();
         let e = format!("{:#}", password(&conn, "admin", "").unwrap_err());
-        assert!(e.contains("larger than 64 KiB, the most pki reads of a password"), "{e}");
+        assert!(
+            e.contains("larger than 64 KiB, the most pki reads of a password"),
+            "{e}"
+        );
     }
 
     #[test]
