@@ -165,7 +165,8 @@ pub fn read_crls(bytes: &[u8], input: &str) -> Result<Vec<Vec<u8>>> {
 
 /// [`read_crls`] of a file; the errors name the path.
 pub fn read_crl_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::files::read_input(path, crate::files::Input::Document)
+        .map_err(|e| Error::io(path, e))?;
     read_crls(&bytes, &path.display().to_string())
 }
 

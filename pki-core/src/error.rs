@@ -178,7 +178,7 @@ pub enum Error {
         superseded_by: Option<String>,
     },
     /// What was given to revoke is not a certificate of the register.
-    #[error("{}{given:?}: {reason}", line_prefix(.file, *.line))]
+    #[error("{}{}: {reason}", line_prefix(.file, *.line), shown(.given))]
     NotRecorded {
         /// The file, serial or device id as given.
         given: String,
@@ -369,6 +369,18 @@ impl std::fmt::Display for NotCaDir {
 }
 
 /// `FILE:LINE: ` of a batch file's line, or nothing.
+/// Characters of a given value (a batch line, an argument) an error shows.
+const SHOWN_CHARS: usize = 64;
+
+/// A value as an error shows it: quoted and escaped, its first [`SHOWN_CHARS`] characters and
+/// `…` when there is more (a 100 kB argument is never echoed whole).
+fn shown(s: &str) -> String {
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => format!("{s:?}"),
+        Some((end, _)) => format!("{:?}", format!("{}…", &s[..end])),
+    }
+}
+
 fn line_prefix(file: &Option<PathBuf>, line: Option<usize>) -> String {
     match (file, line) {
         (Some(f), Some(l)) => format!("{}:{l}: ", f.display()),

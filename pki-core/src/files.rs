@@ -1154,6 +1154,127 @@ pub fn write_file(path: &Path, data: &[u8], mode: u32, overwrite: bool) -> io::R
     Dir::open(&dir)?.write_atomic(&name, data, mode, overwrite)
 }
 
+/// What a file the user names holds, and so the most pki reads of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Input {
+    /// Certificates, CRLs, a CSR, a hosts file: 16 MiB (a bundle of some 10,000 certificates).
+    Document,
+    /// A private key: 1 MiB.
+    Key,
+    /// A password or a PIN: 64 KiB.
+    Password,
+}
+
+impl Input {
+    /// The most bytes read of such a file: a larger file is refused, never read.
+    pub const fn max(self) -> u64 {
+        match self {
+            Input::Document => 16 << 20,
+            Input::Key => 1 << 20,
+            Input::Password => 64 << 10,
+        }
+    }
+
+    /// The limit as a message says it.
+    fn max_text(self) -> &'static str {
+        match self {
+            Input::Document => {
+                "16 MiB, the most pki reads of a certificate, CRL, CSR or hosts file"
+            }
+            Input::Key => "1 MiB, the most pki reads of a key file",
+            Input::Password => "64 KiB, the most pki reads of a password or PIN file",
+        }
+    }
+}
+
+/// A user-named input that is not a regular file: never read. [`io::ErrorKind::InvalidInput`].
+fn input_not_regular(what: &str) -> io::Error {
+    invalid(format!(
+        "{what}, not a regular file: pki reads only regular files (not a FIFO, a device or a directory)"
+    ))
+}
+
+/// Reads a file the user named, whole: the one reader of every input file (certificates, CRLs,
+/// CSRs, hosts files, keys, passwords, PINs). The file is opened without blocking
+/// (`O_NONBLOCK`, so a FIFO cannot hang pki) and without becoming a controlling terminal; what
+/// is not a regular file (a FIFO, a device such as `/dev/zero`, a directory) is refused before
+/// a byte is read ([`io::ErrorKind::InvalidInput`]); a file larger than `kind`'s limit is
+/// refused unread ([`io::ErrorKind::FileTooLarge`]); at most the size the file had when opened
+/// is read, and a file that grew meanwhile is refused. The bytes are wiped when dropped (a key
+/// or password is no different from a certificate here). The error's text does not name the
+/// path: callers do, once.
+pub fn read_input(path: &Path, kind: Input) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let (file, len) = open_regular(path)?;
+    if len > kind.max() {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("{len} bytes, larger than {}", kind.max_text()),
+        ));
+    }
+    // The size fits in memory: it is at most the limit. One allocation, never grown (no copy
+    // of a secret left behind by a reallocation).
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(len as usize + 1));
+    file.take(len + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > len {
+        return Err(invalid(format!(
+            "it grew while pki read it (from {len} bytes): pki reads only a file at rest"
+        )));
+    }
+    Ok(buf)
+}
+
+/// Opens a user-named input that is read as a stream (a batch file) as [`read_input`] does:
+/// without blocking, and only when it is a regular file (anything else is
+/// [`io::ErrorKind::InvalidInput`], naming what it is). The caller bounds what it reads.
+pub fn open_input(path: &Path) -> io::Result<std::fs::File> {
+    open_regular(path).map(|(f, _)| f)
+}
+
+/// Opens a user-named input for reading without blocking, and its size when it is a regular
+/// file.
+#[cfg(unix)]
+fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let os = |err: rustix::io::Errno| io::Error::from_raw_os_error(err.raw_os_error());
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .map_err(os)?;
+    let st = rustix::fs::fstat(&fd).map_err(os)?;
+    let what = match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => {
+            return Ok((
+                std::fs::File::from(fd),
+                u64::try_from(st.st_size).unwrap_or(0),
+            ));
+        }
+        FileType::Fifo => "a FIFO",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::Directory => "a directory",
+        FileType::Socket => "a socket",
+        _ => "not a file",
+    };
+    Err(input_not_regular(what))
+}
+
+/// Opens a user-named input for reading, and its size when it is a regular file.
+#[cfg(not(unix))]
+fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
+    let f = std::fs::File::open(path)?;
+    let m = f.metadata()?;
+    if m.is_dir() {
+        return Err(input_not_regular("a directory"));
+    }
+    if !m.is_file() {
+        return Err(input_not_regular("a special file"));
+    }
+    Ok((f, m.len()))
+}
+
 /// The directory and the file name of `path`.
 pub fn split(path: &Path) -> io::Result<(PathBuf, String)> {
     let name = path
@@ -1173,6 +1294,51 @@ mod tests {
     use super::*;
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
+
+    #[test]
+    fn an_input_that_is_a_fifo_a_device_or_a_directory_is_refused_unread() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // A FIFO nobody writes to: opening it would block without O_NONBLOCK.
+        for (p, what) in [
+            (fifo.as_path(), "a FIFO"),
+            (Path::new("/dev/zero"), "a device"),
+            (d.path(), "a directory"),
+        ] {
+            let err = read_input(p, Input::Document).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{p:?}: {err}");
+            assert!(err.to_string().starts_with(what), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_input_over_its_limit_is_refused_unread_and_one_at_it_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big");
+        for (kind, max) in [
+            (Input::Document, 16 << 20),
+            (Input::Key, 1 << 20),
+            (Input::Password, 64 << 10),
+        ] {
+            let f = fs::File::create(&p).unwrap();
+            f.set_len(max + 1).unwrap();
+            let err = read_input(&p, kind).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::FileTooLarge, "{err}");
+            assert!(err.to_string().contains("the most pki reads"), "{err}");
+            f.set_len(max).unwrap();
+            assert_eq!(read_input(&p, kind).unwrap().len() as u64, max);
+        }
+        fs::write(&p, b"abc").unwrap();
+        assert_eq!(&read_input(&p, Input::Password).unwrap()[..], b"abc");
+    }
 
     fn mode(p: &Path) -> u32 {
         fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777

@@ -75,7 +75,9 @@ pub use profile::{
     DEVICE_ID_RULE, Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id,
 };
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
-pub use revoke::{Given, RevokeReport, RevokedCertificate, Target, read_batch, revoke};
+pub use revoke::{
+    Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,
+};
 pub use signer::CaSigner;
 pub use store::{
     CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord,

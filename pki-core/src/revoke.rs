@@ -141,19 +141,40 @@ pub fn revoke(
     })
 }
 
-/// Reads a batch file: one certificate file, serial or device id a line; blank lines and lines
-/// starting with `#` are skipped. A line that is not text (a cut or binary file) is refused,
-/// naming its number.
-pub fn read_batch(path: &Path, bytes: &[u8]) -> Result<Vec<Given>> {
+/// The longest line of a batch file read (as the issue batch's): a longer line is refused
+/// without being held in memory.
+pub const MAX_BATCH_LINE: usize = 64 * 1024;
+
+/// Reads a batch file, streamed from `input`: one certificate file, serial or device id a
+/// line; blank lines and lines starting with `#` are skipped. A line that is not text (a cut or
+/// binary file) or longer than [`MAX_BATCH_LINE`] is refused, naming its number; no line
+/// costs more than that bound in memory, and an error shows only the line's start.
+pub fn read_batch(path: &Path, mut input: impl std::io::BufRead) -> Result<Vec<Given>> {
     let mut out = Vec::new();
-    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let line = i + 1;
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        line += 1;
+        let Some(too_long) =
+            read_line(&mut input, &mut buf, MAX_BATCH_LINE).map_err(|e| Error::io(path, e))?
+        else {
+            break;
+        };
+        let raw = &buf[..];
         let refuse = |given: String, reason: &str| Error::NotRecorded {
             given,
             file: Some(path.to_owned()),
             line: Some(line),
             reason: reason.to_owned(),
         };
+        if too_long {
+            return Err(refuse(
+                String::from_utf8_lossy(raw).into_owned(),
+                &format!(
+                    "a line longer than {MAX_BATCH_LINE} bytes: give one certificate file, serial or device id a line"
+                ),
+            ));
+        }
         let text = std::str::from_utf8(raw).map_err(|_| {
             refuse(
                 String::from_utf8_lossy(raw).into_owned(),
@@ -177,6 +198,42 @@ pub fn read_batch(path: &Path, bytes: &[u8]) -> Result<Vec<Given>> {
         });
     }
     Ok(out)
+}
+
+/// Reads one line into `buf` (cleared first, its newline left out), holding at most `max`
+/// bytes of it: the rest of a longer line is read and dropped. `None` at the end of the input;
+/// otherwise whether the line was longer than `max`.
+fn read_line(
+    input: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let (mut read_any, mut too_long) = (false, false);
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(read_any.then_some(too_long));
+        }
+        read_any = true;
+        let (take, newline) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (i, true),
+            None => (available.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        if take > room {
+            too_long = true;
+        }
+        buf.extend_from_slice(&available[..take.min(room)]);
+        input.consume(take + usize::from(newline));
+        if newline {
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 /// A serial as the register holds it (upper-case hex without leading zero bytes), when `s` is
@@ -364,13 +421,13 @@ mod tests {
     #[test]
     fn batch_lines_are_named_by_number() {
         let p = Path::new("lot.txt");
-        let got = read_batch(p, b"# recalled\n\nsensor-1\n  4A:3F \n").unwrap();
+        let got = read_batch(p, &b"# recalled\n\nsensor-1\n  4A:3F \n"[..]).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].target, Target::Name("4A:3F".into()));
         assert_eq!(got[1].line, Some(4));
-        let err = read_batch(p, b"sensor-1\nsen\xffsor\n").unwrap_err();
+        let err = read_batch(p, &b"sensor-1\nsen\xffsor\n"[..]).unwrap_err();
         assert!(err.to_string().starts_with("lot.txt:2: "), "{err}");
-        let err = read_batch(p, b"a\nb\x01c\n").unwrap_err();
+        let err = read_batch(p, &b"a\nb\x01c\n"[..]).unwrap_err();
         assert!(
             err.to_string().starts_with("lot.txt:2: \"b\\u{1}c\""),
             "{err}"

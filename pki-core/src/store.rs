@@ -1199,9 +1199,10 @@ pub fn pem_bundle(certs: &[Certificate]) -> String {
     certs.iter().map(Certificate::to_pem).collect()
 }
 
-/// Reads every certificate of a PEM or DER file.
+/// Reads every certificate of a PEM or DER file (a regular file of at most 16 MiB:
+/// [`files::read_input`]).
 pub fn read_certs(path: &Path) -> Result<Vec<Certificate>> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = files::read_input(path, files::Input::Document).map_err(|e| Error::io(path, e))?;
     Certificate::parse_all(&bytes, &path.display().to_string())
 }
 

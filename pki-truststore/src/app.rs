@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::child::{Environment, output};
+use crate::child::{Environment, output_with_stdin};
 use crate::error::Error;
 
 /// Which application store.
@@ -61,7 +61,18 @@ pub struct AppEntry {
 /// Runs `program args` with a clean environment; its standard output, or
 /// [`Error::ProgramFailed`] with the last line it wrote.
 pub(crate) fn run(program: &Path, args: &[String], env: &Environment) -> Result<String, Error> {
-    let out = output(program, args, env)?;
+    run_with_stdin(program, args, env, std::process::Stdio::null())
+}
+
+/// [`run`] with `stdin` as the program's standard input (a descriptor handed to it, e.g. a
+/// secret it reads as `/dev/stdin`).
+pub(crate) fn run_with_stdin(
+    program: &Path,
+    args: &[String],
+    env: &Environment,
+    stdin: std::process::Stdio,
+) -> Result<String, Error> {
+    let out = output_with_stdin(program, args, env, stdin)?;
     if !out.status.success() {
         let text = format!(
             "{}\n{}",

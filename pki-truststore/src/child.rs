@@ -53,8 +53,19 @@ pub(crate) fn command(program: impl AsRef<OsStr>, env: &Environment) -> Command 
 /// Runs `program` (by absolute path) with `args` and a clean environment, and collects its
 /// output.
 pub(crate) fn output(program: &Path, args: &[String], env: &Environment) -> Result<Output, Error> {
+    output_with_stdin(program, args, env, std::process::Stdio::null())
+}
+
+/// [`output`] with `stdin` as the program's standard input.
+pub(crate) fn output_with_stdin(
+    program: &Path,
+    args: &[String],
+    env: &Environment,
+    stdin: std::process::Stdio,
+) -> Result<Output, Error> {
     command(program, env)
         .args(args)
+        .stdin(stdin)
         .output()
         .map_err(|reason| Error::Spawn {
             program: program.to_owned(),

@@ -1,7 +1,8 @@
 //! A JDK's trust store (`$JAVA_HOME/lib/security/cacerts`, or the keystore `--cacerts` names)
 //! through that JDK's `keytool`: found by SHA-256 (idempotent), added as a trusted certificate
-//! entry, listed and deleted. The store password goes to keytool as `-storepass:file` on a
-//! 0600 temporary file: never in its arguments or environment.
+//! entry, listed and deleted. The store password goes to keytool as `-storepass:file
+//! /dev/stdin`, its standard input an unlinked temporary file (Unix): never in its arguments or
+//! environment, and never a named file that a kill could leave behind.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -134,7 +135,35 @@ impl JavaStore {
         }
     }
 
+    /// `keytool ARGS -keystore CACERTS -storepass:file /dev/stdin`, its standard input an
+    /// unlinked temporary file holding the password (`O_TMPFILE`, or a file removed as soon as
+    /// it is made): the password is only ever reachable through descriptors, so a kill of pki
+    /// or of keytool leaves nothing behind.
+    #[cfg(unix)]
+    fn keytool(&self, args: &[&str], storepass: &str, env: &Environment) -> Result<String, Error> {
+        use std::io::Seek;
+        let unnamed = |reason| Error::StorePassword {
+            path: std::env::temp_dir(),
+            reason,
+        };
+        let mut pass = tempfile::tempfile().map_err(unnamed)?;
+        let line = Zeroizing::new(format!("{storepass}\n"));
+        pass.write_all(line.as_bytes()).map_err(unnamed)?;
+        pass.rewind().map_err(unnamed)?;
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        all.extend([
+            "-keystore".to_owned(),
+            self.cacerts.display().to_string(),
+            "-storepass:file".to_owned(),
+            // keytool opens the path: /dev/stdin is the descriptor handed to it, read from
+            // the start.
+            "/dev/stdin".to_owned(),
+        ]);
+        app::run_with_stdin(&self.keytool, &all, env, pass.into())
+    }
+
     /// `keytool ARGS -keystore CACERTS -storepass:file TMP` (TMP 0600, removed afterwards).
+    #[cfg(not(unix))]
     fn keytool(&self, args: &[&str], storepass: &str, env: &Environment) -> Result<String, Error> {
         let mut pass = tempfile::Builder::new()
             .prefix(".pki-storepass-")

@@ -254,3 +254,72 @@ fn nss_databases_trust_the_ca_and_tstclnt_then_trusts_the_gateway() {
     );
     refused_in_one_line(&r, &["--nss"], "no NSS database found");
 }
+
+/// Issue 23, finding 8: the store password reaches keytool through a descriptor (`/dev/stdin`
+/// of an unlinked file), never a named file: pki killed (SIGKILL) while keytool runs leaves
+/// nothing in TMPDIR. keytool here is a stand-in of a JDK of its own that records what its
+/// `-storepass:file` holds, and waits.
+#[test]
+#[cfg(unix)] // a shell script as keytool, SIGKILL
+fn pki_killed_while_keytool_runs_leaves_no_password_file_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Instant;
+    let d = crate::support::tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    let root = "pki/certs/azure-iot-test-only.root.ca.cert.pem";
+    let (jdk, tmpdir) = (p.join("jdk"), p.join("tmpdir"));
+    std::fs::create_dir_all(jdk.join("bin")).unwrap();
+    std::fs::create_dir(&tmpdir).unwrap();
+    std::fs::write(p.join("cacerts"), b"").unwrap();
+    let (started, seen, release) = (p.join("started"), p.join("seen"), p.join("release"));
+    // Its environment is cleared by pki: the paths are in the script.
+    let script = format!(
+        "#!/bin/sh\n\
+         while [ $# -gt 0 ]; do\n\
+           if [ \"$1\" = -storepass:file ]; then cat \"$2\" > '{seen}'; fi; shift\n\
+         done\n\
+         : > '{started}'\n\
+         i=0; while [ ! -e '{release}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n",
+        seen = seen.display(),
+        started = started.display(),
+        release = release.display(),
+    );
+    let keytool = jdk.join("bin/keytool");
+    std::fs::write(&keytool, script).unwrap();
+    std::fs::set_permissions(&keytool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child =
+        crate::support::pki_command(p, &["install-ca", root, "--java", "--cacerts", "cacerts"])
+            .env("JAVA_HOME", &jdk)
+            .env("TMPDIR", &tmpdir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = started.exists();
+    let during = crate::support::tree(&tmpdir);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let after = crate::support::tree(&tmpdir);
+    std::fs::write(&release, b"").unwrap(); // keytool's stand-in ends
+    assert!(running, "keytool was not run");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "changeit\n",
+        "keytool could not read the password"
+    );
+    assert_eq!(
+        during,
+        Vec::<String>::new(),
+        "a file in TMPDIR while keytool ran"
+    );
+    assert_eq!(
+        after,
+        Vec::<String>::new(),
+        "a file left in TMPDIR by the kill"
+    );
+}

@@ -20,6 +20,7 @@ mod guarantees;
 mod guide_safety;
 mod harness;
 mod hsm;
+mod inputs;
 mod java_nss;
 mod journey;
 mod needs_renewal;

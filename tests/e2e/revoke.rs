@@ -9,7 +9,8 @@ use crate::support::quickstart::{
 };
 use crate::support::{
     Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Server,
-    crl_distribution_points, fails_cleanly, openssl, pki, s_client, tmp, tree,
+    crl_distribution_points, fails_cleanly, openssl, pki, refused_in_one_line, run_bounded,
+    s_client, tmp, tree,
 };
 
 /// The CRL of every CA in one PEM file (`pki crl --all`).
@@ -550,4 +551,36 @@ fn bad_input_is_one_line_and_changes_nothing() {
     )
     .expect(0);
     fails_cleanly(p, &["crl", "--all"], "encrypted", state);
+}
+
+/// Issue 23, finding 6: a batch line of 200 MB is refused by its number and its start, never
+/// held in memory (pki runs under a 1 GiB address space), and an argument of 100 kB is never
+/// echoed whole.
+#[test]
+#[cfg(unix)] // ulimit
+fn a_huge_batch_line_or_argument_is_refused_by_its_start_without_being_held() {
+    let d = tmp();
+    let p = d.path();
+    pki(p, &["create-owner-ca"]).expect(0);
+    pki(p, &["issue", "device", "dev-1"]).expect(0);
+    let mut lot = b"dev-1\n".to_vec();
+    lot.resize(lot.len() + 200_000_000, b'x');
+    lot.push(b'\n');
+    std::fs::write(p.join("lot.txt"), &lot).unwrap();
+    drop(lot);
+    let args = ["revoke", "--batch", "lot.txt"];
+    let cmd = crate::support::pki_in_shell(p, "ulimit -v 1048576", &args);
+    let r = run_bounded(cmd, b"", std::time::Duration::from_secs(60)).expect("pki ended");
+    refused_in_one_line(&r, &args, "lot.txt:2: \"xxxx");
+    assert!(r.stderr.contains("longer than 65536 bytes"), "{}", r.stderr);
+    assert!(r.stderr.len() < 512, "{} bytes on stderr", r.stderr.len());
+    // Nothing was revoked: the batch is one transaction, refused before it began.
+    let listed = pki(p, &["list", "--revoked", "--json"]).expect(0);
+    assert!(!listed.stdout.contains("dev-1"), "{}", listed.stdout);
+
+    let huge = "y".repeat(100_000);
+    let r = pki(p, &["revoke", &huge]);
+    refused_in_one_line(&r, &["revoke", "y…"], "\"yyyy");
+    assert!(r.stderr.contains("…\": no certificate"), "{}", r.stderr);
+    assert!(r.stderr.len() < 512, "{} bytes on stderr", r.stderr.len());
 }

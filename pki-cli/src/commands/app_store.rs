@@ -5,14 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use pki_truststore::{
     AppEntry, AppReport, AppStatus, Environment, Fingerprint, JavaStore, NssDb, StoreCertificate,
 };
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::read_secret_file;
+use super::first_line_of;
 use crate::cli::{AppStoreOpts, InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
 use crate::output::{Outcome, Output, escape_line};
 
@@ -48,15 +48,7 @@ fn stores(apps: &AppStoreOpts, store: &StoreOpts, env: &Environment) -> Result<S
             env,
         ))?;
         let pass = match &apps.storepass_file {
-            Some(f) => {
-                let bytes = read_secret_file(f, 64 * 1024).with_context(|| {
-                    format!("cannot read the store password file {}", f.display())
-                })?;
-                let text = std::str::from_utf8(&bytes).with_context(|| {
-                    format!("the store password file {} is not UTF-8 text", f.display())
-                })?;
-                Zeroizing::new(text.lines().next().unwrap_or("").to_owned())
-            }
+            Some(f) => first_line_of(f, "store password file")?,
             None => Zeroizing::new(pki_truststore::DEFAULT_STOREPASS.to_owned()),
         };
         if !java.cacerts.is_file() {

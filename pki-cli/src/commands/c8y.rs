@@ -6,7 +6,7 @@
 //! its retries on stderr; `hints.rs` turns its errors into one line that names the flag to
 //! change.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -18,13 +18,10 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs};
-use crate::commands::{read_cert, read_key};
+use crate::commands::{first_line_of, read_cert, read_key};
 use crate::hints::{self, no_os_roots};
 use crate::messages;
 use crate::output::{Outcome, Output, escape_line, fields};
-
-/// The largest password file pki reads.
-const MAX_PASSWORD_FILE: u64 = 64 * 1024;
 
 /// `pki c8y ...`.
 pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
@@ -100,9 +97,7 @@ fn trust(ca_file: Option<&Path>) -> Result<Trust> {
 /// that is wiped when dropped, from here to the Authorization header.
 fn password(conn: &C8yConn, user: &str, url: &str) -> Result<Zeroizing<String>> {
     if let Some(file) = &conn.password_file {
-        let text = read_password_file(file)
-            .with_context(|| format!("cannot read the password file {}", file.display()))?;
-        let first = Zeroizing::new(text.lines().next().unwrap_or("").to_owned());
+        let first = first_line_of(file, "password file")?;
         if first.is_empty() {
             bail!("the password file {} is empty", file.display());
         }
@@ -124,22 +119,6 @@ fn password(conn: &C8yConn, user: &str, url: &str) -> Result<Zeroizing<String>> 
     bail!(
         "no password for {user}: give --password-file FILE or set C8Y_PASSWORD (there is no terminal to ask on)"
     )
-}
-
-/// A password file's text, read into memory sized once (no reallocation leaves a copy behind)
-/// and wiped when dropped.
-fn read_password_file(path: &Path) -> Result<Zeroizing<String>> {
-    let f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    if len > MAX_PASSWORD_FILE {
-        bail!(
-            "it holds {len} bytes, more than a password file ({} KiB at most)",
-            MAX_PASSWORD_FILE / 1024
-        );
-    }
-    let mut text = Zeroizing::new(String::with_capacity(usize::try_from(len).unwrap_or(0) + 1));
-    f.take(MAX_PASSWORD_FILE).read_to_string(&mut text)?;
-    Ok(text)
 }
 
 /// What an upload did, as `pki c8y upload` reports it.
@@ -613,7 +592,10 @@ mod tests {
         assert_eq!(pw.as_str(), "s3cret-pw");
         std::fs::write(&file, vec![b'x'; 100 * 1024]).unwrap();
         let e = format!("{:#}", password(&conn, "admin", "").unwrap_err());
-        assert!(e.contains("more than a password file"), "{e}");
+        assert!(
+            e.contains("larger than 64 KiB, the most pki reads of a password"),
+            "{e}"
+        );
     }
 
     #[test]

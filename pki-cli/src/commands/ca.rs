@@ -166,10 +166,8 @@ fn import(
     )?;
     let key_bytes = match &key_uri {
         Some(_) => zeroize::Zeroizing::new(Vec::new()),
-        None => zeroize::Zeroizing::new(
-            std::fs::read(key_path)
-                .with_context(|| format!("cannot read {}", key_path.display()))?,
-        ),
+        None => super::read_secret_file(key_path, pki_core::files::Input::Key)
+            .with_context(|| format!("cannot read the key {}", key_path.display()))?,
     };
     let stored = match &key_uri {
         Some(uri) => pki_core::StoredKey::Uri(uri),

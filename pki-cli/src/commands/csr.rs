@@ -155,7 +155,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
 
 /// `pki csr sign`.
 pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
-    let bytes = std::fs::read(&a.csr)
+    let bytes = pki_core::files::read_input(&a.csr, pki_core::files::Input::Document)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
     let ca = super::open_ca(dir)?;

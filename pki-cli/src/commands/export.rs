@@ -10,7 +10,7 @@ use pki_core::{Certificate, Pkcs12Cipher, TrustedEntry};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{Home, read_cert, read_key, read_secret_file};
+use super::{Home, first_line_of, read_cert, read_key};
 use crate::cli::ExportArgs;
 use crate::output::{Outcome, Output, fields};
 
@@ -232,11 +232,7 @@ fn password(a: &ExportArgs, output: &Path) -> Result<Zeroizing<String>> {
         return Ok(Zeroizing::new(String::new()));
     }
     let (pw, source) = if let Some(file) = &a.password_file {
-        let bytes = read_secret_file(file, 64 * 1024)
-            .with_context(|| format!("cannot read the password file {}", file.display()))?;
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("the password file {} is not UTF-8 text", file.display()))?;
-        let first = Zeroizing::new(text.lines().next().unwrap_or("").to_owned());
+        let first = first_line_of(file, "password file")?;
         (first, format!("the password file {}", file.display()))
     } else if let Some(var) = &a.password_env {
         let value = std::env::var(var).map_err(|_| {

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use pki_core::KeyType;
 use pki_pkcs11::{LoggedIn, Module, PinSource, Pkcs11Uri, TokenKey};
 use serde::Serialize;
@@ -59,11 +59,7 @@ fn module(uri: &Pkcs11Uri) -> Result<Module> {
 /// a prompt on the terminal.
 fn pin(uri: &Pkcs11Uri, token: &str) -> Result<Zeroizing<String>> {
     if let Some(PinSource::File(path)) = &uri.pin_source {
-        let bytes = super::read_secret_file(path, 4096)
-            .with_context(|| format!("cannot read the PIN file {}", path.display()))?;
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("the PIN file {} is not UTF-8 text", path.display()))?;
-        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
+        return super::first_line_of(path, "PIN file");
     }
     if let Ok(p) = std::env::var(PIN_VAR) {
         return Ok(Zeroizing::new(p));

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use pki_core::register::Location as RegisterLocation;
 
 use anyhow::{Context, Result, bail};
+use pki_core::files::Input;
 use pki_core::{
     CaDir, CaRole, Certificate, Issued, Issuer, PrivateKey, Profile, Request, Subject, SubjectKey,
     Written,
@@ -106,7 +107,7 @@ pub(crate) fn instant_or_now(at: Option<OffsetDateTime>) -> OffsetDateTime {
 /// Reads a private key, asking for its password only when it is encrypted: from
 /// `--key-password-file`, `PKI_KEY_PASSWORD`, or a prompt on the terminal.
 pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
-    let bytes = read_secret_file(path, 1 << 20)
+    let bytes = read_secret_file(path, Input::Key)
         .with_context(|| format!("cannot read the key {}", path.display()))?;
     let name = path.display().to_string();
     match PrivateKey::parse(&bytes, &name, None) {
@@ -118,35 +119,26 @@ pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
     }
 }
 
-/// A file holding a secret (a key, a password), read whole into memory that is wiped when
-/// dropped; at most `max` bytes (a key file that is a device or a huge file is refused).
-pub(crate) fn read_secret_file(path: &Path, max: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    let mut buf = Zeroizing::new(Vec::with_capacity(
-        f.metadata()
-            .map(|m| m.len().min(max) as usize + 1)
-            .unwrap_or(4096),
-    ));
-    f.take(max + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Err(std::io::Error::other(format!(
-            "larger than {max} bytes: not a key or password file"
-        )));
-    }
-    Ok(buf)
+/// A file holding a secret (a key, a password, a PIN), read whole into memory that is wiped
+/// when dropped, through the one bounded reader of user-named inputs
+/// ([`pki_core::files::read_input`]: regular files only, at most `kind`'s limit).
+pub(crate) fn read_secret_file(path: &Path, kind: Input) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    pki_core::files::read_input(path, kind)
+}
+
+/// The first line of a password or PIN file (`what`: "password file", "PIN file"), held in
+/// memory that is wiped when dropped.
+pub(crate) fn first_line_of(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+    let bytes = read_secret_file(path, Input::Password)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("the {what} {} is not UTF-8 text", path.display()))?;
+    Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()))
 }
 
 fn password(key: &Path, pw: &PasswordOpts) -> Result<Zeroizing<String>> {
     if let Some(file) = &pw.key_password_file {
-        let bytes = read_secret_file(file, 64 * 1024)
-            .with_context(|| format!("cannot read the password file {}", file.display()))?;
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("the password file {} is not UTF-8 text", file.display()))?;
-        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
+        return first_line_of(file, "password file");
     }
     if let Ok(p) = std::env::var("PKI_KEY_PASSWORD") {
         return Ok(Zeroizing::new(p));

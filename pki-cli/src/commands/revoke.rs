@@ -32,8 +32,8 @@ pub(crate) fn run(dir: &Home, a: RevokeArgs, out: &Output) -> Result<Outcome> {
     let ca = super::open_ca(dir)?;
     let given = match (&a.batch, &a.target) {
         (Some(path), _) => {
-            let bytes = read_batch_file(path)?;
-            pki_core::read_batch(path, &bytes)?
+            let input = open_batch_file(path)?;
+            pki_core::read_batch(path, input)?
         }
         (None, Some(target)) => vec![Given {
             target: Target::parse(target),
@@ -69,21 +69,23 @@ pub(crate) fn run(dir: &Home, a: RevokeArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn read_batch_file(path: &std::path::Path) -> Result<Vec<u8>> {
+/// The batch file, opened as every user-named input is (a regular file, never a FIFO or a
+/// device) and read as a stream of at most [`MAX_BATCH`] bytes, line by bounded line.
+fn open_batch_file(path: &std::path::Path) -> Result<impl std::io::BufRead> {
     use std::io::Read;
-    let f = std::fs::File::open(path)
+    let f = pki_core::files::open_input(path)
         .with_context(|| format!("cannot read the batch file {}", path.display()))?;
-    let mut bytes = Vec::new();
-    f.take(MAX_BATCH + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read the batch file {}", path.display()))?;
-    if bytes.len() as u64 > MAX_BATCH {
+    let len = f
+        .metadata()
+        .with_context(|| format!("cannot read the batch file {}", path.display()))?
+        .len();
+    if len > MAX_BATCH {
         anyhow::bail!(
             "the batch file {} is larger than {MAX_BATCH} bytes: split the lot",
             path.display()
         );
     }
-    Ok(bytes)
+    Ok(std::io::BufReader::new(f.take(MAX_BATCH)))
 }
 
 fn when(t: Option<OffsetDateTime>) -> String {

@@ -17,14 +17,16 @@ use crate::output::{Outcome, Output, escape_line};
 /// `pki scan`.
 pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
     let name = a.hosts_file.display().to_string();
-    let text = std::fs::read_to_string(&a.hosts_file)
+    let bytes = pki_core::files::read_input(&a.hosts_file, pki_core::files::Input::Document)
         .with_context(|| format!("cannot read the hosts file {name}"))?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("the hosts file {name} is not UTF-8 text"))?;
     let base = a
         .hosts_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let targets = pki_verify::parse_hosts(&text, &name, base)?;
+    let targets = pki_verify::parse_hosts(text, &name, base)?;
     let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
     // Every certificate and key before the first connection, each file once: a key shared by
     // a hundred gateways asks for its password (or its token's PIN) once.

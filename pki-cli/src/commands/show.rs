@@ -7,7 +7,7 @@ use pki_core::{CertInfo, Certificate, CrlInfo};
 use serde::Serialize;
 use time::format_description::well_known::Rfc2822;
 
-use super::{now, read_cert, read_key};
+use super::{now, read_key};
 use crate::cli::ShowArgs;
 use crate::output::{Outcome, Output, escape_line, fields};
 
@@ -57,8 +57,16 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
     let mut crls = Vec::new();
     for file in &a.files {
         let name = file.display().to_string();
-        if std::fs::read(file).is_ok_and(|b| pki_core::holds_crls(&b)) {
-            for (index, der) in pki_core::read_crl_file(file)?.iter().enumerate() {
+        // Read once, through the bounded reader of user-named inputs.
+        let bytes =
+            pki_core::files::read_input(file, pki_core::files::Input::Document).map_err(|e| {
+                pki_core::Error::Io {
+                    path: file.clone(),
+                    reason: e,
+                }
+            })?;
+        if pki_core::holds_crls(&bytes) {
+            for (index, der) in pki_core::read_crls(&bytes, &name)?.iter().enumerate() {
                 crls.push(ShownCrl {
                     file: name.clone(),
                     index,
@@ -67,7 +75,7 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
             }
             continue;
         }
-        let certs = read_cert(file)?;
+        let certs = Certificate::parse_all(&bytes, &name)?;
         let links = pki_core::chain_links(&certs);
         if first.is_none() {
             first = Some((certs[0].clone(), name.clone()));
