@@ -632,3 +632,31 @@ fn a_rollback_hook_that_removes_the_files_is_reported_not_the_old_files_are_back
     assert_eq!(missing.len(), 1, "{one}");
     assert!(missing[0].as_str().unwrap().ends_with(SERVER), "{one}");
 }
+
+#[test]
+fn a_hooks_pki_that_writes_the_register_fails_fast_instead_of_waiting_for_the_timeout() {
+    // The renewal holds the register's write lock until its hook and check confirm it; a
+    // `pki crl` in the hook cannot have it. It says so at once, rather than waiting until
+    // --exec-timeout kills the hook.
+    let d = gateway_pki();
+    let dir = d.path();
+    let hook = format!("'{}' crl --all", env!("CARGO_BIN_EXE_pki"));
+    let start = Instant::now();
+    let r = pki(
+        dir,
+        &["renew", SERVER, "--exec", &hook, "--exec-timeout", "40"],
+    )
+    .expect(1);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("is locked by the `pki renew` whose hook runs this pki"),
+        "{}",
+        r.stderr
+    );
+}
