@@ -22,6 +22,9 @@ Python standard library and the honest tenant's HTTP and TLS plumbing (`serve`, 
   --mode inject     the first answer is 503 with a message full of control characters; then the
                     tenant, a listing, an upload answer and (for DELETE) a 422 whose names,
                     subjects and messages carry ESC, BEL, CR, LF, NUL and C1 controls
+  --mode absurd     the tenant as usual, and a listing of one certificate whose fingerprint,
+                    notAfter, name and subject are 70,000 characters each (Python's format
+                    widths stop at 65,535 too)
   --mode unproven   the tenant, an upload (201) and a verification code as usual, and then a proof
                     answered 200 with the certificate still not proven (proofOfPossessionValid
                     false)
@@ -209,6 +212,14 @@ class Handler(QuietHandler):
             return self.json_answer(201, cert)
         self.json_answer(422, {"error": "core/" + EVIL, "message": "refused" + EVIL})
 
+    def mode_absurd(self, method, n):
+        if self.path_parts() == ["tenant", "currentTenant"]:
+            return self.current_tenant()
+        long = 70_000
+        cert = self.certificate(1, fingerprint="f" * long, notAfter="2" * long,
+                                name="N" * long, subject="CN=" + "S" * long)
+        self.json_answer(200, {"certificates": [cert]})
+
     def mode_unproven(self, method, n):
         parts = self.path_parts()
         if parts == ["tenant", "currentTenant"]:
@@ -227,7 +238,7 @@ def main():
     p.add_argument("--key", required=True, help="server key (PEM)")
     p.add_argument("--mode", required=True,
                    choices=["endless", "huge", "slow", "cut", "pages", "redirect", "echo", "inject",
-                            "unproven"])
+                            "absurd", "unproven"])
     p.add_argument("--size", type=int, default=1 << 30, help="body size for --mode huge")
     p.add_argument("--location", default="", help="redirect target for --mode redirect")
     p.add_argument("--log", required=True, help="JSON-lines file of every request")

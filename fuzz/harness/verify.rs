@@ -8,8 +8,40 @@
 //! Each function takes the raw input, must never panic on it, returns whether the input was
 //! accepted, and asserts the invariants that hold for an accepted input.
 
-use pki_verify::{ChainInput, ConnectionString, NameToCheck, Purpose, VerifyOptions};
+use pki_verify::{
+    ChainInput, ConnectionString, MAX_HOSTS_LINE, NameToCheck, Purpose, VerifyOptions, parse_hosts,
+    split_host_port,
+};
 use time::OffsetDateTime;
+
+/// `pki scan HOSTS`: an accepted file's every host reads back from its address as the same
+/// host and port; a refusal is one bounded line naming the file (never the whole input).
+pub(crate) fn hosts_file(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    match parse_hosts(text, "hosts.txt", std::path::Path::new("/base")) {
+        Ok(targets) => {
+            let lines = text.lines().count();
+            for t in &targets {
+                assert!((1..=lines).contains(&t.line), "{t:?}");
+                assert!(t.host.len() <= MAX_HOSTS_LINE, "{t:?}");
+                assert_eq!(
+                    split_host_port(&t.address(), 1),
+                    Some((t.host.clone(), t.port)),
+                    "{t:?}"
+                );
+            }
+            true
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.starts_with("hosts.txt"), "{msg}");
+            assert!(msg.len() < 1024, "an error of {} bytes", msg.len());
+            false
+        }
+    }
+}
 
 /// `pki verify --connection-string`: a parsed string is rebuilt from its fields and reads back
 /// the same.

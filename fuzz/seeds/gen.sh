@@ -16,7 +16,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for t in certificate private_key csr batch_input connection_string c8y_json verify_chain signature; do
+for t in certificate private_key csr batch_input connection_string hosts_file c8y_json verify_chain signature; do
   rm -rf "${SEEDS:?}/$t"
   mkdir -p "$SEEDS/$t"
 done
@@ -119,6 +119,14 @@ printf 'device_id,san\r\n"dev ""q""",[fd00::1]\r\ndev-5,*.example.com\r\n' >"$b/
 # A line that is not UTF-8 is a rejected line; the lot goes on.
 printf 'dev-\xff\ndev-2\n' >"$b/not-utf8-line.txt"
 
+# --- hosts_file: names, addresses, servername, client files; no host name, a port, a long line.
+h="$SEEDS/hosts_file"
+printf '# fleet\ngw1.contoso.com\n10.0.0.4:8884 servername=gw2.contoso.com # lab\n[fd00::4]:443\n' >"$h/fleet.txt"
+printf 'gw1 cert=certs/d.pem key=pkcs11:token=pki;object=d\ngw_2.lab.:1\n' >"$h/client.txt"
+printf 'gw1\ngw$(id).test\n' >"$h/bad-not-a-name.txt"
+printf 'gw1 servername=a..b\n' >"$h/bad-servername.txt"
+printf 'gw1:mqtts\n' >"$h/bad-port.txt"
+head -c 9000 /dev/zero | tr '\0' g >"$h/bad-long-line.txt"
 # --- connection_string: device, module, x509, gateway; malformed ones.
 s="$SEEDS/connection_string"
 printf 'HostName=hub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=abc==;GatewayHostName=gw.contoso.com' >"$s/downstream.txt"

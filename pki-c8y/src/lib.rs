@@ -64,7 +64,8 @@ pub use config::{Config, Proxies, Trust, login_name};
 pub use error::{Answer, Error};
 pub use events::{Events, Retry};
 pub use model::{
-    CurrentTenant, ErrorBody, Fingerprint, Status, TrustedCert, UploadOptions, VerificationCode,
+    CurrentTenant, ErrorBody, Fingerprint, MAX_SHORT_FIELD, MAX_TEXT_FIELD, Status, TrustedCert,
+    UploadOptions, VerificationCode,
 };
 pub use pop::{CaKey, Signer};
 pub use tenant::{ADMIN_ROLE, MAX_PAGES, PAGE_SIZE, Proof, Removed, Tenant, Uploaded};

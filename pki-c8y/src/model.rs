@@ -142,10 +142,22 @@ pub struct TrustedCert {
 }
 
 impl TrustedCert {
-    /// The typed view of a tenant's answer, which it keeps.
+    /// The typed view of a tenant's answer, which it keeps. The typed view is bounded: a field
+    /// longer than a tenant has reason to send (a fingerprint is 40 hex digits, 59 with colons;
+    /// a date 24 characters) is cut to [`MAX_SHORT_FIELD`] characters (a name or a subject to
+    /// [`MAX_TEXT_FIELD`]), ending in `…`, so that what pki shows of it stays bounded; the
+    /// answer kept for JSON is unchanged.
     pub fn from_answer(raw: Value) -> Self {
         let typed: TrustedCert = serde_json::from_value(raw.clone()).unwrap_or_default();
-        TrustedCert { raw, ..typed }
+        let cut = |field: Option<String>, max| field.map(|f| bounded(f, max));
+        TrustedCert {
+            name: cut(typed.name, MAX_TEXT_FIELD),
+            fingerprint: cut(typed.fingerprint, MAX_SHORT_FIELD),
+            subject: cut(typed.subject, MAX_TEXT_FIELD),
+            not_after: cut(typed.not_after, MAX_SHORT_FIELD),
+            raw,
+            ..typed
+        }
     }
 
     /// The tenant's answer, unchanged.
@@ -166,6 +178,22 @@ impl TrustedCert {
                 .auto_registration_enabled
                 .is_some_and(|a| a != opts.auto_registration)
     }
+}
+
+/// The most characters of a tenant's fingerprint or date that [`TrustedCert`] keeps.
+pub const MAX_SHORT_FIELD: usize = 64;
+
+/// The most characters of a tenant's name or subject that [`TrustedCert`] keeps.
+pub const MAX_TEXT_FIELD: usize = 1024;
+
+/// `s` cut to `max` characters, the last one `…`, when it is longer.
+fn bounded(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Serialises as the tenant's answer, unchanged.
@@ -216,6 +244,32 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_fields_are_cut_in_the_typed_view_and_kept_in_the_answer() {
+        let long = "f".repeat(70_000);
+        let c = TrustedCert::from_answer(serde_json::json!({
+            "fingerprint": long, "notAfter": long, "name": long, "subject": long,
+            "status": "ENABLED",
+        }));
+        let fp = c.fingerprint.as_deref().unwrap();
+        assert_eq!(fp.chars().count(), MAX_SHORT_FIELD);
+        assert!(fp.ends_with("f…"));
+        assert_eq!(
+            c.not_after.as_deref().unwrap().chars().count(),
+            MAX_SHORT_FIELD
+        );
+        assert_eq!(c.name.as_deref().unwrap().chars().count(), MAX_TEXT_FIELD);
+        assert_eq!(
+            c.subject.as_deref().unwrap().chars().count(),
+            MAX_TEXT_FIELD
+        );
+        assert_eq!(c.status, Some(Status::Enabled));
+        assert_eq!(c.raw()["fingerprint"].as_str().unwrap().len(), 70_000);
+        let fine = "0cd89e8ecd40b6f7fbb9f3602baf82ff307f0678";
+        let c = TrustedCert::from_answer(serde_json::json!({ "fingerprint": fine }));
+        assert_eq!(c.fingerprint.as_deref(), Some(fine));
+    }
 
     #[test]
     fn new_certificate_serialises_with_cumulocity_names() {

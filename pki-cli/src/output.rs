@@ -127,6 +127,54 @@ pub(crate) fn field_lists(rows: &[(&str, Vec<String>)]) -> String {
     out
 }
 
+/// The most characters a table cell shows; a longer one (a tenant's field, a gateway's
+/// message) is cut and ends in `…`. It also bounds every column's width: a width is never near
+/// the 65,535 that `format!` widths stop at, nor wider than a reader can follow.
+pub(crate) const MAX_CELL: usize = 256;
+
+/// Rows of cells in columns: a header row, then one line a row, columns two spaces apart and
+/// left-aligned, the last column unpadded and trailing spaces trimmed. Every cell is escaped
+/// ([`escape_line`]: nothing from outside can start a line or move the cursor) and cut to
+/// [`MAX_CELL`] characters, so that every line is bounded whatever the cells hold. Widths are
+/// counted in characters. The one renderer of tables (`c8y list`, `scan`).
+pub(crate) fn table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let cells: Vec<[String; N]> = std::iter::once(head.map(cell))
+        .chain(rows.iter().map(|row| row.each_ref().map(|c| cell(c))))
+        .collect();
+    let mut widths = [0usize; N];
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            line += c;
+            if i + 1 < N {
+                // Padding by hand: no format width, whatever the width.
+                let pad = w - c.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out += line.trim_end();
+        out.push('\n');
+    }
+    out
+}
+
+/// A table cell: escaped, and cut to [`MAX_CELL`] characters (the last one `…`).
+fn cell(s: &str) -> String {
+    let s = escape_line(s);
+    if s.chars().count() <= MAX_CELL {
+        return s.into_owned();
+    }
+    let mut cut: String = s.chars().take(MAX_CELL - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Text for a terminal: every control character but the line feed and the tab (ESC, BEL, CR,
 /// NUL, DEL, the C1 controls) and the bidirectional overrides are escaped, so that nothing a
 /// certificate, a gateway or a tenant says can move the cursor, recolour the terminal or hide
@@ -214,6 +262,28 @@ mod tests {
             ("SHA-256", vec!["AB".into()]),
         ]);
         assert_eq!(text, "ran:     one\n         two\\x0aFAKE\nSHA-256: AB\n");
+    }
+
+    #[test]
+    fn tables_bound_every_cell_and_escape_it() {
+        let t = table(
+            ["A", "LONG", "LAST"],
+            &[
+                ["x\ny".into(), "z".repeat(70_000), "end".into()],
+                ["é".into(), "short".into(), "w".repeat(70_000)],
+            ],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3, "{t:.300}");
+        for l in &lines {
+            assert!(l.chars().count() <= 3 * MAX_CELL + 4, "{l:.300}");
+        }
+        let pad = " ".repeat(MAX_CELL - 4 + 2);
+        assert_eq!(lines[0], format!("A       LONG{pad}LAST"));
+        let long = format!("{}…", "z".repeat(MAX_CELL - 1));
+        assert_eq!(lines[1], format!("x\\x0ay  {long}  end"));
+        assert!(lines[2].starts_with("é       short  "), "{:.40}", lines[2]);
+        assert!(lines[2].ends_with("ww…"), "{:.40}", lines[2]);
     }
 
     #[test]

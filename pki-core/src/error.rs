@@ -263,6 +263,23 @@ pub enum Refusal {
         /// The present.
         now: time::OffsetDateTime,
     },
+    /// A revocation dated before the certificate was issued (its notBefore).
+    RevocationBeforeIssue {
+        /// The revocation time asked for.
+        at: time::OffsetDateTime,
+        /// The certificate's subject.
+        subject: String,
+        /// Its serial.
+        serial: String,
+        /// Its notBefore.
+        not_before: time::OffsetDateTime,
+    },
+    /// A revocation dated before 1950, where a CRL's UTCTime begins (RFC 5280, 4.1.2.5): no
+    /// certificate of pki's was revoked then.
+    RevocationTooEarly {
+        /// The revocation time asked for.
+        at: time::OffsetDateTime,
+    },
     /// A renewal whose CA expires no later than the certificate renewed: it would gain
     /// nothing until the CA is renewed.
     RenewalGainsNothing {
@@ -316,6 +333,22 @@ impl std::fmt::Display for Refusal {
                 "a revocation at {} is in the future (it is {} now): revoke when it happens, and date a compromise in the past",
                 rfc3339(*at),
                 rfc3339(*now)
+            ),
+            Refusal::RevocationBeforeIssue {
+                at,
+                subject,
+                serial,
+                not_before,
+            } => write!(
+                f,
+                "a revocation at {} is before the certificate was issued: {subject} (serial {serial}) is valid from {}; date the revocation at or after it",
+                rfc3339(*at),
+                rfc3339(*not_before)
+            ),
+            Refusal::RevocationTooEarly { at } => write!(
+                f,
+                "a revocation at {} is before 1950, where a CRL's dates begin: give the time it happened",
+                rfc3339(*at)
             ),
             Refusal::RenewalGainsNothing {
                 subject,

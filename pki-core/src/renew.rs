@@ -422,6 +422,11 @@ pub struct Outcome {
     pub verification: Option<GatewayCheck>,
     /// The hook's run after a rollback.
     pub rollback_hook: Option<HookRun>,
+    /// After a rollback (and its hook): the files that are not as they were before the
+    /// renewal (missing or changed), read back rather than assumed. Empty when every file is
+    /// back, or when nothing was rolled back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_restored: Vec<PathBuf>,
     /// For the owner CA: the rollover's transition bundle and what to re-issue.
     pub rollover: Option<Rollover>,
     /// For another CA: how many certificates in service it signed with its old key (they keep
@@ -468,6 +473,7 @@ impl Outcome {
             hook: None,
             verification: None,
             rollback_hook: None,
+            not_restored: Vec::new(),
             rollover: None,
             still_under_old: None,
             notes: r.notes.clone(),
@@ -1358,6 +1364,17 @@ fn put_in_place(
         ))));
     }
 
+    // The files as they are before the renewal, to tell after a rollback whether they are
+    // back (a rollback hook can remove or change them).
+    let watched: Vec<&Path> = [Some(&paths.cert), paths.chain.as_ref(), Some(&paths.key)]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    let before: Vec<(PathBuf, Option<zeroize::Zeroizing<Vec<u8>>>)> = watched
+        .iter()
+        .map(|p| (p.to_path_buf(), read_as_is(p)))
+        .collect();
     let env = [
         ("PKI_RENEW_CERT", paths.cert.display().to_string()),
         ("PKI_RENEW_OLD_SERIAL", r.old.serial.clone()),
@@ -1398,6 +1415,7 @@ fn put_in_place(
         hook: hook_run,
         verification: check,
         rollback_hook: None,
+        not_restored: Vec::new(),
         rollover: None,
         still_under_old: None,
         notes,
@@ -1432,6 +1450,11 @@ fn put_in_place(
             if let (Some(h), Some(_)) = (&confirm.hook, &outcome.hook) {
                 outcome.rollback_hook = Some(run_hook(h, HookPhase::Rollback, &env));
             }
+            outcome.not_restored = before
+                .into_iter()
+                .filter(|(p, was)| read_as_is(p) != *was)
+                .map(|(p, _)| p)
+                .collect();
             return Ok(outcome);
         }
     }
@@ -1455,6 +1478,19 @@ fn put_in_place(
         outcome.still_under_old = Some(ca.register()?.count(&q)?);
     }
     Ok(outcome)
+}
+
+/// A file's bytes, `None` when it cannot be read (missing, or larger than any file pki keeps
+/// there): what a rollback compares.
+fn read_as_is(path: &Path) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 24)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(zeroize::Zeroizing::new(bytes))
 }
 
 /// Stages a copy of `from` (when it exists) as `name` in `dir`, written as `attrs` says: a

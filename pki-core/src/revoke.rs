@@ -82,7 +82,9 @@ const CA_PROFILES: [&str; 3] = ["root-ca", "intermediate-ca", "edge-ca"];
 /// certificate revoked before stays as it was and says so. A device id names every certificate
 /// with that CN (a renewed device has several). A revocation is a fact of the past or the
 /// present: `at` after `now` is refused (a CRL would list the certificate as revoked today
-/// while the register says it is not yet).
+/// while the register says it is not yet), and so is `at` before 1950 (where a CRL's UTCTime
+/// begins) or before a certificate it names was issued (its notBefore): a date that cannot be
+/// true is never recorded, since a recorded revocation is not changed.
 pub fn revoke(
     ca: &CaDir,
     given: &[Given],
@@ -95,6 +97,11 @@ pub fn revoke(
         return Err(crate::Error::Refused(crate::Refusal::FutureRevocation {
             at,
             now,
+        }));
+    }
+    if at.year() < 1950 {
+        return Err(crate::Error::Refused(crate::Refusal::RevocationTooEarly {
+            at,
         }));
     }
     let mut register = ca.register()?;
@@ -110,6 +117,16 @@ pub fn revoke(
         for mut record in resolve(&mut tx, g, ours.as_ref())? {
             if !seen.insert(record.sha256.clone()) {
                 continue;
+            }
+            if record.status != pki_register::Status::Revoked && at < record.not_before {
+                return Err(crate::Error::Refused(
+                    crate::Refusal::RevocationBeforeIssue {
+                        at,
+                        subject: record.subject.clone(),
+                        serial: record.serial.clone(),
+                        not_before: record.not_before,
+                    },
+                ));
             }
             let already_revoked = match tx.revoke(&record.sha256, at, reason)? {
                 Revocation::Revoked => {

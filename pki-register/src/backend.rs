@@ -71,6 +71,33 @@ const SCHEMA_LOCK: i64 = 0x706b_6952_6567; // "pkiReg"
 
 /// How long a SQLite writer waits for another to finish.
 const SQLITE_BUSY: Duration = Duration::from_secs(60);
+/// How long a SQLite writer waits inside a `pki renew` hook: the renewal holds the lock until
+/// the hook returns, so waiting longer only delays the hook's failure until its timeout.
+const SQLITE_BUSY_IN_HOOK: Duration = Duration::from_secs(2);
+/// Whether this process runs in a `pki renew` hook ([`set_in_renew_hook`]).
+static IN_RENEW_HOOK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the register that this process runs in the hook of a `pki renew` (the command line
+/// knows it from its environment, `PKI_RENEW_PHASE`; the library reads none): the renewal holds
+/// the SQLite register's lock until its hook returns, so a writer here waits briefly and fails
+/// with [`Error::Locked`] instead of waiting until the hook's timeout.
+pub fn set_in_renew_hook(in_hook: bool) {
+    IN_RENEW_HOOK.store(in_hook, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether this pki runs in a `pki renew` hook, and so how long a SQLite writer waits.
+fn busy_wait() -> (bool, Duration) {
+    let in_hook = IN_RENEW_HOOK.load(std::sync::atomic::Ordering::Relaxed);
+    (
+        in_hook,
+        if in_hook {
+            SQLITE_BUSY_IN_HOOK
+        } else {
+            SQLITE_BUSY
+        },
+    )
+}
+
 /// How long connecting to PostgreSQL may take unless the URL says otherwise.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -130,7 +157,18 @@ impl Register {
         let tx = match &mut self.db {
             Db::Sqlite(c) => Tx::Sqlite(
                 c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(|e| db_error(location, &e))?,
+                    .map_err(|e| {
+                        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+                            let (in_renew_hook, waited) = busy_wait();
+                            Error::Locked {
+                                location: location.to_string(),
+                                in_renew_hook,
+                                waited_secs: waited.as_secs(),
+                            }
+                        } else {
+                            db_error(location, &e)
+                        }
+                    })?,
             ),
             Db::Postgres(c) => Tx::Postgres(c.transaction().map_err(|e| pg_error(location, &e))?),
         };
@@ -760,7 +798,7 @@ fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection>
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut c = rusqlite::Connection::open_with_flags(path, flags)
         .map_err(|e| unreachable(e.to_string()))?;
-    c.busy_timeout(SQLITE_BUSY)
+    c.busy_timeout(busy_wait().1)
         .map_err(|e| unreachable(e.to_string()))?;
     let not_a_register = |reason: String| Error::NotARegister {
         location: location.to_string(),

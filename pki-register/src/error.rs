@@ -52,6 +52,18 @@ pub enum Error {
         /// The database's reason.
         reason: String,
     },
+    /// Another writer held the register's write lock for longer than a writer waits (a
+    /// SQLite register).
+    #[error("register {location} {}", locked_by(*in_renew_hook, *waited_secs))]
+    Locked {
+        /// The register.
+        location: String,
+        /// This pki runs in the hook of a `pki renew` (`PKI_RENEW_PHASE` is set), which holds
+        /// the lock until its hook and its check confirm the renewal.
+        in_renew_hook: bool,
+        /// How long it waited, in seconds.
+        waited_secs: u64,
+    },
     /// The location given is not one the register can use.
     #[error("register {given:?}: {reason}")]
     BadLocation {
@@ -60,6 +72,19 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+}
+
+fn locked_by(in_renew_hook: bool, waited_secs: u64) -> String {
+    if in_renew_hook {
+        "is locked by the `pki renew` whose hook runs this pki: the renewal holds it until its \
+         hook and check confirm it, so a hook can read the register but not write it; run this \
+         after `pki renew` returns, not in its --exec"
+            .to_owned()
+    } else {
+        format!(
+            "is locked by another pki writing it (waited {waited_secs} s); try again when it is done"
+        )
+    }
 }
 
 /// The register's result.

@@ -22,7 +22,7 @@ mod location;
 mod query;
 mod record;
 
-pub use backend::{Register, Transaction};
+pub use backend::{Register, Transaction, set_in_renew_hook};
 pub use error::{Error, Result};
 pub use location::{Location, PostgresUrl};
 pub use query::Query;

@@ -72,8 +72,8 @@ pub use probe::{
 };
 pub use report::{CrlSummary, Report, RevocationReport, RevokedCertificate, verify};
 pub use scan::{
-    DEFAULT_PORT, HostReport, HostStatus, PresentedCertificate, ScanOptions, ScanTarget,
-    check_host, parse_hosts, scan, split_host_port,
+    DEFAULT_PORT, HostReport, HostStatus, MAX_HOSTS_LINE, PresentedCertificate, ScanOptions,
+    ScanTarget, check_host, parse_hosts, scan, split_host_port,
 };
 pub use serve::OneShotServer;
 #[doc(hidden)]

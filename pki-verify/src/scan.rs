@@ -6,7 +6,9 @@
 //! the name checked, for a gateway reached by its address) and by `cert=FILE key=FILE` (the
 //! device certificate this gateway is shown, where gateways trust different client CAs; a
 //! `pkcs11:` URI as the key; paths relative to the hosts file's directory); `#` starts a
-//! comment, blank lines are ignored. [`scan`] checks the hosts with a bounded number of worker threads, each network
+//! comment, blank lines are ignored. A host is a host name or an IP address, as a TLS client
+//! can name it (`rustls`' `ServerName`), and so is a `servername`; a line is at most
+//! [`MAX_HOSTS_LINE`] bytes. [`scan`] checks the hosts with a bounded number of worker threads, each network
 //! step bounded by the timeout, and hands each [`HostReport`] to the caller in the file's order
 //! as soon as it and every host before it are done.
 
@@ -28,6 +30,28 @@ use crate::{
 
 /// The port of a host given without one: the gateway's MQTTS port.
 pub const DEFAULT_PORT: u16 = 8883;
+
+/// The longest line of a hosts file, in bytes: room for a host, a servername and two paths of
+/// the longest a system allows, and a bound on what a line can cost.
+pub const MAX_HOSTS_LINE: usize = 8 * 1024;
+
+/// The most characters of a hosts file's word that an error quotes.
+const QUOTED: usize = 80;
+
+/// `word` quoted for an error line (as `{:?}`), cut to [`QUOTED`] characters.
+fn quoted(word: &str) -> String {
+    if word.chars().count() <= QUOTED {
+        return format!("{word:?}");
+    }
+    let cut: String = word.chars().take(QUOTED).collect();
+    format!("{cut:?}… ({} characters)", word.chars().count())
+}
+
+/// Whether `name` is one a TLS client can connect to and check: a DNS name (labels of letters,
+/// digits, `-` and `_`, at most 63 each and 253 in all) or an IP address.
+fn is_host_name(name: &str) -> bool {
+    rustls_pki_types::ServerName::try_from(name).is_ok()
+}
 
 /// Splits `HOST[:PORT]` (an IPv6 address as `[ADDR]:PORT`, `[ADDR]` or bare) into the host and
 /// the port, `default_port` when none is given; `None` when it is not of that form.
@@ -100,6 +124,12 @@ pub fn parse_hosts(text: &str, input: &str, base: &Path) -> Result<Vec<ScanTarge
             line,
             reason,
         };
+        if raw.len() > MAX_HOSTS_LINE {
+            return Err(bad(format!(
+                "longer than {MAX_HOSTS_LINE} bytes ({} bytes): a line is one HOST[:PORT] and at most servername=NAME, cert=FILE and key=FILE",
+                raw.len()
+            )));
+        }
         let content = raw.split_once('#').map_or(raw, |(before, _)| before);
         let mut words = content.split_whitespace();
         let Some(first) = words.next() else {
@@ -107,9 +137,16 @@ pub fn parse_hosts(text: &str, input: &str, base: &Path) -> Result<Vec<ScanTarge
         };
         let (host, port) = split_host_port(first, DEFAULT_PORT).ok_or_else(|| {
             bad(format!(
-                "{first:?} is not HOST[:PORT] (for example gw.contoso.com:8883 or [fd00::4]:8883)"
+                "{} is not HOST[:PORT] (for example gw.contoso.com:8883 or [fd00::4]:8883)",
+                quoted(first)
             ))
         })?;
+        if !is_host_name(&host) {
+            return Err(bad(format!(
+                "{} is neither a host name nor an IP address (letters, digits, '-' and '_' in labels of at most 63, 253 in all)",
+                quoted(&host)
+            )));
+        }
         let (mut servername, mut cert, mut key) = (None, None, None);
         for word in words {
             let (slot, value) = match word.split_once('=') {
@@ -118,7 +155,8 @@ pub fn parse_hosts(text: &str, input: &str, base: &Path) -> Result<Vec<ScanTarge
                 Some(("key", v)) => (&mut key, v),
                 _ => {
                     return Err(bad(format!(
-                        "{word:?}: only servername=NAME, cert=FILE and key=FILE may follow the host"
+                        "{}: only servername=NAME, cert=FILE and key=FILE may follow the host",
+                        quoted(word)
                     )));
                 }
             };
@@ -130,10 +168,19 @@ pub fn parse_hosts(text: &str, input: &str, base: &Path) -> Result<Vec<ScanTarge
                     ("FILE", "file")
                 };
                 return Err(bad(format!(
-                    "{word:?}: give one {name}={what} with a {noun}"
+                    "{}: give one {name}={what} with a {noun}",
+                    quoted(word)
                 )));
             }
             *slot = Some(value.to_owned());
+        }
+        if let Some(name) = &servername
+            && !is_host_name(name)
+        {
+            return Err(bad(format!(
+                "servername {} is not a host name (the name a gateway's certificate is checked for)",
+                quoted(name)
+            )));
         }
         let client = match (cert, key) {
             (Some(cert), Some(key)) => Some(ClientFiles {
@@ -593,6 +640,55 @@ mod tests {
             parse_hosts("# nothing\n\n", "hosts.txt", Path::new(".")),
             Err(Error::NoHosts { .. })
         ));
+    }
+
+    #[test]
+    fn a_line_that_names_no_host_or_is_too_long_is_refused_quoting_a_bounded_piece() {
+        let msg = |text: &str| {
+            parse_hosts(text, "hosts.txt", Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
+        for bad in [
+            "gw$(id).test",
+            "a..b",
+            "-gw.test",
+            "gw.test-",
+            "g w",
+            "gw\u{1b}[2J",
+            "[fd00::zz]:8883",
+        ] {
+            let host = bad.split(' ').next().unwrap();
+            let m = msg(&format!("{bad}\n"));
+            assert!(
+                m.contains("is neither a host name nor an IP address")
+                    || m.contains("only servername=NAME"),
+                "{bad}: {m}"
+            );
+            assert!(m.starts_with("hosts.txt line 1: "), "{host}: {m}");
+        }
+        let long = "g".repeat(70_000);
+        assert!(
+            msg(&format!("gw1\n{long}\n"))
+                .starts_with("hosts.txt line 2: longer than 8192 bytes (70000 bytes)")
+        );
+        let label = "g".repeat(64);
+        let m = msg(&format!("{label}.test\n"));
+        assert!(m.contains("is neither a host name"), "{m}");
+        let host = format!("{}.test", "g.".repeat(200));
+        let m = msg(&format!("{host}\n"));
+        assert!(m.contains("… (405 characters)"), "{m}");
+        assert!(m.len() < 300, "{m}");
+        assert_eq!(
+            msg("gw1 servername=a..b\n"),
+            "hosts.txt line 1: servername \"a..b\" is not a host name (the name a gateway's certificate is checked for)"
+        );
+        // Names a TLS client accepts: one label, underscores, a trailing dot, addresses.
+        let ok = "gw1\ngw_2.lab.\n10.0.0.4:1\n[fd00::4]\nfd00::5\ngw3 servername=10.0.0.9\n";
+        assert_eq!(
+            parse_hosts(ok, "hosts.txt", Path::new(".")).unwrap().len(),
+            6
+        );
     }
 
     #[test]

@@ -276,8 +276,28 @@ fn a_revocation_in_the_future_is_refused() {
     assert!(r.stderr.contains("future"), "{}", r.stderr);
     let rows = register_rows(p, &["--revoked"]);
     assert!(rows.is_empty(), "{rows:?}");
-    // In the past: recorded as given.
-    pki(p, &["revoke", "dev-1", "--at", "2026-01-01T00:00:00Z"]).expect(0);
+    // The leap second of the last day time can write is in the future too.
+    let r = pki(p, &["revoke", "dev-1", "--at", "9999-12-31T23:59:60Z"]).expect(2);
+    assert!(r.stderr.contains("future"), "{}", r.stderr);
+    // Before the certificate was issued, or before 1950 (where a CRL's UTCTime begins): no
+    // revocation can be that old.
+    let not_before = register_rows(p, &[])[0]["not_before"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (at, says) in [
+        ("2000-01-01T00:00:00Z", "before the certificate was issued"),
+        ("1949-12-31T23:59:59Z", "before 1950"),
+        ("0001-01-01", "before 1950"),
+    ] {
+        let r = pki(p, &["revoke", "dev-1", "--at", at]).expect(2);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(r.stderr.contains(says), "{at}: {}", r.stderr);
+        assert!(register_rows(p, &["--revoked"]).is_empty(), "{at}");
+    }
+    // In the past, from its notBefore on: recorded as given.
+    pki(p, &["revoke", "dev-1", "--at", &not_before]).expect(0);
     let rows = register_rows(p, &["--revoked"]);
     assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["revoked_at"].as_str(), Some(not_before.as_str()));
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::programs;
-use crate::support::{Mosquitto, Run, Server, openssl, pki_env, tmp, tree};
+use crate::support::{Mosquitto, Run, Server, openssl, pki_env, refused_in_one_line, tmp, tree};
 
 const PIN: &str = "73914628";
 const SO_PIN: &str = "5555999911";
@@ -946,4 +946,34 @@ fn a_device_key_on_the_token_proves_the_device_to_a_broker_that_requires_one() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn exporting_a_token_cas_key_names_the_token_not_a_missing_file() {
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+        .expect(0);
+    let args = ["export", ROOT, "--p12", "root.p12", "--no-password"];
+    let r = hsm.pki(p, &args);
+    refused_in_one_line(
+        &r,
+        &args,
+        "the key of pki/certs/azure-iot-test-only.root.ca.cert.pem is on a token (pkcs11:token=pki;object=owner-ca;",
+    );
+    assert!(!r.stderr.contains("key.pem"), "{}", r.stderr);
+    assert!(!p.join("root.p12").exists());
+    // What can be exported is: the certificate, as a truststore.
+    hsm.pki(
+        p,
+        &[
+            "export",
+            ROOT,
+            "--truststore",
+            "root-trust.p12",
+            "--no-password",
+        ],
+    )
+    .expect(0);
 }

@@ -598,3 +598,65 @@ fn verify_presents_a_device_certificate_to_a_gateway_that_requires_one() {
     assert!(r.stderr.contains("--verify"), "{}", r.stderr);
     assert_eq!(serial(dir, SERVER), renewed);
 }
+
+#[test]
+fn a_rollback_hook_that_removes_the_files_is_reported_not_the_old_files_are_back() {
+    let d = gateway_pki();
+    let dir = d.path();
+    let before = std::fs::read(dir.join(SERVER)).unwrap();
+    // The renewal's hook fails; the rollback's removes the certificate it was to reload.
+    let hook = format!(
+        "if [ \"$PKI_RENEW_PHASE\" = rollback ]; then rm -f '{}'; exit 0; fi; exit 3",
+        dir.join(SERVER).display()
+    );
+    let r = pki(dir, &["renew", SERVER, "--exec", &hook]).expect(1);
+    assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+    assert!(!dir.join(SERVER).exists());
+    assert!(
+        r.stdout.contains(&format!(
+            "WARNING: {} is not as it was before the renewal",
+            dir.join(SERVER).display()
+        )) || r
+            .stdout
+            .contains(&format!("WARNING: {SERVER} is not as it was")),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("the old files are back"), "{}", r.stdout);
+    // --json names the files that are not back.
+    std::fs::write(dir.join(SERVER), &before).unwrap();
+    let r = pki(dir, &["--json", "renew", SERVER, "--exec", &hook]).expect(1);
+    let one = &r.json()["renewals"][0];
+    assert_eq!(one["result"], "rolled_back", "{one}");
+    let missing = one["not_restored"].as_array().unwrap();
+    assert_eq!(missing.len(), 1, "{one}");
+    assert!(missing[0].as_str().unwrap().ends_with(SERVER), "{one}");
+}
+
+#[test]
+fn a_hooks_pki_that_writes_the_register_fails_fast_instead_of_waiting_for_the_timeout() {
+    // The renewal holds the register's write lock until its hook and check confirm it; a
+    // `pki crl` in the hook cannot have it. It says so at once, rather than waiting until
+    // --exec-timeout kills the hook.
+    let d = gateway_pki();
+    let dir = d.path();
+    let hook = format!("'{}' crl --all", env!("CARGO_BIN_EXE_pki"));
+    let start = Instant::now();
+    let r = pki(
+        dir,
+        &["renew", SERVER, "--exec", &hook, "--exec-timeout", "40"],
+    )
+    .expect(1);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("is locked by the `pki renew` whose hook runs this pki"),
+        "{}",
+        r.stderr
+    );
+}

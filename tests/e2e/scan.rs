@@ -253,6 +253,41 @@ fn a_hosts_file_that_cannot_be_read_or_names_no_gateway_is_exit_2() {
     assert_eq!(pki(d, &args).code, 2);
 }
 
+#[test]
+fn a_hosts_line_of_70000_characters_or_no_host_name_is_refused_in_one_short_line() {
+    // A line as long as this was checked, then its row padded to its width: a format width over
+    // 65,535 panicked. A line that is no host name or address is refused before any connection,
+    // and the error quotes a bounded piece of it.
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::write(d.join("long.txt"), format!("{}\n", "g".repeat(70_000))).unwrap();
+    std::fs::write(
+        d.join("long-sni.txt"),
+        format!("127.0.0.1:1 servername={}\n", "s".repeat(70_000)),
+    )
+    .unwrap();
+    std::fs::write(d.join("odd.txt"), "gw1.test\ngw$(id).test:8883\n").unwrap();
+    std::fs::write(d.join("odd-sni.txt"), "127.0.0.1:1 servername=a..b\n").unwrap();
+    for (file, says) in [
+        ("long.txt", "long.txt line 1: longer than"),
+        ("long-sni.txt", "long-sni.txt line 1: longer than"),
+        (
+            "odd.txt",
+            "odd.txt line 2: \"gw$(id).test\" is neither a host name nor an IP address",
+        ),
+        (
+            "odd-sni.txt",
+            "odd-sni.txt line 1: servername \"a..b\" is not a host name",
+        ),
+    ] {
+        let args = ["scan", file, "--timeout", "1"];
+        let r = scan(d, &args[1..], Duration::from_secs(30));
+        refused_in_one_line(&r, &args, says);
+        assert!(r.stdout.is_empty(), "{:.300}", r.stdout);
+        assert!(r.stderr.len() < 1_000, "{:.300}", r.stderr);
+    }
+}
+
 /// Listeners that accept and never answer, sharing one count of the connections open at the
 /// same time across all of them: a connection counts until its client closes it, which the
 /// next accept sees (on loopback the client's FIN is queued before its next SYN leaves).

@@ -21,7 +21,7 @@ use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs}
 use crate::commands::{first_line_of, read_cert, read_key};
 use crate::hints::{self, no_os_roots};
 use crate::messages;
-use crate::output::{Outcome, Output, escape_line, fields};
+use crate::output::{Outcome, Output, escape_line, fields, table};
 
 /// `pki c8y ...`.
 pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
@@ -463,28 +463,8 @@ fn list_text(r: &ListReport) -> String {
         "NOT AFTER",
         "NAME (SUBJECT)",
     ];
-    let mut width = head.map(str::len);
-    for row in &rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let line = |cells: [&str; 6]| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l += cell;
-            } else {
-                l += &format!("{cell:<w$}  ", w = width[i]);
-            }
-        }
-        l + "\n"
-    };
     let mut s = format!("tenant {tenant}: {} trusted certificate(s)\n", rows.len());
-    s += &line(head);
-    for row in &rows {
-        s += &line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]].map(String::as_str));
-    }
+    s += &table(head, &rows);
     s
 }
 

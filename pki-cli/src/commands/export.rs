@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::{Home, first_line_of, read_cert, read_key};
 use crate::cli::ExportArgs;
-use crate::output::{Outcome, Output, fields};
+use crate::output::{Outcome, Output, escape_line, fields};
 
 /// What was written.
 #[derive(Serialize)]
@@ -153,6 +153,16 @@ fn keystore(a: &ExportArgs, certs: Vec<Certificate>, output: &Path) -> Result<Wr
             )
         })?,
     };
+    if a.key.is_none()
+        && !key_path.exists()
+        && let Some(uri) = token_key(&key_path)
+    {
+        bail!(
+            "the key of {} is on a token ({uri}, recorded in {}): a token's key never leaves it, so no PKCS#12 keystore can hold it; export the certificate (--pem, --der, --truststore) and sign with the key through its URI",
+            a.file.display(),
+            key_path.with_extension("uri").display()
+        );
+    }
     let key = read_key(&key_path, &a.key_password)?;
     if !pki_core::key_matches(leaf, &key)? {
         return Err(pki_core::Error::KeyMismatch {
@@ -223,6 +233,22 @@ fn key_beside(cert: &Path) -> Option<PathBuf> {
     let certs = cert.parent()?;
     let dir = certs.parent()?;
     Some(dir.join("private").join(format!("{prefix}.key.pem")))
+}
+
+/// The `pkcs11:` URI recorded beside `key_path` (`private/PREFIX.key.uri` for
+/// `private/PREFIX.key.pem`), when the key is on a token: its path part (the key's name; no
+/// query, where a PIN's source is), cut for an error line.
+fn token_key(key_path: &Path) -> Option<String> {
+    let uri = super::read_secret_file(
+        &key_path.with_extension("uri"),
+        pki_core::files::Input::Password,
+    )
+    .ok()?;
+    let text = String::from_utf8_lossy(&uri);
+    let line = text.lines().next()?.trim();
+    let line = line.split_once('?').map_or(line, |(path, _)| path);
+    line.starts_with("pkcs11:")
+        .then(|| escape_line(&line.chars().take(256).collect::<String>()).into_owned())
 }
 
 /// The PKCS#12 password: `--password-file`, `--password-env`, or a prompt (asked twice); empty

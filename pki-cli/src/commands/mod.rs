@@ -47,6 +47,8 @@ use crate::output::{Outcome, Output, fields};
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
     hsm::set_module(cli.pkcs11_module);
+    // A pki that a `pki renew` hook runs: the renewal holds the register until the hook returns.
+    pki_core::register::set_in_renew_hook(std::env::var_os("PKI_RENEW_PHASE").is_some());
     let dir = Home {
         dir: cli.dir,
         register: match cli.register {

@@ -19,7 +19,7 @@ use super::c8y::{Registration, Trusted, Trusting};
 use super::verify::{split_target, webpki_text};
 use super::{Home, client_cert, hsm, now, read_key};
 use crate::cli::{C8yConn, PasswordOpts, RenewArgs, RenewC8yArgs};
-use crate::output::{Outcome, Output, fields};
+use crate::output::{Outcome, Output, escape_line, fields};
 
 /// The whole run's report.
 #[derive(Debug, Serialize)]
@@ -544,10 +544,22 @@ fn block(e: &Entry) -> String {
         rows.push(("  note", n.clone()));
     }
     s += &fields(&rows);
+    // What the rollback left is read back, never assumed: a rollback hook may have removed or
+    // changed the files.
+    for f in &o.not_restored {
+        s += &format!(
+            "  WARNING: {} is not as it was before the renewal (missing or changed since the rollback, by the hook?): the gateway may have nothing to serve; restore it now\n",
+            escape_line(&f.display().to_string())
+        );
+    }
     if let Some(h) = &o.rollback_hook
         && !h.ok
     {
-        s += "  WARNING: the hook failed on the rollback too: the old files are back, but the gateway may not serve them; check it now\n";
+        s += if o.not_restored.is_empty() {
+            "  WARNING: the hook failed on the rollback too: the old files are back, but the gateway may not serve them; check it now\n"
+        } else {
+            "  WARNING: the hook failed on the rollback too: the gateway may not serve the old files; check it now\n"
+        };
     }
     if let Some(r) = &o.rollover {
         s += &format!(

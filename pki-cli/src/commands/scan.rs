@@ -12,7 +12,7 @@ use super::client_cert::Loader;
 use super::instant_or_now;
 use super::verify::trust_anchors;
 use crate::cli::ScanArgs;
-use crate::output::{Outcome, Output, escape_line};
+use crate::output::{Outcome, Output, table};
 
 /// `pki scan`.
 pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
@@ -68,7 +68,7 @@ pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
         }
     })?;
     if !out.json {
-        out.emit(&(), || table(&reports))?;
+        out.emit(&(), || scan_text(&reports))?;
     }
     Ok(if all_ok {
         Outcome::Success
@@ -86,57 +86,38 @@ fn status(s: HostStatus) -> &'static str {
     }
 }
 
-/// The hosts as a table (every cell escaped, so that nothing a gateway sent can break a row),
+/// The hosts as a table ([`table`]: every cell escaped and bounded, so that nothing a gateway
+/// sent can break a row or make a column unbounded),
 /// then a count of each status.
-fn table(reports: &[HostReport]) -> String {
+fn scan_text(reports: &[HostReport]) -> String {
     let dash = || "-".to_owned();
-    let mut rows = vec![
-        [
-            "HOST",
-            "STATUS",
-            "OPENSSL",
-            "RUSTLS",
-            "NOT AFTER",
-            "DAYS",
-            "REASON",
-        ]
-        .map(String::from),
+    let head = [
+        "HOST",
+        "STATUS",
+        "OPENSSL",
+        "RUSTLS",
+        "NOT AFTER",
+        "DAYS",
+        "REASON",
     ];
-    for r in reports {
-        rows.push([
-            escape_line(&r.target).into_owned(),
-            status(r.status).to_owned(),
-            r.openssl
-                .as_ref()
-                .map_or_else(dash, |v| format!("{} ({})", v.code, v.text)),
-            r.rustls
-                .as_ref()
-                .map_or_else(dash, |v| escape_line(v.name()).into_owned()),
-            r.soonest_not_after
-                .map_or_else(dash, |t| t.date().to_string()),
-            r.days_left.map_or_else(dash, |d| d.to_string()),
-            escape_line(&r.reason).into_owned(),
-        ]);
-    }
-    let mut widths = [0usize; 7];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut s = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line += cell;
-            } else {
-                line += &format!("{cell:<w$}  ");
-            }
-        }
-        s += line.trim_end();
-        s.push('\n');
-    }
+    let rows: Vec<[String; 7]> = reports
+        .iter()
+        .map(|r| {
+            [
+                r.target.clone(),
+                status(r.status).to_owned(),
+                r.openssl
+                    .as_ref()
+                    .map_or_else(dash, |v| format!("{} ({})", v.code, v.text)),
+                r.rustls.as_ref().map_or_else(dash, |v| v.name().to_owned()),
+                r.soonest_not_after
+                    .map_or_else(dash, |t| t.date().to_string()),
+                r.days_left.map_or_else(dash, |d| d.to_string()),
+                r.reason.clone(),
+            ]
+        })
+        .collect();
+    let mut s = table(head, &rows);
     let count = |st| reports.iter().filter(|r| r.status == st).count();
     s += &format!(
         "{} gateway(s): {} ok, {} expiring, {} failed, {} unreachable\n",

@@ -444,3 +444,31 @@ fn a_proof_the_tenant_does_not_accept_is_one_error_and_one_json_document() {
         assert!(paths[3].ends_with("/pop"), "{paths:#?}");
     }
 }
+
+#[test]
+fn fields_of_70000_characters_are_listed_bounded_never_a_panic() {
+    // Format widths stop at 65,535: a column as wide as a tenant's field was a panic
+    // ("Formatting argument out of range"). Every row is bounded; --json passes the answer on.
+    let dir = quickstart();
+    let d = dir.path();
+    let t = hostile(d, "absurd", &[]);
+    let r = c8y(d, &t, &["c8y", "list"]).expect(0);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 3, "{}", r.stdout);
+    for line in r.stdout.lines() {
+        assert!(
+            line.chars().count() < 2_000,
+            "a line of {} characters",
+            line.chars().count()
+        );
+    }
+    let row = r.stdout.lines().nth(2).unwrap();
+    assert!(row.starts_with("ffffffff"), "{row:.200}");
+    assert!(row.contains('…'), "{row:.200}");
+
+    let t = hostile(d, "absurd", &[]);
+    let r = c8y(d, &t, &["--json", "c8y", "list"]).expect(0);
+    let doc = r.json();
+    let fp = doc["certificates"][0]["fingerprint"].as_str().unwrap();
+    assert_eq!(fp.len(), 70_000, "the tenant's answer, unchanged");
+}
