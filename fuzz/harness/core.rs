@@ -126,3 +126,62 @@ fn ca() -> &'static Issuer {
         Issuer::new(root.chain, &key, "ca", "ca key").expect("CA issuer")
     })
 }
+
+/// `pki revoke --batch FILE`: every accepted line names one certificate, with its line number
+/// within the file; a refusal is one bounded message naming the file (never the whole line).
+pub(crate) fn revoke_batch(data: &[u8]) -> bool {
+    let path = std::path::Path::new("batch.txt");
+    match pki_core::read_batch(path, data) {
+        Ok(given) => {
+            let lines = data.split(|b| *b == b'\n').count();
+            for g in &given {
+                let line = g.line.expect("a batch line has its number");
+                assert!((1..=lines).contains(&line), "line {line} of {lines}");
+                assert_eq!(g.file.as_deref(), Some(path));
+            }
+            !given.is_empty()
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("batch.txt"), "{msg}");
+            assert!(msg.len() < 1024, "an error of {} bytes", msg.len());
+            false
+        }
+    }
+}
+
+/// `--register URL` (`PKI_REGISTER`): the input is a password, a NUL byte, and the rest of a
+/// URL: `postgres://pki:PASSWORD@REST`. Whether the driver's parser takes it or not, what pki
+/// shows of it (the location, or the error) never holds the password.
+pub(crate) fn register_url(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let Some((password, rest)) = text.split_once('\0') else {
+        // A plain location: never a panic.
+        return match pki_core::register::Location::parse(text) {
+            Ok(l) => {
+                let _ = l.to_string();
+                true
+            }
+            Err(e) => {
+                let _ = e.to_string();
+                false
+            }
+        };
+    };
+    let url = format!("postgres://pki:{password}@{rest}");
+    let shown = match pki_core::register::Location::parse(&url) {
+        Ok(l) => Ok(l.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    // A password that also stands in what may be shown (the host, the user) proves nothing.
+    let telling = password.len() >= 6
+        && !rest.contains(password)
+        && !"postgres://pki:***@ sqlite PostgreSQL URL".contains(password);
+    if telling {
+        let said = shown.as_ref().unwrap_or_else(|e| e);
+        assert!(!said.contains(password), "the password shown in {said:?}");
+    }
+    shown.is_ok()
+}

@@ -16,7 +16,8 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for t in certificate private_key csr batch_input connection_string hosts_file c8y_json verify_chain signature; do
+for t in certificate private_key csr batch_input connection_string hosts_file c8y_json verify_chain signature \
+  revoke_batch register_url; do
   rm -rf "${SEEDS:?}/$t"
   mkdir -p "$SEEDS/$t"
 done
@@ -127,6 +128,22 @@ printf 'gw1\ngw$(id).test\n' >"$h/bad-not-a-name.txt"
 printf 'gw1 servername=a..b\n' >"$h/bad-servername.txt"
 printf 'gw1:mqtts\n' >"$h/bad-port.txt"
 head -c 9000 /dev/zero | tr '\0' g >"$h/bad-long-line.txt"
+# --- revoke_batch: files, serials, device ids, comments and blank lines; refused lines.
+r="$SEEDS/revoke_batch"
+printf '# lot 7\nsensor-0042\n\n4a:3f:9c:01\npki/certs/iot-device-dev-1.cert.pem\n' >"$r/mixed.txt"
+printf 'dev-1\r\ndev-2\r\n' >"$r/crlf.txt"
+printf '   dev-3   \n# only a comment after\n' >"$r/spaces.txt"
+printf 'dev-\xff\n' >"$r/bad-not-utf8.txt"
+printf 'dev\x1b[31m\n' >"$r/bad-control.txt"
+head -c 70000 /dev/zero | tr '\0' a >"$r/bad-long-line.txt"
+# --- register_url: PASSWORD NUL REST, as postgres://pki:PASSWORD@REST; plain locations.
+u="$SEEDS/register_url"
+printf 'Kq7x/Vb2m?Zr9p#Lt4n\0db.example.com:5432/pki' >"$u/url-chars.txt"
+printf 's3cr3t-pw\0127.0.0.1:5432/pki?connect_timeout=3' >"$u/params.txt"
+printf 'pki/register.sqlite3' >"$u/sqlite-path.txt"
+printf 'sqlite:/var/lib/pki/register.sqlite3' >"$u/sqlite-scheme.txt"
+printf 'hunter2hunter2\0db.example.com:notaport/pki' >"$u/bad-port.txt"
+printf 'postgress://pki:hunter2@db/pki' >"$u/bad-scheme.txt"
 # --- connection_string: device, module, x509, gateway; malformed ones.
 s="$SEEDS/connection_string"
 printf 'HostName=hub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=abc==;GatewayHostName=gw.contoso.com' >"$s/downstream.txt"
