@@ -17,7 +17,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 for t in certificate private_key csr batch_input connection_string hosts_file c8y_json verify_chain signature \
-  revoke_batch register_url; do
+  revoke_batch register_url guide_quote; do
   rm -rf "${SEEDS:?}/$t"
   mkdir -p "$SEEDS/$t"
 done
@@ -144,6 +144,15 @@ printf 'pki/register.sqlite3' >"$u/sqlite-path.txt"
 printf 'sqlite:/var/lib/pki/register.sqlite3' >"$u/sqlite-scheme.txt"
 printf 'hunter2hunter2\0db.example.com:notaport/pki' >"$u/bad-port.txt"
 printf 'postgress://pki:hunter2@db/pki' >"$u/bad-scheme.txt"
+# --- guide_quote: values that mean something to a shell or a language.
+g="$SEEDS/guide_quote"
+printf 'x$(id)' >"$g/command-substitution.txt"
+printf "a'b\"c\\\\d" >"$g/quotes.txt"
+printf 'ca\n*/\"$(id)\\u000a??/\xc3\xa9' >"$g/directory.txt"
+printf '\x1b[31m\x07\x00\x7f\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80' >"$g/controls.txt"
+printf -- '-rf' >"$g/dash.txt"
+printf "it's \"id\" *? !" >"$g/apostrophe.txt"
+printf '\xff\xfe' >"$g/bad-not-utf8.txt"
 # --- connection_string: device, module, x509, gateway; malformed ones.
 s="$SEEDS/connection_string"
 printf 'HostName=hub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=abc==;GatewayHostName=gw.contoso.com' >"$s/downstream.txt"

@@ -157,9 +157,22 @@ pub(crate) fn c(s: &str) -> String {
     out
 }
 
+/// The fuzz target `guide_quote`'s harness, replayed on stable by the test below.
+#[cfg(test)]
+#[path = "../../fuzz/harness/guide.rs"]
+mod fuzz_harness;
+#[cfg(test)]
+#[path = "../../fuzz/harness/replay.rs"]
+mod fuzz_replay;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guide_quote_fuzz_inputs_read_back_in_every_language() {
+        super::fuzz_replay::replay("guide_quote", super::fuzz_harness::guide_quote);
+    }
 
     /// What every escaper returns: printable ASCII, one line.
     fn printable(s: &str) -> bool {
