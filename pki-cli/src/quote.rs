@@ -132,8 +132,9 @@ pub(crate) fn java(s: &str) -> String {
 
 /// A C string literal of the value's UTF-8 bytes: `"..."` with `\\`, `\"`, `\n`, `\r`, `\t`,
 /// three-digit octal for every other byte that is not printable ASCII, `\?` for a `?` after a
-/// `?` (no trigraph), and `\057` for a `/` after a `*`, so that the literal is safe inside a
-/// `/* */` comment too.
+/// `?` (no trigraph), `\057` for a `/` after a `*` and `\052` for a `*` after a `/`, so that
+/// the literal is safe inside a `/* */` comment too (no `*/` ends it, no `/*` makes a compiler's
+/// `-Wcomment` warn).
 pub(crate) fn c(s: &str) -> String {
     let mut out = String::from("\"");
     let mut prev = 0u8;
@@ -146,6 +147,7 @@ pub(crate) fn c(s: &str) -> String {
             b'\t' => out.push_str(r"\t"),
             b'?' if prev == b'?' => out.push_str(r"\?"),
             b'/' if prev == b'*' => out.push_str(r"\057"),
+            b'*' if prev == b'/' => out.push_str(r"\052"),
             0x20..=0x7e => out.push(char::from(b)),
             _ => {
                 let _ = write!(out, "\\{b:03o}");
@@ -252,7 +254,8 @@ mod tests {
     fn c_literals() {
         assert_eq!(c("q\"\\"), r#""q\"\\""#);
         assert_eq!(c("??/??="), r#""?\?/?\?=""#);
-        assert_eq!(c("a*/b/*"), r#""a*\057b/*""#);
+        assert_eq!(c("a*/b/*"), r#""a*\057b/\052""#);
+        assert_eq!(c("/*/"), r#""/\052\057""#);
         assert_eq!(c("a\nb\u{0}1"), r#""a\nb\0001""#);
         assert_eq!(c("é"), r#""\303\251""#);
     }
