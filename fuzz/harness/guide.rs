@@ -127,8 +127,8 @@ fn shell_value(word: &str) -> Option<String> {
     Some(word.to_owned())
 }
 
-/// One value through every escaper: each literal printable ASCII, no `*/` in C's, and each
-/// reading back as the value. Always `true` (every value is accepted).
+/// One value through every escaper: each literal printable ASCII, no `*/`, `/*` or `??` in C's,
+/// and each reading back as the value. Always `true` for text (every value is accepted).
 pub(crate) fn guide_quote(data: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(data) else {
         return false;
@@ -161,6 +161,7 @@ pub(crate) fn guide_quote(data: &[u8]) -> bool {
         );
         if language == "c" {
             assert!(!literal.contains("*/"), "c {literal:?}");
+            assert!(!literal.contains("/*"), "c {literal:?} opens a comment");
             assert!(
                 !literal.contains("??"),
                 "c {literal:?} holds a trigraph's start"

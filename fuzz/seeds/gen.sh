@@ -151,6 +151,7 @@ printf "a'b\"c\\\\d" >"$g/quotes.txt"
 printf 'ca\n*/\"$(id)\\u000a??/\xc3\xa9' >"$g/directory.txt"
 printf '\x1b[31m\x07\x00\x7f\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80' >"$g/controls.txt"
 printf -- '-rf' >"$g/dash.txt"
+printf 'a/*b*/c//d' >"$g/comments.txt"
 printf "it's \"id\" *? !" >"$g/apostrophe.txt"
 printf '\xff\xfe' >"$g/bad-not-utf8.txt"
 # --- connection_string: device, module, x509, gateway; malformed ones.
