@@ -10,8 +10,8 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
-use crate::support::pki_in_shell;
 #[cfg(unix)]
+use crate::support::pki_in_shell;
 use crate::support::programs;
 use crate::support::{
     OpensslServer, Server, assert_root, openssl_self_signed, pki, pki_command, tmp, tree,
