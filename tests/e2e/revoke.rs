@@ -7,12 +7,12 @@ use std::path::Path;
 use crate::support::quickstart::{
     DEVICE, DEVICE_KEY, INTERMEDIATE, INTERMEDIATE_FULL, ROOT, SERVER_FULL, SERVER_KEY, gateway_pki,
 };
-#[cfg(unix)] // the huge batch runs under ulimit
-use crate::support::{refused_in_one_line, run_bounded};
 use crate::support::{
     Handshake, MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Server,
     crl_distribution_points, fails_cleanly, openssl, pki, s_client, tmp, tree,
 };
+#[cfg(unix)] // the huge batch runs under ulimit
+use crate::support::{refused_in_one_line, run_bounded};
 
 /// The CRL of every CA in one PEM file (`pki crl --all`).
 const ALL_CRLS: &str = "pki/crl/all.crl.pem";
