@@ -595,14 +595,22 @@ impl CaDir {
     /// every `certs/<prefix>.cert.pem`), else its absolute path (a certificate written where a
     /// device reads it).
     pub fn register_path(&self, file: &Path) -> String {
+        // A path in the directory is written with `/` on every system, as the register's
+        // other paths are (`certs/<prefix>.cert.pem`).
+        let relative = |rel: &Path| {
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        };
         if let Ok(rel) = file.strip_prefix(&self.root) {
-            return rel.to_string_lossy().into_owned();
+            return relative(rel);
         }
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
         if let Ok(root) = std::path::absolute(&self.root)
             && let Ok(rel) = abs.strip_prefix(&root)
         {
-            return rel.to_string_lossy().into_owned();
+            return relative(rel);
         }
         abs.to_string_lossy().into_owned()
     }

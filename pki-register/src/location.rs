@@ -38,6 +38,14 @@ impl PostgresUrl {
         if given.chars().any(char::is_control) {
             return Err(refused("a URL holds no control characters".into()));
         }
+        // The driver reads the user and password up to the first `@`: a password holding an
+        // `@` of its own would be cut there and its rest read as the host, and shown.
+        let after_scheme = given.split_once("://").map_or(given, |(_, rest)| rest);
+        if after_scheme.matches('@').count() > 1 {
+            return Err(refused(
+                "it holds more than one @: write an @ of the user name or password as %40".into(),
+            ));
+        }
         let config = postgres::Config::from_str(given).map_err(|e| {
             refused(format!(
                 "not a PostgreSQL URL ({}); write it postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
@@ -224,6 +232,9 @@ mod tests {
             "postgres://u:Kq7x@h/d?Kq7x",
             "mysql://u:Kq7x@h/d",
             "postgres://u:Kq7x@h/d\n",
+            // An @ in the password: the driver would read "Kq7x" on as the host.
+            "postgres://u:pw@Kq7x@h/d",
+            "postgres://u:pw@Kq7x/x@h/d",
         ] {
             let err = Location::parse(given).unwrap_err().to_string();
             assert!(!err.contains("Kq7x"), "{given}: {err}");
