@@ -61,6 +61,9 @@ fn core_words(e: &pki_core::Error) -> String {
             reason: NotCaDir::OwnedByOther { .. },
             ..
         } => format!("{e}: check who made it, or use another --dir"),
+        E::RegisterLost { .. } => format!(
+            "{e}, or give --register / PKI_REGISTER if this directory's register is a shared one"
+        ),
         E::Refused(Refusal::SeveralEdgeCas { .. }) => {
             format!("{e}: choose one with --issuer edge-ca:NAME")
         }

@@ -119,7 +119,7 @@ pub enum Error {
     /// The CA directory's own register is missing or empty while the directory has issued
     /// certificates: taking it would forget every revocation and CRL number.
     #[error(
-        "register {}: {what} while this CA directory has issued certificates (its revocations would be forgotten); restore it from a backup, or give --register / PKI_REGISTER if this directory's register is a shared one",
+        "register {}: {what} while this CA directory has issued certificates (its revocations would be forgotten); restore it from a backup",
         path.display()
     )]
     RegisterLost {
