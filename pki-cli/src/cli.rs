@@ -1009,7 +1009,8 @@ pub(crate) struct RevokeArgs {
     /// Why (an RFC 5280 reason; its code goes into the CRL).
     #[arg(long, default_value = "unspecified", value_name = "REASON", value_parser = reason)]
     pub(crate) reason: pki_core::register::Reason,
-    /// When it was revoked (RFC 3339; default: now).
+    /// When it was revoked: a date (midnight UTC) or an RFC 3339 time, default now; never in
+    /// the future, nor before the certificate's notBefore.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
 }
