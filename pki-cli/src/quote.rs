@@ -67,6 +67,15 @@ pub(crate) fn python(s: &str) -> String {
     out
 }
 
+/// `c` as `\uXXXX` escapes of its UTF-16 units (a surrogate pair above U+FFFF), as
+/// JavaScript, C# and Java read them.
+fn push_utf16_escapes(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for u in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{u:04x}");
+    }
+}
+
 /// A string literal made of the escapes JavaScript and C# read alike: `\\`, `\"`, and `\uXXXX`
 /// (UTF-16 units, a surrogate pair above U+FFFF) for every character that is not printable
 /// ASCII.
@@ -77,12 +86,7 @@ fn utf16_escaped(s: &str) -> String {
             '\\' => out.push_str(r"\\"),
             '"' => out.push_str("\\\""),
             ' '..='~' => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
+            c => push_utf16_escapes(&mut out, c),
         }
     }
     out.push('"');
@@ -118,12 +122,7 @@ pub(crate) fn java(s: &str) -> String {
             c if c.is_ascii() => {
                 let _ = write!(out, "\\{:03o}", c as u32);
             }
-            c => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
+            c => push_utf16_escapes(&mut out, c),
         }
     }
     out.push('"');

@@ -482,14 +482,19 @@ impl CaDir {
     /// The prefixes of the directory's CAs: the root, the intermediate, the edge CAs (whether
     /// their files exist or not).
     pub(crate) fn ca_prefixes(&self) -> Vec<String> {
-        let mut prefixes = vec![ROOT_PREFIX.to_owned(), INTERMEDIATE_PREFIX.to_owned()];
-        prefixes.extend(
-            self.edge_ca_names()
-                .unwrap_or_default()
-                .iter()
-                .map(|n| edge_ca_prefix(n)),
-        );
-        prefixes
+        let roles = self
+            .ca_roles()
+            .unwrap_or_else(|_| vec![CaRole::Root, CaRole::Intermediate]);
+        roles.iter().map(CaRole::prefix).collect()
+    }
+
+    /// The roles a CA of the directory may have: the root, the intermediate, and each edge CA
+    /// whose certificate is in `certs/` (whether the root's and intermediate's files exist or
+    /// not).
+    pub fn ca_roles(&self) -> Result<Vec<CaRole>> {
+        let mut roles = vec![CaRole::Root, CaRole::Intermediate];
+        roles.extend(self.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
+        Ok(roles)
     }
 
     /// `private/` is a directory of this user's, not a link, and nobody else's to read.
@@ -692,8 +697,7 @@ impl CaDir {
     /// (a kept certificate whose key is gone can sign nothing and is left out), by CA, oldest
     /// serial first within a CA only by name.
     pub fn kept_cas(&self) -> Result<Vec<KeptCa>> {
-        let mut roles = vec![CaRole::Root, CaRole::Intermediate];
-        roles.extend(self.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
+        let roles = self.ca_roles()?;
         let certs = self.root.join("certs");
         let mut files: Vec<String> = Vec::new();
         for entry in fs::read_dir(&certs).map_err(|e| Error::io(&certs, e))? {

@@ -28,10 +28,8 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
     let now = super::now();
     let mut skipped = Vec::new();
     let signers: Vec<(CrlCa, ChosenIssuer)> = if a.all {
-        let mut roles = vec![CaRole::Root, CaRole::Intermediate];
-        roles.extend(ca.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
         let mut able = Vec::new();
-        for role in roles.into_iter().filter(|r| ca.has(r)) {
+        for role in ca.ca_roles()?.into_iter().filter(|r| ca.has(r)) {
             let cert = pki_core::read_certs(&ca.cert_path(&role.prefix()))?;
             if cert.first().is_some_and(pki_core::can_sign_crls) {
                 able.push((CrlCa::Current(role.clone()), signer(&ca, &role, &a)?));
@@ -66,19 +64,15 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
         }
         able
     } else {
-        let crl_ca = match a.issuer.clone() {
-            Some(IssuerSpec::Role(role)) => CrlCa::Current(role),
+        let role = match a.issuer.clone() {
+            Some(IssuerSpec::Role(role)) => role,
             Some(IssuerSpec::File(file)) => return one_file(&ca, &file, &a, now, out),
-            None => CrlCa::Current(
-                ca.default_issuer(pki_core::Profile::Device)
-                    .context("no CA to write a CRL for")?,
-            ),
+            None => ca
+                .default_issuer(pki_core::Profile::Device)
+                .context("no CA to write a CRL for")?,
         };
-        let CrlCa::Current(role) = &crl_ca else {
-            unreachable!("a role was chosen above")
-        };
-        let s = signer(&ca, role, &a)?;
-        vec![(crl_ca, s)]
+        let s = signer(&ca, &role, &a)?;
+        vec![(CrlCa::Current(role), s)]
     };
     write(&ca, &signers, skipped, &a, now, out)
 }
@@ -96,9 +90,11 @@ fn one_file(
         .with_context(|| format!("cannot read the CA certificate {}", file.display()))?;
     let sha = cert.sha256_hex();
     let same = |p: &Path| pki_core::read_first_cert(p).is_ok_and(|c| c.sha256_hex() == sha);
-    let mut roles = vec![CaRole::Root, CaRole::Intermediate];
-    roles.extend(ca.edge_ca_names()?.into_iter().map(CaRole::EdgeCa));
-    let signers = if let Some(role) = roles.into_iter().find(|r| same(&ca.cert_path(&r.prefix()))) {
+    let found = ca
+        .ca_roles()?
+        .into_iter()
+        .find(|r| same(&ca.cert_path(&r.prefix())));
+    let signers = if let Some(role) = found {
         let s = signer(ca, &role, a)?;
         vec![(CrlCa::Current(role), s)]
     } else if let Some(kept) = ca.kept_cas()?.into_iter().find(|k| same(&k.cert)) {
