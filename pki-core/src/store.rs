@@ -819,8 +819,17 @@ impl CaDir {
     /// The file of the directory's CA certificate whose SHA-256 is `sha256`: a CA at its
     /// role's path, or one a renewal replaced and kept (`certs/<prefix>.<OLD SERIAL>.cert.pem`).
     pub fn ca_certificate_file(&self, sha256: &str) -> Option<PathBuf> {
+        // The CAs at their roles' paths first: most often it is one of them.
         let standard = self.ca_prefixes().into_iter().map(|p| self.cert_path(&p));
-        let kept = fs::read_dir(self.root.join("certs"))
+        standard
+            .chain(self.certificate_files())
+            .find(|p| read_first_cert(p).is_ok_and(|c| c.is_ca() && c.sha256_hex() == sha256))
+    }
+
+    /// Every certificate file in `certs/` (`*.cert.pem`, full-chain files aside); none when
+    /// `certs/` cannot be read.
+    fn certificate_files(&self) -> Vec<PathBuf> {
+        fs::read_dir(self.root.join("certs"))
             .into_iter()
             .flatten()
             .flatten()
@@ -828,10 +837,8 @@ impl CaDir {
             .filter(|p| {
                 let name = file_name_of(p);
                 name.ends_with(".cert.pem") && !name.ends_with("-full-chain.cert.pem")
-            });
-        standard
-            .chain(kept)
-            .find(|p| read_first_cert(p).is_ok_and(|c| c.is_ca() && c.sha256_hex() == sha256))
+            })
+            .collect()
     }
 
     /// The chain of a CA of this directory: its certificate and those above it, read from its
@@ -849,23 +856,11 @@ impl CaDir {
     /// Every CA certificate in `certs/`: the CAs at their roles' paths and the old ones a
     /// renewal kept (full-chain files aside). Unreadable files are passed over.
     pub fn ca_certificates(&self) -> Vec<Certificate> {
-        let certs = self.root.join("certs");
-        let Ok(entries) = fs::read_dir(&certs) else {
-            return Vec::new();
-        };
-        let mut found = Vec::new();
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".cert.pem") || name.ends_with("-full-chain.cert.pem") {
-                continue;
-            }
-            if let Ok(c) = read_first_cert(&e.path())
-                && c.is_ca()
-            {
-                found.push(c);
-            }
-        }
-        found
+        self.certificate_files()
+            .iter()
+            .filter_map(|p| read_first_cert(p).ok())
+            .filter(Certificate::is_ca)
+            .collect()
     }
 
     /// The chain above `cert` in this directory, as its -full-chain file would hold it: the CA
