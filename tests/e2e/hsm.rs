@@ -7,24 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::programs;
 use crate::support::{Mosquitto, Run, Server, openssl, pki_env, refused_in_one_line, tmp, tree};
+use crate::support::{programs, softhsm};
 
 const PIN: &str = "73914628";
 const SO_PIN: &str = "5555999911";
-
-/// Debian's SoftHSM2 module (scripts/test.sh installs `softhsm2`).
-fn softhsm_module() -> PathBuf {
-    [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file())
-    .expect("SoftHSM2 is required for these tests (Debian: apt-get install softhsm2)")
-}
 
 /// A token labelled `pki` in a SoftHSM2 of its own under `dir`, and a PIN file for it.
 struct Hsm {
@@ -35,29 +22,12 @@ struct Hsm {
 
 impl Hsm {
     fn new(dir: &Path) -> Hsm {
-        let tokens = dir.join("tokens");
-        std::fs::create_dir(&tokens).unwrap();
-        let conf = dir.join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                tokens.display()
-            ),
-        )
-        .unwrap();
-        let out = programs::command("softhsm2-util")
-            .env("SOFTHSM2_CONF", &conf)
-            .args(["--init-token", "--free", "--label", "pki", "--pin", PIN])
-            .args(["--so-pin", SO_PIN])
-            .output()
-            .expect("softhsm2-util is required for these tests");
-        assert!(out.status.success(), "{out:?}");
+        let conf = softhsm::init_token(dir, PIN, SO_PIN);
         let pin_file = dir.join("pin");
         std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
         Hsm {
             conf,
-            module: softhsm_module(),
+            module: softhsm::module(),
             pin_file,
         }
     }

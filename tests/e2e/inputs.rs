@@ -5,9 +5,10 @@
 
 #![cfg(unix)] // FIFOs, devices and `ulimit`
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::softhsm;
 use crate::support::{
     Run, openssl, pki, pki_in_shell, programs, refused_in_one_line, run_bounded, tmp,
 };
@@ -52,41 +53,6 @@ fn pki_bounded(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> (Run, Durati
     (run, start.elapsed())
 }
 
-/// A SoftHSM2 token labelled `pki` under `dir`: its configuration file.
-fn token(dir: &Path) -> PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let out = programs::command("softhsm2-util")
-        .env("SOFTHSM2_CONF", &conf)
-        .args(["--init-token", "--free", "--label", "pki", "--pin", PIN])
-        .args(["--so-pin", "5555999911"])
-        .output()
-        .expect("softhsm2-util is required for these tests");
-    assert!(out.status.success(), "{out:?}");
-    conf
-}
-
-fn softhsm_module() -> PathBuf {
-    [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file())
-    .expect("SoftHSM2 is required for these tests (Debian: apt-get install softhsm2)")
-}
-
 #[test]
 fn every_named_input_that_is_a_fifo_a_device_a_directory_or_huge_is_refused_in_one_line() {
     let d = tmp();
@@ -122,8 +88,8 @@ fn every_named_input_that_is_a_fifo_a_device_a_directory_or_huge_is_refused_in_o
         ],
     )
     .expect(0);
-    let conf = token(p);
-    let module = softhsm_module();
+    let conf = softhsm::init_token(p, PIN, "5555999911");
+    let module = softhsm::module();
     let hsm_env = [
         ("SOFTHSM2_CONF", conf.as_path()),
         ("PKI_PKCS11_MODULE", &module),

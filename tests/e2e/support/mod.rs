@@ -27,6 +27,7 @@ pub(crate) mod quickstart;
 mod run;
 mod servers;
 pub(crate) mod snapshot;
+pub(crate) mod softhsm;
 pub(crate) mod tenant;
 
 pub(crate) use asserts::{
