@@ -12,7 +12,8 @@
 use std::sync::OnceLock;
 
 use pki_core::{
-    Certificate, Csr, Error, Issuer, KeyType, PrivateKey, Profile, Request, Subject, SubjectKey,
+    Certificate, Csr, Issuer, KeyType, PrivateKey, Profile, Request, Subject, SubjectKey,
+    x509::Error,
 };
 use time::{Duration, OffsetDateTime};
 

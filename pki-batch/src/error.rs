@@ -130,6 +130,12 @@ pub enum Error {
     },
 }
 
+impl From<pki_core::x509::Error> for Error {
+    fn from(e: pki_core::x509::Error) -> Self {
+        Error::Core(e.into())
+    }
+}
+
 impl Error {
     /// pki-core's error at the root of this one, if that is what it is (for a caller that
     /// maps pki-core's errors to advice).

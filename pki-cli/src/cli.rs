@@ -1424,7 +1424,8 @@ fn tenant_url(s: &str) -> Result<pki_c8y::TenantUrl, BadValue> {
 
 /// `--key-type`: one of pki-core's key types, by name.
 fn key_type(s: &str) -> Result<KeyType, BadValue> {
-    s.parse().map_err(|e: pki_core::Error| BadValue(e.into()))
+    s.parse()
+        .map_err(|e: pki_core::x509::Error| BadValue(e.into()))
 }
 
 /// `--register`: the CA directory's own register (no value), or one elsewhere.

@@ -97,11 +97,17 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
     if let Some(h) = batch.and_then(batch_hint) {
         return Some(h.to_owned());
     }
-    let core = err.chain().find_map(|e| {
-        e.downcast_ref::<pki_core::Error>()
-            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())
+    // The first error of the chain that is pki-core's or its toolbox's gives the hint.
+    let hint = err.chain().find_map(|e| {
+        if let Some(x509) = e.downcast_ref::<pki_core::x509::Error>() {
+            return Some(x509_hint(x509));
+        }
+        let core = e
+            .downcast_ref::<pki_core::Error>()
+            .or_else(|| e.downcast_ref::<pki_batch::Error>()?.core())?;
+        Some(core_hint(core))
     })?;
-    core_hint(core).map(str::to_owned)
+    hint.map(str::to_owned)
 }
 
 /// The fix for a batch error that stopped the lot, where it is the batch's own.
@@ -119,10 +125,6 @@ fn core_hint(e: &pki_core::Error) -> Option<&'static str> {
     use pki_core::Error as E;
     Some(match e {
         E::Exists(_) => "pass --force to replace it, or choose another name",
-        E::KeyPasswordNeeded { .. } => {
-            "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
-        }
-        E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
         E::NotACaDir { .. } => {
             "run `pki create-owner-ca` (or `pki quickstart`) first, or point --dir / PKI_DIR at your CA directory"
         }
@@ -130,6 +132,24 @@ fn core_hint(e: &pki_core::Error) -> Option<&'static str> {
         E::BadHostName(_) => {
             "give a DNS name such as gw.contoso.com or an IP address such as 10.0.0.4"
         }
+        E::BadCsr { .. } => BAD_FILE,
+        E::X509(x509) => return x509_hint(x509),
+        E::Register(r) => return register_hint(r),
+        _ => return None,
+    })
+}
+
+/// What to check of a file that does not parse.
+const BAD_FILE: &str = "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)";
+
+/// The fix for an error of pki-core's toolbox (keys, certificates, files), where it is known.
+fn x509_hint(e: &pki_core::x509::Error) -> Option<&'static str> {
+    use pki_core::x509::Error as E;
+    Some(match e {
+        E::KeyPasswordNeeded { .. } => {
+            "give the password with --key-password-file FILE or the PKI_KEY_PASSWORD environment variable"
+        }
+        E::WrongKeyPassword { .. } => "check the password (certGen.sh's default is 1234)",
         E::UnknownKeyType(_) => {
             "--key-type takes ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096"
         }
@@ -137,10 +157,7 @@ fn core_hint(e: &pki_core::Error) -> Option<&'static str> {
         E::Io { reason, .. } if reason.kind() == ErrorKind::PermissionDenied => {
             "run as a user who may read and write there"
         }
-        E::BadCertificate { .. } | E::BadKey { .. } | E::BadCsr { .. } => {
-            "check that the file is complete PEM or DER (`openssl x509 -in FILE -noout -text` should read it)"
-        }
-        E::Register(r) => return register_hint(r),
+        E::BadCertificate { .. } | E::BadKey { .. } => BAD_FILE,
         _ => return None,
     })
 }

@@ -15,10 +15,10 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::ParsedExtension;
 
 use crate::error::{Error, Result};
-use crate::files;
 use crate::issue::Issuer;
-use crate::pem::Certificate;
 use crate::store::{CRL_DIR, CaDir, CaRole, KeptCa, kept_prefix};
+use pki_x509::Certificate;
+use pki_x509::files;
 
 /// The file, in `crl/`, holding every CA's CRL in PEM (mosquitto's `crlfile`, `openssl
 /// -CRLfile`).
@@ -214,7 +214,7 @@ pub fn write_crls(
             reason: issuer.sign_error(e).to_string(),
         })?;
         let der = crl.der().to_vec();
-        let pem = crate::pem::encode("X509 CRL", &der);
+        let pem = pki_x509::pem_encode("X509 CRL", &der);
         all_pem += &pem;
         let (pem_name, der_name) = (format!("{prefix}.crl.pem"), format!("{prefix}.crl.der"));
         staged.add(
@@ -266,7 +266,7 @@ fn published_number(dir: &files::Dir, prefix: &str) -> u64 {
         let Ok(bytes) = dir.read_bounded(&name, PUBLISHED_CRL_MAX) else {
             continue;
         };
-        for der in crate::crl_info::read_crls(&bytes, &name).unwrap_or_default() {
+        for der in pki_x509::read_crls(&bytes, &name).unwrap_or_default() {
             let number = x509_parser::revocation_list::CertificateRevocationList::from_der(&der)
                 .ok()
                 .and_then(|(_, crl)| {

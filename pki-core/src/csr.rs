@@ -7,9 +7,10 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use crate::error::{Error, Result};
-use crate::key::KeyType;
 use crate::profile::{SanEntry, Subject, rcgen_sans};
-use crate::signer::{CaSigner, Held, Signing};
+use crate::signing::{Held, Signing};
+use pki_x509::CaSigner;
+use pki_x509::KeyType;
 
 /// Creates a PEM CSR (`CERTIFICATE REQUEST`) for `key` (a [`crate::PrivateKey`] or a key on a
 /// token) with this subject and these SANs.
@@ -21,7 +22,7 @@ pub fn create(subject: &Subject, sans: &[SanEntry], key: &dyn CaSigner) -> Resul
     let csr = params
         .serialize_request(&signing)
         .map_err(|e| signing.error(e))?;
-    Ok(crate::pem::encode("CERTIFICATE REQUEST", csr.der()))
+    Ok(pki_x509::pem_encode("CERTIFICATE REQUEST", csr.der()))
 }
 
 /// A CSR whose signature has been checked: what it asks for.
@@ -44,8 +45,8 @@ impl Csr {
             input: input.to_owned(),
             reason,
         };
-        let der = if crate::pem::looks_like_pem(bytes) {
-            crate::pem::parse_blocks(bytes, input)
+        let der = if pki_x509::looks_like_pem(bytes) {
+            pki_x509::parse_blocks(bytes, input)
                 .map_err(|_| bad("malformed or truncated PEM".into()))?
                 .into_iter()
                 .find(|b| matches!(b.tag(), "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST"))
@@ -86,7 +87,7 @@ impl Csr {
                     match name {
                         GeneralName::DNSName(d) => sans.push(d.parse()?),
                         GeneralName::IPAddress(b) => sans
-                            .push(SanEntry::Ip(crate::text::ip_from_bytes(b).ok_or_else(
+                            .push(SanEntry::Ip(pki_x509::text::ip_from_bytes(b).ok_or_else(
                                 || bad("a SAN IP address has a bad length".into()),
                             )?)),
                         other => return Err(bad(format!("unsupported SAN {other}"))),
@@ -95,7 +96,7 @@ impl Csr {
             }
         }
         let spki = &info.subject_pki;
-        let key_type = crate::inspect::key_type_of_spki(spki).map_err(bad)?;
+        let key_type = pki_x509::key_type_of_spki(spki).map_err(bad)?;
         Ok(Csr {
             subject,
             sans,

@@ -8,12 +8,13 @@ use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{Error, Refusal, Result};
-use crate::key::{KeyType, PrivateKey};
-use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject, rcgen_sans};
-use crate::signer::{CaSigner, Held, Signing};
-use crate::summary::Summary;
-use crate::text::NameStyle;
+use crate::signing::{Held, Signing};
+use pki_x509::CaSigner;
+use pki_x509::Certificate;
+use pki_x509::Summary;
+use pki_x509::text::NameStyle;
+use pki_x509::{KeyType, PrivateKey};
 
 /// The default back-dating of not_before, for devices whose clocks run behind.
 pub const DEFAULT_BACKDATE: Duration = Duration::minutes(5);
@@ -88,7 +89,7 @@ impl Issuer {
         signing: impl FnOnce() -> Result<Signing<'static>>,
     ) -> Result<Self> {
         let Some(cert) = chain.first() else {
-            return Err(crate::pem::bad_cert(cert_input, "no certificate"));
+            return Err(crate::error::bad_cert(cert_input, "no certificate"));
         };
         if cert.public_key_raw() != public {
             return Err(Error::KeyMismatch {
@@ -103,7 +104,7 @@ impl Issuer {
         }
         let signer = rcgen::Issuer::from_ca_cert_der(&CertificateDer::from(cert.der()), signing()?)
             .map_err(|e| {
-                crate::pem::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
+                crate::error::bad_cert(cert_input, &format!("cannot be used as an issuer: {e}"))
             })?;
         let not_after = cert.x509().validity().not_after.to_datetime();
         let path_refusal = [path_refusal(&chain, false), path_refusal(&chain, true)];
@@ -332,7 +333,7 @@ pub fn random_serial() -> Result<[u8; 16]> {
     let mut b = [0u8; 16];
     ring::rand::SystemRandom::new()
         .fill(&mut b)
-        .map_err(|_| Error::Sign("the system random source failed".into()))?;
+        .map_err(|_| pki_x509::Error::Sign("the system random source failed".into()))?;
     // Positive, and always 16 bytes long: top bit clear, next bit set.
     b[0] = (b[0] & 0x7f) | 0x40;
     Ok(b)
@@ -362,7 +363,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
         }];
     }
 
-    let sign_err = |e: rcgen::Error| Error::Sign(e.to_string());
+    let sign_err = |e: rcgen::Error| pki_x509::Error::Sign(e.to_string());
     let (certificate, chain_above) = match (req.profile.is_self_signed(), issuer, key) {
         (true, _, SubjectKey::Private(k)) => {
             let cert = params.self_signed(k.key_pair()?).map_err(sign_err)?;
@@ -436,7 +437,7 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
     chain.extend(chain_above);
     let subject = req.subject.oneline();
     let facts = Facts {
-        serial: crate::text::hex_upper(&serial),
+        serial: pki_x509::text::hex_upper(&serial),
         issuer: issuer.map_or_else(|| subject.clone(), |i| i.subject.clone()),
         subject,
         common_name: req.subject.common_name.clone(),

@@ -23,68 +23,51 @@
 //! ```
 #![warn(missing_docs)]
 
-mod child;
 mod crl;
-mod crl_info;
 mod csr;
 mod error;
-pub mod files;
-mod inspect;
 mod issue;
-mod key;
-mod name_canon;
-mod oid;
-mod pem;
 mod pkcs12;
 mod policy;
 mod profile;
 pub mod renew;
-mod renewal;
 mod revoke;
-mod signer;
+mod signing;
 mod store;
-mod summary;
-mod text;
 mod verification;
 
-pub use child::{SECRET_VARIABLES, child_command};
 pub use crl::{
     COMBINED_CRL, CRL_URL_CA, CrlCa, DEFAULT_CRL_DAYS, WrittenCrl, WrittenCrls, can_sign_crls,
     check_crl_url, crl_url_for, write_crls,
 };
-pub use crl_info::{
-    CRL_PEM_LABEL, CrlInfo, RevokedInfo, crl_reason_name, holds_crls, read_crl_file, read_crls,
-};
 pub use csr::{Csr, create as create_csr};
 pub use error::{Error, NotCaDir, Refusal, Result};
-pub use inspect::{
-    BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Status, UsageInfo, chain_links,
-    human as human_duration, inspect, key_matches,
-};
 pub use issue::{
     DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
 };
-pub use key::{KeyType, PrivateKey};
-pub use name_canon::{canonical_name, subject_hash};
-pub use oid::sig_alg_name;
-pub use pem::{Certificate, PemBlock, encode as pem_encode, looks_like_pem, pem_blocks};
 pub use pkcs12::{Pkcs12Cipher, TrustedEntry, pkcs12_keystore, pkcs12_truststore};
 pub use pki_register::{self as register, Record};
+pub use pki_x509 as x509;
+/// The X.509 toolbox this crate builds on, re-exported so that a CA user needs one import.
+pub use pki_x509::{
+    BasicConstraintsInfo, CRL_PEM_LABEL, CaSigner, CertInfo, Certificate, CrlInfo, ExtensionInfo,
+    Fraction, KeyType, Name, NameStyle, PemBlock, PrivateKey, PublicKeyInfo, RenewalCheck,
+    RevokedInfo, SECRET_VARIABLES, Serial, Status, Summary, Threshold, UsageInfo, canonical_name,
+    chain_links, check_renewal, child_command, crl_reason_name, files, hex_upper, holds_crls,
+    human_duration, inspect, ip_from_bytes, key_matches, looks_like_pem, pem_blocks, pem_encode,
+    read_crl_file, read_crls, sig_alg_name, subject_hash,
+};
 pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
 pub use profile::{
     DEVICE_ID_RULE, Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id,
 };
-pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{
     Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,
 };
-pub use signer::CaSigner;
 pub use store::{
     CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord,
     Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix,
     kept_prefix, pem_bundle, read_certs, read_first_cert, server_prefix, split_kept_prefix,
     write_atomic, write_files,
 };
-pub use summary::{Name, Serial, Summary};
-pub use text::{NameStyle, hex_upper, ip_from_bytes};
 pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};

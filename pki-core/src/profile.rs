@@ -12,7 +12,7 @@ use rcgen::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::key::KeyType;
+use pki_x509::KeyType;
 
 /// The kind of certificate to issue; each fixes its extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,14 +284,14 @@ impl Subject {
     pub fn oneline(&self) -> String {
         let mut parts = Vec::with_capacity(3);
         if let Some(o) = &self.organization {
-            parts.push(format!("O = {}", crate::text::escape_dn_value(o)));
+            parts.push(format!("O = {}", pki_x509::text::escape_dn_value(o)));
         }
         if let Some(ou) = &self.organizational_unit {
-            parts.push(format!("OU = {}", crate::text::escape_dn_value(ou)));
+            parts.push(format!("OU = {}", pki_x509::text::escape_dn_value(ou)));
         }
         parts.push(format!(
             "CN = {}",
-            crate::text::escape_dn_value(&self.common_name)
+            pki_x509::text::escape_dn_value(&self.common_name)
         ));
         parts.join(", ")
     }

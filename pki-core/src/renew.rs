@@ -34,20 +34,20 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::GeneralName;
 
-use crate::child::child_command;
 use crate::error::{Error, Refusal, Result};
-use crate::files;
-use crate::inspect::key_type_of_spki;
 use crate::issue::{DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue};
-use crate::key::{KeyType, PrivateKey};
-use crate::pem::Certificate;
 use crate::profile::{Profile, SanEntry, Subject};
-use crate::signer::CaSigner;
 use crate::store::{
     CaDir, CaRole, INTERMEDIATE_PREFIX, KEY_MODE, KeyRecord, PUBLIC_MODE, Placement, ROOT_PREFIX,
     StoredKey, Written, device_prefix, edge_ca_prefix, file_name_of, pem_bundle, read_first_cert,
     server_prefix,
 };
+use pki_x509::CaSigner;
+use pki_x509::Certificate;
+use pki_x509::child_command;
+use pki_x509::files;
+use pki_x509::key_type_of_spki;
+use pki_x509::{KeyType, PrivateKey};
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
 /// (with the serial and the validity).
@@ -158,7 +158,7 @@ pub enum GivenKey {
 }
 
 impl GivenKey {
-    fn public_key_raw(&self) -> Result<Vec<u8>> {
+    fn public_key_raw(&self) -> pki_x509::Result<Vec<u8>> {
         match self {
             GivenKey::File(k) => k.public_key_raw(),
             GivenKey::Token { signer, .. } => signer.public_key_raw(),
@@ -796,7 +796,7 @@ fn sans_of(cert: &Certificate) -> Result<Vec<SanEntry>> {
         .iter()
         .map(|n| match n {
             GeneralName::DNSName(d) => Ok(SanEntry::Dns((*d).to_owned())),
-            GeneralName::IPAddress(b) => crate::text::ip_from_bytes(b)
+            GeneralName::IPAddress(b) => pki_x509::text::ip_from_bytes(b)
                 .map(SanEntry::Ip)
                 .ok_or_else(|| bad_san(cert, "an IP address of odd length")),
             other => Err(bad_san(cert, &format!("{other:?}"))),

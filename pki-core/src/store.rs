@@ -9,10 +9,10 @@ use pki_register::{Location, Query, Record, Register};
 use serde::Serialize;
 
 use crate::error::{Error, NotCaDir, Result};
-use crate::files;
 use crate::issue::Issued;
-use crate::pem::Certificate;
 use crate::profile::Profile;
+use pki_x509::Certificate;
+use pki_x509::files;
 
 /// File-name prefix of the owner / root CA.
 pub const ROOT_PREFIX: &str = "azure-iot-test-only.root.ca";
@@ -631,7 +631,7 @@ impl CaDir {
     /// chose ([`Placement`]). Named by the SHA-256 of `path`, which a renewal in place keeps.
     fn placement_record(&self, path: &str) -> PathBuf {
         let digest = ring::digest::digest(&ring::digest::SHA256, path.as_bytes());
-        let hex = crate::text::hex_upper(&digest.as_ref()[..8]).to_ascii_lowercase();
+        let hex = pki_x509::text::hex_upper(&digest.as_ref()[..8]).to_ascii_lowercase();
         self.root
             .join("private")
             .join(format!("{PLACED_PREFIX}{hex}{PLACED_SUFFIX}"))
@@ -1210,7 +1210,7 @@ pub fn pem_bundle(certs: &[Certificate]) -> String {
 /// [`files::read_input`]).
 pub fn read_certs(path: &Path) -> Result<Vec<Certificate>> {
     let bytes = files::read_input(path, files::Input::Document).map_err(|e| Error::io(path, e))?;
-    Certificate::parse_all(&bytes, &path.display().to_string())
+    Ok(Certificate::parse_all(&bytes, &path.display().to_string())?)
 }
 
 /// The first certificate of a PEM or DER file (a bundle's leaf).
@@ -1218,7 +1218,7 @@ pub fn read_first_cert(path: &Path) -> Result<Certificate> {
     read_certs(path)?
         .into_iter()
         .next()
-        .ok_or_else(|| crate::pem::bad_cert(&path.display().to_string(), "no certificate"))
+        .ok_or_else(|| crate::error::bad_cert(&path.display().to_string(), "no certificate"))
 }
 
 /// Writes several files as one: each is written and synced to a temporary file first, then all

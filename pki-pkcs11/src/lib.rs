@@ -1,7 +1,7 @@
 //! `pki-pkcs11`: CA and device keys on PKCS#11 tokens (HSMs, smart cards, TPMs through their
 //! PKCS#11 modules, SoftHSM2), through the `cryptoki` binding.
 //!
-//! A token's key signs as a [`pki_core::CaSigner`], so issuing, CSRs, CRLs and the batch take
+//! A token's key signs as a [`pki_x509::CaSigner`], so issuing, CSRs, CRLs and the batch take
 //! the same path for it as for a key file. Keys are named by RFC 7512 URIs ([`Pkcs11Uri`]);
 //! the PIN is the caller's to find (a file, an environment variable, a prompt: the library
 //! reads none of them) and is tried once ([`Token::login`]).

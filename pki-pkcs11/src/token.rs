@@ -1,5 +1,5 @@
 //! The token: loading a module, finding the token a URI names, logging in once, and the keys on
-//! it (found, generated, listed, and signing as a [`pki_core::CaSigner`]).
+//! it (found, generated, listed, and signing as a [`pki_x509::CaSigner`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,7 +11,7 @@ use cryptoki::object::{Attribute, AttributeType, KeyType as CkKeyType, ObjectCla
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use pki_core::{CaSigner, KeyType};
+use pki_x509::{CaSigner, KeyType};
 use zeroize::Zeroizing;
 
 use crate::der;
@@ -624,17 +624,17 @@ impl CaSigner for TokenKey {
         self.key_type
     }
 
-    fn public_key_raw(&self) -> pki_core::Result<Vec<u8>> {
+    fn public_key_raw(&self) -> pki_x509::Result<Vec<u8>> {
         Ok(self.public.clone())
     }
 
-    fn sign(&self, message: &[u8]) -> pki_core::Result<Vec<u8>> {
+    fn sign(&self, message: &[u8]) -> pki_x509::Result<Vec<u8>> {
         self.sign_raw(message)
-            .map_err(|e| pki_core::Error::Sign(e.to_string()))
+            .map_err(|e| pki_x509::Error::Sign(e.to_string()))
     }
 
-    fn sign_rsa_pss_sha256(&self, message: &[u8]) -> pki_core::Result<Vec<u8>> {
+    fn sign_rsa_pss_sha256(&self, message: &[u8]) -> pki_x509::Result<Vec<u8>> {
         self.sign_pss_raw(message)
-            .map_err(|e| pki_core::Error::Sign(e.to_string()))
+            .map_err(|e| pki_x509::Error::Sign(e.to_string()))
     }
 }

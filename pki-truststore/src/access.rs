@@ -1,13 +1,13 @@
 //! How a Linux store's files are reached: every path resolved inside the root file system the
 //! store belongs to (a device image given with `--root`, or this machine's `/`) through
-//! [`pki_core::files::Root`], so that a link or `..` in an image never leads to this machine's
+//! [`pki_x509::files::Root`], so that a link or `..` in an image never leads to this machine's
 //! files; and every read bounded, of regular files only (a bundle that is a device, a FIFO or a
 //! huge file is refused, never read).
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pki_core::files::{Dir, Root};
+use pki_x509::files::{Dir, Root};
 
 use crate::error::{Error, io};
 
@@ -121,7 +121,7 @@ pub(crate) fn read_user_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     }
     #[cfg(not(unix))]
     {
-        let (dir, name) = pki_core::files::split(path)?;
+        let (dir, name) = pki_x509::files::split(path)?;
         Dir::open(&dir)?.read_bounded(&name, max)
     }
 }

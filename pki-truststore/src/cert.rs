@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use pki_core::{Certificate, NameStyle, Summary};
+use pki_x509::{Certificate, NameStyle, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::access::{MAX_CERT, is_refused, read_user_file};
 use crate::error::Error;
 
-/// One certificate as a trust store holds it: built from pki-core's [`Summary`].
+/// One certificate as a trust store holds it: built from pki-x509's [`Summary`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreCertificate {
     /// The subject, in the compact one-line form (`CN=..., O=...`).
@@ -50,10 +50,10 @@ impl From<Certificate> for StoreCertificate {
     }
 }
 
-/// pki-core's refusal of a certificate, as this crate's error.
-fn bad_certificate(e: pki_core::Error, input: &str) -> Error {
+/// pki-x509's refusal of a certificate, as this crate's error.
+fn bad_certificate(e: pki_x509::Error, input: &str) -> Error {
     match e {
-        pki_core::Error::BadCertificate { input, reason } => {
+        pki_x509::Error::BadCertificate { input, reason } => {
             Error::BadCertificate { input, reason }
         }
         other => Error::BadCertificate {
@@ -72,7 +72,7 @@ impl StoreCertificate {
     }
 
     /// Parses the one certificate of a PEM or DER file's bytes, read as every pki command reads
-    /// certificates (pki-core's [`Certificate::parse_all`]). `input` names the file in errors.
+    /// certificates (pki-x509's [`Certificate::parse_all`]). `input` names the file in errors.
     pub fn parse(input: &str, bytes: &[u8]) -> Result<Self, Error> {
         let certs = Certificate::parse_all(bytes, input).map_err(|e| bad_certificate(e, input))?;
         match <[Certificate; 1]>::try_from(certs) {
@@ -220,7 +220,7 @@ impl std::fmt::Display for Fingerprint {
 /// `name` naming it in errors. Blocks that do not parse are skipped: a store's bundle is the
 /// system's, not pki's input.
 pub(crate) fn parse_bundle(name: &str, bytes: &[u8]) -> Result<Vec<StoreCertificate>, Error> {
-    Ok(pki_core::pem_blocks(bytes, name)
+    Ok(pki_x509::pem_blocks(bytes, name)
         .map_err(|e| bad_certificate(e, name))?
         .iter()
         .filter_map(|b| b.certificate(name)?.ok())

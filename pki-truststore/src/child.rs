@@ -23,10 +23,10 @@ pub struct Environment {
 }
 
 /// `program` (an absolute path, or a name found in the fixed system PATH) with a clean
-/// environment (made by pki-core's `child_command`, the one maker of child processes, and then
+/// environment (made by pki-x509's `child_command`, the one maker of child processes, and then
 /// emptied).
 pub(crate) fn command(program: impl AsRef<OsStr>, env: &Environment) -> Command {
-    let mut c = pki_core::child_command(program);
+    let mut c = pki_x509::child_command(program);
     c.env_clear();
     #[cfg(windows)]
     {

@@ -30,13 +30,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use pki_core::files::Dir;
-use pki_core::{Certificate, PemBlock, pem_blocks};
+use pki_x509::files::Dir;
+use pki_x509::{Certificate, PemBlock, pem_blocks};
 use serde::Serialize;
 
 use crate::access::{MAX_BUNDLE, MAX_CERT, MAX_CONF, StoreFs};
 use crate::error::{Error, io, write};
-use pki_core::subject_hash;
+use pki_x509::subject_hash;
 
 /// The list of the distribution's certificates to trust.
 pub(crate) const CONF: &str = "/etc/ca-certificates.conf";
@@ -99,7 +99,7 @@ fn shell_read(line: &str) -> String {
     out
 }
 
-/// The certificates of a file: its certificate blocks (pki-core's [`PemBlock::certificate`]:
+/// The certificates of a file: its certificate blocks (pki-x509's [`PemBlock::certificate`]:
 /// `CERTIFICATE`, `X509 CERTIFICATE`, and `TRUSTED CERTIFICATE` with its trust settings) that
 /// hold an X.509 certificate, kept as written.
 fn certificate_blocks(bytes: &[u8]) -> Vec<PemBlock> {

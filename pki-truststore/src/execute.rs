@@ -5,12 +5,12 @@
 //! whether the store is as it was.
 //!
 //! Inside a device image every path is resolved inside the image as the image sees it (its
-//! links and `..` never lead out of it), through [`pki_core::files::Root`].
+//! links and `..` never lead out of it), through [`pki_x509::files::Root`].
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use pki_core::files;
+use pki_x509::files;
 
 use crate::child::{self, Environment};
 use crate::crypt32;

@@ -325,7 +325,7 @@ pub(crate) fn uninstall(
     })
 }
 
-// A Linux store's paths resolve inside their root through pki_core::files::Root: Unix only.
+// A Linux store's paths resolve inside their root through pki_x509::files::Root: Unix only.
 #[cfg(all(test, unix))]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pki_core::Certificate;
+use pki_x509::Certificate;
 
 use crate::app::{self, AppEntry, AppReport, AppStatus, AppStore};
 use crate::cert::StoreCertificate;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use pki_core::files::Dir;
+use pki_x509::files::Dir;
 
 use crate::access::{MAX_BUNDLE, MAX_CERT, StoreFs, is_missing};
 use crate::cert::{Fingerprint, PREFIX, StoreCertificate, parse_bundle};

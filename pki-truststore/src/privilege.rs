@@ -62,7 +62,7 @@ mod tests {
     use crate::plan::{InstallPlan, plan_install};
 
     #[test]
-    #[cfg(unix)] // a Linux store's plan reads this machine's / through pki_core::files::Root
+    #[cfg(unix)] // a Linux store's plan reads this machine's / through pki_x509::files::Root
     fn an_unprivileged_process_is_told_what_the_plan_needs() {
         let tools = tempfile::tempdir().unwrap();
         std::fs::write(tools.path().join("update-ca-trust"), "").unwrap();

@@ -159,7 +159,7 @@ mod tests {
     fn thumbprints_are_forty_hex_digits() {
         let cert = root();
         let bytes = thumbprint(&cert.sha1).unwrap();
-        assert_eq!(pki_core::hex_upper(&bytes), cert.sha1);
+        assert_eq!(pki_x509::hex_upper(&bytes), cert.sha1);
         assert_eq!(thumbprint(&cert.sha1.to_ascii_lowercase()), Some(bytes));
         assert_eq!(thumbprint(&cert.sha1[2..]), None);
         assert_eq!(thumbprint(&format!("{}zz", &cert.sha1[2..])), None);

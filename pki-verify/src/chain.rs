@@ -5,7 +5,7 @@
 //! [`ChainInput::parse`] parses every certificate once; both verdicts and the diagnosis work on
 //! the parsed [`Cert`]s.
 
-use pki_core::{NameStyle, Summary};
+use pki_x509::{NameStyle, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
@@ -37,7 +37,7 @@ impl ChainInput {
         }
     }
 
-    /// The same chain with certificate revocation lists (DER, as `pki_core::read_crls` gives
+    /// The same chain with certificate revocation lists (DER, as `pki_x509::read_crls` gives
     /// them): with any, both verdicts check revocation (OpenSSL as `-crl_check`, or
     /// `-crl_check_all` with [`crate::CrlScope::Chain`]).
     pub fn with_crls(mut self, crls: Vec<Vec<u8>>) -> Self {
@@ -132,15 +132,15 @@ pub(crate) fn test_case(name: &str) -> ChainInput {
     ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap()
 }
 
-/// Every certificate block of a PEM text, as DER, read by pki-core ([`pki_core::PemBlock`]:
+/// Every certificate block of a PEM text, as DER, read by pki-core ([`pki_x509::PemBlock`]:
 /// `CERTIFICATE`, `X509 CERTIFICATE`, and `TRUSTED CERTIFICATE` without its trust settings).
 /// Other blocks (keys) are skipped; the DER is parsed when the chain is verified, where an
 /// error names the certificate.
 pub fn pem_certificates(input: &str, text: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-    let blocks = pki_core::pem_blocks(text, input).map_err(|e| Error::Pem {
+    let blocks = pki_x509::pem_blocks(text, input).map_err(|e| Error::Pem {
         input: input.to_owned(),
         reason: match e {
-            pki_core::Error::BadCertificate { reason, .. } => reason,
+            pki_x509::Error::BadCertificate { reason, .. } => reason,
             other => other.to_string(),
         },
     })?;
@@ -211,7 +211,7 @@ impl<'a> Cert<'a> {
         };
         let (_, x509) = X509Certificate::from_der(der).map_err(|e| bad(e.to_string()))?;
         // Bytes after the certificate are ignored here, as by the parse above.
-        let summary = pki_core::Certificate::from_der_prefix(der.to_vec(), &role.describe())
+        let summary = pki_x509::Certificate::from_der_prefix(der.to_vec(), &role.describe())
             .map(|c| Summary::of(&c))
             .map_err(|e| bad(e.to_string()))?;
         Ok(Self {
@@ -366,7 +366,7 @@ impl<'a> Cert<'a> {
             .into_iter()
             .filter_map(|g| match g {
                 GeneralName::DNSName(d) => Some((*d).to_owned()),
-                GeneralName::IPAddress(b) => pki_core::ip_from_bytes(b).map(|ip| ip.to_string()),
+                GeneralName::IPAddress(b) => pki_x509::ip_from_bytes(b).map(|ip| ip.to_string()),
                 _ => None,
             })
             .collect()
@@ -413,7 +413,7 @@ impl<'a> Cert<'a> {
         self.x509.extensions().iter().map(|e| e.parsed_extension())
     }
 
-    /// A plain summary for reports: pki-core's [`Summary`], and what the verdicts read.
+    /// A plain summary for reports: pki-x509's [`Summary`], and what the verdicts read.
     pub(crate) fn report_summary(&self) -> CertSummary {
         let s = &self.summary;
         CertSummary {

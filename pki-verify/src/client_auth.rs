@@ -1,12 +1,12 @@
 //! The device's side of mutual TLS: the certificate chain and key a device presents
 //! ([`ClientAuth`]), checked before any connection (the key must belong to the certificate); the
 //! key as rustls signs with it (a file's key in memory, or a key that signs elsewhere, such as
-//! on a PKCS#11 token, through pki-core's [`CaSigner`]); and what can be told of the chain
+//! on a PKCS#11 token, through pki-x509's [`CaSigner`]); and what can be told of the chain
 //! presented against the CAs a server names as acceptable ([`ClientChainReport`]).
 
 use std::sync::Arc;
 
-use pki_core::{CaSigner, Certificate, KeyType, NameStyle, PrivateKey};
+use pki_x509::{CaSigner, Certificate, KeyType, NameStyle, PrivateKey};
 use rustls::pki_types::CertificateDer;
 use rustls::sign::{CertifiedKey, Signer, SigningKey};
 use rustls::{SignatureAlgorithm, SignatureScheme};
@@ -26,7 +26,7 @@ pub enum ClientKey {
 }
 
 impl ClientKey {
-    fn public_key_raw(&self) -> pki_core::Result<Vec<u8>> {
+    fn public_key_raw(&self) -> pki_x509::Result<Vec<u8>> {
         match self {
             ClientKey::File(k) => k.public_key_raw(),
             ClientKey::Signer(s) => s.public_key_raw(),
@@ -239,7 +239,7 @@ pub struct ClientChainReport {
 
 /// A name's canonical form (OpenSSL compares names that way); the raw DER when it has none.
 fn canonical(name: &X509Name<'_>) -> Vec<u8> {
-    pki_core::canonical_name(name).unwrap_or_else(|| name.as_raw().to_vec())
+    pki_x509::canonical_name(name).unwrap_or_else(|| name.as_raw().to_vec())
 }
 
 impl ClientChainReport {
@@ -252,7 +252,7 @@ impl ClientChainReport {
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
             .collect();
         let compact = |n: &X509Name<'_>| {
-            pki_core::Name::from_der(n.as_raw())
+            pki_x509::Name::from_der(n.as_raw())
                 .map(|n| n.text(NameStyle::Compact).to_owned())
                 .unwrap_or_default()
         };

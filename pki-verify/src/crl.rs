@@ -1,4 +1,4 @@
-//! Certificate revocation lists given to a verification (as DER: `pki_core::read_crls` reads
+//! Certificate revocation lists given to a verification (as DER: `pki_x509::read_crls` reads
 //! them from PEM or DER files), parsed once, with the facts both verdicts need (OpenSSL caches the same ones in `crl_cb`, crypto/x509/
 //! x_crl.c).
 

@@ -351,7 +351,7 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
             .client_auth
             .as_ref()
             .and_then(|c| c.chain().first())
-            .and_then(|der| pki_core::Certificate::from_der(der.clone(), "certificate").ok())
+            .and_then(|der| pki_x509::Certificate::from_der(der.clone(), "certificate").ok())
             .map(|c| c.common_name().unwrap_or_default());
         let (check, ok) = connection_string_check(
             cs,
@@ -540,23 +540,23 @@ fn clock_check(chain: &[Vec<u8>], at: OffsetDateTime) -> Check {
     let mut problems = Vec::new();
     let mut soon = Vec::new();
     for (depth, der) in chain.iter().enumerate() {
-        let Ok(c) = pki_core::Certificate::from_der(der.clone(), "certificate") else {
+        let Ok(c) = pki_x509::Certificate::from_der(der.clone(), "certificate") else {
             continue;
         };
-        let info = pki_core::inspect(&c, at, EXPIRY_WARNING);
+        let info = pki_x509::inspect(&c, at, EXPIRY_WARNING);
         match info.status {
-            pki_core::Status::ExpiresSoon => soon.push(format!(
+            pki_x509::Status::ExpiresSoon => soon.push(format!(
                 "depth {depth} {} expires in {} days ({})",
                 info.subject,
                 (info.not_after - at).whole_days(),
                 date(info.not_after)
             )),
-            pki_core::Status::Expired => problems.push(format!(
+            pki_x509::Status::Expired => problems.push(format!(
                 "depth {depth} {} expired {}",
                 info.subject,
                 date(info.not_after)
             )),
-            pki_core::Status::NotValidYet => problems.push(format!(
+            pki_x509::Status::NotValidYet => problems.push(format!(
                 "depth {depth} {} is valid only from {}",
                 info.subject,
                 date(info.not_before)

@@ -29,7 +29,7 @@ pub(crate) mod extensions;
 pub(crate) mod names;
 mod ncons;
 
-pub(crate) use pki_core::canonical_name as name_canonical;
+pub(crate) use pki_x509::canonical_name as name_canonical;
 
 use serde::Serialize;
 

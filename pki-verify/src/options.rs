@@ -83,7 +83,7 @@ pub enum CrlScope {
 /// certificates to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
-    /// The CRLs, DER (`pki_core::read_crls` reads them from PEM or DER files).
+    /// The CRLs, DER (`pki_x509::read_crls` reads them from PEM or DER files).
     pub crls: Vec<Vec<u8>>,
     /// The leaf only, or the whole chain.
     pub scope: CrlScope,

@@ -398,9 +398,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
             names
                 .iter()
                 .map(|der| {
-                    pki_core::Name::from_der(der).map_or_else(
-                        || format!("(not a distinguished name: {})", pki_core::hex_upper(der)),
-                        |n| n.text(pki_core::NameStyle::OpenSslOneline).to_owned(),
+                    pki_x509::Name::from_der(der).map_or_else(
+                        || format!("(not a distinguished name: {})", pki_x509::hex_upper(der)),
+                        |n| n.text(pki_x509::NameStyle::OpenSslOneline).to_owned(),
                     )
                 })
                 .collect()

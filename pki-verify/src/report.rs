@@ -115,7 +115,7 @@ pub(crate) fn revoked_certificates(
                 revoked_at: entry.date,
                 reason: entry
                     .reason
-                    .map(|r| pki_core::crl_reason_name(r).to_owned()),
+                    .map(|r| pki_x509::crl_reason_name(r).to_owned()),
                 crl_issuer: list.issuer_text.clone(),
             })
         })

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pki_core::{NameStyle, Summary, Threshold};
+use pki_x509::{NameStyle, Summary, Threshold};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -399,9 +399,9 @@ fn presented(chain: &[Vec<u8>], opts: &ScanOptions) -> Vec<PresentedCertificate>
         .iter()
         .enumerate()
         .filter_map(|(depth, der)| {
-            let cert = pki_core::Certificate::from_der(der.clone(), "certificate").ok()?;
+            let cert = pki_x509::Certificate::from_der(der.clone(), "certificate").ok()?;
             let s = Summary::of(&cert);
-            let judged = pki_core::check_renewal(s.not_before, s.not_after, opts.warn, opts.at);
+            let judged = pki_x509::check_renewal(s.not_before, s.not_after, opts.warn, opts.at);
             Some(PresentedCertificate {
                 depth,
                 subject: s.subject.text(NameStyle::Compact).to_owned(),

@@ -29,7 +29,7 @@
 //! such case the same first code, depth and text and the same printed errors as `openssl verify`,
 //! at the case's options and at `-auth_level 1` and `2`.
 // Tests start the programs they check against (openssl, peers, pki itself) directly, with
-// environments of their own; pki itself makes children only through `pki_core::child_command`.
+// environments of their own; pki itself makes children only through `pki_x509::child_command`.
 #![allow(clippy::disallowed_methods)]
 
 mod common;

@@ -7,7 +7,7 @@
 //! lookup: TEXT` line, and asserts that pki's verdict has the same first code, depth and wording
 //! and the same list of printed errors. It fails, never skips, when `openssl` is missing.
 // Tests start the programs they check against (openssl, peers, pki itself) directly, with
-// environments of their own; pki itself makes children only through `pki_core::child_command`.
+// environments of their own; pki itself makes children only through `pki_x509::child_command`.
 #![allow(clippy::disallowed_methods)]
 
 mod common;

@@ -6,7 +6,7 @@
 //! Where openssl refuses to make a key or certificate on a curve, the curve is left out; most
 //! must be compared.
 // Tests start the programs they check against (openssl, peers, pki itself) directly, with
-// environments of their own; pki itself makes children only through `pki_core::child_command`.
+// environments of their own; pki itself makes children only through `pki_x509::child_command`.
 #![allow(clippy::disallowed_methods)]
 
 #[allow(dead_code)] // case_names: the fixture suites use it, this test makes its own cases.

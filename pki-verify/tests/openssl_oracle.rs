@@ -8,7 +8,7 @@
 //!
 //! The rustls/webpki verdict of each case is asserted against the table in REFERENCE.md.
 // Tests start the programs they check against (openssl, peers, pki itself) directly, with
-// environments of their own; pki itself makes children only through `pki_core::child_command`.
+// environments of their own; pki itself makes children only through `pki_x509::child_command`.
 #![allow(clippy::disallowed_methods)]
 
 mod common;

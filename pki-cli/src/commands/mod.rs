@@ -113,7 +113,7 @@ pub(crate) fn read_key(path: &Path, pw: &PasswordOpts) -> Result<PrivateKey> {
         .with_context(|| format!("cannot read the key {}", path.display()))?;
     let name = path.display().to_string();
     match PrivateKey::parse(&bytes, &name, None) {
-        Err(pki_core::Error::KeyPasswordNeeded { .. }) => {
+        Err(pki_core::x509::Error::KeyPasswordNeeded { .. }) => {
             let password = password(path, pw)?;
             Ok(PrivateKey::parse(&bytes, &name, Some(&password))?)
         }
@@ -151,7 +151,7 @@ fn password(key: &Path, pw: &PasswordOpts) -> Result<Zeroizing<String>> {
             key.display()
         ))?));
     }
-    Err(pki_core::Error::KeyPasswordNeeded {
+    Err(pki_core::x509::Error::KeyPasswordNeeded {
         input: key.display().to_string(),
     }
     .into())

@@ -60,7 +60,7 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
         // Read once, through the bounded reader of user-named inputs.
         let bytes =
             pki_core::files::read_input(file, pki_core::files::Input::Document).map_err(|e| {
-                pki_core::Error::Io {
+                pki_core::x509::Error::Io {
                     path: file.clone(),
                     reason: e,
                 }

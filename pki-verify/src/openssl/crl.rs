@@ -190,7 +190,7 @@ impl Ctx<'_, '_> {
                 None => score & SCORE_ISSUER_NAME != 0,
                 Some(names) => names.iter().any(|g| match g {
                     GeneralName::DirectoryName(n) => {
-                        names_equal(&pki_core::canonical_name(n), &crl.issuer)
+                        names_equal(&pki_x509::canonical_name(n), &crl.issuer)
                     }
                     _ => false,
                 }),

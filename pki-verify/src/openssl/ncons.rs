@@ -21,7 +21,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use super::code;
 use super::names::cn_utf8;
 use crate::chain::Cert;
-use pki_core::canonical_name as canonical;
+use pki_x509::canonical_name as canonical;
 
 /// OpenSSL's `NAME_CHECK_MAX`: names times constraints.
 const NAME_CHECK_MAX: usize = 1 << 20;

@@ -39,7 +39,7 @@ pub(crate) fn input(dir: &Path) -> ChainInput {
     let input =
         ChainInput::from_pem(&read("leaf.pem"), &read("chain.pem"), &read("ca.pem")).unwrap();
     match crls(dir) {
-        Some(path) => input.with_crls(pki_core::read_crls(&read_path(&path), "crls.pem").unwrap()),
+        Some(path) => input.with_crls(pki_x509::read_crls(&read_path(&path), "crls.pem").unwrap()),
         None => input,
     }
 }

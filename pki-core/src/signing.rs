@@ -1,54 +1,14 @@
-//! Signing keys wherever they are kept: [`CaSigner`] is what issuing asks of a key (its type,
-//! its public half, a signature), so that a key in a file and a key on a PKCS#11 token (the
-//! `pki-pkcs11` crate) take the same path through `issue`, `csr`, CRLs and the batch.
+//! rcgen's signing key for whichever [`CaSigner`] signs: a file key parsed for ring, or any
+//! other signer (a token) through rcgen's remote-key interface.
 
 use std::sync::{Arc, Mutex};
 
 use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey};
 
 use crate::error::{Error, Result};
-use crate::key::{KeyType, PrivateKey};
-
-/// A private key that signs: held in memory ([`PrivateKey`]) or kept on a token that signs on
-/// request and never shows the key.
-pub trait CaSigner: Send + Sync {
-    /// The key's type: it decides the signature algorithm (ECDSA with the curve's hash, RSA
-    /// PKCS#1 v1.5 with SHA-256, Ed25519).
-    fn key_type(&self) -> KeyType;
-
-    /// The raw public key (the contents of the SubjectPublicKeyInfo's BIT STRING).
-    fn public_key_raw(&self) -> Result<Vec<u8>>;
-
-    /// Signs `message` with the key type's algorithm, returning the signature as X.509 carries
-    /// it: a DER `ECDSA-Sig-Value`, the PKCS#1 v1.5 signature bytes, or Ed25519's 64 bytes.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
-
-    /// Signs `message` with RSASSA-PSS, SHA-256, MGF1 with SHA-256 and a 32-byte salt: what TLS
-    /// 1.3 asks of an RSA key that proves a client certificate (it allows no PKCS#1 v1.5 there).
-    /// Certificates never need it; a signer that cannot do it (the default) says so.
-    fn sign_rsa_pss_sha256(&self, _message: &[u8]) -> Result<Vec<u8>> {
-        Err(Error::Sign(format!(
-            "this {:?} key cannot sign with RSA-PSS",
-            self.key_type()
-        )))
-    }
-}
-
-impl CaSigner for PrivateKey {
-    fn key_type(&self) -> KeyType {
-        PrivateKey::key_type(self)
-    }
-
-    fn public_key_raw(&self) -> Result<Vec<u8>> {
-        PrivateKey::public_key_raw(self)
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        self.key_pair()?
-            .sign(message)
-            .map_err(|e| Error::Sign(e.to_string()))
-    }
-}
+use pki_x509::CaSigner;
+#[cfg(test)]
+use pki_x509::{KeyType, PrivateKey};
 
 /// The key rcgen signs with: a parsed file key (ring, directly), or any other [`CaSigner`]
 /// through rcgen's remote-key interface.
@@ -61,7 +21,7 @@ pub(crate) enum Signing<'a> {
         public: Vec<u8>,
         alg: &'static SignatureAlgorithm,
         /// Why the last signature failed: rcgen's error for a remote key carries no reason.
-        failure: Mutex<Option<Error>>,
+        failure: Mutex<Option<pki_x509::Error>>,
     },
 }
 
@@ -100,9 +60,9 @@ impl<'a> Signing<'a> {
         if let Signing::Remote { failure, .. } = self
             && let Some(err) = failure.lock().ok().and_then(|mut f| f.take())
         {
-            return err;
+            return err.into();
         }
-        Error::Sign(e.to_string())
+        pki_x509::Error::Sign(e.to_string()).into()
     }
 }
 
@@ -147,10 +107,10 @@ mod tests {
         fn key_type(&self) -> KeyType {
             self.0.key_type()
         }
-        fn public_key_raw(&self) -> Result<Vec<u8>> {
+        fn public_key_raw(&self) -> pki_x509::Result<Vec<u8>> {
             self.0.public_key_raw()
         }
-        fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        fn sign(&self, message: &[u8]) -> pki_x509::Result<Vec<u8>> {
             CaSigner::sign(&self.0, message)
         }
     }
@@ -161,11 +121,11 @@ mod tests {
         fn key_type(&self) -> KeyType {
             KeyType::EcP256
         }
-        fn public_key_raw(&self) -> Result<Vec<u8>> {
+        fn public_key_raw(&self) -> pki_x509::Result<Vec<u8>> {
             Ok(self.0.clone())
         }
-        fn sign(&self, _: &[u8]) -> Result<Vec<u8>> {
-            Err(Error::Sign("the token was removed".into()))
+        fn sign(&self, _: &[u8]) -> pki_x509::Result<Vec<u8>> {
+            Err(pki_x509::Error::Sign("the token was removed".into()))
         }
     }
 
@@ -204,7 +164,7 @@ mod tests {
         let req = Request::new(Profile::Device, Subject::cn("d"), now);
         let err = issue(&req, &SubjectKey::Private(&key), Some(&issuer)).unwrap_err();
         assert!(
-            matches!(err, Error::Sign(ref m) if m.contains("removed")),
+            matches!(err, Error::X509(pki_x509::Error::Sign(ref m)) if m.contains("removed")),
             "{err}"
         );
     }

@@ -21,7 +21,7 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 }
 
 /// Upper-case hex with a colon between bytes (`0A:BC`), as OpenSSL prints key identifiers.
-pub(crate) fn hex_colons(b: &[u8]) -> String {
+pub fn hex_colons(b: &[u8]) -> String {
     b.iter()
         .map(|x| hex_upper(std::slice::from_ref(x)))
         .collect::<Vec<_>>()
@@ -54,7 +54,7 @@ pub enum NameStyle {
 }
 
 /// A name in the given style.
-pub(crate) fn name_text(name: &X509Name<'_>, style: NameStyle) -> String {
+pub fn name_text(name: &X509Name<'_>, style: NameStyle) -> String {
     name.iter()
         .map(|rdn| {
             rdn.iter()
@@ -82,7 +82,7 @@ pub(crate) fn name_text(name: &X509Name<'_>, style: NameStyle) -> String {
 }
 
 /// The first common name of a name, when it is text.
-pub(crate) fn common_name(name: &X509Name<'_>) -> Option<String> {
+pub fn common_name(name: &X509Name<'_>) -> Option<String> {
     name.iter_common_name()
         .next()
         .and_then(|cn| cn.as_str().ok().map(str::to_owned))
@@ -118,7 +118,7 @@ fn compact_value(atv: &AttributeTypeAndValue<'_>) -> String {
 
 /// OpenSSL's one-line quoting: a value with a character special in DNs is wrapped in double
 /// quotes (inside which `"` and `\` are backslash-escaped), as `openssl x509 -subject` prints it.
-pub(crate) fn escape_dn_value(v: &str) -> String {
+pub fn escape_dn_value(v: &str) -> String {
     let special = v
         .chars()
         .any(|c| matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';'))

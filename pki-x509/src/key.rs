@@ -43,7 +43,8 @@ impl KeyType {
         "ec-p256", "ec-p384", "ed25519", "rsa-2048", "rsa-3072", "rsa-4096",
     ];
 
-    pub(crate) fn signature_algorithm(self) -> &'static SignatureAlgorithm {
+    /// The signature algorithm rcgen signs with for this key type.
+    pub fn signature_algorithm(self) -> &'static SignatureAlgorithm {
         match self {
             KeyType::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             KeyType::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
@@ -268,12 +269,12 @@ impl PrivateKey {
     }
 
     /// The raw public key without parsing the private key, when it is known that way.
-    pub(crate) fn known_public_key(&self) -> Option<&[u8]> {
+    pub fn known_public_key(&self) -> Option<&[u8]> {
         self.public.get().map(Vec::as_slice)
     }
 
     /// The parsed signing key (parsed on first use, then kept).
-    pub(crate) fn key_pair(&self) -> Result<&KeyPair> {
+    pub fn key_pair(&self) -> Result<&KeyPair> {
         if let Some(pair) = self.pair.get() {
             return Ok(pair);
         }
@@ -282,7 +283,7 @@ impl PrivateKey {
     }
 
     /// A fresh parse of the signing key, owned (rcgen's issuer takes ownership).
-    pub(crate) fn parse_pair(&self) -> Result<KeyPair> {
+    pub fn parse_pair(&self) -> Result<KeyPair> {
         KeyPair::from_pkcs8_der_and_sign_algo(
             &PrivatePkcs8KeyDer::from(&self.pkcs8[..]),
             self.key_type.signature_algorithm(),

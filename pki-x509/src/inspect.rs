@@ -326,7 +326,8 @@ fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
     }
 }
 
-pub(crate) fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyType, String> {
+/// The [`KeyType`] of a subject public key, or why pki cannot use it.
+pub fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyType, String> {
     let alg = spki.algorithm.algorithm.to_id_string();
     match alg.as_str() {
         "1.3.101.112" => Ok(KeyType::Ed25519),

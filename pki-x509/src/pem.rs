@@ -41,7 +41,7 @@ impl Certificate {
     }
 
     /// Wraps DER that this crate just produced with rcgen (well-formed by construction).
-    pub(crate) fn from_trusted_der(der: Vec<u8>) -> Self {
+    pub fn from_trusted_der(der: Vec<u8>) -> Self {
         Certificate { der }
     }
 
@@ -83,7 +83,7 @@ impl Certificate {
     }
 
     /// The parsed certificate. Parsing cannot fail: the constructor checked it.
-    pub(crate) fn x509(&self) -> X509Certificate<'_> {
+    pub fn x509(&self) -> X509Certificate<'_> {
         match X509Certificate::from_der(&self.der) {
             Ok((_, c)) => c,
             // Invariant: every constructor parsed these exact bytes successfully.
@@ -141,7 +141,8 @@ impl Certificate {
     }
 }
 
-pub(crate) fn bad_cert(input: &str, reason: &str) -> Error {
+/// The error for a certificate input that cannot be used: `input` names it, `reason` says why.
+pub fn bad_cert(input: &str, reason: &str) -> Error {
     Error::BadCertificate {
         input: input.to_owned(),
         reason: reason.to_owned(),
@@ -246,7 +247,8 @@ pub fn pem_blocks(bytes: &[u8], input: &str) -> Result<Vec<PemBlock>> {
         .collect())
 }
 
-pub(crate) fn parse_blocks(bytes: &[u8], input: &str) -> Result<Vec<pem::Pem>> {
+/// Every PEM block of `bytes` (named `input` in errors), refusing text that is not PEM.
+pub fn parse_blocks(bytes: &[u8], input: &str) -> Result<Vec<pem::Pem>> {
     let text = std::str::from_utf8(bytes).map_err(|_| bad_cert(input, "PEM is not valid text"))?;
     let begins = text.matches("-----BEGIN ").count();
     let ends = text.matches("-----END ").count();

@@ -37,7 +37,7 @@ pub fn sig_alg_name(oid: &str) -> String {
 
 /// OpenSSL's name of a subject public key algorithm (`id-ecPublicKey`, `rsaEncryption`,
 /// `ED25519`), if it is one pki names.
-pub(crate) fn key_alg_name(oid: &str) -> Option<&'static str> {
+pub fn key_alg_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "1.2.840.10045.2.1" => "id-ecPublicKey",
         "1.2.840.113549.1.1.1" => "rsaEncryption",
@@ -48,7 +48,7 @@ pub(crate) fn key_alg_name(oid: &str) -> Option<&'static str> {
 
 /// OpenSSL's name of a named EC curve (`prime256v1`, `secp384r1`, `secp521r1`), if it is one
 /// pki names.
-pub(crate) fn curve_name(oid: &str) -> Option<&'static str> {
+pub fn curve_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "1.2.840.10045.3.1.7" => "prime256v1",
         "1.3.132.0.34" => "secp384r1",
@@ -58,7 +58,7 @@ pub(crate) fn curve_name(oid: &str) -> Option<&'static str> {
 }
 
 /// OpenSSL's name of an extension (`X509v3 Basic Constraints`), if it is one pki names.
-pub(crate) fn ext_name(oid: &str) -> Option<&'static str> {
+pub fn ext_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "2.5.29.19" => "X509v3 Basic Constraints",
         "2.5.29.15" => "X509v3 Key Usage",
