@@ -4,8 +4,9 @@
 //! Python's, JavaScript's and C#'s, Java's, C's). tests/e2e/guide_safety.rs checks the same
 //! with the real tools on chosen and generated values.
 //!
-//! Compiled into the cargo-fuzz target `guide_quote` (with quote.rs by `#[path]`) and into
-//! quote.rs's own tests, which replay the seeds on stable.
+//! Compiled, with quote.rs, by `#[path]` into the cargo-fuzz target `guide_quote` and into the
+//! stable regression test `pki-cli/tests/fuzz_regressions.rs` (never into quote.rs itself, so
+//! that the shipped source names no fuzz code).
 
 use crate::quote;
 

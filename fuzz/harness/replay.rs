@@ -1,6 +1,6 @@
 //! Replays a fuzz target's committed inputs through its harness, on stable, in the normal test
-//! run: compiled by `#[path]` into the `fuzz_regressions` test of pki-core, pki-verify, pki-c8y
-//! and pki-cli.
+//! run: compiled by `#[path]` into the `fuzz_regressions` test of pki-core, pki-verify, pki-c8y,
+//! pki-batch and pki-cli.
 
 use std::path::{Path, PathBuf};
 

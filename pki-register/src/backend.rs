@@ -1,17 +1,23 @@
-//! The two databases behind one register: SQLite (rusqlite, the library compiled in, so that
-//! nothing needs installing) and PostgreSQL (the `postgres` crate). Both get the same schema, the
-//! same rows and the same queries; only the SQL dialect differs.
+//! The register's public face ([`Register`], [`Transaction`]) over the two databases it can be
+//! kept in, and what both share: the schema, the SQL of every operation, and how a row maps to a
+//! [`Record`]. Each database is one file behind the [`Backend`] trait: `backend/sqlite.rs`
+//! (rusqlite, the library compiled in, so that nothing needs installing) and
+//! `backend/postgres.rs` (the `postgres` crate); each opens its database, creates or upgrades
+//! the schema, and runs the statements it is given, in its dialect ([`Dialect`]). Which one a
+//! register uses is chosen once, from its [`Location`], in [`Register::open`].
 
-use std::path::Path;
-use std::time::Duration;
+mod postgres;
+mod sqlite;
 
-use postgres::fallible_iterator::FallibleIterator as _;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::query::{Dialect, Param, Query};
 use crate::record::{Reason, Record, Revocation, Status};
+
+pub(crate) use self::postgres::pg_reason;
+pub use self::sqlite::set_in_renew_hook;
 
 /// The columns of a row, in the order [`Record`] is read from and written to.
 const COLUMNS: &str = "serial, subject, common_name, issuer, issuer_sha256, profile, not_before, \
@@ -65,66 +71,77 @@ fn schema_v1(dialect: &Dialect) -> String {
         .replace("{cn_ops}", dialect.cn_ops)
 }
 
-/// The key of the advisory lock under which a PostgreSQL register's schema is created, so that
-/// two agents opening an empty database at once do not both create it.
-const SCHEMA_LOCK: i64 = 0x706b_6952_6567; // "pkiReg"
-
-/// How long a SQLite writer waits for another to finish.
-const SQLITE_BUSY: Duration = Duration::from_secs(60);
-/// How long a SQLite writer waits inside a `pki renew` hook: the renewal holds the lock until
-/// the hook returns, so waiting longer only delays the hook's failure until its timeout.
-const SQLITE_BUSY_IN_HOOK: Duration = Duration::from_secs(2);
-/// Whether this process runs in a `pki renew` hook ([`set_in_renew_hook`]).
-static IN_RENEW_HOOK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Tells the register that this process runs in the hook of a `pki renew` (the command line
-/// knows it from its environment, `PKI_RENEW_PHASE`; the library reads none): the renewal holds
-/// the SQLite register's lock until its hook returns, so a writer here waits briefly and fails
-/// with [`Error::Locked`] instead of waiting until the hook's timeout.
-pub fn set_in_renew_hook(in_hook: bool) {
-    IN_RENEW_HOOK.store(in_hook, std::sync::atomic::Ordering::Relaxed);
+/// Refuses a register without a version, or of a newer schema; the version otherwise.
+fn check_version(location: &Location, version: Option<&str>) -> Result<u32> {
+    let found: u32 = version
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::NotARegister {
+            location: location.to_string(),
+            reason: "no schema version".into(),
+        })?;
+    if found > crate::SCHEMA_VERSION {
+        return Err(Error::Newer {
+            location: location.to_string(),
+            found,
+            supported: crate::SCHEMA_VERSION,
+        });
+    }
+    Ok(found)
 }
 
-/// Whether this pki runs in a `pki renew` hook, and so how long a SQLite writer waits.
-fn busy_wait() -> (bool, Duration) {
-    let in_hook = IN_RENEW_HOOK.load(std::sync::atomic::Ordering::Relaxed);
-    (
-        in_hook,
-        if in_hook {
-            SQLITE_BUSY_IN_HOOK
-        } else {
-            SQLITE_BUSY
-        },
-    )
+/// Statements on a database connection or in one of its transactions, whatever the database.
+/// Their parameters are written in the [`Dialect`]'s words ([`Dialect::numbered`]); a failure is
+/// an [`Error::Database`] naming the register.
+pub(crate) trait Sql {
+    /// How this database words what differs.
+    fn dialect(&self) -> &'static Dialect;
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64>;
+
+    /// Runs a statement and calls `each` with its rows, streaming, until it returns false.
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&dyn Row) -> Result<bool>,
+    ) -> Result<()>;
 }
 
-/// How long connecting to PostgreSQL may take unless the URL says otherwise.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// One row of a result, read by column index.
+pub(crate) trait Row {
+    /// A text column.
+    fn text(&self, i: usize) -> Result<String>;
+    /// A text column that may be NULL.
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    /// An integer column.
+    fn int(&self, i: usize) -> Result<i64>;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+}
 
-const SQLITE: Dialect = Dialect {
-    placeholder: |n| format!("?{n}"),
-    postgres: false,
-    // The row id itself, numbered without reuse.
-    id_column: "INTEGER PRIMARY KEY AUTOINCREMENT",
-    cn_ops: "",
-};
-const POSTGRES: Dialect = Dialect {
-    placeholder: |n| format!("${n}"),
-    postgres: true,
-    id_column: "BIGSERIAL PRIMARY KEY",
-    // So that a CN pattern with a fixed start (`line-7-*`) uses the index whatever the locale.
-    cn_ops: " text_pattern_ops",
-};
+/// An open database: statements outside a transaction, and transactions.
+pub(crate) trait Backend: Sql + Send {
+    /// Starts a transaction (a SQLite one takes the write lock at once).
+    fn transaction(&mut self) -> Result<Box<dyn Writes + '_>>;
+}
 
-enum Db {
-    Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+/// A transaction: statements that become visible together on [`Writes::commit`], nothing of
+/// them when it is dropped without.
+pub(crate) trait Writes: Sql {
+    /// Runs the INSERT `sql` (its parameters in [`COLUMNS`] order) once for each record, as one
+    /// prepared statement; returns how many rows were added. A unique constraint violated is
+    /// [`Error::DuplicateSerial`].
+    fn insert(&mut self, sql: &str, records: &[Record]) -> Result<u64>;
+
+    /// Makes the writes durable and visible to others.
+    fn commit(self: Box<Self>) -> Result<()>;
 }
 
 /// An open register.
 pub struct Register {
     location: Location,
-    db: Db,
+    db: Box<dyn Backend>,
 }
 
 impl std::fmt::Debug for Register {
@@ -137,9 +154,9 @@ impl Register {
     /// Opens the register at `location`, creating its tables in a new (empty) database. A file
     /// or database that holds something else, or a register of a newer pki, is refused.
     pub fn open(location: Location) -> Result<Register> {
-        let db = match &location {
-            Location::Sqlite(path) => Db::Sqlite(open_sqlite(path, &location)?),
-            Location::Postgres(_) => Db::Postgres(Box::new(open_postgres(&location)?)),
+        let db: Box<dyn Backend> = match &location {
+            Location::Sqlite(path) => Box::new(sqlite::Sqlite::open(path, &location)?),
+            Location::Postgres(_) => Box::new(postgres::Postgres::open(&location)?),
         };
         Ok(Register { location, db })
     }
@@ -153,36 +170,16 @@ impl Register {
     /// [`Transaction::commit`]; dropped without it, nothing was written. A SQLite transaction
     /// takes the write lock at once (so two writers queue instead of failing later).
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        let location = &self.location;
-        let tx = match &mut self.db {
-            Db::Sqlite(c) => Tx::Sqlite(
-                c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(|e| {
-                        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
-                            let (in_renew_hook, waited) = busy_wait();
-                            Error::Locked {
-                                location: location.to_string(),
-                                in_renew_hook,
-                                waited_secs: waited.as_secs(),
-                            }
-                        } else {
-                            db_error(location, &e)
-                        }
-                    })?,
-            ),
-            Db::Postgres(c) => Tx::Postgres(c.transaction().map_err(|e| pg_error(location, &e))?),
-        };
-        Ok(Transaction { location, tx })
+        Ok(Transaction {
+            location: &self.location,
+            tx: self.db.transaction()?,
+        })
     }
 
     /// Calls `each` with every row `query` selects, ordered by notAfter then by recording order,
     /// streaming (rows are not collected first); `each` returns false to stop.
     pub fn for_each(&mut self, query: &Query, each: &mut dyn FnMut(Record) -> bool) -> Result<()> {
-        let location = &self.location;
-        match &mut self.db {
-            Db::Sqlite(c) => sqlite_for_each(c, location, query, each),
-            Db::Postgres(c) => pg_for_each(c.as_mut(), location, query, each),
-        }
+        for_each(self.db.as_mut(), &self.location, query, each)
     }
 
     /// Every row `query` selects, in order.
@@ -197,31 +194,17 @@ impl Register {
 
     /// How many rows `query` selects.
     pub fn count(&mut self, query: &Query) -> Result<u64> {
-        let location = &self.location;
-        match &mut self.db {
-            Db::Sqlite(c) => {
-                let (clause, params) = query.sql(&SQLITE);
-                let n: i64 = c
-                    .query_row(
-                        &format!("SELECT COUNT(*) FROM certificates{clause}"),
-                        rusqlite::params_from_iter(params.iter().map(sqlite_param)),
-                        |row| row.get(0),
-                    )
-                    .map_err(|e| db_error(location, &e))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            }
-            Db::Postgres(c) => {
-                let (clause, params) = query.sql(&POSTGRES);
-                let values = pg_params(&params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v.as_ref() as _).collect();
-                let row = c
-                    .query_one(&format!("SELECT COUNT(*) FROM certificates{clause}"), &refs)
-                    .map_err(|e| pg_error(location, &e))?;
-                let n: i64 = row.try_get(0).map_err(|e| pg_error(location, &e))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            }
-        }
+        let (clause, params) = query.sql(self.db.dialect());
+        let mut n = 0;
+        self.db.query(
+            &format!("SELECT COUNT(*) FROM certificates{clause}"),
+            &params,
+            &mut |row| {
+                n = row.int(0)?;
+                Ok(false)
+            },
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Whether the register holds no certificate at all.
@@ -237,88 +220,47 @@ impl Register {
     /// The CA directories the register serves: the id of each (see [`Register::serve`]) with
     /// the path it was first served at.
     pub fn served(&mut self) -> Result<Vec<(String, String)>> {
-        let location = &self.location;
         let sql = "SELECT key, value FROM pki_register WHERE key LIKE 'serves:%' ORDER BY key";
-        let rows: Vec<(String, String)> = match &mut self.db {
-            Db::Sqlite(c) => {
-                let mut stmt = c.prepare(sql).map_err(|e| db_error(location, &e))?;
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .and_then(|rows| rows.collect())
-                    .map_err(|e| db_error(location, &e))?
-            }
-            Db::Postgres(c) => c
-                .query(sql, &[])
-                .and_then(|rows| {
-                    rows.iter()
-                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                        .collect()
-                })
-                .map_err(|e| pg_error(location, &e))?,
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(k, v)| (k.trim_start_matches("serves:").to_owned(), v))
-            .collect())
+        let mut rows = Vec::new();
+        self.db.query(sql, &[], &mut |row| {
+            let key = row.text(0)?;
+            rows.push((key.trim_start_matches("serves:").to_owned(), row.text(1)?));
+            Ok(true)
+        })?;
+        Ok(rows)
     }
 
     /// Records that the register serves the CA directory whose id is `id` (a random id the
     /// directory keeps), at `path`; a directory already recorded keeps its first path.
     pub fn serve(&mut self, id: &str, path: &str) -> Result<()> {
-        let location = &self.location;
-        let key = format!("serves:{id}");
-        let sql =
-            "INSERT INTO pki_register (key, value) VALUES (#1, #2) ON CONFLICT (key) DO NOTHING";
-        match &mut self.db {
-            Db::Sqlite(c) => c
-                .execute(&sql.replace('#', "?"), [&key, path])
-                .map(|_| ())
-                .map_err(|e| db_error(location, &e)),
-            Db::Postgres(c) => c
-                .execute(&sql.replace('#', "$"), &[&key, &path])
-                .map(|_| ())
-                .map_err(|e| pg_error(location, &e)),
-        }
+        let sql = self.db.dialect().numbered(
+            "INSERT INTO pki_register (key, value) VALUES (#1, #2) ON CONFLICT (key) DO NOTHING",
+        );
+        self.db
+            .execute(
+                &sql,
+                &[
+                    Param::Text(format!("serves:{id}")),
+                    Param::Text(path.to_owned()),
+                ],
+            )
+            .map(|_| ())
     }
 
     /// Calls `each` with the serial of every row (a batch's re-run checks what it recorded).
     pub fn for_each_serial(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-        let location = &self.location;
-        let sql = "SELECT serial FROM certificates";
-        match &mut self.db {
-            Db::Sqlite(c) => {
-                let mut stmt = c.prepare(sql).map_err(|e| db_error(location, &e))?;
-                let mut rows = stmt.query([]).map_err(|e| db_error(location, &e))?;
-                while let Some(row) = rows.next().map_err(|e| db_error(location, &e))? {
-                    let s: String = row.get(0).map_err(|e| db_error(location, &e))?;
-                    each(&s);
-                }
-            }
-            Db::Postgres(c) => {
-                let mut rows = c
-                    .query_raw(
-                        sql,
-                        std::iter::empty::<&(dyn postgres::types::ToSql + Sync)>(),
-                    )
-                    .map_err(|e| pg_error(location, &e))?;
-                while let Some(row) = rows.next().map_err(|e| pg_error(location, &e))? {
-                    let s: String = row.try_get(0).map_err(|e| pg_error(location, &e))?;
-                    each(&s);
-                }
-            }
-        }
-        Ok(())
+        self.db
+            .query("SELECT serial FROM certificates", &[], &mut |row| {
+                each(&row.text(0)?);
+                Ok(true)
+            })
     }
-}
-
-enum Tx<'a> {
-    Sqlite(rusqlite::Transaction<'a>),
-    Postgres(postgres::Transaction<'a>),
 }
 
 /// Writes to the register that become visible together on [`Transaction::commit`].
 pub struct Transaction<'a> {
     location: &'a Location,
-    tx: Tx<'a>,
+    tx: Box<dyn Writes + 'a>,
 }
 
 impl Transaction<'_> {
@@ -335,54 +277,17 @@ impl Transaction<'_> {
     }
 
     fn write(&mut self, records: &[Record], skip_known: bool) -> Result<u64> {
-        let location = self.location;
         let conflict = if skip_known {
             " ON CONFLICT DO NOTHING"
         } else {
             ""
         };
-        let mut added = 0;
-        match &mut self.tx {
-            Tx::Sqlite(tx) => {
-                let sql = format!(
-                    "INSERT INTO certificates ({COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14){conflict}"
-                );
-                let mut stmt = tx
-                    .prepare_cached(&sql)
-                    .map_err(|e| db_error(location, &e))?;
-                for r in records {
-                    let n = stmt
-                        .execute(rusqlite::params_from_iter(
-                            row_params(r).iter().map(sqlite_param),
-                        ))
-                        .map_err(|e| {
-                            insert_error(location, r, &e.to_string(), is_sqlite_unique(&e))
-                        })?;
-                    added += n as u64;
-                }
-            }
-            Tx::Postgres(tx) => {
-                let sql = format!(
-                    "INSERT INTO certificates ({COLUMNS}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14){conflict}"
-                );
-                let stmt = tx.prepare(&sql).map_err(|e| pg_error(location, &e))?;
-                for r in records {
-                    let values = pg_params(&row_params(r));
-                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                        values.iter().map(|v| v.as_ref() as _).collect();
-                    let n = tx.execute(&stmt, &refs).map_err(|e| {
-                        let unique = e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
-                        insert_error(location, r, &pg_reason(&e), unique)
-                    })?;
-                    added += n;
-                }
-            }
-        }
-        Ok(added)
+        let sql = self.tx.dialect().numbered(&format!(
+            "INSERT INTO certificates ({COLUMNS}) VALUES \
+             (#1, #2, #3, #4, #5, #6, #7, #8, #9, #10, #11, #12, #13, #14){conflict}"
+        ));
+        self.tx.insert(&sql, records)
     }
-
     /// Marks the certificate with SHA-256 `sha256` superseded (by `by`, the SHA-256 of its
     /// successor, when known). False when no issued certificate has that SHA-256.
     pub fn supersede(&mut self, sha256: &str, by: Option<&str>) -> Result<bool> {
@@ -458,25 +363,8 @@ impl Transaction<'_> {
 
     /// Runs an UPDATE whose parameters are written `#1`, `#2`, ...; returns the rows changed.
     fn update(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
-        let location = self.location;
-        match &mut self.tx {
-            Tx::Sqlite(tx) => {
-                let sql = sql.replace('#', "?");
-                tx.execute(
-                    &sql,
-                    rusqlite::params_from_iter(params.iter().map(sqlite_param)),
-                )
-                .map(|n| n as u64)
-                .map_err(|e| db_error(location, &e))
-            }
-            Tx::Postgres(tx) => {
-                let sql = sql.replace('#', "$");
-                let values = pg_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v.as_ref() as _).collect();
-                tx.execute(&sql, &refs).map_err(|e| pg_error(location, &e))
-            }
-        }
+        let sql = self.tx.dialect().numbered(sql);
+        self.tx.execute(&sql, params)
     }
 
     /// The next CRL number of the CA whose certificate has SHA-256 `issuer_sha256`: 1 for its
@@ -489,29 +377,26 @@ impl Transaction<'_> {
     pub fn next_crl_number(&mut self, issuer_sha256: &str, at_least: u64) -> Result<u64> {
         let location = self.location;
         let floor = i64::try_from(at_least.max(1)).unwrap_or(i64::MAX);
-        let sql = |greatest: &str| {
-            format!(
-                "INSERT INTO crl_numbers (issuer_sha256, number) VALUES (#1, #2) \
-                 ON CONFLICT (issuer_sha256) DO UPDATE \
-                 SET number = {greatest}(crl_numbers.number + 1, #2) RETURNING number"
-            )
-        };
-        let n: i64 = match &mut self.tx {
-            Tx::Sqlite(tx) => tx
-                .query_row(
-                    &sql("max").replace('#', "?"),
-                    rusqlite::params![issuer_sha256, floor],
-                    |r| r.get(0),
-                )
-                .map_err(|e| db_error(location, &e))?,
-            Tx::Postgres(tx) => tx
-                .query_one(
-                    &sql("GREATEST").replace('#', "$"),
-                    &[&issuer_sha256, &floor],
-                )
-                .and_then(|r| r.try_get(0))
-                .map_err(|e| pg_error(location, &e))?,
-        };
+        let dialect = self.tx.dialect();
+        let sql = dialect.numbered(&format!(
+            "INSERT INTO crl_numbers (issuer_sha256, number) VALUES (#1, #2) \
+             ON CONFLICT (issuer_sha256) DO UPDATE \
+             SET number = {}(crl_numbers.number + 1, #2) RETURNING number",
+            dialect.greatest
+        ));
+        let mut n = None;
+        self.tx.query(
+            &sql,
+            &[Param::Text(issuer_sha256.to_owned()), Param::Int(floor)],
+            &mut |row| {
+                n = Some(row.int(0)?);
+                Ok(false)
+            },
+        )?;
+        let n = n.ok_or_else(|| Error::Database {
+            location: location.to_string(),
+            reason: "the CRL number's upsert returned no row".into(),
+        })?;
         u64::try_from(n).map_err(|_| Error::NotARegister {
             location: location.to_string(),
             reason: format!("the CRL number of {issuer_sha256} is {n}"),
@@ -521,69 +406,27 @@ impl Transaction<'_> {
     /// Calls `each` with every row `query` selects, as [`Register::for_each`] does, seeing
     /// this transaction's own writes.
     pub fn for_each(&mut self, query: &Query, each: &mut dyn FnMut(Record) -> bool) -> Result<()> {
-        let location = self.location;
-        match &mut self.tx {
-            Tx::Sqlite(tx) => sqlite_for_each(tx, location, query, each),
-            Tx::Postgres(tx) => pg_for_each(tx, location, query, each),
-        }
+        for_each(self.tx.as_mut(), self.location, query, each)
     }
 
     /// Makes the writes durable and visible to others.
     pub fn commit(self) -> Result<()> {
-        let location = self.location;
-        match self.tx {
-            Tx::Sqlite(tx) => tx.commit().map_err(|e| db_error(location, &e)),
-            Tx::Postgres(tx) => tx.commit().map_err(|e| pg_error(location, &e)),
-        }
+        self.tx.commit()
     }
 }
 
-/// The rows `query` selects from a SQLite connection (or transaction), in order, to `each`.
-fn sqlite_for_each(
-    c: &rusqlite::Connection,
+/// The rows `query` selects, in order, to `each`.
+fn for_each<D: Sql + ?Sized>(
+    db: &mut D,
     location: &Location,
     query: &Query,
     each: &mut dyn FnMut(Record) -> bool,
 ) -> Result<()> {
-    let (clause, params) = query.sql(&SQLITE);
+    let (clause, params) = query.sql(db.dialect());
     let sql = format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
-    let mut stmt = c.prepare(&sql).map_err(|e| db_error(location, &e))?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))
-        .map_err(|e| db_error(location, &e))?;
-    while let Some(row) = rows.next().map_err(|e| db_error(location, &e))? {
-        let columns = sqlite_columns(row).map_err(|e| db_error(location, &e))?;
-        if !each(columns.record(location)?) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// The rows `query` selects from a PostgreSQL client (or transaction), in order, to `each`.
-fn pg_for_each(
-    c: &mut impl postgres::GenericClient,
-    location: &Location,
-    query: &Query,
-    each: &mut dyn FnMut(Record) -> bool,
-) -> Result<()> {
-    let (clause, params) = query.sql(&POSTGRES);
-    let sql = format!("SELECT {COLUMNS} FROM certificates{clause} ORDER BY not_after, id");
-    let values = pg_params(&params);
-    let mut rows = c
-        .query_raw(
-            &sql,
-            values
-                .iter()
-                .map(|v| v.as_ref() as &(dyn postgres::types::ToSql + Sync)),
-        )
-        .map_err(|e| pg_error(location, &e))?;
-    while let Some(row) = rows.next().map_err(|e| pg_error(location, &e))? {
-        if !each(pg_record(location, &row)?) {
-            break;
-        }
-    }
-    Ok(())
+    db.query(&sql, &params, &mut |row| {
+        Ok(each(Columns::read(row)?.record(location)?))
+    })
 }
 
 /// A row's values, in [`COLUMNS`] order.
@@ -652,79 +495,32 @@ impl Columns {
     }
 }
 
-fn sqlite_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
-    Ok(Columns {
-        text: [
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(5)?,
-            row.get(8)?,
-            row.get(9)?,
-        ],
-        issuer_sha256: row.get(4)?,
-        not_before: row.get(6)?,
-        not_after: row.get(7)?,
-        status: row.get(10)?,
-        superseded_by: row.get(11)?,
-        revoked_at: row.get(12)?,
-        revocation_reason: row.get(13)?,
-    })
-}
-
-fn pg_record(location: &Location, row: &postgres::Row) -> Result<Record> {
-    let get = |e: postgres::Error| pg_error(location, &e);
-    Columns {
-        text: [
-            row.try_get(0).map_err(get)?,
-            row.try_get(1).map_err(get)?,
-            row.try_get(2).map_err(get)?,
-            row.try_get(3).map_err(get)?,
-            row.try_get(5).map_err(get)?,
-            row.try_get(8).map_err(get)?,
-            row.try_get(9).map_err(get)?,
-        ],
-        issuer_sha256: row.try_get(4).map_err(get)?,
-        not_before: row.try_get(6).map_err(get)?,
-        not_after: row.try_get(7).map_err(get)?,
-        status: row.try_get(10).map_err(get)?,
-        superseded_by: row.try_get(11).map_err(get)?,
-        revoked_at: row.try_get(12).map_err(get)?,
-        revocation_reason: row.try_get(13).map_err(get)?,
-    }
-    .record(location)
-}
-
-fn sqlite_param(p: &Param) -> rusqlite::types::Value {
-    match p {
-        Param::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        Param::Int(i) => rusqlite::types::Value::Integer(*i),
-        Param::NullText | Param::NullInt => rusqlite::types::Value::Null,
-    }
-}
-
-fn pg_params(params: &[Param]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
-    params
-        .iter()
-        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
-            match p {
-                Param::Text(s) => Box::new(s.clone()),
-                Param::Int(i) => Box::new(*i),
-                Param::NullText => Box::new(None::<String>),
-                Param::NullInt => Box::new(None::<i64>),
-            }
+impl Columns {
+    /// The columns of `row`, in [`COLUMNS`] order.
+    fn read(row: &dyn Row) -> Result<Columns> {
+        Ok(Columns {
+            text: [
+                row.text(0)?,
+                row.text(1)?,
+                row.text(2)?,
+                row.text(3)?,
+                row.text(5)?,
+                row.text(8)?,
+                row.text(9)?,
+            ],
+            issuer_sha256: row.opt_text(4)?,
+            not_before: row.int(6)?,
+            not_after: row.int(7)?,
+            status: row.text(10)?,
+            superseded_by: row.opt_text(11)?,
+            revoked_at: row.opt_int(12)?,
+            revocation_reason: row.opt_text(13)?,
         })
-        .collect()
+    }
 }
 
-fn is_sqlite_unique(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::ConstraintViolation)
-    )
-}
-
+/// The error of an INSERT of `r` that failed for `reason`: [`Error::DuplicateSerial`] when a
+/// unique constraint was `unique`ly violated.
 fn insert_error(location: &Location, r: &Record, reason: &str, unique: bool) -> Error {
     if unique {
         Error::DuplicateSerial {
@@ -738,226 +534,4 @@ fn insert_error(location: &Location, r: &Record, reason: &str, unique: bool) -> 
             reason: reason.to_owned(),
         }
     }
-}
-
-fn db_error(location: &Location, e: &rusqlite::Error) -> Error {
-    Error::Database {
-        location: location.to_string(),
-        reason: e.to_string(),
-    }
-}
-
-/// PostgreSQL's own message (the driver's top-level text is often just "db error").
-pub(crate) fn pg_reason(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.message().to_owned(),
-        None => {
-            let mut reason = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                reason = format!("{reason}: {s}");
-                source = s.source();
-            }
-            reason
-        }
-    }
-}
-
-fn pg_error(location: &Location, e: &postgres::Error) -> Error {
-    Error::Database {
-        location: location.to_string(),
-        reason: pg_reason(e),
-    }
-}
-
-/// The page cache of a SQLite register, in KiB as `PRAGMA cache_size` takes it (negative): enough
-/// for the indexes of a few hundred thousand rows, used only as pages are read.
-const SQLITE_CACHE_KIB: i64 = -65536;
-
-/// Opens (creating when absent, 0644 whatever the umask) a SQLite register.
-fn open_sqlite(path: &Path, location: &Location) -> Result<rusqlite::Connection> {
-    let unreachable = |reason: String| Error::Unreachable {
-        location: location.to_string(),
-        reason,
-    };
-    if !path.exists() {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o644);
-        }
-        match opts.open(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(unreachable(e.to_string())),
-        }
-    }
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut c = rusqlite::Connection::open_with_flags(path, flags)
-        .map_err(|e| unreachable(e.to_string()))?;
-    c.busy_timeout(busy_wait().1)
-        .map_err(|e| unreachable(e.to_string()))?;
-    let not_a_register = |reason: String| Error::NotARegister {
-        location: location.to_string(),
-        reason,
-    };
-    // A file that is not SQLite fails on its first read.
-    let tables: i64 = c
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'pki_register'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => {
-                not_a_register("not a SQLite database".into())
-            }
-            _ => unreachable(e.to_string()),
-        })?;
-    c.pragma_update(None, "synchronous", "FULL")
-        .map_err(|e| unreachable(e.to_string()))?;
-    // A batch's chunk inserts rows whose serials and fingerprints land all over their indexes:
-    // with SQLite's default 2 MiB page cache, each commit reads back the index pages it evicted.
-    c.pragma_update(None, "cache_size", SQLITE_CACHE_KIB)
-        .map_err(|e| unreachable(e.to_string()))?;
-    if tables == 0 {
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
-            .map_err(|e| unreachable(e.to_string()))?;
-        let others: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| unreachable(e.to_string()))?;
-        let ours: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'pki_register'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| unreachable(e.to_string()))?;
-        if ours == 0 {
-            if others > 0 {
-                return Err(not_a_register(
-                    "a SQLite database with tables of another application".into(),
-                ));
-            }
-            tx.execute_batch(&schema_v1(&SQLITE))
-                .map_err(|e| unreachable(e.to_string()))?;
-            tx.execute(
-                "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
-                [],
-            )
-            .map_err(|e| unreachable(e.to_string()))?;
-        }
-        tx.commit().map_err(|e| unreachable(e.to_string()))?;
-    }
-    let version = |c: &rusqlite::Connection| -> Result<u32> {
-        let text: Option<String> = c
-            .query_row(
-                "SELECT value FROM pki_register WHERE key = 'version'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(not_a_register(e.to_string())),
-            })?;
-        check_version(location, text.as_deref())
-    };
-    if version(&c)? < crate::SCHEMA_VERSION {
-        // Upgraded in place, once: whoever takes the lock first migrates, the others see it done.
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
-            .map_err(|e| unreachable(e.to_string()))?;
-        if version(&tx)? < 2 {
-            tx.execute_batch(SCHEMA_V2)
-                .map_err(|e| unreachable(e.to_string()))?;
-        }
-        tx.commit().map_err(|e| unreachable(e.to_string()))?;
-    }
-    Ok(c)
-}
-
-/// Refuses a register without a version, or of a newer schema; the version otherwise.
-fn check_version(location: &Location, version: Option<&str>) -> Result<u32> {
-    let found: u32 = version
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| Error::NotARegister {
-            location: location.to_string(),
-            reason: "no schema version".into(),
-        })?;
-    if found > crate::SCHEMA_VERSION {
-        return Err(Error::Newer {
-            location: location.to_string(),
-            found,
-            supported: crate::SCHEMA_VERSION,
-        });
-    }
-    Ok(found)
-}
-
-/// Connects to a PostgreSQL register, creating its tables (under an advisory lock) in a
-/// database that has none.
-fn open_postgres(location: &Location) -> Result<postgres::Client> {
-    let unreachable = |reason: String| Error::Unreachable {
-        location: location.to_string(),
-        reason,
-    };
-    let url = location.url().unwrap_or_default();
-    let mut config: postgres::Config =
-        url.parse()
-            .map_err(|e: postgres::Error| Error::BadLocation {
-                given: location.to_string(),
-                reason: pg_reason(&e),
-            })?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    config.application_name("pki");
-    let mut c = config
-        .connect(postgres::NoTls)
-        .map_err(|e| unreachable(pg_reason(&e)))?;
-    let mut tx = c.transaction().map_err(|e| unreachable(pg_reason(&e)))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-        .map_err(|e| unreachable(pg_reason(&e)))?;
-    let exists = |tx: &mut postgres::Transaction<'_>, table: &str| -> Result<bool> {
-        tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
-            .and_then(|r| r.try_get::<_, bool>(0))
-            .map_err(|e| unreachable(pg_reason(&e)))
-    };
-    if !exists(&mut tx, "pki_register")? {
-        if exists(&mut tx, "certificates")? {
-            return Err(Error::NotARegister {
-                location: location.to_string(),
-                reason: "the database has a certificates table of another application".into(),
-            });
-        }
-        tx.batch_execute(&schema_v1(&POSTGRES))
-            .map_err(|e| unreachable(pg_reason(&e)))?;
-        tx.execute(
-            "INSERT INTO pki_register (key, value) VALUES ('format', 'pki register'), ('version', '1')",
-            &[],
-        )
-        .map_err(|e| unreachable(pg_reason(&e)))?;
-    }
-    let version: Option<String> = tx
-        .query_opt("SELECT value FROM pki_register WHERE key = 'version'", &[])
-        .map_err(|e| unreachable(pg_reason(&e)))?
-        .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(|e| unreachable(pg_reason(&e)))?;
-    // Upgraded in place under the same lock: one agent migrates, the others see it done.
-    if check_version(location, version.as_deref())? < 2 {
-        tx.batch_execute(SCHEMA_V2)
-            .map_err(|e| unreachable(pg_reason(&e)))?;
-    }
-    tx.commit().map_err(|e| unreachable(pg_reason(&e)))?;
-    Ok(c)
 }

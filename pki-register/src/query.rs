@@ -50,6 +50,25 @@ pub(crate) struct Dialect {
     pub(crate) id_column: &'static str,
     /// The operator class of the CN index (with its leading space), if any.
     pub(crate) cn_ops: &'static str,
+    /// The function that returns the greatest of its arguments (`max`, `GREATEST`).
+    pub(crate) greatest: &'static str,
+}
+
+impl Dialect {
+    /// `sql` with its parameters, written `#1`, `#2`, ..., in this dialect's words.
+    pub(crate) fn numbered(&self, sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len());
+        let mut rest = sql;
+        while let Some(at) = rest.find('#') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            out.push_str(&(self.placeholder)(after[..digits].parse().unwrap_or(0)));
+            rest = &after[digits..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl Query {
@@ -146,6 +165,7 @@ mod tests {
             postgres: true,
             id_column: "",
             cn_ops: "",
+            greatest: "",
         };
         let (sql, params) = q.sql(&pg);
         assert_eq!(
@@ -154,5 +174,20 @@ mod tests {
         );
         assert_eq!(params.len(), 3);
         assert_eq!(Query::default().sql(&pg).0, "");
+    }
+
+    #[test]
+    fn numbered_parameters_take_the_dialects_words() {
+        let sqlite = Dialect {
+            placeholder: |n| format!("?{n}"),
+            postgres: false,
+            id_column: "",
+            cn_ops: "",
+            greatest: "",
+        };
+        assert_eq!(
+            sqlite.numbered("VALUES (#1, #2, #10) WHERE a = #12"),
+            "VALUES (?1, ?2, ?10) WHERE a = ?12"
+        );
     }
 }

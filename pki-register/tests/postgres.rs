@@ -6,13 +6,9 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
-#[path = "../../tests/support-shared/postgres.rs"]
-mod postgres;
-#[path = "../../tests/support-shared/programs.rs"]
-mod programs;
 
 use pki_register::{Error, Location, Query, Register};
-use postgres::Postgres;
+use pki_testkit::postgres::Postgres;
 
 #[test]
 fn postgres_behaves_as_a_register() {

@@ -1,5 +1,5 @@
 # Sourced by scripts/test.sh: the external programs the tests run, from their one list,
-# tests/programs.txt (the tests' harness includes the same file: tests/support-shared/programs.rs
+# tests/programs.txt (the tests' harness includes the same file: pki-testkit/src/programs.rs
 # finds each program the same way, and tests/e2e/harness.rs checks that the two agree).
 
 # programs_missing_packages LIST: prints the Debian package of each program of LIST (lines

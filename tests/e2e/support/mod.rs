@@ -16,13 +16,11 @@ pub(crate) mod image;
 pub(crate) mod lot;
 mod mosquitto;
 mod openssl;
-// Shared with the library crates' tests, which include the same file by its path.
-#[path = "../../support-shared/postgres.rs"]
-mod postgres;
-// The one list of the external programs the tests run (tests/programs.txt), shared likewise:
-// every program a test starts is found and made through it.
-#[path = "../../support-shared/programs.rs"]
-pub(crate) mod programs;
+// Shared with the library crates' tests through the pki-testkit crate (a dev-dependency): a
+// real PostgreSQL, and the one list of the external programs the tests run (tests/programs.txt),
+// through which every program a test starts is found and made.
+use pki_testkit::postgres;
+pub(crate) use pki_testkit::programs;
 pub(crate) mod quickstart;
 mod run;
 mod servers;

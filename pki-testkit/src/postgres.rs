@@ -3,26 +3,14 @@
 //! (SCRAM) and owns a database `pki`. Dropping the handle stops the server and removes the
 //! directory; the system's own service (port 5432) is never used.
 //!
-//! This file needs `tempfile` and, beside it as `super::programs`, the shared list of the
-//! programs the tests run (`programs.rs`, through which it finds and runs PostgreSQL's); nothing
-//! else of the tests around it, so that any test crate can include the two:
-//!
-//! ```ignore
-//! #[path = "../../tests/support-shared/programs.rs"]
-//! mod programs;
-//! #[path = "../../tests/support-shared/postgres.rs"]
-//! mod postgres;
-//! ```
-//!
-//! The end-to-end tests reach it as `crate::support::postgres`.
+//! It finds and runs PostgreSQL's programs through [`crate::programs`], the shared list of the
+//! programs the tests run. The end-to-end tests reach it as `crate::support::Postgres`, the
+//! register's tests as `pki_testkit::postgres::Postgres`.
 //!
 //! PostgreSQL refuses to run as root, and the tests run as root (CI does): then `initdb`,
 //! `postgres` and `pg_ctl` run as the `postgres` OS user (made by the package) through
 //! `setpriv`, which `exec`s, so the child process the handle holds is the postmaster itself.
 //! As any other user they run as that user.
-
-// Each test crate that includes this file uses a part of it.
-#![allow(dead_code)]
 
 use std::fs;
 use std::io::Read;
@@ -38,7 +26,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server is started on a fresh port when another process took the port first.
 const PORT_ATTEMPTS: usize = 5;
-use super::programs;
+use crate::programs;
 
 /// The OS user PostgreSQL runs as when the tests run as root; Debian's package creates it.
 const OS_USER: &str = "postgres";
@@ -46,7 +34,7 @@ const OS_USER: &str = "postgres";
 const SUPERUSER: &str = "postgres";
 
 /// A PostgreSQL server of its own on 127.0.0.1, running until the handle is dropped.
-pub(crate) struct Postgres {
+pub struct Postgres {
     bin: PathBuf,
     port: u16,
     password: String,
@@ -62,7 +50,7 @@ impl Postgres {
     /// 127.0.0.1, waits until it accepts connections, and creates the role `pki` with a random
     /// password and the database `pki` it owns. Panics, with the server's log, when any step
     /// fails or the server is not ready within 30 seconds.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let bin = bindir();
         let as_root = is_root();
         let dir = tempfile::Builder::new()
@@ -91,7 +79,7 @@ impl Postgres {
     }
 
     /// `postgres://pki:PASSWORD@127.0.0.1:PORT/pki`: the role `pki` on its own database.
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!(
             "postgres://pki:{}@127.0.0.1:{}/pki",
             self.password, self.port
@@ -100,7 +88,7 @@ impl Postgres {
 
     /// The superuser's URL, `postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres`: for a test
     /// that prepares what the role `pki` may not (another database, revoked rights).
-    pub(crate) fn superuser_url(&self) -> String {
+    pub fn superuser_url(&self) -> String {
         format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{}/postgres",
             self.superuser_password, self.port
@@ -109,7 +97,7 @@ impl Postgres {
 
     /// A PostgreSQL URL of the same form as [`Postgres::url`] naming a port of 127.0.0.1 where
     /// nothing listens: a register that cannot be reached (the connection is refused).
-    pub(crate) fn stopped_url() -> String {
+    pub fn stopped_url() -> String {
         format!(
             "postgres://pki:{}@127.0.0.1:{}/pki",
             random_hex(),
@@ -118,23 +106,23 @@ impl Postgres {
     }
 
     /// The port it listens on (127.0.0.1 only).
-    pub(crate) fn port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.port
     }
 
     /// The password of the role `pki` (random, hex).
-    pub(crate) fn password(&self) -> &str {
+    pub fn password(&self) -> &str {
         &self.password
     }
 
     /// The temporary directory that holds the cluster (`data/`), its socket and its log; it is
     /// removed when the handle is dropped.
-    pub(crate) fn dir(&self) -> &Path {
+    pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// What the server logged so far.
-    pub(crate) fn log(&self) -> String {
+    pub fn log(&self) -> String {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
@@ -142,13 +130,13 @@ impl Postgres {
     /// [`Postgres::superuser_url`]) and returns what it printed: unaligned, tuples only, so one
     /// row a line with `|` between the columns. Panics with psql's error when it cannot connect
     /// or a statement fails.
-    pub(crate) fn psql(url: &str, sql: &str) -> String {
+    pub fn psql(url: &str, sql: &str) -> String {
         Postgres::try_psql(url, sql).unwrap_or_else(|e| panic!("psql failed running {sql:?}: {e}"))
     }
 
     /// [`Postgres::psql`], with psql's exit status and error output as the error: for a test
     /// that expects a login or a statement to be refused.
-    pub(crate) fn try_psql(url: &str, sql: &str) -> Result<String, String> {
+    pub fn try_psql(url: &str, sql: &str) -> Result<String, String> {
         // The psql of the same installation (Debian ships one beside the server), or PATH's.
         let beside = bindir().join("psql");
         let mut psql = if beside.is_file() {

@@ -5,23 +5,15 @@
 //! clippy's `disallowed-methods` (clippy.toml) refuses `Command::new` anywhere else in the
 //! end-to-end tests. A missing program fails the test naming it and its package.
 //!
-//! This file stands alone (it needs nothing of the tests around it), so that any test crate can
-//! include it, as `tests/support-shared/postgres.rs` needs it beside itself (`super::programs`):
-//!
-//! ```ignore
-//! #[path = "../../tests/support-shared/programs.rs"]
-//! mod programs;
-//! ```
-
-// Each test crate that includes this file uses a part of it.
-#![allow(dead_code)]
+//! The end-to-end tests reach it as `crate::support::programs`; [`crate::postgres`] runs
+//! PostgreSQL's programs through it.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The list: `PROGRAM PACKAGE [PLACE...]` a line, `#` comments.
-pub(crate) const LIST: &str = include_str!("../programs.txt");
+pub const LIST: &str = include_str!("../../tests/programs.txt");
 
 /// Where Debian puts daemons and administration tools, off an ordinary user's PATH: looked in
 /// after PATH for every program.
@@ -29,18 +21,18 @@ const OFF_PATH: [&str; 3] = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Program {
+pub struct Program {
     /// The program's file name (a PKCS#11 module's: `NAME.so`).
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// The Debian package that provides it.
-    pub(crate) package: &'static str,
+    pub package: &'static str,
     /// Where else it may be: full paths, a `*` standing for one directory name.
-    pub(crate) places: Vec<&'static str>,
+    pub places: Vec<&'static str>,
 }
 
 /// Every program of the list, in its order. Panics naming the line when one is not
 /// `PROGRAM PACKAGE [PLACE...]` or names a program twice.
-pub(crate) fn list() -> Vec<Program> {
+pub fn list() -> Vec<Program> {
     let mut programs: Vec<Program> = Vec::new();
     for (i, line) in LIST.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default().trim();
@@ -77,7 +69,7 @@ pub(crate) fn list() -> Vec<Program> {
 }
 
 /// The list's line for `name`; panics when the list has none (add it, with its package).
-pub(crate) fn program(name: &str) -> Program {
+pub fn program(name: &str) -> Program {
     list()
         .into_iter()
         .find(|p| p.name == name)
@@ -96,12 +88,12 @@ impl Program {
     }
 
     /// Where it is: PATH, then [`OFF_PATH`], then its own places; `None` when it is nowhere.
-    pub(crate) fn find(&self) -> Option<PathBuf> {
+    pub fn find(&self) -> Option<PathBuf> {
         self.find_on(std::env::var_os("PATH").as_deref())
     }
 
     /// [`Program::find`] with `path` as PATH (none: an empty one).
-    pub(crate) fn find_on(&self, path: Option<&OsStr>) -> Option<PathBuf> {
+    pub fn find_on(&self, path: Option<&OsStr>) -> Option<PathBuf> {
         let dirs: Vec<PathBuf> = if self.is_module() {
             Vec::new()
         } else {
@@ -121,7 +113,7 @@ impl Program {
     }
 
     /// What the message of a missing program says to do.
-    pub(crate) fn install_hint(&self) -> String {
+    pub fn install_hint(&self) -> String {
         format!(
             "install it (Debian: apt-get install -y {}; scripts/test.sh does)",
             self.package
@@ -184,7 +176,7 @@ fn runnable(path: &Path, module: bool) -> bool {
 
 /// Where the program `name` of the list is. Panics when it is not on the list, or is nowhere,
 /// naming it, where it was looked for and its package.
-pub(crate) fn path(name: &str) -> PathBuf {
+pub fn path(name: &str) -> PathBuf {
     let program = program(name);
     program.find().unwrap_or_else(|| {
         panic!(
@@ -196,12 +188,12 @@ pub(crate) fn path(name: &str) -> PathBuf {
 }
 
 /// The install hint of the program `name` of the list, for a message of the caller's.
-pub(crate) fn install_hint(name: &str) -> String {
+pub fn install_hint(name: &str) -> String {
     program(name).install_hint()
 }
 
 /// The program `name` of the list, found where [`path`] finds it, as a command not yet run.
-pub(crate) fn command(name: &str) -> Command {
+pub fn command(name: &str) -> Command {
     // The one place the tests make a command for a machine's program.
     #[allow(clippy::disallowed_methods)]
     Command::new(path(name))
@@ -209,7 +201,7 @@ pub(crate) fn command(name: &str) -> Command {
 
 /// The program `name` of the list in `dir` exactly (the server programs of one PostgreSQL
 /// installation belong together). Panics, with the package, when `dir` lacks it.
-pub(crate) fn in_dir(dir: &Path, name: &str) -> PathBuf {
+pub fn in_dir(dir: &Path, name: &str) -> PathBuf {
     let program = program(name);
     let path = dir.join(program.name);
     assert!(
@@ -223,7 +215,7 @@ pub(crate) fn in_dir(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The program `name` of the list in `dir` exactly ([`in_dir`]), as a command not yet run.
-pub(crate) fn command_in(dir: &Path, name: &str) -> Command {
+pub fn command_in(dir: &Path, name: &str) -> Command {
     // As `command`: a program of the list, found by its line.
     #[allow(clippy::disallowed_methods)]
     Command::new(in_dir(dir, name))
@@ -231,7 +223,7 @@ pub(crate) fn command_in(dir: &Path, name: &str) -> Command {
 
 /// A program this build made or installed in the build directory, not one of the machine's
 /// (the `pki` binary under test, the SDKs' venv python): a command not yet run.
-pub(crate) fn built(program: impl AsRef<OsStr>) -> Command {
+pub fn built(program: impl AsRef<OsStr>) -> Command {
     // Not a machine's program: the build made it, so no package provides it.
     #[allow(clippy::disallowed_methods)]
     Command::new(program)
