@@ -1,6 +1,7 @@
 //! The `pki` binary: parse the command line, run the command, print the error chain, exit with
 //! 0 (success), 1 (negative verdict) or 2 (could not run).
 
+mod args;
 mod cli;
 mod commands;
 mod hints;

@@ -13,7 +13,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::first_line_of;
-use crate::cli::{AppStoreOpts, InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
+use super::trust::{AppStoreOpts, InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
 use crate::output::{Outcome, Output, escape_line};
 
 /// A pki-truststore error in the CLI's words (hints.rs).

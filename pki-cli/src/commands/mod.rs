@@ -3,25 +3,26 @@
 
 mod app_store;
 mod batch;
-mod c8y;
-mod ca;
+pub(crate) mod c8y;
+pub(crate) mod ca;
 mod client_cert;
-mod crl;
-mod csr;
-mod export;
-mod guide;
-mod hsm;
-mod issue;
-mod list;
-mod needs_renewal;
+pub(crate) mod completions;
+pub(crate) mod crl;
+pub(crate) mod csr;
+pub(crate) mod export;
+pub(crate) mod guide;
+pub(crate) mod hsm;
+pub(crate) mod issue;
+pub(crate) mod list;
+pub(crate) mod needs_renewal;
 mod prove;
-mod quickstart;
-mod renew;
-mod revoke;
-mod scan;
-mod show;
-mod trust;
-mod verify;
+pub(crate) mod quickstart;
+pub(crate) mod renew;
+pub(crate) mod revoke;
+pub(crate) mod scan;
+pub(crate) mod show;
+pub(crate) mod trust;
+pub(crate) mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -38,9 +39,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::cli::{
-    Cli, Command, CsrCommand, IssueCommand, IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts,
-};
+use crate::args::{IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts};
+use crate::cli::{Cli, Command};
+use crate::commands::csr::CsrCommand;
+use crate::commands::issue::IssueCommand;
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
@@ -83,15 +85,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Hsm(c) => hsm::run(c, out),
         Command::Export(a) => export::run(&dir, a, out),
         Command::Guide(a) => guide::run(&dir, a, out),
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            // Generated into memory: clap_complete panics when its writer fails.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "pki", &mut script);
-            crate::output::write_stdout(&script)?;
-            Ok(Outcome::Success)
-        }
+        Command::Completions(a) => completions::run(a),
     }
 }
 
