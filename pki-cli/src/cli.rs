@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::env;
+
 // `main` reads a value pki refused as this type.
 pub(crate) use crate::args::BadValue;
 use crate::commands::c8y::C8yCommand;
@@ -46,7 +48,7 @@ pub(crate) struct Cli {
     #[arg(
         long,
         global = true,
-        env = "PKI_DIR",
+        env = env::PKI_DIR,
         default_value = "pki",
         value_name = "DIR"
     )]
@@ -57,7 +59,7 @@ pub(crate) struct Cli {
     #[arg(
         long,
         global = true,
-        env = "PKI_REGISTER",
+        env = env::PKI_REGISTER,
         hide_env_values = true,
         value_name = "URL|FILE",
         num_args = 0..=1,
@@ -70,7 +72,7 @@ pub(crate) struct Cli {
     pub(crate) json: bool,
     /// The PKCS#11 module that serves `pkcs11:` keys (for example SoftHSM2's
     /// /usr/lib/softhsm/libsofthsm2.so); a URI's module-path= overrides it.
-    #[arg(long, global = true, env = "PKI_PKCS11_MODULE", value_name = "PATH")]
+    #[arg(long, global = true, env = env::PKI_PKCS11_MODULE, value_name = "PATH")]
     pub(crate) pkcs11_module: Option<PathBuf>,
     /// The command.
     #[command(subcommand)]

@@ -4,6 +4,7 @@
 mod args;
 mod cli;
 mod commands;
+mod env;
 mod hints;
 mod messages;
 mod output;

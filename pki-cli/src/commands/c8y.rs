@@ -7,6 +7,7 @@
 //! change.
 
 use crate::args::PasswordOpts;
+use crate::env;
 use clap::Args;
 use clap::Subcommand;
 use clap::builder::TypedValueParser;
@@ -32,13 +33,13 @@ use crate::output::{Outcome, Output, escape_line, fields, table};
 pub(crate) struct C8yConn {
     /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
     // Its value is never shown in the help: a URL may carry a password (it is refused).
-    #[arg(long, env = "C8Y_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(long, env = env::C8Y_URL, value_name = "URL", hide_env_values = true)]
     pub(crate) url: String,
     /// The user (as given, or tenant/user).
-    #[arg(long, env = "C8Y_USER", value_name = "USER")]
+    #[arg(long, env = env::C8Y_USER, value_name = "USER")]
     pub(crate) user: String,
     /// The tenant id (looked up with GET /tenant/currentTenant when not given).
-    #[arg(long, env = "C8Y_TENANT", value_name = "ID")]
+    #[arg(long, env = env::C8Y_TENANT, value_name = "ID")]
     pub(crate) tenant: Option<String>,
     /// Read the password from this file (first line); else C8Y_PASSWORD, else a prompt.
     #[arg(long, value_name = "FILE")]
@@ -200,7 +201,7 @@ fn password(conn: &C8yConn, user: &str, url: &str) -> Result<Zeroizing<String>> 
         }
         return Ok(first);
     }
-    if let Some(p) = std::env::var("C8Y_PASSWORD")
+    if let Some(p) = std::env::var(env::C8Y_PASSWORD)
         .ok()
         .map(Zeroizing::new)
         .filter(|p| !p.is_empty())

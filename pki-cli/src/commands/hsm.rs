@@ -4,6 +4,7 @@
 //! `list-keys`.
 
 use crate::args::pkcs11_uri;
+use crate::env;
 use clap::Subcommand;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub(crate) enum HsmCommand {
 }
 
 /// The environment variable a PIN may come from.
-const PIN_VAR: &str = "PKI_PKCS11_PIN";
+const PIN_VAR: &str = env::PKI_PKCS11_PIN;
 
 /// `--pkcs11-module`, set once by [`set_module`] before any command runs.
 static MODULE_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();

@@ -43,6 +43,7 @@ use crate::args::{IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts};
 use crate::cli::{Cli, Command};
 use crate::commands::csr::CsrCommand;
 use crate::commands::issue::IssueCommand;
+use crate::env;
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
@@ -50,7 +51,7 @@ use crate::output::{Outcome, Output, fields};
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
     hsm::set_module(cli.pkcs11_module);
     // A pki that a `pki renew` hook runs: the renewal holds the register until the hook returns.
-    pki_core::register::set_in_renew_hook(std::env::var_os("PKI_RENEW_PHASE").is_some());
+    pki_core::register::set_in_renew_hook(std::env::var_os(env::PKI_RENEW_PHASE).is_some());
     let dir = Home {
         dir: cli.dir,
         register: match cli.register {
@@ -136,7 +137,7 @@ fn password(key: &Path, pw: &PasswordOpts) -> Result<Zeroizing<String>> {
     if let Some(file) = &pw.key_password_file {
         return first_line_of(file, "password file");
     }
-    if let Ok(p) = std::env::var("PKI_KEY_PASSWORD") {
+    if let Ok(p) = std::env::var(env::PKI_KEY_PASSWORD) {
         return Ok(Zeroizing::new(p));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {

@@ -7,6 +7,7 @@ use crate::args::PasswordOpts;
 use crate::args::expiring;
 use crate::args::step_timeout;
 use crate::commands::c8y::C8yConn;
+use crate::env;
 use clap::Args;
 use clap::builder::TypedValueParser;
 use std::path::{Path, PathBuf};
@@ -142,13 +143,13 @@ pub(crate) struct RenewC8yArgs {
     pub(crate) c8y_upload: bool,
     /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
     // Its value is never shown in the help: a URL may carry a password (it is refused).
-    #[arg(long, env = "C8Y_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(long, env = env::C8Y_URL, value_name = "URL", hide_env_values = true)]
     pub(crate) url: Option<String>,
     /// The user (as given, or tenant/user).
-    #[arg(long, env = "C8Y_USER", value_name = "USER")]
+    #[arg(long, env = env::C8Y_USER, value_name = "USER")]
     pub(crate) user: Option<String>,
     /// The tenant id (looked up with GET /tenant/currentTenant when not given).
-    #[arg(long, env = "C8Y_TENANT", value_name = "ID")]
+    #[arg(long, env = env::C8Y_TENANT, value_name = "ID")]
     pub(crate) tenant: Option<String>,
     /// Read the tenant password from this file (first line); else C8Y_PASSWORD, else a prompt.
     #[arg(long, value_name = "FILE", requires = "c8y_upload")]

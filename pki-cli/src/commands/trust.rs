@@ -15,6 +15,7 @@ use pki_truststore::{
     Privilege, Status, Step, StoreOptions, StoreReport, UninstallRequest, Which,
 };
 
+use crate::env;
 use crate::output::{Outcome, Output, escape_line, field_lists};
 use crate::{hints, messages};
 
@@ -126,8 +127,8 @@ pub(crate) struct ListCaArgs {
 /// What pki-truststore needs of this process's environment.
 fn environment() -> Environment {
     Environment {
-        path: std::env::var_os("PATH"),
-        system_root: std::env::var_os("SystemRoot"),
+        path: std::env::var_os(env::system::PATH),
+        system_root: std::env::var_os(env::system::SYSTEM_ROOT),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::args::ClientCertOpts;
 use crate::args::PasswordOpts;
 use crate::args::instant;
 use crate::args::step_timeout;
+use crate::env;
 use clap::Args;
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -98,7 +99,7 @@ pub(crate) struct VerifyArgs {
     /// named by the certificate. The key in it is never printed.
     #[arg(
         long,
-        env = "IOTHUB_DEVICE_CONNECTION_STRING",
+        env = env::IOTHUB_DEVICE_CONNECTION_STRING,
         hide_env_values = true,
         value_name = "STRING"
     )]
@@ -203,8 +204,8 @@ pub(crate) fn trust_anchors(ca_files: &[PathBuf]) -> Result<(Vec<Vec<u8>>, Strin
     }
     let n = loaded.certs.len();
     let source = match (
-        std::env::var_os("SSL_CERT_FILE"),
-        std::env::var_os("SSL_CERT_DIR"),
+        std::env::var_os(env::system::SSL_CERT_FILE),
+        std::env::var_os(env::system::SSL_CERT_DIR),
     ) {
         (Some(f), _) => format!(
             "the OS store ({n} certificates, SSL_CERT_FILE={})",
