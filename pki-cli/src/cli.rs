@@ -3,9 +3,10 @@
 //! `commands/<command>.rs`; the flag groups several commands share and the value parsers in
 //! `args.rs`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::env;
 
@@ -77,6 +78,52 @@ pub(crate) struct Cli {
     /// The command.
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// Parses the command line, as `Cli::try_parse_from` does, except that a long help (`--help`,
+/// `pki help CMD`) writes each command's EXAMPLES and EXIT CODES sections verbatim: clap wraps an
+/// after-help text at the terminal's width, which would split an example's command line and
+/// break its copy-paste.
+pub(crate) fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
+    let mut cmd = Cli::command();
+    if long_help_asked(args) {
+        cmd = verbatim_examples(cmd);
+    }
+    let mut matches = cmd.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))
+}
+
+/// Whether the command line asks for a long help: `--help`, or the `help` command, before any
+/// `--`. (A device named `help` only makes the sections verbatim, which a run does not show.)
+fn long_help_asked(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "help")
+}
+
+/// `cmd` and every command under it with its after-help split in two: the prose before
+/// "EXAMPLES:" stays the after-help (wrapped by clap), the rest is written as it is in the
+/// source, as literal text of the help template (which clap does not wrap).
+fn verbatim_examples(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.mut_subcommands(verbatim_examples);
+    let Some(text) = cmd.get_after_long_help().map(ToString::to_string) else {
+        return cmd;
+    };
+    let Some(at) = text.find("EXAMPLES:\n") else {
+        return cmd;
+    };
+    let (prose, verbatim) = text.split_at(at);
+    let prose = prose.trim_end();
+    // clap's default template, then the sections. `{after-help}` writes a blank line and the
+    // prose; a prose of " " writes the blank line alone (and keeps the command's long help).
+    let template = format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{{all-args}}{{after-help}}{}{verbatim}",
+        if prose.is_empty() { "" } else { "\n\n" }
+    );
+    let prose = if prose.is_empty() { " " } else { prose };
+    cmd.after_long_help(prose.to_owned())
+        .help_template(template)
 }
 
 /// The commands.
@@ -352,5 +399,45 @@ mod tests {
             }
         }
         walk(&cmd, "pki");
+    }
+
+    #[test]
+    fn examples_are_never_rewrapped() {
+        fn leaves(c: &clap::Command, out: &mut Vec<clap::Command>) {
+            out.push(c.clone());
+            for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                leaves(sub, out);
+            }
+        }
+        let mut source = Cli::command();
+        source.build();
+        let mut narrow = verbatim_examples(Cli::command());
+        narrow.build();
+        let (mut sources, mut rendered) = (Vec::new(), Vec::new());
+        leaves(&source, &mut sources);
+        leaves(&narrow, &mut rendered);
+        assert_eq!(sources.len(), rendered.len());
+        let mut checked = 0;
+        for (src, cmd) in sources.into_iter().zip(rendered) {
+            let Some(text) = src.get_after_long_help().map(ToString::to_string) else {
+                continue;
+            };
+            let examples: Vec<&str> = text
+                .split_once("EXAMPLES:\n")
+                .expect("every after-help has examples")
+                .1
+                .lines()
+                .collect();
+            let help = cmd.term_width(60).render_long_help().to_string();
+            let shown: Vec<&str> = help
+                .split_once("EXAMPLES:\n")
+                .unwrap_or_else(|| panic!("no EXAMPLES in\n{help}"))
+                .1
+                .lines()
+                .collect();
+            assert_eq!(shown, examples, "{}", src.get_name());
+            checked += 1;
+        }
+        assert!(checked > 25, "{checked}");
     }
 }
