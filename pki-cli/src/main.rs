@@ -1,8 +1,10 @@
 //! The `pki` binary: parse the command line, run the command, print the error chain, exit with
 //! 0 (success), 1 (negative verdict) or 2 (could not run).
 
+mod args;
 mod cli;
 mod commands;
+mod env;
 mod hints;
 mod messages;
 mod output;
@@ -11,13 +13,11 @@ mod quote;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::output::{Outcome, Output};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let cli = match cli::Cli::try_parse_from(&args) {
+    let cli = match cli::parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
             // A value pki itself refused (a key type, an --at time, a --timeout) ends as any

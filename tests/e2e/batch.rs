@@ -8,7 +8,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::lot::{ca, check_lot, manifest, manifest_ids, plant, verify_sample};
-use crate::support::programs;
 use crate::support::{fails_cleanly, openssl_text, pki, tmp, tree};
 
 #[test]
@@ -82,7 +81,7 @@ fn csv_from_stdin_into_folders_with_json_summary() {
     let p = d.path();
     ca(p);
     let csv = "device_id,sans,days,model\ncam-1,cam-1.local;10.0.0.7,30,x\ncam-2,,,y\n";
-    let mut child = programs::built(env!("CARGO_BIN_EXE_pki"))
+    let mut child = crate::support::pki_command(std::path::Path::new("."), &[])
         .current_dir(p)
         .args(["--json", "issue", "device", "--batch", "-", "--out", "lot"])
         .stdin(Stdio::piped())
@@ -207,7 +206,7 @@ fn a_killed_run_finishes_on_the_next_with_no_device_issued_twice() {
     let n = 12_000;
     let input: Vec<String> = (1..=n).map(|i| format!("unit-{i:06}")).collect();
     std::fs::write(p.join("lot.txt"), input.join("\n") + "\n").unwrap();
-    let mut child = programs::built(env!("CARGO_BIN_EXE_pki"))
+    let mut child = crate::support::pki_command(std::path::Path::new("."), &[])
         .current_dir(p)
         .args(["issue", "device", "--batch", "lot.txt"])
         .stdout(Stdio::null())
@@ -506,7 +505,7 @@ fn a_huge_input_line_is_rejected_by_number_without_being_held_in_memory() {
     let d = tmp();
     let p = d.path();
     ca(p);
-    let mut child = programs::built(env!("CARGO_BIN_EXE_pki"))
+    let mut child = crate::support::pki_command(std::path::Path::new("."), &[])
         .current_dir(p)
         .args(["issue", "device", "--batch", "-"])
         .stdin(Stdio::piped())

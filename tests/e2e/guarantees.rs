@@ -351,7 +351,7 @@ fn concurrent_forced_reissues_never_mix_their_files() {
     for _ in 0..12 {
         let children: Vec<_> = (0..8)
             .map(|_| {
-                programs::built(env!("CARGO_BIN_EXE_pki"))
+                crate::support::pki_command(std::path::Path::new("."), &[])
                     .current_dir(p)
                     .args(["issue", "device", "ff", "--force"])
                     .env_remove("PKI_DIR")
@@ -467,7 +467,7 @@ fn no_input_and_no_output_makes_pki_panic() {
         &["completions", "bash"][..],
     ] {
         // The reader takes 10 bytes and goes away: a quiet exit.
-        let mut child = programs::built(env!("CARGO_BIN_EXE_pki"))
+        let mut child = crate::support::pki_command(std::path::Path::new("."), &[])
             .current_dir(p)
             .args(args)
             .stdout(std::process::Stdio::piped())

@@ -478,3 +478,38 @@ fn a_program_is_found_on_path_then_off_path_then_at_its_newest_place() {
         "{message}"
     );
 }
+
+/// Every variable of pki's own (pki-cli/src/env.rs) is removed from each pki a test starts, the
+/// system's (PATH, SSL_CERT_FILE) are left to the tests: a developer's shell with
+/// `PKI_REGISTER=postgres://...` or `C8Y_URL=...` exported never reaches a test's pki.
+#[test]
+fn pki_runs_without_the_variables_pki_reads() {
+    let vars = crate::support::pki_variables();
+    for expected in [
+        "PKI_DIR",
+        "PKI_REGISTER",
+        "PKI_KEY_PASSWORD",
+        "PKI_PKCS11_MODULE",
+        "PKI_PKCS11_PIN",
+        "PKI_RENEW_PHASE",
+        "IOTHUB_DEVICE_CONNECTION_STRING",
+        "C8Y_URL",
+        "C8Y_USER",
+        "C8Y_TENANT",
+        "C8Y_PASSWORD",
+    ] {
+        assert!(vars.iter().any(|v| v == expected), "{expected} in {vars:?}");
+    }
+    for system in ["PATH", "HOME", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        assert!(!vars.iter().any(|v| v == system), "{system} in {vars:?}");
+    }
+    let p = tmp();
+    let removed: Vec<String> = crate::support::pki_command(p.path(), &["--version"])
+        .get_envs()
+        .filter(|(_, value)| value.is_none())
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .collect();
+    for var in vars {
+        assert!(removed.contains(var), "{var} reaches pki: {removed:?}");
+    }
+}

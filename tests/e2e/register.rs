@@ -37,7 +37,7 @@ fn two_agents_issue_from_one_ca_into_one_postgres_register_at_once() {
     let batches: Vec<_> = [&a, &b]
         .iter()
         .map(|dir| {
-            programs::built(env!("CARGO_BIN_EXE_pki"))
+            crate::support::pki_command(std::path::Path::new("."), &[])
                 .current_dir(dir)
                 .args(["--register", &url, "issue", "device", "--batch", "lot.txt"])
                 .env_remove("PKI_DIR")

@@ -13,7 +13,8 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::first_line_of;
-use crate::cli::{AppStoreOpts, InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
+use super::trust::{AppStoreOpts, InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
+use crate::env;
 use crate::output::{Outcome, Output, escape_line};
 
 /// A pki-truststore error in the CLI's words (hints.rs).
@@ -23,8 +24,8 @@ fn t<T>(r: Result<T, pki_truststore::Error>) -> Result<T> {
 
 fn environment() -> Environment {
     Environment {
-        path: std::env::var_os("PATH"),
-        system_root: std::env::var_os("SystemRoot"),
+        path: std::env::var_os(env::system::PATH),
+        system_root: std::env::var_os(env::system::SYSTEM_ROOT),
     }
 }
 
@@ -41,7 +42,7 @@ fn stores(apps: &AppStoreOpts, store: &StoreOpts, env: &Environment) -> Result<S
         );
     }
     if apps.java {
-        let java_home = std::env::var_os("JAVA_HOME");
+        let java_home = std::env::var_os(env::system::JAVA_HOME);
         let java = t(JavaStore::find(
             java_home.as_deref(),
             apps.cacerts.as_deref(),
@@ -59,7 +60,7 @@ fn stores(apps: &AppStoreOpts, store: &StoreOpts, env: &Environment) -> Result<S
         }
         return Ok(Stores::Java(java, pass));
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = std::env::var_os(env::system::HOME).map(PathBuf::from);
     let dirs = t(pki_truststore::nss_databases(
         apps.nss_db.as_deref(),
         home.as_deref(),

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::Home;
 use super::choose_issuer;
-use crate::cli::DeviceArgs;
+use super::issue::DeviceArgs;
 use crate::messages::{self, Progress};
 use crate::output::{Outcome, Output};
 use crate::{hints, output};

@@ -6,8 +6,14 @@
 //! its retries on stderr; `hints.rs` turns its errors into one line that names the flag to
 //! change.
 
+use crate::args::PasswordOpts;
+use crate::env;
+use clap::Args;
+use clap::Subcommand;
+use clap::builder::TypedValueParser;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use pki_c8y::{
@@ -17,11 +23,103 @@ use pki_c8y::{
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::cli::{C8yCommand, C8yConn, C8yListArgs, C8yRemoveArgs, C8yUploadArgs};
 use crate::commands::{first_line_of, read_cert, read_key};
 use crate::hints::{self, no_os_roots};
 use crate::messages;
 use crate::output::{Outcome, Output, escape_line, fields, table};
+
+/// How to reach a Cumulocity tenant.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct C8yConn {
+    /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
+    // Its value is never shown in the help: a URL may carry a password (it is refused).
+    #[arg(long, env = env::C8Y_URL, value_name = "URL", hide_env_values = true)]
+    pub(crate) url: String,
+    /// The user (as given, or tenant/user).
+    #[arg(long, env = env::C8Y_USER, value_name = "USER")]
+    pub(crate) user: String,
+    /// The tenant id (looked up with GET /tenant/currentTenant when not given).
+    #[arg(long, env = env::C8Y_TENANT, value_name = "ID")]
+    pub(crate) tenant: Option<String>,
+    /// Read the password from this file (first line); else C8Y_PASSWORD, else a prompt.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Trust this CA for the tenant's TLS (a private tenant); TLS is always verified.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Give up when the tenant has not finished after this many seconds (all requests and
+    /// retries of the command together).
+    #[arg(long, value_name = "SECONDS", default_value = "120",
+          value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
+    pub(crate) timeout: Duration,
+}
+
+/// `pki c8y ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum C8yCommand {
+    /// Upload a CA (or a self-signed device) certificate to the tenant's trusted certificates.
+    #[command(after_long_help = concat!(
+        "Already registered (409) counts as success. --prove runs proof of possession with the CA's key\n",
+        "from the CA directory (or --key).\n\n",
+        "EXAMPLES:\n",
+        "  C8Y_PASSWORD=... pki c8y upload pki/certs/azure-iot-test-only.root.ca.cert.pem \\\n",
+        "      --url https://t123.eu-latest.cumulocity.com --user admin@example.com\n",
+        "  pki c8y upload root.pem --prove --disabled --name \"Factory A\"\n\n",
+        "EXIT CODES:\n  0  uploaded (or already there)\n  2  could not run (bad certificate, HTTP error, unreachable tenant)"))]
+    Upload(C8yUploadArgs),
+    /// List the tenant's trusted certificates.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n  pki c8y list --url https://t123.cumulocity.com --user admin\n  pki --json c8y list\n\n",
+        "EXIT CODES:\n  0  listed\n  2  could not run"))]
+    List(C8yListArgs),
+    /// Remove a trusted certificate (by file or SHA-1 fingerprint).
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n  pki c8y remove root.pem\n  pki c8y remove 0cd89e8ecd40b6f7fbb9f3602baf82ff307f0678\n\n",
+        "EXIT CODES:\n  0  removed (or not there)\n  2  could not run"))]
+    Remove(C8yRemoveArgs),
+}
+
+/// `pki c8y upload`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yUploadArgs {
+    /// The certificate to register.
+    pub(crate) cert: PathBuf,
+    /// Its name in the tenant (default: the subject CN).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Do not auto-register devices whose certificates it issued.
+    #[arg(long)]
+    pub(crate) no_auto_register: bool,
+    /// Upload it disabled.
+    #[arg(long)]
+    pub(crate) disabled: bool,
+    /// Prove possession of the CA's private key (verification code, signed proof, upload).
+    #[arg(long)]
+    pub(crate) prove: bool,
+    /// The CA's private key for --prove (default: from the CA directory).
+    #[arg(long, value_name = "KEY", requires = "prove")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_password: PasswordOpts,
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
+}
+
+/// `pki c8y list`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yListArgs {
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
+}
+
+/// `pki c8y remove`.
+#[derive(Debug, Args)]
+pub(crate) struct C8yRemoveArgs {
+    /// The certificate file, or its SHA-1 fingerprint (hex).
+    pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) conn: C8yConn,
+}
 
 /// `pki c8y ...`.
 pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
@@ -103,7 +201,7 @@ fn password(conn: &C8yConn, user: &str, url: &str) -> Result<Zeroizing<String>> 
         }
         return Ok(first);
     }
-    if let Some(p) = std::env::var("C8Y_PASSWORD")
+    if let Some(p) = std::env::var(env::C8Y_PASSWORD)
         .ok()
         .map(Zeroizing::new)
         .filter(|p| !p.is_empty())

@@ -1,16 +1,113 @@
 //! `pki create-owner-ca`, `pki create-intermediate-ca` and `pki create-edge-ca`: create (or adopt)
 //! the CAs of the gateway PKI.
 
+use crate::args::IssuerOpts;
+use crate::args::KeyOpts;
+use crate::args::PasswordOpts;
+use crate::args::pkcs11_uri;
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
 use super::Home;
 use super::{ChosenIssuer, choose_issuer, issue_with_new_key, read_cert, read_key, request};
-use crate::cli::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs, PasswordOpts};
 use crate::messages;
 use crate::output::{Outcome, Output};
+
+/// `pki create-owner-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Writes certs/azure-iot-test-only.root.ca.cert.pem and private/azure-iot-test-only.root.ca.key.pem.\n\n",
+    "EXAMPLES:\n",
+    "  pki create-owner-ca --cn \"Contoso Owner CA\" --days 3650\n",
+    "  pki create-owner-ca --key-type rsa-4096 --pathlen 2\n",
+    "  pki create-owner-ca --import root.pem --key root.key.pem --key-password-file pw.txt\n\n",
+    "EXIT CODES:\n  0  success\n  1  negative verdict (for example a key that does not match)\n  2  could not run (bad usage, unreadable input, an existing file without --force)"))]
+pub(crate) struct OwnerCaArgs {
+    /// Common name of the CA.
+    #[arg(long, default_value = "IoT Owner Root CA")]
+    pub(crate) cn: String,
+    /// Path length constraint (none by default; 2 leaves room for intermediate and edge CA).
+    #[arg(long)]
+    pub(crate) pathlen: Option<u8>,
+    /// Adopt an existing CA certificate instead of creating one.
+    #[arg(long, value_name = "CERT", requires = "key", conflicts_with_all = ["pathlen", "days"])]
+    pub(crate) import: Option<PathBuf>,
+    /// The private key of the --import certificate (PKCS#8, SEC1, PKCS#1, or encrypted PKCS#8),
+    /// or the `pkcs11:` URI of a key on a token.
+    #[arg(long, value_name = "KEY", requires = "import")]
+    pub(crate) key: Option<PathBuf>,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "import")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki create-intermediate-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Writes certs/azure-iot-test-only.intermediate.cert.pem, its -full-chain file and its key.\n\n",
+    "EXAMPLES:\n",
+    "  pki create-intermediate-ca\n",
+    "  pki create-intermediate-ca --cn \"Contoso Intermediate\" --pathlen 1\n",
+    "  pki create-intermediate-ca --import inter.pem --key inter.key.pem\n\n",
+    "EXIT CODES:\n  0  success\n  2  could not run"))]
+pub(crate) struct IntermediateCaArgs {
+    /// Common name of the CA.
+    #[arg(long, default_value = "IoT Intermediate CA")]
+    pub(crate) cn: String,
+    /// Path length constraint.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) pathlen: u8,
+    /// Adopt an existing intermediate CA certificate instead of creating one.
+    #[arg(long, value_name = "CERT", requires = "key")]
+    pub(crate) import: Option<PathBuf>,
+    /// The private key of the --import certificate, or the `pkcs11:` URI of a key on a token.
+    #[arg(long, value_name = "KEY", requires = "import")]
+    pub(crate) key: Option<PathBuf>,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "import")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
+
+/// `pki create-edge-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Signed by the intermediate CA when there is one, else by the owner CA. The CN is NAME.ca and\n",
+    "must differ from the gateway's hostname and from every device id (IoT Edge requires it).\n",
+    "Point config.toml's [edge_ca] cert at certs/iot-edge-device-ca-NAME-full-chain.cert.pem\n",
+    "and pk at private/iot-edge-device-ca-NAME.key.pem.\n\n",
+    "EXAMPLES:\n",
+    "  pki create-edge-ca gateway1\n",
+    "  pki create-edge-ca gateway1 --key-type rsa-2048 --days 90\n\n",
+    "EXIT CODES:\n  0  success\n  2  could not run"))]
+pub(crate) struct EdgeCaArgs {
+    /// The edge CA's name; its CN becomes NAME.ca.
+    pub(crate) name: String,
+    /// Generate the key on a PKCS#11 token instead of in a file: `pkcs11:token=T;object=LABEL`
+    /// (PIN from the URI's pin-source=file:PATH, PKI_PKCS11_PIN, or a prompt). The CA directory
+    /// records the URI; the key never leaves the token.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri)]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
 
 /// `pki create-owner-ca`.
 pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use pki_verify::{ClientAuth, ClientKey};
 
 use super::{hsm, read_key};
-use crate::cli::{ClientCertOpts, PasswordOpts};
+use crate::args::{ClientCertOpts, PasswordOpts};
 
 /// The client certificate `--cert`/`--key` give, if they do.
 pub(crate) fn from_flags(opts: &ClientCertOpts, pw: &PasswordOpts) -> Result<Option<ClientAuth>> {

@@ -2,6 +2,11 @@
 //! the CRLs written by the library, and the result rendered; the directory's CRL distribution
 //! point shown or set.
 
+use crate::args::IssuerOpts;
+use crate::args::IssuerSpec;
+use crate::args::PasswordOpts;
+use crate::args::crl_url;
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -10,9 +15,63 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::{ChosenIssuer, Home};
-use crate::cli::{CrlArgs, CrlUrlArgs, IssuerOpts, IssuerSpec};
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
+
+/// `pki crl`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Lists every certificate of the register the CA issued and `pki revoke` revoked, with its\n",
+    "revocation date and reason; version 2, signed with the CA's key, a CRL number one more than the\n",
+    "last (kept in the register), valid --days from now (nextUpdate: write a new one before then).\n",
+    "Files: crl/<CA prefix>.crl.pem and .crl.der, replaced atomically. --all writes the CRL of every\n",
+    "CA that may sign one (an IoT Edge device CA has no cRLSign) and crl/all.crl.pem, all of them in\n",
+    "one file: point mosquitto's `crlfile` (or `openssl verify -crl_check -CRLfile`) at it, since\n",
+    "mosquitto checks every certificate of a client's chain. Default CA: the intermediate, else root.\n\n",
+    "EXAMPLES:\n",
+    "  pki crl --all && sudo systemctl reload mosquitto\n",
+    "  pki crl --issuer root --days 30\n",
+    "  openssl crl -in pki/crl/azure-iot-test-only.intermediate.crl.pem -noout -text\n\n",
+    "EXIT CODES:\n  0  written\n  2  could not run (no such CA, its key missing or encrypted without a password)"))]
+pub(crate) struct CrlArgs {
+    /// The CA whose CRL to write: root, intermediate, edge-ca:NAME, or a CA certificate file
+    /// (a previous certificate of a renewed CA, `certs/<prefix>.<SERIAL>.cert.pem`, signs with
+    /// its kept key; any other with --issuer-key).
+    #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse, conflicts_with = "all")]
+    pub(crate) issuer: Option<IssuerSpec>,
+    /// The key of an --issuer given as a file that is not one of the directory's CAs.
+    #[arg(long, value_name = "KEY", requires = "issuer")]
+    pub(crate) issuer_key: Option<PathBuf>,
+    /// Days until nextUpdate.
+    #[arg(long, value_name = "N", default_value_t = pki_core::DEFAULT_CRL_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub(crate) days: u32,
+    /// Every CA's CRL, and all of them in crl/all.crl.pem.
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki crl-url`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Certificates issued afterwards (issue, csr sign, create-intermediate-ca, create-edge-ca,\n",
+    "batches) carry it unless --crl-url says otherwise. `{ca}` becomes the issuing CA's file prefix,\n",
+    "so that serving pki/crl/ over HTTP serves every CA's CRL.\n\n",
+    "EXAMPLES:\n",
+    "  pki crl-url 'http://pki.contoso.com/crl/{ca}.crl.der'\n",
+    "  pki crl-url\n",
+    "  pki crl-url --unset\n\n",
+    "EXIT CODES:\n  0  shown or set\n  2  could not run (a URL that is not http://, https:// or ldap://)"))]
+pub(crate) struct CrlUrlArgs {
+    /// The URL to set (none: show the one set).
+    #[arg(value_name = "URL", value_parser = crl_url)]
+    pub(crate) url: Option<String>,
+    /// Remove the setting: certificates carry no CRL distribution point.
+    #[arg(long, conflicts_with = "url")]
+    pub(crate) unset: bool,
+}
 
 /// What `pki crl` reports.
 #[derive(Serialize)]

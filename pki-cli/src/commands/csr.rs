@@ -1,15 +1,117 @@
 //! `pki csr create` and `pki csr sign`: keys that never leave the device, signed by the CA
 //! under a profile that decides the extensions.
 
+use crate::args::IssuerOpts;
+use crate::args::KeyOpts;
+use crate::args::PasswordOpts;
+use crate::args::pkcs11_uri;
 use anyhow::{Context, Result};
+use clap::Args;
+use clap::Subcommand;
+use clap::ValueEnum;
 use pki_core::{CaDir, CaRole, CaSigner, Csr, PrivateKey, Profile, Subject, SubjectKey};
 use serde::Serialize;
+use std::path::PathBuf;
 
 use super::Home;
 use super::issue::server_sans;
 use super::{choose_issuer, read_key, request, write_issued};
-use crate::cli::{CsrCreateArgs, CsrProfile, CsrSignArgs, KeyOpts};
 use crate::output::{Outcome, Output, fields};
+
+/// `pki csr ...`.
+#[derive(Debug, Subcommand)]
+// Parsed once per run: the size of --key-on's URI in one variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum CsrCommand {
+    /// Create a key (or use --key) and a CSR for it.
+    #[command(after_long_help = concat!(
+        "Writes csr/<prefix>.csr.pem and, for a new key, private/<prefix>.key.pem; the prefix follows\n",
+        "the profile (iot-device-ID for device, iot-edge-server-HOST for server, ...).\n\n",
+        "EXAMPLES:\n",
+        "  pki csr create sensor-0001\n",
+        "  pki csr create gw.contoso.com --profile server --san 10.0.0.4\n",
+        "  pki csr create sensor-0001 --key existing.key.pem --out sensor.csr\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run"))]
+    Create(CsrCreateArgs),
+    /// Sign a CSR under a profile (the CSR's own signature is checked first).
+    #[command(after_long_help = concat!(
+        "The profile, not the CSR, decides the extensions; the CSR gives the subject, the public key\n",
+        "and (for server) extra SANs.\n\n",
+        "EXAMPLES:\n",
+        "  pki csr sign sensor-0001.csr --profile device\n",
+        "  pki csr sign gw.csr --profile server --san 10.0.0.4 --issuer edge-ca:gateway1\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (for example a CSR whose signature does not verify)"))]
+    Sign(CsrSignArgs),
+}
+
+/// Profiles a CSR can be signed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CsrProfile {
+    /// Gateway server certificate.
+    Server,
+    /// Downstream device certificate.
+    Device,
+    /// IoT Edge device CA.
+    EdgeCa,
+    /// Intermediate CA.
+    IntermediateCa,
+    /// Proof-of-possession certificate.
+    Verification,
+}
+
+/// `pki csr create`.
+#[derive(Debug, Args)]
+pub(crate) struct CsrCreateArgs {
+    /// The common name (device id or host name).
+    pub(crate) cn: String,
+    /// What the certificate is for (decides the file prefix and the checks on CN).
+    #[arg(long, value_enum, default_value = "device")]
+    pub(crate) profile: CsrProfile,
+    /// Subject alternative names to request.
+    #[arg(long = "san", value_name = "NAME")]
+    pub(crate) sans: Vec<String>,
+    /// Organization (O).
+    #[arg(long)]
+    pub(crate) org: Option<String>,
+    /// Organizational unit (OU).
+    #[arg(long)]
+    pub(crate) unit: Option<String>,
+    /// Use this existing key instead of creating one.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
+    /// Generate the device's key on a PKCS#11 token (a TPM's, a secure element's) and sign
+    /// the CSR there: `pkcs11:token=T;object=LABEL`.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "key")]
+    pub(crate) key_on: Option<pki_pkcs11::Pkcs11Uri>,
+    /// Write the CSR here instead of the CA directory's csr/.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key_opts: KeyOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
+
+/// `pki csr sign`.
+#[derive(Debug, Args)]
+pub(crate) struct CsrSignArgs {
+    /// The CSR file (PEM or DER).
+    pub(crate) csr: PathBuf,
+    /// The profile to sign under.
+    #[arg(long, value_enum)]
+    pub(crate) profile: CsrProfile,
+    /// More SANs for a server certificate.
+    #[arg(long = "san", value_name = "NAME")]
+    pub(crate) sans: Vec<String>,
+    /// Validity in days.
+    #[arg(long)]
+    pub(crate) days: Option<u32>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) issuer: IssuerOpts,
+}
 
 impl CsrProfile {
     fn profile(self) -> Profile {

@@ -2,6 +2,8 @@
 //! or PEM, for the clients that want those (Windows and .NET take a PFX for a device identity,
 //! Java a keystore and a truststore).
 
+use crate::args::PasswordOpts;
+use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -11,8 +13,78 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::{Home, first_line_of, read_cert, read_key};
-use crate::cli::ExportArgs;
 use crate::output::{Outcome, Output, escape_line, fields};
+
+/// `pki export`: which file to write (exactly one).
+#[derive(Debug, Args, Clone)]
+#[group(required = true, multiple = false)]
+pub(crate) struct ExportTarget {
+    /// Write a PKCS#12 keystore (.p12/.pfx): the key and the certificate.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) p12: Option<PathBuf>,
+    /// Write a PKCS#12 truststore: every certificate of FILE as a trusted entry, no key.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) truststore: Option<PathBuf>,
+    /// Write the certificate as DER.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) der: Option<PathBuf>,
+    /// Write the certificate (with --chain, every certificate of FILE) as PEM.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) pem: Option<PathBuf>,
+}
+
+/// `pki export`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "--p12 OUT writes a PKCS#12 keystore (.p12/.pfx) with the key and the certificate (with --chain,\n",
+    "the rest of FILE too: give the -full-chain file). The key is --key, else the private/ file of\n",
+    "the same name in the CA directory. --truststore OUT writes every certificate of FILE as a trusted\n",
+    "entry and no key: a Java truststore (javax.net.ssl.trustStore, keytool) or a .NET one. The\n",
+    "default encryption is AES-256-CBC with PBKDF2 and an HMAC-SHA-256 MAC; --legacy writes 3DES with\n",
+    "an HMAC-SHA-1 MAC for Windows Server 2016 and older and Java 8. The password comes from\n",
+    "--password-file (first line), the environment variable --password-env names, or a prompt; it is\n",
+    "never a flag's value. An empty password is refused unless --no-password is given. --der OUT and\n",
+    "--pem OUT write the certificate (with --chain and --pem, the whole file) in that encoding.\n\n",
+    "EXAMPLES:\n",
+    "  pki export pki/certs/iot-device-d1-full-chain.cert.pem --p12 d1.pfx --chain --name d1\n",
+    "  PFX_PASSWORD=... pki export pki/certs/iot-device-d1.cert.pem --p12 d1.p12 --password-env PFX_PASSWORD --legacy\n",
+    "  pki export pki/certs/azure-iot-test-only.root.ca.cert.pem --truststore truststore.p12 --password-file pw.txt\n",
+    "  pki export pki/certs/azure-iot-test-only.root.ca.cert.pem --der root.cer\n\n",
+    "EXIT CODES:\n  0  written\n",
+    "  2  could not run (a key that does not match, an empty password, an existing OUT without --force)"))]
+pub(crate) struct ExportArgs {
+    /// The certificate file (PEM or DER), or the id of a device of the CA directory.
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) target: ExportTarget,
+    /// The private key for --p12 (default: private/PREFIX.key.pem beside FILE's certs/ folder).
+    #[arg(long, value_name = "KEY", requires = "p12")]
+    pub(crate) key: Option<PathBuf>,
+    /// Include the chain after the certificate: the rest of FILE's certificates, or for a
+    /// file of one, the CAs above it in the CA directory.
+    #[arg(long, conflicts_with_all = ["truststore", "der"])]
+    pub(crate) chain: bool,
+    /// The alias (friendlyName) of the entry (default: the certificate's CN).
+    #[arg(long, value_name = "ALIAS", conflicts_with_all = ["der", "pem"])]
+    pub(crate) name: Option<String>,
+    /// 3DES with an HMAC-SHA-1 MAC instead of AES-256 (Windows Server 2016 and older, Java 8).
+    #[arg(long, conflicts_with_all = ["der", "pem"])]
+    pub(crate) legacy: bool,
+    /// Read the PKCS#12 password from this file (first line).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["der", "pem"])]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Read the PKCS#12 password from this environment variable.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["password_file", "der", "pem"])]
+    pub(crate) password_env: Option<String>,
+    /// Write the PKCS#12 with an empty password (anyone who has the file has the key).
+    #[arg(long, conflicts_with_all = ["password_file", "password_env", "der", "pem"])]
+    pub(crate) no_password: bool,
+    #[command(flatten)]
+    pub(crate) key_password: PasswordOpts,
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
 
 /// What was written.
 #[derive(Serialize)]

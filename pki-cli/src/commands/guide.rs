@@ -10,6 +10,8 @@
 //! `gatewayHostName` (its connection string path drops the gateway for X.509), and an explicit
 //! trusted root for both (neither reads the OS store).
 
+use crate::args::tenant_url;
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -17,9 +19,99 @@ use pki_core::{CaDir, CaRole, Profile};
 use serde::Serialize;
 
 use super::Home;
-use crate::cli::{Cloud, DeviceAuth, GuideArgs, Sdk};
 use crate::output::{Outcome, Output};
 use crate::quote::{self, shell};
+
+/// The SDK or client `pki guide` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Sdk {
+    /// The Azure IoT device SDK for Python (azure-iot-device).
+    Python,
+    /// The Azure IoT device SDK for Node.js (azure-iot-device, azure-iot-device-mqtt).
+    Node,
+    /// The Azure IoT device SDK for C (connection string and trusted certificate option).
+    C,
+    /// The Azure IoT device SDK for .NET (Microsoft.Azure.Devices.Client).
+    Dotnet,
+    /// The Azure IoT device SDK for Java (com.microsoft.azure.sdk.iot).
+    Java,
+    /// mosquitto_pub / mosquitto_sub (and a mosquitto bridge).
+    Mosquitto,
+    /// thin-edge.io (tedge config).
+    Tedge,
+}
+
+/// How the device authenticates to IoT Hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DeviceAuth {
+    /// Its X.509 certificate and key.
+    X509,
+    /// A shared access key (the connection string's SharedAccessKey).
+    Sas,
+}
+
+/// The cloud a thin-edge.io device connects to (`pki guide --sdk tedge --cloud`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Cloud {
+    /// Cumulocity: the tenant trusts the device's self-signed certificate, or the CA that
+    /// signed it.
+    C8y,
+    /// Azure IoT Hub, through the gateway.
+    Azure,
+}
+
+/// `pki guide`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "For DEVICE_ID of the CA directory: X.509 when its certificate is in service in the register\n",
+    "(certs/iot-device-ID, or where it was written), else SAS (the key stays in IoT Hub: the\n",
+    "snippet reads the connection string from IOTHUB_DEVICE_CONNECTION_STRING). Every Azure\n",
+    "snippet trusts the owner CA and connects through the gateway (--gateway, or the one gateway\n",
+    "server certificate in service) on port 8883. Python and Node.js run as printed with the\n",
+    "Azure IoT device SDKs (azure-iot-device from PyPI; azure-iot-device and\n",
+    "azure-iot-device-mqtt from npm).\n",
+    "thin-edge (--sdk tedge) connects to Cumulocity or Azure (--cloud; default c8y for a\n",
+    "self-signed device, found in the register wherever `pki self-signed --out-cert` wrote it,\n",
+    "azure otherwise): for c8y the tedge config lines for the device's files and --c8y-url, what\n",
+    "makes the tenant trust the device (its own certificate, or the CA that signed it), then\n",
+    "`tedge connect c8y`; no gateway is needed.\n\n",
+    "EXAMPLES:\n",
+    "  pki guide sensor-1 --sdk python --hub contoso.azure-devices.net\n",
+    "  pki guide sensor-1 --sdk node > send.js && node send.js\n",
+    "  pki guide sensor-1 --sdk mosquitto --gateway gw.contoso.com\n",
+    "  pki guide tedge-7 --sdk tedge --c8y-url mytenant.eu-latest.cumulocity.com\n\n",
+    "EXIT CODES:\n  0  printed\n  2  could not run (no CA directory, no gateway known)"))]
+pub(crate) struct GuideArgs {
+    /// The device id.
+    pub(crate) device_id: String,
+    /// Which SDK or client to write for.
+    #[arg(long, value_enum)]
+    pub(crate) sdk: Sdk,
+    /// X.509 or SAS (default: X.509 when the device's certificate is in the directory).
+    #[arg(long, value_enum)]
+    pub(crate) auth: Option<DeviceAuth>,
+    /// The IoT hub's host name.
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "YOUR-HUB.azure-devices.net"
+    )]
+    pub(crate) hub: String,
+    /// The gateway's host name (default: the host of the one gateway server certificate in
+    /// service in the register).
+    #[arg(long, value_name = "HOST")]
+    pub(crate) gateway: Option<String>,
+    /// With --sdk tedge: the cloud (default: c8y for a self-signed device, azure otherwise).
+    #[arg(long, value_enum)]
+    pub(crate) cloud: Option<Cloud>,
+    /// With --cloud c8y: the Cumulocity tenant, a host name or https:// URL (default: a
+    /// placeholder).
+    #[arg(long, value_name = "URL", value_parser = tenant_url)]
+    pub(crate) c8y_url: Option<pki_c8y::TenantUrl>,
+}
 
 /// The SDKs and clients `pki guide` writes for, as `--sdk` takes them.
 pub(crate) const SDKS: &str = "python|node|c|dotnet|java|mosquitto|tedge";

@@ -3,6 +3,9 @@
 //! `PKI_PKCS11_PIN`, or a prompt; never a flag value, tried once), and `pki hsm list-tokens` /
 //! `list-keys`.
 
+use crate::args::pkcs11_uri;
+use crate::env;
+use clap::Subcommand;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -13,11 +16,34 @@ use pki_pkcs11::{LoggedIn, Module, PinSource, Pkcs11Uri, TokenKey};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::cli::HsmCommand;
 use crate::output::{Outcome, Output, fields};
 
+/// `pki hsm ...`.
+#[derive(Debug, Subcommand)]
+// Parsed once per run: the size of a URI in one variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum HsmCommand {
+    /// List the tokens the PKCS#11 module sees.
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki hsm list-tokens --pkcs11-module /usr/lib/softhsm/libsofthsm2.so\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (no module, a module that does not load)"))]
+    ListTokens,
+    /// List the private keys on a token (logs in: PIN from the URI's pin-source, PKI_PKCS11_PIN
+    /// or a prompt).
+    #[command(after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki hsm list-keys 'pkcs11:token=pki?pin-source=file:/run/pki/pin'\n\n",
+        "EXIT CODES:\n  0  success\n  2  could not run (no such token, a wrong PIN)"))]
+    ListKeys {
+        /// The token: `pkcs11:token=LABEL`.
+        #[arg(value_parser = pkcs11_uri)]
+        token: pki_pkcs11::Pkcs11Uri,
+    },
+}
+
 /// The environment variable a PIN may come from.
-const PIN_VAR: &str = "PKI_PKCS11_PIN";
+const PIN_VAR: &str = env::PKI_PKCS11_PIN;
 
 /// `--pkcs11-module`, set once by [`set_module`] before any command runs.
 static MODULE_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();

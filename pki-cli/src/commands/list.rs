@@ -1,15 +1,61 @@
 //! `pki list`: the register as an inventory. Parses the filters into a register query, streams
 //! the rows it selects, and renders each as a table row or a JSON line.
 
+use crate::args::IssuerSpec;
+use crate::args::expiring;
+use crate::args::instant;
 use anyhow::Result;
+use clap::Args;
 use pki_core::register::{Query, State, Status};
 use pki_core::{CaDir, Record};
 use serde::Serialize;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Home;
-use crate::cli::{IssuerSpec, ListArgs};
 use crate::output::{Outcome, Output, escape_line, json_safe, write_stdout};
+
+/// `pki list`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "States: valid, expiring (in service, notAfter within --expiring, 30 days by default),\n",
+    "expired, superseded (replaced by a renewal or a new PKI), revoked. Rows come by notAfter.\n",
+    "With --json: JSON Lines, one certificate a line (the register's fields and its state),\n",
+    "the export of what index.jsonl held.\n\n",
+    "EXAMPLES:\n",
+    "  pki list --expiring 30d\n",
+    "  pki list --profile device --cn 'line-7-*' --json > lot.jsonl\n",
+    "  pki list --issuer edge-ca:gw --expired\n",
+    "  pki --register postgres://pki@db.example/pki list --superseded\n\n",
+    "EXIT CODES:\n  0  listed (also when nothing matched)\n  2  could not run (no CA directory, an unreachable or foreign register)"))]
+pub(crate) struct ListArgs {
+    /// Only this profile: root-ca, intermediate-ca, edge-ca, server, device, self-signed-device,
+    /// verification.
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// Only certificates in service that expire within this time (30d, 12h, 2w).
+    #[arg(long, value_name = "TIME", value_parser = expiring)]
+    pub(crate) expiring: Option<time::Duration>,
+    /// Only certificates in service that have expired.
+    #[arg(long, conflicts_with = "expiring")]
+    pub(crate) expired: bool,
+    /// Only revoked certificates.
+    #[arg(long, conflicts_with_all = ["expiring", "expired", "superseded"])]
+    pub(crate) revoked: bool,
+    /// Only superseded certificates (replaced by a renewal or a new PKI).
+    #[arg(long, conflicts_with_all = ["expiring", "expired"])]
+    pub(crate) superseded: bool,
+    /// Only certificates signed by this CA: root, intermediate, edge-ca:NAME, or a CA
+    /// certificate file (an old CA's, to see what still hangs from it).
+    #[arg(long, value_name = "CA", value_parser = IssuerSpec::parse)]
+    pub(crate) issuer: Option<IssuerSpec>,
+    /// Only CNs (device ids, host names) matching this pattern: `*` any run, `?` one character.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) cn: Option<String>,
+    /// Judge states at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
 
 /// The window in which a certificate counts as expiring unless `--expiring` gives another.
 const DEFAULT_WINDOW: time::Duration = time::Duration::days(30);

@@ -3,25 +3,26 @@
 
 mod app_store;
 mod batch;
-mod c8y;
-mod ca;
+pub(crate) mod c8y;
+pub(crate) mod ca;
 mod client_cert;
-mod crl;
-mod csr;
-mod export;
-mod guide;
-mod hsm;
-mod issue;
-mod list;
-mod needs_renewal;
+pub(crate) mod completions;
+pub(crate) mod crl;
+pub(crate) mod csr;
+pub(crate) mod export;
+pub(crate) mod guide;
+pub(crate) mod hsm;
+pub(crate) mod issue;
+pub(crate) mod list;
+pub(crate) mod needs_renewal;
 mod prove;
-mod quickstart;
-mod renew;
-mod revoke;
-mod scan;
-mod show;
-mod trust;
-mod verify;
+pub(crate) mod quickstart;
+pub(crate) mod renew;
+pub(crate) mod revoke;
+pub(crate) mod scan;
+pub(crate) mod show;
+pub(crate) mod trust;
+pub(crate) mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -38,9 +39,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::cli::{
-    Cli, Command, CsrCommand, IssueCommand, IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts,
-};
+use crate::args::{IssuerOpts, IssuerSpec, KeyOpts, PasswordOpts};
+use crate::cli::{Cli, Command};
+use crate::commands::csr::CsrCommand;
+use crate::commands::issue::IssueCommand;
+use crate::env;
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
@@ -48,7 +51,7 @@ use crate::output::{Outcome, Output, fields};
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
     hsm::set_module(cli.pkcs11_module);
     // A pki that a `pki renew` hook runs: the renewal holds the register until the hook returns.
-    pki_core::register::set_in_renew_hook(std::env::var_os("PKI_RENEW_PHASE").is_some());
+    pki_core::register::set_in_renew_hook(std::env::var_os(env::PKI_RENEW_PHASE).is_some());
     let dir = Home {
         dir: cli.dir,
         register: match cli.register {
@@ -83,15 +86,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Hsm(c) => hsm::run(c, out),
         Command::Export(a) => export::run(&dir, a, out),
         Command::Guide(a) => guide::run(&dir, a, out),
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            // Generated into memory: clap_complete panics when its writer fails.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "pki", &mut script);
-            crate::output::write_stdout(&script)?;
-            Ok(Outcome::Success)
-        }
+        Command::Completions(a) => completions::run(a),
     }
 }
 
@@ -142,7 +137,7 @@ fn password(key: &Path, pw: &PasswordOpts) -> Result<Zeroizing<String>> {
     if let Some(file) = &pw.key_password_file {
         return first_line_of(file, "password file");
     }
-    if let Ok(p) = std::env::var("PKI_KEY_PASSWORD") {
+    if let Ok(p) = std::env::var(env::PKI_KEY_PASSWORD) {
         return Ok(Zeroizing::new(p));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {

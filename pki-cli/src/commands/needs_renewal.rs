@@ -4,6 +4,10 @@
 //! before anything is judged: a file that cannot be read ends the run (exit 2) with nothing on
 //! stdout but, with `--json`, the error.
 
+use crate::args::expires_in;
+use crate::args::instant;
+use clap::Args;
+use pki_core::Threshold;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -13,8 +17,37 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Home, instant_or_now};
-use crate::cli::NeedsRenewalArgs;
 use crate::output::{Outcome, Output, escape_line};
+
+/// `pki needs-renewal`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Judges the first certificate of each file (the leaf of a full-chain file), as\n",
+    "`step certificate needs-renewal` does without --bundle. By default a certificate needs renewal\n",
+    "once two thirds of its lifetime (notAfter - notBefore) have passed; --expires-in 30d renews when\n",
+    "30 days or less are left, --expires-in 75% when three quarters have passed. The instant of the\n",
+    "threshold counts; an expired certificate always needs renewal. The exit codes are step's and\n",
+    "tedge's, so a systemd unit's ExecCondition= runs the renewal only when it is due.\n\n",
+    "EXAMPLES:\n",
+    "  pki needs-renewal pki/certs/iot-edge-server-gw.contoso.com.cert.pem && pki renew ...\n",
+    "  pki needs-renewal /etc/mosquitto/certs/*.pem --expires-in 30d\n",
+    "  pki needs-renewal device.pem --expires-in 12h --at 2027-03-01T00:00:00Z --json\n\n",
+    "EXIT CODES:\n  0  at least one certificate needs renewal (or has expired)\n",
+    "  1  none does\n",
+    "  2  could not run (a missing, unreadable or invalid file: nothing is judged)"))]
+pub(crate) struct NeedsRenewalArgs {
+    /// Certificate files (PEM, PEM bundles, DER); the first certificate of each is judged.
+    /// Without files, every certificate in service in the register (`--register`).
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Renew when this much time is left (30d, 12h, 1d12h, 90m) or this share of the lifetime
+    /// has passed (66%) [default: two thirds of the lifetime].
+    #[arg(long, value_name = "TIME|PERCENT", value_parser = expires_in)]
+    pub(crate) expires_in: Option<Threshold>,
+    /// Judge at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
 
 /// How one certificate stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,7 +2,10 @@
 //! IoT Edge device CA, gateway server certificate, one downstream device), where each file
 //! goes, and a proof that the chain verifies.
 
+use crate::args::key_type;
 use anyhow::{Result, bail};
+use clap::Args;
+use pki_core::KeyType;
 use pki_core::{
     CaDir, CaRole, Issued, Issuer, PrivateKey, Profile, Request, SanEntry, Subject, SubjectKey,
 };
@@ -11,9 +14,35 @@ use serde::Serialize;
 use super::Home;
 use super::issue::server_sans;
 use super::{IssueReport, now, write_issued};
-use crate::cli::QuickstartArgs;
 use crate::messages;
 use crate::output::{Outcome, Output};
+
+/// `pki quickstart`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Creates the owner CA, an intermediate, an IoT Edge device CA, the gateway server\n",
+    "certificate for HOST and one downstream device, then proves the chain with a verification.\n\n",
+    "EXAMPLES:\n",
+    "  pki quickstart --gateway gw.contoso.com\n",
+    "  pki --dir /tmp/demo quickstart --gateway 192.168.1.10 --device sensor-1\n\n",
+    "EXIT CODES:\n  0  success\n  1  the built chain did not verify\n  2  could not run"))]
+pub(crate) struct QuickstartArgs {
+    /// The gateway's host name (or IP) as downstream devices will connect to it.
+    #[arg(long)]
+    pub(crate) gateway: String,
+    /// The downstream device to issue a certificate for.
+    #[arg(long, default_value = "downstream-device-1")]
+    pub(crate) device: String,
+    /// The IoT Edge device CA's name (CN NAME.ca).
+    #[arg(long, default_value = "edge-gateway")]
+    pub(crate) edge_ca: String,
+    /// Key type for every certificate.
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE", value_parser = key_type)]
+    pub(crate) key_type: KeyType,
+    /// Replace an existing PKI in the directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
 
 #[derive(Serialize)]
 struct QuickstartReport {

@@ -2,7 +2,16 @@
 //! needs (asking for passwords), lends pki-core's engine the gateway check of `pki verify`, and
 //! renders the report: one block per certificate, or one JSON document.
 
+use crate::args::ClientCertOpts;
+use crate::args::PasswordOpts;
+use crate::args::expiring;
+use crate::args::step_timeout;
+use crate::commands::c8y::C8yConn;
+use crate::env;
+use clap::Args;
+use clap::builder::TypedValueParser;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use pki_core::renew::{
@@ -18,8 +27,137 @@ use time::format_description::well_known::Rfc3339;
 use super::c8y::{Registration, Trusted, Trusting};
 use super::verify::{split_target, webpki_text};
 use super::{Home, client_cert, hsm, now, read_key};
-use crate::cli::{C8yConn, PasswordOpts, RenewArgs, RenewC8yArgs};
 use crate::output::{Outcome, Output, escape_line, fields};
+
+/// `pki renew`.
+#[derive(Debug, Args)]
+#[command(mut_arg("cert", |a| a.requires("verify")))]
+#[command(after_long_help = concat!(
+    "Re-issues with the same subject, SANs, profile, extensions and issuer, a new random serial,\n",
+    "a fresh key of the same type (--reuse-key keeps the old one) and the original's lifetime\n",
+    "starting now (--days to change it; never beyond the issuer). The new files go to the\n",
+    "standard paths, so a gateway's configuration keeps working; the replaced ones are kept as\n",
+    "certs/PREFIX.OLDSERIAL.cert.pem, certs/PREFIX.OLDSERIAL-full-chain.cert.pem and\n",
+    "private/PREFIX.OLDSERIAL.key.pem (0600). The register marks the old certificate superseded\n",
+    "by the new one. All of it is one transaction: --exec CMD runs (sh -c) once the new files are\n",
+    "in place; --verify HOST:PORT then checks that the gateway serves the NEW certificate and that\n",
+    "a device (OpenSSL and rustls) accepts it, trusting the directory's root (and presenting --cert\n",
+    "and --key, to a gateway that requires a client certificate). If the hook or the check fails,\n",
+    "the old files are put back, the hook runs again so the gateway serves them, and the register\n",
+    "is left as it was; the files are then read back, and any the hook removed or changed is named.\n",
+    "The renewal holds the register's write lock until the hook and the check confirm it: a hook\n",
+    "may read the register (pki list, pki show) but a pki in it that writes the register (pki crl,\n",
+    "issue, revoke) fails at once, naming the lock; run those after pki renew returns.\n\n",
+    "FILE is a certificate file; DEVICE_ID a device id or gateway host name (its certificate in\n",
+    "service; of several, the one expiring last); root, intermediate or edge-ca:NAME a CA of the\n",
+    "directory. Renewing a CA gives it a new key under the same parent; what it signed keeps\n",
+    "verifying with its full-chain files (pki list --issuer OLD_CA_FILE shows what still hangs from\n",
+    "the old one). Renewing the root is a rollover: a new root and certs/PREFIX.transition.pem\n",
+    "with both roots, to install on every device before re-issuing what the report lists.\n",
+    "A CA whose key is on a PKCS#11 token gets its fresh key on the same token (labelled\n",
+    "LABEL-RENEWED-AT), or keeps its token key with --reuse-key; what it signs is signed there.\n",
+    "The PIN comes from PKI_PKCS11_PIN or a prompt, and never reaches --exec's environment.\n",
+    "A self-signed device written elsewhere (pki self-signed --out-cert FILE --out-key FILE) is\n",
+    "renewed there, in place: FILE.OLDSERIAL.pem and its key kept beside them, owner and mode\n",
+    "kept. A Cumulocity tenant trusts the old certificate, not the new one: --c8y-upload (with\n",
+    "--url, --user as `pki c8y upload`) registers it before it is put in place; the old one\n",
+    "stays trusted until you remove it.\n\n",
+    "EXAMPLES:\n",
+    "  pki renew pki/certs/iot-edge-server-gw.contoso.com.cert.pem \\\n",
+    "      --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883\n",
+    "  pki renew gw.contoso.com --exec 'systemctl reload mosquitto' --verify gw.contoso.com:8883 \\\n",
+    "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
+    "  pki renew sensor-17 --reuse-key\n",
+    "  pki renew --expiring 30d --json\n",
+    "  pki renew old-device.pem --adopt\n",
+    "  C8Y_PASSWORD=... pki renew /etc/tedge/device-certs/tedge-certificate.pem --c8y-upload \\\n",
+    "      --url https://t123.eu-latest.cumulocity.com --user admin --exec 'tedge reconnect c8y'\n\n",
+    "EXIT CODES:\n  0  every certificate renewed\n",
+    "  1  a renewal was rolled back (the hook or the gateway check failed) or failed\n",
+    "  2  could not run (unknown device id, a certificate not in the register, a bad file, a\n",
+    "     tenant that did not take the new certificate with --c8y-upload: nothing renewed)"))]
+pub(crate) struct RenewArgs {
+    /// The certificate: a certificate file, a device id or gateway host name, or root,
+    /// intermediate, edge-ca:NAME.
+    #[arg(value_name = "FILE|DEVICE_ID", required_unless_present = "expiring")]
+    pub(crate) target: Option<String>,
+    /// Renew every certificate in service that expires within this time (30d, 12h), expired
+    /// ones included; each in its own transaction.
+    #[arg(long, value_name = "TIME", value_parser = expiring, conflicts_with = "target")]
+    pub(crate) expiring: Option<time::Duration>,
+    /// Keep the certificate's key instead of generating a fresh one.
+    #[arg(long)]
+    pub(crate) reuse_key: bool,
+    /// Run this command (through sh -c) once the new files are in place, and again after a
+    /// rollback: reload the gateway.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) exec: Option<String>,
+    /// Seconds the hook may run before it is killed (and fails).
+    #[arg(long, default_value = "60", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
+    pub(crate) exec_timeout: Duration,
+    /// After the hook, check that the gateway at HOST:PORT serves the new certificate and that
+    /// a device accepts it; roll back if not.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "expiring")]
+    pub(crate) verify: Option<String>,
+    /// With --verify: the SNI to send and the name to check (default: HOST).
+    #[arg(long, requires = "verify")]
+    pub(crate) servername: Option<String>,
+    /// With --verify: the device certificate to present, for a gateway that requires one.
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
+    /// With --verify: seconds each network step may take.
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
+    /// With --verify: seconds to keep asking while the gateway still serves the old
+    /// certificate or does not answer (it may be reloading).
+    #[arg(long, default_value = "10", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(0..=3600).map(Duration::from_secs))]
+    pub(crate) verify_wait: Duration,
+    /// Record a certificate the register does not know (when a CA of this directory signed
+    /// it, checked by signature), then renew it.
+    #[arg(long)]
+    pub(crate) adopt: bool,
+    /// Validity in days (default: the original's lifetime).
+    #[arg(long, value_name = "N")]
+    pub(crate) days: Option<u32>,
+    /// Renew even when the files at the standard paths are not the certificate renewed, and
+    /// replace kept files of the same name.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+    #[command(flatten, next_help_heading = "Cumulocity (--c8y-upload)")]
+    pub(crate) c8y: RenewC8yArgs,
+}
+
+/// `pki renew --c8y-upload`: the Cumulocity tenant that must trust a renewed self-signed
+/// device (or CA), reached as `pki c8y upload` reaches it.
+#[derive(Debug, Args)]
+pub(crate) struct RenewC8yArgs {
+    /// Register each renewed self-signed device certificate (and CA certificate) with the
+    /// tenant's trusted certificates BEFORE it is put in place, as `pki c8y upload` does (already
+    /// registered counts); if the tenant does not take it, nothing is renewed. The old
+    /// certificate stays trusted until you remove it (`pki c8y remove`).
+    #[arg(long, requires_all = ["url", "user"])]
+    pub(crate) c8y_upload: bool,
+    /// The tenant's URL, e.g. https://mytenant.eu-latest.cumulocity.com.
+    // Its value is never shown in the help: a URL may carry a password (it is refused).
+    #[arg(long, env = env::C8Y_URL, value_name = "URL", hide_env_values = true)]
+    pub(crate) url: Option<String>,
+    /// The user (as given, or tenant/user).
+    #[arg(long, env = env::C8Y_USER, value_name = "USER")]
+    pub(crate) user: Option<String>,
+    /// The tenant id (looked up with GET /tenant/currentTenant when not given).
+    #[arg(long, env = env::C8Y_TENANT, value_name = "ID")]
+    pub(crate) tenant: Option<String>,
+    /// Read the tenant password from this file (first line); else C8Y_PASSWORD, else a prompt.
+    #[arg(long, value_name = "FILE", requires = "c8y_upload")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// Trust this CA for the tenant's TLS (a private tenant); TLS is always verified.
+    #[arg(long, value_name = "FILE", requires = "c8y_upload")]
+    pub(crate) ca_file: Option<PathBuf>,
+}
 
 /// The whole run's report.
 #[derive(Debug, Serialize)]

@@ -2,16 +2,57 @@
 //! library's targets, revoked in the register, and the result rendered: each certificate, and
 //! what hangs below a revoked CA.
 
+use crate::args::instant;
+use crate::args::reason;
 use anyhow::{Context, Result};
+use clap::Args;
 use pki_core::{Given, Record, RevokeReport, Target};
 use serde::Serialize;
+use std::path::PathBuf;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Home;
-use crate::cli::RevokeArgs;
 use crate::messages;
 use crate::output::{Outcome, Output, escape_line};
+
+/// `pki revoke`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Names a certificate by its file, its serial (hex, with or without colons) or its device id\n",
+    "(every certificate with that CN: a renewed device has several). --batch FILE revokes a recalled\n",
+    "lot, one certificate file, serial or device id a line ('#' comments), in one transaction: an\n",
+    "unknown line changes nothing. Rows are never deleted; revoking again says when it was done.\n",
+    "Revoking a CA lists every certificate below it. The gateway refuses a revoked certificate once\n",
+    "it reads a new CRL: run `pki crl --all` and reload it.\n\n",
+    "REASONS:\n  unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded,\n",
+    "  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise\n\n",
+    "EXAMPLES:\n",
+    "  pki revoke sensor-0042 --reason keyCompromise\n",
+    "  pki revoke 4A:3F:9C:...:01 --reason superseded\n",
+    "  pki revoke pki/certs/iot-device-sensor-0042.cert.pem\n",
+    "  pki revoke --batch recalled-lot-7.txt --reason cessationOfOperation && pki crl --all\n\n",
+    "EXIT CODES:\n  0  revoked (or already revoked)\n",
+    "  2  could not run (an unknown serial or device id, a bad --batch line: nothing is revoked)"))]
+pub(crate) struct RevokeArgs {
+    /// The certificate: its file, its serial (hex, colons optional) or the device id (CN).
+    #[arg(
+        value_name = "FILE|SERIAL|DEVICE_ID",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub(crate) target: Option<String>,
+    /// Revoke every certificate FILE names, one file, serial or device id a line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) batch: Option<PathBuf>,
+    /// Why (an RFC 5280 reason; its code goes into the CRL).
+    #[arg(long, default_value = "unspecified", value_name = "REASON", value_parser = reason)]
+    pub(crate) reason: pki_core::register::Reason,
+    /// When it was revoked: a date (midnight UTC) or an RFC 3339 time, default now; never in
+    /// the future, nor before the certificate's notBefore.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+}
 
 /// The largest --batch file read (a recalled lot of a million serials is about 40 MB).
 const MAX_BATCH: u64 = 1 << 30;

@@ -3,7 +3,17 @@
 //! concurrency and the per-step timeout), and renders: a table at the end, or with `--json` one
 //! JSON line per host as soon as it is known (JSON Lines, the exception to one document per run).
 
+use crate::args::ClientCertOpts;
+use crate::args::PasswordOpts;
+use crate::args::instant;
+use crate::args::step_timeout;
+use crate::args::warn;
+use clap::Args;
+use pki_core::Threshold;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
 
 use anyhow::{Context, Result};
 use pki_verify::{HostReport, HostStatus, ScanOptions};
@@ -11,8 +21,64 @@ use pki_verify::{HostReport, HostStatus, ScanOptions};
 use super::client_cert::Loader;
 use super::instant_or_now;
 use super::verify::trust_anchors;
-use crate::cli::ScanArgs;
 use crate::output::{Outcome, Output, table};
+
+/// `pki scan`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "HOSTS_FILE holds one gateway a line: HOST[:PORT] (port 8883 by default; IPv6 as [ADDR]:PORT),\n",
+    "optionally followed by servername=NAME, the SNI sent and the name checked when the gateway is\n",
+    "reached by another name or address, and by cert=FILE key=FILE, the device certificate shown to a\n",
+    "gateway that requires one and trusts another CA than --cert's (key= may be a pkcs11: URI; paths\n",
+    "are relative to HOSTS_FILE's directory). '#' starts a comment; blank lines are ignored.\n",
+    "--cert/--key (and each line's files) are read once before the first connection, the key checked\n",
+    "to be the certificate's, however many gateways share them.\n\n",
+    "Each host is checked as `pki verify HOST:PORT` checks it (same trust anchors for all), with at\n",
+    "most --jobs hosts at a time and --timeout on each network step, so a silent gateway costs its\n",
+    "timeout and no more. Every certificate a host presents (leaf and chain) is judged against\n",
+    "--warn. With --json, stdout is JSON Lines: one object per host, in the file's order, each\n",
+    "printed as soon as it is known (the exception to one document per run: a monitoring job reads\n",
+    "a fleet's hosts as they come).\n\n",
+    "EXAMPLES:\n",
+    "  pki scan gateways.txt --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+    "  pki scan gateways.txt --os-store --jobs 32 --timeout 3 --warn 45d\n",
+    "  pki scan gateways.txt --ca-file root.pem \\\n",
+    "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
+    "  pki scan gateways.txt --ca-file root.pem --json | jq -c 'select(.status != \"ok\")'\n\n",
+    "EXIT CODES:\n  0  every gateway verified and no certificate expires within --warn\n",
+    "  1  a gateway failed (not verified, unreachable) or a certificate expires within --warn\n",
+    "  2  could not run (the hosts file is missing, empty or has a bad line; a bad CA file; a client\n",
+    "     certificate that cannot be read or whose key is not its own)"))]
+pub(crate) struct ScanArgs {
+    /// The gateways: one HOST[:PORT] [servername=NAME] [cert=FILE key=FILE] a line; '#' comments.
+    #[arg(value_name = "HOSTS_FILE")]
+    pub(crate) hosts_file: PathBuf,
+    /// Trust anchors (PEM files, bundles allowed); repeatable.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub(crate) ca_files: Vec<PathBuf>,
+    /// Trust the operating system's store (the default without --ca-file).
+    #[arg(long, conflicts_with = "ca_files")]
+    pub(crate) os_store: bool,
+    /// How many gateways are checked at the same time (1 to 256).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) jobs: u16,
+    /// Seconds each network step of each gateway may take.
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
+    /// Flag a certificate with this much time left or less (30d, 12h), or once this share of
+    /// its lifetime has passed (66%).
+    #[arg(long, default_value = "30d", value_name = "TIME|PERCENT", value_parser = warn)]
+    pub(crate) warn: Threshold,
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+    /// The device certificate presented to every gateway whose line names none of its own.
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
 
 /// `pki scan`.
 pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {

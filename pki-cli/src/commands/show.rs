@@ -2,14 +2,48 @@
 //! thumbprint) and more, for every certificate of every file, as text or JSON; and what a CRL
 //! file holds (issuer, number, dates, every revoked serial with its date and reason).
 
+use crate::args::PasswordOpts;
+use crate::args::instant;
 use anyhow::Result;
+use clap::Args;
 use pki_core::{CertInfo, Certificate, CrlInfo};
 use serde::Serialize;
+use std::path::PathBuf;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
 use super::{now, read_key};
-use crate::cli::ShowArgs;
 use crate::output::{Outcome, Output, escape_line, fields};
+
+/// `pki show`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Reads PEM (bundles too) and DER. Prints what `tedge cert show` prints and more. A CRL (PEM\n",
+    "`X509 CRL`, or DER) is shown with its issuer, number, dates, authority key identifier and every\n",
+    "revoked serial with its date and reason.\n\n",
+    "EXAMPLES:\n",
+    "  pki show pki/crl/intermediate.crl.pem\n",
+    "  pki show pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+    "  pki show device.pem --key device.key.pem\n",
+    "  pki show --json chain.pem | jq -r '.certificates[].sha1'\n\n",
+    "EXIT CODES:\n  0  shown (and the key matches, with --key)\n  1  the key does not match the certificate\n  2  could not run (unreadable or invalid input)"))]
+pub(crate) struct ShowArgs {
+    /// Certificate or CRL files (PEM, PEM bundles, DER).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Check that this private key (a file, or a `pkcs11:` URI) belongs to the (first)
+    /// certificate.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
+    /// Status EXPIRES SOON when less than this many days are left.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub(crate) expires_soon: u32,
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
 
 #[derive(Serialize)]
 struct Shown {

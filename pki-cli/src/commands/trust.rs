@@ -5,7 +5,9 @@
 //! document is the report's own); `hints.rs` turns each error into its line, with the fix that
 //! names pki's flags and the command to run again.
 
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use pki_truststore::{
@@ -13,15 +15,120 @@ use pki_truststore::{
     Privilege, Status, Step, StoreOptions, StoreReport, UninstallRequest, Which,
 };
 
-use crate::cli::{InstallCaArgs, ListCaArgs, StoreOpts, UninstallCaArgs};
+use crate::env;
 use crate::output::{Outcome, Output, escape_line, field_lists};
 use crate::{hints, messages};
+
+/// Where the OS store is: this machine, or a device image mounted at --root.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct StoreOpts {
+    /// Act on the operating system's trust store (one of --os-store, --java, --nss is required).
+    #[arg(long, required_unless_present_any = ["java", "nss"], conflicts_with_all = ["java", "nss"])]
+    pub(crate) os_store: bool,
+    /// Act on a device image or container root file system mounted here instead of this machine.
+    ///
+    /// The image is trusted input only as far as pki resolves it: every path is resolved inside
+    /// DIR as the image itself would see it (its links and `..` never lead out of it), files
+    /// are read only when they are regular files of sane size, and nothing of the image is run.
+    /// For Debian, Ubuntu and Alpine images pki builds the bundle itself, as
+    /// update-ca-certificates does; for the others it writes the certificate and says what must
+    /// run inside the image.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+    /// Print the exact file operations and commands without doing them.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// The application trust stores that ignore the OS store: a JDK's cacerts, NSS databases.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct AppStoreOpts {
+    /// Act on a JDK's trust store: $JAVA_HOME/lib/security/cacerts, else that of the java on PATH.
+    #[arg(long, conflicts_with = "nss")]
+    pub(crate) java: bool,
+    /// The Java keystore to act on instead of the JDK's cacerts.
+    #[arg(long, value_name = "PATH", requires = "java")]
+    pub(crate) cacerts: Option<PathBuf>,
+    /// Read the Java store's password from this file (first line; default: changeit).
+    #[arg(long, value_name = "FILE", requires = "java")]
+    pub(crate) storepass_file: Option<PathBuf>,
+    /// Act on NSS databases: ~/.pki/nssdb and every Firefox profile (as mkcert does).
+    #[arg(long)]
+    pub(crate) nss: bool,
+    /// The NSS database directory to act on instead (one holding cert9.db).
+    #[arg(long, value_name = "DIR", requires = "nss")]
+    pub(crate) nss_db: Option<PathBuf>,
+}
+
+/// `pki install-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Detects the system (/etc/os-release ID and ID_LIKE; the build target for Windows and macOS),\n",
+    "puts the certificate where that system's store takes it, runs the refresh tool by absolute\n",
+    "path (with a clean environment), and confirms the certificate is in the resulting bundle.\n",
+    "Idempotent: an installed certificate is found by its SHA-256 fingerprint.\n\n",
+    "With --root DIR (a device image) every path is resolved inside DIR and nothing of the image\n",
+    "runs: an image is trusted input only as far as pki resolves it. Debian, Ubuntu, Alpine: pki\n",
+    "builds the image's bundle itself; RHEL, SUSE, Arch: the certificate is written and the\n",
+    "refresh is left to the image (status refresh_pending, exit 0).\n\n",
+    "EXAMPLES:\n",
+    "  sudo pki install-ca pki/certs/azure-iot-test-only.root.ca.cert.pem --os-store\n",
+    "  pki install-ca root.pem --os-store --dry-run\n",
+    "  pki install-ca root.pem --os-store --root /mnt/device-image\n\n",
+    "EXIT CODES:\n  0  installed (or already installed)\n  2  could not run (bad certificate, not a CA, no privilege, missing refresh tool)"))]
+pub(crate) struct InstallCaArgs {
+    /// The CA certificate (PEM or DER).
+    pub(crate) cert: PathBuf,
+    /// The file name to install it under (default: from its subject CN).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Also install a certificate that is not a CA (pinning a self-signed device certificate).
+    #[arg(long)]
+    pub(crate) allow_leaf: bool,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
+
+/// `pki uninstall-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "EXAMPLES:\n",
+    "  sudo pki uninstall-ca pki/certs/azure-iot-test-only.root.ca.cert.pem --os-store\n",
+    "  sudo pki uninstall-ca 3A9F...E1 --os-store        (SHA-256 or SHA-1 fingerprint)\n\n",
+    "EXIT CODES:\n  0  removed (or was not installed)\n  2  could not run"))]
+pub(crate) struct UninstallCaArgs {
+    /// The certificate file, or its SHA-256 (or SHA-1) fingerprint in hex.
+    pub(crate) cert: String,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
+
+/// `pki list-ca`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "EXAMPLES:\n",
+    "  pki list-ca --os-store\n",
+    "  pki list-ca --os-store --all --json\n\n",
+    "EXIT CODES:\n  0  listed\n  2  could not run"))]
+pub(crate) struct ListCaArgs {
+    /// List the whole store, not only what pki installed.
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) apps: AppStoreOpts,
+    #[command(flatten)]
+    pub(crate) store: StoreOpts,
+}
 
 /// What pki-truststore needs of this process's environment.
 fn environment() -> Environment {
     Environment {
-        path: std::env::var_os("PATH"),
-        system_root: std::env::var_os("SystemRoot"),
+        path: std::env::var_os(env::system::PATH),
+        system_root: std::env::var_os(env::system::SYSTEM_ROOT),
     }
 }
 

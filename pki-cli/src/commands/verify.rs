@@ -2,7 +2,16 @@
 //! gateway step by step and judges the chain it sent as OpenSSL and rustls clients do; offline
 //! (--chain) it judges files as `openssl verify` does. Both diagnose in plain words.
 
+use crate::args::ClientCertOpts;
+use crate::args::PasswordOpts;
+use crate::args::instant;
+use crate::args::step_timeout;
+use crate::env;
+use clap::Args;
+use clap::ValueEnum;
 use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
 
 use anyhow::{Result, bail};
 use pki_verify::{
@@ -12,8 +21,118 @@ use pki_verify::{
 use time::format_description::well_known::Rfc3339;
 
 use super::{client_cert, instant_or_now, now};
-use crate::cli::{ClientKind, PurposeArg, VerifyArgs};
 use crate::output::{Outcome, Output, escape_line};
+
+/// Which clients' verdict decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientKind {
+    /// Devices built on OpenSSL (Azure C SDK, Python, mosquitto clients).
+    Openssl,
+    /// Rust clients on rustls/webpki (thin-edge).
+    Rustls,
+    /// Both must accept.
+    Both,
+}
+
+/// The purpose a certificate is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PurposeArg {
+    /// TLS server (`-purpose sslserver`).
+    Server,
+    /// TLS client (`-purpose sslclient`).
+    Client,
+    /// Any purpose.
+    Any,
+}
+
+/// `pki verify`.
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Online, it resolves the name, connects, handshakes (SNI = HOST), records exactly the chain the\n",
+    "server sent, and judges it twice: as OpenSSL-based devices do (the same code and depth as\n",
+    "`openssl s_client -verify_return_error -verify_hostname HOST`), and as rustls clients do. It checks\n",
+    "the name, the clock, whether the server demands a client certificate, and a connection string's\n",
+    "GatewayHostName, and says in plain words what to change. Offline (--chain), it gives the verdicts\n",
+    "of `openssl verify` for files.\n\n",
+    "EXAMPLES:\n",
+    "  pki verify gw.contoso.com:8883 --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
+    "  pki verify 10.0.0.4:8883 --servername gw.contoso.com --os-store --showcerts\n",
+    "  pki verify gw.contoso.com:8883 --ca-file root.pem \\\n",
+    "      --connection-string 'HostName=hub.azure-devices.net;DeviceId=d1;x509=true;GatewayHostName=gw.contoso.com' \\\n",
+    "      --cert pki/certs/iot-device-d1-full-chain.cert.pem --key pki/private/iot-device-d1.key.pem\n",
+    "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --purpose server --hostname gw\n",
+    "  pki verify --chain leaf.pem --untrusted chain.pem --ca-file root.pem --crl intermediate.crl.pem\n",
+    "  pki verify gw.contoso.com:8883 --ca-file root.pem --crl all.crl.pem --crl-check-all\n\n",
+    "EXIT CODES:\n  0  the device would accept the gateway (verified OK)\n  1  it would not\n",
+    "  2  the check could not run (bad input, name does not resolve, connection refused, timeout)"))]
+pub(crate) struct VerifyArgs {
+    /// The gateway, HOST:PORT (the port defaults to 8883, MQTTS).
+    #[arg(required_unless_present = "chain", conflicts_with = "chain")]
+    pub(crate) target: Option<String>,
+    /// Offline: the leaf certificate file (a bundle's first certificate; the rest count as untrusted).
+    #[arg(long, value_name = "LEAF", conflicts_with = "cert")]
+    pub(crate) chain: Option<PathBuf>,
+    /// Offline: untrusted intermediates.
+    #[arg(long, value_name = "FILE", requires = "chain")]
+    pub(crate) untrusted: Vec<PathBuf>,
+    /// Trust anchors (PEM files, bundles allowed); repeatable.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub(crate) ca_files: Vec<PathBuf>,
+    /// Trust the operating system's store (honours SSL_CERT_FILE and SSL_CERT_DIR).
+    #[arg(long, conflicts_with = "ca_files")]
+    pub(crate) os_store: bool,
+    /// Check the leaf for this purpose (online: server).
+    #[arg(long, value_enum)]
+    pub(crate) purpose: Option<PurposeArg>,
+    /// Offline: check the leaf for this host name or IP.
+    #[arg(long, requires = "chain")]
+    pub(crate) hostname: Option<String>,
+    /// Online: the SNI to send and the name to check (default: HOST).
+    #[arg(long, conflicts_with = "chain")]
+    pub(crate) servername: Option<String>,
+    /// Online: offer these ALPN protocols.
+    #[arg(long, conflicts_with = "chain")]
+    pub(crate) alpn: Vec<String>,
+    #[command(flatten)]
+    pub(crate) client_cert: ClientCertOpts,
+    /// Check a device's connection string: its GatewayHostName must be the host verified, and
+    /// named by the certificate. The key in it is never printed.
+    #[arg(
+        long,
+        env = env::IOTHUB_DEVICE_CONNECTION_STRING,
+        hide_env_values = true,
+        value_name = "STRING"
+    )]
+    pub(crate) connection_string: Option<String>,
+    /// Print the chain as `openssl s_client -showcerts` does.
+    #[arg(long)]
+    pub(crate) showcerts: bool,
+    /// Judge validity at this instant (RFC 3339, or a date: its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub(crate) at: Option<OffsetDateTime>,
+    /// Seconds each network step may take.
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = step_timeout)]
+    pub(crate) timeout: Duration,
+    /// Whose verdict decides the exit code.
+    #[arg(long, value_enum, default_value = "both")]
+    pub(crate) client: ClientKind,
+    /// OpenSSL security level. Online the default is 2, what Debian's, Ubuntu's and RHEL's
+    /// OpenSSL use (no SHA-1, no RSA below 2048 bits, no EC below 224 bits); 1 is upstream
+    /// OpenSSL's (Yocto, Buildroot); offline the default is 0, as `openssl verify`.
+    #[arg(long, value_name = "N")]
+    pub(crate) auth_level: Option<u8>,
+    /// Check revocation against the CRLs of this file (PEM, several CRLs allowed, or DER);
+    /// repeatable. OpenSSL's verdict is then that of `-crl_check` (the leaf only), rustls' that
+    /// of a client given the same CRLs.
+    #[arg(long = "crl", value_name = "FILE")]
+    pub(crate) crls: Vec<PathBuf>,
+    /// With --crl: check every certificate of the chain (OpenSSL's `-crl_check_all`), not only
+    /// the leaf.
+    #[arg(long, requires = "crls")]
+    pub(crate) crl_check_all: bool,
+    #[command(flatten)]
+    pub(crate) password: PasswordOpts,
+}
 
 /// The report, and how to render it.
 struct Shown {
@@ -85,8 +204,8 @@ pub(crate) fn trust_anchors(ca_files: &[PathBuf]) -> Result<(Vec<Vec<u8>>, Strin
     }
     let n = loaded.certs.len();
     let source = match (
-        std::env::var_os("SSL_CERT_FILE"),
-        std::env::var_os("SSL_CERT_DIR"),
+        std::env::var_os(env::system::SSL_CERT_FILE),
+        std::env::var_os(env::system::SSL_CERT_DIR),
     ) {
         (Some(f), _) => format!(
             "the OS store ({n} certificates, SSL_CERT_FILE={})",

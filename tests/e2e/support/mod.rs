@@ -46,8 +46,8 @@ pub(crate) use postgres::Postgres;
 #[cfg(unix)]
 pub(crate) use run::pki_in_shell;
 pub(crate) use run::{
-    Run, crl_distribution_points, openssl, pki, pki_command, pki_env, register_lines,
-    register_rows, run_bounded,
+    Run, crl_distribution_points, openssl, pki, pki_command, pki_env, pki_variables,
+    register_lines, register_rows, run_bounded,
 };
 pub(crate) use servers::{
     OpensslServer, PLAIN_TEXT_ANSWER, PlainTextServer, Server, SilentServer, closed_port, loopback,

@@ -10,15 +10,25 @@ use std::time::{Duration, Instant};
 
 use super::programs;
 
-/// The environment variables pki reads that a test never means to pass on: removed from every
-/// pki a test starts, so that only what the test sets reaches it.
-const PKI_VARIABLES: [&str; 5] = [
-    "PKI_DIR",
-    "PKI_KEY_PASSWORD",
-    "C8Y_PASSWORD",
-    "PKI_PKCS11_MODULE",
-    "PKI_PKCS11_PIN",
-];
+/// pki's own environment variables (pki-cli/src/env.rs, where each is declared once): removed
+/// from every pki a test starts, so that only what the test sets reaches it (a developer's
+/// `PKI_REGISTER=postgres://...` never does). Read from that file rather than copied, so that a
+/// variable added there is cleared here without a second list to keep.
+pub(crate) fn pki_variables() -> &'static [String] {
+    static VARIABLES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    VARIABLES.get_or_init(|| variables_declared_in(include_str!("../../../pki-cli/src/env.rs")))
+}
+
+/// The values of the top-level `pub(crate) const NAME: &str = "VALUE";` lines of env.rs (those
+/// of its indented `system` module, the system's variables, are left to the tests).
+pub(crate) fn variables_declared_in(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub(crate) const "))
+        .filter_map(|l| l.split_once(": &str = \"")?.1.strip_suffix("\";"))
+        .map(str::to_owned)
+        .collect()
+}
 
 /// What a process did.
 #[derive(Debug)]
@@ -63,7 +73,7 @@ impl Run {
 pub(crate) fn pki_command(cwd: &Path, args: &[&str]) -> Command {
     let mut cmd = programs::built(env!("CARGO_BIN_EXE_pki"));
     cmd.current_dir(cwd).args(args);
-    for var in PKI_VARIABLES {
+    for var in pki_variables() {
         cmd.env_remove(var);
     }
     cmd
@@ -79,7 +89,7 @@ pub(crate) fn pki_in_shell(cwd: &Path, setup: &str, args: &[&str]) -> Command {
         .arg(format!("{setup}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_pki"))
         .args(args);
-    for var in PKI_VARIABLES {
+    for var in pki_variables() {
         cmd.env_remove(var);
     }
     cmd
