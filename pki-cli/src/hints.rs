@@ -21,8 +21,9 @@
 use std::io::ErrorKind;
 use std::path::Path;
 
-use anyhow::anyhow;
 use pki_core::VERIFICATION_CODE_RULE;
+
+use crate::codes::worded;
 
 // ---------------------------------------------------------------------------------------------
 // The error line and the hint of any error (pki-core, pki-batch).
@@ -202,45 +203,46 @@ pub(crate) fn rejected(r: &pki_batch::Reason) -> String {
 /// where the tenant refused it), and the flag to change where one would help.
 pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
     use pki_c8y::Error as E;
-    match &e {
+    let line = match &e {
         E::BadUrl { .. } | E::NotHttps { .. } | E::NoHost { .. } => {
-            anyhow!("{e} (--url / C8Y_URL)")
+            format!("{e} (--url / C8Y_URL)")
         }
         E::Credentials { .. } => {
-            anyhow!("{e}: give --user, and the password by --password-file or C8Y_PASSWORD")
+            format!("{e}: give --user, and the password by --password-file or C8Y_PASSWORD")
         }
-        E::Unauthorized { .. } => anyhow!(
+        E::Unauthorized { .. } => format!(
             "{e}; check --user (USER or TENANT/USER, C8Y_USER) and the password (--password-file or C8Y_PASSWORD)"
         ),
-        E::Unreachable { .. } => anyhow!("{e}; check --url / C8Y_URL{}", proxy_note()),
+        E::Unreachable { .. } => format!("{e}; check --url / C8Y_URL{}", proxy_note()),
         E::Timeout {
             url,
             timeout,
             during,
-        } => anyhow!(
+        } => format!(
             "the tenant at {url} did not finish within {} s (--timeout), {during}",
             timeout.as_secs()
         ),
-        E::NotHttpsRedirect { .. } => anyhow!("{e} (check --url / C8Y_URL)"),
-        E::TooManyRedirects { .. } => anyhow!("{e}; check --url / C8Y_URL"),
-        E::Untrusted { .. } => anyhow!("{e}; for a private tenant pass its CA with --ca-file"),
-        E::NoAnchors => anyhow!("{}", no_os_roots("")),
+        E::NotHttpsRedirect { .. } => format!("{e} (check --url / C8Y_URL)"),
+        E::TooManyRedirects { .. } => format!("{e}; check --url / C8Y_URL"),
+        E::Untrusted { .. } => format!("{e}; for a private tenant pass its CA with --ca-file"),
+        E::NoAnchors => no_os_roots(""),
         E::Forbidden { .. }
         | E::Invalid { .. }
         | E::Status { .. }
         | E::EndlessListing { .. }
         | E::NotAListing
-        | E::NoVerificationCode => anyhow!("{what}: {e}"),
+        | E::NoVerificationCode => format!("{what}: {e}"),
         E::BadVerificationCode {
             url,
             code_shown,
             cut,
-        } => anyhow!(
+        } => format!(
             "{what} ({url}): its verification code {code_shown:?}{} is not one ({VERIFICATION_CODE_RULE}); nothing was signed",
             if *cut { "..." } else { "" }
         ),
-        _ => anyhow::Error::new(e),
-    }
+        _ => return anyhow::Error::new(e),
+    };
+    worded(line, e)
 }
 
 /// No CA certificate to verify a tenant with: where they come from, and the flag that gives one.
@@ -264,8 +266,8 @@ fn proxy_note() -> String {
 
 /// The error line for a failed store operation; `root` is `--root` as given (the error names
 /// the resolved path).
-pub(crate) fn truststore(e: &pki_truststore::Error, root: Option<&Path>) -> anyhow::Error {
-    anyhow!(store_message(e, root))
+pub(crate) fn truststore(e: pki_truststore::Error, root: Option<&Path>) -> anyhow::Error {
+    worded(store_message(&e, root), e)
 }
 
 /// The error's message with the fix for each kind of failure; a cause inside (a failed step
@@ -415,6 +417,7 @@ fn this_command() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anyhow::anyhow;
     use std::path::PathBuf;
     use std::time::Duration;
 
@@ -455,12 +458,12 @@ mod tests {
     #[test]
     fn errors_keep_their_lines_and_causes_their_fixes() {
         let root = Some(Path::new("img"));
-        let message = |e: &Error| format!("{:#}", truststore(e, root));
+        let message = |e: Error| format!("{:#}", truststore(e, root));
         let e = Error::RootNotADirectory {
             root: "/abs/img".into(),
         };
         assert_eq!(
-            message(&e),
+            message(e),
             "--root img: not a directory; give the mount point of the device image's root file system"
         );
         let e = Error::RolledBack {
@@ -471,7 +474,7 @@ mod tests {
             system: pki_truststore::TrustSystem::Debian,
             undone: pki_truststore::Undone::NothingChanged,
         };
-        let line = message(&e);
+        let line = message(e);
         assert!(
             line.starts_with("cannot create /img/etc/ssl/certs: "),
             "{line}"
@@ -489,7 +492,7 @@ mod tests {
             other_sha256: "AB".into(),
         };
         assert_eq!(
-            message(&e),
+            message(e),
             "/x/pki-a.crt already holds a different certificate (SHA-256 AB); choose another --name"
         );
     }

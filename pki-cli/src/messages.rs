@@ -54,26 +54,38 @@ pub(crate) fn error(message: &str, hint: Option<&str>) {
     }
 }
 
-/// The progress of a batch: a spinner with the count of devices, the rate and the time, on
-/// stderr when it is a terminal, never with `--json`. Finished (and cleared) when dropped.
+/// The progress of a batch: a bar with the devices done of the total, the rate and the time
+/// left (a spinner with the count, the rate and the time when the total is not known: an input
+/// on stdin), on stderr when it is a terminal, never with `--json`. Finished (and cleared) when
+/// dropped.
 pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    /// Starts the bar when `wanted` (no `--json`) and stderr is a terminal; else a progress
-    /// that shows nothing.
-    pub(crate) fn start(wanted: bool) -> Progress {
+    /// Starts the bar when `wanted` (no `--json`) and stderr is a terminal, with the `total`
+    /// it counts then (a first pass over the input); else a progress that shows nothing and
+    /// counts nothing.
+    pub(crate) fn start(wanted: bool, total: impl FnOnce() -> Option<u64>) -> Progress {
         if !(wanted && std::io::stderr().is_terminal()) {
             return Progress { bar: None };
         }
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
+        let (bar, template) = match total() {
+            Some(total) => (
+                indicatif::ProgressBar::new(total),
+                "{bar:30} {pos}/{len} devices  {per_sec}  ETA {eta}  {elapsed_precise}",
+            ),
+            None => (
+                indicatif::ProgressBar::new_spinner(),
                 "{spinner} {pos} devices  {per_sec}  {elapsed_precise}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
+        // Drawn at once: 0 of the total before the first device.
+        bar.tick();
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         if let Ok(mut shown) = BAR.lock() {
             *shown = Some(bar.clone());

@@ -12,6 +12,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::codes::Code;
+
 /// How a command ended when it ran to completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -63,15 +65,15 @@ impl Output {
         write_stdout(line.as_bytes())
     }
 
-    /// With `--json`, the document of a run that could not run: `{"error": ..., "hint": ...}`
-    /// on one line, unless the run's report was already printed (stdout then holds that one
+    /// With `--json`, the document of a run that could not run: `{"code": ..., "error": ...,
+    /// "hint": ...}` on one line (the codes: `codes.rs`, `docs/errors.md`), unless the run's report was already printed (stdout then holds that one
     /// document, and the error is said on stderr only). A stdout that cannot take it is not
     /// worth another error: the error line on stderr says it all.
-    pub(crate) fn error(&self, error: &str, hint: Option<&str>) {
+    pub(crate) fn error(&self, code: Code, error: &str, hint: Option<&str>) {
         if !self.json || self.printed.replace(true) {
             return;
         }
-        let _ = self.json_line(&serde_json::json!({ "error": error, "hint": hint }));
+        let _ = self.json_line(&serde_json::json!({ "code": code, "error": error, "hint": hint }));
     }
 }
 
@@ -241,16 +243,16 @@ mod tests {
         let out = Output::new(true);
         assert!(!out.printed.get());
         // Without a report, the error is the document.
-        out.error("it failed", None);
+        out.error(Code::Failed, "it failed", None);
         assert!(out.printed.get());
         // After a report, no second document.
         let out = Output::new(true);
         out.printed.set(true);
-        out.error("after the report", None);
+        out.error(Code::Failed, "after the report", None);
         assert!(out.printed.get());
         // As text, stdout never holds an error.
         let out = Output::new(false);
-        out.error("it failed", None);
+        out.error(Code::Failed, "it failed", None);
         assert!(!out.printed.get());
     }
 

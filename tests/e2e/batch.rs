@@ -8,7 +8,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::lot::{ca, check_lot, manifest, manifest_ids, plant, verify_sample};
-use crate::support::{fails_cleanly, openssl_text, pki, tmp, tree};
+use crate::support::programs;
+use crate::support::{fails_cleanly, openssl_text, pki, pki_command, tmp, tree};
 
 #[test]
 fn a_lot_is_issued_with_bad_lines_reported_by_number() {
@@ -668,4 +669,63 @@ fn control_characters_in_a_rejected_line_never_reach_the_terminal() {
         "{}",
         r.stderr
     );
+}
+
+/// `pki ARGS` in `dir` with a terminal for its stdout and stderr (`script`, a pseudo-terminal),
+/// with pki's environment variables cleared as for every run: its exit code and what the
+/// terminal showed.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let pki = pki_command(dir, args);
+    let line = std::iter::once(pki.get_program())
+        .chain(pki.get_args())
+        .map(|a| format!("'{}'", a.to_str().unwrap()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = programs::command("script");
+    for (k, v) in pki.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd
+        .current_dir(dir)
+        .env("TERM", "xterm")
+        .args(["-qfec", &format!("exec {line}"), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_progress_bar_shows_done_of_total_rate_and_eta_on_a_terminal_only() {
+    let d = tmp();
+    let p = d.path();
+    ca(p);
+    let ids: String = (1..=40).map(|i| format!("bar-{i}\n")).collect();
+    std::fs::write(p.join("ids.txt"), format!("{ids}bad/id\n")).unwrap();
+    // On a terminal: the devices of the input (the bad line is not one), the rate, the ETA.
+    let (code, shown) = on_a_terminal(p, &["issue", "device", "--batch", "ids.txt", "--out", "a"]);
+    assert_eq!(code, Some(1), "{shown:?}");
+    assert!(shown.contains(" 0/40 devices  "), "{shown:?}");
+    assert!(shown.contains("/s  ETA "), "{shown:?}");
+    // Never with --json, even on a terminal.
+    let (code, shown) = on_a_terminal(
+        p,
+        &[
+            "--json", "issue", "device", "--batch", "ids.txt", "--out", "b",
+        ],
+    );
+    assert_eq!(code, Some(1), "{shown:?}");
+    assert!(shown.contains(r#""issued":40"#), "{shown:?}");
+    assert!(!shown.contains("devices"), "{shown:?}");
+    assert!(!shown.contains("ETA"), "{shown:?}");
+    // Never without a terminal (a pipe, CI): stderr holds the rejected line only.
+    let r = pki(p, &["issue", "device", "--batch", "ids.txt", "--out", "c"]).expect(1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("pki: rejected: "), "{}", r.stderr);
 }

@@ -1,7 +1,8 @@
 //! Bad input gets one clear error line naming the input, exit code 2, no panic, and nothing
 //! half-written.
 
-use crate::support::{pki, testdata, tmp, tree};
+use crate::support::quickstart::{DEVICE, ROOT, SERVER_KEY, gateway_pki};
+use crate::support::{closed_port, pki, testdata, tmp, tree};
 
 #[track_caller]
 fn fails_cleanly(dir: &std::path::Path, args: &[&str], says: &str) {
@@ -293,4 +294,110 @@ fn a_refused_flag_value_is_one_error_line_and_with_json_one_document() {
         r.stderr
     );
     assert_eq!(r.stdout, "");
+}
+
+/// `pki --json ARGS` in `dir` exits 2 with one JSON document on stdout carrying `code`, and the
+/// error line on stderr as without `--json`. Returns the document.
+#[track_caller]
+fn json_failure(dir: &std::path::Path, args: &[&str], code: &str) -> serde_json::Value {
+    let r = pki(dir, args).expect(2);
+    assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["code"], code, "{args:?}: {j}");
+    assert!(j["error"].as_str().is_some_and(|e| !e.is_empty()), "{j}");
+    assert!(!r.stderr.is_empty(), "{args:?}");
+    j
+}
+
+#[test]
+fn json_errors_carry_a_stable_code() {
+    let d = gateway_pki();
+    let p = d.path();
+    json_failure(p, &["--json", "show", "missing.pem"], "file_not_found");
+    std::fs::write(
+        p.join("garbage.pem"),
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n",
+    )
+    .unwrap();
+    let j = json_failure(p, &["--json", "show", "garbage.pem"], "bad_certificate");
+    assert!(
+        j["error"].as_str().unwrap().starts_with("garbage.pem: "),
+        "{j}"
+    );
+    std::fs::write(p.join("pw.txt"), "a password\n").unwrap();
+    json_failure(
+        p,
+        &[
+            "--json",
+            "export",
+            DEVICE,
+            "--p12",
+            "x.p12",
+            "--key",
+            SERVER_KEY,
+            "--password-file",
+            "pw.txt",
+        ],
+        "key_mismatch",
+    );
+    assert!(!p.join("x.p12").exists());
+    let port = closed_port().to_string();
+    let target = format!("127.0.0.1:{port}");
+    json_failure(
+        p,
+        &["--json", "verify", &target, "--ca-file", ROOT],
+        "unreachable_host",
+    );
+    let before = tree(p);
+    let j = json_failure(p, &["create-owner-ca", "--json"], "file_exists");
+    assert!(j["hint"].as_str().unwrap().contains("--force"), "{j}");
+    assert_eq!(tree(p), before);
+    // A refused flag value is the command line's fault.
+    json_failure(p, &["--json", "show", ROOT, "--at", "soon"], "usage");
+}
+
+#[test]
+fn usage_errors_under_json_are_one_json_document_with_code_usage() {
+    let d = tmp();
+    let p = d.path();
+    // --json before or after the sub-command.
+    for args in [
+        &["--json", "issue", "device"][..],
+        &["issue", "device", "--json"][..],
+    ] {
+        let j = json_failure(p, args, "usage");
+        assert_eq!(
+            j["error"], "the following required arguments were not provided: <DEVICE_ID>",
+            "{j}"
+        );
+    }
+    let j = json_failure(p, &["--json", "issue", "device", "d", "--frob"], "usage");
+    assert_eq!(j["error"], "unexpected argument '--frob' found", "{j}");
+    let j = json_failure(p, &["--json", "c8y"], "usage");
+    assert!(
+        j["hint"].as_str().unwrap().starts_with("Usage: pki c8y"),
+        "{j}"
+    );
+    json_failure(
+        p,
+        &["--json", "verify", "127.0.0.1:1", "--timeout", "soon"],
+        "usage",
+    );
+    // clap's own words on stderr, as without --json.
+    let r = pki(p, &["--json", "issue", "device"]).expect(2);
+    assert!(
+        r.stderr
+            .starts_with("error: the following required arguments were not provided:"),
+        "{}",
+        r.stderr
+    );
+    // Without --json, stdout stays empty; --help is no error.
+    assert_eq!(pki(p, &["issue", "device"]).expect(2).stdout, "");
+    assert!(
+        pki(p, &["--json", "--help"])
+            .expect(0)
+            .stdout
+            .contains("Usage:")
+    );
+    assert!(!p.join("pki").exists());
 }

@@ -19,7 +19,7 @@ use crate::output::{Outcome, Output, escape_line};
 
 /// A pki-truststore error in the CLI's words (hints.rs).
 fn t<T>(r: Result<T, pki_truststore::Error>) -> Result<T> {
-    r.map_err(|e| crate::hints::truststore(&e, None))
+    r.map_err(|e| crate::hints::truststore(e, None))
 }
 
 fn environment() -> Environment {

@@ -56,7 +56,7 @@ pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     };
     let mut report = Report {
         out,
-        progress: Progress::start(!out.json),
+        progress: Progress::start(!out.json, || devices_in(batch)),
     };
     let result = pki_batch::run(&ca, &chosen.issuer, input, &opts, super::now(), &mut report);
     drop(report);
@@ -71,6 +71,24 @@ pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The devices of the input file, the total of the progress bar: a first pass with the
+/// batch's own reader, made only when the bar is drawn. None for stdin (it cannot be read
+/// twice) or an input that cannot be read (the run says why).
+fn devices_in(batch: &std::path::Path) -> Option<u64> {
+    if batch.as_os_str() == "-" {
+        return None;
+    }
+    let f = std::fs::File::open(batch).ok()?;
+    let mut reader = pki_batch::Reader::new(std::io::BufReader::with_capacity(1 << 16, f));
+    let mut devices = 0;
+    while let Some(item) = reader.next_item().ok()? {
+        if matches!(item, pki_batch::Item::Device(_)) {
+            devices += 1;
+        }
+    }
+    Some(devices)
 }
 
 /// What the user sees while a lot runs.

@@ -155,12 +155,15 @@ fn connect(conn: &C8yConn) -> Result<Tenant> {
         timeout: conn.timeout,
         proxies: Proxies::Environment,
     };
-    Tenant::connect(config, Box::new(RetryNotices)).map_err(|e| match (e, &conn.ca_file) {
-        (pki_c8y::Error::BadAnchor { reason, .. }, Some(path)) => anyhow!(
-            "{}: a certificate cannot be a trust anchor: {reason}",
-            path.display()
-        ),
-        (e, _) => hints::c8y(e, "cannot look up the tenant id"),
+    Tenant::connect(config, Box::new(RetryNotices)).map_err(|e| match (&e, &conn.ca_file) {
+        (pki_c8y::Error::BadAnchor { reason, .. }, Some(path)) => {
+            let line = format!(
+                "{}: a certificate cannot be a trust anchor: {reason}",
+                path.display()
+            );
+            crate::codes::worded(line, e)
+        }
+        _ => hints::c8y(e, "cannot look up the tenant id"),
     })
 }
 

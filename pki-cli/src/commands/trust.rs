@@ -150,7 +150,7 @@ pub(crate) fn install(a: InstallCaArgs, out: &Output) -> Result<Outcome> {
         allow_leaf: a.allow_leaf,
         store: store_options(&a.store),
     };
-    let r = pki_truststore::install(&req, &environment()).map_err(|e| failed(&e, &a.store))?;
+    let r = pki_truststore::install(&req, &environment()).map_err(|e| failed(e, &a.store))?;
     for w in &r.warnings {
         messages::warning(w);
     }
@@ -183,7 +183,7 @@ pub(crate) fn uninstall(a: UninstallCaArgs, out: &Output) -> Result<Outcome> {
         certificate,
         store: store_options(&a.store),
     };
-    let r = pki_truststore::uninstall(&req, &environment()).map_err(|e| failed(&e, &a.store))?;
+    let r = pki_truststore::uninstall(&req, &environment()).map_err(|e| failed(e, &a.store))?;
     for w in &r.warnings {
         messages::warning(w);
     }
@@ -200,7 +200,7 @@ pub(crate) fn list(a: ListCaArgs, out: &Output) -> Result<Outcome> {
         root: a.store.root.clone(),
         all: a.all,
     };
-    let r = pki_truststore::list(&req, &environment()).map_err(|e| failed(&e, &a.store))?;
+    let r = pki_truststore::list(&req, &environment()).map_err(|e| failed(e, &a.store))?;
     out.emit(&r, || list_text(&r))?;
     Ok(Outcome::Success)
 }
@@ -440,6 +440,6 @@ fn list_text(r: &ListReport) -> String {
 }
 
 /// The error line for a failed store operation, in this command line's words.
-fn failed(e: &Error, store: &StoreOpts) -> anyhow::Error {
+fn failed(e: Error, store: &StoreOpts) -> anyhow::Error {
     hints::truststore(e, store.root.as_deref())
 }
