@@ -27,6 +27,7 @@ mod needs_renewal;
 mod postgres;
 mod register;
 mod renew;
+mod repository;
 mod revoke;
 mod scan;
 mod sdk;
