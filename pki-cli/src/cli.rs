@@ -391,6 +391,15 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Write the man pages of pki and of every command (pki.1, pki-issue.1, ...) into DIR.
+    ///
+    /// Hidden: scripts/deb.sh runs it to put the pages in the Debian package.
+    #[command(hide = true)]
+    Manpages {
+        /// The directory the pages are written in (made when missing).
+        #[arg(value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Options every command that creates a key and certificate takes.

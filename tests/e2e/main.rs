@@ -21,6 +21,7 @@ mod guide_safety;
 mod harness;
 mod hsm;
 mod inputs;
+mod install;
 mod java_nss;
 mod journey;
 mod needs_renewal;

@@ -13,6 +13,7 @@ mod guide;
 mod hsm;
 mod issue;
 mod list;
+mod manpages;
 mod needs_renewal;
 mod prove;
 mod quickstart;
@@ -92,6 +93,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
             crate::output::write_stdout(&script)?;
             Ok(Outcome::Success)
         }
+        Command::Manpages { out: pages } => manpages::run(&pages, out),
     }
 }
 
