@@ -394,7 +394,10 @@ pub(crate) enum Command {
     /// Write the man pages of pki and of every command (pki.1, pki-issue.1, ...) into DIR.
     ///
     /// Hidden: scripts/deb.sh runs it to put the pages in the Debian package.
-    #[command(hide = true)]
+    #[command(hide = true, after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  pki manpages target/man/man1 && man -l target/man/man1/pki-issue.1\n\n",
+        "EXIT CODES:\n  0  written\n  2  could not run (the directory cannot be made or written)"))]
     Manpages {
         /// The directory the pages are written in (made when missing).
         #[arg(value_name = "DIR")]
