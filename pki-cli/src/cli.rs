@@ -15,6 +15,7 @@ pub(crate) use crate::args::BadValue;
 use crate::commands::c8y::C8yCommand;
 use crate::commands::ca::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs};
 use crate::commands::completions::CompletionsArgs;
+use crate::commands::manpages::ManpagesArgs;
 use crate::commands::crl::{CrlArgs, CrlUrlArgs};
 use crate::commands::csr::CsrCommand;
 use crate::commands::export::ExportArgs;
@@ -184,6 +185,11 @@ pub(crate) enum Command {
     Guide(GuideArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Write the man pages of pki and of every command (pki.1, pki-issue.1, ...) into DIR.
+    ///
+    /// Hidden: scripts/deb.sh runs it to put the pages in the Debian package.
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ pub(crate) mod guide;
 pub(crate) mod hsm;
 pub(crate) mod issue;
 pub(crate) mod list;
+pub(crate) mod manpages;
 pub(crate) mod needs_renewal;
 mod prove;
 pub(crate) mod quickstart;
@@ -87,6 +88,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Export(a) => export::run(&dir, a, out),
         Command::Guide(a) => guide::run(&dir, a, out),
         Command::Completions(a) => completions::run(a),
+        Command::Manpages(a) => manpages::run(&a.out, out),
     }
 }
 
