@@ -20,7 +20,7 @@
 # Its own target directory, target/windows, keeps the two toolchains' builds apart; the first
 # run builds std and every dependency (about 15 minutes on 2 cores), later ones a few minutes.
 #
-# macOS is checked by scripts/macos.sh (README, "macOS").
+# macOS is checked by scripts/macos.sh (docs/guide/windows-macos.md, "macOS").
 #
 # Usage: scripts/windows.sh
 set -euo pipefail

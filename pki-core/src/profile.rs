@@ -1,5 +1,5 @@
-//! Certificate profiles: which extensions each kind of certificate carries (DESIGN.md's table),
-//! subject names, and SAN entries parsed from what the user typed.
+//! Certificate profiles: which extensions each kind of certificate carries (the table of
+//! docs/guide/profiles.md), subject names, and SAN entries parsed from what the user typed.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -28,7 +28,7 @@ pub enum Profile {
         /// The path length constraint, if any.
         pathlen: Option<u8>,
     },
-    /// Azure IoT Edge device CA: CA:TRUE, pathlen:0, keyCertSign + digitalSignature.
+    /// Azure IoT Edge device CA: CA:TRUE, pathlen:0, keyCertSign, cRLSign, digitalSignature.
     EdgeCa,
     /// Gateway (TLS server) certificate: serverAuth, SAN carries the host name.
     Server,

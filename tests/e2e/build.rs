@@ -1,5 +1,5 @@
 //! Every chain `pki` builds passes `openssl verify`, and `openssl x509 -text` shows the
-//! extensions of DESIGN.md's profile table, for every key type.
+//! extensions of the profile table of docs/guide/profiles.md, for every key type.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -163,7 +163,7 @@ fn build_and_check(key_type: &str) {
         r.stderr
     );
 
-    // The extensions of DESIGN.md's table.
+    // The extensions of docs/guide/profiles.md's table.
     let sig = match key_type {
         "ec-p256" => "ecdsa-with-SHA256",
         "ec-p384" => "ecdsa-with-SHA384",

@@ -542,7 +542,7 @@ fn a_certificate_with_a_crl_distribution_point_keeps_it_when_renewed() {
 fn verify_presents_a_device_certificate_to_a_gateway_that_requires_one() {
     let d = gateway_pki();
     let dir = d.path();
-    // The README's mosquitto: require_certificate true.
+    // The mosquitto of docs/guide/revocation.md: require_certificate true.
     let broker = Mosquitto::start(dir, ROOT, SERVER_FULL, SERVER_KEY, true);
     let reload = format!("kill -HUP {}", broker.pid());
     let first = serial(dir, SERVER);
