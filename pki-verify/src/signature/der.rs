@@ -1,6 +1,7 @@
 //! DER of signatures and keys: an `ECDSA-Sig-Value`/`Dss-Sig-Value` that must be exactly DER,
 //! the INTEGERs of DSA's parameters, and the lengths of big-endian integers.
 
+use der::{Encode as _, Header, Length, Tag};
 use num_bigint::BigUint;
 
 /// `r` and `s` of a DER `ECDSA-Sig-Value`/`Dss-Sig-Value`, which must be exactly DER (OpenSSL
@@ -24,28 +25,20 @@ pub(super) fn der_signature(sig: &[u8]) -> Option<(BigUint, BigUint)> {
     // Exactly DER: re-encode and compare.
     let mut body = Vec::new();
     for b in [r, s] {
-        body.push(0x02);
-        der_length(&mut body, b.len());
-        body.extend_from_slice(b);
+        tlv(&mut body, Tag::Integer, b)?;
     }
-    let mut der = vec![0x30];
-    der_length(&mut der, body.len());
-    der.extend_from_slice(&body);
+    let mut der = Vec::new();
+    tlv(&mut der, Tag::Sequence, &body)?;
     (der == sig).then_some((r_int, s_int))
 }
 
-pub(super) fn der_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(u8::try_from(len).unwrap_or(0));
-        return;
-    }
-    let bytes: Vec<u8> = len
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|&b| b == 0)
-        .collect();
-    out.push(0x80 | u8::try_from(bytes.len()).unwrap_or(0));
-    out.extend_from_slice(&bytes);
+/// Appends the DER of `content` under `tag`; `None` when it is too long for DER.
+pub(super) fn tlv(out: &mut Vec<u8>, tag: Tag, content: &[u8]) -> Option<()> {
+    Header::new(tag, Length::try_from(content.len()).ok()?)
+        .encode_to_vec(out)
+        .ok()?;
+    out.extend_from_slice(content);
+    Some(())
 }
 
 /// The INTEGERs in the content of a DER SEQUENCE (DSA's `Dss-Parms`), as big-endian bytes.

@@ -1,6 +1,10 @@
 //! The digests of the signature algorithms OpenSSL verifies, and their DigestInfo prefixes.
 
+use der::asn1::{Null, ObjectIdentifier};
+use der::{Encode as _, Header, Length, Tag};
 use sha2::Digest as _;
+
+use super::der::tlv;
 
 /// The digests the signature algorithms below use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,42 +72,26 @@ impl Hash {
         .find(|h| h.oid() == oid)
     }
 
-    /// The DER of the hash's OBJECT IDENTIFIER, contents only.
-    pub(super) fn oid_der(self) -> Vec<u8> {
-        let arcs: Vec<u64> = self
-            .oid()
-            .split('.')
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        let mut out = Vec::new();
-        let (first, rest) = match arcs.as_slice() {
-            [a, b, rest @ ..] => (a * 40 + b, rest),
-            _ => return out,
-        };
-        for arc in std::iter::once(first).chain(rest.iter().copied()) {
-            let mut groups = vec![u8::try_from(arc & 0x7f).unwrap_or(0)];
-            let mut v = arc >> 7;
-            while v > 0 {
-                groups.push(u8::try_from(v & 0x7f).unwrap_or(0) | 0x80);
-                v >>= 7;
-            }
-            out.extend(groups.iter().rev());
-        }
-        out
+    /// The DER of PKCS#1's DigestInfo up to the digest itself (RFC 8017, 9.2, note 1):
+    /// SEQUENCE { SEQUENCE { OID, NULL }, OCTET STRING header }.
+    pub(super) fn digest_info_prefix(self, digest_len: u8) -> Vec<u8> {
+        self.digest_info_prefix_der(digest_len).unwrap_or_default()
     }
 
-    /// The DER of PKCS#1's DigestInfo up to the digest itself (RFC 8017, 9.2, note 1):
-    /// SEQUENCE { SEQUENCE { OID, NULL }, OCTET STRING header }. Every length is below 128.
-    pub(super) fn digest_info_prefix(self, digest_len: u8) -> Vec<u8> {
-        let oid = self.oid_der();
-        let oid_len = u8::try_from(oid.len()).unwrap_or(u8::MAX);
-        let mut algorithm = vec![0x30, oid_len + 4, 0x06, oid_len];
-        algorithm.extend_from_slice(&oid);
-        algorithm.extend_from_slice(&[0x05, 0x00]);
-        let algorithm_len = u8::try_from(algorithm.len()).unwrap_or(u8::MAX);
-        let mut prefix = vec![0x30, algorithm_len + 2 + digest_len];
-        prefix.extend_from_slice(&algorithm);
-        prefix.extend_from_slice(&[0x04, digest_len]);
-        prefix
+    fn digest_info_prefix_der(self, digest_len: u8) -> Option<Vec<u8>> {
+        let oid = ObjectIdentifier::new(self.oid()).ok()?;
+        let algorithm = [oid.to_der().ok()?, Null.to_der().ok()?].concat();
+        let mut inner = Vec::new();
+        tlv(&mut inner, Tag::Sequence, &algorithm)?;
+        let digest_header = Header::new(Tag::OctetString, Length::from(digest_len));
+        let mut prefix = Vec::new();
+        let total = inner.len() + usize::try_from(digest_header.encoded_len().ok()?).ok()?;
+        let outer_len = Length::try_from(total + usize::from(digest_len)).ok()?;
+        Header::new(Tag::Sequence, outer_len)
+            .encode_to_vec(&mut prefix)
+            .ok()?;
+        prefix.extend_from_slice(&inner);
+        digest_header.encode_to_vec(&mut prefix).ok()?;
+        Some(prefix)
     }
 }
