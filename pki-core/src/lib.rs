@@ -33,7 +33,7 @@ mod inspect;
 mod issue;
 mod key;
 mod name_canon;
-mod oid;
+pub mod oid;
 mod pem;
 mod pkcs12;
 mod policy;

@@ -3,13 +3,14 @@
 
 use der::Encode as _;
 use der::asn1::{Null, ObjectIdentifier, OctetStringRef, UintRef};
+use pki_core::oid;
 
 /// P-256's OID (prime256v1).
-const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::PRIME256V1);
 /// P-384's OID (secp384r1).
-const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SECP384R1);
 /// SHA-256's OID.
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA256);
 
 /// The curves pki makes keys on, as CKA_EC_PARAMS holds them (a named curve's OID, DER).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,10 +10,11 @@
 mod limits;
 mod revocation;
 
+use pki_core::oid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::chain::{CertRef, Parsed, oid};
+use crate::chain::{CertRef, Parsed};
 use crate::openssl::{OpensslError, Outcome, VerifyCode, extensions};
 use crate::options::{Purpose, VerifyOptions};
 use crate::webpki::WebpkiVerdict;
@@ -668,9 +669,9 @@ fn eku_names(oids: &[String]) -> String {
         .map(|o| match o.as_str() {
             oid::SERVER_AUTH => "serverAuth".to_owned(),
             oid::CLIENT_AUTH => "clientAuth".to_owned(),
-            oid::ANY_EKU => "anyExtendedKeyUsage".to_owned(),
-            "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
-            "1.3.6.1.5.5.7.3.4" => "emailProtection".to_owned(),
+            oid::ANY_EXTENDED_KEY_USAGE => "anyExtendedKeyUsage".to_owned(),
+            oid::CODE_SIGNING => "codeSigning".to_owned(),
+            oid::EMAIL_PROTECTION => "emailProtection".to_owned(),
             other => other.to_owned(),
         })
         .collect();
@@ -796,11 +797,11 @@ fn invalid_below_issuer(
 fn is_weak_digest(sig_oid: &str) -> bool {
     matches!(
         sig_oid,
-        "1.2.840.113549.1.1.4"
-            | "1.2.840.113549.1.1.5"
-            | "1.3.14.3.2.29"
-            | "1.2.840.10045.4.1"
-            | "1.2.840.10040.4.3"
+        oid::MD5_WITH_RSA_ENCRYPTION
+            | oid::SHA1_WITH_RSA_ENCRYPTION
+            | oid::SHA1_WITH_RSA
+            | oid::ECDSA_WITH_SHA1
+            | oid::DSA_WITH_SHA1
     )
 }
 
@@ -1047,11 +1048,11 @@ fn from_openssl(
 
 /// Critical extensions every client handles; the rest are named in the diagnosis.
 const KNOWN_TO_EVERYONE: &[&str] = &[
-    "2.5.29.15",
-    "2.5.29.17",
-    "2.5.29.19",
-    "2.5.29.37",
-    "2.5.29.30",
+    oid::KEY_USAGE,
+    oid::SUBJECT_ALT_NAME,
+    oid::BASIC_CONSTRAINTS,
+    oid::EXTENDED_KEY_USAGE,
+    oid::NAME_CONSTRAINTS,
 ];
 
 /// OpenSSL's first error is about a certificate whose public key does not decode: 1 (its curve

@@ -32,12 +32,13 @@ mod ncons;
 
 pub(crate) use pki_core::canonical_name as name_canonical;
 
+use pki_core::oid;
 use serde::Serialize;
 
 pub use code::VerifyCode;
 
 use crate::Error;
-use crate::chain::{Cert, CertRef, Parsed, oid};
+use crate::chain::{Cert, CertRef, Parsed};
 use crate::options::{NameToCheck, Purpose, VerifyOptions};
 
 /// One error as OpenSSL reports it to its verify callback.
@@ -181,27 +182,25 @@ const NS_SSL_CLIENT: u32 = 0x80;
 const NS_SSL_SERVER: u32 = 0x40;
 const NS_SSL_CA: u32 = 0x04;
 const NS_ANY_CA: u32 = 0x07;
-const NS_SGC: &str = "2.16.840.1.113730.4.1";
-const MS_SGC: &str = "1.3.6.1.4.1.311.10.3.3";
 
 /// Extensions `X509_supported_extension` knows in OpenSSL 3.0; any other critical extension
 /// makes the certificate fail with 34.
 const SUPPORTED_EXTENSIONS: &[&str] = &[
-    "2.16.840.1.113730.1.1", // nsCertType
-    "2.5.29.15",             // keyUsage
-    "2.5.29.17",             // subjectAltName
-    "2.5.29.19",             // basicConstraints
-    "2.5.29.32",             // certificatePolicies
-    "2.5.29.31",             // cRLDistributionPoints
-    "2.5.29.37",             // extendedKeyUsage
-    "1.3.6.1.5.5.7.1.7",     // sbgp-ipAddrBlock
-    "1.3.6.1.5.5.7.1.8",     // sbgp-autonomousSysNum
-    "1.3.6.1.5.5.7.48.1.5",  // id-pkix-OCSP-noCheck
-    "2.5.29.36",             // policyConstraints
-    "1.3.6.1.5.5.7.1.14",    // proxyCertInfo
-    "2.5.29.30",             // nameConstraints
-    "2.5.29.33",             // policyMappings
-    "2.5.29.54",             // inhibitAnyPolicy
+    oid::NS_CERT_TYPE,            // nsCertType
+    oid::KEY_USAGE,               // keyUsage
+    oid::SUBJECT_ALT_NAME,        // subjectAltName
+    oid::BASIC_CONSTRAINTS,       // basicConstraints
+    oid::CERTIFICATE_POLICIES,    // certificatePolicies
+    oid::CRL_DISTRIBUTION_POINTS, // cRLDistributionPoints
+    oid::EXTENDED_KEY_USAGE,      // extendedKeyUsage
+    oid::SBGP_IP_ADDR_BLOCK,      // sbgp-ipAddrBlock
+    oid::SBGP_AUTONOMOUS_SYS_NUM, // sbgp-autonomousSysNum
+    oid::OCSP_NO_CHECK,           // id-pkix-OCSP-noCheck
+    oid::POLICY_CONSTRAINTS,      // policyConstraints
+    oid::PROXY_CERT_INFO,         // proxyCertInfo
+    oid::NAME_CONSTRAINTS,        // nameConstraints
+    oid::POLICY_MAPPINGS,         // policyMappings
+    oid::INHIBIT_ANY_POLICY,      // inhibitAnyPolicy
 ];
 
 impl Facts {
@@ -292,7 +291,7 @@ impl Facts {
         match purpose {
             Purpose::Any => true,
             Purpose::Server => {
-                if self.xku_reject(&[oid::SERVER_AUTH, NS_SGC, MS_SGC]) {
+                if self.xku_reject(&[oid::SERVER_AUTH, oid::NS_SGC, oid::MS_SGC]) {
                     return false;
                 }
                 if require_ca {
@@ -372,28 +371,31 @@ fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
         .to_id_string();
     let key = issuer.x509.public_key().algorithm.algorithm.to_id_string();
     let want: &[&str] = match sig.as_str() {
-        s if s.starts_with("1.2.840.10045.4.") => &["1.2.840.10045.2.1"],
-        "1.2.840.113549.1.1.10" => &["1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"],
-        "1.2.840.113549.1.1.2"
-        | "1.2.840.113549.1.1.3"
-        | "1.2.840.113549.1.1.4"
-        | "1.2.840.113549.1.1.5"
-        | "1.2.840.113549.1.1.11"
-        | "1.2.840.113549.1.1.12"
-        | "1.2.840.113549.1.1.13"
-        | "1.2.840.113549.1.1.14"
-        | "1.3.14.3.2.29"
-        | "2.16.840.1.101.3.4.3.13"
-        | "2.16.840.1.101.3.4.3.14"
-        | "2.16.840.1.101.3.4.3.15"
-        | "2.16.840.1.101.3.4.3.16" => &["1.2.840.113549.1.1.1"],
-        // SM2-with-SM3: an SM2 key, which X.509 spells as an EC key on the SM2 curve.
-        "1.2.156.10197.1.501" => &["1.2.840.10045.2.1"],
-        "1.3.101.112" => &["1.3.101.112"],
-        "1.3.101.113" => &["1.3.101.113"],
-        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.1" | "2.16.840.1.101.3.4.3.2" => {
-            &["1.2.840.10040.4.1"]
+        s if s
+            .strip_prefix(oid::ECDSA_SIGNATURES)
+            .is_some_and(|arc| arc.starts_with('.')) =>
+        {
+            &[oid::EC_PUBLIC_KEY]
         }
+        oid::RSASSA_PSS => &[oid::RSA_ENCRYPTION, oid::RSASSA_PSS],
+        oid::MD2_WITH_RSA_ENCRYPTION
+        | oid::MD4_WITH_RSA_ENCRYPTION
+        | oid::MD5_WITH_RSA_ENCRYPTION
+        | oid::SHA1_WITH_RSA_ENCRYPTION
+        | oid::SHA256_WITH_RSA_ENCRYPTION
+        | oid::SHA384_WITH_RSA_ENCRYPTION
+        | oid::SHA512_WITH_RSA_ENCRYPTION
+        | oid::SHA224_WITH_RSA_ENCRYPTION
+        | oid::SHA1_WITH_RSA
+        | oid::RSA_WITH_SHA3_224
+        | oid::RSA_WITH_SHA3_256
+        | oid::RSA_WITH_SHA3_384
+        | oid::RSA_WITH_SHA3_512 => &[oid::RSA_ENCRYPTION],
+        // SM2-with-SM3: an SM2 key, which X.509 spells as an EC key on the SM2 curve.
+        oid::SM2_WITH_SM3 => &[oid::EC_PUBLIC_KEY],
+        oid::ED25519 => &[oid::ED25519],
+        oid::ED448 => &[oid::ED448],
+        oid::DSA_WITH_SHA1 | oid::DSA_WITH_SHA224 | oid::DSA_WITH_SHA256 => &[oid::DSA],
         _ => &[],
     };
     // An issuer key OpenSSL cannot decode (an EC point off its curve) matches nothing.
@@ -439,14 +441,14 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
             // An rsassaPss key: RSA's bits (its BIT STRING is an RSAPublicKey).
-            "1.2.840.113549.1.1.10" => {
+            oid::RSASSA_PSS => {
                 use x509_parser::prelude::FromDer as _;
                 let data = spki.subject_public_key.data.as_ref();
                 let (_, rsa) = x509_parser::public_key::RSAPublicKey::from_der(data).ok()?;
                 Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?))
             }
-            "1.3.101.112" => Some(128),
-            "1.3.101.113" => Some(224),
+            oid::ED25519 => Some(128),
+            oid::ED448 => Some(224),
             _ => None,
         },
     }

@@ -28,6 +28,7 @@ mod rsa;
 #[cfg(test)]
 mod tests;
 
+use pki_core::oid;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
@@ -59,28 +60,28 @@ impl Algorithm {
     fn of(oid: &str) -> Option<Self> {
         use Hash::*;
         Some(match oid {
-            "1.2.840.113549.1.1.4" => Algorithm::RsaPkcs1(Md5),
-            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => Algorithm::RsaPkcs1(Sha1),
-            "1.2.840.113549.1.1.14" => Algorithm::RsaPkcs1(Sha224),
-            "1.2.840.113549.1.1.11" => Algorithm::RsaPkcs1(Sha256),
-            "1.2.840.113549.1.1.12" => Algorithm::RsaPkcs1(Sha384),
-            "1.2.840.113549.1.1.13" => Algorithm::RsaPkcs1(Sha512),
-            "2.16.840.1.101.3.4.3.13" => Algorithm::RsaPkcs1(Sha3_224),
-            "2.16.840.1.101.3.4.3.14" => Algorithm::RsaPkcs1(Sha3_256),
-            "2.16.840.1.101.3.4.3.15" => Algorithm::RsaPkcs1(Sha3_384),
-            "2.16.840.1.101.3.4.3.16" => Algorithm::RsaPkcs1(Sha3_512),
-            "1.2.840.113549.1.1.10" => Algorithm::RsaPss,
-            "1.2.840.10045.4.1" => Algorithm::Ecdsa(Sha1),
-            "1.2.840.10045.4.3.1" => Algorithm::Ecdsa(Sha224),
-            "1.2.840.10045.4.3.2" => Algorithm::Ecdsa(Sha256),
-            "1.2.840.10045.4.3.3" => Algorithm::Ecdsa(Sha384),
-            "1.2.840.10045.4.3.4" => Algorithm::Ecdsa(Sha512),
-            "1.2.840.10040.4.3" => Algorithm::Dsa(Sha1),
-            "2.16.840.1.101.3.4.3.1" => Algorithm::Dsa(Sha224),
-            "2.16.840.1.101.3.4.3.2" => Algorithm::Dsa(Sha256),
-            "1.2.156.10197.1.501" => Algorithm::Sm2,
-            "1.3.101.112" => Algorithm::Ed25519,
-            "1.3.101.113" => Algorithm::Ed448,
+            oid::MD5_WITH_RSA_ENCRYPTION => Algorithm::RsaPkcs1(Md5),
+            oid::SHA1_WITH_RSA_ENCRYPTION | oid::SHA1_WITH_RSA => Algorithm::RsaPkcs1(Sha1),
+            oid::SHA224_WITH_RSA_ENCRYPTION => Algorithm::RsaPkcs1(Sha224),
+            oid::SHA256_WITH_RSA_ENCRYPTION => Algorithm::RsaPkcs1(Sha256),
+            oid::SHA384_WITH_RSA_ENCRYPTION => Algorithm::RsaPkcs1(Sha384),
+            oid::SHA512_WITH_RSA_ENCRYPTION => Algorithm::RsaPkcs1(Sha512),
+            oid::RSA_WITH_SHA3_224 => Algorithm::RsaPkcs1(Sha3_224),
+            oid::RSA_WITH_SHA3_256 => Algorithm::RsaPkcs1(Sha3_256),
+            oid::RSA_WITH_SHA3_384 => Algorithm::RsaPkcs1(Sha3_384),
+            oid::RSA_WITH_SHA3_512 => Algorithm::RsaPkcs1(Sha3_512),
+            oid::RSASSA_PSS => Algorithm::RsaPss,
+            oid::ECDSA_WITH_SHA1 => Algorithm::Ecdsa(Sha1),
+            oid::ECDSA_WITH_SHA224 => Algorithm::Ecdsa(Sha224),
+            oid::ECDSA_WITH_SHA256 => Algorithm::Ecdsa(Sha256),
+            oid::ECDSA_WITH_SHA384 => Algorithm::Ecdsa(Sha384),
+            oid::ECDSA_WITH_SHA512 => Algorithm::Ecdsa(Sha512),
+            oid::DSA_WITH_SHA1 => Algorithm::Dsa(Sha1),
+            oid::DSA_WITH_SHA224 => Algorithm::Dsa(Sha224),
+            oid::DSA_WITH_SHA256 => Algorithm::Dsa(Sha256),
+            oid::SM2_WITH_SM3 => Algorithm::Sm2,
+            oid::ED25519 => Algorithm::Ed25519,
+            oid::ED448 => Algorithm::Ed448,
             _ => return None,
         })
     }
@@ -108,7 +109,7 @@ pub(crate) fn digest_security_bits(alg: &AlgorithmIdentifier<'_>) -> Option<u32>
         Some(Algorithm::RsaPss) => pss_params(alg).map(|p| hash_bits(p.hash)),
         // md4WithRSAEncryption: OpenSSL still knows MD4's size (16 bytes), though its default
         // provider cannot verify with it.
-        None if oid == "1.2.840.113549.1.1.3" => Some(64),
+        None if oid == oid::MD4_WITH_RSA_ENCRYPTION => Some(64),
         None => None,
     }
 }
@@ -140,14 +141,6 @@ pub(crate) fn check_crl(
     )
 }
 
-/// The key type OpenSSL's `EVP_PKEY_is_a` must find for each family (`ASN1_item_verify_ctx`).
-const RSA_KEY: &str = "1.2.840.113549.1.1.1";
-const RSA_PSS_KEY: &str = "1.2.840.113549.1.1.10";
-const EC_KEY: &str = "1.2.840.10045.2.1";
-const DSA_KEY: &str = "1.2.840.10040.4.1";
-/// The SM2 curve: a key on it is an SM2 key to OpenSSL, never an ECDSA one.
-const SM2_CURVE: &str = "1.2.156.10197.1.301";
-
 /// [`check`] on the parts of a certificate: its signature algorithm, the signed bytes and the
 /// signature.
 fn check_parts(
@@ -162,15 +155,20 @@ fn check_parts(
     };
     let key_type = issuer.algorithm.algorithm.to_id_string();
     match algorithm {
-        Algorithm::RsaPkcs1(hash) => key_type == RSA_KEY && rsa_pkcs1(issuer, hash, tbs, sig),
-        Algorithm::RsaPss => {
-            (key_type == RSA_KEY || key_type == RSA_PSS_KEY) && rsa_pss(alg, issuer, tbs, sig)
+        Algorithm::RsaPkcs1(hash) => {
+            key_type == oid::RSA_ENCRYPTION && rsa_pkcs1(issuer, hash, tbs, sig)
         }
-        Algorithm::Ecdsa(hash) => key_type == EC_KEY && ecdsa(issuer, &hash.digest(tbs), sig),
-        Algorithm::Dsa(hash) => key_type == DSA_KEY && dsa(issuer, &hash.digest(tbs), sig),
-        Algorithm::Sm2 => key_type == EC_KEY && sm2(issuer, tbs, sig),
+        Algorithm::RsaPss => {
+            (key_type == oid::RSA_ENCRYPTION || key_type == oid::RSASSA_PSS)
+                && rsa_pss(alg, issuer, tbs, sig)
+        }
+        Algorithm::Ecdsa(hash) => {
+            key_type == oid::EC_PUBLIC_KEY && ecdsa(issuer, &hash.digest(tbs), sig)
+        }
+        Algorithm::Dsa(hash) => key_type == oid::DSA && dsa(issuer, &hash.digest(tbs), sig),
+        Algorithm::Sm2 => key_type == oid::EC_PUBLIC_KEY && sm2(issuer, tbs, sig),
         Algorithm::Ed25519 => {
-            key_type == "1.3.101.112"
+            key_type == oid::ED25519
                 && ring::signature::UnparsedPublicKey::new(
                     &ring::signature::ED25519,
                     issuer.subject_public_key.data.as_ref(),
@@ -178,7 +176,7 @@ fn check_parts(
                 .verify(tbs, sig)
                 .is_ok()
         }
-        Algorithm::Ed448 => key_type == "1.3.101.113" && ed448(issuer, tbs, sig),
+        Algorithm::Ed448 => key_type == oid::ED448 && ed448(issuer, tbs, sig),
     }
 }
 
@@ -194,7 +192,7 @@ pub(crate) fn tls13_handshake(
 ) -> Option<bool> {
     let key_type = spki.algorithm.algorithm.to_id_string();
     let pss = |hash: Hash| {
-        key_type == RSA_PSS_KEY
+        key_type == oid::RSASSA_PSS
             && rsa_pss_with(
                 PssParams {
                     hash,
@@ -207,7 +205,7 @@ pub(crate) fn tls13_handshake(
             )
     };
     Some(match scheme {
-        0x0808 => key_type == "1.3.101.113" && ed448(spki, message, sig),
+        0x0808 => key_type == oid::ED448 && ed448(spki, message, sig),
         0x0809 => pss(Hash::Sha256),
         0x080a => pss(Hash::Sha384),
         0x080b => pss(Hash::Sha512),
@@ -243,7 +241,7 @@ pub fn check_parts_der(alg: &[u8], tbs: &[u8], sig: &[u8], issuer_spki: &[u8]) -
 /// or key size it cannot check, for an RSA-PSS (rsassaPss) key, which webpki does not take,
 /// and for a wrong signature.
 pub(crate) fn rustls_checks(cert: &X509Certificate<'_>, issuer: &SubjectPublicKeyInfo<'_>) -> bool {
-    issuer.algorithm.algorithm.to_id_string() != "1.2.840.113549.1.1.10"
+    issuer.algorithm.algorithm.to_id_string() != oid::RSASSA_PSS
         && cert.verify_signature(Some(issuer)).is_ok()
 }
 

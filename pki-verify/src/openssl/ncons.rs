@@ -15,6 +15,7 @@
 //!   its type is 51; an address of the wrong length (in the name or the constraint), an e-mail
 //!   address without `@` or a URI without `scheme://host` is 53.
 
+use pki_core::oid;
 use x509_parser::asn1_rs::{Any, FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 
@@ -25,11 +26,6 @@ use pki_core::canonical_name as canonical;
 
 /// OpenSSL's `NAME_CHECK_MAX`: names times constraints.
 const NAME_CHECK_MAX: usize = 1 << 20;
-
-const NAME_CONSTRAINTS_OID: &str = "2.5.29.30";
-const SUBJECT_ALT_NAME_OID: &str = "2.5.29.17";
-/// id-on-SmtpUTF8Mailbox: an otherName that name constraints treat as an e-mail address.
-const SMTP_UTF8_MAILBOX: &str = "1.3.6.1.5.5.7.8.9";
 
 /// The GeneralName CHOICE numbers (`GEN_*`).
 const GEN_OTHERNAME: u32 = 0;
@@ -56,7 +52,7 @@ pub(crate) fn of<'a>(cert: &Cert<'a>) -> Option<NameConstraints<'a>> {
         .x509
         .extensions()
         .iter()
-        .filter(|e| e.oid.to_id_string() == NAME_CONSTRAINTS_OID);
+        .filter(|e| e.oid.to_id_string() == oid::NAME_CONSTRAINTS);
     let ext = found.next()?;
     if found.next().is_some() {
         return None;
@@ -168,7 +164,7 @@ fn altnames<'c, 'a>(cert: &'c Cert<'a>) -> &'c [GeneralName<'a>] {
         .x509
         .extensions()
         .iter()
-        .filter(|e| e.oid.to_id_string() == SUBJECT_ALT_NAME_OID);
+        .filter(|e| e.oid.to_id_string() == oid::SUBJECT_ALT_NAME);
     match (found.next(), found.next()) {
         (Some(ext), None) => match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => &san.general_names,
@@ -298,7 +294,7 @@ impl<'n> Name<'n> {
     /// otherName counts as an e-mail address (RFC 8398).
     fn effective_type(&self) -> u32 {
         match self {
-            Name::Other(oid, _) if oid.to_id_string() == SMTP_UTF8_MAILBOX => GEN_EMAIL,
+            Name::Other(oid, _) if oid.to_id_string() == oid::SMTP_UTF8_MAILBOX => GEN_EMAIL,
             Name::Other(..) => GEN_OTHERNAME,
             Name::Email(_) => GEN_EMAIL,
             Name::Dns(_) => 2,

@@ -4,12 +4,13 @@
 
 use ecdsa::signature::hazmat::PrehashVerifier as _;
 use num_bigint::BigUint;
+use pki_core::oid;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::der::{bit_length, der_signature, unsigned};
+use super::ecgeneric;
 use super::hash::Hash;
-use super::{EC_KEY, SM2_CURVE, ecgeneric};
 
 /// The named curves ECDSA is checked on, by OID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +28,14 @@ pub(super) enum Curve {
 impl Curve {
     pub(super) fn of(oid: &str) -> Option<Self> {
         Some(match oid {
-            "1.2.840.10045.3.1.1" => Curve::P192,
-            "1.3.132.0.33" => Curve::P224,
-            "1.2.840.10045.3.1.7" => Curve::P256,
-            "1.3.132.0.34" => Curve::P384,
-            "1.3.132.0.35" => Curve::P521,
-            "1.3.132.0.10" => Curve::Secp256k1,
-            "1.3.36.3.3.2.8.1.1.7" => Curve::BrainpoolP256r1,
-            "1.3.36.3.3.2.8.1.1.11" => Curve::BrainpoolP384r1,
+            oid::PRIME192V1 => Curve::P192,
+            oid::SECP224R1 => Curve::P224,
+            oid::PRIME256V1 => Curve::P256,
+            oid::SECP384R1 => Curve::P384,
+            oid::SECP521R1 => Curve::P521,
+            oid::SECP256K1 => Curve::Secp256k1,
+            oid::BRAINPOOL_P256R1 => Curve::BrainpoolP256r1,
+            oid::BRAINPOOL_P384R1 => Curve::BrainpoolP384r1,
             _ => return None,
         })
     }
@@ -111,7 +112,7 @@ pub(crate) fn explicit_order_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<u32
 }
 /// Whether a key is an EC key with explicit curve parameters (OpenSSL's `check_curve` is 0).
 pub(crate) fn has_explicit_curve(spki: &SubjectPublicKeyInfo<'_>) -> bool {
-    spki.algorithm.algorithm.to_id_string() == "1.2.840.10045.2.1"
+    spki.algorithm.algorithm.to_id_string() == oid::EC_PUBLIC_KEY
         && spki
             .algorithm
             .parameters
@@ -161,7 +162,7 @@ pub(super) fn on_sm2_curve(spki: &SubjectPublicKeyInfo<'_>) -> bool {
         .parameters
         .as_ref()
         .and_then(|p| p.as_oid().ok())
-        .is_some_and(|oid| oid.to_id_string() == SM2_CURVE)
+        .is_some_and(|oid| oid.to_id_string() == oid::SM2)
 }
 
 /// ECDSA with the issuer's EC key: RustCrypto on the curves it serves, the generic verifier on
@@ -203,7 +204,7 @@ pub(super) fn sm2(issuer: &SubjectPublicKeyInfo<'_>, tbs: &[u8], sig: &[u8]) -> 
 /// on its curve and not the point at infinity, its parameters a curve OpenSSL names or valid
 /// explicit ones; other key types are taken as decodable.
 pub(crate) fn public_key_decodes(spki: &SubjectPublicKeyInfo<'_>) -> bool {
-    if spki.algorithm.algorithm.to_id_string() != EC_KEY {
+    if spki.algorithm.algorithm.to_id_string() != oid::EC_PUBLIC_KEY {
         return true;
     }
     let point = spki.subject_public_key.data.as_ref();

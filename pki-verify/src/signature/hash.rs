@@ -2,6 +2,7 @@
 
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Encode as _, Header, Length, Tag};
+use pki_core::oid;
 use sha2::Digest as _;
 
 use super::der::tlv;
@@ -46,19 +47,19 @@ impl Hash {
     /// The hash's OBJECT IDENTIFIER, dotted.
     pub(super) fn oid(self) -> &'static str {
         match self {
-            Hash::Md5 => "1.2.840.113549.2.5",
-            Hash::Sha1 => "1.3.14.3.2.26",
-            Hash::Sha224 => "2.16.840.1.101.3.4.2.4",
-            Hash::Sha256 => "2.16.840.1.101.3.4.2.1",
-            Hash::Sha384 => "2.16.840.1.101.3.4.2.2",
-            Hash::Sha512 => "2.16.840.1.101.3.4.2.3",
-            Hash::Sha512_224 => "2.16.840.1.101.3.4.2.5",
-            Hash::Sha512_256 => "2.16.840.1.101.3.4.2.6",
-            Hash::Sha3_224 => "2.16.840.1.101.3.4.2.7",
-            Hash::Sha3_256 => "2.16.840.1.101.3.4.2.8",
-            Hash::Sha3_384 => "2.16.840.1.101.3.4.2.9",
-            Hash::Sha3_512 => "2.16.840.1.101.3.4.2.10",
-            Hash::Sm3 => "1.2.156.10197.1.401",
+            Hash::Md5 => oid::MD5,
+            Hash::Sha1 => oid::SHA1,
+            Hash::Sha224 => oid::SHA224,
+            Hash::Sha256 => oid::SHA256,
+            Hash::Sha384 => oid::SHA384,
+            Hash::Sha512 => oid::SHA512,
+            Hash::Sha512_224 => oid::SHA512_224,
+            Hash::Sha512_256 => oid::SHA512_256,
+            Hash::Sha3_224 => oid::SHA3_224,
+            Hash::Sha3_256 => oid::SHA3_256,
+            Hash::Sha3_384 => oid::SHA3_384,
+            Hash::Sha3_512 => oid::SHA3_512,
+            Hash::Sm3 => oid::SM3,
         }
     }
 

@@ -3,11 +3,11 @@
 //! key size).
 
 use num_bigint::BigUint;
+use pki_core::oid;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
-use super::RSA_PSS_KEY;
 use super::der::unsigned;
 use super::hash::Hash;
 
@@ -45,8 +45,6 @@ pub(super) struct PssParams {
     pub(super) salt_len: usize,
 }
 
-const MGF1_OID: &str = "1.2.840.113549.1.1.8";
-
 pub(super) fn pss_params(alg: &AlgorithmIdentifier<'_>) -> Option<PssParams> {
     let params = alg.parameters.as_ref()?;
     if params.tag() != Tag::Sequence {
@@ -55,7 +53,7 @@ pub(super) fn pss_params(alg: &AlgorithmIdentifier<'_>) -> Option<PssParams> {
     let pss = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
     let hash = Hash::of_oid(&pss.hash_algorithm_oid().to_id_string())?;
     let mgf = pss.mask_gen_algorithm().ok()?;
-    if mgf.mgf.to_id_string() != MGF1_OID || pss.trailer_field() != 1 {
+    if mgf.mgf.to_id_string() != oid::MGF1 || pss.trailer_field() != 1 {
         return None;
     }
     let mgf1_hash = Hash::of_oid(&mgf.hash.to_id_string())?;
@@ -126,7 +124,7 @@ pub(super) fn rsa_pss_with(
 ) -> bool {
     use x509_parser::prelude::FromDer as _;
     if let Some(key_params) = issuer.algorithm.parameters.as_ref()
-        && issuer.algorithm.algorithm.to_id_string() == RSA_PSS_KEY
+        && issuer.algorithm.algorithm.to_id_string() == oid::RSASSA_PSS
         && key_params.tag() == Tag::Sequence
     {
         let restricted = AlgorithmIdentifier {
