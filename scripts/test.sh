@@ -28,6 +28,9 @@ if command -v openssl >/dev/null 2>&1 &&
 fi
 # Not a program: the venv module scripts/lib/sdks.sh makes the Python SDK's environment with.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# Not a program: OpenSSL's header, whose X509_V_* codes pki-verify's VerifyCode is checked against
+# (pki-verify/src/openssl/code.rs).
+[ -f /usr/include/openssl/x509_vfy.h ] || need+=(libssl-dev)
 . scripts/lib/apt.sh
 apt_install test.sh "${need[@]}"
 # The SDKs go in the build directory (tests/e2e/sdk.rs finds them there), never in the system.

@@ -24,6 +24,7 @@
 //! a new root with a new key and the same subject, and `certs/<root prefix>.transition.pem`
 //! holding both roots, to install on devices before anything is re-issued under the new one.
 
+use pki_x509::oid;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -51,7 +52,7 @@ use pki_x509::{KeyType, PrivateKey};
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
 /// (with the serial and the validity).
-const KEY_IDENTIFIERS: [&str; 2] = ["2.5.29.14", "2.5.29.35"];
+const KEY_IDENTIFIERS: [&str; 2] = [oid::SUBJECT_KEY_IDENTIFIER, oid::AUTHORITY_KEY_IDENTIFIER];
 /// How often the gateway is asked again while it reloads.
 const RECHECK: StdDuration = StdDuration::from_millis(500);
 
@@ -770,9 +771,11 @@ fn subject_of(cert: &Certificate) -> Result<Subject> {
             .map_err(|_| refuse("a value that is not text".into()))?
             .to_owned();
         let slot = match attr.attr_type().to_id_string().as_str() {
-            "2.5.4.3" if s.common_name.is_empty() => &mut s.common_name,
-            "2.5.4.10" if s.organization.is_none() => s.organization.insert(String::new()),
-            "2.5.4.11" if s.organizational_unit.is_none() => {
+            oid::COMMON_NAME if s.common_name.is_empty() => &mut s.common_name,
+            oid::ORGANIZATION_NAME if s.organization.is_none() => {
+                s.organization.insert(String::new())
+            }
+            oid::ORGANIZATIONAL_UNIT_NAME if s.organizational_unit.is_none() => {
                 s.organizational_unit.insert(String::new())
             }
             oid => return Err(refuse(format!("the attribute {oid}"))),

@@ -1,50 +1,66 @@
 //! The little DER pki-pkcs11 writes and reads: an ECDSA signature from a token's raw `r || s`,
 //! an RSA public key from its modulus and exponent, and a curve's OID.
 
-/// The DER of an EC curve's named OID (CKA_EC_PARAMS): P-256.
-pub(crate) const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-/// P-384.
-pub(crate) const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+use der::Encode as _;
+use der::asn1::{Null, ObjectIdentifier, OctetStringRef, UintRef};
+use pki_x509::oid;
 
-/// SHA-256's DigestInfo prefix (RFC 8017 section 9.2, note 1): what an RSA PKCS#1 v1.5
-/// signature signs before the hash.
-pub(crate) const SHA256_DIGEST_INFO: &[u8] = &[
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
+/// P-256's OID (prime256v1).
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::PRIME256V1);
+/// P-384's OID (secp384r1).
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SECP384R1);
+/// SHA-256's OID.
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA256);
 
-fn length(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+/// The curves pki makes keys on, as CKA_EC_PARAMS holds them (a named curve's OID, DER).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Curve {
+    /// P-256.
+    P256,
+    /// P-384.
+    P384,
+}
+
+impl Curve {
+    /// The DER of the curve's OID: CKA_EC_PARAMS.
+    pub(crate) fn params(self) -> Vec<u8> {
+        let oid = match self {
+            Curve::P256 => P256,
+            Curve::P384 => P384,
+        };
+        // Invariant: an OID of at most 39 bytes always encodes.
+        oid.to_der().unwrap_or_default()
+    }
+
+    /// The curve whose CKA_EC_PARAMS these are, `None` for another curve or other DER.
+    pub(crate) fn of_params(params: &[u8]) -> Option<Curve> {
+        [Curve::P256, Curve::P384]
+            .into_iter()
+            .find(|c| c.params() == params)
     }
 }
 
-/// A DER INTEGER of the unsigned big-endian `value`.
-fn integer(value: &[u8], out: &mut Vec<u8>) {
-    let v = &value[value.iter().take_while(|b| **b == 0).count()..];
-    let pad = v.first().is_none_or(|b| b & 0x80 != 0);
-    out.push(0x02);
-    length(v.len() + usize::from(pad), out);
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(v);
+/// PKCS#1's DigestInfo of a SHA-256 hash (RFC 8017 section 9.2): what an RSA PKCS#1 v1.5
+/// signature signs.
+pub(crate) fn sha256_digest_info(hash: &[u8]) -> Option<Vec<u8>> {
+    let algorithm = [SHA256.to_der().ok()?, Null.to_der().ok()?].concat();
+    let digest = OctetStringRef::new(hash).ok()?.to_der().ok()?;
+    sequence(&[sequence(&algorithm)?, digest].concat())
 }
 
-/// A SEQUENCE of two unsigned INTEGERs.
-fn pair(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(a.len() + b.len() + 8);
-    integer(a, &mut body);
-    integer(b, &mut body);
-    let mut out = vec![0x30];
-    length(body.len(), &mut out);
-    out.extend(body);
-    out
+/// A SEQUENCE of the encoded `body`.
+fn sequence(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() + 6);
+    der::Header::new(der::Tag::Sequence, der::Length::try_from(body.len()).ok()?)
+        .encode_to_vec(&mut out)
+        .ok()?;
+    out.extend_from_slice(body);
+    Some(out)
+}
+
+/// A SEQUENCE of two unsigned INTEGERs, each given big-endian.
+fn pair(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+    [UintRef::new(a).ok()?, UintRef::new(b).ok()?].to_der().ok()
 }
 
 /// The DER `ECDSA-Sig-Value` of a token's raw signature (`r || s`, each the curve's size).
@@ -53,11 +69,12 @@ pub(crate) fn ecdsa_signature(raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let (r, s) = raw.split_at(raw.len() / 2);
-    Some(pair(r, s))
+    pair(r, s)
 }
 
-/// A PKCS#1 `RSAPublicKey` (what an X.509 SubjectPublicKeyInfo holds for RSA).
-pub(crate) fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+/// A PKCS#1 `RSAPublicKey` (what an X.509 SubjectPublicKeyInfo holds for RSA), `None` when a
+/// part is too long to encode.
+pub(crate) fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Option<Vec<u8>> {
     pair(modulus, exponent)
 }
 
@@ -95,8 +112,40 @@ mod tests {
 
     #[test]
     fn long_lengths_use_the_long_form() {
-        let der = rsa_public_key(&[0xff; 256], &[1, 0, 1]);
+        let der = rsa_public_key(&[0xff; 256], &[1, 0, 1]).unwrap();
         assert_eq!(&der[..4], &[0x30, 0x82, 0x01, 0x0a]);
+    }
+
+    #[test]
+    fn curve_params_and_digest_info_are_the_known_bytes() {
+        // The bytes these were written as before the `der` crate made them.
+        assert_eq!(
+            Curve::P256.params(),
+            [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+        );
+        assert_eq!(
+            Curve::P384.params(),
+            [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]
+        );
+        assert_eq!(Curve::of_params(&Curve::P384.params()), Some(Curve::P384));
+        assert_eq!(Curve::of_params(&[0x06, 0x01, 0x00]), None);
+        let info = sha256_digest_info(&[0xab; 32]).unwrap();
+        assert_eq!(
+            info[..19],
+            [
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ]
+        );
+        assert_eq!(info[19..], [0xab; 32]);
+    }
+
+    #[test]
+    fn a_zero_integer_is_one_zero_byte() {
+        assert_eq!(
+            ecdsa_signature(&[0, 0]).unwrap(),
+            [0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00]
+        );
     }
 
     #[test]

@@ -384,11 +384,11 @@ impl LoggedIn {
         let (mechanism, mut public_t) = match key_type {
             KeyType::EcP256 => (
                 Mechanism::EccKeyPairGen,
-                vec![Attribute::EcParams(der::P256_PARAMS.to_vec())],
+                vec![Attribute::EcParams(der::Curve::P256.params())],
             ),
             KeyType::EcP384 => (
                 Mechanism::EccKeyPairGen,
-                vec![Attribute::EcParams(der::P384_PARAMS.to_vec())],
+                vec![Attribute::EcParams(der::Curve::P384.params())],
             ),
             KeyType::Rsa(bits) => (
                 Mechanism::RsaPkcsKeyPairGen,
@@ -467,14 +467,14 @@ impl LoggedIn {
                         _ => {}
                     }
                 }
-                let (key_type, len) = if params == der::P256_PARAMS {
-                    (KeyType::EcP256, 65)
-                } else if params == der::P384_PARAMS {
-                    (KeyType::EcP384, 97)
-                } else {
-                    return Err(unsupported(
-                        "an EC key on a curve other than P-256 and P-384",
-                    ));
+                let (key_type, len) = match der::Curve::of_params(&params) {
+                    Some(der::Curve::P256) => (KeyType::EcP256, 65),
+                    Some(der::Curve::P384) => (KeyType::EcP384, 97),
+                    None => {
+                        return Err(unsupported(
+                            "an EC key on a curve other than P-256 and P-384",
+                        ));
+                    }
                 };
                 let point = der::ec_point(&point, len)
                     .ok_or_else(|| unsupported("an EC key whose public point does not read"))?;
@@ -500,7 +500,10 @@ impl LoggedIn {
                 if bits < 2048 {
                     return Err(unsupported(&format!("RSA-{bits}, too short")));
                 }
-                Ok((KeyType::Rsa(bits), der::rsa_public_key(n, &e)))
+                let key = der::rsa_public_key(n, &e).ok_or_else(|| {
+                    unsupported("an RSA key whose modulus or exponent is too long")
+                })?;
+                Ok((KeyType::Rsa(bits), key))
             }
             _ => Err(unsupported("neither an EC nor an RSA key")),
         }
@@ -603,8 +606,14 @@ impl TokenKey {
             }
             KeyType::Rsa(_) => {
                 let hash = ring::digest::digest(&ring::digest::SHA256, message);
-                let mut info = Zeroizing::new(der::SHA256_DIGEST_INFO.to_vec());
-                info.extend_from_slice(hash.as_ref());
+                let info =
+                    Zeroizing::new(der::sha256_digest_info(hash.as_ref()).ok_or_else(|| {
+                        Error::Token {
+                            token: self.token.clone(),
+                            operation: "signing",
+                            reason: "a SHA-256 DigestInfo that does not encode".into(),
+                        }
+                    })?);
                 session
                     .sign(&Mechanism::RsaPkcs, self.private, &info)
                     .map_err(&fail)

@@ -5,6 +5,7 @@
 //! [`ChainInput::parse`] parses every certificate once; both verdicts and the diagnosis work on
 //! the parsed [`Cert`]s.
 
+use pki_x509::oid;
 use pki_x509::{NameStyle, Summary};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -281,7 +282,7 @@ impl<'a> Cert<'a> {
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 let mut oids = Vec::new();
                 if eku.any {
-                    oids.push(oid::ANY_EKU.to_owned());
+                    oids.push(oid::ANY_EXTENDED_KEY_USAGE.to_owned());
                 }
                 if eku.server_auth {
                     oids.push(oid::SERVER_AUTH.to_owned());
@@ -290,16 +291,16 @@ impl<'a> Cert<'a> {
                     oids.push(oid::CLIENT_AUTH.to_owned());
                 }
                 if eku.code_signing {
-                    oids.push("1.3.6.1.5.5.7.3.3".to_owned());
+                    oids.push(oid::CODE_SIGNING.to_owned());
                 }
                 if eku.email_protection {
-                    oids.push("1.3.6.1.5.5.7.3.4".to_owned());
+                    oids.push(oid::EMAIL_PROTECTION.to_owned());
                 }
                 if eku.time_stamping {
-                    oids.push("1.3.6.1.5.5.7.3.8".to_owned());
+                    oids.push(oid::TIME_STAMPING.to_owned());
                 }
                 if eku.ocsp_signing {
-                    oids.push("1.3.6.1.5.5.7.3.9".to_owned());
+                    oids.push(oid::OCSP_SIGNING.to_owned());
                 }
                 oids.extend(eku.other.iter().map(|o| o.to_id_string()));
                 Some(oids)
@@ -489,13 +490,6 @@ pub struct CertSummary {
     pub signature_algorithm: String,
     /// Where the certificate came from.
     pub source: CertSource,
-}
-
-/// OIDs used across the crate.
-pub(crate) mod oid {
-    pub(crate) const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
-    pub(crate) const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
-    pub(crate) const ANY_EKU: &str = "2.5.29.37.0";
 }
 
 #[cfg(test)]

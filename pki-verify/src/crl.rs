@@ -3,6 +3,7 @@
 //! x_crl.c).
 
 use num_bigint::BigUint;
+use pki_x509::oid;
 use time::OffsetDateTime;
 use x509_parser::extensions::{
     AuthorityKeyIdentifier, DistributionPointName, GeneralName, ParsedExtension,
@@ -13,13 +14,13 @@ use x509_parser::revocation_list::CertificateRevocationList;
 use crate::Error;
 use crate::openssl::name_canonical;
 
-/// deltaCRLIndicator.
-const DELTA_CRL_INDICATOR: &str = "2.5.29.27";
 /// The CRL extensions OpenSSL handles when critical: issuingDistributionPoint,
 /// authorityKeyIdentifier, deltaCRLIndicator.
-const HANDLED_CRITICAL: &[&str] = &["2.5.29.28", "2.5.29.35", DELTA_CRL_INDICATOR];
-/// certificateIssuer, the one entry extension OpenSSL handles when critical.
-const CERTIFICATE_ISSUER: &str = "2.5.29.29";
+const HANDLED_CRITICAL: &[&str] = &[
+    oid::ISSUING_DISTRIBUTION_POINT,
+    oid::AUTHORITY_KEY_IDENTIFIER,
+    oid::DELTA_CRL_INDICATOR,
+];
 
 /// The issuingDistributionPoint flags OpenSSL sets (`setup_idp`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -89,12 +90,12 @@ impl<'a> Crl<'a> {
             || x509.iter_revoked_certificates().any(|r| {
                 r.extensions()
                     .iter()
-                    .any(|e| e.critical && e.oid.to_id_string() != CERTIFICATE_ISSUER)
+                    .any(|e| e.critical && e.oid.to_id_string() != oid::CERTIFICATE_ISSUER)
             });
         let delta = x509
             .extensions()
             .iter()
-            .any(|e| e.oid.to_id_string() == DELTA_CRL_INDICATOR);
+            .any(|e| e.oid.to_id_string() == oid::DELTA_CRL_INDICATOR);
         let entries = x509
             .iter_revoked_certificates()
             .map(|r| Entry {

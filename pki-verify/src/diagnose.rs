@@ -10,11 +10,12 @@
 mod limits;
 mod revocation;
 
+use pki_x509::oid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::chain::{CertRef, Parsed, oid};
-use crate::openssl::{OpensslError, Outcome, code, extensions};
+use crate::chain::{CertRef, Parsed};
+use crate::openssl::{OpensslError, Outcome, VerifyCode, extensions};
 use crate::options::{Purpose, VerifyOptions};
 use crate::webpki::WebpkiVerdict;
 
@@ -238,7 +239,7 @@ pub enum Diagnosis {
     /// Another OpenSSL failure, by code.
     OpensslOther {
         /// `X509_V_ERR_*` number.
-        code: i32,
+        code: VerifyCode,
         /// OpenSSL's wording.
         text: String,
         /// Depth.
@@ -253,7 +254,7 @@ pub enum Diagnosis {
         /// Its subject.
         subject: String,
         /// OpenSSL's `X509_V_ERR_*` number: 47, 48, 49, 51, 53, or 1 for too many comparisons.
-        code: i32,
+        code: VerifyCode,
         /// Whether rustls clients accept the chain.
         rustls_accepts: bool,
     },
@@ -303,7 +304,7 @@ pub enum Diagnosis {
         /// Its issuer, whose CRL is needed.
         issuer: String,
         /// OpenSSL's `X509_V_ERR_*` number (3, 6, 8, 11, 12, 35, 36, 44).
-        code: i32,
+        code: VerifyCode,
         /// OpenSSL's wording.
         text: String,
         /// What rustls clients with the same CRLs do, in words.
@@ -668,9 +669,9 @@ fn eku_names(oids: &[String]) -> String {
         .map(|o| match o.as_str() {
             oid::SERVER_AUTH => "serverAuth".to_owned(),
             oid::CLIENT_AUTH => "clientAuth".to_owned(),
-            oid::ANY_EKU => "anyExtendedKeyUsage".to_owned(),
-            "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
-            "1.3.6.1.5.5.7.3.4" => "emailProtection".to_owned(),
+            oid::ANY_EXTENDED_KEY_USAGE => "anyExtendedKeyUsage".to_owned(),
+            oid::CODE_SIGNING => "codeSigning".to_owned(),
+            oid::EMAIL_PROTECTION => "emailProtection".to_owned(),
             other => other.to_owned(),
         })
         .collect();
@@ -698,7 +699,7 @@ pub(crate) fn diagnose(
         {
             return found;
         }
-        if first.code == code::EC_KEY_EXPLICIT_PARAMS {
+        if first.code == VerifyCode::EcKeyExplicitParams {
             return explicit_curve(parsed, openssl, first.depth, webpki);
         }
         let rustls_accepts = webpki.is_ok();
@@ -766,13 +767,13 @@ pub(crate) fn diagnose(
 fn invalid_below_issuer(
     parsed: &Parsed<'_>,
     openssl: &Outcome,
-    code: i32,
+    code: VerifyCode,
     depth: u32,
     webpki: &WebpkiVerdict,
 ) -> Option<Diagnosis> {
     if !matches!(
         code,
-        code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY | code::UNABLE_TO_GET_ISSUER_CERT
+        VerifyCode::UnableToGetIssuerCertLocally | VerifyCode::UnableToGetIssuerCert
     ) {
         return None;
     }
@@ -796,11 +797,11 @@ fn invalid_below_issuer(
 fn is_weak_digest(sig_oid: &str) -> bool {
     matches!(
         sig_oid,
-        "1.2.840.113549.1.1.4"
-            | "1.2.840.113549.1.1.5"
-            | "1.3.14.3.2.29"
-            | "1.2.840.10045.4.1"
-            | "1.2.840.10040.4.3"
+        oid::MD5_WITH_RSA_ENCRYPTION
+            | oid::SHA1_WITH_RSA_ENCRYPTION
+            | oid::SHA1_WITH_RSA
+            | oid::ECDSA_WITH_SHA1
+            | oid::DSA_WITH_SHA1
     )
 }
 
@@ -841,7 +842,7 @@ fn explicit_curve(
 ) -> Diagnosis {
     let d = usize::try_from(depth).unwrap_or(usize::MAX);
     let Some(&at) = openssl.chain.get(d) else {
-        return other(code::EC_KEY_EXPLICIT_PARAMS, depth);
+        return other(VerifyCode::EcKeyExplicitParams, depth);
     };
     Diagnosis::ExplicitCurveParameters {
         depth,
@@ -875,9 +876,9 @@ fn from_openssl(
     let cert = parsed.get(at);
     let subject = cert.subject.clone();
     match code {
-        code::DEPTH_ZERO_SELF_SIGNED_CERT => Diagnosis::SelfSignedLeaf { subject },
-        code::SELF_SIGNED_CERT_IN_CHAIN => Diagnosis::UntrustedRoot { subject },
-        code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY | code::UNABLE_TO_GET_ISSUER_CERT => {
+        VerifyCode::DepthZeroSelfSignedCert => Diagnosis::SelfSignedLeaf { subject },
+        VerifyCode::SelfSignedCertInChain => Diagnosis::UntrustedRoot { subject },
+        VerifyCode::UnableToGetIssuerCertLocally | VerifyCode::UnableToGetIssuerCert => {
             let expected_issuer = cert.issuer.clone();
             if d == 0 && parsed.intermediates.is_empty() {
                 Diagnosis::ServerSendsNoIntermediate {
@@ -899,20 +900,20 @@ fn from_openssl(
                 }
             }
         }
-        code::CERT_HAS_EXPIRED => Diagnosis::Expired {
+        VerifyCode::CertHasExpired => Diagnosis::Expired {
             depth,
             subject,
             not_after: cert.not_after,
             now: opts.at,
             trust_anchor: matches!(at, CertRef::Anchor(_)),
         },
-        code::CERT_NOT_YET_VALID => Diagnosis::NotYetValid {
+        VerifyCode::CertNotYetValid => Diagnosis::NotYetValid {
             depth,
             subject,
             not_before: cert.not_before,
             now: opts.at,
         },
-        code::HOSTNAME_MISMATCH | code::IP_ADDRESS_MISMATCH => Diagnosis::NameMismatch {
+        VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis::NameMismatch {
             expected: opts
                 .name
                 .as_ref()
@@ -920,13 +921,13 @@ fn from_openssl(
                 .unwrap_or_default(),
             names: leaf_names(parsed),
         },
-        code::INVALID_PURPOSE => Diagnosis::WrongPurpose {
+        VerifyCode::InvalidPurpose => Diagnosis::WrongPurpose {
             depth,
             subject,
             purpose: opts.purpose.unwrap_or(Purpose::Server),
             extended_key_usage: cert.extended_key_usage().unwrap_or_default(),
         },
-        code::INVALID_CA | code::KEYUSAGE_NO_CERTSIGN => {
+        VerifyCode::InvalidCa | VerifyCode::KeyusageNoCertsign => {
             let reason = match cert.basic_constraints() {
                 _ if cert.key_usage_forbids_cert_sign() => NotCaReason::NoKeyCertSign,
                 Some(bc) if !bc.ca => NotCaReason::CaFalse,
@@ -940,13 +941,13 @@ fn from_openssl(
                 rustls_accepts,
             }
         }
-        code::PATH_LENGTH_EXCEEDED => Diagnosis::PathLenExceeded {
+        VerifyCode::PathLengthExceeded => Diagnosis::PathLenExceeded {
             depth,
             subject,
             rustls_accepts,
         },
-        code::CERT_SIGNATURE_FAILURE => Diagnosis::BadSignature { depth, subject },
-        code::UNHANDLED_CRITICAL_EXTENSION => Diagnosis::UnhandledCriticalExtension {
+        VerifyCode::CertSignatureFailure => Diagnosis::BadSignature { depth, subject },
+        VerifyCode::UnhandledCriticalExtension => Diagnosis::UnhandledCriticalExtension {
             depth,
             subject,
             oids: cert
@@ -954,26 +955,104 @@ fn from_openssl(
                 .filter(|o| !KNOWN_TO_EVERYONE.contains(&o.as_str()))
                 .collect(),
         },
-        code::PERMITTED_VIOLATION | code::EXCLUDED_VIOLATION => {
+        VerifyCode::PermittedViolation | VerifyCode::ExcludedViolation => {
             Diagnosis::NameConstraintViolation { depth, subject }
         }
-        code::CA_MD_TOO_WEAK => weak_signature(parsed, at, d),
-        code::EE_KEY_TOO_SMALL | code::CA_KEY_TOO_SMALL => Diagnosis::WeakKey {
+        VerifyCode::CaMdTooWeak => weak_signature(parsed, at, d),
+        VerifyCode::EeKeyTooSmall | VerifyCode::CaKeyTooSmall => Diagnosis::WeakKey {
             depth,
             subject,
             rustls_accepts,
         },
-        _ => other(code, depth),
+        // Every other code: OpenSSL's own words (listed, so that a code added to
+        // `VerifyCode` is placed here or given a finding of its own).
+        VerifyCode::Ok
+        | VerifyCode::Unspecified
+        | VerifyCode::UnableToGetCrl
+        | VerifyCode::UnableToDecryptCertSignature
+        | VerifyCode::UnableToDecryptCrlSignature
+        | VerifyCode::UnableToDecodeIssuerPublicKey
+        | VerifyCode::CrlSignatureFailure
+        | VerifyCode::CrlNotYetValid
+        | VerifyCode::CrlHasExpired
+        | VerifyCode::ErrorInCertNotBeforeField
+        | VerifyCode::ErrorInCertNotAfterField
+        | VerifyCode::ErrorInCrlLastUpdateField
+        | VerifyCode::ErrorInCrlNextUpdateField
+        | VerifyCode::OutOfMem
+        | VerifyCode::UnableToVerifyLeafSignature
+        | VerifyCode::CertChainTooLong
+        | VerifyCode::CertRevoked
+        | VerifyCode::NoIssuerPublicKey
+        | VerifyCode::CertUntrusted
+        | VerifyCode::CertRejected
+        | VerifyCode::SubjectIssuerMismatch
+        | VerifyCode::AkidSkidMismatch
+        | VerifyCode::AkidIssuerSerialMismatch
+        | VerifyCode::UnableToGetCrlIssuer
+        | VerifyCode::KeyusageNoCrlSign
+        | VerifyCode::UnhandledCriticalCrlExtension
+        | VerifyCode::InvalidNonCa
+        | VerifyCode::ProxyPathLengthExceeded
+        | VerifyCode::KeyusageNoDigitalSignature
+        | VerifyCode::ProxyCertificatesNotAllowed
+        | VerifyCode::InvalidExtension
+        | VerifyCode::InvalidPolicyExtension
+        | VerifyCode::NoExplicitPolicy
+        | VerifyCode::DifferentCrlScope
+        | VerifyCode::UnsupportedExtensionFeature
+        | VerifyCode::UnnestedResource
+        | VerifyCode::SubtreeMinmax
+        | VerifyCode::ApplicationVerification
+        | VerifyCode::UnsupportedConstraintType
+        | VerifyCode::UnsupportedConstraintSyntax
+        | VerifyCode::UnsupportedNameSyntax
+        | VerifyCode::CrlPathValidationError
+        | VerifyCode::PathLoop
+        | VerifyCode::SuiteBInvalidVersion
+        | VerifyCode::SuiteBInvalidAlgorithm
+        | VerifyCode::SuiteBInvalidCurve
+        | VerifyCode::SuiteBInvalidSignatureAlgorithm
+        | VerifyCode::SuiteBLosNotAllowed
+        | VerifyCode::SuiteBCannotSignP384WithP256
+        | VerifyCode::EmailMismatch
+        | VerifyCode::DaneNoMatch
+        | VerifyCode::InvalidCall
+        | VerifyCode::StoreLookup
+        | VerifyCode::NoValidScts
+        | VerifyCode::ProxySubjectNameViolation
+        | VerifyCode::OcspVerifyNeeded
+        | VerifyCode::OcspVerifyFailed
+        | VerifyCode::OcspCertUnknown
+        | VerifyCode::UnsupportedSignatureAlgorithm
+        | VerifyCode::SignatureAlgorithmMismatch
+        | VerifyCode::SignatureAlgorithmInconsistency
+        | VerifyCode::PathlenInvalidForNonCa
+        | VerifyCode::PathlenWithoutKuKeyCertSign
+        | VerifyCode::KuKeyCertSignInvalidForNonCa
+        | VerifyCode::IssuerNameEmpty
+        | VerifyCode::SubjectNameEmpty
+        | VerifyCode::MissingAuthorityKeyIdentifier
+        | VerifyCode::MissingSubjectKeyIdentifier
+        | VerifyCode::EmptySubjectAltName
+        | VerifyCode::EmptySubjectSanNotCritical
+        | VerifyCode::CaBconsNotCritical
+        | VerifyCode::AuthorityKeyIdentifierCritical
+        | VerifyCode::SubjectKeyIdentifierCritical
+        | VerifyCode::CaCertMissingKeyUsage
+        | VerifyCode::ExtensionsRequireVersion3
+        | VerifyCode::EcKeyExplicitParams
+        | VerifyCode::Unknown(_) => other(code, depth),
     }
 }
 
 /// Critical extensions every client handles; the rest are named in the diagnosis.
 const KNOWN_TO_EVERYONE: &[&str] = &[
-    "2.5.29.15",
-    "2.5.29.17",
-    "2.5.29.19",
-    "2.5.29.37",
-    "2.5.29.30",
+    oid::KEY_USAGE,
+    oid::SUBJECT_ALT_NAME,
+    oid::BASIC_CONSTRAINTS,
+    oid::EXTENDED_KEY_USAGE,
+    oid::NAME_CONSTRAINTS,
 ];
 
 /// OpenSSL's first error is about a certificate whose public key does not decode: 1 (its curve
@@ -985,9 +1064,9 @@ fn undecodable_key(
 ) -> Option<Diagnosis> {
     let first = openssl.verdict.errors.first()?;
     if ![
-        code::UNSPECIFIED,
-        code::EE_KEY_TOO_SMALL,
-        code::CA_KEY_TOO_SMALL,
+        VerifyCode::Unspecified,
+        VerifyCode::EeKeyTooSmall,
+        VerifyCode::CaKeyTooSmall,
     ]
     .contains(&first.code)
     {
@@ -1004,10 +1083,10 @@ fn undecodable_key(
     })
 }
 
-fn other(code: i32, depth: u32) -> Diagnosis {
+fn other(code: VerifyCode, depth: u32) -> Diagnosis {
     Diagnosis::OpensslOther {
         code,
-        text: crate::openssl::error_string(code).to_owned(),
+        text: code.text().to_owned(),
         depth,
     }
 }

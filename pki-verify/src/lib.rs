@@ -53,7 +53,9 @@ mod serve;
 mod signature;
 mod webpki;
 
-pub use crate::openssl::{OpensslError, OpensslVerdict, error_string as openssl_error_string};
+pub use crate::openssl::{
+    OpensslError, OpensslVerdict, VerifyCode, error_string as openssl_error_string,
+};
 pub use crate::webpki::WebpkiVerdict;
 pub use chain::{CertSource, CertSummary, ChainInput, pem_certificates};
 pub use client_auth::{ClientAuth, ClientChainReport, ClientKey};

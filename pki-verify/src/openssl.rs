@@ -24,6 +24,7 @@
 //! `-verify_return_error`); the verdict's `code` and `depth` are the first, which is what
 //! `-verify_return_error` and `openssl verify` report.
 
+mod code;
 mod crl;
 pub(crate) mod extensions;
 pub(crate) mod names;
@@ -31,57 +32,20 @@ mod ncons;
 
 pub(crate) use pki_x509::canonical_name as name_canonical;
 
+use pki_x509::oid;
 use serde::Serialize;
 
-use crate::Error;
-use crate::chain::{Cert, CertRef, Parsed, oid};
-use crate::options::{NameToCheck, Purpose, VerifyOptions};
+pub use code::VerifyCode;
 
-/// `X509_V_*` codes used here.
-pub(crate) mod code {
-    pub(crate) const OK: i32 = 0;
-    pub(crate) const UNSPECIFIED: i32 = 1;
-    pub(crate) const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
-    pub(crate) const UNABLE_TO_GET_CRL: i32 = 3;
-    pub(crate) const UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: i32 = 6;
-    pub(crate) const CERT_SIGNATURE_FAILURE: i32 = 7;
-    pub(crate) const CRL_SIGNATURE_FAILURE: i32 = 8;
-    pub(crate) const CERT_NOT_YET_VALID: i32 = 9;
-    pub(crate) const CERT_HAS_EXPIRED: i32 = 10;
-    pub(crate) const CRL_NOT_YET_VALID: i32 = 11;
-    pub(crate) const CRL_HAS_EXPIRED: i32 = 12;
-    pub(crate) const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
-    pub(crate) const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
-    pub(crate) const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
-    pub(crate) const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
-    pub(crate) const CERT_CHAIN_TOO_LONG: i32 = 22;
-    pub(crate) const CERT_REVOKED: i32 = 23;
-    pub(crate) const PATH_LENGTH_EXCEEDED: i32 = 25;
-    pub(crate) const INVALID_PURPOSE: i32 = 26;
-    pub(crate) const KEYUSAGE_NO_CERTSIGN: i32 = 32;
-    pub(crate) const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
-    pub(crate) const KEYUSAGE_NO_CRL_SIGN: i32 = 35;
-    pub(crate) const UNHANDLED_CRITICAL_CRL_EXTENSION: i32 = 36;
-    pub(crate) const DIFFERENT_CRL_SCOPE: i32 = 44;
-    pub(crate) const PERMITTED_VIOLATION: i32 = 47;
-    pub(crate) const EXCLUDED_VIOLATION: i32 = 48;
-    pub(crate) const SUBTREE_MINMAX: i32 = 49;
-    pub(crate) const UNSUPPORTED_CONSTRAINT_TYPE: i32 = 51;
-    pub(crate) const UNSUPPORTED_NAME_SYNTAX: i32 = 53;
-    pub(crate) const HOSTNAME_MISMATCH: i32 = 62;
-    pub(crate) const IP_ADDRESS_MISMATCH: i32 = 64;
-    pub(crate) const EE_KEY_TOO_SMALL: i32 = 66;
-    pub(crate) const CA_KEY_TOO_SMALL: i32 = 67;
-    pub(crate) const CA_MD_TOO_WEAK: i32 = 68;
-    pub(crate) const INVALID_CA: i32 = 79;
-    pub(crate) const EC_KEY_EXPLICIT_PARAMS: i32 = 94;
-}
+use crate::Error;
+use crate::chain::{Cert, CertRef, Parsed};
+use crate::options::{NameToCheck, Purpose, VerifyOptions};
 
 /// One error as OpenSSL reports it to its verify callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OpensslError {
     /// The `X509_V_ERR_*` number.
-    pub code: i32,
+    pub code: VerifyCode,
     /// The depth of the certificate at fault (0 is the leaf).
     pub depth: u32,
     /// `X509_verify_cert_error_string(code)`.
@@ -93,7 +57,7 @@ pub struct OpensslError {
 pub struct OpensslVerdict {
     /// The first error's `X509_V_ERR_*` number, 0 when verified: what `openssl verify` and
     /// `openssl s_client -verify_return_error` report.
-    pub code: i32,
+    pub code: VerifyCode,
     /// The depth of the first error, `None` when verified.
     pub depth: Option<u32>,
     /// OpenSSL's wording of `code` (`ok`, `unable to get local issuer certificate`, ...).
@@ -106,7 +70,7 @@ pub struct OpensslVerdict {
 impl OpensslVerdict {
     /// Whether OpenSSL accepts the chain.
     pub fn is_ok(&self) -> bool {
-        self.code == code::OK
+        self.code == VerifyCode::Ok
     }
 
     /// The errors `openssl verify` prints: it goes on after the errors its callback tolerates
@@ -116,15 +80,15 @@ impl OpensslVerdict {
         let stop = self
             .errors
             .iter()
-            .position(|e| !verify_command_continues(e.code))
+            .position(|e| !e.code.verify_command_continues())
             .map_or(self.errors.len(), |i| i + 1);
         &self.errors[..stop]
     }
 
     /// The code `s_client` reports as "Verify return code" without `-verify_return_error`: the
     /// last error, or 0.
-    pub fn final_code(&self) -> i32 {
-        self.errors.last().map_or(code::OK, |e| e.code)
+    pub fn final_code(&self) -> VerifyCode {
+        self.errors.last().map_or(VerifyCode::Ok, |e| e.code)
     }
 
     fn from_errors(errors: Vec<OpensslError>) -> Self {
@@ -136,123 +100,18 @@ impl OpensslVerdict {
                 errors,
             },
             None => Self {
-                code: code::OK,
+                code: VerifyCode::Ok,
                 depth: None,
-                text: error_string(code::OK),
+                text: error_string(VerifyCode::Ok),
                 errors,
             },
         }
     }
 }
 
-/// Errors after which the callback of `openssl verify` (apps/verify.c) lets verification go on.
-fn verify_command_continues(code: i32) -> bool {
-    matches!(
-        code,
-        43 | 10 | 18 | 79 | 37 | 25 | 12 | 11 | 34 | 26 | 80..=93 | 78
-    )
-}
-
-/// OpenSSL 3.0's `X509_verify_cert_error_string`.
-pub fn error_string(code: i32) -> &'static str {
-    match code {
-        0 => "ok",
-        1 => "unspecified certificate verification error",
-        2 => "unable to get issuer certificate",
-        3 => "unable to get certificate CRL",
-        4 => "unable to decrypt certificate's signature",
-        5 => "unable to decrypt CRL's signature",
-        6 => "unable to decode issuer public key",
-        7 => "certificate signature failure",
-        8 => "CRL signature failure",
-        9 => "certificate is not yet valid",
-        10 => "certificate has expired",
-        11 => "CRL is not yet valid",
-        12 => "CRL has expired",
-        13 => "format error in certificate's notBefore field",
-        14 => "format error in certificate's notAfter field",
-        15 => "format error in CRL's lastUpdate field",
-        16 => "format error in CRL's nextUpdate field",
-        17 => "out of memory",
-        18 => "self-signed certificate",
-        19 => "self-signed certificate in certificate chain",
-        20 => "unable to get local issuer certificate",
-        21 => "unable to verify the first certificate",
-        22 => "certificate chain too long",
-        23 => "certificate revoked",
-        24 => "issuer certificate doesn't have a public key",
-        25 => "path length constraint exceeded",
-        26 => "unsuitable certificate purpose",
-        27 => "certificate not trusted",
-        28 => "certificate rejected",
-        29 => "subject issuer mismatch",
-        30 => "authority and subject key identifier mismatch",
-        31 => "authority and issuer serial number mismatch",
-        32 => "key usage does not include certificate signing",
-        33 => "unable to get CRL issuer certificate",
-        34 => "unhandled critical extension",
-        35 => "key usage does not include CRL signing",
-        36 => "unhandled critical CRL extension",
-        37 => "invalid non-CA certificate (has CA markings)",
-        38 => "proxy path length constraint exceeded",
-        39 => "key usage does not include digital signature",
-        40 => "proxy certificates not allowed, please set the appropriate flag",
-        41 => "invalid or inconsistent certificate extension",
-        42 => "invalid or inconsistent certificate policy extension",
-        43 => "no explicit policy",
-        44 => "different CRL scope",
-        45 => "unsupported extension feature",
-        46 => "RFC 3779 resource not subset of parent's resources",
-        47 => "permitted subtree violation",
-        48 => "excluded subtree violation",
-        49 => "name constraints minimum and maximum not supported",
-        50 => "application verification failure",
-        51 => "unsupported name constraint type",
-        52 => "unsupported or invalid name constraint syntax",
-        53 => "unsupported or invalid name syntax",
-        54 => "CRL path validation error",
-        55 => "path loop",
-        56 => "Suite B: certificate version invalid",
-        57 => "Suite B: invalid public key algorithm",
-        58 => "Suite B: invalid ECC curve",
-        59 => "Suite B: invalid signature algorithm",
-        60 => "Suite B: curve not allowed for this LOS",
-        61 => "Suite B: cannot sign P-384 with P-256",
-        62 => "hostname mismatch",
-        63 => "email address mismatch",
-        64 => "IP address mismatch",
-        65 => "no matching DANE TLSA records",
-        66 => "EE certificate key too weak",
-        67 => "CA certificate key too weak",
-        68 => "CA signature digest algorithm too weak",
-        69 => "invalid certificate verification context",
-        70 => "issuer certificate lookup error",
-        71 => "Certificate Transparency required, but no valid SCTs found",
-        72 => "proxy subject name violation",
-        73 => "OCSP verification needed",
-        74 => "OCSP verification failed",
-        75 => "OCSP unknown cert",
-        76 => "Cannot find certificate signature algorithm",
-        77 => "subject signature algorithm and issuer public key algorithm mismatch",
-        78 => "cert info signature and signature algorithm mismatch",
-        79 => "invalid CA certificate",
-        80 => "Path length invalid for non-CA cert",
-        81 => "Path length given without key usage keyCertSign",
-        82 => "Key usage keyCertSign invalid for non-CA cert",
-        83 => "Issuer name empty",
-        84 => "Subject name empty",
-        85 => "Missing Authority Key Identifier",
-        86 => "Missing Subject Key Identifier",
-        87 => "Empty Subject Alternative Name extension",
-        88 => "Subject empty and Subject Alt Name extension not critical",
-        89 => "Basic Constraints of CA cert not marked critical",
-        90 => "Authority Key Identifier marked critical",
-        91 => "Subject Key Identifier marked critical",
-        92 => "CA cert does not include key usage extension",
-        93 => "Using cert extension requires at least X509v3",
-        94 => "Certificate public key has explicit ECC parameters",
-        _ => "unknown certificate verification error",
-    }
+/// OpenSSL 3.0's `X509_verify_cert_error_string`, of a number or a [`VerifyCode`].
+pub fn error_string(code: impl Into<VerifyCode>) -> &'static str {
+    code.into().text()
 }
 
 /// The OpenSSL verdict and the chain OpenSSL built (leaf first).
@@ -323,27 +182,25 @@ const NS_SSL_CLIENT: u32 = 0x80;
 const NS_SSL_SERVER: u32 = 0x40;
 const NS_SSL_CA: u32 = 0x04;
 const NS_ANY_CA: u32 = 0x07;
-const NS_SGC: &str = "2.16.840.1.113730.4.1";
-const MS_SGC: &str = "1.3.6.1.4.1.311.10.3.3";
 
 /// Extensions `X509_supported_extension` knows in OpenSSL 3.0; any other critical extension
 /// makes the certificate fail with 34.
 const SUPPORTED_EXTENSIONS: &[&str] = &[
-    "2.16.840.1.113730.1.1", // nsCertType
-    "2.5.29.15",             // keyUsage
-    "2.5.29.17",             // subjectAltName
-    "2.5.29.19",             // basicConstraints
-    "2.5.29.32",             // certificatePolicies
-    "2.5.29.31",             // cRLDistributionPoints
-    "2.5.29.37",             // extendedKeyUsage
-    "1.3.6.1.5.5.7.1.7",     // sbgp-ipAddrBlock
-    "1.3.6.1.5.5.7.1.8",     // sbgp-autonomousSysNum
-    "1.3.6.1.5.5.7.48.1.5",  // id-pkix-OCSP-noCheck
-    "2.5.29.36",             // policyConstraints
-    "1.3.6.1.5.5.7.1.14",    // proxyCertInfo
-    "2.5.29.30",             // nameConstraints
-    "2.5.29.33",             // policyMappings
-    "2.5.29.54",             // inhibitAnyPolicy
+    oid::NS_CERT_TYPE,            // nsCertType
+    oid::KEY_USAGE,               // keyUsage
+    oid::SUBJECT_ALT_NAME,        // subjectAltName
+    oid::BASIC_CONSTRAINTS,       // basicConstraints
+    oid::CERTIFICATE_POLICIES,    // certificatePolicies
+    oid::CRL_DISTRIBUTION_POINTS, // cRLDistributionPoints
+    oid::EXTENDED_KEY_USAGE,      // extendedKeyUsage
+    oid::SBGP_IP_ADDR_BLOCK,      // sbgp-ipAddrBlock
+    oid::SBGP_AUTONOMOUS_SYS_NUM, // sbgp-autonomousSysNum
+    oid::OCSP_NO_CHECK,           // id-pkix-OCSP-noCheck
+    oid::POLICY_CONSTRAINTS,      // policyConstraints
+    oid::PROXY_CERT_INFO,         // proxyCertInfo
+    oid::NAME_CONSTRAINTS,        // nameConstraints
+    oid::POLICY_MAPPINGS,         // policyMappings
+    oid::INHIBIT_ANY_POLICY,      // inhibitAnyPolicy
 ];
 
 impl Facts {
@@ -434,7 +291,7 @@ impl Facts {
         match purpose {
             Purpose::Any => true,
             Purpose::Server => {
-                if self.xku_reject(&[oid::SERVER_AUTH, NS_SGC, MS_SGC]) {
+                if self.xku_reject(&[oid::SERVER_AUTH, oid::NS_SGC, oid::MS_SGC]) {
                     return false;
                 }
                 if require_ca {
@@ -514,28 +371,31 @@ fn sig_alg_matches(issuer: &Cert<'_>, subject: &Cert<'_>) -> bool {
         .to_id_string();
     let key = issuer.x509.public_key().algorithm.algorithm.to_id_string();
     let want: &[&str] = match sig.as_str() {
-        s if s.starts_with("1.2.840.10045.4.") => &["1.2.840.10045.2.1"],
-        "1.2.840.113549.1.1.10" => &["1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"],
-        "1.2.840.113549.1.1.2"
-        | "1.2.840.113549.1.1.3"
-        | "1.2.840.113549.1.1.4"
-        | "1.2.840.113549.1.1.5"
-        | "1.2.840.113549.1.1.11"
-        | "1.2.840.113549.1.1.12"
-        | "1.2.840.113549.1.1.13"
-        | "1.2.840.113549.1.1.14"
-        | "1.3.14.3.2.29"
-        | "2.16.840.1.101.3.4.3.13"
-        | "2.16.840.1.101.3.4.3.14"
-        | "2.16.840.1.101.3.4.3.15"
-        | "2.16.840.1.101.3.4.3.16" => &["1.2.840.113549.1.1.1"],
-        // SM2-with-SM3: an SM2 key, which X.509 spells as an EC key on the SM2 curve.
-        "1.2.156.10197.1.501" => &["1.2.840.10045.2.1"],
-        "1.3.101.112" => &["1.3.101.112"],
-        "1.3.101.113" => &["1.3.101.113"],
-        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.1" | "2.16.840.1.101.3.4.3.2" => {
-            &["1.2.840.10040.4.1"]
+        s if s
+            .strip_prefix(oid::ECDSA_SIGNATURES)
+            .is_some_and(|arc| arc.starts_with('.')) =>
+        {
+            &[oid::EC_PUBLIC_KEY]
         }
+        oid::RSASSA_PSS => &[oid::RSA_ENCRYPTION, oid::RSASSA_PSS],
+        oid::MD2_WITH_RSA_ENCRYPTION
+        | oid::MD4_WITH_RSA_ENCRYPTION
+        | oid::MD5_WITH_RSA_ENCRYPTION
+        | oid::SHA1_WITH_RSA_ENCRYPTION
+        | oid::SHA256_WITH_RSA_ENCRYPTION
+        | oid::SHA384_WITH_RSA_ENCRYPTION
+        | oid::SHA512_WITH_RSA_ENCRYPTION
+        | oid::SHA224_WITH_RSA_ENCRYPTION
+        | oid::SHA1_WITH_RSA
+        | oid::RSA_WITH_SHA3_224
+        | oid::RSA_WITH_SHA3_256
+        | oid::RSA_WITH_SHA3_384
+        | oid::RSA_WITH_SHA3_512 => &[oid::RSA_ENCRYPTION],
+        // SM2-with-SM3: an SM2 key, which X.509 spells as an EC key on the SM2 curve.
+        oid::SM2_WITH_SM3 => &[oid::EC_PUBLIC_KEY],
+        oid::ED25519 => &[oid::ED25519],
+        oid::ED448 => &[oid::ED448],
+        oid::DSA_WITH_SHA1 | oid::DSA_WITH_SHA224 | oid::DSA_WITH_SHA256 => &[oid::DSA],
         _ => &[],
     };
     // An issuer key OpenSSL cannot decode (an EC point off its curve) matches nothing.
@@ -581,14 +441,14 @@ fn key_security_bits(cert: &Cert<'_>) -> Option<u32> {
         }
         _ => match spki.algorithm.algorithm.to_id_string().as_str() {
             // An rsassaPss key: RSA's bits (its BIT STRING is an RSAPublicKey).
-            "1.2.840.113549.1.1.10" => {
+            oid::RSASSA_PSS => {
                 use x509_parser::prelude::FromDer as _;
                 let data = spki.subject_public_key.data.as_ref();
                 let (_, rsa) = x509_parser::public_key::RSAPublicKey::from_der(data).ok()?;
                 Some(rsa_security_bits(u32::try_from(rsa.key_size()).ok()?))
             }
-            "1.3.101.112" => Some(128),
-            "1.3.101.113" => Some(224),
+            oid::ED25519 => Some(128),
+            oid::ED448 => Some(224),
             _ => None,
         },
     }
@@ -664,7 +524,7 @@ impl<'a> Ctx<'_, 'a> {
         self.parsed.get(self.refs[i])
     }
 
-    fn fail(&mut self, code: i32, depth: usize) {
+    fn fail(&mut self, code: VerifyCode, depth: usize) {
         self.errors.push(OpensslError {
             code,
             depth: u32::try_from(depth).unwrap_or(u32::MAX),
@@ -677,7 +537,7 @@ impl<'a> Ctx<'_, 'a> {
         if let Some(min) = min_bits(self.opts.auth_level)
             && key_security_bits(self.cert(0)).is_some_and(|b| b < min)
         {
-            self.fail(code::EE_KEY_TOO_SMALL, 0);
+            self.fail(VerifyCode::EeKeyTooSmall, 0);
         }
         self.build_chain();
         self.check_extensions();
@@ -830,20 +690,20 @@ impl<'a> Ctx<'_, 'a> {
         }
         let num = self.chain.len();
         if num > MAX_DEPTH {
-            self.fail(code::CERT_CHAIN_TOO_LONG, num - 1);
+            self.fail(VerifyCode::CertChainTooLong, num - 1);
         }
         let top = self.chain[num - 1];
         if self.facts[top].self_signed {
             let code = if num == 1 {
-                code::DEPTH_ZERO_SELF_SIGNED_CERT
+                VerifyCode::DepthZeroSelfSignedCert
             } else {
-                code::SELF_SIGNED_CERT_IN_CHAIN
+                VerifyCode::SelfSignedCertInChain
             };
             self.fail(code, num - 1);
         } else if self.num_untrusted < num {
-            self.fail(code::UNABLE_TO_GET_ISSUER_CERT, num - 1);
+            self.fail(VerifyCode::UnableToGetIssuerCert, num - 1);
         } else {
-            self.fail(code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY, num - 1);
+            self.fail(VerifyCode::UnableToGetIssuerCertLocally, num - 1);
         }
     }
 
@@ -855,25 +715,25 @@ impl<'a> Ctx<'_, 'a> {
         for i in 0..num {
             let x = self.chain[i];
             if self.facts[x].unhandled_critical {
-                self.fail(code::UNHANDLED_CRITICAL_EXTENSION, i);
+                self.fail(VerifyCode::UnhandledCriticalExtension, i);
             }
             let ret = self.facts[x].check_ca();
             if must_be_ca == 1 && (ret == 0 || (i + 1 < num && ret != 1)) {
-                self.fail(code::INVALID_CA, i);
+                self.fail(VerifyCode::InvalidCa, i);
             }
             if num > 1 && self.facts[x].key_undecodable {
-                self.fail(code::UNSPECIFIED, i);
+                self.fail(VerifyCode::Unspecified, i);
             } else if num > 1 && self.facts[x].explicit_curve {
-                self.fail(code::EC_KEY_EXPLICIT_PARAMS, i);
+                self.fail(VerifyCode::EcKeyExplicitParams, i);
             }
             if let Some(purpose) = self.opts.purpose
                 && !self.facts[x].check_purpose(purpose, must_be_ca > 0)
             {
-                self.fail(code::INVALID_PURPOSE, i);
+                self.fail(VerifyCode::InvalidPurpose, i);
             }
             let pathlen = self.facts[x].pathlen;
             if i > 1 && pathlen != -1 && plen > pathlen {
-                self.fail(code::PATH_LENGTH_EXCEEDED, i);
+                self.fail(VerifyCode::PathLengthExceeded, i);
             }
             if i > 0 && !self.facts[x].self_issued {
                 plen += 1;
@@ -891,11 +751,11 @@ impl<'a> Ctx<'_, 'a> {
         for i in 0..num {
             let cert = self.cert(self.chain[i]);
             if i > 0 && key_security_bits(cert).is_some_and(|b| b < min) {
-                self.fail(code::CA_KEY_TOO_SMALL, i);
+                self.fail(VerifyCode::CaKeyTooSmall, i);
             }
             let cert = self.cert(self.chain[i]);
             if i < num - 1 && signature_security_bits(cert).is_none_or(|b| b < min) {
-                self.fail(code::CA_MD_TOO_WEAK, i);
+                self.fail(VerifyCode::CaMdTooWeak, i);
             }
         }
     }
@@ -905,10 +765,10 @@ impl<'a> Ctx<'_, 'a> {
         let leaf = self.cert(self.chain[0]);
         match &self.opts.name {
             Some(NameToCheck::Dns(host)) if !names::check_host(leaf, host) => {
-                self.fail(code::HOSTNAME_MISMATCH, 0);
+                self.fail(VerifyCode::HostnameMismatch, 0);
             }
             Some(NameToCheck::Ip(ip)) if !names::check_ip(leaf, *ip) => {
-                self.fail(code::IP_ADDRESS_MISMATCH, 0);
+                self.fail(VerifyCode::IpAddressMismatch, 0);
             }
             _ => {}
         }
@@ -933,10 +793,10 @@ impl<'a> Ctx<'_, 'a> {
         let c = self.cert(x);
         let (not_yet, expired) = (c.not_before > self.opts.at, c.not_after <= self.opts.at);
         if not_yet {
-            self.fail(code::CERT_NOT_YET_VALID, depth);
+            self.fail(VerifyCode::CertNotYetValid, depth);
         }
         if expired {
-            self.fail(code::CERT_HAS_EXPIRED, depth);
+            self.fail(VerifyCode::CertHasExpired, depth);
         }
     }
 
@@ -951,7 +811,7 @@ impl<'a> Ctx<'_, 'a> {
             xs = xi;
             same = true;
         } else if n == 0 {
-            self.fail(code::UNABLE_TO_VERIFY_LEAF_SIGNATURE, 0);
+            self.fail(VerifyCode::UnableToVerifyLeafSignature, 0);
             self.check_cert_time(xi, 0);
             return Ok(());
         } else {
@@ -963,10 +823,10 @@ impl<'a> Ctx<'_, 'a> {
             if !same {
                 let issuer_depth = n + 1;
                 if self.facts[xi].ku_reject(KU_KEY_CERT_SIGN) {
-                    self.fail(code::KEYUSAGE_NO_CERTSIGN, issuer_depth);
+                    self.fail(VerifyCode::KeyusageNoCertsign, issuer_depth);
                 }
                 if !self.signature_ok(xs, xi) {
-                    self.fail(code::CERT_SIGNATURE_FAILURE, n);
+                    self.fail(VerifyCode::CertSignatureFailure, n);
                 }
             }
             self.check_cert_time(xs, n);
@@ -993,7 +853,7 @@ impl<'a> Ctx<'_, 'a> {
                     continue;
                 };
                 let rv = ncons::check(self.cert(x), &nc, i == 0);
-                if rv != code::OK {
+                if rv != VerifyCode::Ok {
                     self.fail(rv, i);
                 }
             }
@@ -1037,8 +897,12 @@ mod tests {
     #[test]
     fn missing_intermediate_is_20_then_21() {
         let v = run("missing-intermediate", &at());
-        assert_eq!((v.code, v.depth), (20, Some(0)));
-        let all: Vec<_> = v.errors.iter().map(|e| (e.code, e.depth)).collect();
+        assert_eq!((v.code.number(), v.depth), (20, Some(0)));
+        let all: Vec<_> = v
+            .errors
+            .iter()
+            .map(|e| (e.code.number(), e.depth))
+            .collect();
         assert_eq!(all, vec![(20, 0), (21, 0)]);
         assert_eq!(v.final_code(), 21);
         // `openssl verify` stops at 20.
@@ -1048,13 +912,17 @@ mod tests {
     #[test]
     fn no_keycertsign_is_79_then_32() {
         let v = run("issuer-no-keycertsign", &at());
-        let all: Vec<_> = v.errors.iter().map(|e| (e.code, e.depth)).collect();
+        let all: Vec<_> = v
+            .errors
+            .iter()
+            .map(|e| (e.code.number(), e.depth))
+            .collect();
         assert_eq!(all, vec![(79, 1), (32, 1)]);
     }
 
     #[test]
     fn expired_leaf_depends_on_the_instant() {
-        assert_eq!(run("expired-leaf", &at()).code, code::CERT_HAS_EXPIRED);
+        assert_eq!(run("expired-leaf", &at()).code, VerifyCode::CertHasExpired);
         let before = VerifyOptions::new(datetime!(2025-06-01 00:00 UTC));
         assert!(run("expired-leaf", &before).is_ok());
     }
@@ -1063,14 +931,14 @@ mod tests {
     fn sha1_is_ok_without_auth_level_and_68_at_level_1() {
         assert!(run("sha1-signature", &at()).is_ok());
         let v = run("sha1-signature", &at().with_auth_level(1));
-        assert_eq!((v.code, v.depth), (code::CA_MD_TOO_WEAK, Some(0)));
+        assert_eq!((v.code, v.depth), (VerifyCode::CaMdTooWeak, Some(0)));
     }
 
     #[test]
     fn purpose_is_checked_only_when_asked() {
         assert!(run("leaf-no-serverauth", &at()).is_ok());
         let v = run("leaf-no-serverauth", &at().with_purpose(Purpose::Server));
-        assert_eq!((v.code, v.depth), (code::INVALID_PURPOSE, Some(0)));
+        assert_eq!((v.code, v.depth), (VerifyCode::InvalidPurpose, Some(0)));
         assert!(run("leaf-no-serverauth", &at().with_purpose(Purpose::Client)).is_ok());
     }
 
@@ -1081,7 +949,7 @@ mod tests {
         let other = NameToCheck::Dns("other.example.com".into());
         assert_eq!(
             run("cn-only", &at().with_name(other)).code,
-            code::HOSTNAME_MISMATCH
+            VerifyCode::HostnameMismatch
         );
     }
 
@@ -1095,11 +963,9 @@ mod tests {
 
     #[test]
     fn verify_command_continues_after_expiry_but_not_after_a_signature_failure() {
-        assert!(verify_command_continues(code::CERT_HAS_EXPIRED));
-        assert!(verify_command_continues(code::INVALID_CA));
-        assert!(!verify_command_continues(code::CERT_SIGNATURE_FAILURE));
-        assert!(!verify_command_continues(
-            code::UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-        ));
+        assert!(VerifyCode::CertHasExpired.verify_command_continues());
+        assert!(VerifyCode::InvalidCa.verify_command_continues());
+        assert!(!VerifyCode::CertSignatureFailure.verify_command_continues());
+        assert!(!VerifyCode::UnableToGetIssuerCertLocally.verify_command_continues());
     }
 }

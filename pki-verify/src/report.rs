@@ -85,8 +85,7 @@ impl Report {
             && self.openssl.errors.iter().all(|e| {
                 matches!(
                     e.code,
-                    crate::openssl::code::HOSTNAME_MISMATCH
-                        | crate::openssl::code::IP_ADDRESS_MISMATCH
+                    crate::VerifyCode::HostnameMismatch | crate::VerifyCode::IpAddressMismatch
                 )
             })
             && matches!(

@@ -161,7 +161,7 @@ fn run(case: &str, class: &str, level: Option<u8>) -> Run {
                 .openssl
                 .verify_command_errors()
                 .iter()
-                .map(|e| (e.code, e.depth))
+                .map(|e| (e.code.number(), e.depth))
                 .collect(),
             serde_json::to_string(&report).is_ok(),
         ),

@@ -2,6 +2,7 @@
 //! ([`read_crls`]), and what `pki show` prints of each ([`CrlInfo`]: issuer, CRL number, dates,
 //! authority key identifier, every revoked serial with its date and reason).
 
+use crate::oid;
 use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::extensions::ParsedExtension;
@@ -79,7 +80,7 @@ impl CrlInfo {
             reason: format!("DER does not parse as a CRL: {e}"),
         })?;
         let delta_base = crl.extensions().iter().find_map(|e| {
-            (e.oid.to_id_string() == "2.5.29.27")
+            (e.oid.to_id_string() == oid::DELTA_CRL_INDICATOR)
                 .then(|| x509_parser::der_parser::der::parse_der_integer(e.value).ok())
                 .flatten()
                 .and_then(|(_, i)| i.as_biguint().ok())

@@ -1,6 +1,7 @@
 //! Inspecting certificates: everything `tedge cert show` prints and more (fingerprints, key,
 //! signature algorithm, extensions, chain links), as a serialisable [`CertInfo`].
 
+use crate::oid;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -311,7 +312,7 @@ fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
             curve_name(&oid).map_or(oid, str::to_owned)
         });
     let bits = match alg.as_str() {
-        "1.3.101.112" => 256,
+        oid::ED25519 => 256,
         _ => spki.parsed().map(|k| k.key_size()).unwrap_or(0),
     };
     PublicKeyInfo {
@@ -330,8 +331,8 @@ fn public_key_info(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
 pub fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyType, String> {
     let alg = spki.algorithm.algorithm.to_id_string();
     match alg.as_str() {
-        "1.3.101.112" => Ok(KeyType::Ed25519),
-        "1.2.840.10045.2.1" => {
+        oid::ED25519 => Ok(KeyType::Ed25519),
+        oid::EC_PUBLIC_KEY => {
             let curve = spki
                 .algorithm
                 .parameters
@@ -339,15 +340,15 @@ pub fn key_type_of_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyType, Stri
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| o.to_id_string());
             match curve.as_deref() {
-                Some("1.2.840.10045.3.1.7") => Ok(KeyType::EcP256),
-                Some("1.3.132.0.34") => Ok(KeyType::EcP384),
+                Some(oid::PRIME256V1) => Ok(KeyType::EcP256),
+                Some(oid::SECP384R1) => Ok(KeyType::EcP384),
                 other => Err(format!(
                     "EC curve {} is not supported",
                     other.unwrap_or("(none)")
                 )),
             }
         }
-        "1.2.840.113549.1.1.1" => {
+        oid::RSA_ENCRYPTION => {
             let bits = spki.parsed().map(|k| k.key_size()).unwrap_or(0) as u32;
             if bits < 2048 {
                 Err(format!("RSA-{bits} is too short"))

@@ -2,6 +2,7 @@
 //! write (PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, encrypted PKCS#8), all kept as
 //! PKCS#8 because that is what the signer (rcgen on ring) loads.
 
+use crate::oid;
 use std::fmt;
 
 use std::str::FromStr;
@@ -16,11 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::RSA_ENCRYPTION);
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::EC_PUBLIC_KEY);
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::PRIME256V1);
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SECP384R1);
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::ED25519);
 
 /// A key type: the algorithm and, for RSA, the modulus size in bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -11,6 +11,7 @@
 //! as a DER `SET OF` (members sorted by their encodings), and the canonical form is the
 //! concatenation of those SETs, without the outer SEQUENCE.
 
+use der::Encode as _;
 use x509_parser::der_parser::asn1_rs::{Any, Class};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::X509Name;
@@ -23,15 +24,15 @@ pub fn canonical_name(name: &X509Name<'_>) -> Option<Vec<u8>> {
         let mut set: Vec<Vec<u8>> = Vec::new();
         for atv in rdn.iter() {
             let mut seq = Vec::new();
-            tlv(&mut seq, &[0x06], atv.attr_type().as_bytes());
+            tlv(&mut seq, &[0x06], atv.attr_type().as_bytes())?;
             seq.extend(canonical_value(atv.attr_value())?);
             let mut entry = Vec::new();
-            tlv(&mut entry, &[0x30], &seq);
+            tlv(&mut entry, &[0x30], &seq)?;
             set.push(entry);
         }
         // DER orders the members of a SET OF by their encodings.
         set.sort();
-        tlv(&mut out, &[0x31], &set.concat());
+        tlv(&mut out, &[0x31], &set.concat())?;
     }
     Some(out)
 }
@@ -52,9 +53,9 @@ pub fn subject_hash(der: &[u8]) -> Option<u32> {
 fn canonical_value(v: &Any<'_>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match canonical_text(v) {
-        Some(text) => tlv(&mut out, &[12], &fold(text?.as_bytes())),
+        Some(text) => tlv(&mut out, &[12], &fold(text?.as_bytes()))?,
         // Any other value is copied across as it was encoded.
-        None => tlv(&mut out, &identifier(v), v.data),
+        None => tlv(&mut out, &identifier(v)?, v.data)?,
     }
     Some(out)
 }
@@ -114,54 +115,37 @@ fn fold(s: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The identifier octets of a value as it was encoded.
-fn identifier(v: &Any<'_>) -> Vec<u8> {
+/// The identifier octets of a value as it was encoded; `None` for a universal tag number
+/// above 30, which no DER names.
+fn identifier(v: &Any<'_>) -> Option<Vec<u8>> {
     if let Some(raw) = v.header.raw_tag() {
-        return raw.to_vec();
+        return Some(raw.to_vec());
     }
-    let class = match v.header.class() {
-        Class::Universal => 0x00,
-        Class::Application => 0x40,
-        Class::ContextSpecific => 0x80,
-        Class::Private => 0xc0,
-    };
-    let constructed = if v.header.is_constructed() { 0x20 } else { 0 };
-    let tag = v.header.tag().0;
-    if tag < 31 {
-        // Invariant: tag < 31 fits in the low five bits.
-        return vec![class | constructed | tag as u8];
-    }
-    let mut digits = Vec::new();
-    let mut t = tag;
-    loop {
-        digits.push((t & 0x7f) as u8);
-        t >>= 7;
-        if t == 0 {
-            break;
+    let constructed = v.header.is_constructed();
+    let number = der::TagNumber(v.header.tag().0);
+    let tag = match v.header.class() {
+        // A universal tag is one octet (its number below 31, the constructed bit): `der::Tag`
+        // has variants only for the universal types it knows.
+        Class::Universal => {
+            let low = u8::try_from(number.value()).ok().filter(|&n| n < 31)?;
+            return Some(vec![low | if constructed { 0x20 } else { 0 }]);
         }
-    }
-    let mut out = vec![class | constructed | 0x1f];
-    for (i, d) in digits.iter().enumerate().rev() {
-        out.push(if i == 0 { *d } else { d | 0x80 });
-    }
-    out
+        Class::Application => number.application(constructed),
+        Class::ContextSpecific => number.context_specific(constructed),
+        Class::Private => number.private(constructed),
+    };
+    tag.to_der().ok()
 }
 
-/// Appends a DER TLV.
-fn tlv(out: &mut Vec<u8>, identifier: &[u8], content: &[u8]) {
+/// Appends a DER TLV; `None` when the content is too long for DER (4 GiB).
+fn tlv(out: &mut Vec<u8>, identifier: &[u8], content: &[u8]) -> Option<()> {
     out.extend_from_slice(identifier);
-    let len = content.len();
-    if len < 0x80 {
-        // Invariant: len < 0x80 fits in one byte.
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        // Invariant: at most size_of::<usize>() (8) length bytes.
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
+    der::Length::try_from(content.len())
+        .ok()?
+        .encode_to_vec(out)
+        .ok()?;
     out.extend_from_slice(content);
+    Some(())
 }
 
 #[cfg(test)]
@@ -198,12 +182,12 @@ mod tests {
     /// DER of a Name with one RDN holding CN with the given identifier and bytes.
     fn name_der(tag: u8, value: &[u8]) -> Vec<u8> {
         let mut atv = Vec::new();
-        tlv(&mut atv, &[0x06], &[0x55, 0x04, 0x03]);
-        tlv(&mut atv, &[tag], value);
+        tlv(&mut atv, &[0x06], &[0x55, 0x04, 0x03]).unwrap();
+        tlv(&mut atv, &[tag], value).unwrap();
         let (mut seq, mut set, mut name) = (Vec::new(), Vec::new(), Vec::new());
-        tlv(&mut seq, &[0x30], &atv);
-        tlv(&mut set, &[0x31], &seq);
-        tlv(&mut name, &[0x30], &set);
+        tlv(&mut seq, &[0x30], &atv).unwrap();
+        tlv(&mut set, &[0x31], &seq).unwrap();
+        tlv(&mut name, &[0x30], &set).unwrap();
         name
     }
 
@@ -245,6 +229,34 @@ mod tests {
             canon.windows(7).any(|w| w == b"\x8c\x05MiXeD"),
             "{canon:02x?}"
         );
+    }
+
+    #[test]
+    fn an_identifier_without_its_raw_octets_is_encoded_as_der() {
+        use x509_parser::der_parser::asn1_rs::{Header, Length, Tag};
+        let any = |class, constructed, tag| {
+            Any::new(
+                Header::new(class, constructed, Tag(tag), Length::Definite(0)),
+                &[],
+            )
+        };
+        assert_eq!(
+            identifier(&any(Class::ContextSpecific, false, 2)),
+            Some(vec![0x82])
+        );
+        assert_eq!(
+            identifier(&any(Class::Private, true, 40)),
+            Some(vec![0xff, 0x28])
+        );
+        assert_eq!(
+            identifier(&any(Class::Application, false, 200)),
+            Some(vec![0x5f, 0x81, 0x48])
+        );
+        assert_eq!(
+            identifier(&any(Class::Universal, true, 16)),
+            Some(vec![0x30])
+        );
+        assert_eq!(identifier(&any(Class::Universal, false, 31)), None);
     }
 
     #[test]

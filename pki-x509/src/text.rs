@@ -3,6 +3,7 @@
 //! imports nothing of the crate, so `pem`, `inspect`, `csr`, `issue` and `summary` all use it
 //! without depending on each other.
 
+use crate::oid;
 use x509_parser::der_parser::asn1_rs::{Any, BmpString, Tag};
 use x509_parser::objects::{oid_registry, oid2abbrev};
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
@@ -149,22 +150,22 @@ pub fn escape_dn_value(v: &str) -> String {
 /// its one-line form prints it, if it is one pki names.
 fn attr_short_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.9" => "street",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "2.5.4.5" => "serialNumber",
-        "2.5.4.4" => "SN",
-        "2.5.4.42" => "GN",
-        "2.5.4.12" => "title",
-        "2.5.4.46" => "dnQualifier",
-        "2.5.4.65" => "pseudonym",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        "1.2.840.113549.1.9.1" => "emailAddress",
+        oid::COMMON_NAME => "CN",
+        oid::COUNTRY_NAME => "C",
+        oid::LOCALITY_NAME => "L",
+        oid::STATE_OR_PROVINCE_NAME => "ST",
+        oid::STREET_ADDRESS => "street",
+        oid::ORGANIZATION_NAME => "O",
+        oid::ORGANIZATIONAL_UNIT_NAME => "OU",
+        oid::SERIAL_NUMBER => "serialNumber",
+        oid::SURNAME => "SN",
+        oid::GIVEN_NAME => "GN",
+        oid::TITLE => "title",
+        oid::DN_QUALIFIER => "dnQualifier",
+        oid::PSEUDONYM => "pseudonym",
+        oid::DOMAIN_COMPONENT => "DC",
+        oid::USER_ID => "UID",
+        oid::EMAIL_ADDRESS => "emailAddress",
         _ => return None,
     })
 }

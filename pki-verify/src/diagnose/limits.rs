@@ -10,7 +10,7 @@
 
 use super::Diagnosis;
 use crate::chain::Parsed;
-use crate::openssl::{Outcome, code};
+use crate::openssl::{Outcome, VerifyCode};
 use crate::webpki::WebpkiVerdict;
 
 /// The finding when the two clients part ways on name constraints or chain length, `None`
@@ -51,19 +51,19 @@ pub(super) fn finding(
             .map(|&r| parsed.get(r).subject.clone())
     };
     match first.code {
-        code::CERT_CHAIN_TOO_LONG => Some(Diagnosis::ChainTooLong {
+        VerifyCode::CertChainTooLong => Some(Diagnosis::ChainTooLong {
             certificates,
             openssl_accepts: false,
             rustls_accepts,
         }),
         // Both reject a name outside the constraints: the ordinary finding.
-        code::PERMITTED_VIOLATION | code::EXCLUDED_VIOLATION if !rustls_accepts => None,
-        code::PERMITTED_VIOLATION
-        | code::EXCLUDED_VIOLATION
-        | code::SUBTREE_MINMAX
-        | code::UNSUPPORTED_CONSTRAINT_TYPE
-        | code::UNSUPPORTED_NAME_SYNTAX
-        | code::UNSPECIFIED => Some(Diagnosis::NameConstraintsDiffer {
+        VerifyCode::PermittedViolation | VerifyCode::ExcludedViolation if !rustls_accepts => None,
+        VerifyCode::PermittedViolation
+        | VerifyCode::ExcludedViolation
+        | VerifyCode::SubtreeMinmax
+        | VerifyCode::UnsupportedConstraintType
+        | VerifyCode::UnsupportedNameSyntax
+        | VerifyCode::Unspecified => Some(Diagnosis::NameConstraintsDiffer {
             depth: first.depth,
             subject: subject()?,
             code: first.code,
@@ -83,27 +83,27 @@ fn and_rustls(rustls_accepts: bool) -> &'static str {
 }
 
 /// The explanation of [`Diagnosis::NameConstraintsDiffer`].
-pub(super) fn explain_differ(subject: &str, code: i32, rustls_accepts: bool) -> String {
+pub(super) fn explain_differ(subject: &str, code: VerifyCode, rustls_accepts: bool) -> String {
     let rustls = and_rustls(rustls_accepts);
     match code {
-        code::SUBTREE_MINMAX => format!(
+        VerifyCode::SubtreeMinmax => format!(
             "a CA above \"{subject}\" has a name constraint with a minimum or maximum, which \
              OpenSSL does not support: OpenSSL clients reject the chain, {rustls}. Re-issue the \
              CA with name constraints that have neither"
         ),
-        code::UNSUPPORTED_CONSTRAINT_TYPE => format!(
+        VerifyCode::UnsupportedConstraintType => format!(
             "a CA above \"{subject}\" constrains a kind of name OpenSSL cannot check (otherName, \
              x400Address, ediPartyName or registeredID), and \"{subject}\" has such a name: \
              OpenSSL clients reject the chain, {rustls}. Re-issue the CA without that constraint, \
              or the certificate without that name"
         ),
-        code::UNSUPPORTED_NAME_SYNTAX => format!(
+        VerifyCode::UnsupportedNameSyntax => format!(
             "a name of \"{subject}\", or the CA constraint it is held against, is malformed for \
              OpenSSL (an IP address or mask of the wrong length, an e-mail address without @, a \
              URI without scheme://host): OpenSSL clients reject the chain, {rustls}. Re-issue it \
              (or the CA) with well-formed names"
         ),
-        code::UNSPECIFIED => format!(
+        VerifyCode::Unspecified => format!(
             "\"{subject}\" has too many names for the name constraints above it: OpenSSL compares \
              at most 1048576 names times constraints and rejects the chain, {rustls}. Use fewer \
              names or fewer constraints"

@@ -9,20 +9,20 @@ use time::OffsetDateTime;
 
 use super::{Diagnosis, date};
 use crate::chain::Parsed;
-use crate::openssl::{Outcome, code};
+use crate::openssl::{Outcome, VerifyCode};
 use crate::webpki::WebpkiVerdict;
 
 /// OpenSSL's CRL codes.
-const CRL_CODES: &[i32] = &[
-    code::UNABLE_TO_GET_CRL,
-    code::UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY,
-    code::CRL_SIGNATURE_FAILURE,
-    code::CRL_NOT_YET_VALID,
-    code::CRL_HAS_EXPIRED,
-    code::CERT_REVOKED,
-    code::KEYUSAGE_NO_CRL_SIGN,
-    code::UNHANDLED_CRITICAL_CRL_EXTENSION,
-    code::DIFFERENT_CRL_SCOPE,
+const CRL_CODES: &[VerifyCode] = &[
+    VerifyCode::UnableToGetCrl,
+    VerifyCode::UnableToDecodeIssuerPublicKey,
+    VerifyCode::CrlSignatureFailure,
+    VerifyCode::CrlNotYetValid,
+    VerifyCode::CrlHasExpired,
+    VerifyCode::CertRevoked,
+    VerifyCode::KeyusageNoCrlSign,
+    VerifyCode::UnhandledCriticalCrlExtension,
+    VerifyCode::DifferentCrlScope,
 ];
 
 /// The finding when revocation decides the verdict, `None` when another finding applies.
@@ -128,45 +128,47 @@ pub(super) fn explain_revoked(
 }
 
 /// The sentence of a [`Diagnosis::CrlUnusable`].
-pub(super) fn explain_unusable(subject: &str, issuer: &str, code: i32, rustls: &str) -> String {
+pub(super) fn explain_unusable(
+    subject: &str,
+    issuer: &str,
+    code: VerifyCode,
+    rustls: &str,
+) -> String {
     let what = match code {
-        code::UNABLE_TO_GET_CRL => format!(
+        VerifyCode::UnableToGetCrl => format!(
             "no CRL given is one OpenSSL can use for \"{subject}\": it needs a CRL issued and \
              signed by \"{issuer}\" (same name, and its authority key identifier that CA's key). \
              Give that CA's CRL with --crl"
         ),
-        code::CRL_HAS_EXPIRED => format!(
+        VerifyCode::CrlHasExpired => format!(
             "the CRL of \"{issuer}\" has expired (its nextUpdate has passed). Publish a fresh CRL"
         ),
-        code::CRL_NOT_YET_VALID => format!(
+        VerifyCode::CrlNotYetValid => format!(
             "the CRL of \"{issuer}\" is not valid yet (its thisUpdate is in the future, or the \
              device's clock is behind)"
         ),
-        code::CRL_SIGNATURE_FAILURE => format!(
+        VerifyCode::CrlSignatureFailure => format!(
             "the CRL naming \"{issuer}\" is not signed by that CA's key (damaged, or from another \
              CA of the same name). Use the CRL that CA wrote"
         ),
-        code::KEYUSAGE_NO_CRL_SIGN => format!(
+        VerifyCode::KeyusageNoCrlSign => format!(
             "\"{issuer}\" signed the CRL, but its keyUsage lacks cRLSign. Re-issue the CA with \
              cRLSign, or have a CA with it sign the CRL"
         ),
-        code::UNHANDLED_CRITICAL_CRL_EXTENSION => format!(
+        VerifyCode::UnhandledCriticalCrlExtension => format!(
             "the CRL of \"{issuer}\" has a critical extension OpenSSL does not know, so it \
              cannot be used"
         ),
-        code::DIFFERENT_CRL_SCOPE => format!(
+        VerifyCode::DifferentCrlScope => format!(
             "the CRL of \"{issuer}\" does not cover \"{subject}\" (its issuing distribution \
              point names another scope than the certificate's CRL distribution points, or only \
              CA or only end-entity certificates)"
         ),
-        code::UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY => format!(
+        VerifyCode::UnableToDecodeIssuerPublicKey => format!(
             "the key of \"{issuer}\", the CRL's issuer, does not decode, so its CRL cannot be \
              checked"
         ),
-        _ => format!(
-            "OpenSSL error {code} ({})",
-            crate::openssl::error_string(code)
-        ),
+        _ => format!("OpenSSL error {code} ({})", code.text()),
     };
     format!("{what}. OpenSSL clients with CRL checking reject the chain; {rustls}")
 }

@@ -9,7 +9,7 @@
 use num_bigint::BigUint;
 use x509_parser::extensions::{DistributionPointName, GeneralName};
 
-use super::{Ctx, akid_check, code, names_equal};
+use super::{Ctx, VerifyCode, akid_check, names_equal};
 use crate::crl::{Crl, full_names};
 use crate::options::CrlScope;
 
@@ -68,14 +68,14 @@ impl Ctx<'_, '_> {
         while reasons != ALL_REASONS {
             let last_reasons = reasons;
             let Some(chosen) = self.get_crl_sk(depth, reasons) else {
-                self.fail(code::UNABLE_TO_GET_CRL, depth);
+                self.fail(VerifyCode::UnableToGetCrl, depth);
                 return;
             };
             reasons = chosen.reasons;
             self.check_crl(depth, &chosen);
             self.cert_crl(depth, chosen.crl);
             if last_reasons == reasons {
-                self.fail(code::UNABLE_TO_GET_CRL, depth);
+                self.fail(VerifyCode::UnableToGetCrl, depth);
                 return;
             }
         }
@@ -221,24 +221,24 @@ impl Ctx<'_, '_> {
         let mut errors = Vec::new();
         if !crl.delta {
             if self.facts[issuer].ku_reject(KU_CRL_SIGN) {
-                errors.push(code::KEYUSAGE_NO_CRL_SIGN);
+                errors.push(VerifyCode::KeyusageNoCrlSign);
             }
             if chosen.score & SCORE_SCOPE == 0 {
-                errors.push(code::DIFFERENT_CRL_SCOPE);
+                errors.push(VerifyCode::DifferentCrlScope);
             }
         }
         if chosen.score & SCORE_TIME == 0 {
             if crl.this_update > self.opts.at {
-                errors.push(code::CRL_NOT_YET_VALID);
+                errors.push(VerifyCode::CrlNotYetValid);
             }
             if crl.next_update.is_some_and(|n| n <= self.opts.at) {
-                errors.push(code::CRL_HAS_EXPIRED);
+                errors.push(VerifyCode::CrlHasExpired);
             }
         }
         if self.facts[issuer].key_undecodable {
-            errors.push(code::UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY);
+            errors.push(VerifyCode::UnableToDecodeIssuerPublicKey);
         } else if !crl_signature_ok(crl, self.cert(issuer).x509.public_key()) {
-            errors.push(code::CRL_SIGNATURE_FAILURE);
+            errors.push(VerifyCode::CrlSignatureFailure);
         }
         for e in errors {
             self.fail(e, depth);
@@ -255,11 +255,11 @@ impl Ctx<'_, '_> {
             .entry(serial)
             .is_some_and(|e| e.reason != Some(REMOVE_FROM_CRL));
         if critical {
-            self.fail(code::UNHANDLED_CRITICAL_CRL_EXTENSION, depth);
+            self.fail(VerifyCode::UnhandledCriticalCrlExtension, depth);
         }
         if revoked {
             self.revocations.push(Revocation { depth, crl: i });
-            self.fail(code::CERT_REVOKED, depth);
+            self.fail(VerifyCode::CertRevoked, depth);
         }
     }
 }

@@ -13,6 +13,7 @@
 //! CA (`X509_check_ca` is 0); and its purpose is not checked (`X509_check_purpose` gives -1, which
 //! `check_purpose` lets pass outside strict mode).
 
+use pki_x509::oid;
 use x509_parser::der_parser::ber::BerObjectContent;
 use x509_parser::der_parser::der::parse_der;
 use x509_parser::extensions::ParsedExtension;
@@ -54,27 +55,20 @@ impl Invalid {
     }
 }
 
-const BASIC_CONSTRAINTS: &str = "2.5.29.19";
-const PROXY_CERT_INFO: &str = "1.3.6.1.5.5.7.1.14";
-const KEY_USAGE: &str = "2.5.29.15";
-const SUBJECT_ALT_NAME: &str = "2.5.29.17";
-const ISSUER_ALT_NAME: &str = "2.5.29.18";
-const CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
-
 /// The extensions `x509v3_cache_extensions` decodes, in the order it decodes them: (OID, name).
 const DECODED: &[(&str, &str)] = &[
-    (BASIC_CONSTRAINTS, "basicConstraints"),
-    (PROXY_CERT_INFO, "proxyCertInfo"),
-    (KEY_USAGE, "keyUsage"),
-    ("2.5.29.37", "extendedKeyUsage"),
-    ("2.16.840.1.113730.1.1", "nsCertType"),
-    ("2.5.29.14", "subjectKeyIdentifier"),
-    ("2.5.29.35", "authorityKeyIdentifier"),
-    (SUBJECT_ALT_NAME, "subjectAltName"),
-    ("2.5.29.30", "nameConstraints"),
-    (CRL_DISTRIBUTION_POINTS, "cRLDistributionPoints"),
-    ("1.3.6.1.5.5.7.1.7", "sbgp-ipAddrBlock"),
-    ("1.3.6.1.5.5.7.1.8", "sbgp-autonomousSysNum"),
+    (oid::BASIC_CONSTRAINTS, "basicConstraints"),
+    (oid::PROXY_CERT_INFO, "proxyCertInfo"),
+    (oid::KEY_USAGE, "keyUsage"),
+    (oid::EXTENDED_KEY_USAGE, "extendedKeyUsage"),
+    (oid::NS_CERT_TYPE, "nsCertType"),
+    (oid::SUBJECT_KEY_IDENTIFIER, "subjectKeyIdentifier"),
+    (oid::AUTHORITY_KEY_IDENTIFIER, "authorityKeyIdentifier"),
+    (oid::SUBJECT_ALT_NAME, "subjectAltName"),
+    (oid::NAME_CONSTRAINTS, "nameConstraints"),
+    (oid::CRL_DISTRIBUTION_POINTS, "cRLDistributionPoints"),
+    (oid::SBGP_IP_ADDR_BLOCK, "sbgp-ipAddrBlock"),
+    (oid::SBGP_AUTONOMOUS_SYS_NUM, "sbgp-autonomousSysNum"),
 ];
 
 /// EXFLAG_INVALID of `x509v3_cache_extensions`: why OpenSSL will not use `cert`, or `None`.
@@ -98,24 +92,24 @@ pub(crate) fn invalid(cert: &Cert<'_>) -> Option<Invalid> {
             _ => true,
         };
         if !decodes {
-            if oid == BASIC_CONSTRAINTS && negative_path_len(ext.value) {
+            if oid == oid::BASIC_CONSTRAINTS && negative_path_len(ext.value) {
                 return Some(Invalid::NegativePathLen);
             }
             return Some(Invalid::Malformed(name));
         }
         match (oid, parsed) {
-            (KEY_USAGE, ParsedExtension::KeyUsage(ku)) if ku.flags == 0 => {
+            (oid::KEY_USAGE, ParsedExtension::KeyUsage(ku)) if ku.flags == 0 => {
                 // OpenSSL reads the first 16 bits, as x509-parser's flags hold them.
                 return Some(Invalid::EmptyKeyUsage);
             }
-            (PROXY_CERT_INFO, _)
+            (oid::PROXY_CERT_INFO, _)
                 if cert.basic_constraints().is_some_and(|b| b.ca)
-                    || has(SUBJECT_ALT_NAME)
-                    || has(ISSUER_ALT_NAME) =>
+                    || has(oid::SUBJECT_ALT_NAME)
+                    || has(oid::ISSUER_ALT_NAME) =>
             {
                 return Some(Invalid::ProxyMisuse);
             }
-            (CRL_DISTRIBUTION_POINTS, ParsedExtension::CRLDistributionPoints(points))
+            (oid::CRL_DISTRIBUTION_POINTS, ParsedExtension::CRLDistributionPoints(points))
                 if points.iter().any(|p| {
                     p.distribution_point.is_none()
                         && p.crl_issuer.as_ref().is_none_or(Vec::is_empty)

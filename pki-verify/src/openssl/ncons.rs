@@ -15,21 +15,17 @@
 //!   its type is 51; an address of the wrong length (in the name or the constraint), an e-mail
 //!   address without `@` or a URI without `scheme://host` is 53.
 
+use pki_x509::oid;
 use x509_parser::asn1_rs::{Any, FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 
-use super::code;
+use super::VerifyCode;
 use super::names::cn_utf8;
 use crate::chain::Cert;
 use pki_x509::canonical_name as canonical;
 
 /// OpenSSL's `NAME_CHECK_MAX`: names times constraints.
 const NAME_CHECK_MAX: usize = 1 << 20;
-
-const NAME_CONSTRAINTS_OID: &str = "2.5.29.30";
-const SUBJECT_ALT_NAME_OID: &str = "2.5.29.17";
-/// id-on-SmtpUTF8Mailbox: an otherName that name constraints treat as an e-mail address.
-const SMTP_UTF8_MAILBOX: &str = "1.3.6.1.5.5.7.8.9";
 
 /// The GeneralName CHOICE numbers (`GEN_*`).
 const GEN_OTHERNAME: u32 = 0;
@@ -56,7 +52,7 @@ pub(crate) fn of<'a>(cert: &Cert<'a>) -> Option<NameConstraints<'a>> {
         .x509
         .extensions()
         .iter()
-        .filter(|e| e.oid.to_id_string() == NAME_CONSTRAINTS_OID);
+        .filter(|e| e.oid.to_id_string() == oid::NAME_CONSTRAINTS);
     let ext = found.next()?;
     if found.next().is_some() {
         return None;
@@ -168,7 +164,7 @@ fn altnames<'c, 'a>(cert: &'c Cert<'a>) -> &'c [GeneralName<'a>] {
         .x509
         .extensions()
         .iter()
-        .filter(|e| e.oid.to_id_string() == SUBJECT_ALT_NAME_OID);
+        .filter(|e| e.oid.to_id_string() == oid::SUBJECT_ALT_NAME);
     match (found.next(), found.next()) {
         (Some(ext), None) => match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => &san.general_names,
@@ -181,35 +177,35 @@ fn altnames<'c, 'a>(cert: &'c Cert<'a>) -> &'c [GeneralName<'a>] {
 /// What `check_name_constraints` asks of one certificate against one issuer's constraints:
 /// `NAME_CONSTRAINTS_check`, then, for the leaf (`is_leaf`) without a DNS subjectAltName,
 /// `NAME_CONSTRAINTS_check_CN`. `X509_V_OK` or the error code.
-pub(crate) fn check(cert: &Cert<'_>, nc: &NameConstraints<'_>, is_leaf: bool) -> i32 {
+pub(crate) fn check(cert: &Cert<'_>, nc: &NameConstraints<'_>, is_leaf: bool) -> VerifyCode {
     let subject = cert.x509.subject();
     let sans = altnames(cert);
     let entries = subject.iter_attributes().count();
     let name_count = entries + sans.len();
     let constraint_count = nc.permitted.len() + nc.excluded.len();
     if name_count > 0 && constraint_count > NAME_CHECK_MAX / name_count {
-        return code::UNSPECIFIED;
+        return VerifyCode::Unspecified;
     }
     if entries > 0 {
         let r = nc_match(&Name::Dir(canonical(subject)), nc);
-        if r != code::OK {
+        if r != VerifyCode::Ok {
             return r;
         }
         for email in subject.iter_email() {
             let value = email.attr_value();
             // Only an IA5String emailAddress is a name OpenSSL can compare.
             if value.header.tag().0 != 22 {
-                return code::UNSUPPORTED_NAME_SYNTAX;
+                return VerifyCode::UnsupportedNameSyntax;
             }
             let r = nc_match(&Name::Email(value.data), nc);
-            if r != code::OK {
+            if r != VerifyCode::Ok {
                 return r;
             }
         }
     }
     for san in sans {
         let r = nc_match(&Name::of(san), nc);
-        if r != code::OK {
+        if r != VerifyCode::Ok {
             return r;
         }
     }
@@ -217,11 +213,11 @@ pub(crate) fn check(cert: &Cert<'_>, nc: &NameConstraints<'_>, is_leaf: bool) ->
     if is_leaf && !has_dns_san {
         return check_cn(cert, nc);
     }
-    code::OK
+    VerifyCode::Ok
 }
 
 /// `NAME_CONSTRAINTS_check_CN`: each common name that looks like a host name, as a DNS name.
-fn check_cn(cert: &Cert<'_>, nc: &NameConstraints<'_>) -> i32 {
+fn check_cn(cert: &Cert<'_>, nc: &NameConstraints<'_>) -> VerifyCode {
     for cn in cert.x509.subject().iter_common_name() {
         let value = cn.attr_value();
         let Some(mut utf8) = cn_utf8(value.header.tag().0, value.data) else {
@@ -232,17 +228,17 @@ fn check_cn(cert: &Cert<'_>, nc: &NameConstraints<'_>) -> i32 {
             utf8.pop();
         }
         if utf8.contains(&0) {
-            return code::UNSUPPORTED_NAME_SYNTAX;
+            return VerifyCode::UnsupportedNameSyntax;
         }
         if !cn_is_dns(&utf8) {
             continue;
         }
         let r = nc_match(&Name::Dns(&utf8), nc);
-        if r != code::OK {
+        if r != VerifyCode::Ok {
             return r;
         }
     }
-    code::OK
+    VerifyCode::Ok
 }
 
 /// `cn2dnsid`'s test: letters, digits, `_`, inner hyphens and dots, at least one dot.
@@ -298,7 +294,7 @@ impl<'n> Name<'n> {
     /// otherName counts as an e-mail address (RFC 8398).
     fn effective_type(&self) -> u32 {
         match self {
-            Name::Other(oid, _) if oid.to_id_string() == SMTP_UTF8_MAILBOX => GEN_EMAIL,
+            Name::Other(oid, _) if oid.to_id_string() == oid::SMTP_UTF8_MAILBOX => GEN_EMAIL,
             Name::Other(..) => GEN_OTHERNAME,
             Name::Email(_) => GEN_EMAIL,
             Name::Dns(_) => 2,
@@ -343,7 +339,7 @@ fn applies(name: &Name<'_>, effective: u32, base: &GeneralName<'_>) -> bool {
 }
 
 /// `nc_match`: permitted subtrees of the name's type must match one; excluded must match none.
-fn nc_match(name: &Name<'_>, nc: &NameConstraints<'_>) -> i32 {
+fn nc_match(name: &Name<'_>, nc: &NameConstraints<'_>) -> VerifyCode {
     let effective = name.effective_type();
     let mut matched = 0;
     for sub in nc
@@ -352,20 +348,20 @@ fn nc_match(name: &Name<'_>, nc: &NameConstraints<'_>) -> i32 {
         .filter(|s| applies(name, effective, &s.base))
     {
         if !sub.minmax_valid {
-            return code::SUBTREE_MINMAX;
+            return VerifyCode::SubtreeMinmax;
         }
         if matched == 2 {
             continue;
         }
         matched = 1;
         match nc_match_single(name, effective, &sub.base) {
-            code::OK => matched = 2,
-            code::PERMITTED_VIOLATION => {}
+            VerifyCode::Ok => matched = 2,
+            VerifyCode::PermittedViolation => {}
             other => return other,
         }
     }
     if matched == 1 {
-        return code::PERMITTED_VIOLATION;
+        return VerifyCode::PermittedViolation;
     }
     for sub in nc
         .excluded
@@ -373,19 +369,19 @@ fn nc_match(name: &Name<'_>, nc: &NameConstraints<'_>) -> i32 {
         .filter(|s| applies(name, effective, &s.base))
     {
         if !sub.minmax_valid {
-            return code::SUBTREE_MINMAX;
+            return VerifyCode::SubtreeMinmax;
         }
         match nc_match_single(name, effective, &sub.base) {
-            code::OK => return code::EXCLUDED_VIOLATION,
-            code::PERMITTED_VIOLATION => {}
+            VerifyCode::Ok => return VerifyCode::ExcludedViolation,
+            VerifyCode::PermittedViolation => {}
             other => return other,
         }
     }
-    code::OK
+    VerifyCode::Ok
 }
 
 /// `nc_match_single`: one name against one subtree of its type.
-fn nc_match_single(name: &Name<'_>, effective: u32, base: &GeneralName<'_>) -> i32 {
+fn nc_match_single(name: &Name<'_>, effective: u32, base: &GeneralName<'_>) -> VerifyCode {
     match (name, base) {
         (Name::Other(_, value), GeneralName::RFC822Name(b)) if effective == GEN_EMAIL => {
             nc_email_eai(value, b.as_bytes())
@@ -395,46 +391,46 @@ fn nc_match_single(name: &Name<'_>, effective: u32, base: &GeneralName<'_>) -> i
         (Name::Email(e), GeneralName::RFC822Name(b)) => nc_email(e, b.as_bytes()),
         (Name::Uri(u), GeneralName::URI(b)) => nc_uri(u, b.as_bytes()),
         (Name::Ip(ip), GeneralName::IPAddress(b)) => nc_ip(ip, b),
-        _ => code::UNSUPPORTED_CONSTRAINT_TYPE,
+        _ => VerifyCode::UnsupportedConstraintType,
     }
 }
 
 /// `nc_dn`: the constraint's canonical encoding begins the name's.
-fn nc_dn(name: Option<&[u8]>, base: Option<Vec<u8>>) -> i32 {
+fn nc_dn(name: Option<&[u8]>, base: Option<Vec<u8>>) -> VerifyCode {
     match (name, base) {
-        (Some(n), Some(b)) if n.starts_with(&b) => code::OK,
-        _ => code::PERMITTED_VIOLATION,
+        (Some(n), Some(b)) if n.starts_with(&b) => VerifyCode::Ok,
+        _ => VerifyCode::PermittedViolation,
     }
 }
 
 /// `nc_dns`: the base's labels end the name; an empty base matches everything.
-fn nc_dns(dns: &[u8], base: &[u8]) -> i32 {
+fn nc_dns(dns: &[u8], base: &[u8]) -> VerifyCode {
     if base.is_empty() {
-        return code::OK;
+        return VerifyCode::Ok;
     }
     if dns.len() < base.len() {
-        return code::PERMITTED_VIOLATION;
+        return VerifyCode::PermittedViolation;
     }
     let tail = &dns[dns.len() - base.len()..];
     if dns.len() > base.len() && base[0] != b'.' && dns[dns.len() - base.len() - 1] != b'.' {
-        return code::PERMITTED_VIOLATION;
+        return VerifyCode::PermittedViolation;
     }
     verdict(tail.eq_ignore_ascii_case(base))
 }
 
-fn verdict(matches: bool) -> i32 {
+fn verdict(matches: bool) -> VerifyCode {
     if matches {
-        code::OK
+        VerifyCode::Ok
     } else {
-        code::PERMITTED_VIOLATION
+        VerifyCode::PermittedViolation
     }
 }
 
 /// `nc_email`: a base `.domain` matches the address's end; `local@host` and `@host` the exact
 /// local part (case-sensitive, when given) and host (case-insensitive); a bare host that host.
-fn nc_email(email: &[u8], base: &[u8]) -> i32 {
+fn nc_email(email: &[u8], base: &[u8]) -> VerifyCode {
     let Some(at) = email.iter().rposition(|&c| c == b'@') else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     };
     let base_at = base.iter().rposition(|&c| c == b'@');
     if base_at.is_none() && base.first() == Some(&b'.') {
@@ -448,13 +444,13 @@ fn nc_email(email: &[u8], base: &[u8]) -> i32 {
         let (base_local, local) = (&base[..bat], &email[..at]);
         if !base_local.is_empty() {
             if base_local.len() != local.len() {
-                return code::PERMITTED_VIOLATION;
+                return VerifyCode::PermittedViolation;
             }
             if base_local.contains(&0) || local.contains(&0) {
-                return code::UNSUPPORTED_NAME_SYNTAX;
+                return VerifyCode::UnsupportedNameSyntax;
             }
             if base_local != local {
-                return code::PERMITTED_VIOLATION;
+                return VerifyCode::PermittedViolation;
             }
         }
         base_host = &base[bat + 1..];
@@ -465,9 +461,9 @@ fn nc_email(email: &[u8], base: &[u8]) -> i32 {
 /// `nc_email_eai`: an SmtpUTF8Mailbox otherName (`value`: its `[0]` content) against an
 /// rfc822Name constraint. The constraint's host is compared as written, which is what
 /// `ossl_a2ulabel` gives for a host without `xn--` labels.
-fn nc_email_eai(value: &[u8], base: &[u8]) -> i32 {
+fn nc_email_eai(value: &[u8], base: &[u8]) -> VerifyCode {
     if base.contains(&0) {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     }
     // The value is [0] EXPLICIT UTF8String.
     let utf8 = element(value)
@@ -475,10 +471,10 @@ fn nc_email_eai(value: &[u8], base: &[u8]) -> i32 {
         .and_then(|e| element(e.contents))
         .filter(|e| e.tag == 0x0c);
     let Some(email) = utf8.map(|e| e.contents) else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     };
     let Some(at) = email.iter().rposition(|&c| c == b'@') else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     };
     if base.first() == Some(&b'.') {
         return verdict(
@@ -489,7 +485,7 @@ fn nc_email_eai(value: &[u8], base: &[u8]) -> i32 {
     let mut base_host = base;
     if let Some(bat) = base.iter().position(|&c| c == b'@') {
         if bat != 0 && base[..bat] != email[..at] {
-            return code::PERMITTED_VIOLATION;
+            return VerifyCode::PermittedViolation;
         }
         base_host = &base[bat + 1..];
     }
@@ -498,12 +494,12 @@ fn nc_email_eai(value: &[u8], base: &[u8]) -> i32 {
 
 /// `nc_uri`: `scheme://` then the host, up to the first `:` after it or else the first `/`;
 /// a base `.domain` matches the host's end, any other base the whole host (case-insensitive).
-fn nc_uri(uri: &[u8], base: &[u8]) -> i32 {
+fn nc_uri(uri: &[u8], base: &[u8]) -> VerifyCode {
     let Some(colon) = uri.iter().position(|&c| c == b':') else {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     };
     if uri.len() - colon < 3 || uri[colon + 1] != b'/' || uri[colon + 2] != b'/' {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     }
     let rest = &uri[colon + 3..];
     let end = rest
@@ -513,7 +509,7 @@ fn nc_uri(uri: &[u8], base: &[u8]) -> i32 {
         .unwrap_or(rest.len());
     let host = &rest[..end];
     if host.is_empty() {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     }
     if base.first() == Some(&b'.') {
         return verdict(
@@ -525,12 +521,12 @@ fn nc_uri(uri: &[u8], base: &[u8]) -> i32 {
 
 /// `nc_ip`: an address of 4 or 16 bytes against an address and mask of 8 or 32 (any other
 /// length is 53); different families do not match; the masked addresses must be equal.
-fn nc_ip(ip: &[u8], base: &[u8]) -> i32 {
+fn nc_ip(ip: &[u8], base: &[u8]) -> VerifyCode {
     if !matches!(ip.len(), 4 | 16) || !matches!(base.len(), 8 | 32) {
-        return code::UNSUPPORTED_NAME_SYNTAX;
+        return VerifyCode::UnsupportedNameSyntax;
     }
     if ip.len() * 2 != base.len() {
-        return code::PERMITTED_VIOLATION;
+        return VerifyCode::PermittedViolation;
     }
     let (addr, mask) = base.split_at(ip.len());
     verdict(
@@ -546,28 +542,40 @@ mod tests {
 
     #[test]
     fn dns_constraints_need_a_label_boundary() {
-        assert_eq!(nc_dns(b"gw.allowed.example", b"allowed.example"), code::OK);
-        assert_eq!(nc_dns(b"allowed.example", b"allowed.example"), code::OK);
+        assert_eq!(
+            nc_dns(b"gw.allowed.example", b"allowed.example"),
+            VerifyCode::Ok
+        );
+        assert_eq!(
+            nc_dns(b"allowed.example", b"allowed.example"),
+            VerifyCode::Ok
+        );
         assert_eq!(
             nc_dns(b"notallowed.example", b"allowed.example"),
-            code::PERMITTED_VIOLATION
+            VerifyCode::PermittedViolation
         );
-        assert_eq!(nc_dns(b"x.allowed.example", b".allowed.example"), code::OK);
+        assert_eq!(
+            nc_dns(b"x.allowed.example", b".allowed.example"),
+            VerifyCode::Ok
+        );
     }
 
     #[test]
     fn ip_constraints_mask_and_refuse_odd_lengths() {
         let net = [192, 0, 2, 0, 255, 255, 255, 0];
-        assert_eq!(nc_ip(&[192, 0, 2, 10], &net), code::OK);
-        assert_eq!(nc_ip(&[192, 0, 3, 10], &net), code::PERMITTED_VIOLATION);
-        assert_eq!(nc_ip(&[0; 16], &net), code::PERMITTED_VIOLATION);
+        assert_eq!(nc_ip(&[192, 0, 2, 10], &net), VerifyCode::Ok);
+        assert_eq!(
+            nc_ip(&[192, 0, 3, 10], &net),
+            VerifyCode::PermittedViolation
+        );
+        assert_eq!(nc_ip(&[0; 16], &net), VerifyCode::PermittedViolation);
         assert_eq!(
             nc_ip(&[192, 0, 2, 10], &net[..7]),
-            code::UNSUPPORTED_NAME_SYNTAX
+            VerifyCode::UnsupportedNameSyntax
         );
         assert_eq!(
             nc_ip(&[192, 0, 2, 10, 1], &net),
-            code::UNSUPPORTED_NAME_SYNTAX
+            VerifyCode::UnsupportedNameSyntax
         );
     }
 
@@ -575,34 +583,40 @@ mod tests {
     fn uri_host_ends_at_a_port_before_a_path() {
         assert_eq!(
             nc_uri(b"https://gw.example.com:8443/x", b"gw.example.com"),
-            code::OK
+            VerifyCode::Ok
         );
         assert_eq!(
             nc_uri(b"https://gw.example.com/x", b".example.com"),
-            code::OK
+            VerifyCode::Ok
         );
         assert_eq!(
             nc_uri(b"urn:example:gw", b"example.com"),
-            code::UNSUPPORTED_NAME_SYNTAX
+            VerifyCode::UnsupportedNameSyntax
         );
         assert_eq!(
             nc_uri(b"https:", b"example.com"),
-            code::UNSUPPORTED_NAME_SYNTAX
+            VerifyCode::UnsupportedNameSyntax
         );
     }
 
     #[test]
     fn email_constraints_by_domain_host_and_mailbox() {
-        assert_eq!(nc_email(b"gw@example.com", b"example.com"), code::OK);
-        assert_eq!(nc_email(b"gw@sub.example.com", b".example.com"), code::OK);
-        assert_eq!(nc_email(b"gw@example.com", b"gw@EXAMPLE.com"), code::OK);
+        assert_eq!(nc_email(b"gw@example.com", b"example.com"), VerifyCode::Ok);
+        assert_eq!(
+            nc_email(b"gw@sub.example.com", b".example.com"),
+            VerifyCode::Ok
+        );
+        assert_eq!(
+            nc_email(b"gw@example.com", b"gw@EXAMPLE.com"),
+            VerifyCode::Ok
+        );
         assert_eq!(
             nc_email(b"GW@example.com", b"gw@example.com"),
-            code::PERMITTED_VIOLATION
+            VerifyCode::PermittedViolation
         );
         assert_eq!(
             nc_email(b"gw", b"example.com"),
-            code::UNSUPPORTED_NAME_SYNTAX
+            VerifyCode::UnsupportedNameSyntax
         );
     }
 
@@ -614,14 +628,17 @@ mod tests {
         ]);
         let nc = nc.expect("a minimum of 0 decodes");
         assert!(nc.permitted[0].minmax_valid);
-        assert_eq!(nc_match(&Name::Dns(b"x.a.b"), &nc), code::OK);
+        assert_eq!(nc_match(&Name::Dns(b"x.a.b"), &nc), VerifyCode::Ok);
         let nc = decode(&[
             0x30, 0x0c, 0xa0, 0x0a, 0x30, 0x08, 0x82, 0x03, b'a', b'.', b'b', 0x80, 0x01, 0x01,
         ])
         .expect("decodes");
-        assert_eq!(nc_match(&Name::Dns(b"x.a.b"), &nc), code::SUBTREE_MINMAX);
+        assert_eq!(
+            nc_match(&Name::Dns(b"x.a.b"), &nc),
+            VerifyCode::SubtreeMinmax
+        );
         // Only names of the subtree's type meet it.
-        assert_eq!(nc_match(&Name::Ip(&[192, 0, 2, 1]), &nc), code::OK);
+        assert_eq!(nc_match(&Name::Ip(&[192, 0, 2, 1]), &nc), VerifyCode::Ok);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use num_bigint::BigUint;
 use num_traits::{One as _, Zero as _};
+use pki_x509::oid;
 use x509_parser::der_parser::ber::BerObject;
 
 /// OpenSSL's `OPENSSL_ECC_MAX_FIELD_BITS`: a larger field is refused when the key is decoded.
@@ -203,12 +204,6 @@ pub(crate) struct Group {
     n: BigUint,
 }
 
-/// The OID of the prime-field and characteristic-two field types (X9.62).
-const PRIME_FIELD: &str = "1.2.840.10045.1.1";
-const CHARACTERISTIC_TWO_FIELD: &str = "1.2.840.10045.1.2";
-const TP_BASIS: &str = "1.2.840.10045.1.2.3.2";
-const PP_BASIS: &str = "1.2.840.10045.1.2.3.3";
-
 fn integer(object: &BerObject<'_>) -> Option<BigUint> {
     let bytes = object.as_slice().ok()?;
     // Negative INTEGERs are refused, as OpenSSL refuses them for every field here.
@@ -273,14 +268,14 @@ impl Group {
         let field_id = field_id.as_sequence().ok()?;
         let field_type = field_id.first()?.as_oid().ok()?.to_id_string();
         let field = match field_type.as_str() {
-            PRIME_FIELD => {
+            oid::PRIME_FIELD => {
                 let p = integer(field_id.get(1)?)?;
                 if p.bits() <= 2 || p.bits() > MAX_FIELD_BITS || !p.bit(0) {
                     return None;
                 }
                 Field::Prime(p)
             }
-            CHARACTERISTIC_TWO_FIELD => {
+            oid::CHARACTERISTIC_TWO_FIELD => {
                 let params = field_id.get(1)?.as_sequence().ok()?;
                 let m = small(params.first()?)?;
                 if m == 0 || m as u64 > MAX_FIELD_BITS {
@@ -288,8 +283,8 @@ impl Group {
                 }
                 let basis = params.get(1)?.as_oid().ok()?.to_id_string();
                 let ks: Vec<usize> = match basis.as_str() {
-                    TP_BASIS => vec![small(params.get(2)?)?],
-                    PP_BASIS => params
+                    oid::TP_BASIS => vec![small(params.get(2)?)?],
+                    oid::PP_BASIS => params
                         .get(2)?
                         .as_sequence()
                         .ok()?
@@ -724,7 +719,7 @@ mod tests {
 
     #[test]
     fn binary_field_inverse_times_element_is_one() {
-        let g = Group::named("1.3.132.0.26").unwrap(); // sect233k1
+        let g = Group::named(oid::SECT233K1).unwrap(); // sect233k1
         let Field::Binary(f) = &g.field else { panic!() };
         let Element::Binary(x) = &g.g.0 else { panic!() };
         let product = f.mul(x, &f.inv(x).unwrap());
@@ -733,7 +728,7 @@ mod tests {
 
     #[test]
     fn compressed_generators_decompress_to_the_generator() {
-        for oid in ["1.3.132.0.8", "1.3.132.0.26", "1.2.840.10045.3.1.4"] {
+        for oid in [oid::SECP160R1, oid::SECT233K1, oid::PRIME239V1] {
             let g = Group::named(oid).unwrap();
             let len = g.element_len();
             let x = Group::x_integer(&g.g.0).to_bytes_be();
@@ -758,7 +753,7 @@ mod tests {
 
     #[test]
     fn the_point_at_infinity_and_off_curve_points_are_refused() {
-        let g = Group::named("1.3.132.0.8").unwrap(); // secp160r1
+        let g = Group::named(oid::SECP160R1).unwrap(); // secp160r1
         assert_eq!(g.decode_point(&[0]), None);
         let len = g.element_len();
         let mut octets = vec![4];

@@ -161,11 +161,11 @@ pub(crate) fn check_against_openssl(
         .openssl
         .verify_command_errors()
         .iter()
-        .map(|e| (e.code, e.depth, e.text.to_owned()))
+        .map(|e| (e.code.number(), e.depth, e.text.to_owned()))
         .collect();
     let first = expected.first().map(|(c, d, t)| (*c, Some(*d), t.as_str()));
     let got = (
-        report.openssl.code,
+        report.openssl.code.number(),
         report.openssl.depth,
         report.openssl.text,
     );
