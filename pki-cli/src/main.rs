@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod hints;
+mod hook;
 mod messages;
 mod output;
 mod quote;
