@@ -76,6 +76,13 @@ fn core_words(e: &pki_core::Error) -> String {
         E::Refused(Refusal::PathLength { .. }) => {
             format!("{e}; re-create it with a larger --pathlen or issue from another CA")
         }
+        E::NotRegistered { .. } => format!(
+            "{e}; give --adopt to record it (if a CA of this directory issued it) and renew it"
+        ),
+        E::Refused(Refusal::OwnKeyNotGiven { .. }) => format!("--reuse-key: {e}"),
+        E::Refused(Refusal::AnotherAtStandardPath { .. }) => {
+            format!("{e}; --force renews anyway and keeps it beside the new one")
+        }
         _ => e.to_string(),
     }
 }

@@ -138,9 +138,7 @@ pub enum Error {
         reason: String,
     },
     /// A certificate to renew is not in the register.
-    #[error(
-        "{input}: not in the register (SHA-256 {sha256}); give --adopt to record it (if a CA of this directory issued it) and renew it"
-    )]
+    #[error("{input}: not in the register (SHA-256 {sha256})")]
     NotRegistered {
         /// The certificate file.
         input: String,
@@ -292,8 +290,187 @@ pub enum Refusal {
         /// The CA's notAfter.
         ca_not_after: time::OffsetDateTime,
     },
-    /// Another refusal, in words.
-    Other(String),
+    /// A validity that would end after 9999-12-31, the last date a certificate can hold.
+    TooManyDays {
+        /// The days of validity asked for.
+        days: u32,
+    },
+    /// A certificate that signs itself was asked for from a CSR: it needs its private key.
+    SelfSignedFromCsr {
+        /// The profile asked for.
+        profile: crate::Profile,
+    },
+    /// A certificate that a CA signs was asked for without an issuer.
+    NeedsIssuer {
+        /// The profile asked for.
+        profile: crate::Profile,
+    },
+    /// A certificate of the register whose profile pki does not renew.
+    ProfileNotRenewed {
+        /// Its subject.
+        subject: String,
+        /// The profile the register records.
+        profile: String,
+    },
+    /// A proof-of-possession (verification) certificate, which is made anew, never renewed.
+    VerificationNotRenewed {
+        /// Its subject.
+        subject: String,
+    },
+    /// A certificate whose key is of a type pki cannot make again.
+    KeyNotRenewable {
+        /// Its subject.
+        subject: String,
+        /// The key reader's words.
+        reason: String,
+    },
+    /// A certificate to adopt whose extensions match none of pki's profiles.
+    NoProfileMatches {
+        /// The certificate file.
+        input: String,
+    },
+    /// A part of a certificate to renew that pki cannot issue again.
+    NotReproducible {
+        /// The certificate's subject.
+        subject: String,
+        /// Where: the subject or the subject alternative names.
+        part: CertPart,
+        /// What it holds.
+        what: Unreproducible,
+    },
+    /// The CA that issued a certificate to renew is no CA of the directory any more.
+    IssuerGone {
+        /// The certificate's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// The CA directory.
+        dir: PathBuf,
+    },
+    /// Several CAs of the directory have the issuer's name: which one signed is not known.
+    IssuerAmbiguous {
+        /// The certificate's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// The CA directory.
+        dir: PathBuf,
+        /// The prefixes of the CAs of that name.
+        prefixes: Vec<String>,
+    },
+    /// The issuing CA's key was not given to the renewal.
+    IssuerKeyNotGiven {
+        /// The key's file (its PEM or its URI's record).
+        key: PathBuf,
+    },
+    /// The certificate's own key, to be reused, was not given to the renewal.
+    OwnKeyNotGiven {
+        /// The key's file.
+        key: PathBuf,
+    },
+    /// A renewal with a fresh key of a certificate whose key is on a token, without the key
+    /// made there.
+    FreshKeyOnToken {
+        /// The certificate's subject.
+        subject: String,
+        /// The key's URI record.
+        record: PathBuf,
+    },
+    /// A renewed certificate would differ from the original.
+    DiffersFromOriginal {
+        /// The original's subject.
+        subject: String,
+        /// Where it would differ.
+        difference: Difference,
+    },
+    /// The file at a renewal's standard path is another certificate than the one renewed.
+    AnotherAtStandardPath {
+        /// The standard path.
+        path: PathBuf,
+        /// The serial of the certificate there.
+        found_serial: String,
+        /// The serial of the certificate renewed.
+        renewed_serial: String,
+    },
+    /// The certificate renewed left service while it was being renewed (another pki renewed or
+    /// revoked it).
+    NoLongerInService {
+        /// Its subject.
+        subject: String,
+        /// Its serial.
+        serial: String,
+    },
+    /// Whoever had to trust the new certificate first (a tenant) did not: nothing was renewed.
+    NotPublished {
+        /// The caller's words for what failed.
+        reason: String,
+    },
+}
+
+/// A part of a certificate ([`Refusal::NotReproducible`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertPart {
+    /// The subject.
+    Subject,
+    /// The subject alternative names.
+    SubjectAltNames,
+}
+
+/// What a certificate holds that pki cannot issue again ([`Refusal::NotReproducible`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unreproducible {
+    /// A subject value that is not text.
+    NotText,
+    /// A subject attribute other than one CN, O and OU.
+    Attribute {
+        /// Its OID, dotted.
+        oid: String,
+    },
+    /// No CN.
+    NoCommonName,
+    /// An IP address SAN of neither 4 nor 16 bytes.
+    OddIpAddress,
+    /// A SAN of another kind than a DNS name or an IP address.
+    OtherName {
+        /// The name as the parser shows it.
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Unreproducible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreproducible::NotText => f.write_str("a value that is not text"),
+            Unreproducible::Attribute { oid } => write!(f, "the attribute {oid}"),
+            Unreproducible::NoCommonName => f.write_str("no CN"),
+            Unreproducible::OddIpAddress => f.write_str("an IP address of odd length"),
+            Unreproducible::OtherName { name } => f.write_str(name),
+        }
+    }
+}
+
+/// Where a renewed certificate would differ from the original ([`Refusal::DiffersFromOriginal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Difference {
+    /// Its subject, as the new certificate would have it.
+    Subject(String),
+    /// An extension, by OID.
+    Extension(String),
+    /// The order of the extensions.
+    ExtensionOrder,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Subject(s) => write!(f, "its subject ({s})"),
+            Difference::Extension(oid) => write!(f, "the extension {oid}"),
+            Difference::ExtensionOrder => f.write_str("the order of its extensions"),
+        }
+    }
 }
 
 impl std::fmt::Display for Refusal {
@@ -360,7 +537,95 @@ impl std::fmt::Display for Refusal {
                 "{subject}: renewing it would gain nothing: its {ca} expires at {}, no later than the certificate does; renew the CA first",
                 rfc3339(*ca_not_after)
             ),
-            Refusal::Other(reason) => f.write_str(reason),
+            Refusal::TooManyDays { days } => write!(
+                f,
+                "{days} days of validity would end after the year 9999, the last date a certificate can hold; give fewer days"
+            ),
+            Refusal::SelfSignedFromCsr { profile } => write!(
+                f,
+                "a {profile} certificate signs itself and needs its private key, not a CSR"
+            ),
+            Refusal::NeedsIssuer { profile } => {
+                write!(f, "a {profile} certificate needs an issuer")
+            }
+            Refusal::ProfileNotRenewed { subject, profile } => write!(
+                f,
+                "{subject}: pki does not renew certificates of the profile {profile:?}"
+            ),
+            Refusal::VerificationNotRenewed { subject } => write!(
+                f,
+                "{subject}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`"
+            ),
+            Refusal::KeyNotRenewable { subject, reason } => write!(f, "{subject}: {reason}"),
+            Refusal::NoProfileMatches { input } => write!(
+                f,
+                "{input}: its extensions match no profile pki renews (root, intermediate, edge CA, server, device)"
+            ),
+            Refusal::NotReproducible {
+                subject,
+                part,
+                what,
+            } => {
+                let part = match part {
+                    CertPart::Subject => "the subject holds",
+                    CertPart::SubjectAltNames => "the subject alternative names hold",
+                };
+                write!(f, "{subject}: {part} {what}, which pki cannot reproduce")
+            }
+            Refusal::IssuerGone {
+                subject,
+                issuer,
+                dir,
+            } => write!(
+                f,
+                "{subject}: its issuer ({issuer}) is no CA of {} any more; it cannot be renewed here",
+                dir.display()
+            ),
+            Refusal::IssuerAmbiguous {
+                subject,
+                issuer,
+                dir,
+                prefixes,
+            } => write!(
+                f,
+                "{subject}: several CAs of {} are named {issuer} ({}); which one signed is not known",
+                dir.display(),
+                prefixes.join(", ")
+            ),
+            Refusal::IssuerKeyNotGiven { key } => write!(
+                f,
+                "the key of the issuing CA ({}) was not given",
+                key.display()
+            ),
+            Refusal::OwnKeyNotGiven { key } => {
+                write!(f, "the key {} was not given", key.display())
+            }
+            Refusal::FreshKeyOnToken { subject, record } => write!(
+                f,
+                "{subject}: the key is on a token ({}): its fresh key must be made there",
+                record.display()
+            ),
+            Refusal::DiffersFromOriginal {
+                subject,
+                difference,
+            } => write!(
+                f,
+                "{subject}: the renewed certificate would differ from the original in {difference}; renew it by issuing anew"
+            ),
+            Refusal::AnotherAtStandardPath {
+                path,
+                found_serial,
+                renewed_serial,
+            } => write!(
+                f,
+                "{} holds another certificate (serial {found_serial}) than the one renewed (serial {renewed_serial})",
+                path.display()
+            ),
+            Refusal::NoLongerInService { subject, serial } => write!(
+                f,
+                "{subject} (serial {serial}) is no longer in service in the register: another pki renewed or revoked it"
+            ),
+            Refusal::NotPublished { reason } => write!(f, "{reason}; nothing was renewed"),
         }
     }
 }
@@ -384,8 +649,17 @@ pub enum NotCaDir {
         /// This process's effective uid.
         me: u32,
     },
-    /// Another reason, in words.
-    Other(String),
+    /// The path is not a directory.
+    NotADirectory,
+    /// The path exists and is not a directory (where one is to be made).
+    ExistsNotADirectory,
+    /// A directory without `certs/` and `private/`.
+    NoCertsOrPrivate,
+    /// `private/` cannot be opened (a link, or not a directory).
+    PrivateUnusable {
+        /// The operating system's words.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for NotCaDir {
@@ -396,7 +670,12 @@ impl std::fmt::Display for NotCaDir {
                 f,
                 "owned by uid {owner}, not by this user (uid {me}); the keys in it are not yours to use"
             ),
-            NotCaDir::Other(reason) => f.write_str(reason),
+            NotCaDir::NotADirectory => f.write_str("not a directory"),
+            NotCaDir::ExistsNotADirectory => f.write_str("exists and is not a directory"),
+            NotCaDir::NoCertsOrPrivate => f.write_str(
+                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`",
+            ),
+            NotCaDir::PrivateUnusable { reason } => f.write_str(reason),
         }
     }
 }

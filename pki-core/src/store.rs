@@ -229,13 +229,10 @@ impl CaDir {
         };
         let meta = fs::metadata(dir).map_err(|_| not(NotCaDir::Missing))?;
         if !meta.is_dir() {
-            return Err(not(NotCaDir::Other("not a directory".into())));
+            return Err(not(NotCaDir::NotADirectory));
         }
         if !dir.join("certs").is_dir() || fs::symlink_metadata(dir.join("private")).is_err() {
-            return Err(not(NotCaDir::Other(
-                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`"
-                    .into(),
-            )));
+            return Err(not(NotCaDir::NoCertsOrPrivate));
         }
         let mut ca = CaDir {
             root: dir.to_owned(),
@@ -254,7 +251,7 @@ impl CaDir {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::NotACaDir {
                 dir: dir.to_owned(),
-                reason: NotCaDir::Other("exists and is not a directory".into()),
+                reason: NotCaDir::ExistsNotADirectory,
             });
         }
         if !dir.exists() {
@@ -504,9 +501,11 @@ impl CaDir {
             dir: private.clone(),
             reason,
         };
-        let d = self
-            .private_dir()
-            .map_err(|e| refuse(NotCaDir::Other(e.to_string())))?;
+        let d = self.private_dir().map_err(|e| {
+            refuse(NotCaDir::PrivateUnusable {
+                reason: e.to_string(),
+            })
+        })?;
         let (mode, owner) = d.mode_and_owner().map_err(|e| Error::io(&private, e))?;
         #[cfg(unix)]
         {

@@ -12,7 +12,7 @@ use super::{
     Capped, CertBrief, Confirm, GivenKey, HookCall, HookPhase, HookRun, KEY_IDENTIFIERS, Kept,
     Keys, Outcome, Reissue, Renewal, RenewalResult, Rollover,
 };
-use crate::error::{Error, Refusal, Result};
+use crate::error::{Difference, Error, Refusal, Result};
 use crate::files;
 use crate::issue::{Facts, Issued, Issuer, Request, issue};
 use crate::key::PrivateKey;
@@ -59,10 +59,9 @@ pub fn execute(
             })
         }
         (Some(p), None) => {
-            return Err(Error::Refused(Refusal::Other(format!(
-                "the key of the issuing CA ({}) was not given",
-                ca.key_record(p).path().display()
-            ))));
+            return Err(Error::Refused(Refusal::IssuerKeyNotGiven {
+                key: ca.key_record(p).path().to_owned(),
+            }));
         }
     };
     let issuer_renewed = match (&issuer, &r.old.issuer_sha256) {
@@ -87,19 +86,17 @@ pub fn execute(
             k
         }
         (None, true, _) => {
-            return Err(Error::Refused(Refusal::Other(format!(
-                "--reuse-key: the key {} was not given",
-                r.key.path().display()
-            ))));
+            return Err(Error::Refused(Refusal::OwnKeyNotGiven {
+                key: r.key.path().to_owned(),
+            }));
         }
         (_, false, Some(made)) => made,
         (_, false, None) => {
             if let KeyRecord::Token(record) = &r.key {
-                return Err(Error::Refused(Refusal::Other(format!(
-                    "{}: the key is on a token ({}): its fresh key must be made there",
-                    r.old.subject,
-                    record.display()
-                ))));
+                return Err(Error::Refused(Refusal::FreshKeyOnToken {
+                    subject: r.old.subject.clone(),
+                    record: record.clone(),
+                }));
             }
             generated = GivenKey::File(Box::new(PrivateKey::generate(r.key_type)?));
             &generated
@@ -174,14 +171,14 @@ fn capped_by(
 /// Refuses a renewed certificate whose subject or extensions differ from the original's
 /// (apart from the key identifiers).
 pub fn same_as_original(old: &Certificate, new: &Certificate) -> Result<()> {
-    let refuse = |what: String| {
-        Error::Refused(Refusal::Other(format!(
-            "{}: the renewed certificate would differ from the original in {what}; renew it by issuing anew",
-            old.subject()
-        )))
+    let refuse = |difference| {
+        Error::Refused(Refusal::DiffersFromOriginal {
+            subject: old.subject(),
+            difference,
+        })
     };
     if old.subject() != new.subject() {
-        return Err(refuse(format!("its subject ({})", new.subject())));
+        return Err(refuse(Difference::Subject(new.subject())));
     }
     let exts = |c: &Certificate| -> Vec<(String, bool, Vec<u8>)> {
         c.x509()
@@ -197,10 +194,9 @@ pub fn same_as_original(old: &Certificate, new: &Certificate) -> Result<()> {
             .iter()
             .chain(&b)
             .find(|e| !a.contains(e) || !b.contains(e))
-            .map_or_else(
-                || "the order of its extensions".to_owned(),
-                |e| format!("the extension {}", e.0),
-            );
+            .map_or(Difference::ExtensionOrder, |e| {
+                Difference::Extension(e.0.clone())
+            });
         return Err(refuse(differs));
     }
     Ok(())
@@ -382,12 +378,11 @@ fn put_in_place(
         && c.sha256_hex() != r.old_cert.sha256_hex()
         && !r.force
     {
-        return Err(Error::Refused(Refusal::Other(format!(
-            "{} holds another certificate (serial {}) than the one renewed (serial {}); --force renews anyway and keeps it beside the new one",
-            standard.display(),
-            Facts::of(c).serial,
-            r.old.serial
-        ))));
+        return Err(Error::Refused(Refusal::AnotherAtStandardPath {
+            path: standard.to_owned(),
+            found_serial: Facts::of(c).serial,
+            renewed_serial: r.old.serial.clone(),
+        }));
     }
     let serial = current
         .as_ref()
@@ -503,10 +498,10 @@ fn put_in_place(
         tx.insert(std::slice::from_ref(&r.old))?;
     }
     if !tx.supersede(&r.old.sha256, Some(&new_sha))? {
-        return Err(Error::Refused(Refusal::Other(format!(
-            "{} (serial {}) is no longer in service in the register: another pki renewed or revoked it",
-            r.old.subject, r.old.serial
-        ))));
+        return Err(Error::Refused(Refusal::NoLongerInService {
+            subject: r.old.subject.clone(),
+            serial: r.old.serial.clone(),
+        }));
     }
     if current.as_ref().map(Certificate::sha256_hex).as_deref() == Some(r.old.sha256.as_str()) {
         let kept_path = match &r.placement {
@@ -521,9 +516,7 @@ fn put_in_place(
     if let Some(p) = &confirm.publish
         && let Err(why) = (p.run)(issued)
     {
-        return Err(Error::Refused(Refusal::Other(format!(
-            "{why}; nothing was renewed"
-        ))));
+        return Err(Error::Refused(Refusal::NotPublished { reason: why }));
     }
 
     // The files as they are before the renewal, to tell after a rollback whether they are

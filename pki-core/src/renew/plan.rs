@@ -10,7 +10,7 @@ use x509_parser::extensions::GeneralName;
 
 use super::execute::placed_prefix;
 use super::{Options, Plan, Renewal, Selection, Skipped};
-use crate::error::{Error, Refusal, Result};
+use crate::error::{CertPart, Error, Refusal, Result, Unreproducible};
 use crate::inspect::key_type_of_spki;
 use crate::issue::{DEFAULT_BACKDATE, Facts};
 use crate::pem::Certificate;
@@ -140,23 +140,25 @@ fn renewal_of(
             superseded_by: row.superseded_by.clone(),
         });
     }
-    let refuse = |why: String| Error::Refused(Refusal::Other(why));
     let profile = profile_named(&row.profile, &cert).ok_or_else(|| {
-        refuse(format!(
-            "{}: pki does not renew certificates of the profile {:?}",
-            row.subject, row.profile
-        ))
+        Error::Refused(Refusal::ProfileNotRenewed {
+            subject: row.subject.clone(),
+            profile: row.profile.clone(),
+        })
     })?;
     if !profile.in_service() {
-        return Err(refuse(format!(
-            "{}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`",
-            row.subject
-        )));
+        return Err(Error::Refused(Refusal::VerificationNotRenewed {
+            subject: row.subject.clone(),
+        }));
     }
     let subject = subject_of(&cert)?;
     let sans = sans_of(&cert)?;
-    let key_type = key_type_of_spki(cert.x509().public_key())
-        .map_err(|e| refuse(format!("{}: {e}", row.subject)))?;
+    let key_type = key_type_of_spki(cert.x509().public_key()).map_err(|e| {
+        Error::Refused(Refusal::KeyNotRenewable {
+            subject: row.subject.clone(),
+            reason: e.to_string(),
+        })
+    })?;
     let placement = ca.placement(&row.path)?;
     let prefix = match &placement {
         // The file's name stands for the prefix (a token's key label, the messages).
@@ -216,9 +218,9 @@ fn adopt(ca: &CaDir, path: &Path, cert: Certificate, opts: &Options) -> Result<R
         });
     };
     let profile = infer_profile(&cert).ok_or_else(|| {
-        Error::Refused(Refusal::Other(format!(
-            "{input}: its extensions match no profile pki renews (root, intermediate, edge CA, server, device)"
-        )))
+        Error::Refused(Refusal::NoProfileMatches {
+            input: input.clone(),
+        })
     })?;
     let row = ca.record_of(&cert, &Facts::of(&cert), issuer.sha256_hex(), profile, path);
     renewal_of(
@@ -295,16 +297,17 @@ fn infer_profile(cert: &Certificate) -> Option<Profile> {
 fn subject_of(cert: &Certificate) -> Result<Subject> {
     let mut s = Subject::default();
     let x = cert.x509();
-    let refuse = |what: String| {
-        Error::Refused(Refusal::Other(format!(
-            "{}: the subject holds {what}, which pki cannot reproduce",
-            cert.subject()
-        )))
+    let refuse = |what| {
+        Error::Refused(Refusal::NotReproducible {
+            subject: cert.subject(),
+            part: CertPart::Subject,
+            what,
+        })
     };
     for attr in x.subject().iter_attributes() {
         let value = attr
             .as_str()
-            .map_err(|_| refuse("a value that is not text".into()))?
+            .map_err(|_| refuse(Unreproducible::NotText))?
             .to_owned();
         let slot = match attr.attr_type().to_id_string().as_str() {
             "2.5.4.3" if s.common_name.is_empty() => &mut s.common_name,
@@ -312,12 +315,16 @@ fn subject_of(cert: &Certificate) -> Result<Subject> {
             "2.5.4.11" if s.organizational_unit.is_none() => {
                 s.organizational_unit.insert(String::new())
             }
-            oid => return Err(refuse(format!("the attribute {oid}"))),
+            oid => {
+                return Err(refuse(Unreproducible::Attribute {
+                    oid: oid.to_owned(),
+                }));
+            }
         };
         *slot = value;
     }
     if s.common_name.is_empty() {
-        return Err(refuse("no CN".into()));
+        return Err(refuse(Unreproducible::NoCommonName));
     }
     Ok(s)
 }
@@ -335,17 +342,23 @@ fn sans_of(cert: &Certificate) -> Result<Vec<SanEntry>> {
             GeneralName::DNSName(d) => Ok(SanEntry::Dns((*d).to_owned())),
             GeneralName::IPAddress(b) => crate::text::ip_from_bytes(b)
                 .map(SanEntry::Ip)
-                .ok_or_else(|| bad_san(cert, "an IP address of odd length")),
-            other => Err(bad_san(cert, &format!("{other:?}"))),
+                .ok_or_else(|| bad_san(cert, Unreproducible::OddIpAddress)),
+            other => Err(bad_san(
+                cert,
+                Unreproducible::OtherName {
+                    name: format!("{other:?}"),
+                },
+            )),
         })
         .collect()
 }
 
-fn bad_san(cert: &Certificate, what: &str) -> Error {
-    Error::Refused(Refusal::Other(format!(
-        "{}: the subject alternative names hold {what}, which pki cannot reproduce",
-        cert.subject()
-    )))
+fn bad_san(cert: &Certificate, what: Unreproducible) -> Error {
+    Error::Refused(Refusal::NotReproducible {
+        subject: cert.subject(),
+        part: CertPart::SubjectAltNames,
+        what,
+    })
 }
 
 /// The prefix of the standard paths: the register's `certs/<prefix>.cert.pem`, else the
@@ -382,19 +395,17 @@ fn issuer_prefix(ca: &CaDir, row: &Record, cert: &Certificate) -> Result<String>
     }
     match by_name.len() {
         1 => Ok(by_name.remove(0)),
-        0 => Err(Error::Refused(Refusal::Other(format!(
-            "{}: its issuer ({}) is no CA of {} any more; it cannot be renewed here",
-            row.subject,
-            row.issuer,
-            ca.path().display()
-        )))),
-        _ => Err(Error::Refused(Refusal::Other(format!(
-            "{}: several CAs of {} are named {} ({}); which one signed is not known",
-            row.subject,
-            ca.path().display(),
-            row.issuer,
-            by_name.join(", ")
-        )))),
+        0 => Err(Error::Refused(Refusal::IssuerGone {
+            subject: row.subject.clone(),
+            issuer: row.issuer.clone(),
+            dir: ca.path().to_owned(),
+        })),
+        _ => Err(Error::Refused(Refusal::IssuerAmbiguous {
+            subject: row.subject.clone(),
+            issuer: row.issuer.clone(),
+            dir: ca.path().to_owned(),
+            prefixes: by_name,
+        })),
     }
 }
 
