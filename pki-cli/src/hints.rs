@@ -42,9 +42,28 @@ fn words(e: &(dyn std::error::Error + 'static)) -> String {
             _ => None,
         }
     });
+    if let Some(r) = e.downcast_ref::<pki_core::register::Error>() {
+        return register_words(r);
+    }
+    if let Some(pki_pkcs11::Error::NoModule) = e.downcast_ref::<pki_pkcs11::Error>() {
+        return format!(
+            "{e}: give --pkcs11-module PATH, PKI_PKCS11_MODULE, or module-path= in the URI"
+        );
+    }
     match core {
         Some(core) => core_words(core),
         None => e.to_string(),
+    }
+}
+
+/// A register error, with the flag its fix needs.
+fn register_words(e: &pki_core::register::Error) -> String {
+    match e {
+        pki_core::register::Error::Locked {
+            in_renew_hook: true,
+            ..
+        } => format!("{e}, not in its --exec"),
+        _ => e.to_string(),
     }
 }
 
@@ -80,6 +99,15 @@ fn core_words(e: &pki_core::Error) -> String {
             "{e}; give --adopt to record it (if a CA of this directory issued it) and renew it"
         ),
         E::Refused(Refusal::OwnKeyNotGiven { .. }) => format!("--reuse-key: {e}"),
+        E::Register(r) => register_words(r),
+        E::ForeignRegister {
+            reason: pki_core::Foreign::SymbolicLink | pki_core::Foreign::ServesAnother { .. },
+            ..
+        } => format!("{e} with --register / PKI_REGISTER"),
+        E::NotRecorded {
+            reason: pki_core::Unrecorded::NotInRegister,
+            ..
+        } => format!("{e}; see --register"),
         E::Refused(Refusal::AnotherAtStandardPath { .. }) => {
             format!("{e}; --force renews anyway and keeps it beside the new one")
         }
@@ -169,6 +197,29 @@ fn register_hint(e: &pki_core::register::Error) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// pki-verify: a gateway check's fix.
+
+/// A gateway check's detail, with the fix it points to in this command line's words.
+pub(crate) fn check_detail(c: &pki_verify::Check) -> String {
+    format!(
+        "{}{}",
+        c.detail,
+        c.fix.as_ref().map(fix_words).unwrap_or_default()
+    )
+}
+
+/// The words a check's (or a scanned host's) fix adds to its detail.
+pub(crate) fn fix_words(fix: &pki_verify::Fix) -> String {
+    use pki_verify::Fix;
+    match fix {
+        Fix::ClientCertificate => "; give --cert and --key".to_owned(),
+        Fix::ReissueWithSan { name } => format!(" or reissue with --san {name}"),
+        Fix::Crl { .. } => " (give it with --crl)".to_owned(),
+        _ => String::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,6 +378,7 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
         Error::NoJdk { .. } | Error::NoNssDatabase { .. } | Error::StorePassword { .. } => {
             e.to_string()
         }
+        Error::NoHome => format!("{e}: name one with --nss-db"),
         Error::NotNssDatabase { .. } => format!(
             "{e}; create one with `certutil -N -d sql:DIR --empty-password`, or name another with --nss-db"
         ),

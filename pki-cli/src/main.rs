@@ -5,6 +5,8 @@ mod cli;
 mod commands;
 mod hints;
 mod hook;
+#[cfg(test)]
+mod library_words;
 mod messages;
 mod output;
 mod quote;

@@ -134,8 +134,8 @@ pub enum Error {
     ForeignRegister {
         /// The register.
         register: String,
-        /// Why it is not this directory's, and what to do.
-        reason: String,
+        /// Why it is not this directory's.
+        reason: Foreign,
     },
     /// A certificate to renew is not in the register.
     #[error("{input}: not in the register (SHA-256 {sha256})")]
@@ -185,7 +185,7 @@ pub enum Error {
         /// Its 1-based line in that file.
         line: Option<usize>,
         /// Why it names no certificate (or several).
-        reason: String,
+        reason: Unrecorded,
     },
     /// A CRL could not be made for this CA.
     #[error("cannot write the CRL of the {ca}: {reason}")]
@@ -405,6 +405,110 @@ pub enum Refusal {
         /// The caller's words for what failed.
         reason: String,
     },
+}
+
+/// Why a register is not the CA directory's own ([`Error::ForeignRegister`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Foreign {
+    /// `register.sqlite3` is a symbolic link.
+    SymbolicLink,
+    /// It serves another CA directory.
+    ServesAnother {
+        /// That directory, as the register records it.
+        other: String,
+    },
+    /// The directory's id file holds no id pki wrote.
+    BadDirectoryId {
+        /// The id file.
+        path: PathBuf,
+    },
+}
+
+impl std::fmt::Display for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Foreign::SymbolicLink => f.write_str(
+                "a symbolic link; a CA directory's register.sqlite3 is its own file: put the file \
+                 itself there, or name a register several directories share",
+            ),
+            Foreign::ServesAnother { other } => write!(
+                f,
+                "it serves another CA directory ({other}), copied or restored from there; put \
+                 this directory's own register back (from a backup), or name a register several \
+                 directories share"
+            ),
+            Foreign::BadDirectoryId { path } => write!(
+                f,
+                "{} is not an id pki wrote (32 hex digits); put it back from a backup",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Why what was given to revoke names no certificate, or several ([`Error::NotRecorded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unrecorded {
+    /// A batch file's line longer than pki reads.
+    LineTooLong {
+        /// The most bytes a line may have.
+        max: usize,
+    },
+    /// A batch file's line that is not UTF-8.
+    NotUtf8,
+    /// A batch file's line with a control character.
+    ControlCharacter,
+    /// The file given cannot be read as certificates.
+    Unreadable {
+        /// The reader's words.
+        reason: String,
+    },
+    /// The file given holds no certificate.
+    NoCertificate,
+    /// The certificate given is not in the register.
+    NotInRegister,
+    /// A serial several CAs issued.
+    SeveralIssuers {
+        /// The serial.
+        serial: String,
+        /// The issuers' subjects.
+        issuers: Vec<String>,
+    },
+    /// No certificate has this serial or device id.
+    NoMatch,
+    /// It left the register while being revoked.
+    NoLongerInRegister,
+}
+
+impl std::fmt::Display for Unrecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const A_LINE: &str = "give one certificate file, serial or device id a line";
+        match self {
+            Unrecorded::LineTooLong { max } => {
+                write!(f, "a line longer than {max} bytes: {A_LINE}")
+            }
+            Unrecorded::NotUtf8 => write!(f, "not UTF-8 text: {A_LINE}"),
+            Unrecorded::ControlCharacter => write!(f, "holds a control character: {A_LINE}"),
+            Unrecorded::Unreadable { reason } => f.write_str(reason),
+            Unrecorded::NoCertificate => f.write_str("holds no certificate"),
+            Unrecorded::NotInRegister => f.write_str(
+                "this certificate is not in the register (issued elsewhere, or recorded in \
+                 another register)",
+            ),
+            Unrecorded::SeveralIssuers { serial, issuers } => write!(
+                f,
+                "serial {serial} was issued by several CAs ({}): give the certificate file",
+                issuers.join("; ")
+            ),
+            Unrecorded::NoMatch => f.write_str(
+                "no certificate in the register has this serial or device id (CN); `pki list` \
+                 shows what is there",
+            ),
+            Unrecorded::NoLongerInRegister => f.write_str("no longer in the register"),
+        }
+    }
 }
 
 /// A part of a certificate ([`Refusal::NotReproducible`]).

@@ -56,7 +56,9 @@ pub use crl_info::{
     CRL_PEM_LABEL, CrlInfo, RevokedInfo, crl_reason_name, holds_crls, read_crl_file, read_crls,
 };
 pub use csr::{Csr, create as create_csr};
-pub use error::{CertPart, Difference, Error, NotCaDir, Refusal, Result, Unreproducible};
+pub use error::{
+    CertPart, Difference, Error, Foreign, NotCaDir, Refusal, Result, Unrecorded, Unreproducible,
+};
 pub use inspect::{
     BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Status, UsageInfo, chain_links,
     human as human_duration, inspect, key_matches,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use pki_register::{Location, Query, Record, Register};
 use serde::Serialize;
 
-use crate::error::{Error, NotCaDir, Result};
+use crate::error::{Error, Foreign, NotCaDir, Result};
 use crate::files;
 use crate::issue::Issued;
 use crate::pem::Certificate;
@@ -357,10 +357,7 @@ impl CaDir {
         match fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => Err(Error::ForeignRegister {
                 register: path.display().to_string(),
-                reason: "a symbolic link; a CA directory's register.sqlite3 is its own file: \
-                         put the file itself there, or name a register several directories \
-                         share with --register / PKI_REGISTER"
-                    .into(),
+                reason: Foreign::SymbolicLink,
             }),
             Ok(m) if m.is_file() && m.len() == 0 => lost("empty"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => lost("missing"),
@@ -395,11 +392,9 @@ impl CaDir {
         {
             return Err(Error::ForeignRegister {
                 register: register.location().to_string(),
-                reason: format!(
-                    "it serves another CA directory ({other}), copied or restored from there; \
-                     put this directory's own register back (from a backup), or name a \
-                     register several directories share with --register / PKI_REGISTER"
-                ),
+                reason: Foreign::ServesAnother {
+                    other: other.clone(),
+                },
             });
         }
         let at = fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
@@ -419,10 +414,7 @@ impl CaDir {
                     } else {
                         Err(Error::ForeignRegister {
                             register: self.register.to_string(),
-                            reason: format!(
-                                "{} is not an id pki wrote (32 hex digits); put it back from a backup",
-                                path.display()
-                            ),
+                            reason: Foreign::BadDirectoryId { path: path.clone() },
                         })
                     }
                 }

@@ -422,7 +422,7 @@ fn gateway_check(
             .checks
             .iter()
             .filter(|c| c.status == pki_verify::CheckStatus::Fail)
-            .map(|c| c.detail.clone())
+            .map(crate::hints::check_detail)
             .collect();
         format!(
             "{label} serves the new certificate but a device would not accept it: {}",

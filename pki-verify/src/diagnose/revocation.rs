@@ -133,7 +133,7 @@ pub(super) fn explain_unusable(subject: &str, issuer: &str, code: i32, rustls: &
         code::UNABLE_TO_GET_CRL => format!(
             "no CRL given is one OpenSSL can use for \"{subject}\": it needs a CRL issued and \
              signed by \"{issuer}\" (same name, and its authority key identifier that CA's key). \
-             Give that CA's CRL with --crl"
+             Give that CA's CRL"
         ),
         code::CRL_HAS_EXPIRED => format!(
             "the CRL of \"{issuer}\" has expired (its nextUpdate has passed). Publish a fresh CRL"
