@@ -14,7 +14,11 @@
 //! - pki-truststore ([`truststore`]): `--root`, `--name`, `--allow-leaf`, and the command to run
 //!   again with `sudo` (on Windows, from an elevated prompt);
 //! - pki-verify: its errors (a name that does not resolve, a refused port, a silent server)
-//!   need no flag to be understood, and get none.
+//!   need no flag to be understood, and get none; a gateway check's [`pki_verify::Fix`] (a
+//!   client certificate, a name to reissue with, a CRL) becomes `--cert`/`--key`, `--san`,
+//!   `--crl` ([`check_detail`], [`fix_words`]);
+//! - pki-register, pki-pkcs11: a register locked by the `pki renew` whose hook runs pki
+//!   (`--exec`), no PKCS#11 module (`--pkcs11-module`).
 //!
 //! Every line a test or the README shows stays the line it was.
 

@@ -88,7 +88,7 @@ pub enum Error {
         /// The device id as given.
         id: String,
         /// The rule it breaks.
-        reason: String,
+        reason: DeviceIdFault,
     },
     /// A profile parameter is not acceptable (for example an edge CA name equal to a gateway host name).
     #[error("{0}")]
@@ -193,7 +193,7 @@ pub enum Error {
         /// Which CA (`intermediate CA`, `edge CA "gw"`).
         ca: String,
         /// Why.
-        reason: String,
+        reason: CrlFault,
     },
     /// A CRL distribution point URL that cannot go into a certificate.
     #[error("CRL URL {url:?}: {reason}")]
@@ -201,7 +201,7 @@ pub enum Error {
         /// The URL as given.
         url: String,
         /// What is wrong with it.
-        reason: String,
+        reason: CrlUrlFault,
     },
     /// The index of issued certificates holds a line that does not parse.
     #[error("{path}:{line}: corrupt index line ({reason})")]
@@ -405,6 +405,98 @@ pub enum Refusal {
         /// The caller's words for what failed.
         reason: String,
     },
+}
+
+/// The rule of Azure IoT Hub's (and pki's) a device id breaks ([`Error::BadDeviceId`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceIdFault {
+    /// It is empty.
+    Empty,
+    /// It is longer than 128 characters.
+    TooLong,
+    /// It holds a character outside Azure's set.
+    Character(char),
+    /// It starts with a dot.
+    LeadingDot,
+    /// It starts with a dash.
+    LeadingDash,
+}
+
+impl std::fmt::Display for DeviceIdFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceIdFault::Empty => f.write_str("it is empty"),
+            DeviceIdFault::TooLong => f.write_str("it is longer than 128 characters"),
+            DeviceIdFault::Character(c) => write!(
+                f,
+                "{c:?} is not allowed (letters, digits and -.%_*?!(),:=@$' only)"
+            ),
+            DeviceIdFault::LeadingDot => f.write_str(
+                "it cannot start with a dot (it becomes a file name: `.`, `..`, a hidden file)",
+            ),
+            DeviceIdFault::LeadingDash => f.write_str(
+                "it cannot start with a dash (it would read as a flag in the commands pki prints)",
+            ),
+        }
+    }
+}
+
+/// Why a CA's CRL cannot be made ([`Error::Crl`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrlFault {
+    /// The CA's keyUsage lacks cRLSign.
+    NoCrlSign,
+    /// The register holds a serial that is not hex.
+    SerialNotHex {
+        /// The serial as recorded.
+        serial: String,
+    },
+    /// Signing failed.
+    Sign {
+        /// The signer's words.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for CrlFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CrlFault::NoCrlSign => f.write_str(
+                "its keyUsage has no cRLSign (an edge CA made by an earlier pki, or an adopted \
+                 CA); revoke it in its issuer's CRL to withdraw what it issued",
+            ),
+            CrlFault::SerialNotHex { serial } => {
+                write!(f, "the register holds serial {serial:?}, which is not hex")
+            }
+            CrlFault::Sign { reason } => f.write_str(reason),
+        }
+    }
+}
+
+/// What is wrong with a CRL distribution point URL ([`Error::BadCrlUrl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrlUrlFault {
+    /// Not `http://`, `https://` nor `ldap://`.
+    Scheme,
+    /// No host.
+    NoHost,
+    /// Not ASCII, or with spaces or control characters.
+    NotAscii,
+}
+
+impl std::fmt::Display for CrlUrlFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CrlUrlFault::Scheme => "give an http://, https:// or ldap:// URL",
+            CrlUrlFault::NoHost => "the URL names no host",
+            CrlUrlFault::NotAscii => {
+                "a URL in a certificate is ASCII without spaces (percent-encode the rest)"
+            }
+        })
+    }
 }
 
 /// Why a register is not the CA directory's own ([`Error::ForeignRegister`]).

@@ -247,7 +247,7 @@ impl Request {
         self.now
             .checked_add(Duration::days(i64::from(self.days)))
             .filter(|t| t.year() <= 9999)
-            .ok_or_else(|| Error::Refused(Refusal::TooManyDays { days: self.days }))
+            .ok_or(Error::Refused(Refusal::TooManyDays { days: self.days }))
     }
 
     /// A request with the profile's default validity and back-dating.

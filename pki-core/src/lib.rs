@@ -57,7 +57,8 @@ pub use crl_info::{
 };
 pub use csr::{Csr, create as create_csr};
 pub use error::{
-    CertPart, Difference, Error, Foreign, NotCaDir, Refusal, Result, Unrecorded, Unreproducible,
+    CertPart, CrlFault, CrlUrlFault, DeviceIdFault, Difference, Error, Foreign, NotCaDir, Refusal,
+    Result, Unrecorded, Unreproducible,
 };
 pub use inspect::{
     BasicConstraintsInfo, CertInfo, ExtensionInfo, PublicKeyInfo, Status, UsageInfo, chain_links,
@@ -74,7 +75,8 @@ pub use pkcs12::{Pkcs12Cipher, TrustedEntry, pkcs12_keystore, pkcs12_truststore}
 pub use pki_register::{self as register, Record};
 pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
 pub use profile::{
-    DEVICE_ID_RULE, Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id,
+    DEVICE_ID_RULE, Profile, SanEntry, Subject, device_id_fault, is_valid_dns_name,
+    validate_device_id,
 };
 pub use renewal::{Fraction, RenewalCheck, Threshold, check as check_renewal};
 pub use revoke::{

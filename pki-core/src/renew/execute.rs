@@ -706,7 +706,138 @@ fn under(ca: &CaDir, root: &str) -> Result<Vec<Reissue>> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
     use super::*;
+    use crate::issue::SubjectKey;
+    use crate::key::KeyType;
+    use crate::profile::Subject;
+    use crate::renew::{GivenKey, Hook, Options, Selection, plan};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
+
+    /// A hook lent by a test: it records each call and answers `ok` on renewal (always on
+    /// rollback).
+    struct Recorder {
+        ok: bool,
+        calls: RefCell<Vec<(HookPhase, PathBuf, String, String)>>,
+    }
+
+    impl Hook for Recorder {
+        fn run(&self, call: &HookCall<'_>) -> HookRun {
+            self.calls.borrow_mut().push((
+                call.phase,
+                call.cert.to_owned(),
+                call.old_serial.to_owned(),
+                call.new_serial.to_owned(),
+            ));
+            let ok = self.ok || call.phase == HookPhase::Rollback;
+            HookRun {
+                phase: call.phase,
+                command: "recorder".into(),
+                ok,
+                exit_code: Some(if ok { 0 } else { 1 }),
+                timed_out: false,
+                error: None,
+                seconds: 0.0,
+            }
+        }
+    }
+
+    /// A CA directory with a root and a device `d` it signed; the root's key.
+    fn directory(d: &Path) -> (CaDir, PrivateKey) {
+        let ca = CaDir::create(&d.join("pki")).unwrap();
+        let root_key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let root = crate::issue(
+            &Request::new(Profile::RootCa { pathlen: None }, Subject::cn("R"), NOW),
+            &SubjectKey::Private(&root_key),
+            None,
+        )
+        .unwrap();
+        ca.write_issued(
+            &CaRole::Root.prefix(),
+            &root,
+            None,
+            Profile::RootCa { pathlen: None },
+            false,
+        )
+        .unwrap();
+        let issuer = Issuer::new(root.chain.clone(), &root_key, "r", "k").unwrap();
+        let key = PrivateKey::generate(KeyType::EcP256).unwrap();
+        let req = Request::new(Profile::Device, Subject::cn("d"), NOW);
+        let issued = crate::issue(&req, &SubjectKey::Private(&key), Some(&issuer)).unwrap();
+        ca.write_issued(
+            "d",
+            &issued,
+            Some(key.to_pem().as_bytes()),
+            Profile::Device,
+            false,
+        )
+        .unwrap();
+        (ca, root_key)
+    }
+
+    #[test]
+    fn the_lent_hook_decides_between_commit_and_rollback_and_runs_again_after_one() {
+        let now = NOW + Duration::days(1);
+        for ok in [false, true] {
+            let d = tempfile::tempdir().unwrap();
+            let (ca, root_key) = directory(d.path());
+            let opts = Options {
+                reuse_key: false,
+                days: None,
+                adopt: false,
+                force: false,
+                now,
+            };
+            let planned = plan(&ca, &Selection::CommonName("d".into()), &opts).unwrap();
+            let r = &planned.renewals[0];
+            let keys = Keys {
+                issuer: Some(GivenKey::File(Box::new(root_key))),
+                ..Keys::default()
+            };
+            let hook = Recorder {
+                ok,
+                calls: RefCell::new(Vec::new()),
+            };
+            let confirm = Confirm {
+                hook: Some(&hook),
+                ..Confirm::default()
+            };
+            let before = std::fs::read(ca.cert_path(&r.prefix)).unwrap();
+            let outcome = execute(&ca, r, &keys, &confirm, now).unwrap();
+            let calls = hook.calls.into_inner();
+            let new_serial = outcome.new.as_ref().unwrap().serial.clone();
+            let renew = (
+                HookPhase::Renew,
+                ca.cert_path(&r.prefix),
+                r.old.serial.clone(),
+                new_serial,
+            );
+            let after = std::fs::read(ca.cert_path(&r.prefix)).unwrap();
+            if ok {
+                assert_eq!(outcome.result, RenewalResult::Renewed);
+                assert_eq!(calls, [renew]);
+                assert_ne!(after, before);
+            } else {
+                assert_eq!(outcome.result, RenewalResult::RolledBack);
+                let mut rollback = renew.clone();
+                rollback.0 = HookPhase::Rollback;
+                assert_eq!(calls, [renew, rollback]);
+                assert_eq!(after, before, "the old certificate is back");
+                assert!(outcome.rollback_hook.is_some_and(|h| h.ok));
+                assert!(
+                    outcome
+                        .error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("the hook failed (exit 1")),
+                    "{:?}",
+                    outcome.error
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_placed_file_is_kept_under_its_serial_before_its_extension() {

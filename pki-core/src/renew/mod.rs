@@ -5,7 +5,8 @@
 //! [`plan`] finds what to renew (a file, a CN, a CA's role, or everything expiring soon) and
 //! how; [`execute`] issues, then in ONE transaction puts the new files at the standard paths
 //! (so a gateway's configuration keeps working), keeps the replaced files beside them, runs the
-//! hook, lets the caller check the gateway, and commits the register (the old row superseded by
+//! caller's [`Hook`] (pki-core starts no process: `pki renew --exec` lends a shell command), lets
+//! the caller check the gateway, and commits the register (the old row superseded by
 //! the new one's SHA-256, the new row inserted). A failed hook or check, or a register that
 //! cannot be written, puts the old files back, runs the hook again so that the gateway serves
 //! them, and leaves the register as it was.
