@@ -85,8 +85,8 @@ pub enum Reason {
     BadDays(String),
     /// The device id is empty.
     EmptyId,
-    /// The device id breaks pki-core's rule for device ids, for this reason.
-    BadDeviceId(String),
+    /// The device id breaks pki-core's rule for device ids, this one.
+    BadDeviceId(pki_core::DeviceIdFault),
     /// This value of the CSV `sans` column is neither a DNS name nor an IP address.
     BadSan(String),
     /// The device id is on an earlier line of the input too.

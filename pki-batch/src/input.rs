@@ -243,12 +243,8 @@ impl<R: BufRead> Reader<R> {
             if id.is_empty() {
                 return Ok(Some(reject(line_no, "", Reason::EmptyId)));
             }
-            if let Err(e) = pki_core::validate_device_id(&id) {
-                let why = match e {
-                    pki_core::Error::BadDeviceId { reason, .. } => reason,
-                    other => other.to_string(),
-                };
-                return Ok(Some(reject(line_no, &id, Reason::BadDeviceId(why))));
+            if let Some(fault) = pki_core::device_id_fault(&id) {
+                return Ok(Some(reject(line_no, &id, Reason::BadDeviceId(fault))));
             }
             for san in &sans {
                 if san.parse::<pki_core::SanEntry>().is_err() {

@@ -360,9 +360,10 @@ fn truststore(e: &pki_truststore::Error) -> Code {
         T::ListUnsupported { .. } => Code::Unsupported,
         T::NeedsPrivilege { .. } => Code::PermissionDenied,
         T::Spawn { .. } | T::ProgramFailed { .. } => Code::ProgramFailed,
-        T::NotNssDatabase { .. } | T::NoNssDatabase { .. } | T::StorePassword { .. } => {
-            Code::TrustStore
-        }
+        T::NotNssDatabase { .. }
+        | T::NoNssDatabase { .. }
+        | T::NoHome
+        | T::StorePassword { .. } => Code::TrustStore,
         T::NotConfirmed { .. } => Code::NotConfirmed,
         T::BuildBundle { cause, .. } | T::RolledBack { cause, .. } => truststore(cause),
         T::RollbackFailed { .. } => Code::RollbackFailed,

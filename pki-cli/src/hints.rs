@@ -14,7 +14,11 @@
 //! - pki-truststore ([`truststore`]): `--root`, `--name`, `--allow-leaf`, and the command to run
 //!   again with `sudo` (on Windows, from an elevated prompt);
 //! - pki-verify: its errors (a name that does not resolve, a refused port, a silent server)
-//!   need no flag to be understood, and get none.
+//!   need no flag to be understood, and get none; a gateway check's [`pki_verify::Fix`] (a
+//!   client certificate, a name to reissue with, a CRL) becomes `--cert`/`--key`, `--san`,
+//!   `--crl` ([`check_detail`], [`fix_words`]);
+//! - pki-register, pki-pkcs11: a register locked by the `pki renew` whose hook runs pki
+//!   (`--exec`), no PKCS#11 module (`--pkcs11-module`).
 //!
 //! Every line a test or the README shows stays the line it was.
 
@@ -43,9 +47,28 @@ fn words(e: &(dyn std::error::Error + 'static)) -> String {
             _ => None,
         }
     });
+    if let Some(r) = e.downcast_ref::<pki_core::register::Error>() {
+        return register_words(r);
+    }
+    if let Some(pki_pkcs11::Error::NoModule) = e.downcast_ref::<pki_pkcs11::Error>() {
+        return format!(
+            "{e}: give --pkcs11-module PATH, PKI_PKCS11_MODULE, or module-path= in the URI"
+        );
+    }
     match core {
         Some(core) => core_words(core),
         None => e.to_string(),
+    }
+}
+
+/// A register error, with the flag its fix needs.
+fn register_words(e: &pki_core::register::Error) -> String {
+    match e {
+        pki_core::register::Error::Locked {
+            in_renew_hook: true,
+            ..
+        } => format!("{e}, not in its --exec"),
+        _ => e.to_string(),
     }
 }
 
@@ -76,6 +99,22 @@ fn core_words(e: &pki_core::Error) -> String {
         }) => format!("{e}: pki renew {}", renew_target(role)),
         E::Refused(Refusal::PathLength { .. }) => {
             format!("{e}; re-create it with a larger --pathlen or issue from another CA")
+        }
+        E::NotRegistered { .. } => format!(
+            "{e}; give --adopt to record it (if a CA of this directory issued it) and renew it"
+        ),
+        E::Refused(Refusal::OwnKeyNotGiven { .. }) => format!("--reuse-key: {e}"),
+        E::Register(r) => register_words(r),
+        E::ForeignRegister {
+            reason: pki_core::Foreign::SymbolicLink | pki_core::Foreign::ServesAnother { .. },
+            ..
+        } => format!("{e} with --register / PKI_REGISTER"),
+        E::NotRecorded {
+            reason: pki_core::Unrecorded::NotInRegister,
+            ..
+        } => format!("{e}; see --register"),
+        E::Refused(Refusal::AnotherAtStandardPath { .. }) => {
+            format!("{e}; --force renews anyway and keeps it beside the new one")
         }
         _ => e.to_string(),
     }
@@ -180,6 +219,29 @@ fn register_hint(e: &pki_core::register::Error) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// pki-verify: a gateway check's fix.
+
+/// A gateway check's detail, with the fix it points to in this command line's words.
+pub(crate) fn check_detail(c: &pki_verify::Check) -> String {
+    format!(
+        "{}{}",
+        c.detail,
+        c.fix.as_ref().map(fix_words).unwrap_or_default()
+    )
+}
+
+/// The words a check's (or a scanned host's) fix adds to its detail.
+pub(crate) fn fix_words(fix: &pki_verify::Fix) -> String {
+    use pki_verify::Fix;
+    match fix {
+        Fix::ClientCertificate => "; give --cert and --key".to_owned(),
+        Fix::ReissueWithSan { name } => format!(" or reissue with --san {name}"),
+        Fix::Crl { .. } => " (give it with --crl)".to_owned(),
+        _ => String::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +401,7 @@ fn store_message(e: &pki_truststore::Error, root: Option<&Path>) -> String {
         Error::NoJdk { .. } | Error::NoNssDatabase { .. } | Error::StorePassword { .. } => {
             e.to_string()
         }
+        Error::NoHome => format!("{e}: name one with --nss-db"),
         Error::NotNssDatabase { .. } => format!(
             "{e}; create one with `certutil -N -d sql:DIR --empty-password`, or name another with --nss-db"
         ),

@@ -7,6 +7,9 @@ mod codes;
 mod commands;
 mod env;
 mod hints;
+mod hook;
+#[cfg(test)]
+mod library_words;
 mod messages;
 mod output;
 mod quote;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::ParsedExtension;
 
-use crate::error::{Error, Result};
+use crate::error::{CrlFault, CrlUrlFault, Error, Result};
 use crate::issue::Issuer;
 use crate::store::{CRL_DIR, CaDir, CaRole, KeptCa, kept_prefix};
 use pki_x509::Certificate;
@@ -151,9 +151,7 @@ pub fn write_crls(
     {
         return Err(Error::Crl {
             ca: role.to_string(),
-            reason: "its keyUsage has no cRLSign (an edge CA made by an earlier pki, or an \
-                     adopted CA); revoke it in its issuer's CRL to withdraw what it issued"
-                .into(),
+            reason: CrlFault::NoCrlSign,
         });
     }
     let this_update = now.replace_nanosecond(0).unwrap_or(now);
@@ -194,7 +192,9 @@ pub fn write_crls(
         if let Some(serial) = bad {
             return Err(Error::Crl {
                 ca: label,
-                reason: format!("the register holds serial {serial:?}, which is not hex"),
+                reason: CrlFault::SerialNotHex {
+                    serial: serial.clone(),
+                },
             });
         }
         let revoked = entries.len();
@@ -211,7 +211,9 @@ pub fn write_crls(
         };
         let crl = params.signed_by(issuer.signer()).map_err(|e| Error::Crl {
             ca: label.clone(),
-            reason: issuer.sign_error(e).to_string(),
+            reason: CrlFault::Sign {
+                reason: issuer.sign_error(e).to_string(),
+            },
         })?;
         let der = crl.der().to_vec();
         let pem = pki_x509::pem_encode("X509 CRL", &der);
@@ -343,22 +345,20 @@ fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
 /// Refuses a CRL distribution point URL a certificate cannot carry or a client cannot fetch:
 /// it must be `http://`, `https://` or `ldap://`, ASCII, without spaces.
 pub fn check_crl_url(url: &str) -> Result<()> {
-    let bad = |reason: &str| Error::BadCrlUrl {
+    let bad = |reason| Error::BadCrlUrl {
         url: url.to_owned(),
-        reason: reason.to_owned(),
+        reason,
     };
     let lower = url.to_ascii_lowercase();
     let rest = ["http://", "https://", "ldap://"]
         .iter()
         .find_map(|s| lower.strip_prefix(s))
-        .ok_or_else(|| bad("give an http://, https:// or ldap:// URL"))?;
+        .ok_or_else(|| bad(CrlUrlFault::Scheme))?;
     if rest.is_empty() || rest.starts_with('/') {
-        return Err(bad("the URL names no host"));
+        return Err(bad(CrlUrlFault::NoHost));
     }
     if !url.is_ascii() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad(
-            "a URL in a certificate is ASCII without spaces (percent-encode the rest)",
-        ));
+        return Err(bad(CrlUrlFault::NotAscii));
     }
     Ok(())
 }
@@ -519,7 +519,16 @@ mod tests {
         assert!(!can_sign_crls(&cert.certificate));
         let issuer = Issuer::new(cert.chain, &key, "c", "k").unwrap();
         let err = write_crls(&ca, &[(CaRole::Root.into(), &issuer)], NOW, 7, true).unwrap_err();
-        assert!(matches!(err, Error::Crl { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Crl {
+                    reason: CrlFault::NoCrlSign,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(!ca.path().join("crl").exists());
         let (_, root) = root();
         assert!(can_sign_crls(&root.certificate));

@@ -42,7 +42,7 @@ pub enum Error {
         /// The device id as given.
         id: String,
         /// The rule it breaks.
-        reason: String,
+        reason: DeviceIdFault,
     },
     /// A profile parameter is not acceptable (for example an edge CA name equal to a gateway host name).
     #[error("{0}")]
@@ -85,13 +85,11 @@ pub enum Error {
     ForeignRegister {
         /// The register.
         register: String,
-        /// Why it is not this directory's, and what to do.
-        reason: String,
+        /// Why it is not this directory's.
+        reason: Foreign,
     },
     /// A certificate to renew is not in the register.
-    #[error(
-        "{input}: not in the register (SHA-256 {sha256}); give --adopt to record it (if a CA of this directory issued it) and renew it"
-    )]
+    #[error("{input}: not in the register (SHA-256 {sha256})")]
     NotRegistered {
         /// The certificate file.
         input: String,
@@ -138,7 +136,7 @@ pub enum Error {
         /// Its 1-based line in that file.
         line: Option<usize>,
         /// Why it names no certificate (or several).
-        reason: String,
+        reason: Unrecorded,
     },
     /// A CRL could not be made for this CA.
     #[error("cannot write the CRL of the {ca}: {reason}")]
@@ -146,7 +144,7 @@ pub enum Error {
         /// Which CA (`intermediate CA`, `edge CA "gw"`).
         ca: String,
         /// Why.
-        reason: String,
+        reason: CrlFault,
     },
     /// A CRL distribution point URL that cannot go into a certificate.
     #[error("CRL URL {url:?}: {reason}")]
@@ -154,7 +152,7 @@ pub enum Error {
         /// The URL as given.
         url: String,
         /// What is wrong with it.
-        reason: String,
+        reason: CrlUrlFault,
     },
     /// The index of issued certificates holds a line that does not parse.
     #[error("{path}:{line}: corrupt index line ({reason})")]
@@ -243,8 +241,383 @@ pub enum Refusal {
         /// The CA's notAfter.
         ca_not_after: time::OffsetDateTime,
     },
-    /// Another refusal, in words.
-    Other(String),
+    /// A validity that would end after 9999-12-31, the last date a certificate can hold.
+    TooManyDays {
+        /// The days of validity asked for.
+        days: u32,
+    },
+    /// A certificate that signs itself was asked for from a CSR: it needs its private key.
+    SelfSignedFromCsr {
+        /// The profile asked for.
+        profile: crate::Profile,
+    },
+    /// A certificate that a CA signs was asked for without an issuer.
+    NeedsIssuer {
+        /// The profile asked for.
+        profile: crate::Profile,
+    },
+    /// A certificate of the register whose profile pki does not renew.
+    ProfileNotRenewed {
+        /// Its subject.
+        subject: String,
+        /// The profile the register records.
+        profile: String,
+    },
+    /// A proof-of-possession (verification) certificate, which is made anew, never renewed.
+    VerificationNotRenewed {
+        /// Its subject.
+        subject: String,
+    },
+    /// A certificate whose key is of a type pki cannot make again.
+    KeyNotRenewable {
+        /// Its subject.
+        subject: String,
+        /// The key reader's words.
+        reason: String,
+    },
+    /// A certificate to adopt whose extensions match none of pki's profiles.
+    NoProfileMatches {
+        /// The certificate file.
+        input: String,
+    },
+    /// A part of a certificate to renew that pki cannot issue again.
+    NotReproducible {
+        /// The certificate's subject.
+        subject: String,
+        /// Where: the subject or the subject alternative names.
+        part: CertPart,
+        /// What it holds.
+        what: Unreproducible,
+    },
+    /// The CA that issued a certificate to renew is no CA of the directory any more.
+    IssuerGone {
+        /// The certificate's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// The CA directory.
+        dir: PathBuf,
+    },
+    /// Several CAs of the directory have the issuer's name: which one signed is not known.
+    IssuerAmbiguous {
+        /// The certificate's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// The CA directory.
+        dir: PathBuf,
+        /// The prefixes of the CAs of that name.
+        prefixes: Vec<String>,
+    },
+    /// The issuing CA's key was not given to the renewal.
+    IssuerKeyNotGiven {
+        /// The key's file (its PEM or its URI's record).
+        key: PathBuf,
+    },
+    /// The certificate's own key, to be reused, was not given to the renewal.
+    OwnKeyNotGiven {
+        /// The key's file.
+        key: PathBuf,
+    },
+    /// A renewal with a fresh key of a certificate whose key is on a token, without the key
+    /// made there.
+    FreshKeyOnToken {
+        /// The certificate's subject.
+        subject: String,
+        /// The key's URI record.
+        record: PathBuf,
+    },
+    /// A renewed certificate would differ from the original.
+    DiffersFromOriginal {
+        /// The original's subject.
+        subject: String,
+        /// Where it would differ.
+        difference: Difference,
+    },
+    /// The file at a renewal's standard path is another certificate than the one renewed.
+    AnotherAtStandardPath {
+        /// The standard path.
+        path: PathBuf,
+        /// The serial of the certificate there.
+        found_serial: String,
+        /// The serial of the certificate renewed.
+        renewed_serial: String,
+    },
+    /// The certificate renewed left service while it was being renewed (another pki renewed or
+    /// revoked it).
+    NoLongerInService {
+        /// Its subject.
+        subject: String,
+        /// Its serial.
+        serial: String,
+    },
+    /// Whoever had to trust the new certificate first (a tenant) did not: nothing was renewed.
+    NotPublished {
+        /// The caller's words for what failed.
+        reason: String,
+    },
+}
+
+/// The rule of Azure IoT Hub's (and pki's) a device id breaks ([`Error::BadDeviceId`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceIdFault {
+    /// It is empty.
+    Empty,
+    /// It is longer than 128 characters.
+    TooLong,
+    /// It holds a character outside Azure's set.
+    Character(char),
+    /// It starts with a dot.
+    LeadingDot,
+    /// It starts with a dash.
+    LeadingDash,
+}
+
+impl std::fmt::Display for DeviceIdFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceIdFault::Empty => f.write_str("it is empty"),
+            DeviceIdFault::TooLong => f.write_str("it is longer than 128 characters"),
+            DeviceIdFault::Character(c) => write!(
+                f,
+                "{c:?} is not allowed (letters, digits and -.%_*?!(),:=@$' only)"
+            ),
+            DeviceIdFault::LeadingDot => f.write_str(
+                "it cannot start with a dot (it becomes a file name: `.`, `..`, a hidden file)",
+            ),
+            DeviceIdFault::LeadingDash => f.write_str(
+                "it cannot start with a dash (it would read as a flag in the commands pki prints)",
+            ),
+        }
+    }
+}
+
+/// Why a CA's CRL cannot be made ([`Error::Crl`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrlFault {
+    /// The CA's keyUsage lacks cRLSign.
+    NoCrlSign,
+    /// The register holds a serial that is not hex.
+    SerialNotHex {
+        /// The serial as recorded.
+        serial: String,
+    },
+    /// Signing failed.
+    Sign {
+        /// The signer's words.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for CrlFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CrlFault::NoCrlSign => f.write_str(
+                "its keyUsage has no cRLSign (an edge CA made by an earlier pki, or an adopted \
+                 CA); revoke it in its issuer's CRL to withdraw what it issued",
+            ),
+            CrlFault::SerialNotHex { serial } => {
+                write!(f, "the register holds serial {serial:?}, which is not hex")
+            }
+            CrlFault::Sign { reason } => f.write_str(reason),
+        }
+    }
+}
+
+/// What is wrong with a CRL distribution point URL ([`Error::BadCrlUrl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrlUrlFault {
+    /// Not `http://`, `https://` nor `ldap://`.
+    Scheme,
+    /// No host.
+    NoHost,
+    /// Not ASCII, or with spaces or control characters.
+    NotAscii,
+}
+
+impl std::fmt::Display for CrlUrlFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CrlUrlFault::Scheme => "give an http://, https:// or ldap:// URL",
+            CrlUrlFault::NoHost => "the URL names no host",
+            CrlUrlFault::NotAscii => {
+                "a URL in a certificate is ASCII without spaces (percent-encode the rest)"
+            }
+        })
+    }
+}
+
+/// Why a register is not the CA directory's own ([`Error::ForeignRegister`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Foreign {
+    /// `register.sqlite3` is a symbolic link.
+    SymbolicLink,
+    /// It serves another CA directory.
+    ServesAnother {
+        /// That directory, as the register records it.
+        other: String,
+    },
+    /// The directory's id file holds no id pki wrote.
+    BadDirectoryId {
+        /// The id file.
+        path: PathBuf,
+    },
+}
+
+impl std::fmt::Display for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Foreign::SymbolicLink => f.write_str(
+                "a symbolic link; a CA directory's register.sqlite3 is its own file: put the file \
+                 itself there, or name a register several directories share",
+            ),
+            Foreign::ServesAnother { other } => write!(
+                f,
+                "it serves another CA directory ({other}), copied or restored from there; put \
+                 this directory's own register back (from a backup), or name a register several \
+                 directories share"
+            ),
+            Foreign::BadDirectoryId { path } => write!(
+                f,
+                "{} is not an id pki wrote (32 hex digits); put it back from a backup",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Why what was given to revoke names no certificate, or several ([`Error::NotRecorded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unrecorded {
+    /// A batch file's line longer than pki reads.
+    LineTooLong {
+        /// The most bytes a line may have.
+        max: usize,
+    },
+    /// A batch file's line that is not UTF-8.
+    NotUtf8,
+    /// A batch file's line with a control character.
+    ControlCharacter,
+    /// The file given cannot be read as certificates.
+    Unreadable {
+        /// The reader's words.
+        reason: String,
+    },
+    /// The file given holds no certificate.
+    NoCertificate,
+    /// The certificate given is not in the register.
+    NotInRegister,
+    /// A serial several CAs issued.
+    SeveralIssuers {
+        /// The serial.
+        serial: String,
+        /// The issuers' subjects.
+        issuers: Vec<String>,
+    },
+    /// No certificate has this serial or device id.
+    NoMatch,
+    /// It left the register while being revoked.
+    NoLongerInRegister,
+}
+
+impl std::fmt::Display for Unrecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const A_LINE: &str = "give one certificate file, serial or device id a line";
+        match self {
+            Unrecorded::LineTooLong { max } => {
+                write!(f, "a line longer than {max} bytes: {A_LINE}")
+            }
+            Unrecorded::NotUtf8 => write!(f, "not UTF-8 text: {A_LINE}"),
+            Unrecorded::ControlCharacter => write!(f, "holds a control character: {A_LINE}"),
+            Unrecorded::Unreadable { reason } => f.write_str(reason),
+            Unrecorded::NoCertificate => f.write_str("holds no certificate"),
+            Unrecorded::NotInRegister => f.write_str(
+                "this certificate is not in the register (issued elsewhere, or recorded in \
+                 another register)",
+            ),
+            Unrecorded::SeveralIssuers { serial, issuers } => write!(
+                f,
+                "serial {serial} was issued by several CAs ({}): give the certificate file",
+                issuers.join("; ")
+            ),
+            Unrecorded::NoMatch => f.write_str(
+                "no certificate in the register has this serial or device id (CN); `pki list` \
+                 shows what is there",
+            ),
+            Unrecorded::NoLongerInRegister => f.write_str("no longer in the register"),
+        }
+    }
+}
+
+/// A part of a certificate ([`Refusal::NotReproducible`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertPart {
+    /// The subject.
+    Subject,
+    /// The subject alternative names.
+    SubjectAltNames,
+}
+
+/// What a certificate holds that pki cannot issue again ([`Refusal::NotReproducible`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unreproducible {
+    /// A subject value that is not text.
+    NotText,
+    /// A subject attribute other than one CN, O and OU.
+    Attribute {
+        /// Its OID, dotted.
+        oid: String,
+    },
+    /// No CN.
+    NoCommonName,
+    /// An IP address SAN of neither 4 nor 16 bytes.
+    OddIpAddress,
+    /// A SAN of another kind than a DNS name or an IP address.
+    OtherName {
+        /// The name as the parser shows it.
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Unreproducible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreproducible::NotText => f.write_str("a value that is not text"),
+            Unreproducible::Attribute { oid } => write!(f, "the attribute {oid}"),
+            Unreproducible::NoCommonName => f.write_str("no CN"),
+            Unreproducible::OddIpAddress => f.write_str("an IP address of odd length"),
+            Unreproducible::OtherName { name } => f.write_str(name),
+        }
+    }
+}
+
+/// Where a renewed certificate would differ from the original ([`Refusal::DiffersFromOriginal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Difference {
+    /// Its subject, as the new certificate would have it.
+    Subject(String),
+    /// An extension, by OID.
+    Extension(String),
+    /// The order of the extensions.
+    ExtensionOrder,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Subject(s) => write!(f, "its subject ({s})"),
+            Difference::Extension(oid) => write!(f, "the extension {oid}"),
+            Difference::ExtensionOrder => f.write_str("the order of its extensions"),
+        }
+    }
 }
 
 impl std::fmt::Display for Refusal {
@@ -311,7 +684,95 @@ impl std::fmt::Display for Refusal {
                 "{subject}: renewing it would gain nothing: its {ca} expires at {}, no later than the certificate does; renew the CA first",
                 rfc3339(*ca_not_after)
             ),
-            Refusal::Other(reason) => f.write_str(reason),
+            Refusal::TooManyDays { days } => write!(
+                f,
+                "{days} days of validity would end after the year 9999, the last date a certificate can hold; give fewer days"
+            ),
+            Refusal::SelfSignedFromCsr { profile } => write!(
+                f,
+                "a {profile} certificate signs itself and needs its private key, not a CSR"
+            ),
+            Refusal::NeedsIssuer { profile } => {
+                write!(f, "a {profile} certificate needs an issuer")
+            }
+            Refusal::ProfileNotRenewed { subject, profile } => write!(
+                f,
+                "{subject}: pki does not renew certificates of the profile {profile:?}"
+            ),
+            Refusal::VerificationNotRenewed { subject } => write!(
+                f,
+                "{subject}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`"
+            ),
+            Refusal::KeyNotRenewable { subject, reason } => write!(f, "{subject}: {reason}"),
+            Refusal::NoProfileMatches { input } => write!(
+                f,
+                "{input}: its extensions match no profile pki renews (root, intermediate, edge CA, server, device)"
+            ),
+            Refusal::NotReproducible {
+                subject,
+                part,
+                what,
+            } => {
+                let part = match part {
+                    CertPart::Subject => "the subject holds",
+                    CertPart::SubjectAltNames => "the subject alternative names hold",
+                };
+                write!(f, "{subject}: {part} {what}, which pki cannot reproduce")
+            }
+            Refusal::IssuerGone {
+                subject,
+                issuer,
+                dir,
+            } => write!(
+                f,
+                "{subject}: its issuer ({issuer}) is no CA of {} any more; it cannot be renewed here",
+                dir.display()
+            ),
+            Refusal::IssuerAmbiguous {
+                subject,
+                issuer,
+                dir,
+                prefixes,
+            } => write!(
+                f,
+                "{subject}: several CAs of {} are named {issuer} ({}); which one signed is not known",
+                dir.display(),
+                prefixes.join(", ")
+            ),
+            Refusal::IssuerKeyNotGiven { key } => write!(
+                f,
+                "the key of the issuing CA ({}) was not given",
+                key.display()
+            ),
+            Refusal::OwnKeyNotGiven { key } => {
+                write!(f, "the key {} was not given", key.display())
+            }
+            Refusal::FreshKeyOnToken { subject, record } => write!(
+                f,
+                "{subject}: the key is on a token ({}): its fresh key must be made there",
+                record.display()
+            ),
+            Refusal::DiffersFromOriginal {
+                subject,
+                difference,
+            } => write!(
+                f,
+                "{subject}: the renewed certificate would differ from the original in {difference}; renew it by issuing anew"
+            ),
+            Refusal::AnotherAtStandardPath {
+                path,
+                found_serial,
+                renewed_serial,
+            } => write!(
+                f,
+                "{} holds another certificate (serial {found_serial}) than the one renewed (serial {renewed_serial})",
+                path.display()
+            ),
+            Refusal::NoLongerInService { subject, serial } => write!(
+                f,
+                "{subject} (serial {serial}) is no longer in service in the register: another pki renewed or revoked it"
+            ),
+            Refusal::NotPublished { reason } => write!(f, "{reason}; nothing was renewed"),
         }
     }
 }
@@ -335,8 +796,17 @@ pub enum NotCaDir {
         /// This process's effective uid.
         me: u32,
     },
-    /// Another reason, in words.
-    Other(String),
+    /// The path is not a directory.
+    NotADirectory,
+    /// The path exists and is not a directory (where one is to be made).
+    ExistsNotADirectory,
+    /// A directory without `certs/` and `private/`.
+    NoCertsOrPrivate,
+    /// `private/` cannot be opened (a link, or not a directory).
+    PrivateUnusable {
+        /// The operating system's words.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for NotCaDir {
@@ -347,7 +817,12 @@ impl std::fmt::Display for NotCaDir {
                 f,
                 "owned by uid {owner}, not by this user (uid {me}); the keys in it are not yours to use"
             ),
-            NotCaDir::Other(reason) => f.write_str(reason),
+            NotCaDir::NotADirectory => f.write_str("not a directory"),
+            NotCaDir::ExistsNotADirectory => f.write_str("exists and is not a directory"),
+            NotCaDir::NoCertsOrPrivate => f.write_str(
+                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`",
+            ),
+            NotCaDir::PrivateUnusable { reason } => f.write_str(reason),
         }
     }
 }

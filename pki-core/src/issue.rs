@@ -248,12 +248,7 @@ impl Request {
         self.now
             .checked_add(Duration::days(i64::from(self.days)))
             .filter(|t| t.year() <= 9999)
-            .ok_or_else(|| {
-                Error::Refused(Refusal::Other(format!(
-                    "{} days of validity would end after the year 9999, the last date a certificate can hold; give fewer days",
-                    self.days
-                )))
-            })
+            .ok_or(Error::Refused(Refusal::TooManyDays { days: self.days }))
     }
 
     /// A request with the profile's default validity and back-dating.
@@ -375,16 +370,14 @@ pub fn issue(req: &Request, key: &SubjectKey<'_>, issuer: Option<&Issuer>) -> Re
             (cert, Vec::new())
         }
         (true, _, SubjectKey::Public { .. }) => {
-            return Err(Error::Refused(Refusal::Other(format!(
-                "a {} certificate signs itself and needs its private key, not a CSR",
-                req.profile
-            ))));
+            return Err(Error::Refused(Refusal::SelfSignedFromCsr {
+                profile: req.profile,
+            }));
         }
         (false, None, _) => {
-            return Err(Error::Refused(Refusal::Other(format!(
-                "a {} certificate needs an issuer",
-                req.profile
-            ))));
+            return Err(Error::Refused(Refusal::NeedsIssuer {
+                profile: req.profile,
+            }));
         }
         (false, Some(issuer), key) => {
             issuer.check_path_length(req.profile)?;

@@ -41,7 +41,10 @@ pub use crl::{
     check_crl_url, crl_url_for, write_crls,
 };
 pub use csr::{Csr, create as create_csr};
-pub use error::{Error, NotCaDir, Refusal, Result};
+pub use error::{
+    CertPart, CrlFault, CrlUrlFault, DeviceIdFault, Difference, Error, Foreign, NotCaDir, Refusal,
+    Result, Unrecorded, Unreproducible,
+};
 pub use issue::{
     DEFAULT_BACKDATE, Facts, Issued, Issuer, Request, SubjectKey, issue, random_serial,
 };
@@ -59,7 +62,8 @@ pub use pki_x509::{
 };
 pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
 pub use profile::{
-    DEVICE_ID_RULE, Profile, SanEntry, Subject, is_valid_dns_name, validate_device_id,
+    DEVICE_ID_RULE, Profile, SanEntry, Subject, device_id_fault, is_valid_dns_name,
+    validate_device_id,
 };
 pub use revoke::{
     Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,

@@ -11,7 +11,7 @@ use rcgen::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{DeviceIdFault, Error, Result};
 use pki_x509::KeyType;
 
 /// The kind of certificate to issue; each fixes its extensions.
@@ -227,37 +227,38 @@ pub const DEVICE_ID_RULE: &str = "1 to 128 ASCII letters, digits and -.%_*?!(),:
 /// holds a `/`, a quote `"`, a backslash, a space or a control character (what `pki guide`
 /// prints still quotes each id for the language it lands in).
 pub fn validate_device_id(id: &str) -> Result<()> {
-    let bad = |reason: &str| Error::BadDeviceId {
-        id: id.to_owned(),
-        reason: reason.to_owned(),
-    };
+    match device_id_fault(id) {
+        None => Ok(()),
+        Some(reason) => Err(Error::BadDeviceId {
+            id: id.to_owned(),
+            reason,
+        }),
+    }
+}
+
+/// The first rule of [`validate_device_id`]'s that `id` breaks, if any.
+pub fn device_id_fault(id: &str) -> Option<DeviceIdFault> {
     if id.is_empty() {
-        return Err(bad("it is empty"));
+        return Some(DeviceIdFault::Empty);
     }
     if id.len() > 128 {
-        return Err(bad("it is longer than 128 characters"));
+        return Some(DeviceIdFault::TooLong);
     }
     if let Some(c) = id
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "-.%_*?!(),:=@$'".contains(*c)))
     {
-        return Err(bad(&format!(
-            "{c:?} is not allowed (letters, digits and -.%_*?!(),:=@$' only)"
-        )));
+        return Some(DeviceIdFault::Character(c));
     }
     if id.starts_with('.') {
-        return Err(bad(
-            "it cannot start with a dot (it becomes a file name: `.`, `..`, a hidden file)",
-        ));
+        return Some(DeviceIdFault::LeadingDot);
     }
     // Azure allows it, but an id is also an argument of the commands pki prints (`pki guide
     // ID`, `mosquitto_pub -i ID`), where a leading dash reads as a flag however it is quoted.
     if id.starts_with('-') {
-        return Err(bad(
-            "it cannot start with a dash (it would read as a flag in the commands pki prints)",
-        ));
+        return Some(DeviceIdFault::LeadingDash);
     }
-    Ok(())
+    None
 }
 
 /// The subject distinguished name of a certificate to issue.
@@ -355,22 +356,21 @@ mod tests {
     #[test]
     fn device_ids_follow_azure_rules() {
         assert!(validate_device_id("sensor-01.lot_7:a=b@c$'").is_ok());
-        assert!(matches!(
-            validate_device_id(""),
-            Err(Error::BadDeviceId { .. })
-        ));
-        assert!(matches!(
-            validate_device_id("a/b"),
-            Err(Error::BadDeviceId { .. })
-        ));
-        assert!(matches!(
-            validate_device_id(&"x".repeat(129)),
-            Err(Error::BadDeviceId { .. })
-        ));
-        assert!(matches!(
-            validate_device_id("dév"),
-            Err(Error::BadDeviceId { .. })
-        ));
+        let fault = |id: &str| match validate_device_id(id) {
+            Err(Error::BadDeviceId { reason, .. }) => Some(reason),
+            _ => None,
+        };
+        assert_eq!(fault(""), Some(DeviceIdFault::Empty));
+        assert_eq!(fault("a/b"), Some(DeviceIdFault::Character('/')));
+        assert_eq!(fault(&"x".repeat(129)), Some(DeviceIdFault::TooLong));
+        assert_eq!(fault("dév"), Some(DeviceIdFault::Character('é')));
+        assert_eq!(fault(".hidden"), Some(DeviceIdFault::LeadingDot));
+        assert_eq!(fault("-x"), Some(DeviceIdFault::LeadingDash));
+        let e = validate_device_id("a b").unwrap_err().to_string();
+        assert!(
+            e.contains("' ' is not allowed (letters, digits and -.%_*?!(),:=@$' only)"),
+            "{e}"
+        );
         // Every character of Azure's set, and the longest id.
         assert!(validate_device_id("aZ9-.%_*?!(),:=@$'").is_ok());
         assert!(validate_device_id("x$(id)").is_ok());

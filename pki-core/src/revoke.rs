@@ -9,7 +9,7 @@ use pki_register::{Query, Reason, Record, Revocation, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unrecorded};
 use crate::store::{CaDir, read_certs};
 
 /// What the user named to revoke.
@@ -140,7 +140,9 @@ pub fn revoke(
                     record.revocation_reason = reason;
                     true
                 }
-                Revocation::NotFound => return Err(not_recorded(g, "no longer in the register")),
+                Revocation::NotFound => {
+                    return Err(not_recorded(g, Unrecorded::NoLongerInRegister));
+                }
             };
             certificates.push(RevokedCertificate {
                 given: g.target.text(),
@@ -178,24 +180,24 @@ pub fn read_batch(path: &Path, mut input: impl std::io::BufRead) -> Result<Vec<G
             break;
         };
         let raw = &buf[..];
-        let refuse = |given: String, reason: &str| Error::NotRecorded {
+        let refuse = |given: String, reason| Error::NotRecorded {
             given,
             file: Some(path.to_owned()),
             line: Some(line),
-            reason: reason.to_owned(),
+            reason,
         };
         if too_long {
             return Err(refuse(
                 String::from_utf8_lossy(raw).into_owned(),
-                &format!(
-                    "a line longer than {MAX_BATCH_LINE} bytes: give one certificate file, serial or device id a line"
-                ),
+                Unrecorded::LineTooLong {
+                    max: MAX_BATCH_LINE,
+                },
             ));
         }
         let text = std::str::from_utf8(raw).map_err(|_| {
             refuse(
                 String::from_utf8_lossy(raw).into_owned(),
-                "not UTF-8 text: give one certificate file, serial or device id a line",
+                Unrecorded::NotUtf8,
             )
         })?;
         let text = text.trim();
@@ -203,10 +205,7 @@ pub fn read_batch(path: &Path, mut input: impl std::io::BufRead) -> Result<Vec<G
             continue;
         }
         if text.chars().any(char::is_control) {
-            return Err(refuse(
-                text.to_owned(),
-                "holds a control character: give one certificate file, serial or device id a line",
-            ));
+            return Err(refuse(text.to_owned(), Unrecorded::ControlCharacter));
         }
         out.push(Given {
             target: Target::parse(text),
@@ -279,12 +278,12 @@ fn rows(tx: &mut Transaction<'_>, query: &Query) -> Result<Vec<Record>> {
     Ok(out)
 }
 
-fn not_recorded(g: &Given, reason: &str) -> Error {
+fn not_recorded(g: &Given, reason: Unrecorded) -> Error {
     Error::NotRecorded {
         given: g.target.text(),
         file: g.file.clone(),
         line: g.line,
-        reason: reason.to_owned(),
+        reason,
     }
 }
 
@@ -325,9 +324,16 @@ fn resolve(
 ) -> Result<Vec<Record>> {
     match &g.target {
         Target::File(path) => {
-            let certs = read_certs(path).map_err(|e| not_recorded(g, &e.to_string()))?;
+            let certs = read_certs(path).map_err(|e| {
+                not_recorded(
+                    g,
+                    Unrecorded::Unreadable {
+                        reason: e.to_string(),
+                    },
+                )
+            })?;
             let Some(cert) = certs.first() else {
-                return Err(not_recorded(g, "holds no certificate"));
+                return Err(not_recorded(g, Unrecorded::NoCertificate));
             };
             let found = rows(
                 tx,
@@ -337,11 +343,7 @@ fn resolve(
                 },
             )?;
             if found.is_empty() {
-                return Err(not_recorded(
-                    g,
-                    "this certificate is not in the register (issued elsewhere, or recorded in \
-                     another register: see --register)",
-                ));
+                return Err(not_recorded(g, Unrecorded::NotInRegister));
             }
             Ok(found)
         }
@@ -358,13 +360,12 @@ fn resolve(
                 .filter(|r| issued_by(ours, r))
                 .collect::<Vec<_>>();
                 if found.len() > 1 {
-                    let issuers: Vec<&str> = found.iter().map(|r| r.issuer.as_str()).collect();
                     return Err(not_recorded(
                         g,
-                        &format!(
-                            "serial {serial} was issued by several CAs ({}): give the certificate file",
-                            issuers.join("; ")
-                        ),
+                        Unrecorded::SeveralIssuers {
+                            serial: serial.to_string(),
+                            issuers: found.iter().map(|r| r.issuer.clone()).collect(),
+                        },
                     ));
                 }
                 if !found.is_empty() {
@@ -384,11 +385,7 @@ fn resolve(
             .filter(|r| r.common_name == *name && issued_by(ours, r))
             .collect();
             if found.is_empty() {
-                return Err(not_recorded(
-                    g,
-                    "no certificate in the register has this serial or device id (CN); `pki list` \
-                     shows what is there",
-                ));
+                return Err(not_recorded(g, Unrecorded::NoMatch));
             }
             Ok(found)
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use pki_register::{Location, Query, Record, Register};
 use serde::Serialize;
 
-use crate::error::{Error, NotCaDir, Result};
+use crate::error::{Error, Foreign, NotCaDir, Result};
 use crate::issue::Issued;
 use crate::profile::Profile;
 use pki_x509::Certificate;
@@ -229,13 +229,10 @@ impl CaDir {
         };
         let meta = fs::metadata(dir).map_err(|_| not(NotCaDir::Missing))?;
         if !meta.is_dir() {
-            return Err(not(NotCaDir::Other("not a directory".into())));
+            return Err(not(NotCaDir::NotADirectory));
         }
         if !dir.join("certs").is_dir() || fs::symlink_metadata(dir.join("private")).is_err() {
-            return Err(not(NotCaDir::Other(
-                "not a CA directory (no certs/ and private/); create one with `pki create-owner-ca`"
-                    .into(),
-            )));
+            return Err(not(NotCaDir::NoCertsOrPrivate));
         }
         let mut ca = CaDir {
             root: dir.to_owned(),
@@ -254,7 +251,7 @@ impl CaDir {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::NotACaDir {
                 dir: dir.to_owned(),
-                reason: NotCaDir::Other("exists and is not a directory".into()),
+                reason: NotCaDir::ExistsNotADirectory,
             });
         }
         if !dir.exists() {
@@ -360,10 +357,7 @@ impl CaDir {
         match fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => Err(Error::ForeignRegister {
                 register: path.display().to_string(),
-                reason: "a symbolic link; a CA directory's register.sqlite3 is its own file: \
-                         put the file itself there, or name a register several directories \
-                         share with --register / PKI_REGISTER"
-                    .into(),
+                reason: Foreign::SymbolicLink,
             }),
             Ok(m) if m.is_file() && m.len() == 0 => lost("empty"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => lost("missing"),
@@ -398,11 +392,9 @@ impl CaDir {
         {
             return Err(Error::ForeignRegister {
                 register: register.location().to_string(),
-                reason: format!(
-                    "it serves another CA directory ({other}), copied or restored from there; \
-                     put this directory's own register back (from a backup), or name a \
-                     register several directories share with --register / PKI_REGISTER"
-                ),
+                reason: Foreign::ServesAnother {
+                    other: other.clone(),
+                },
             });
         }
         let at = fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
@@ -422,10 +414,7 @@ impl CaDir {
                     } else {
                         Err(Error::ForeignRegister {
                             register: self.register.to_string(),
-                            reason: format!(
-                                "{} is not an id pki wrote (32 hex digits); put it back from a backup",
-                                path.display()
-                            ),
+                            reason: Foreign::BadDirectoryId { path: path.clone() },
                         })
                     }
                 }
@@ -504,9 +493,11 @@ impl CaDir {
             dir: private.clone(),
             reason,
         };
-        let d = self
-            .private_dir()
-            .map_err(|e| refuse(NotCaDir::Other(e.to_string())))?;
+        let d = self.private_dir().map_err(|e| {
+            refuse(NotCaDir::PrivateUnusable {
+                reason: e.to_string(),
+            })
+        })?;
         let (mode, owner) = d.mode_and_owner().map_err(|e| Error::io(&private, e))?;
         #[cfg(unix)]
         {

@@ -13,10 +13,8 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// No PKCS#11 module was named.
-    #[error(
-        "no PKCS#11 module: give --pkcs11-module PATH, PKI_PKCS11_MODULE, or module-path= in the URI"
-    )]
+    /// No PKCS#11 module was named (neither by the caller nor by the URI's `module-path`).
+    #[error("no PKCS#11 module")]
     NoModule,
     /// The module could not be loaded or initialised.
     #[error("cannot load the PKCS#11 module {path}: {reason}")]

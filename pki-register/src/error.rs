@@ -78,7 +78,7 @@ fn locked_by(in_renew_hook: bool, waited_secs: u64) -> String {
     if in_renew_hook {
         "is locked by the `pki renew` whose hook runs this pki: the renewal holds it until its \
          hook and check confirm it, so a hook can read the register but not write it; run this \
-         after `pki renew` returns, not in its --exec"
+         after `pki renew` returns"
             .to_owned()
     } else {
         format!(

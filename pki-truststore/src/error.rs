@@ -335,6 +335,10 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// No NSS database was named and there is no home directory to look in (`HOME` unset).
+    #[error("no NSS database found (no home directory: HOME unset)")]
+    NoHome,
+
     /// No NSS database was found in the user's home.
     #[error("no NSS database found (looked in {looked})")]
     NoNssDatabase {

@@ -23,9 +23,7 @@ pub fn nss_databases(explicit: Option<&Path>, home: Option<&Path>) -> Result<Vec
         return Ok(vec![dir.to_owned()]);
     }
     let Some(home) = home else {
-        return Err(Error::NoNssDatabase {
-            looked: "no home directory (HOME unset): name one with --nss-db".to_owned(),
-        });
+        return Err(Error::NoHome);
     };
     let mut found = Vec::new();
     let nssdb = home.join(".pki/nssdb");

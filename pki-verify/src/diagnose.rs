@@ -335,6 +335,21 @@ impl Diagnosis {
         )
     }
 
+    /// The caller's input that would change the verdict, where the fix is one: the CRL of
+    /// the CA OpenSSL found none for.
+    pub fn fix(&self) -> Option<crate::gateway::Fix> {
+        match self {
+            Diagnosis::CrlUnusable { issuer, code, .. }
+                if *code == crate::VerifyCode::UnableToGetCrl =>
+            {
+                Some(crate::gateway::Fix::Crl {
+                    issuer: issuer.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// The finding in plain words, with what to change, of a chain a server (a gateway) sends
     /// to a device.
     pub fn explain(&self) -> String {

@@ -109,6 +109,11 @@ pub struct Check {
     pub status: CheckStatus,
     /// What was seen, and what to change, in plain words.
     pub detail: String,
+    /// What the caller can give to change the outcome, where the fix is an input of its own
+    /// (a client certificate, a CRL, a name to reissue with): the caller says it in its own
+    /// terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
 }
 
 impl Check {
@@ -117,8 +122,34 @@ impl Check {
             step,
             status,
             detail: detail.into(),
+            fix: None,
         }
     }
+
+    fn with_fix(mut self, fix: Option<Fix>) -> Check {
+        self.fix = fix;
+        self
+    }
+}
+
+/// A fix a check points to that is the caller's input ([`Check::fix`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
+pub enum Fix {
+    /// Present a client certificate and its key: the server asked for one and none was
+    /// given.
+    ClientCertificate,
+    /// Reissue the certificate with this name among its subject alternative names.
+    ReissueWithSan {
+        /// The name the device connects with.
+        name: String,
+    },
+    /// Give the CRL of this CA: OpenSSL found none it could use.
+    Crl {
+        /// The CA whose CRL is needed.
+        issuer: String,
+    },
 }
 
 /// Online or offline.
@@ -286,11 +317,15 @@ pub fn check_gateway(req: &GatewayRequest) -> Result<GatewayReport, Error> {
                     .unwrap_or_default()
             ),
         ),
-        Some(e) => Check::new(
-            Step::Handshake,
-            CheckStatus::Fail,
-            format!("{e}; {sni}{}", handshake_hint(e, &probe, req)),
-        ),
+        Some(e) => {
+            let (hint, fix) = handshake_hint(e, &probe, req);
+            Check::new(
+                Step::Handshake,
+                CheckStatus::Fail,
+                format!("{e}; {sni}{hint}"),
+            )
+            .with_fix(fix)
+        }
     });
     let mut accepted = probe.handshake_error.is_none();
 
@@ -491,12 +526,12 @@ fn chain_check(
     } else {
         CheckStatus::Fail
     };
-    let detail = if v.openssl.is_ok() && v.webpki.is_ok() {
-        path
+    if v.openssl.is_ok() && v.webpki.is_ok() {
+        Check::new(Step::Chain, status, path)
     } else {
-        v.diagnosis.explain_for(purpose)
-    };
-    Check::new(Step::Chain, status, detail)
+        Check::new(Step::Chain, status, v.diagnosis.explain_for(purpose))
+            .with_fix(v.diagnosis.fix())
+    }
 }
 
 fn name_step(n: &NameCheck) -> Check {
@@ -505,6 +540,7 @@ fn name_step(n: &NameCheck) -> Check {
     } else {
         n.names.join(", ")
     };
+    let mut fix = None;
     let (status, detail) = match (n.openssl, n.webpki) {
         (true, true) => (
             CheckStatus::Ok,
@@ -517,15 +553,20 @@ fn name_step(n: &NameCheck) -> Check {
                 n.name, n.name
             ),
         ),
-        (false, _) => (
-            CheckStatus::Fail,
-            format!(
-                "{} is not in the certificate, which carries {carries}; connect with one of those names or reissue with --san {}",
-                n.name, n.name
-            ),
-        ),
+        (false, _) => {
+            fix = Some(Fix::ReissueWithSan {
+                name: n.name.to_string(),
+            });
+            (
+                CheckStatus::Fail,
+                format!(
+                    "{} is not in the certificate, which carries {carries}; connect with one of those names",
+                    n.name
+                ),
+            )
+        }
     };
-    Check::new(Step::Name, status, detail)
+    Check::new(Step::Name, status, detail).with_fix(fix)
 }
 
 fn date(t: OffsetDateTime) -> String {
@@ -615,15 +656,20 @@ fn client_cert_check(p: &ProbeReport, client: Option<&ClientChainReport>) -> Che
         }
         _ => None,
     };
+    let mut fix = None;
     let (status, detail) = match (&p.after_handshake, p.client_certificate_requested, presented) {
         (Some(AfterHandshake::ClientCertificateRequired), _, true) => (
             CheckStatus::Fail,
             "the server demands a client certificate and went on as if none had been sent: the key signs with no signature scheme the server offered".to_owned(),
         ),
-        (Some(AfterHandshake::ClientCertificateRequired), _, false) => (
-            CheckStatus::Fail,
-            "the server demands a client certificate and rejected the connection without one; give --cert and --key".to_owned(),
-        ),
+        (Some(AfterHandshake::ClientCertificateRequired), _, false) => {
+            fix = Some(Fix::ClientCertificate);
+            (
+                CheckStatus::Fail,
+                "the server demands a client certificate and rejected the connection without one"
+                    .to_owned(),
+            )
+        }
         (Some(AfterHandshake::Alert(a)), _, true) => (
             CheckStatus::Fail,
             explained(format!(
@@ -686,15 +732,24 @@ fn client_cert_check(p: &ProbeReport, client: Option<&ClientChainReport>) -> Che
         };
         return Check::new(Step::ClientCertificate, CheckStatus::Skip, detail);
     }
-    Check::new(Step::ClientCertificate, status, detail)
+    Check::new(Step::ClientCertificate, status, detail).with_fix(fix)
 }
 
-fn handshake_hint(e: &HandshakeFailure, p: &ProbeReport, req: &GatewayRequest) -> String {
+/// What a failed handshake's detail adds, and the fix it points to.
+fn handshake_hint(
+    e: &HandshakeFailure,
+    p: &ProbeReport,
+    req: &GatewayRequest,
+) -> (String, Option<Fix>) {
     let about_client_cert =
         p.client_certificate_requested && e.may_concern_the_client_certificate();
     if about_client_cert && req.client_auth.is_none() {
-        "; the server asked for a client certificate: give --cert and --key".to_owned()
-    } else if about_client_cert {
+        return (
+            "; the server asked for a client certificate".to_owned(),
+            Some(Fix::ClientCertificate),
+        );
+    }
+    let hint = if about_client_cert {
         "; the server asked for a client certificate and refused the one presented (see client certificate)".to_owned()
     } else if e.wants_alpn() {
         format!(
@@ -707,7 +762,8 @@ fn handshake_hint(e: &HandshakeFailure, p: &ProbeReport, req: &GatewayRequest) -
         )
     } else {
         String::new()
-    }
+    };
+    (hint, None)
 }
 
 fn connection_string_check(

@@ -63,7 +63,7 @@ pub use connection_string::{ConnectionString, ConnectionStringError};
 pub use diagnose::{Diagnosis, NotCaReason};
 pub use error::Error;
 pub use gateway::{
-    Check, CheckStatus, Client, FilesRequest, GatewayReport, GatewayRequest, Mode,
+    Check, CheckStatus, Client, FilesRequest, Fix, GatewayReport, GatewayRequest, Mode,
     Step as CheckStep, check_files, check_gateway,
 };
 pub use name_check::{NameCheck, check_name};

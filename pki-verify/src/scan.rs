@@ -300,6 +300,10 @@ pub struct HostReport {
     pub days_left: Option<i64>,
     /// Why the host is not ok, in a few words (empty when it is).
     pub reason: String,
+    /// The fix the failed check points to, where it is the caller's input (the check's
+    /// [`crate::Fix`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::gateway::Fix>,
     /// Every check of `pki verify`, in order (none when the host could not be checked).
     pub checks: Vec<Check>,
 }
@@ -326,6 +330,7 @@ impl HostReport {
             soonest_not_after: None,
             days_left: None,
             reason: String::new(),
+            fix: None,
             checks: Vec::new(),
         };
         let report = match report {
@@ -355,6 +360,9 @@ impl HostReport {
             (true, Some(_)) => HostStatus::Expiring,
             (true, None) => HostStatus::Ok,
         };
+        if host.status == HostStatus::Failed {
+            host.fix = first_failure(&report.checks).and_then(|c| c.fix.clone());
+        }
         host.reason = match (host.status, expiring) {
             (HostStatus::Failed, _) => first_failure(&report.checks)
                 .map_or("a device would not accept the gateway".to_owned(), |c| {
@@ -598,6 +606,7 @@ mod tests {
             step,
             status,
             detail: detail.into(),
+            fix: None,
         };
         let tls12 = [
             check(S::Handshake, CheckStatus::Fail, "alert unknown ca"),

@@ -27,6 +27,7 @@ use time::format_description::well_known::Rfc3339;
 use super::c8y::{Registration, Trusted, Trusting};
 use super::verify::{split_target, webpki_text};
 use super::{Home, client_cert, hsm, now, read_key};
+use crate::hook::ShellHook;
 use crate::output::{Outcome, Output, escape_line, fields};
 
 /// `pki renew`.
@@ -281,13 +282,13 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
     let client_auth = client_cert::from_flags(&a.client_cert, &a.password)?;
     let check = |issued: &Issued| -> GatewayCheck {
         match &target {
-            Some((label, (host, port))) => {
+            Some((label, (host, port))) => check_until(a.verify_wait, || {
                 gateway_check(&a, label, host, *port, client_auth.as_ref(), issued)
-            }
+            }),
             None => unreachable_check(),
         }
     };
-    let hook = a.exec.as_ref().map(|c| Hook {
+    let hook = a.exec.as_ref().map(|c| ShellHook {
         command: c.clone(),
         timeout: a.exec_timeout,
     });
@@ -313,11 +314,8 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
         };
         let confirm = Confirm {
             publish: trusting.as_ref().map(|_| Publish { run: &upload }),
-            hook: hook.clone(),
-            verify: target.as_ref().map(|_| Verify {
-                check: &check,
-                wait: a.verify_wait,
-            }),
+            hook: hook.as_ref().map(|h| h as &dyn Hook),
+            verify: target.as_ref().map(|_| Verify { check: &check }),
         };
         let done =
             keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
@@ -355,6 +353,25 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
     } else {
         Outcome::Negative
     })
+}
+
+/// How often the gateway is asked again while it reloads.
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Asks the gateway (`check`) until it serves the new certificate, or `wait` has passed; the
+/// check says how many times it asked.
+fn check_until(wait: std::time::Duration, check: impl Fn() -> GatewayCheck) -> GatewayCheck {
+    let deadline = std::time::Instant::now() + wait;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut c = check();
+        c.attempts = attempts;
+        if c.passed || c.new_served || std::time::Instant::now() >= deadline {
+            return c;
+        }
+        std::thread::sleep(RECHECK);
+    }
 }
 
 /// What a renewal cut short by its CA says: which CA to renew, and how.
@@ -543,7 +560,7 @@ fn gateway_check(
             .checks
             .iter()
             .filter(|c| c.status == pki_verify::CheckStatus::Fail)
-            .map(|c| c.detail.clone())
+            .map(crate::hints::check_detail)
             .collect();
         format!(
             "{label} serves the new certificate but a device would not accept it: {}",

@@ -179,7 +179,14 @@ fn scan_text(reports: &[HostReport]) -> String {
                 r.soonest_not_after
                     .map_or_else(dash, |t| t.date().to_string()),
                 r.days_left.map_or_else(dash, |d| d.to_string()),
-                r.reason.clone(),
+                format!(
+                    "{}{}",
+                    r.reason,
+                    r.fix
+                        .as_ref()
+                        .map(crate::hints::fix_words)
+                        .unwrap_or_default()
+                ),
             ]
         })
         .collect();

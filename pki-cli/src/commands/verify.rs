@@ -419,7 +419,7 @@ fn text(shown: &Shown) -> String {
             "  {} {:<18} {}\n",
             tag(c.status),
             c.step.name(),
-            escape_line(&c.detail)
+            escape_line(&crate::hints::check_detail(c))
         );
     }
     s += &client_text(r);
@@ -467,7 +467,15 @@ fn text(shown: &Shown) -> String {
         // A finding about the name is the name check's line already: said once.
         let said = r.name.is_some() && v.diagnosis.is_about_the_name();
         if !v.is_ok() && !said {
-            s += &format!("diagnosis: {}\n", v.diagnosis.explain_for(r.purpose));
+            s += &format!(
+                "diagnosis: {}{}\n",
+                v.diagnosis.explain_for(r.purpose),
+                v.diagnosis
+                    .fix()
+                    .as_ref()
+                    .map(crate::hints::fix_words)
+                    .unwrap_or_default()
+            );
         }
     }
     s += if r.accepted {

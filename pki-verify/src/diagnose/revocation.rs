@@ -138,7 +138,7 @@ pub(super) fn explain_unusable(
         VerifyCode::UnableToGetCrl => format!(
             "no CRL given is one OpenSSL can use for \"{subject}\": it needs a CRL issued and \
              signed by \"{issuer}\" (same name, and its authority key identifier that CA's key). \
-             Give that CA's CRL with --crl"
+             Give that CA's CRL"
         ),
         VerifyCode::CrlHasExpired => format!(
             "the CRL of \"{issuer}\" has expired (its nextUpdate has passed). Publish a fresh CRL"

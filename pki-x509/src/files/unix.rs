@@ -76,8 +76,7 @@ impl Dir {
     }
 
     fn link_error(&self, name: &str, err: rustix::io::Errno) -> io::Error {
-        if matches!(err, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR)
-            && self.is_link(name)
+        if matches!(err, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) && self.is_link(name)
         {
             io::Error::other(format!(
                 "{} is a symbolic link; pki does not follow it (replace it with a directory)",
@@ -264,11 +263,7 @@ impl Dir {
             match rustix::fs::openat(
                 &self.fd,
                 name.as_str(),
-                OFlags::WRONLY
-                    | OFlags::CREATE
-                    | OFlags::EXCL
-                    | OFlags::NOFOLLOW
-                    | OFlags::CLOEXEC,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 to_mode(mode & 0o600),
             ) {
                 Ok(fd) => return Ok((File::from(fd), Some(name))),
@@ -463,8 +458,7 @@ pub(super) fn resolve_in(
                         here.join(&c).display()
                     )));
                 }
-                let target =
-                    rustix::fs::readlinkat(&here.fd, c.as_str(), Vec::new()).map_err(e)?;
+                let target = rustix::fs::readlinkat(&here.fd, c.as_str(), Vec::new()).map_err(e)?;
                 let target = PathBuf::from(std::ffi::OsStr::new(&*target.to_string_lossy()));
                 if target.has_root() {
                     stack.clear();
