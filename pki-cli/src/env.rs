@@ -50,19 +50,9 @@ pub(crate) mod system {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    /// Every `.rs` file under `dir`.
-    fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                sources(&path, found);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-    }
+    use crate::library_words::{library_sources, sources};
 
     /// The code of a file: its lines without the comments that take a whole line.
     fn code_lines(path: &Path) -> Vec<(usize, String)> {
@@ -104,20 +94,7 @@ mod tests {
 
     #[test]
     fn the_libraries_read_no_environment() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(&root).unwrap() {
-            let dir = entry.unwrap().path();
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            // pki-testkit is the tests' support (it finds programs on PATH), not a library pki ships.
-            if name.starts_with("pki-")
-                && name != "pki-cli"
-                && name != "pki-testkit"
-                && dir.join("src").is_dir()
-            {
-                sources(&dir.join("src"), &mut files);
-            }
-        }
+        let files = library_sources();
         let reads = [["env::var", "("].concat(), ["env::var_os", "("].concat()];
         let found: Vec<String> = files
             .iter()

@@ -29,7 +29,7 @@ fn pki_flags() -> BTreeSet<String> {
 }
 
 /// The `.rs` files under `dir`.
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -131,6 +131,21 @@ fn flags_named(text: &str) -> Vec<String> {
     out
 }
 
+/// The sources of every library crate pki ships (`pki-*/src`): not this crate's, and not
+/// pki-testkit's (the tests' support, a dev-dependency that runs programs and reads `PATH`).
+pub(crate) fn library_sources() -> Vec<PathBuf> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&workspace).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("pki-") && name != "pki-cli" && name != "pki-testkit" {
+            sources(&e.path().join("src"), &mut files);
+        }
+    }
+    assert!(files.len() > 20, "the libraries' sources are not found");
+    files
+}
+
 /// A module's text without its test section (`#[cfg(test)] mod tests`, at the bottom).
 fn without_tests(src: &str) -> &str {
     src.find("#[cfg(test)]\nmod ").map_or(src, |i| &src[..i])
@@ -155,15 +170,7 @@ fn no_library_names_a_pki_flag_in_a_message() {
         flags.contains("force") && flags.contains("adopt"),
         "{flags:?}"
     );
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(&workspace).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("pki-") && name != "pki-cli" {
-            sources(&e.path().join("src"), &mut files);
-        }
-    }
-    assert!(files.len() > 20, "the libraries' sources are not found");
+    let files = library_sources();
     let mut found = Vec::new();
     for f in &files {
         let src = std::fs::read_to_string(f).unwrap();
