@@ -90,7 +90,8 @@ pub(crate) fn tenant_url(s: &str) -> Result<pki_c8y::TenantUrl, BadValue> {
 
 /// `--key-type`: one of pki-core's key types, by name.
 pub(crate) fn key_type(s: &str) -> Result<KeyType, BadValue> {
-    s.parse().map_err(|e: pki_core::x509::Error| BadValue(e.into()))
+    s.parse()
+        .map_err(|e: pki_core::x509::Error| BadValue(e.into()))
 }
 
 /// `--at`: an RFC 3339 instant, or a bare date (`2028-01-01`) meaning its midnight UTC.
