@@ -446,6 +446,9 @@ pub(crate) fn request(profile: Profile, subject: Subject, k: &KeyOpts) -> Reques
 /// Generates a key (in memory, or on the token `key_on` names), issues (self-signed when
 /// `chosen` is `None`), writes and reports: the common path of every command that creates a
 /// certificate with a new key in the CA directory. A token's key is recorded by its URI.
+// Each argument is one of its callers' own (the context, the directory, the request, the key
+// flags, the token, the issuer, the output): a struct of them would only be rebuilt at each call.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn issue_with_new_key(
     ctx: &GlobalContext,
     ca: &CaDir,
