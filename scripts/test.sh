@@ -37,9 +37,6 @@ apt_install test.sh "${need[@]}"
 . scripts/lib/sdks.sh
 sdks_install "${CARGO_TARGET_DIR:-target}/sdk"
 
-# cargo-deb packs the Debian package scripts/install-check.sh installs (scripts/deb.sh).
-cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb
-
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
@@ -49,9 +46,10 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-# Installing pki as a user does: the Debian package (scripts/deb.sh) through dpkg -i into a
-# throwaway root, and cargo install --locked --path pki-cli; one release build serves both. It
-# prints the time each takes.
+# Installing pki as a user does: the Debian package (scripts/deb.sh, packed with dpkg-deb)
+# through dpkg -i into a throwaway root, and cargo install --locked --path pki-cli; both use the
+# debug build the tests made (no release build, nothing to install first). It prints the time
+# each takes.
 scripts/install-check.sh
 
 # The Windows build, proven under Wine (scripts/windows.sh: clippy for the target, the unit tests

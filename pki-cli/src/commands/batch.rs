@@ -12,7 +12,7 @@ use pki_batch::{Events, Existing, Layout, OnReject, Options, Rejected, Summary, 
 use pki_core::Profile;
 use serde::Serialize;
 
-use super::Home;
+use super::GlobalContext;
 use super::choose_issuer;
 use super::issue::DeviceArgs;
 use crate::messages::{self, Progress};
@@ -20,12 +20,12 @@ use crate::output::{Outcome, Output};
 use crate::{hints, output};
 
 /// `pki issue device --batch FILE`.
-pub(crate) fn run(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(batch) = &a.batch else {
         bail!("give a device id or --batch FILE")
     };
-    let ca = super::open_ca(dir)?;
-    let chosen = choose_issuer(&ca, &a.issuer, Profile::Device)?;
+    let ca = super::open_ca(ctx)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, Profile::Device)?;
     let input: Box<dyn BufRead> = if batch.as_os_str() == "-" {
         Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
     } else {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Issued, Issuer, Profile, Subject};
 
-use super::Home;
+use super::GlobalContext;
 use super::{ChosenIssuer, choose_issuer, issue_with_new_key, read_cert, read_key, request};
 use crate::messages;
 use crate::output::{Outcome, Output};
@@ -110,11 +110,11 @@ pub(crate) struct EdgeCaArgs {
 }
 
 /// `pki create-owner-ca`.
-pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn owner(ctx: &GlobalContext, a: OwnerCaArgs, out: &Output) -> Result<Outcome> {
     let prefix = CaRole::Root.prefix();
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
-            dir,
+            ctx,
             &prefix,
             Profile::RootCa { pathlen: None },
             cert,
@@ -130,23 +130,36 @@ pub(crate) fn owner(dir: &Home, a: OwnerCaArgs, out: &Output) -> Result<Outcome>
     // Checked before the directory is made: a refused request leaves nothing behind.
     req.not_after()?;
     if let Some(uri) = &a.key_on {
-        super::hsm::check(uri)?;
+        super::hsm::check(ctx, uri)?;
     }
-    let ca = super::create_ca(dir)?;
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, a.key_on.as_ref(), None, out)
+    let ca = super::create_ca(ctx)?;
+    issue_with_new_key(
+        ctx,
+        &ca,
+        &prefix,
+        req,
+        &a.key_opts,
+        a.key_on.as_ref(),
+        None,
+        out,
+    )
 }
 
 /// `pki create-intermediate-ca`.
-pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn intermediate(
+    ctx: &GlobalContext,
+    a: IntermediateCaArgs,
+    out: &Output,
+) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     let prefix = CaRole::Intermediate.prefix();
     let profile = Profile::IntermediateCa {
         pathlen: Some(a.pathlen),
     };
-    let chosen = choose_issuer(&ca, &a.issuer, profile)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, profile)?;
     if let (Some(cert), Some(key)) = (&a.import, &a.key) {
         return import(
-            dir,
+            ctx,
             &prefix,
             profile,
             cert,
@@ -159,6 +172,7 @@ pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> R
     }
     let req = request(profile, Subject::cn(a.cn), &a.key_opts);
     issue_with_new_key(
+        ctx,
         &ca,
         &prefix,
         req,
@@ -170,12 +184,12 @@ pub(crate) fn intermediate(dir: &Home, a: IntermediateCaArgs, out: &Output) -> R
 }
 
 /// `pki create-edge-ca`.
-pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn edge(ctx: &GlobalContext, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.name).context("invalid edge CA name")?;
-    let ca = super::open_ca(dir)?;
+    let ca = super::open_ca(ctx)?;
     let cn = pki_core::edge_ca_cn(&a.name);
     ca.check_name_free(&cn, Profile::EdgeCa)?;
-    let chosen = choose_issuer(&ca, &a.issuer, Profile::EdgeCa)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, Profile::EdgeCa)?;
     let req = request(Profile::EdgeCa, Subject::cn(cn), &a.key_opts);
     if (req.now + time::Duration::days(i64::from(req.days))).year() >= 2050 {
         messages::warning(
@@ -184,6 +198,7 @@ pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
     }
     let prefix = CaRole::EdgeCa(a.name).prefix();
     issue_with_new_key(
+        ctx,
         &ca,
         &prefix,
         req,
@@ -200,7 +215,7 @@ pub(crate) fn edge(dir: &Home, a: EdgeCaArgs, out: &Output) -> Result<Outcome> {
 /// directory records its URI.
 #[allow(clippy::too_many_arguments)]
 fn import(
-    dir: &Home,
+    ctx: &GlobalContext,
     prefix: &str,
     profile: Profile,
     cert_path: &Path,
@@ -235,7 +250,7 @@ fn import(
     let cert_name = cert_path.display().to_string();
     let key_uri = match &token {
         Some(uri) => {
-            let key = super::hsm::open_key(uri)?;
+            let key = super::hsm::open_key(ctx, uri)?;
             Issuer::with_signer(chain.clone(), key.clone(), &cert_name, key.uri())?;
             Some(key.uri().to_owned())
         }
@@ -252,7 +267,7 @@ fn import(
     };
     let issued = Issued::existing(cert, chain);
     // Everything is checked: only now may the directory be created.
-    let ca = &super::create_ca(dir)?;
+    let ca = &super::create_ca(ctx)?;
     CaDir::check_free(
         &[
             &ca.cert_path(prefix),

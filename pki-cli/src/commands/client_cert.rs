@@ -11,13 +11,17 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use pki_verify::{ClientAuth, ClientKey};
 
-use super::{hsm, read_key};
+use super::{GlobalContext, hsm, read_key};
 use crate::args::{ClientCertOpts, PasswordOpts};
 
 /// The client certificate `--cert`/`--key` give, if they do.
-pub(crate) fn from_flags(opts: &ClientCertOpts, pw: &PasswordOpts) -> Result<Option<ClientAuth>> {
+pub(crate) fn from_flags(
+    ctx: &GlobalContext,
+    opts: &ClientCertOpts,
+    pw: &PasswordOpts,
+) -> Result<Option<ClientAuth>> {
     match (&opts.cert, &opts.key) {
-        (Some(cert), Some(key)) => Ok(Some(Loader::new(pw).client_auth(cert, key)?)),
+        (Some(cert), Some(key)) => Ok(Some(Loader::new(ctx, pw).client_auth(cert, key)?)),
         // clap requires both or neither.
         _ => Ok(None),
     }
@@ -34,9 +38,10 @@ pub(crate) struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    /// A loader reading keys as pki reads any key: files with `pw`, tokens with their PIN.
-    pub(crate) fn new(pw: &'a PasswordOpts) -> Loader<'a> {
-        Loader::with_reader(move |key| read_client_key(key, pw))
+    /// A loader reading keys as pki reads any key: files with `pw`, tokens (through `ctx`'s
+    /// module) with their PIN.
+    pub(crate) fn new(ctx: &'a GlobalContext, pw: &'a PasswordOpts) -> Loader<'a> {
+        Loader::with_reader(move |key| read_client_key(ctx, key, pw))
     }
 
     /// A loader reading keys with `read`.
@@ -90,11 +95,11 @@ fn same_file(path: &Path) -> PathBuf {
 }
 
 /// A key file, or the key a `pkcs11:` URI names on its token.
-fn read_client_key(key: &Path, pw: &PasswordOpts) -> Result<ClientKey> {
+fn read_client_key(ctx: &GlobalContext, key: &Path, pw: &PasswordOpts) -> Result<ClientKey> {
     match hsm::uri_of(key)? {
         Some(uri) => {
-            let token_key =
-                hsm::open_key(&uri).with_context(|| format!("cannot open the client key {uri}"))?;
+            let token_key = hsm::open_key(ctx, &uri)
+                .with_context(|| format!("cannot open the client key {uri}"))?;
             Ok(ClientKey::Signer(token_key))
         }
         None => Ok(ClientKey::File(Arc::new(read_key(key, pw)?))),

@@ -14,7 +14,7 @@ use pki_core::{CaDir, CaRole, CrlCa, KeptCa, KeyRecord, WrittenCrls};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-use super::{ChosenIssuer, Home};
+use super::{ChosenIssuer, GlobalContext};
 use crate::messages;
 use crate::output::{Outcome, Output, fields};
 
@@ -82,8 +82,8 @@ struct Report {
     skipped: Vec<String>,
 }
 
-pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn run(ctx: &GlobalContext, a: CrlArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     let now = super::now();
     let mut skipped = Vec::new();
     let signers: Vec<(CrlCa, ChosenIssuer)> = if a.all {
@@ -91,7 +91,7 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
         for role in ca.ca_roles()?.into_iter().filter(|r| ca.has(r)) {
             let cert = pki_core::read_certs(&ca.cert_path(&role.prefix()))?;
             if cert.first().is_some_and(pki_core::can_sign_crls) {
-                able.push((CrlCa::Current(role.clone()), signer(&ca, &role, &a)?));
+                able.push((CrlCa::Current(role.clone()), signer(ctx, &ca, &role, &a)?));
             } else {
                 skipped.push(format!(
                     "the {role}: its keyUsage has no cRLSign, so it cannot sign a CRL"
@@ -119,18 +119,18 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
                 ));
                 continue;
             }
-            able.push((crl_ca, kept_signer(&kept, &a)?));
+            able.push((crl_ca, kept_signer(ctx, &kept, &a)?));
         }
         able
     } else {
         let role = match a.issuer.clone() {
             Some(IssuerSpec::Role(role)) => role,
-            Some(IssuerSpec::File(file)) => return one_file(&ca, &file, &a, now, out),
+            Some(IssuerSpec::File(file)) => return one_file(ctx, &ca, &file, &a, now, out),
             None => ca
                 .default_issuer(pki_core::Profile::Device)
                 .context("no CA to write a CRL for")?,
         };
-        let s = signer(&ca, &role, &a)?;
+        let s = signer(ctx, &ca, &role, &a)?;
         vec![(CrlCa::Current(role), s)]
     };
     write(&ca, &signers, skipped, &a, now, out)
@@ -139,6 +139,7 @@ pub(crate) fn run(dir: &Home, a: CrlArgs, out: &Output) -> Result<Outcome> {
 /// `pki crl --issuer FILE`: one of the directory's CAs, or a previous certificate of one kept
 /// with its key, found by its SHA-256; any other CA certificate with `--issuer-key`.
 fn one_file(
+    ctx: &GlobalContext,
     ca: &CaDir,
     file: &Path,
     a: &CrlArgs,
@@ -154,10 +155,10 @@ fn one_file(
         .into_iter()
         .find(|r| same(&ca.cert_path(&r.prefix())));
     let signers = if let Some(role) = found {
-        let s = signer(ca, &role, a)?;
+        let s = signer(ctx, ca, &role, a)?;
         vec![(CrlCa::Current(role), s)]
     } else if let Some(kept) = ca.kept_cas()?.into_iter().find(|k| same(&k.cert)) {
-        let s = kept_signer(&kept, a)?;
+        let s = kept_signer(ctx, &kept, a)?;
         vec![(CrlCa::from(&kept), s)]
     } else {
         let Some(key) = a.issuer_key.clone() else {
@@ -168,7 +169,7 @@ fn one_file(
             );
         };
         let spec = file.display().to_string();
-        let s = super::with_key(vec![cert], file, &key, spec.clone(), &a.password)?;
+        let s = super::with_key(ctx, vec![cert], file, &key, spec.clone(), &a.password)?;
         // Its CRL files are named after the certificate's file.
         let stem = file
             .file_name()
@@ -210,18 +211,19 @@ fn write(
 }
 
 /// The CA of `role` with its key, to sign its CRL.
-fn signer(ca: &CaDir, role: &CaRole, a: &CrlArgs) -> Result<ChosenIssuer> {
+fn signer(ctx: &GlobalContext, ca: &CaDir, role: &CaRole, a: &CrlArgs) -> Result<ChosenIssuer> {
     let opts = IssuerOpts {
         issuer: Some(IssuerSpec::Role(role.clone())),
         issuer_key: None,
         crl_url: None,
         password: a.password.clone(),
     };
-    super::ca_issuer(ca, role, &opts).with_context(|| format!("the {role}'s key signs its CRL"))
+    super::ca_issuer(ctx, ca, role, &opts)
+        .with_context(|| format!("the {role}'s key signs its CRL"))
 }
 
 /// A previous certificate of a CA with its kept key, to sign the CRL of what it issued.
-fn kept_signer(kept: &KeptCa, a: &CrlArgs) -> Result<ChosenIssuer> {
+fn kept_signer(ctx: &GlobalContext, kept: &KeptCa, a: &CrlArgs) -> Result<ChosenIssuer> {
     let key = match kept.key {
         KeyRecord::File(ref p) => p.clone(),
         KeyRecord::Token(ref record) => PathBuf::from(
@@ -232,6 +234,7 @@ fn kept_signer(kept: &KeptCa, a: &CrlArgs) -> Result<ChosenIssuer> {
     };
     let label = CrlCa::from(kept).to_string();
     super::with_key(
+        ctx,
         pki_core::read_certs(&kept.cert)?,
         &kept.cert,
         &key,
@@ -273,8 +276,8 @@ struct UrlReport {
 }
 
 /// `pki crl-url`.
-pub(crate) fn url(dir: &Home, a: CrlUrlArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn url(ctx: &GlobalContext, a: CrlUrlArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     if a.unset {
         ca.set_crl_url(None)?;
     } else if let Some(url) = &a.url {

@@ -13,7 +13,7 @@ use pki_core::{CaDir, CaRole, CaSigner, Csr, PrivateKey, Profile, Subject, Subje
 use serde::Serialize;
 use std::path::PathBuf;
 
-use super::Home;
+use super::GlobalContext;
 use super::issue::server_sans;
 use super::{choose_issuer, read_key, request, write_issued};
 use crate::output::{Outcome, Output, fields};
@@ -156,7 +156,7 @@ struct CsrReport {
 }
 
 /// `pki csr create`.
-pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn create(ctx: &GlobalContext, a: CsrCreateArgs, out: &Output) -> Result<Outcome> {
     let cn = match a.profile {
         CsrProfile::EdgeCa if !a.cn.ends_with(pki_core::EDGE_CA_CN_SUFFIX) => {
             pki_core::edge_ca_cn(&a.cn)
@@ -180,7 +180,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let ca = if a.out.is_some() && a.key.is_some() {
         None
     } else {
-        Some(super::create_ca(dir)?)
+        Some(super::create_ca(ctx)?)
     };
     let csr_path = match (&a.out, &ca) {
         (Some(p), _) => p.clone(),
@@ -193,7 +193,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
     let (key, new_key_path, key_text): (std::sync::Arc<dyn CaSigner>, _, _) =
         match (&a.key, &a.key_on, &ca) {
             (Some(path), _, _) => match super::hsm::uri_of(path)? {
-                Some(uri) => (super::hsm::open_key(&uri)?, None, None),
+                Some(uri) => (super::hsm::open_key(ctx, &uri)?, None, None),
                 None => (
                     std::sync::Arc::new(read_key(path, &a.password)?),
                     None,
@@ -202,7 +202,7 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
             },
             (None, Some(uri), ca) => {
                 CaDir::check_free(&[csr_path.as_path()], a.key_opts.force)?;
-                let key = super::hsm::generate(uri, a.key_opts.key_type)?;
+                let key = super::hsm::generate(ctx, uri, a.key_opts.key_type)?;
                 let text = zeroize::Zeroizing::new(format!("{}\n", key.uri()));
                 (
                     key,
@@ -256,11 +256,11 @@ pub(crate) fn create(dir: &Home, a: CsrCreateArgs, out: &Output) -> Result<Outco
 }
 
 /// `pki csr sign`.
-pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn sign(ctx: &GlobalContext, a: CsrSignArgs, out: &Output) -> Result<Outcome> {
     let bytes = pki_core::files::read_input(&a.csr, pki_core::files::Input::Document)
         .with_context(|| format!("cannot read the CSR {}", a.csr.display()))?;
     let csr = Csr::parse(&bytes, &a.csr.display().to_string())?;
-    let ca = super::open_ca(dir)?;
+    let ca = super::open_ca(ctx)?;
     let profile = a.profile.profile();
     let cn = csr.subject.common_name.clone();
     let prefix = a.profile.prefix(&cn)?;
@@ -270,7 +270,7 @@ pub(crate) fn sign(dir: &Home, a: CsrSignArgs, out: &Output) -> Result<Outcome> 
     ) {
         ca.check_name_free(&cn, profile)?;
     }
-    let chosen = choose_issuer(&ca, &a.issuer, profile)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, profile)?;
     let key_opts = KeyOpts {
         key_type: csr.key_type,
         days: a.days,

@@ -12,7 +12,7 @@ use pki_core::{Certificate, Pkcs12Cipher, TrustedEntry};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{Home, first_line_of, read_cert, read_key};
+use super::{GlobalContext, first_line_of, read_cert, read_key};
 use crate::output::{Outcome, Output, escape_line, fields};
 
 /// `pki export`: which file to write (exactly one).
@@ -104,11 +104,11 @@ struct ExportReport {
 }
 
 /// `pki export`.
-pub(crate) fn run(dir: &Home, mut a: ExportArgs, out: &Output) -> Result<Outcome> {
-    a.file = certificate_file(dir, &a.file)?;
+pub(crate) fn run(ctx: &GlobalContext, mut a: ExportArgs, out: &Output) -> Result<Outcome> {
+    a.file = certificate_file(ctx, &a.file)?;
     let mut certs = read_cert(&a.file)?;
     if a.chain && certs.len() == 1 && !certs[0].is_self_issued() {
-        let above = issuer_chain(dir, &a.file, &certs[0])?;
+        let above = issuer_chain(ctx, &a.file, &certs[0])?;
         certs.extend(above);
     }
     let t = &a.target;
@@ -144,14 +144,14 @@ pub(crate) fn run(dir: &Home, mut a: ExportArgs, out: &Output) -> Result<Outcome
 /// FILE as given when it exists; otherwise, when it is a device id, that device's certificate
 /// in the CA directory (`certs/iot-device-ID.cert.pem`, its key beside it in `private/`), as
 /// `renew` and `guide` take ids.
-fn certificate_file(dir: &Home, file: &Path) -> Result<PathBuf> {
+fn certificate_file(ctx: &GlobalContext, file: &Path) -> Result<PathBuf> {
     let id = file
         .to_str()
         .filter(|s| pki_core::validate_device_id(s).is_ok());
     let Some(id) = id.filter(|_| std::fs::symlink_metadata(file).is_err()) else {
         return Ok(file.to_owned());
     };
-    let ca = super::open_ca(dir).with_context(|| {
+    let ca = super::open_ca(ctx).with_context(|| {
         format!("{id}: no such file, and no CA directory to find a device {id} in")
     })?;
     let cert = ca.cert_path(&pki_core::device_prefix(id));
@@ -159,7 +159,7 @@ fn certificate_file(dir: &Home, file: &Path) -> Result<PathBuf> {
         bail!(
             "{id}: no such file, and no device {id} in {} (no {}): give a certificate file or the \
              id of a device issued there",
-            dir.display(),
+            ctx.dir.display(),
             cert.display()
         );
     }
@@ -168,16 +168,16 @@ fn certificate_file(dir: &Home, file: &Path) -> Result<PathBuf> {
 
 /// The CAs above `leaf` (the one certificate of `file`) in the CA directory, for `--chain`:
 /// as its -full-chain file holds them. Refused when no CA of the directory issued it.
-fn issuer_chain(dir: &Home, file: &Path, leaf: &Certificate) -> Result<Vec<Certificate>> {
+fn issuer_chain(ctx: &GlobalContext, file: &Path, leaf: &Certificate) -> Result<Vec<Certificate>> {
     let refused = || {
         format!(
             "{} holds one certificate and no CA of {} issued it: give the certificate's \
              -full-chain file (or a bundle) for --chain, or leave --chain out",
             file.display(),
-            dir.display()
+            ctx.dir.display()
         )
     };
-    let ca = super::open_ca(dir).with_context(refused)?;
+    let ca = super::open_ca(ctx).with_context(refused)?;
     let chain = ca.issuer_chain(leaf);
     if chain.is_empty() {
         bail!(refused());

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use pki_core::{CaDir, CaRole, Profile};
 use serde::Serialize;
 
-use super::Home;
+use super::GlobalContext;
 use crate::output::{Outcome, Output};
 use crate::quote::{self, shell};
 
@@ -215,7 +215,7 @@ fn device_cert(ca: &CaDir, id: &str) -> Result<Option<DeviceCert>> {
 }
 
 /// `pki guide`.
-pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: GuideArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
     check_host("--hub", &a.hub)?;
     if let Some(g) = &a.gateway {
@@ -230,7 +230,7 @@ pub(crate) fn run(dir: &Home, a: GuideArgs, out: &Output) -> Result<Outcome> {
             }
         );
     }
-    let ca = super::open_ca(dir)?;
+    let ca = super::open_ca(ctx)?;
     // Absolute paths: a snippet works from whatever directory the device's program runs in.
     let show = |p: &Path| {
         std::path::absolute(p)

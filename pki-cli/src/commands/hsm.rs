@@ -7,8 +7,8 @@ use crate::args::pkcs11_uri;
 use crate::env;
 use clap::Subcommand;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use pki_core::KeyType;
@@ -16,6 +16,7 @@ use pki_pkcs11::{LoggedIn, Module, PinSource, Pkcs11Uri, TokenKey};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::GlobalContext;
 use crate::output::{Outcome, Output, fields};
 
 /// `pki hsm ...`.
@@ -45,15 +46,13 @@ pub(crate) enum HsmCommand {
 /// The environment variable a PIN may come from.
 const PIN_VAR: &str = env::PKI_PKCS11_PIN;
 
-/// `--pkcs11-module`, set once by [`set_module`] before any command runs.
-static MODULE_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
-/// The modules loaded so far: each is initialised once per process.
+/// The modules loaded so far, by path. Process-global on purpose: a PKCS#11 module's state
+/// (its initialisation, sessions and logins) belongs to the process, not to a command, so it is
+/// initialised once and every use of the same module in the process shares that one load (a
+/// second load would find it already initialised, and finalising either would end both).
+/// Which module a key uses is not global: it comes from the URI's module-path= or the
+/// command's [`GlobalContext`].
 static LOADED: Mutex<Vec<Module>> = Mutex::new(Vec::new());
-
-/// Records `--pkcs11-module` for the commands that meet a `pkcs11:` key.
-pub(crate) fn set_module(path: Option<PathBuf>) {
-    let _ = MODULE_PATH.set(path);
-}
 
 /// The URI a `--key` value holds, when it is one rather than a file name.
 pub(crate) fn uri_of(key: &Path) -> Result<Option<Pkcs11Uri>> {
@@ -63,12 +62,13 @@ pub(crate) fn uri_of(key: &Path) -> Result<Option<Pkcs11Uri>> {
     }
 }
 
-/// The module `uri` is served by, loaded once.
-fn module(uri: &Pkcs11Uri) -> Result<Module> {
+/// The module `uri` is served by (its module-path=, else `ctx`'s `--pkcs11-module`), loaded
+/// once.
+fn module(ctx: &GlobalContext, uri: &Pkcs11Uri) -> Result<Module> {
     let path = uri
         .module_path
         .clone()
-        .or_else(|| MODULE_PATH.get().cloned().flatten())
+        .or_else(|| ctx.pkcs11_module.clone())
         .ok_or(pki_pkcs11::Error::NoModule)?;
     let mut loaded = LOADED
         .lock()
@@ -101,33 +101,37 @@ fn pin(uri: &Pkcs11Uri, token: &str) -> Result<Zeroizing<String>> {
 }
 
 /// The token `uri` names, logged in.
-fn login(uri: &Pkcs11Uri) -> Result<LoggedIn> {
-    let token = module(uri)?.token(uri)?;
+fn login(ctx: &GlobalContext, uri: &Pkcs11Uri) -> Result<LoggedIn> {
+    let token = module(ctx, uri)?.token(uri)?;
     let pin = pin(uri, &token.info().label)?;
     Ok(token.login(&pin)?)
 }
 
 /// The key `uri` names, ready to sign.
-pub(crate) fn open_key(uri: &Pkcs11Uri) -> Result<Arc<TokenKey>> {
-    check(uri)?;
-    Ok(Arc::new(login(uri)?.key(uri)?))
+pub(crate) fn open_key(ctx: &GlobalContext, uri: &Pkcs11Uri) -> Result<Arc<TokenKey>> {
+    check(ctx, uri)?;
+    Ok(Arc::new(login(ctx, uri)?.key(uri)?))
 }
 
 /// Checks, before anything is written, that `uri` names a key and its module loads.
-pub(crate) fn check(uri: &Pkcs11Uri) -> Result<()> {
+pub(crate) fn check(ctx: &GlobalContext, uri: &Pkcs11Uri) -> Result<()> {
     if !uri.names_object() {
         return Err(pki_pkcs11::Error::NoObject {
             uri: uri.to_string(),
         }
         .into());
     }
-    module(uri).map(|_| ())
+    module(ctx, uri).map(|_| ())
 }
 
 /// A new key of `key_type` generated on the token, as `uri` names it.
-pub(crate) fn generate(uri: &Pkcs11Uri, key_type: KeyType) -> Result<Arc<TokenKey>> {
-    check(uri)?;
-    Ok(Arc::new(login(uri)?.generate(uri, key_type)?))
+pub(crate) fn generate(
+    ctx: &GlobalContext,
+    uri: &Pkcs11Uri,
+    key_type: KeyType,
+) -> Result<Arc<TokenKey>> {
+    check(ctx, uri)?;
+    Ok(Arc::new(login(ctx, uri)?.generate(uri, key_type)?))
 }
 
 #[derive(Debug, Serialize)]
@@ -151,10 +155,10 @@ struct KeyRow {
 }
 
 /// `pki hsm ...`.
-pub(crate) fn run(c: HsmCommand, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, c: HsmCommand, out: &Output) -> Result<Outcome> {
     match c {
         HsmCommand::ListTokens => {
-            let m = module(&Pkcs11Uri::default())?;
+            let m = module(ctx, &Pkcs11Uri::default())?;
             let rows: Vec<TokenRow> = m
                 .tokens()?
                 .into_iter()
@@ -183,7 +187,7 @@ pub(crate) fn run(c: HsmCommand, out: &Output) -> Result<Outcome> {
             })?;
         }
         HsmCommand::ListKeys { token } => {
-            let keys = login(&token)?.keys()?;
+            let keys = login(ctx, &token)?.keys()?;
             let rows: Vec<KeyRow> = keys
                 .into_iter()
                 .map(|k| KeyRow {
@@ -235,4 +239,46 @@ pub(crate) fn run(c: HsmCommand, out: &Output) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The module a check tried to load, or `None` when it had none to load.
+    fn module_tried(ctx: &GlobalContext, uri: &str) -> Option<PathBuf> {
+        let uri = Pkcs11Uri::parse(uri).unwrap();
+        let err = check(ctx, &uri).unwrap_err();
+        match err.downcast_ref::<pki_pkcs11::Error>() {
+            Some(pki_pkcs11::Error::NoModule) => None,
+            Some(pki_pkcs11::Error::Module { path, .. }) => Some(path.clone()),
+            other => panic!("unexpected error {other:?}: {err:#}"),
+        }
+    }
+
+    #[test]
+    fn each_context_brings_its_own_module() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "pkcs11:token=pki;object=ca";
+        assert_eq!(module_tried(&GlobalContext::default(), key), None);
+        // Two contexts in one process, one after the other: each is served by its own module,
+        // and one without a module has none, whatever the others had.
+        for name in ["a.so", "b.so"] {
+            let ctx = GlobalContext {
+                pkcs11_module: Some(dir.path().join(name)),
+                ..GlobalContext::default()
+            };
+            assert_eq!(module_tried(&ctx, key), Some(dir.path().join(name)));
+        }
+        assert_eq!(module_tried(&GlobalContext::default(), key), None);
+        // A URI's module-path= overrides the context's.
+        let ctx = GlobalContext {
+            pkcs11_module: Some(dir.path().join("a.so")),
+            ..GlobalContext::default()
+        };
+        let own = dir.path().join("own.so");
+        let uri = format!("{key}?module-path={}", own.display());
+        assert_eq!(module_tried(&ctx, &uri), Some(own));
+    }
 }

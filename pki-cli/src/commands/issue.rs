@@ -12,7 +12,7 @@ use pki_core::{
 };
 use std::path::PathBuf;
 
-use super::Home;
+use super::GlobalContext;
 use super::{IssueReport, choose_issuer, issue_with_new_key, request};
 use crate::output::{Outcome, Output};
 
@@ -154,42 +154,65 @@ pub(crate) fn server_sans(host: &str, extra: &[String]) -> Result<Vec<SanEntry>>
 }
 
 /// `pki issue server`.
-pub(crate) fn server(dir: &Home, a: ServerArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn server(ctx: &GlobalContext, a: ServerArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.host, &a.sans)?;
     let host = sans[0].value();
-    let ca = super::open_ca(dir)?;
+    let ca = super::open_ca(ctx)?;
     ca.check_name_free(&host, Profile::Server)?;
-    let chosen = choose_issuer(&ca, &a.issuer, Profile::Server)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, Profile::Server)?;
     let mut req = request(Profile::Server, Subject::cn(&host), &a.key_opts);
     req.sans = sans;
     let prefix = pki_core::server_prefix(&host);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, Some(&chosen), out)
+    issue_with_new_key(
+        ctx,
+        &ca,
+        &prefix,
+        req,
+        &a.key_opts,
+        None,
+        Some(&chosen),
+        out,
+    )
 }
 
 /// `pki issue device`.
-pub(crate) fn device(dir: &Home, a: DeviceArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn device(ctx: &GlobalContext, a: DeviceArgs, out: &Output) -> Result<Outcome> {
     let Some(device_id) = a.device_id.clone() else {
-        return super::batch::run(dir, a, out);
+        return super::batch::run(ctx, a, out);
     };
     pki_core::validate_device_id(&device_id)?;
-    let ca = super::open_ca(dir)?;
+    let ca = super::open_ca(ctx)?;
     ca.check_name_free(&device_id, Profile::Device)?;
-    let chosen = choose_issuer(&ca, &a.issuer, Profile::Device)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, Profile::Device)?;
     let req = request(Profile::Device, Subject::cn(&device_id), &a.key_opts);
     let prefix = pki_core::device_prefix(&device_id);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, Some(&chosen), out)
+    issue_with_new_key(
+        ctx,
+        &ca,
+        &prefix,
+        req,
+        &a.key_opts,
+        None,
+        Some(&chosen),
+        out,
+    )
 }
 
 /// `pki create-verification-cert`.
-pub(crate) fn verification(dir: &Home, a: VerificationArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn verification(
+    ctx: &GlobalContext,
+    a: VerificationArgs,
+    out: &Output,
+) -> Result<Outcome> {
     let code = a.code.trim();
     if !is_verification_code(code) {
         bail!("{code:?} is not a verification code: expected {VERIFICATION_CODE_RULE}");
     }
-    let ca = super::open_ca(dir)?;
-    let chosen = choose_issuer(&ca, &a.issuer, Profile::Verification)?;
+    let ca = super::open_ca(ctx)?;
+    let chosen = choose_issuer(ctx, &ca, &a.issuer, Profile::Verification)?;
     let req = request(Profile::Verification, Subject::cn(code), &a.key_opts);
     issue_with_new_key(
+        ctx,
         &ca,
         pki_core::VERIFICATION_PREFIX,
         req,
@@ -201,7 +224,7 @@ pub(crate) fn verification(dir: &Home, a: VerificationArgs, out: &Output) -> Res
 }
 
 /// `pki self-signed`.
-pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn self_signed(ctx: &GlobalContext, a: SelfSignedArgs, out: &Output) -> Result<Outcome> {
     pki_core::validate_device_id(&a.device_id)?;
     if a.device_id.len() > 64 {
         bail!(
@@ -229,7 +252,7 @@ pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result
             );
         }
         CaDir::check_free(&[&at.cert, &at.key], a.key_opts.force)?;
-        let ca = super::create_ca(dir)?;
+        let ca = super::create_ca(ctx)?;
         let key = PrivateKey::generate(a.key_opts.key_type)?;
         let issued = pki_core::issue(&req, &SubjectKey::Private(&key), None)?;
         for p in [&at.cert, &at.key] {
@@ -250,7 +273,7 @@ pub(crate) fn self_signed(dir: &Home, a: SelfSignedArgs, out: &Output) -> Result
         report.emit(out)?;
         return Ok(Outcome::Success);
     }
-    let ca = super::create_ca(dir)?;
+    let ca = super::create_ca(ctx)?;
     let prefix = pki_core::device_prefix(&a.device_id);
-    issue_with_new_key(&ca, &prefix, req, &a.key_opts, None, None, out)
+    issue_with_new_key(ctx, &ca, &prefix, req, &a.key_opts, None, None, out)
 }

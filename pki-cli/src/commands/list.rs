@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::Home;
+use super::GlobalContext;
 use crate::output::{Outcome, Output, escape_line, json_safe, write_stdout};
 
 /// `pki list`.
@@ -70,8 +70,8 @@ struct Line<'a> {
     state: State,
 }
 
-pub(crate) fn run(dir: &Home, a: ListArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn run(ctx: &GlobalContext, a: ListArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     let at = a.at.unwrap_or_else(super::now);
     let window = a.expiring.unwrap_or(DEFAULT_WINDOW);
     let mut query = Query {

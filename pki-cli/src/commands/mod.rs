@@ -50,43 +50,43 @@ use crate::output::{Outcome, Output, fields};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
-    hsm::set_module(cli.pkcs11_module);
     // A pki that a `pki renew` hook runs: the renewal holds the register until the hook returns.
     pki_core::register::set_in_renew_hook(std::env::var_os(env::PKI_RENEW_PHASE).is_some());
-    let dir = Home {
+    let ctx = GlobalContext {
         dir: cli.dir,
         register: match cli.register {
             Some(crate::cli::RegisterArg::At(location)) => Some(location),
             Some(crate::cli::RegisterArg::Default) | None => None,
         },
+        pkcs11_module: cli.pkcs11_module,
     };
     match cli.command {
-        Command::CreateOwnerCa(a) => ca::owner(&dir, a, out),
-        Command::CreateIntermediateCa(a) => ca::intermediate(&dir, a, out),
-        Command::CreateEdgeCa(a) => ca::edge(&dir, a, out),
-        Command::Issue(IssueCommand::Server(a)) => issue::server(&dir, a, out),
-        Command::Issue(IssueCommand::Device(a)) => issue::device(&dir, a, out),
-        Command::CreateVerificationCert(a) => issue::verification(&dir, a, out),
-        Command::SelfSigned(a) => issue::self_signed(&dir, a, out),
-        Command::Csr(CsrCommand::Create(a)) => csr::create(&dir, a, out),
-        Command::Csr(CsrCommand::Sign(a)) => csr::sign(&dir, a, out),
-        Command::Show(a) => show::run(a, out),
-        Command::Verify(a) => verify::run(a, out),
-        Command::List(a) => list::run(&dir, a, out),
-        Command::Renew(a) => renew::run(&dir, a, out),
-        Command::Revoke(a) => revoke::run(&dir, a, out),
-        Command::Crl(a) => crl::run(&dir, a, out),
-        Command::CrlUrl(a) => crl::url(&dir, a, out),
-        Command::NeedsRenewal(a) => needs_renewal::run(&dir, a, out),
-        Command::Scan(a) => scan::run(a, out),
+        Command::CreateOwnerCa(a) => ca::owner(&ctx, a, out),
+        Command::CreateIntermediateCa(a) => ca::intermediate(&ctx, a, out),
+        Command::CreateEdgeCa(a) => ca::edge(&ctx, a, out),
+        Command::Issue(IssueCommand::Server(a)) => issue::server(&ctx, a, out),
+        Command::Issue(IssueCommand::Device(a)) => issue::device(&ctx, a, out),
+        Command::CreateVerificationCert(a) => issue::verification(&ctx, a, out),
+        Command::SelfSigned(a) => issue::self_signed(&ctx, a, out),
+        Command::Csr(CsrCommand::Create(a)) => csr::create(&ctx, a, out),
+        Command::Csr(CsrCommand::Sign(a)) => csr::sign(&ctx, a, out),
+        Command::Show(a) => show::run(&ctx, a, out),
+        Command::Verify(a) => verify::run(&ctx, a, out),
+        Command::List(a) => list::run(&ctx, a, out),
+        Command::Renew(a) => renew::run(&ctx, a, out),
+        Command::Revoke(a) => revoke::run(&ctx, a, out),
+        Command::Crl(a) => crl::run(&ctx, a, out),
+        Command::CrlUrl(a) => crl::url(&ctx, a, out),
+        Command::NeedsRenewal(a) => needs_renewal::run(&ctx, a, out),
+        Command::Scan(a) => scan::run(&ctx, a, out),
         Command::InstallCa(a) => trust::install(a, out),
         Command::UninstallCa(a) => trust::uninstall(a, out),
         Command::ListCa(a) => trust::list(a, out),
         Command::C8y(c) => c8y::run(c, out),
-        Command::Quickstart(a) => quickstart::run(&dir, a, out),
-        Command::Hsm(c) => hsm::run(c, out),
-        Command::Export(a) => export::run(&dir, a, out),
-        Command::Guide(a) => guide::run(&dir, a, out),
+        Command::Quickstart(a) => quickstart::run(&ctx, a, out),
+        Command::Hsm(c) => hsm::run(&ctx, c, out),
+        Command::Export(a) => export::run(&ctx, a, out),
+        Command::Guide(a) => guide::run(&ctx, a, out),
         Command::Completions(a) => completions::run(a),
         Command::Manpages(a) => manpages::run(&a.out, out),
     }
@@ -170,6 +170,7 @@ pub(crate) struct ChosenIssuer {
 /// Resolves `--issuer` (or, when it is not given, the CA policy's default issuer of
 /// `profile`) to a CA that can sign.
 pub(crate) fn choose_issuer(
+    ctx: &GlobalContext,
     ca: &CaDir,
     opts: &IssuerOpts,
     profile: Profile,
@@ -184,16 +185,21 @@ pub(crate) fn choose_issuer(
                 bail!("--issuer {spec} is a certificate file: name its key with --issuer-key");
             };
             let crl_url = crl_url(ca, opts, None)?;
-            let chosen = with_key(read_cert(cert)?, cert, &key, spec, &opts.password)?;
+            let chosen = with_key(ctx, read_cert(cert)?, cert, &key, spec, &opts.password)?;
             return Ok(ChosenIssuer { crl_url, ..chosen });
         }
         None => ca.default_issuer(profile)?,
     };
-    ca_issuer(ca, &role, opts)
+    ca_issuer(ctx, ca, &role, opts)
 }
 
 /// The CA of the directory in `role`, its key loaded, as an issuer.
-pub(crate) fn ca_issuer(ca: &CaDir, role: &CaRole, opts: &IssuerOpts) -> Result<ChosenIssuer> {
+pub(crate) fn ca_issuer(
+    ctx: &GlobalContext,
+    ca: &CaDir,
+    role: &CaRole,
+    opts: &IssuerOpts,
+) -> Result<ChosenIssuer> {
     if !ca.has(role) {
         bail!("the {role} does not exist in {}", ca.path().display())
     }
@@ -205,6 +211,7 @@ pub(crate) fn ca_issuer(ca: &CaDir, role: &CaRole, opts: &IssuerOpts) -> Result<
         None => ca.key_path(&p),
     };
     let chosen = with_key(
+        ctx,
         ca.chain_of(&p)?,
         &ca.cert_path(&p),
         &key,
@@ -238,6 +245,7 @@ fn crl_url(ca: &CaDir, opts: &IssuerOpts, prefix: Option<&str>) -> Result<Option
 /// The issuer whose certificate (and chain above it) is `chain`, read from `cert_path`, with
 /// the key at `key_path` (a file, or a `pkcs11:` URI: the key signs on its token).
 pub(crate) fn with_key(
+    ctx: &GlobalContext,
     chain: Vec<Certificate>,
     cert_path: &Path,
     key_path: &Path,
@@ -246,9 +254,12 @@ pub(crate) fn with_key(
 ) -> Result<ChosenIssuer> {
     let cert_name = cert_path.display().to_string();
     let issuer = match hsm::uri_of(key_path)? {
-        Some(uri) => {
-            Issuer::with_signer(chain, hsm::open_key(&uri)?, &cert_name, &uri.to_string())?
-        }
+        Some(uri) => Issuer::with_signer(
+            chain,
+            hsm::open_key(ctx, &uri)?,
+            &cert_name,
+            &uri.to_string(),
+        )?,
         None => Issuer::new(
             chain,
             &read_key(key_path, password)?,
@@ -356,22 +367,25 @@ impl IssueReport {
     }
 }
 
-/// The CA directory a command works in (`--dir`), and its register when `--register` or
-/// `PKI_REGISTER` names one (else `register.sqlite3` in the directory).
-#[derive(Debug, Clone)]
-pub(crate) struct Home {
+/// What every command runs with, from the global options: the CA directory it works in
+/// (`--dir`), its register when `--register` or `PKI_REGISTER` names one (else
+/// `register.sqlite3` in the directory), and the PKCS#11 module that serves `pkcs11:` keys
+/// (`--pkcs11-module` or `PKI_PKCS11_MODULE`; a URI's module-path= overrides it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GlobalContext {
     pub(crate) dir: PathBuf,
     pub(crate) register: Option<RegisterLocation>,
+    pub(crate) pkcs11_module: Option<PathBuf>,
 }
 
-impl std::ops::Deref for Home {
+impl std::ops::Deref for GlobalContext {
     type Target = Path;
     fn deref(&self) -> &Path {
         &self.dir
     }
 }
 
-impl Home {
+impl GlobalContext {
     fn with_register(&self, ca: CaDir) -> CaDir {
         match &self.register {
             Some(location) => ca.with_register(location.clone()),
@@ -381,8 +395,8 @@ impl Home {
 }
 
 /// Opens the CA directory, saying what opening it corrected.
-pub(crate) fn open_ca(dir: &Home) -> Result<CaDir> {
-    let ca = dir.with_register(CaDir::open(dir)?);
+pub(crate) fn open_ca(ctx: &GlobalContext) -> Result<CaDir> {
+    let ca = ctx.with_register(CaDir::open(ctx)?);
     for n in ca.notes() {
         messages::warning(n);
     }
@@ -390,8 +404,8 @@ pub(crate) fn open_ca(dir: &Home) -> Result<CaDir> {
 }
 
 /// Opens the CA directory, creating what is missing, saying what opening it corrected.
-pub(crate) fn create_ca(dir: &Home) -> Result<CaDir> {
-    let ca = dir.with_register(CaDir::create(dir)?);
+pub(crate) fn create_ca(ctx: &GlobalContext) -> Result<CaDir> {
+    let ca = ctx.with_register(CaDir::create(ctx)?);
     for n in ca.notes() {
         messages::warning(n);
     }
@@ -432,7 +446,11 @@ pub(crate) fn request(profile: Profile, subject: Subject, k: &KeyOpts) -> Reques
 /// Generates a key (in memory, or on the token `key_on` names), issues (self-signed when
 /// `chosen` is `None`), writes and reports: the common path of every command that creates a
 /// certificate with a new key in the CA directory. A token's key is recorded by its URI.
+// Each argument is one of its callers' own (the context, the directory, the request, the key
+// flags, the token, the issuer, the output): a struct of them would only be rebuilt at each call.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn issue_with_new_key(
+    ctx: &GlobalContext,
     ca: &CaDir,
     prefix: &str,
     req: Request,
@@ -456,7 +474,7 @@ pub(crate) fn issue_with_new_key(
     let label = chosen.map_or("self-signed", |c| c.label.as_str());
     let report = match key_on {
         Some(uri) => {
-            let key = hsm::generate(uri, k.key_type)?;
+            let key = hsm::generate(ctx, uri, k.key_type)?;
             let issued = pki_core::issue(&req, &SubjectKey::Signer(key.as_ref()), issuer)?;
             let (files, _) = ca.write_issued_with(
                 prefix,

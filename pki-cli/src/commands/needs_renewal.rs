@@ -16,7 +16,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Home, instant_or_now};
+use super::{GlobalContext, instant_or_now};
 use crate::output::{Outcome, Output, escape_line};
 
 /// `pki needs-renewal`.
@@ -138,13 +138,13 @@ struct Report {
 }
 
 /// `pki needs-renewal`.
-pub(crate) fn run(dir: &Home, a: NeedsRenewalArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: NeedsRenewalArgs, out: &Output) -> Result<Outcome> {
     let at = instant_or_now(a.at);
     let threshold = a.expires_in.unwrap_or_default();
     let mut certificates = Vec::with_capacity(a.files.len());
     if a.files.is_empty() {
         // The register: every certificate in service, judged from its row.
-        let ca = super::open_ca(dir)?;
+        let ca = super::open_ca(ctx)?;
         let in_service = pki_core::register::Query {
             status: Some(pki_core::register::Status::Issued),
             ..Default::default()

@@ -11,7 +11,7 @@ use pki_core::{
 };
 use serde::Serialize;
 
-use super::Home;
+use super::GlobalContext;
 use super::issue::server_sans;
 use super::{IssueReport, now, write_issued};
 use crate::messages;
@@ -53,7 +53,7 @@ struct QuickstartReport {
 }
 
 /// `pki quickstart`.
-pub(crate) fn run(dir: &Home, a: QuickstartArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: QuickstartArgs, out: &Output) -> Result<Outcome> {
     let sans = server_sans(&a.gateway, &[])?;
     let gateway = sans[0].value();
     pki_core::validate_device_id(&a.device)?;
@@ -65,7 +65,7 @@ pub(crate) fn run(dir: &Home, a: QuickstartArgs, out: &Output) -> Result<Outcome
         );
     }
     let kt = a.key_type;
-    let ca = super::create_ca(dir)?;
+    let ca = super::create_ca(ctx)?;
     if ca.has(&CaRole::Root) && !a.force {
         return Err(pki_core::Error::Exists(ca.cert_path(&CaRole::Root.prefix())).into());
     }

@@ -26,7 +26,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::c8y::{Registration, Trusted, Trusting};
 use super::verify::{split_target, webpki_text};
-use super::{Home, client_cert, hsm, now, read_key};
+use super::{GlobalContext, client_cert, hsm, now, read_key};
 use crate::hook::ShellHook;
 use crate::output::{Outcome, Output, escape_line, fields};
 
@@ -257,8 +257,8 @@ fn c8y_conn(a: &RenewC8yArgs) -> Option<C8yConn> {
 const C8Y_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// `pki renew`.
-pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn run(ctx: &GlobalContext, a: RenewArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     let now = now();
     let selection = match (&a.target, a.expiring) {
         (_, Some(within)) => Selection::Expiring(within),
@@ -279,7 +279,7 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
         None => None,
     };
     // The device certificate for --verify, read (its password asked) once for every renewal.
-    let client_auth = client_cert::from_flags(&a.client_cert, &a.password)?;
+    let client_auth = client_cert::from_flags(ctx, &a.client_cert, &a.password)?;
     let check = |issued: &Issued| -> GatewayCheck {
         match &target {
             Some((label, (host, port))) => check_until(a.verify_wait, || {
@@ -317,8 +317,8 @@ pub(crate) fn run(dir: &Home, a: RenewArgs, out: &Output) -> Result<Outcome> {
             hook: hook.as_ref().map(|h| h as &dyn Hook),
             verify: target.as_ref().map(|_| Verify { check: &check }),
         };
-        let done =
-            keys(r, &a.password, now).and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
+        let done = keys(ctx, r, &a.password, now)
+            .and_then(|k| Ok(renew::execute(&ca, r, &k, &confirm, now)?));
         let uploaded = trusted.into_inner();
         let entry = match done {
             Ok(o) => Entry::of(o, r, uploaded, trusting.is_some()),
@@ -414,15 +414,26 @@ fn selection(ca: &CaDir, t: &str) -> Selection {
 
 /// The keys a renewal needs, read (with their passwords, or their tokens' PINs) where it says;
 /// a CA whose key is on a token gets its fresh key made there.
-fn keys(r: &renew::Renewal, pw: &PasswordOpts, now: time::OffsetDateTime) -> Result<Keys> {
+fn keys(
+    ctx: &GlobalContext,
+    r: &renew::Renewal,
+    pw: &PasswordOpts,
+    now: time::OffsetDateTime,
+) -> Result<Keys> {
     let fresh = match (&r.key, r.reuse_key) {
-        (KeyRecord::Token(record), false) => Some(fresh_on_token(&recorded_uri(record)?, r, now)?),
+        (KeyRecord::Token(record), false) => {
+            Some(fresh_on_token(ctx, &recorded_uri(record)?, r, now)?)
+        }
         _ => None,
     };
     Ok(Keys {
-        issuer: r.issuer_key.as_ref().map(|k| given(k, pw)).transpose()?,
+        issuer: r
+            .issuer_key
+            .as_ref()
+            .map(|k| given(ctx, k, pw))
+            .transpose()?,
         own: if r.reuse_key {
-            Some(given(&r.key, pw)?)
+            Some(given(ctx, &r.key, pw)?)
         } else {
             None
         },
@@ -431,12 +442,12 @@ fn keys(r: &renew::Renewal, pw: &PasswordOpts, now: time::OffsetDateTime) -> Res
 }
 
 /// The key a record names: its file read, or its token's key opened.
-fn given(k: &KeyRecord, pw: &PasswordOpts) -> Result<GivenKey> {
+fn given(ctx: &GlobalContext, k: &KeyRecord, pw: &PasswordOpts) -> Result<GivenKey> {
     Ok(match k {
         KeyRecord::File(p) => GivenKey::File(Box::new(read_key(p, pw)?)),
         KeyRecord::Token(record) => {
             let uri = recorded_uri(record)?;
-            let key = hsm::open_key(&uri)?;
+            let key = hsm::open_key(ctx, &uri)?;
             GivenKey::Token {
                 uri: key.uri().to_owned(),
                 signer: key,
@@ -456,6 +467,7 @@ fn recorded_uri(record: &Path) -> Result<Pkcs11Uri> {
 /// A fresh key of the renewal's type on the token of `old`, labelled `LABEL-RENEWED-AT`
 /// (a token refuses a second key of the same label).
 fn fresh_on_token(
+    ctx: &GlobalContext,
     old: &Pkcs11Uri,
     r: &renew::Renewal,
     now: time::OffsetDateTime,
@@ -475,7 +487,7 @@ fn fresh_on_token(
         id: None,
         ..old.clone()
     };
-    let key = hsm::generate(&uri, r.key_type)?;
+    let key = hsm::generate(ctx, &uri, r.key_type)?;
     Ok(GivenKey::Token {
         uri: key.uri().to_owned(),
         signer: key,

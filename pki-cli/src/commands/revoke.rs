@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::Home;
+use super::GlobalContext;
 use crate::messages;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -69,8 +69,8 @@ struct Report {
     result: RevokeReport,
 }
 
-pub(crate) fn run(dir: &Home, a: RevokeArgs, out: &Output) -> Result<Outcome> {
-    let ca = super::open_ca(dir)?;
+pub(crate) fn run(ctx: &GlobalContext, a: RevokeArgs, out: &Output) -> Result<Outcome> {
+    let ca = super::open_ca(ctx)?;
     let given = match (&a.batch, &a.target) {
         (Some(path), _) => {
             let input = open_batch_file(path)?;

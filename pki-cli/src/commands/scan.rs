@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use anyhow::{Context, Result};
 use pki_verify::{HostReport, HostStatus, ScanOptions};
 
+use super::GlobalContext;
 use super::client_cert::Loader;
 use super::instant_or_now;
 use super::verify::trust_anchors;
@@ -81,7 +82,7 @@ pub(crate) struct ScanArgs {
 }
 
 /// `pki scan`.
-pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: ScanArgs, out: &Output) -> Result<Outcome> {
     let name = a.hosts_file.display().to_string();
     let bytes = pki_core::files::read_input(&a.hosts_file, pki_core::files::Input::Document)
         .with_context(|| format!("cannot read the hosts file {name}"))?;
@@ -96,7 +97,7 @@ pub(crate) fn run(a: ScanArgs, out: &Output) -> Result<Outcome> {
     let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
     // Every certificate and key before the first connection, each file once: a key shared by
     // a hundred gateways asks for its password (or its token's PIN) once.
-    let mut loader = Loader::new(&a.password);
+    let mut loader = Loader::new(ctx, &a.password);
     let client_auth = match (&a.client_cert.cert, &a.client_cert.key) {
         (Some(cert), Some(key)) => Some(loader.client_auth(cert, key)?),
         _ => None,

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
-use super::{now, read_key};
+use super::{GlobalContext, now, read_key};
 use crate::output::{Outcome, Output, escape_line, fields};
 
 /// `pki show`.
@@ -83,7 +83,7 @@ struct ShowReport {
 }
 
 /// `pki show`.
-pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: ShowArgs, out: &Output) -> Result<Outcome> {
     let at = a.at.unwrap_or_else(now);
     let soon = time::Duration::days(i64::from(a.expires_soon));
     let mut shown = Vec::new();
@@ -127,7 +127,9 @@ pub(crate) fn run(a: ShowArgs, out: &Output) -> Result<Outcome> {
         (Some(key_path), Some((cert, cert_name))) => {
             // A token's key is checked through its public key; it never leaves the token.
             let matches = match super::hsm::uri_of(key_path)? {
-                Some(uri) => pki_core::key_matches(&cert, super::hsm::open_key(&uri)?.as_ref())?,
+                Some(uri) => {
+                    pki_core::key_matches(&cert, super::hsm::open_key(ctx, &uri)?.as_ref())?
+                }
                 None => pki_core::key_matches(&cert, &read_key(key_path, &a.password)?)?,
             };
             Some(KeyCheck {

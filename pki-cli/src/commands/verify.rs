@@ -20,7 +20,7 @@ use pki_verify::{
 };
 use time::format_description::well_known::Rfc3339;
 
-use super::{client_cert, instant_or_now, now};
+use super::{GlobalContext, client_cert, instant_or_now, now};
 use crate::output::{Outcome, Output, escape_line};
 
 /// Which clients' verdict decides the exit code.
@@ -150,7 +150,7 @@ fn tag(s: CheckStatus) -> &'static str {
 }
 
 /// `pki verify`.
-pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, a: VerifyArgs, out: &Output) -> Result<Outcome> {
     let at = instant_or_now(a.at);
     let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
     let connection_string = match &a.connection_string {
@@ -161,7 +161,15 @@ pub(crate) fn run(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         None => None,
     };
     let report = match &a.target {
-        Some(target) => online(&a, target, at, anchors, anchors_label, connection_string)?,
+        Some(target) => online(
+            ctx,
+            &a,
+            target,
+            at,
+            anchors,
+            anchors_label,
+            connection_string,
+        )?,
         None => offline(&a, at, anchors, anchors_label)?,
     };
     let accepted = report.accepted;
@@ -245,6 +253,7 @@ fn client(c: ClientKind) -> Client {
 }
 
 fn online(
+    ctx: &GlobalContext,
     a: &VerifyArgs,
     target: &str,
     at: time::OffsetDateTime,
@@ -253,7 +262,7 @@ fn online(
     connection_string: Option<ConnectionString>,
 ) -> Result<GatewayReport> {
     let (host, port) = split_target(target)?;
-    let client_auth = client_cert::from_flags(&a.client_cert, &a.password)?;
+    let client_auth = client_cert::from_flags(ctx, &a.client_cert, &a.password)?;
     let req = GatewayRequest {
         host,
         port,
