@@ -710,9 +710,9 @@ mod tests {
 
     use super::*;
     use crate::issue::SubjectKey;
-    use pki_x509::KeyType;
     use crate::profile::Subject;
     use crate::renew::{GivenKey, Hook, Options, Selection, plan};
+    use pki_x509::KeyType;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
