@@ -393,7 +393,8 @@ fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> std::result::Resul
 /// The public point stored in an EC PKCS#8 key (ring writes it into the `ECPrivateKey`).
 fn ec_public_key(pkcs8: &[u8]) -> std::result::Result<Vec<u8>, String> {
     let info = PrivateKeyInfoRef::from_der(pkcs8).map_err(|e| e.to_string())?;
-    let ec = sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).map_err(|e| e.to_string())?;
+    let ec =
+        sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).map_err(|e| e.to_string())?;
     ec.public_key
         .map(<[u8]>::to_vec)
         .ok_or_else(|| "the generated key lacks its public key".to_owned())
