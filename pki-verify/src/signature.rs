@@ -503,7 +503,7 @@ fn rsa_pkcs1(issuer: &SubjectPublicKeyInfo<'_>, hash: Hash, tbs: &[u8], sig: &[u
     };
     // An even or zero modulus has no Montgomery form: OpenSSL's modular exponentiation fails on
     // it, and rsa's unchecked constructor would panic.
-    if !key.modulus.last().is_some_and(|b| b & 1 == 1) || key.exponent.is_empty() {
+    if key.modulus.last().is_none_or(|b| b & 1 == 0) || key.exponent.is_empty() {
         return false;
     }
     let n = rsa::BoxedUint::from_be_slice_vartime(key.modulus);
