@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The dependency tree first (deny.toml): one generation of each crate unless a skip says why,
+# licences reviewed, crates.io only. Advisories are not checked: cargo deny fetches the RustSec
+# database from GitHub, which the build machines cannot reach (deny.toml says more).
+cargo deny --version >/dev/null 2>&1 || cargo install --locked cargo-deny
+cargo deny --locked check bans licenses sources
+
 # The real peers the tests drive: OpenSSL is the oracle, mosquitto the MQTT broker that
 # `pki verify` is tested against, PostgreSQL the shared register. A missing peer fails the run.
 # Debian installs mosquitto as /usr/sbin/mosquitto, which is not on every user's PATH (the tests

@@ -8,9 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 use zeroize::Zeroizing;
 
-use pkcs8::der::asn1::{AnyRef, ObjectIdentifier};
+use pkcs8::der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use pkcs8::der::{Decode, Encode};
-use pkcs8::{AlgorithmIdentifierRef, PrivateKeyInfo};
+use pkcs8::{AlgorithmIdentifierRef, PrivateKeyInfoRef};
 use rcgen::{KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ impl PrivateKey {
         let pkcs8 = Zeroizing::new(match key_type {
             KeyType::Rsa(bits) => {
                 use rsa::pkcs8::EncodePrivateKey;
-                let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits as usize)
+                let key = rsa::PrivateKey::new(&mut rand::rngs::SysRng, bits as usize)
                     .map_err(|e| Error::Sign(format!("RSA-{bits} key generation failed: {e}")))?;
                 key.to_pkcs8_der()
                     .map_err(|e| Error::Sign(format!("RSA key encoding failed: {e}")))?
@@ -219,9 +219,9 @@ impl PrivateKey {
             "RSA PRIVATE KEY" => z(pkcs1_to_pkcs8(&der).map_err(|r| bad(&r))?),
             "" => {
                 // DER: try each form in turn.
-                if PrivateKeyInfo::from_der(&der).is_ok() {
+                if PrivateKeyInfoRef::from_der(&der).is_ok() {
                     der
-                } else if pkcs8::EncryptedPrivateKeyInfo::from_der(&der).is_ok() {
+                } else if pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).is_ok() {
                     z(decrypt(&der, input, password)?)
                 } else if let Ok(p) = sec1_to_pkcs8(&der) {
                     z(p)
@@ -301,7 +301,7 @@ impl PrivateKey {
 /// ring writes Ed25519 keys as PKCS#8 v2 (with the public key), which OpenSSL 3.0 refuses to
 /// read ("unsupported"); v1 (RFC 8410's form, as `openssl genpkey` writes it) is read by both.
 fn ed25519_v1(v2: &[u8]) -> Result<Vec<u8>> {
-    let mut info = PrivateKeyInfo::from_der(v2)
+    let mut info = PrivateKeyInfoRef::from_der(v2)
         .map_err(|e| Error::Sign(format!("Ed25519 key encoding: {e}")))?;
     info.public_key = None;
     info.to_der()
@@ -314,7 +314,7 @@ fn decrypt(der: &[u8], input: &str, password: Option<&str>) -> Result<Vec<u8>> {
             input: input.to_owned(),
         });
     };
-    let info = pkcs8::EncryptedPrivateKeyInfo::from_der(der).map_err(|e| Error::BadKey {
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| Error::BadKey {
         input: input.to_owned(),
         reason: format!("encrypted PKCS#8 does not parse: {e}"),
     })?;
@@ -357,7 +357,7 @@ const MAX_SCRYPT_WORK: u128 = 1 << 22;
 /// Refuses a key-derivation cost that would hang or exhaust memory before the password is even
 /// tried; the parameters come from the file. Also refuses the scrypt cost parameters pkcs5
 /// would choke on (N must be a power of two above 1; N = 0 overflows in its log2).
-fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), String> {
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> std::result::Result<(), String> {
     use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
     let EncryptionScheme::Pbes2(params) = scheme else {
         return Ok(());
@@ -393,8 +393,9 @@ fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::R
 
 /// The public point stored in an EC PKCS#8 key (ring writes it into the `ECPrivateKey`).
 fn ec_public_key(pkcs8: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let info = PrivateKeyInfo::from_der(pkcs8).map_err(|e| e.to_string())?;
-    let ec = sec1::EcPrivateKey::from_der(info.private_key).map_err(|e| e.to_string())?;
+    let info = PrivateKeyInfoRef::from_der(pkcs8).map_err(|e| e.to_string())?;
+    let ec =
+        sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).map_err(|e| e.to_string())?;
     ec.public_key
         .map(<[u8]>::to_vec)
         .ok_or_else(|| "the generated key lacks its public key".to_owned())
@@ -419,12 +420,12 @@ fn sec1_to_pkcs8(der: &[u8]) -> std::result::Result<Vec<u8>, String> {
     .map_err(|e| e.to_string())?;
     let curve_der = curve.to_der().map_err(|e| e.to_string())?;
     let params = AnyRef::from_der(&curve_der).map_err(|e| e.to_string())?;
-    PrivateKeyInfo::new(
+    PrivateKeyInfoRef::new(
         AlgorithmIdentifierRef {
             oid: OID_EC,
             parameters: Some(params),
         },
-        &inner,
+        OctetStringRef::new(&inner).map_err(|e| e.to_string())?,
     )
     .to_der()
     .map_err(|e| e.to_string())
@@ -432,20 +433,20 @@ fn sec1_to_pkcs8(der: &[u8]) -> std::result::Result<Vec<u8>, String> {
 
 /// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
 fn pkcs1_to_pkcs8(der: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    pkcs1::RsaPrivateKey::from_der(der).map_err(|e| format!("PKCS#1 RSA key: {e}"))?;
-    PrivateKeyInfo::new(
+    pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|e| format!("PKCS#1 RSA key: {e}"))?;
+    PrivateKeyInfoRef::new(
         AlgorithmIdentifierRef {
             oid: OID_RSA,
             parameters: Some(AnyRef::NULL),
         },
-        der,
+        OctetStringRef::new(der).map_err(|e| e.to_string())?,
     )
     .to_der()
     .map_err(|e| e.to_string())
 }
 
 fn key_type_of(pkcs8: &[u8]) -> std::result::Result<KeyType, String> {
-    let info = PrivateKeyInfo::from_der(pkcs8).map_err(|e| format!("PKCS#8: {e}"))?;
+    let info = PrivateKeyInfoRef::from_der(pkcs8).map_err(|e| format!("PKCS#8: {e}"))?;
     let oid = info.algorithm.oid;
     if oid == OID_ED25519 {
         Ok(KeyType::Ed25519)
@@ -464,7 +465,7 @@ fn key_type_of(pkcs8: &[u8]) -> std::result::Result<KeyType, String> {
             ))
         }
     } else if oid == OID_RSA {
-        let rsa = pkcs1::RsaPrivateKey::from_der(info.private_key)
+        let rsa = pkcs1::RsaPrivateKeyRef::from_der(info.private_key.as_bytes())
             .map_err(|e| format!("PKCS#1 RSA key: {e}"))?;
         let n = rsa.modulus.as_bytes();
         let bits = n.len() as u32 * 8 - n.first().map_or(0, |b| b.leading_zeros());
@@ -615,7 +616,7 @@ mod tests {
     #[test]
     fn ed25519_keys_are_written_as_pkcs8_v1() {
         let k = PrivateKey::generate(KeyType::Ed25519).unwrap();
-        let info = PrivateKeyInfo::from_der(&k.pkcs8).unwrap();
+        let info = PrivateKeyInfoRef::from_der(&k.pkcs8).unwrap();
         assert!(info.public_key.is_none());
         assert_eq!(info.version(), pkcs8::Version::V1);
     }

@@ -20,10 +20,15 @@ pub(super) fn rsa_pkcs1(
     let Ok(PublicKey::RSA(key)) = issuer.parsed() else {
         return false;
     };
-    let n = rsa::BigUint::from_bytes_be(key.modulus);
-    let e = rsa::BigUint::from_bytes_be(key.exponent);
+    // An even or zero modulus has no Montgomery form: OpenSSL's modular exponentiation fails on
+    // it, and rsa's unchecked constructor would panic.
+    if key.modulus.last().is_none_or(|b| b & 1 == 0) || key.exponent.is_empty() {
+        return false;
+    }
+    let n = rsa::BoxedUint::from_be_slice_vartime(key.modulus);
+    let e = rsa::BoxedUint::from_be_slice_vartime(key.exponent);
     // Unchecked: OpenSSL verifies with keys of any size and exponent.
-    let key = rsa::RsaPublicKey::new_unchecked(n, e);
+    let key = rsa::PublicKey::new_unchecked(n, e);
     let digest = hash.digest(tbs);
     let Ok(digest_len) = u8::try_from(digest.len()) else {
         return false;

@@ -33,9 +33,8 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 const MAX_LINKS: usize = 40;
 
 fn random_name(prefix: &str) -> String {
-    use rand::RngCore;
     let mut b = [0u8; 12];
-    rand::thread_rng().fill_bytes(&mut b);
+    rand::fill(&mut b);
     format!(
         "{prefix}{}",
         crate::text::hex_upper(&b).to_ascii_lowercase()
