@@ -4,9 +4,12 @@
 //! What is accepted, and why:
 //! - base64 of the DER (RFC 7030 §4.2.1: `application/pkcs10`, RFC 5967, base64 transfer
 //!   encoding), in lines or on one line, with `Content-Transfer-Encoding: base64` (aziot-certd)
-//!   or with no such header (tedge, curl). RFC 8951 §3.2.2 makes base64 the encoding whatever the
-//!   header says, so the header is not required.
-//! - raw DER when the header says `binary` and the body is not base64 text (older clients).
+//!   or with no such header (tedge, curl). RFC 8951 §3 makes base64 of the DER the format
+//!   whatever the header says ("any value in such a header MUST be ignored"), white space
+//!   (CR, LF, spaces, tabs) tolerated.
+//! - raw DER when the header says `binary` and the body is not base64 text: a leniency for
+//!   clients written to RFC 7030's text before RFC 8951; a base64 body is read as base64 whatever
+//!   the header, as RFC 8951 asks.
 //! - PEM armour is refused ([`Error::PemArmour`], with how to strip it): it is not RFC 7030's
 //!   format, and a device set up against a server that took it would fail against every other
 //!   EST server.

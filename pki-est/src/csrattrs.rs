@@ -104,6 +104,22 @@ mod tests {
     }
 
     #[test]
+    fn p384_is_byte_for_byte_rfc_8951s_example_without_its_other_items() {
+        // RFC 7030 §4.5.2 / RFC 8951 §4's example DER holds, among others, the attribute
+        // id-ecPublicKey = secp384r1 and the OID ecdsa-with-SHA384; these are their bytes.
+        let attribute = "3012 0607 2a8648ce3d0201 3107 0605 2b81040022";
+        let signature = "0608 2a8648ce3d040303";
+        let expected: Vec<u8> = format!("301e {attribute} {signature}")
+            .split_whitespace()
+            .collect::<String>()
+            .as_bytes()
+            .chunks(2)
+            .map(|h| u8::from_str_radix(std::str::from_utf8(h).unwrap(), 16).unwrap())
+            .collect();
+        assert_eq!(csr_attrs(KeyType::EcP384).unwrap(), expected);
+    }
+
+    #[test]
     fn each_key_type_names_its_key() {
         let text = parsed(KeyType::EcP384).join("\n");
         assert!(

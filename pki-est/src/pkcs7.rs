@@ -13,13 +13,14 @@
 use der::asn1::{AnyRef, ObjectIdentifier, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use pki_core::Certificate;
+use pki_core::x509::oid;
 
 use crate::error::{Error, Result};
 
 /// `id-signedData` (RFC 5652 §5.1).
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::PKCS7_SIGNED_DATA);
 /// `id-data` (RFC 5652 §4): the type of the absent content.
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::PKCS7_DATA);
 
 /// `ContentInfo` holding the SignedData.
 #[derive(Sequence)]
