@@ -209,6 +209,37 @@ mod tests {
         );
     }
 
+    /// Property: no one-bit change anywhere in a CSR makes it read as another request; each is
+    /// refused (or, where the bit is one DER readers ignore, reads as the same request), and
+    /// none panics.
+    #[test]
+    fn no_bit_flipped_csr_is_read_as_another_request() {
+        for kt in [KeyType::EcP256, KeyType::Ed25519] {
+            let der = csr_der(kt, "dev-1", &["dev-1.local"]);
+            let original = parse_csr(&der, Some("binary")).unwrap();
+            let mut refused = 0;
+            for i in 0..der.len() {
+                for bit in [0x01u8, 0x80] {
+                    let mut mutant = der.clone();
+                    mutant[i] ^= bit;
+                    match parse_csr(encode_lines(&mutant).as_bytes(), None) {
+                        Ok(csr) => {
+                            assert_eq!(csr.subject, original.subject, "byte {i}");
+                            assert_eq!(csr.sans, original.sans, "byte {i}");
+                            assert_eq!(csr.public_key, original.public_key, "byte {i}");
+                        }
+                        Err(_) => refused += 1,
+                    }
+                }
+            }
+            assert!(
+                refused > der.len(),
+                "{kt}: only {refused} of {} refused",
+                2 * der.len()
+            );
+        }
+    }
+
     #[test]
     fn a_signed_csr_pki_cannot_use_is_unusable() {
         // No common name: well-formed, signed, but nothing pki can issue for.

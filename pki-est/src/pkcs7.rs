@@ -138,6 +138,35 @@ mod tests {
     }
 
     #[test]
+    fn rustcryptos_cms_reads_it_as_certs_only_signed_data() {
+        use cms::cert::CertificateChoices;
+        use cms::content_info::ContentInfo;
+        use cms::signed_data::SignedData;
+        let certs = chain(3);
+        let info = ContentInfo::from_der(&certs_only(&certs).unwrap()).unwrap();
+        assert_eq!(info.content_type, ID_SIGNED_DATA);
+        let signed: SignedData = info.content.decode_as().unwrap();
+        assert!(signed.signer_infos.0.is_empty() && signed.digest_algorithms.is_empty());
+        assert_eq!(signed.encap_content_info.econtent_type, ID_DATA);
+        assert!(signed.encap_content_info.econtent.is_none());
+        // cms holds them in a SET OF, sorted as it decodes: compared as sets.
+        let mut read: Vec<Vec<u8>> = signed
+            .certificates
+            .unwrap()
+            .0
+            .iter()
+            .map(|c| match c {
+                CertificateChoices::Certificate(c) => c.to_der().unwrap(),
+                CertificateChoices::Other(_) => panic!("not a certificate"),
+            })
+            .collect();
+        let mut given: Vec<Vec<u8>> = certs.iter().map(|c| c.der().to_vec()).collect();
+        read.sort();
+        given.sort();
+        assert_eq!(read, given);
+    }
+
+    #[test]
     fn the_structure_is_signed_data_version_1_with_no_signers() {
         let der = certs_only(&chain(1)).unwrap();
         let out = openssl_out(&["asn1parse", "-inform", "DER"], &der);
