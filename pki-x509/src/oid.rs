@@ -44,6 +44,12 @@ pub const USER_ID: &str = "0.9.2342.19200300.100.1.1";
 /// `1.2.840.113549.1.9.1`: emailAddress (PKCS #9).
 pub const EMAIL_ADDRESS: &str = "1.2.840.113549.1.9.1";
 
+// CMS content types (RFC 5652): EST's certs-only PKCS#7 (pki-est).
+/// `1.2.840.113549.1.7.1`: id-data (pkcs7-data).
+pub const PKCS7_DATA: &str = "1.2.840.113549.1.7.1";
+/// `1.2.840.113549.1.7.2`: id-signedData (pkcs7-signedData).
+pub const PKCS7_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+
 // Certificate and CRL extensions (RFC 5280).
 /// `2.5.29.14`: subjectKeyIdentifier.
 pub const SUBJECT_KEY_IDENTIFIER: &str = "2.5.29.14";

@@ -1,0 +1,48 @@
+//! EST (RFC 7030) message formats: what pki's EST server parses and produces, without the
+//! server. No HTTP stack, no async, no environment, no printing; the clock is not read (nothing
+//! here depends on the time yet: the checks that do, such as re-enrolment's grace, take "now" as
+//! a parameter when they come).
+//!
+//! - [`certs_only`] / [`certs_only_base64`]: the certs-only PKCS#7 of `/cacerts` and of an
+//!   enrolment's answer, certificates in the order given, in 64-character base64 lines.
+//! - [`parse_csr`]: the body of `/simpleenroll` and `/simplereenroll`, bounded
+//!   ([`MAX_CSR_BODY`]), decoded as the clients send it, its self-signature checked; each refusal
+//!   an [`Error`] variant, for the 400's reason.
+//! - [`check_request`]: whether a CSR asks only for what its credentials allow ([`Allowed`]);
+//!   each refusal a [`Refusal`].
+//! - [`csr_attrs`] / [`csr_attrs_base64`]: the `/csrattrs` answer for a key type.
+//! - [`route`]: a request's path into its [`Label`] and [`Operation`].
+//!
+//! ```
+//! use pki_est::{Error, Label, Operation, parse_csr, route};
+//!
+//! assert_eq!(
+//!     route("/.well-known/est/edge-ca/simpleenroll")?,
+//!     (Some(Label::EdgeCa), Operation::SimpleEnroll)
+//! );
+//! assert!(matches!(route("/.well-known/est/../cacerts"), Err(Error::BadPath { .. })));
+//!
+//! // A CSR in PEM armour is refused: EST bodies are the base64 of the DER.
+//! let pem = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB...\n-----END CERTIFICATE REQUEST-----\n";
+//! assert_eq!(parse_csr(pem, None).unwrap_err(), Error::PemArmour);
+//! # Ok::<(), Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod authorise;
+mod body;
+mod csr;
+mod csrattrs;
+mod error;
+mod pkcs7;
+mod route;
+#[cfg(test)]
+mod testing;
+
+pub use authorise::{Allowed, SanRule, check_request};
+pub use body::LINE as BASE64_LINE;
+pub use csr::{MAX_CSR_BODY, parse_csr};
+pub use csrattrs::{csr_attrs, csr_attrs_base64};
+pub use error::{Error, PathFault, Refusal, Result};
+pub use pkcs7::{certs_only, certs_only_base64};
+pub use route::{Label, MAX_PATH, Operation, WELL_KNOWN, path, route};
