@@ -307,10 +307,7 @@ mod tests {
         assert_ne!(h, hash(&[1; SALT_BYTES], "dev-2", &secret));
         assert_ne!(h, hash(&[1; SALT_BYTES], "dev-1", &[8u8; SECRET_BYTES]));
         // Lengths are framed: moving a byte from the salt to the id changes the hash.
-        assert_ne!(
-            hash(&[b'a', b'b'], "c", &secret),
-            hash(&[b'a'], "bc", &secret)
-        );
+        assert_ne!(hash(b"ab", "c", &secret), hash(b"a", "bc", &secret));
         assert!(same_hash(&h, &h.clone()));
         assert!(!same_hash(&h, &hash(&[2; SALT_BYTES], "dev-1", &secret)));
     }

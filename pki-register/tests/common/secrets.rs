@@ -257,7 +257,7 @@ pub(crate) fn counts_failures(location: Location) {
     assert_eq!(reg.failures_since(&other, NOW).unwrap(), 1);
 }
 
-/// A register of schema version 2 (as `make_v2` leaves it at `location`) opened by this build:
+/// A register of schema version 2 at `location`, holding `expect_rows` issued certificates, opened by this build:
 /// upgraded in place to the current version, its certificates kept, secrets usable.
 pub(crate) fn upgrades_a_version_2_register(location: Location, expect_rows: u64) {
     let mut reg = Register::open(location.clone()).unwrap();
