@@ -17,6 +17,7 @@ use crate::commands::ca::{EdgeCaArgs, IntermediateCaArgs, OwnerCaArgs};
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::crl::{CrlArgs, CrlUrlArgs};
 use crate::commands::csr::CsrCommand;
+use crate::commands::est::EstCommand;
 use crate::commands::export::ExportArgs;
 use crate::commands::guide::GuideArgs;
 use crate::commands::hsm::HsmCommand;
@@ -179,6 +180,9 @@ pub(crate) enum Command {
     /// See what PKCS#11 tokens hold: `pki hsm list-tokens`, `pki hsm list-keys`.
     #[command(subcommand)]
     Hsm(HsmCommand),
+    /// EST enrolment (RFC 7030): `pki est secret DEVICE_ID` makes a one-time enrolment secret.
+    #[command(subcommand)]
+    Est(EstCommand),
     /// Export a certificate (and its key) as PKCS#12, a Java/.NET truststore, DER or PEM.
     Export(ExportArgs),
     /// Print what to write on a device for one SDK or client: a snippet with the real paths.

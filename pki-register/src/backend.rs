@@ -64,11 +64,43 @@ CREATE INDEX certificates_by_status ON certificates (status, issuer_sha256);
 UPDATE pki_register SET value = '2' WHERE key = 'version';
 ";
 
+/// What takes a register of schema version 2 to version 3: one-time enrolment secrets (their
+/// salted hashes, never the secrets) and the failed attempts to use them, counted per key and
+/// minute. `{id}` as in [`SCHEMA_V1`].
+const SCHEMA_V3: &str = "
+CREATE TABLE enrolment_secrets (
+    id {id},
+    device_id TEXT NOT NULL,
+    label TEXT,
+    salt TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    revoked_at BIGINT,
+    serial TEXT
+);
+CREATE INDEX enrolment_secrets_by_device ON enrolment_secrets (device_id);
+CREATE TABLE auth_failures (
+    key TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (key, minute)
+);
+CREATE INDEX auth_failures_by_minute ON auth_failures (minute);
+UPDATE pki_register SET value = '3' WHERE key = 'version';
+";
+
 /// Schema version 1 in `dialect`'s words.
 fn schema_v1(dialect: &Dialect) -> String {
     SCHEMA_V1
         .replace("{id}", dialect.id_column)
         .replace("{cn_ops}", dialect.cn_ops)
+}
+
+/// Schema version 3's additions in `dialect`'s words.
+fn schema_v3(dialect: &Dialect) -> String {
+    SCHEMA_V3.replace("{id}", dialect.id_column)
 }
 
 /// Refuses a register without a version, or of a newer schema; the version otherwise.
@@ -140,8 +172,8 @@ pub(crate) trait Writes: Sql {
 
 /// An open register.
 pub struct Register {
-    location: Location,
-    db: Box<dyn Backend>,
+    pub(crate) location: Location,
+    pub(crate) db: Box<dyn Backend>,
 }
 
 impl std::fmt::Debug for Register {
@@ -259,8 +291,8 @@ impl Register {
 
 /// Writes to the register that become visible together on [`Transaction::commit`].
 pub struct Transaction<'a> {
-    location: &'a Location,
-    tx: Box<dyn Writes + 'a>,
+    pub(crate) location: &'a Location,
+    pub(crate) tx: Box<dyn Writes + 'a>,
 }
 
 impl Transaction<'_> {

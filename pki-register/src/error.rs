@@ -64,6 +64,23 @@ pub enum Error {
         /// How long it waited, in seconds.
         waited_secs: u64,
     },
+    /// An enrolment secret cannot be made as asked (a device id HTTP Basic cannot carry, a
+    /// lifetime that is not positive).
+    #[error("enrolment secret for {device_id:?}: {reason}")]
+    BadEnrolmentSecret {
+        /// The device id, its control characters escaped.
+        device_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The operating system's random generator failed.
+    #[error(
+        "cannot make an enrolment secret: the operating system's random generator failed ({reason})"
+    )]
+    NoRandomness {
+        /// The generator's reason.
+        reason: String,
+    },
     /// The location given is not one the register can use.
     #[error("register {given:?}: {reason}")]
     BadLocation {

@@ -87,3 +87,66 @@ fn a_wrong_password_is_refused_without_showing_it() {
     assert!(!err.to_string().contains("not-the-password-42"), "{err}");
     assert!(err.to_string().contains("password"), "{err}");
 }
+
+#[test]
+fn postgres_uses_secrets_once_and_keeps_only_their_hash() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let location = Location::parse(&url).unwrap();
+    common::secrets::uses_secrets_once(location.clone());
+    let mut reg = Register::open(location).unwrap();
+    let s = reg
+        .create_secret(
+            "dev-dump",
+            None,
+            time::Duration::hours(1),
+            common::secrets::NOW,
+        )
+        .unwrap();
+    drop(reg);
+    let rows = Postgres::psql(&url, "SELECT * FROM enrolment_secrets");
+    assert!(rows.contains("dev-dump"), "{rows}");
+    assert!(
+        !rows.contains(s.expose()),
+        "the secret is not in the register"
+    );
+}
+
+/// Eight servers' connections present each of 30 secrets at the same instant: PostgreSQL's row
+/// lock lets exactly one `UPDATE ... WHERE used_at IS NULL` through; the others wait for its
+/// commit and find the secret used.
+#[test]
+fn postgres_grants_a_secret_once_to_connections_racing() {
+    let pg = Postgres::start();
+    let location = Location::parse(&pg.url()).unwrap();
+    let (grants, used) = common::secrets::race_on_secrets(&location, 30, 8);
+    assert_eq!((grants, used), (30, 30 * 7));
+}
+
+#[test]
+fn postgres_counts_failures() {
+    let pg = Postgres::start();
+    common::secrets::counts_failures(Location::parse(&pg.url()).unwrap());
+}
+
+#[test]
+fn postgres_upgrades_a_version_2_register() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let location = Location::parse(&url).unwrap();
+    let mut reg = Register::open(location.clone()).unwrap();
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&[common::row(1, 10), common::row(2, 10)])
+        .unwrap();
+    tx.commit().unwrap();
+    drop(reg);
+    Postgres::psql(&url, common::DOWNGRADE_TO_V2);
+    let version = |url: &str| {
+        Postgres::psql(url, "SELECT value FROM pki_register WHERE key = 'version'")
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(version(&url), "2");
+    common::secrets::upgrades_a_version_2_register(location, 2);
+    assert_eq!(version(&url), pki_register::SCHEMA_VERSION.to_string());
+}

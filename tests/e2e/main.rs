@@ -14,6 +14,7 @@ mod batch;
 mod build;
 mod c8y;
 mod errors;
+mod est;
 mod export;
 mod fleet;
 mod guarantees;

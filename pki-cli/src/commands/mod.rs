@@ -9,6 +9,7 @@ mod client_cert;
 pub(crate) mod completions;
 pub(crate) mod crl;
 pub(crate) mod csr;
+pub(crate) mod est;
 pub(crate) mod export;
 pub(crate) mod guide;
 pub(crate) mod hsm;
@@ -85,6 +86,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::C8y(c) => c8y::run(c, out),
         Command::Quickstart(a) => quickstart::run(&ctx, a, out),
         Command::Hsm(c) => hsm::run(&ctx, c, out),
+        Command::Est(c) => est::run(&ctx, c, out),
         Command::Export(a) => export::run(&ctx, a, out),
         Command::Guide(a) => guide::run(&ctx, a, out),
         Command::Completions(a) => completions::run(a),

@@ -9,6 +9,7 @@ use postgres::types::ToSql;
 
 use super::{
     Backend, Row, SCHEMA_V2, Sql, Writes, check_version, insert_error, row_params, schema_v1,
+    schema_v3,
 };
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -281,8 +282,13 @@ fn connect(location: &Location) -> Result<postgres::Client> {
         .transpose()
         .map_err(|e| unreachable(pg_reason(&e)))?;
     // Upgraded in place under the same lock: one agent migrates, the others see it done.
-    if check_version(location, version.as_deref())? < 2 {
+    let from = check_version(location, version.as_deref())?;
+    if from < 2 {
         tx.batch_execute(SCHEMA_V2)
+            .map_err(|e| unreachable(pg_reason(&e)))?;
+    }
+    if from < 3 {
+        tx.batch_execute(&schema_v3(&DIALECT))
             .map_err(|e| unreachable(pg_reason(&e)))?;
     }
     tx.commit().map_err(|e| unreachable(pg_reason(&e)))?;

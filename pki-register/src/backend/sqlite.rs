@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{
     Backend, Row, SCHEMA_V2, Sql, Writes, check_version, insert_error, row_params, schema_v1,
+    schema_v3,
 };
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -346,8 +347,13 @@ fn connect(path: &Path, location: &Location) -> Result<rusqlite::Connection> {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
             .map_err(|e| unreachable(e.to_string()))?;
-        if version(&tx)? < 2 {
+        let from = version(&tx)?;
+        if from < 2 {
             tx.execute_batch(SCHEMA_V2)
+                .map_err(|e| unreachable(e.to_string()))?;
+        }
+        if from < 3 {
+            tx.execute_batch(&schema_v3(&DIALECT))
                 .map_err(|e| unreachable(e.to_string()))?;
         }
         tx.commit().map_err(|e| unreachable(e.to_string()))?;

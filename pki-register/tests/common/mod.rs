@@ -4,6 +4,8 @@
 use pki_register::{Error, Location, Query, Reason, Record, Register, Revocation, Status};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
+pub(crate) mod secrets;
+
 /// A device row: serial `n` in hex, CN `dev-n`, expiring `days` after 2026-01-01.
 pub(crate) fn row(n: u32, days: i64) -> Record {
     let not_before = datetime!(2026-01-01 0:00 UTC);
@@ -217,9 +219,17 @@ pub(crate) fn revokes_as_a_register(location: Location) {
     );
 }
 
+/// The SQL that turns a register of this build back into one of schema version 2, as pki wrote
+/// before enrolment secrets (run by each backend's test with its own tool).
+pub(crate) const DOWNGRADE_TO_V2: &str = "DROP TABLE enrolment_secrets; \
+    DROP TABLE auth_failures; \
+    UPDATE pki_register SET value = '2' WHERE key = 'version';";
+
 /// The SQL that turns a register of this build back into one of schema version 1, as pki wrote
-/// before CRL numbers (run by each backend's test with its own tool).
-pub(crate) const DOWNGRADE_TO_V1: &str = "DROP TABLE crl_numbers; \
+/// before CRL numbers (run by each backend's test with its own tool): version 2 first.
+pub(crate) const DOWNGRADE_TO_V1: &str = "DROP TABLE enrolment_secrets; \
+    DROP TABLE auth_failures; \
+    DROP TABLE crl_numbers; \
     DROP INDEX certificates_by_status; \
     UPDATE pki_register SET value = '1' WHERE key = 'version';";
 
