@@ -76,9 +76,11 @@ pub fn csr_attrs_base64(key_type: KeyType) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use crate::testing::openssl_out;
 
     /// openssl asn1parse's lines for the DER, with the offsets and lengths cut off.
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     fn parsed(key_type: KeyType) -> Vec<String> {
         let der = crate::body::decode(csr_attrs_base64(key_type).unwrap().as_bytes()).unwrap();
         openssl_out(&["asn1parse", "-inform", "DER"], &der)
@@ -89,6 +91,7 @@ mod tests {
             .collect()
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn p256_asks_for_the_curve_and_ecdsa_with_sha256() {
         let lines = parsed(KeyType::EcP256);
@@ -119,6 +122,7 @@ mod tests {
         assert_eq!(csr_attrs(KeyType::EcP384).unwrap(), expected);
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn each_key_type_names_its_key() {
         let text = parsed(KeyType::EcP384).join("\n");

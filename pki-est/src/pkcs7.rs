@@ -87,14 +87,18 @@ pub fn certs_only_base64(certs: &[Certificate]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{chain, openssl_out};
+    use crate::testing::chain;
+    #[cfg(unix)]
+    use crate::testing::openssl_out;
 
     /// The certificates openssl prints from a PKCS#7 file, in its order.
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     fn printed(args: &[&str], file: &[u8]) -> Vec<Certificate> {
         let out = openssl_out(&[&["pkcs7", "-print_certs"][..], args].concat(), file);
         Certificate::parse_all(out.as_bytes(), "openssl's output").unwrap()
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn openssl_lists_a_three_certificate_chain_in_order_from_der() {
         let certs = chain(3);
@@ -102,6 +106,7 @@ mod tests {
         assert_eq!(printed(&["-inform", "DER"], &der), certs);
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn openssl_lists_a_single_leaf_from_der() {
         let certs = chain(3)[..1].to_vec();
@@ -111,6 +116,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn the_base64_body_in_aziot_certds_pem_armour_reads_back_in_order() {
         // aziot-certd (cert/aziot-certd/src/est.rs): the armour's lines around the body as it
@@ -125,6 +131,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn the_order_given_is_kept_even_when_der_would_sort_it() {
         let certs = chain(3);
@@ -166,6 +173,7 @@ mod tests {
         assert_eq!(read, given);
     }
 
+    #[cfg(unix)] // runs openssl, which the Windows unit tests under Wine do not have
     #[test]
     fn the_structure_is_signed_data_version_1_with_no_signers() {
         let der = certs_only(&chain(1)).unwrap();

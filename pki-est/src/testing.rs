@@ -48,6 +48,7 @@ fn pem_contents(pem: &str) -> Vec<u8> {
 }
 
 /// Runs `openssl ARGS` with `stdin` on its standard input; asserts it succeeds, returns stdout.
+#[cfg(unix)] // openssl: see the tests that call it
 pub(crate) fn openssl_out(args: &[&str], stdin: &[u8]) -> String {
     let mut child = pki_testkit::programs::command("openssl")
         .args(args)
