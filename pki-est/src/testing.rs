@@ -1,8 +1,5 @@
 //! What the unit tests share: certificate chains, CSRs, and OpenSSL as the oracle.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use pki_core::{Certificate, KeyType, PrivateKey, SanEntry, Subject};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
@@ -50,6 +47,8 @@ fn pem_contents(pem: &str) -> Vec<u8> {
 /// Runs `openssl ARGS` with `stdin` on its standard input; asserts it succeeds, returns stdout.
 #[cfg(unix)] // openssl: see the tests that call it
 pub(crate) fn openssl_out(args: &[&str], stdin: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
     let mut child = pki_testkit::programs::command("openssl")
         .args(args)
         .stdin(Stdio::piped())
