@@ -1,10 +1,11 @@
-//! EST (RFC 7030) message formats: what pki's EST server parses and produces, without the
-//! server. No HTTP stack, no async, no environment, no printing; the clock is not read (nothing
+//! EST (RFC 7030) message formats: what pki's EST server parses and produces, and the client of
+//! `pki est enroll`. No environment, no printing; the clock is not read (nothing
 //! here depends on the time yet: the checks that do, such as re-enrolment's grace, take "now" as
 //! a parameter when they come).
 //!
 //! - [`certs_only`] / [`certs_only_base64`]: the certs-only PKCS#7 of `/cacerts` and of an
-//!   enrolment's answer, certificates in the order given, in 64-character base64 lines.
+//!   enrolment's answer, certificates in the order given, in 64-character base64 lines;
+//!   [`read_certs_only`] / [`read_certs_only_base64`] read one back, bounded, in its order.
 //! - [`parse_csr`]: the body of `/simpleenroll` and `/simplereenroll`, bounded
 //!   ([`MAX_CSR_BODY`]), decoded as the clients send it, its self-signature checked; each refusal
 //!   an [`Error`] variant, for the 400's reason.
@@ -12,6 +13,10 @@
 //!   each refusal a [`Refusal`].
 //! - [`csr_attrs`] / [`csr_attrs_base64`]: the `/csrattrs` answer for a key type.
 //! - [`route`]: a request's path into its [`Label`] and [`Operation`].
+//! - [`Client`] and [`enrol`]: the device's side, for devices without an EST client of their
+//!   own: `/cacerts`, then `/simpleenroll` or `/simplereenroll` over HTTPS (reqwest, rustls on
+//!   ring) with a one-time secret or a client certificate, the answer checked ([`Enrolled`]);
+//!   each failure a [`ClientError`].
 //!
 //! ```
 //! use pki_est::{Error, Label, Operation, parse_csr, route};
@@ -31,6 +36,7 @@
 
 mod authorise;
 mod body;
+mod client;
 mod csr;
 mod csrattrs;
 mod error;
@@ -41,8 +47,15 @@ mod testing;
 
 pub use authorise::{Allowed, SanRule, check_request};
 pub use body::LINE as BASE64_LINE;
+pub use client::{
+    Auth, AuthKind, Client, ClientConfig, ClientError, Enrolled, Identity, MAX_ANSWER, Mismatch,
+    ServerUrl, Trust, UrlFault, enrol,
+};
 pub use csr::{MAX_CSR_BODY, parse_csr};
 pub use csrattrs::{csr_attrs, csr_attrs_base64};
-pub use error::{Error, PathFault, Refusal, Result};
-pub use pkcs7::{certs_only, certs_only_base64};
+pub use error::{Error, PathFault, Pkcs7Fault, Refusal, Result};
+pub use pkcs7::{
+    MAX_CERTIFICATES, MAX_CERTS_ONLY, certs_only, certs_only_base64, read_certs_only,
+    read_certs_only_base64,
+};
 pub use route::{Label, MAX_PATH, Operation, WELL_KNOWN, path, route};
