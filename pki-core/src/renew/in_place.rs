@@ -45,6 +45,12 @@ pub struct InPlace {
     pub not_restored: Vec<PathBuf>,
 }
 
+/// Where `path` is kept once a renewal replaces it: beside itself, with `serial` (the replaced
+/// certificate's) before its extension (`device.cert.pem` -> `device.<SERIAL>.cert.pem`).
+pub fn kept_beside(path: &Path, serial: &str) -> PathBuf {
+    path.with_file_name(kept_name(&file_name_of(path), serial))
+}
+
 /// Replaces `files` (the certificate first: the hook is told its path) in one transaction,
 /// keeping what they replace under `old_serial`'s name; runs `hook`; rolls back when it fails.
 /// `Err` when nothing was changed: a kept name already taken (unless `force`), a directory that
@@ -243,7 +249,10 @@ mod tests {
             std::fs::read(d.path().join("device.0A.key.pem")).unwrap(),
             b"old key"
         );
-        assert_eq!(done.kept.len(), 2);
+        assert_eq!(
+            done.kept,
+            [kept_beside(&cert, "0A"), kept_beside(&key, "0A")]
+        );
         assert_eq!(
             hook.seen.into_inner(),
             [(HookPhase::Renew, b"new cert".to_vec())]
