@@ -15,7 +15,7 @@ use pki_core::{Certificate, KeyType, PrivateKey, SanEntry, Threshold};
 use pki_est::{Auth, ClientConfig, Enrolled, Identity, Operation, ServerUrl, Trust};
 use zeroize::Zeroizing;
 
-use super::est_report::{EnrolReport, Ended, Files, ReenrolReport, Reenrolled};
+use super::est_report::{Ended, EnrolReport, Files, ReenrolReport, Reenrolled};
 use super::{first_line_of, now, read_key};
 use crate::args::{PasswordOpts, expires_in, key_type, step_timeout};
 use crate::hook::ShellHook;
@@ -65,6 +65,7 @@ impl HookOpts {
 
 /// `pki est enroll`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("credentials").required(true).args(["secret_file", "cert"])))]
 #[command(after_long_help = concat!(
     "Makes a key here (it never leaves the device), sends its certificate signing request (CN =\n",
     "ID, and the --san names) to the EST server's /simpleenroll, and writes the certificate,\n",
@@ -96,7 +97,7 @@ pub(crate) struct EnrollArgs {
     #[command(flatten)]
     pub(crate) server: ServerOpts,
     /// Read the one-time enrolment secret from this file (its first line).
-    #[arg(long, value_name = "FILE", required_unless_present = "cert", conflicts_with = "cert")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) secret_file: Option<PathBuf>,
     /// Enrol with this bootstrap certificate over mutual TLS (a PEM file, with its chain after
     /// it when it holds one).
@@ -221,7 +222,13 @@ pub(crate) fn enroll(a: EnrollArgs, out: &Output) -> Result<Outcome> {
         (None, None) => bail!("give --secret-file FILE, or --cert FILE and --key FILE"),
     };
     let kind = auth.kind();
-    let client = client(url, trust, auth, a.server.timeout, a.server.ca_file.as_deref())?;
+    let client = client(
+        url,
+        trust,
+        auth,
+        a.server.timeout,
+        a.server.ca_file.as_deref(),
+    )?;
     let key = PrivateKey::generate(a.key_type)?;
     let identity = Identity {
         common_name: a.id.clone(),
@@ -237,7 +244,10 @@ pub(crate) fn enroll(a: EnrollArgs, out: &Output) -> Result<Outcome> {
         (&a.out_key, 0o700),
         (a.out_chain.as_ref().unwrap_or(&a.out_cert), 0o755),
     ] {
-        if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        if let Some(parent) = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
             pki_core::files::create_dir_all(parent, mode)
                 .with_context(|| format!("cannot create the directory {}", parent.display()))?;
         }
@@ -312,14 +322,23 @@ pub(crate) fn reenroll(a: ReenrollArgs, out: &Output) -> Result<Outcome> {
         .filter(|p| p.exists())
         .map(|p| pki_core::renew::kept_beside(p, &old_serial))
         .collect();
-    pki_core::CaDir::check_free(&kept.iter().map(PathBuf::as_path).collect::<Vec<_>>(), a.force)?;
+    pki_core::CaDir::check_free(
+        &kept.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        a.force,
+    )?;
     let url = server_url(&a.server)?;
     let trust = trust(a.server.ca_file.as_deref())?;
     let auth = Auth::Certificate {
         chain: &chain,
         key: &key,
     };
-    let client = client(url, trust, auth, a.server.timeout, a.server.ca_file.as_deref())?;
+    let client = client(
+        url,
+        trust,
+        auth,
+        a.server.timeout,
+        a.server.ca_file.as_deref(),
+    )?;
     let fresh = if a.reuse_key {
         None
     } else {
@@ -483,7 +502,11 @@ fn trust(ca_file: Option<&Path>) -> Result<Trust> {
         bail!("{}", crate::hints::no_os_roots(&why));
     }
     Ok(Trust::System(
-        found.certs.into_iter().map(|c| c.as_ref().to_vec()).collect(),
+        found
+            .certs
+            .into_iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect(),
     ))
 }
 

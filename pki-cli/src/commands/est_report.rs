@@ -133,10 +133,7 @@ impl EnrolReport {
                     _ => "with a client certificate (mutual TLS)".into(),
                 },
             ),
-            (
-                "  key",
-                format!("a new {} key, made here", self.key_type),
-            ),
+            ("  key", format!("a new {} key, made here", self.key_type)),
             ("  certificate", path(&self.files.cert)),
             (
                 "  private key",
