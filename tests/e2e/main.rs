@@ -18,6 +18,7 @@ mod est;
 mod export;
 mod fleet;
 mod guarantees;
+mod guide_est;
 mod guide_safety;
 mod harness;
 mod hsm;
