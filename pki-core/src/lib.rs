@@ -60,7 +60,9 @@ pub use pki_x509::{
     human_duration, inspect, ip_from_bytes, key_matches, looks_like_pem, pem_blocks, pem_encode,
     read_crl_file, read_crls, sig_alg_name, subject_hash,
 };
-pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
+pub use policy::{
+    EDGE_CA_CN_SUFFIX, EST_PATH_PREFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name,
+};
 pub use profile::{
     DEVICE_ID_RULE, Profile, SanEntry, Subject, device_id_fault, is_valid_dns_name,
     validate_device_id,
@@ -69,9 +71,9 @@ pub use revoke::{
     Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,
 };
 pub use store::{
-    CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord,
-    Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix,
-    kept_prefix, pem_bundle, read_certs, read_first_cert, server_prefix, split_kept_prefix,
-    write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, EST_SERVER_PREFIX, INTERMEDIATE_PREFIX,
+    KeptCa, KeyRecord, Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written,
+    device_prefix, edge_ca_prefix, kept_prefix, pem_bundle, read_certs, read_first_cert,
+    server_prefix, split_kept_prefix, write_atomic, write_files,
 };
 pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};

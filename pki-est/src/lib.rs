@@ -1,7 +1,7 @@
-//! EST (RFC 7030) message formats: what pki's EST server parses and produces, and the client of
-//! `pki est enroll`. No environment, no printing; the clock is not read (nothing
-//! here depends on the time yet: the checks that do, such as re-enrolment's grace, take "now" as
-//! a parameter when they come).
+//! EST (RFC 7030) for pki: the message formats the server parses and produces, the server
+//! ([`server`]) and the device's client ([`Client`]). The formats need no HTTP stack and no
+//! async; nothing here reads the environment, prints or reads the clock (the server is given
+//! its clock).
 //!
 //! - [`certs_only`] / [`certs_only_base64`]: the certs-only PKCS#7 of `/cacerts` and of an
 //!   enrolment's answer, certificates in the order given, in 64-character base64 lines;
@@ -13,6 +13,8 @@
 //!   each refusal a [`Refusal`].
 //! - [`csr_attrs`] / [`csr_attrs_base64`]: the `/csrattrs` answer for a key type.
 //! - [`route`]: a request's path into its [`Label`] and [`Operation`].
+//! - [`server`]: the authority (authorisation, issuing, the register), TLS, HTTP, the audit
+//!   log and the accept loop with its bounds and drain.
 //! - [`Client`] and [`enrol`]: the device's side, for devices without an EST client of their
 //!   own: `/cacerts`, then `/simpleenroll` or `/simplereenroll` over HTTPS (reqwest, rustls on
 //!   ring) with a one-time secret or a client certificate, the answer checked ([`Enrolled`]);
@@ -42,6 +44,7 @@ mod csrattrs;
 mod error;
 mod pkcs7;
 mod route;
+pub mod server;
 #[cfg(test)]
 mod testing;
 

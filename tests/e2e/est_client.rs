@@ -95,7 +95,12 @@ fn setup(extra: &[&str]) -> (tempfile::TempDir, EstServer, tempfile::TempDir) {
 
 /// A one-time secret for `id`, written (0600) to `device/name`.
 fn secret_file(ca_dir: &Path, id: &str, device: &Path, name: &str) -> PathBuf {
-    let r = pki(ca_dir, &["--json", "est", "secret", id]).expect(0);
+    secret_file_for(ca_dir, id, &[], device, name)
+}
+
+/// [`secret_file`] with `pki est secret`'s flags (`--label`).
+fn secret_file_for(ca_dir: &Path, id: &str, flags: &[&str], device: &Path, name: &str) -> PathBuf {
+    let r = pki(ca_dir, &[&["--json", "est", "secret", id], flags].concat()).expect(0);
     let secret = r.json()["secret"].as_str().unwrap().to_owned();
     let file = device.join(name);
     std::fs::write(&file, format!("{secret}\n")).unwrap();
@@ -221,7 +226,7 @@ fn enroll_with_a_secret_writes_a_chain_openssl_verifies_and_the_register_records
         &root(c),
         "dev-1",
         &secret,
-        &["--san", "dev-1.local", "--out-chain", "chain.pem", "--json"],
+        &["--out-chain", "chain.pem", "--json"],
     )
     .expect(0);
     let v = r.json();
@@ -231,7 +236,7 @@ fn enroll_with_a_secret_writes_a_chain_openssl_verifies_and_the_register_records
     assert_eq!(v["files"]["key"], "keys/key.pem");
     let text = crate::support::openssl_text(d, "cert.pem");
     assert!(text.contains("Subject: CN = dev-1"), "{text}");
-    assert!(text.contains("DNS:dev-1.local"), "{text}");
+    assert!(!text.contains("Subject Alternative Name"), "{text}");
     // The key was made here, is the certificate's, 0600 in a new 0700 directory.
     assert!(same_key(d, "cert.pem", "keys/key.pem"));
     assert_eq!(mode(&d.join("keys/key.pem")), 0o600);
@@ -409,14 +414,16 @@ fn enroll_with_a_bootstrap_certificate_over_mutual_tls() {
 fn reenroll_with_the_same_key_then_a_fresh_one_keeps_the_old_files_and_supersedes_them() {
     let (ca_dir, server, device) = setup(&[]);
     let (c, d) = (ca_dir.path(), device.path());
-    let secret = secret_file(c, "dev-2", d, "secret");
+    // A gateway's server certificate (label server: its name is its SAN), to see the SANs kept.
+    let secret = secret_file_for(c, "gw-2.local", &["--label", "server"], d, "secret");
+    let label = ["--label", "server"];
     enroll(
         d,
         &server.url,
         &root(c),
-        "dev-2",
+        "gw-2.local",
         &secret,
-        &["--san", "dev-2.local"],
+        &["--label", "server", "--san", "gw-2.local"],
     )
     .expect(0);
     let first = (serial(d, "cert.pem"), sha256(d, "cert.pem"));
@@ -426,7 +433,12 @@ fn reenroll_with_the_same_key_then_a_fresh_one_keeps_the_old_files_and_supersede
     );
 
     // The same key: the certificate renewed in place, the old one kept beside; the key as it was.
-    let r = reenroll(d, &server.url, &root(c), &["--reuse-key", "--json"]).expect(0);
+    let args = [
+        &label[..],
+        &["--reuse-key", "--out-chain", "chain.pem", "--json"],
+    ]
+    .concat();
+    let r = reenroll(d, &server.url, &root(c), &args).expect(0);
     let v = r.json();
     assert_eq!(v["result"], "reenrolled");
     assert_eq!(v["key"], "reused");
@@ -437,13 +449,14 @@ fn reenroll_with_the_same_key_then_a_fresh_one_keeps_the_old_files_and_supersede
     assert_eq!(std::fs::read(d.join(&kept)).unwrap(), cert0);
     assert!(same_key(d, "cert.pem", "keys/key.pem"));
     let text = crate::support::openssl_text(d, "cert.pem");
-    assert!(text.contains("DNS:dev-2.local"), "the same SANs: {text}");
-    openssl_verifies(d, &root(c), &root(c), "cert.pem");
+    assert!(text.contains("DNS:gw-2.local"), "the same SANs: {text}");
+    openssl_verifies(d, &root(c), "chain.pem", "cert.pem");
 
     // A fresh key (the default): both replaced, both kept, the key kept 0600.
-    let r = reenroll(d, &server.url, &root(c), &["--out-chain", "chain.pem"]).expect(0);
+    let args = [&label[..], &["--out-chain", "chain.pem"]].concat();
+    let r = reenroll(d, &server.url, &root(c), &args).expect(0);
     assert!(
-        r.stdout.starts_with("re-enrolled dev-2 at "),
+        r.stdout.starts_with("re-enrolled gw-2.local at "),
         "{}",
         r.stdout
     );
@@ -457,7 +470,7 @@ fn reenroll_with_the_same_key_then_a_fresh_one_keeps_the_old_files_and_supersede
     openssl_verifies(d, &root(c), "chain.pem", "cert.pem");
 
     // The register: the first two superseded, each by the next; the third in service.
-    let rows = register_rows(c, &["--cn", "dev-2"]);
+    let rows = register_rows(c, &["--cn", "gw-2.local"]);
     let by_sha = |sha: &str| {
         rows.iter()
             .find(|r| r["sha256"] == sha)
@@ -475,7 +488,7 @@ fn reenroll_with_the_same_key_then_a_fresh_one_keeps_the_old_files_and_supersede
     std::fs::write(old.path().join("cert.pem"), &cert0).unwrap();
     std::fs::write(old.path().join("keys/key.pem"), &key0).unwrap();
     let before = files(old.path());
-    let r = reenroll(old.path(), &server.url, &root(c), &[]);
+    let r = reenroll(old.path(), &server.url, &root(c), &label);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     one_error_line(&r);
     assert_eq!(files(old.path()), before);

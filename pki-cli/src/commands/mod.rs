@@ -12,6 +12,7 @@ pub(crate) mod csr;
 pub(crate) mod est;
 pub(crate) mod est_client;
 mod est_report;
+mod est_serve;
 pub(crate) mod export;
 pub(crate) mod guide;
 pub(crate) mod hsm;

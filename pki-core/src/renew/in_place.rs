@@ -80,11 +80,11 @@ pub fn renew_in_place(
     for f in files {
         let (dir, name) = files::split(f.path).map_err(io(f.path))?;
         let opened = files::Dir::open(&dir).map_err(io(f.path))?;
-        dirs.push((dir, name, opened));
+        dirs.push((name, opened));
     }
     let mut t = files::Transaction::default();
     let mut kept = Vec::new();
-    for (f, (dir_path, name, dir)) in files.iter().zip(&dirs) {
+    for (f, (name, dir)) in files.iter().zip(&dirs) {
         let (default, max) = if f.key {
             (Attrs::KEY, 0o640)
         } else {
@@ -94,7 +94,7 @@ pub fn renew_in_place(
         if let Ok(old) = dir.read_bounded(name, 1 << 24) {
             let old = zeroize::Zeroizing::new(old);
             let kept_as = kept_name(name, old_serial);
-            let to = dir_path.join(&kept_as);
+            let to = f.path.with_file_name(&kept_as);
             CaDir::check_free(&[&to], force)?;
             t.add(stage(dir, &to, &kept_as, &old, attrs)?);
             kept.push(to);
