@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::support::lot::ca;
 use crate::support::{
     OpensslServer, PlainTextServer, Run, Server, SilentServer, closed_port, one_error_line,
-    openssl, openssl_ca, pki, pki_command, pki_env, refused_in_one_line, register_rows, tmp,
+    openssl, openssl_ca, pki, pki_command, refused_in_one_line, register_rows, tmp,
 };
 
 /// The CA directory's root certificate, relative to the CA directory's parent.
@@ -165,7 +165,28 @@ fn enroll(
         extra,
     ]
     .concat();
-    pki(device, &args)
+    est_pki(device, &args, &[])
+}
+
+/// `pki ARGS` in `cwd` with `env`, proxies cleared (a developer's HTTPS_PROXY must not take the
+/// loopback requests elsewhere).
+fn est_pki(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = pki_command(cwd, args);
+    cmd.stdin(Stdio::null());
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("the pki binary runs"))
 }
 
 /// `pki est reenroll --server URL --ca-file ROOT --cert cert.pem --key keys/key.pem EXTRA...`.
@@ -186,7 +207,7 @@ fn reenroll(device: &Path, server: &str, ca_file: &str, extra: &[&str]) -> Run {
         extra,
     ]
     .concat();
-    pki(device, &args)
+    est_pki(device, &args, &[])
 }
 
 /// `openssl verify -CAfile ROOT -untrusted CHAIN CERT` passes.
@@ -370,7 +391,7 @@ fn enroll_with_a_bootstrap_certificate_over_mutual_tls() {
         b.join("boot.pem").display().to_string(),
         b.join("boot.key").display().to_string(),
     );
-    let r = pki(
+    let r = est_pki(
         d,
         &[
             "est",
@@ -392,6 +413,7 @@ fn enroll_with_a_bootstrap_certificate_over_mutual_tls() {
             "chain.pem",
             "--json",
         ],
+        &[],
     )
     .expect(0);
     assert_eq!(r.json()["auth"], "certificate");
@@ -623,7 +645,7 @@ fn a_server_that_is_not_trusted_is_one_line_and_spends_no_secret() {
         "key.pem",
         "--json",
     ];
-    let r = pki_env(d, &args, &env);
+    let r = est_pki(d, &args, &env);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.json()["code"], "untrusted");
     assert_eq!(files(d), before);
@@ -694,4 +716,142 @@ fn a_server_that_is_not_there_not_tls_silent_or_not_est_is_one_line_and_exit_2()
     // What is not an EST server's URL never leaves pki.
     let r = enroll(p, "http://127.0.0.1:1/", &ca_file, "dev-6", &secret, &[]);
     refused_in_one_line(&r, &["est", "enroll"], "must start with https://");
+}
+
+#[test]
+fn a_misbehaving_server_is_one_line_each_and_nothing_is_written() {
+    use crate::support::quickstart::{INTERMEDIATE_FULL, ROOT as QS_ROOT, SERVER_FULL, SERVER_KEY};
+    use crate::support::tenant::Tenant;
+    let gw = crate::support::quickstart::gateway_pki();
+    let g = gw.path();
+    // /cacerts: the quickstart's intermediate and root as OpenSSL writes a certs-only PKCS#7,
+    // its armour stripped (the base64 an EST server sends).
+    let p7 = openssl(g, &["crl2pkcs7", "-nocrl", "-certfile", INTERMEDIATE_FULL]).expect(0);
+    let body: String = p7
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(g.join("cacerts.b64"), body).unwrap();
+    let ca_file = g.join(QS_ROOT).display().to_string();
+    let cases = [
+        (
+            "status:400",
+            "(400 Bad Request): \"no\\u{1b}[2J",
+            "est_server",
+        ),
+        (
+            "status:401",
+            "the secret is wrong, expired or already used",
+            "unauthorized",
+        ),
+        ("status:403", "(403 Forbidden): \"no", "forbidden"),
+        (
+            "status:429",
+            "too many attempts (429 Too Many Requests); try again in 60 s",
+            "try_later",
+        ),
+        (
+            "status:202",
+            "holds the request for approval (202 Accepted); try again in 60 s",
+            "try_later",
+        ),
+        (
+            "status:500",
+            "answered 500 Internal Server Error",
+            "est_server",
+        ),
+        (
+            "garbage",
+            "not a certs-only PKCS#7: it is not base64",
+            "est_server",
+        ),
+        (
+            "truncated",
+            "not a DER ContentInfo holding a SignedData",
+            "est_server",
+        ),
+        ("huge", "larger than the 262144 bytes read", "est_server"),
+        (
+            "foreign",
+            "none of its 2 certificate(s) carries the public key of the request",
+            "est_server",
+        ),
+    ];
+    for (mode, says, code) in cases {
+        let server = Tenant::spawn_script(
+            g,
+            "hostile_est.py",
+            &[
+                "--cert",
+                SERVER_FULL,
+                "--key",
+                SERVER_KEY,
+                "--cacerts",
+                "cacerts.b64",
+                "--enroll",
+                mode,
+            ],
+        );
+        let device = tmp();
+        let d = device.path();
+        std::fs::write(d.join("secret"), "s3cret-7\n").unwrap();
+        let before = files(d);
+        let url = format!("https://localhost:{}", server.port);
+        let started = std::time::Instant::now();
+        let r = enroll(d, &url, &ca_file, "dev-7", &d.join("secret"), &[]);
+        refused_in_one_line(&r, &["est", "enroll", mode], says);
+        let line = one_error_line(&r);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{mode}: bounded"
+        );
+        for c in ['\x1b', '\x07', '\r', '\u{9b}'] {
+            assert!(!r.stderr.contains(c), "{mode}: {c:?} in {line}");
+        }
+        assert_eq!(files(d), before, "{mode}: nothing written");
+        let j = enroll(d, &url, &ca_file, "dev-7", &d.join("secret"), &["--json"]);
+        assert_eq!(j.code, 2);
+        assert_eq!(j.json()["code"], code, "{mode}");
+        if mode != "status:400" {
+            continue;
+        }
+        // What was sent, as RFC 7030 has it: /cacerts first, then the CSR as base64 lines of at
+        // most 64 characters, application/pkcs10, Basic dev-7:SECRET; OpenSSL reads the CSR and
+        // checks its signature.
+        let requests = server.requests();
+        assert_eq!(requests[0]["method"], "GET");
+        assert_eq!(requests[0]["path"], "/.well-known/est/cacerts");
+        let post = &requests[1];
+        assert_eq!(post["path"], "/.well-known/est/simpleenroll");
+        assert_eq!(post["headers"]["content-type"], "application/pkcs10");
+        assert_eq!(post["headers"]["content-transfer-encoding"], "base64");
+        assert_eq!(
+            post["headers"]["authorization"],
+            format!("Basic {}", crate::support::tenant::b64("dev-7:s3cret-7"))
+        );
+        let sent = post["body"].as_str().unwrap();
+        assert!(sent.ends_with('\n'), "{sent}");
+        assert!(sent.lines().all(|l| l.len() <= 64), "{sent}");
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(sent.replace('\n', ""))
+            .unwrap();
+        std::fs::write(d.join("csr.der"), der).unwrap();
+        let csr = openssl(
+            d,
+            &[
+                "req", "-inform", "DER", "-in", "csr.der", "-noout", "-verify", "-subject",
+            ],
+        )
+        .expect(0);
+        assert!(csr.stdout.contains("subject=CN = dev-7"), "{}", csr.stdout);
+        assert!(
+            csr.stderr.contains("verify OK") || csr.stdout.contains("verify OK"),
+            "{}{}",
+            csr.stdout,
+            csr.stderr
+        );
+    }
 }
