@@ -15,6 +15,7 @@ mod build;
 mod c8y;
 mod errors;
 mod est;
+#[cfg(unix)] // file modes, and hooks in sh
 mod est_client;
 mod export;
 mod fleet;
