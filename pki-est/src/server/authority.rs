@@ -332,7 +332,6 @@ impl Authority {
         who: &mut Option<String>,
         auth: &mut AuthKind,
     ) -> Result<Identity, Denied> {
-        let profile = label_profile(label);
         let mut presented = None;
         if let Some(leaf) = creds.client_chain.first() {
             let cert = Certificate::from_der(leaf.clone(), "the client certificate")
@@ -344,48 +343,26 @@ impl Authority {
                 let carries_bootstrap = row.path.starts_with(BOOTSTRAP_PATH_PREFIX);
                 if carries_bootstrap && !creds.reenroll {
                     // An EST identity enrolling for another certificate.
-                    return Ok(Identity {
-                        who: row.common_name.clone(),
-                        auth: AuthKind::Certificate,
-                        allowed: self.allowed_for_id(label, &row.common_name),
-                        profile,
-                        replaces: None,
-                        bootstrap: true,
-                        common_name: None,
-                        presented: Some(row.sha256),
-                        secret: None,
-                    });
+                    let mut identity =
+                        self.enrols_as(label, &row.common_name, AuthKind::Certificate);
+                    identity.bootstrap = true;
+                    identity.presented = Some(row.sha256);
+                    return Ok(identity);
                 }
                 return self.reenrolment(label, cert, row, carries_bootstrap);
             }
             if self.bootstrap_trusts(&creds.client_chain, now) {
                 let id = cert.common_name().unwrap_or_default();
-                return Ok(Identity {
-                    who: id.clone(),
-                    auth: AuthKind::Bootstrap,
-                    allowed: self.allowed_for_id(label, &id),
-                    profile,
-                    replaces: None,
-                    bootstrap: true,
-                    common_name: None,
-                    presented: None,
-                    secret: None,
-                });
+                let mut identity = self.enrols_as(label, &id, AuthKind::Bootstrap);
+                identity.bootstrap = true;
+                return Ok(identity);
             }
             presented = Some(cert.subject());
         }
         if let Some((id, secret)) = creds.basic {
-            return Ok(Identity {
-                who: id.clone(),
-                auth: AuthKind::Secret,
-                allowed: self.allowed_for_id(label, &id),
-                profile,
-                replaces: None,
-                bootstrap: false,
-                common_name: None,
-                presented: None,
-                secret: Some((id, secret)),
-            });
+            let mut identity = self.enrols_as(label, &id, AuthKind::Secret);
+            identity.secret = Some((id, secret));
+            return Ok(identity);
         }
         Err(Denied::Unauthenticated(format!(
             "the client certificate ({}) is neither one this CA issued and recorded nor one from \
@@ -458,21 +435,11 @@ impl Authority {
             ));
         }
         let sans = pki_core::renew::sans_of(&cert).map_err(|e| Denied::Forbidden(e.to_string()))?;
-        Ok(Identity {
-            who,
-            auth: AuthKind::Certificate,
-            allowed: Allowed {
-                common_name: row.common_name.clone(),
-                sans: SanRule::Exactly(sans),
-                key_types: self.policy.key_types.clone(),
-            },
-            profile,
-            replaces: Some(row),
-            bootstrap,
-            common_name: None,
-            presented: None,
-            secret: None,
-        })
+        let mut identity = self.enrols_as(label, &who, AuthKind::Certificate);
+        identity.allowed.sans = SanRule::Exactly(sans);
+        identity.replaces = Some(row);
+        identity.bootstrap = bootstrap;
+        Ok(identity)
     }
 
     /// Whether `chain` (leaf first) chains to a bootstrap CA, for client authentication, at
@@ -514,6 +481,22 @@ impl Authority {
             None,
         )
         .is_ok()
+    }
+
+    /// A first enrolment of device id `id` under `label`, authenticated by `auth`; the caller
+    /// adds what the credentials carry besides.
+    fn enrols_as(&self, label: Label, id: &str, auth: AuthKind) -> Identity {
+        Identity {
+            who: id.to_owned(),
+            auth,
+            allowed: self.allowed_for_id(label, id),
+            profile: label_profile(label),
+            replaces: None,
+            bootstrap: false,
+            common_name: None,
+            presented: None,
+            secret: None,
+        }
     }
 
     /// What a first enrolment of device id `id` under `label` may ask for.
