@@ -268,6 +268,12 @@ pub enum Refusal {
         /// Its subject.
         subject: String,
     },
+    /// A certificate a device enrolled for over EST: its key and file are on the device, which
+    /// renews it itself.
+    EnrolledOverEst {
+        /// Its subject.
+        subject: String,
+    },
     /// A certificate whose key is of a type pki cannot make again.
     KeyNotRenewable {
         /// Its subject.
@@ -702,6 +708,10 @@ impl std::fmt::Display for Refusal {
             Refusal::VerificationNotRenewed { subject } => write!(
                 f,
                 "{subject}: a proof-of-possession certificate is not renewed; make a new one with `pki create-verification-cert`"
+            ),
+            Refusal::EnrolledOverEst { subject } => write!(
+                f,
+                "{subject}: enrolled over EST, its key on the device: the device re-enrols itself (simplereenroll, or `pki est reenroll` on the device)"
             ),
             Refusal::KeyNotRenewable { subject, reason } => write!(f, "{subject}: {reason}"),
             Refusal::NoProfileMatches { input } => write!(

@@ -60,7 +60,9 @@ pub use pki_x509::{
     human_duration, inspect, ip_from_bytes, key_matches, looks_like_pem, pem_blocks, pem_encode,
     read_crl_file, read_crls, sig_alg_name, subject_hash,
 };
-pub use policy::{EDGE_CA_CN_SUFFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name};
+pub use policy::{
+    EDGE_CA_CN_SUFFIX, EST_PATH_PREFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name,
+};
 pub use profile::{
     DEVICE_ID_RULE, Profile, SanEntry, Subject, device_id_fault, is_valid_dns_name,
     validate_device_id,

@@ -17,6 +17,10 @@ use crate::store::{CaDir, CaRole};
 /// What an IoT Edge device CA's CN adds to its name.
 pub const EDGE_CA_CN_SUFFIX: &str = ".ca";
 
+/// The start of the register path of a certificate a device enrolled for over EST
+/// (`est:LABEL/CN`): its file is on the device, not in the directory.
+pub const EST_PATH_PREFIX: &str = "est:";
+
 /// The profiles whose certificates are never in service: left out of `--expiring` views and
 /// of renewal.
 pub const THROWAWAY_PROFILES: &[&str] = &["verification"];

@@ -1,7 +1,6 @@
-//! EST (RFC 7030) message formats: what pki's EST server parses and produces, without the
-//! server. No HTTP stack, no async, no environment, no printing; the clock is not read (nothing
-//! here depends on the time yet: the checks that do, such as re-enrolment's grace, take "now" as
-//! a parameter when they come).
+//! EST (RFC 7030) for pki: the message formats the server parses and produces, and the server
+//! ([`server`]). The formats need no HTTP stack and no async; nothing here reads the
+//! environment, prints or reads the clock (the server is given its clock).
 //!
 //! - [`certs_only`] / [`certs_only_base64`]: the certs-only PKCS#7 of `/cacerts` and of an
 //!   enrolment's answer, certificates in the order given, in 64-character base64 lines.
@@ -12,6 +11,8 @@
 //!   each refusal a [`Refusal`].
 //! - [`csr_attrs`] / [`csr_attrs_base64`]: the `/csrattrs` answer for a key type.
 //! - [`route`]: a request's path into its [`Label`] and [`Operation`].
+//! - [`server`]: the authority (authorisation, issuing, the register), TLS, HTTP, the audit
+//!   log and the accept loop with its bounds and drain.
 //!
 //! ```
 //! use pki_est::{Error, Label, Operation, parse_csr, route};
@@ -36,6 +37,7 @@ mod csrattrs;
 mod error;
 mod pkcs7;
 mod route;
+pub mod server;
 #[cfg(test)]
 mod testing;
 

@@ -29,6 +29,19 @@ pub(crate) enum EstCommand {
         "  pki --register postgres://pki@db.example/pki est secret dev-1 --json | jq -r .secret\n\n",
         "EXIT CODES:\n  0  made and printed\n  2  could not run (a device id HTTP Basic cannot carry, an unreachable register)"))]
     Secret(EstSecretArgs),
+    /// Serve EST (RFC 7030) on this directory's CAs and register.
+    #[command(after_long_help = concat!(
+        "Serves /.well-known/est[/LABEL]/{cacerts,simpleenroll,simplereenroll,csrattrs}. A device\n",
+        "enrols with HTTP Basic DEVICE_ID:SECRET (pki est secret), a bootstrap certificate\n",
+        "(--bootstrap-ca), or re-enrols over mutual TLS with the certificate it has. stdout is the\n",
+        "audit log (JSON Lines: the first line says where it listens, then one line per request).\n",
+        "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish, and exits.\n\n",
+        "EXAMPLES:\n",
+        "  pki est serve --listen 0.0.0.0:8443 --name est.contoso.com\n",
+        "  pki est serve --label edge-ca --bootstrap-ca factory-ca.pem --reenroll-grace 30d\n",
+        "  pki --register postgres://pki@db/pki est serve --tls-cert est.pem --tls-key est.key\n\n",
+        "EXIT CODES:\n  0  stopped by a signal, every request answered\n  2  could not run (no CA to issue, the address in use, a bad TLS certificate)"))]
+    Serve(Box<super::est_serve::EstServeArgs>),
 }
 
 /// `pki est secret`.
@@ -67,6 +80,7 @@ struct Made<'a> {
 pub(crate) fn run(ctx: &GlobalContext, c: EstCommand, out: &Output) -> Result<Outcome> {
     match c {
         EstCommand::Secret(a) => secret(ctx, a, out),
+        EstCommand::Serve(a) => super::est_serve::serve(ctx, *a, out),
     }
 }
 

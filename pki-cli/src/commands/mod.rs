@@ -10,6 +10,7 @@ pub(crate) mod completions;
 pub(crate) mod crl;
 pub(crate) mod csr;
 pub(crate) mod est;
+mod est_serve;
 pub(crate) mod export;
 pub(crate) mod guide;
 pub(crate) mod hsm;

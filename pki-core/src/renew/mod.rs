@@ -46,7 +46,7 @@ use pki_x509::{KeyType, PrivateKey};
 
 pub use execute::{execute, same_as_original};
 pub use hook::{Hook, HookCall, HookPhase, HookRun};
-pub use plan::plan;
+pub use plan::{plan, sans_of};
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes
 /// (with the serial and the validity).

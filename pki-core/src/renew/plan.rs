@@ -73,6 +73,7 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     row.path
                 ));
             }
+            refuse_enrolled_over_est(&row)?;
             let cert = read_first_cert(&ca.file_of(&row.path))?;
             plan.renewals
                 .push(renewal_of(ca, row, cert, false, opts, notes)?);
@@ -95,7 +96,8 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
                     path: row.path.clone(),
                     reason: e.to_string(),
                 };
-                match read_first_cert(&ca.file_of(&row.path))
+                match refuse_enrolled_over_est(&row)
+                    .and_then(|()| read_first_cert(&ca.file_of(&row.path)))
                     .and_then(|cert| renewal_of(ca, row.clone(), cert, false, opts, Vec::new()))
                 {
                     Ok(r) => plan.renewals.push(r),
@@ -107,6 +109,16 @@ pub fn plan(ca: &CaDir, selection: &Selection, opts: &Options) -> Result<Plan> {
         }
     }
     Ok(plan)
+}
+
+/// Refuses a certificate a device enrolled for over EST: the device renews it.
+fn refuse_enrolled_over_est(row: &Record) -> Result<()> {
+    if row.path.starts_with(crate::EST_PATH_PREFIX) {
+        return Err(Error::Refused(Refusal::EnrolledOverEst {
+            subject: row.subject.clone(),
+        }));
+    }
+    Ok(())
 }
 
 /// CAs before what they sign.
@@ -333,7 +345,7 @@ fn subject_of(cert: &Certificate) -> Result<Subject> {
 }
 
 /// The SANs (DNS names and IP addresses); any other kind is refused.
-fn sans_of(cert: &Certificate) -> Result<Vec<SanEntry>> {
+pub fn sans_of(cert: &Certificate) -> Result<Vec<SanEntry>> {
     let x = cert.x509();
     let Ok(Some(san)) = x.subject_alternative_name() else {
         return Ok(Vec::new());

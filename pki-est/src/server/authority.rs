@@ -1,0 +1,569 @@
+//! The CA behind the EST server: what an enrolment request becomes, without HTTP. A request
+//! arrives as its label, its body and its credentials; [`Authority::enroll`] authorises it,
+//! issues the certificate and records it in the register in one transaction, and returns a
+//! [`Verdict`] (the certificate, or why not, with who asked for the audit line). Blocking: the
+//! server calls it on tokio's blocking pool.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use pki_core::register::{FailureKey, Query, Register, SecretRefusal, Status};
+use pki_core::{CaDir, Certificate, Csr, Issuer, KeyType, Profile, Record, SanEntry, SubjectKey};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::authorise::{Allowed, SanRule, check_request};
+use crate::route::Label;
+
+/// The CA that signs what one label issues, and the CRL distribution point it writes.
+pub struct LabelIssuer {
+    /// The CA.
+    pub issuer: Issuer,
+    /// Where clients fetch its CRL, if anywhere.
+    pub crl_url: Option<String>,
+}
+
+/// What the server decides by (the command line's flags, as data).
+pub struct Policy {
+    /// The label of requests whose path names none.
+    pub default_label: Label,
+    /// Validity in days (the profile's default when `None`).
+    pub days: Option<u32>,
+    /// The key types a CSR may have.
+    pub key_types: Vec<KeyType>,
+    /// The CAs whose certificates may enrol as bootstrap (factory) identities.
+    pub bootstrap: Vec<Certificate>,
+    /// How long after its notAfter a certificate may still re-enrol.
+    pub reenroll_grace: Duration,
+    /// Failed secret attempts (per device id, per address) within [`Policy::rate_window`]
+    /// before requests are refused with 429.
+    pub rate_limit: u64,
+    /// The window the rate limit counts over.
+    pub rate_window: Duration,
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    /// Nothing (or nothing usable).
+    None,
+    /// A one-time enrolment secret over HTTP Basic.
+    Secret,
+    /// A bootstrap (factory) client certificate.
+    Bootstrap,
+    /// A certificate this CA issued, over mutual TLS (re-enrolment).
+    Certificate,
+}
+
+/// The credentials a request came with.
+pub struct Credentials {
+    /// HTTP Basic user and password, if sent.
+    pub basic: Option<(String, Zeroizing<String>)>,
+    /// The TLS client certificate chain (leaf first), if one was presented. The handshake
+    /// proved its key's possession; whether it is trusted is decided here.
+    pub client_chain: Vec<Vec<u8>>,
+    /// Where the request came from (for the rate limit).
+    pub peer: IpAddr,
+}
+
+/// Why a request was not served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// No usable credentials (401).
+    Unauthenticated(String),
+    /// Too many failed attempts (429), with the seconds to wait.
+    RateLimited(u64),
+    /// Credentials good, request not allowed (403).
+    Forbidden(String),
+    /// The request cannot be read (400).
+    BadRequest(String),
+    /// The server failed (500); the reason is logged, not sent.
+    Internal(String),
+}
+
+/// What came of an enrolment request.
+pub struct Verdict {
+    /// Who asked (device id or certificate subject), when known.
+    pub who: Option<String>,
+    /// How they proved it.
+    pub auth: AuthKind,
+    /// The certificate issued, or why not.
+    pub outcome: Result<Certificate, Denied>,
+}
+
+/// Who a request is, once its credentials are read.
+struct Identity {
+    who: String,
+    auth: AuthKind,
+    allowed: Allowed,
+    profile: Profile,
+    /// The register row of the certificate that re-enrols, superseded by the new one.
+    replaces: Option<Record>,
+    /// The secret's (device id, secret), consumed in the issuing transaction.
+    secret: Option<(String, Zeroizing<String>)>,
+}
+
+/// The CA, its register and its policy.
+pub struct Authority {
+    ca: CaDir,
+    issuers: Vec<(Label, Arc<LabelIssuer>)>,
+    policy: Policy,
+    pool: Mutex<Vec<Register>>,
+}
+
+impl Authority {
+    /// An authority issuing from `ca` with one issuer per label.
+    pub fn new(ca: CaDir, issuers: Vec<(Label, LabelIssuer)>, policy: Policy) -> Authority {
+        Authority {
+            ca,
+            issuers: issuers.into_iter().map(|(l, i)| (l, Arc::new(i))).collect(),
+            policy,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The label a request without one is for.
+    pub fn default_label(&self) -> Label {
+        self.policy.default_label
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The issuer of `label`, when this server issues under it.
+    pub fn issuer(&self, label: Label) -> Option<&LabelIssuer> {
+        self.issuers
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, i)| i.as_ref())
+    }
+
+    /// The `/cacerts` answer's certificates for `label`: its issuer and the chain above it.
+    pub fn ca_certs(&self, label: Label) -> Option<&[Certificate]> {
+        self.issuer(label).map(|i| i.issuer.chain())
+    }
+
+    /// Runs `f` with a register connection from the pool (opened when none is free), and puts
+    /// it back unless `f` failed.
+    fn with_register<T>(
+        &self,
+        f: impl FnOnce(&mut Register) -> pki_core::Result<T>,
+    ) -> Result<T, Denied> {
+        let taken = self.pool.lock().map(|mut p| p.pop()).unwrap_or(None);
+        let mut register = match taken {
+            Some(r) => r,
+            None => self.ca.register().map_err(internal)?,
+        };
+        let out = f(&mut register).map_err(internal)?;
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(register);
+        }
+        Ok(out)
+    }
+
+    /// Authorises and serves an enrolment (`simpleenroll` or `simplereenroll`: the credentials,
+    /// not the operation, say which, as aziot-certd re-enrols with `simpleenroll`) of `label`
+    /// with the CSR `body` (`cte`: its Content-Transfer-Encoding header), at `now`.
+    pub fn enroll(
+        &self,
+        label: Label,
+        body: &[u8],
+        cte: Option<&str>,
+        creds: Credentials,
+        now: OffsetDateTime,
+    ) -> Verdict {
+        let mut who = None;
+        let mut auth = AuthKind::None;
+        let outcome = self.enroll_inner(label, body, cte, creds, now, &mut who, &mut auth);
+        Verdict { who, auth, outcome }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enroll_inner(
+        &self,
+        label: Label,
+        body: &[u8],
+        cte: Option<&str>,
+        creds: Credentials,
+        now: OffsetDateTime,
+        who: &mut Option<String>,
+        auth: &mut AuthKind,
+    ) -> Result<Certificate, Denied> {
+        let Some(label_issuer) = self.issuer(label) else {
+            return Err(Denied::Forbidden(format!(
+                "this server does not issue under the label {label}"
+            )));
+        };
+        if creds.basic.is_none() && creds.client_chain.is_empty() {
+            return Err(Denied::Unauthenticated(
+                "no credentials: send HTTP Basic DEVICE_ID:SECRET or a client certificate".into(),
+            ));
+        }
+        let peer = creds.peer;
+        let identity = self.identify(label, creds, now, who, auth)?;
+        if let Some((id, _)) = &identity.secret {
+            self.check_rate(id, peer, now)?;
+        }
+        let csr =
+            crate::csr::parse_csr(body, cte).map_err(|e| Denied::BadRequest(e.to_string()))?;
+        check_request(&csr, &identity.allowed).map_err(|r| Denied::Forbidden(r.to_string()))?;
+        if identity.replaces.is_none() {
+            self.ca
+                .check_name_free(&csr.subject.common_name, identity.profile)
+                .map_err(|e| Denied::Forbidden(e.to_string()))?;
+        }
+        let issued = self.issue(label_issuer, &identity, &csr, now)?;
+        let record = self.record(&issued, identity.profile, label);
+        let serial = issued.facts.serial.clone();
+        let new_sha = record.sha256.clone();
+        let refusal = self.with_register(|register| {
+            let mut tx = register.transaction()?;
+            let mut secret_id = None;
+            if let Some((id, secret)) = &identity.secret {
+                match tx.consume_secret(id, secret, now)? {
+                    Ok(grant) => {
+                        if let Some(l) = &grant.label
+                            && l != label.as_str()
+                        {
+                            // Not committed: the secret stays unused.
+                            return Ok(Some(Err(Denied::Forbidden(format!(
+                                "this secret enrols under the label {l}: use .../est/{l}/simpleenroll"
+                            )))));
+                        }
+                        secret_id = Some(grant.secret_id);
+                    }
+                    Err(refusal) => return Ok(Some(Ok(refusal))),
+                }
+            }
+            tx.insert(std::slice::from_ref(&record))?;
+            if let Some(old) = &identity.replaces {
+                tx.supersede(&old.sha256, Some(&new_sha))?;
+            }
+            if let Some(id) = secret_id {
+                tx.set_secret_serial(id, &serial)?;
+            }
+            tx.commit()?;
+            Ok(None)
+        })?;
+        match refusal {
+            None => Ok(issued.certificate),
+            Some(Err(denied)) => Err(denied),
+            Some(Ok(refusal)) => {
+                let id = identity.secret.as_ref().map_or("", |(i, _)| i.as_str());
+                self.count_failure(id, peer, now);
+                Err(Denied::Unauthenticated(secret_refusal(&refusal)))
+            }
+        }
+    }
+
+    /// Reads the credentials: a client certificate this CA issued (re-enrolment), one from a
+    /// bootstrap CA, or a secret (checked later, in the issuing transaction).
+    fn identify(
+        &self,
+        label: Label,
+        creds: Credentials,
+        now: OffsetDateTime,
+        who: &mut Option<String>,
+        auth: &mut AuthKind,
+    ) -> Result<Identity, Denied> {
+        let identity = self.identify_inner(label, creds, now, who, auth)?;
+        *who = Some(identity.who.clone());
+        *auth = identity.auth;
+        Ok(identity)
+    }
+
+    fn identify_inner(
+        &self,
+        label: Label,
+        creds: Credentials,
+        now: OffsetDateTime,
+        who: &mut Option<String>,
+        auth: &mut AuthKind,
+    ) -> Result<Identity, Denied> {
+        let profile = label_profile(label);
+        let mut presented = None;
+        if let Some(leaf) = creds.client_chain.first() {
+            let cert = Certificate::from_der(leaf.clone(), "the client certificate")
+                .map_err(|e| Denied::Unauthenticated(e.to_string()))?;
+            if let Some(row) = self.row_of(&cert)? {
+                *who = Some(row.common_name.clone());
+                *auth = AuthKind::Certificate;
+                return self.reenrolment(label, cert, row, now);
+            }
+            if self.bootstrap_trusts(&creds.client_chain, now) {
+                let id = cert.common_name().unwrap_or_default();
+                return Ok(Identity {
+                    who: id.clone(),
+                    auth: AuthKind::Bootstrap,
+                    allowed: self.allowed_for_id(label, &id),
+                    profile,
+                    replaces: None,
+                    secret: None,
+                });
+            }
+            presented = Some(cert.subject());
+        }
+        if let Some((id, secret)) = creds.basic {
+            return Ok(Identity {
+                who: id.clone(),
+                auth: AuthKind::Secret,
+                allowed: self.allowed_for_id(label, &id),
+                profile,
+                replaces: None,
+                secret: Some((id, secret)),
+            });
+        }
+        Err(Denied::Unauthenticated(format!(
+            "the client certificate ({}) is neither one this CA issued and recorded nor one from \
+             a bootstrap CA this server accepts",
+            presented.unwrap_or_default()
+        )))
+    }
+
+    /// The register's row of `cert`, if this CA issued it.
+    fn row_of(&self, cert: &Certificate) -> Result<Option<Record>, Denied> {
+        let query = Query {
+            sha256: Some(cert.sha256_hex()),
+            ..Query::default()
+        };
+        let rows = self.with_register(|r| Ok(r.records(&query)?))?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// A re-enrolment with `cert`, whose register row is `row`.
+    fn reenrolment(
+        &self,
+        label: Label,
+        cert: Certificate,
+        row: Record,
+        now: OffsetDateTime,
+    ) -> Result<Identity, Denied> {
+        let who = row.common_name.clone();
+        let deny = |reason: String| Err(Denied::Forbidden(reason));
+        match row.status {
+            Status::Revoked => {
+                return deny(format!(
+                    "the client certificate (serial {}) is revoked: it never re-enrols",
+                    row.serial
+                ));
+            }
+            Status::Superseded => {
+                return deny(format!(
+                    "the client certificate (serial {}) was superseded by a renewal: re-enrol \
+                     with the certificate that replaced it",
+                    row.serial
+                ));
+            }
+            Status::Issued => {}
+        }
+        if row.not_after <= now {
+            let late = now - row.not_after;
+            if late > self.policy.reenroll_grace {
+                return deny(format!(
+                    "the client certificate (serial {}) expired {} ago, more than the \
+                     re-enrolment grace ({}): enrol anew",
+                    row.serial,
+                    pki_core::human_duration(late),
+                    pki_core::human_duration(self.policy.reenroll_grace)
+                ));
+            }
+        }
+        let profile = label_profile(label);
+        if row.profile != profile.name() {
+            return deny(format!(
+                "the client certificate is a {} certificate; this is the {label} label",
+                row.profile
+            ));
+        }
+        let sans = pki_core::renew::sans_of(&cert).map_err(|e| Denied::Forbidden(e.to_string()))?;
+        Ok(Identity {
+            who,
+            auth: AuthKind::Certificate,
+            allowed: Allowed {
+                common_name: row.common_name.clone(),
+                sans: SanRule::Exactly(sans),
+                key_types: self.policy.key_types.clone(),
+            },
+            profile,
+            replaces: Some(row),
+            secret: None,
+        })
+    }
+
+    /// Whether `chain` (leaf first) chains to a bootstrap CA, for client authentication, at
+    /// `now`.
+    fn bootstrap_trusts(&self, chain: &[Vec<u8>], now: OffsetDateTime) -> bool {
+        use rustls_pki_types::{CertificateDer, UnixTime};
+        if self.policy.bootstrap.is_empty() {
+            return false;
+        }
+        let anchors_der: Vec<CertificateDer<'_>> = self
+            .policy
+            .bootstrap
+            .iter()
+            .map(|c| CertificateDer::from(c.der()))
+            .collect();
+        let anchors: Vec<_> = anchors_der
+            .iter()
+            .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
+            .collect();
+        let Some(leaf) = chain.first() else {
+            return false;
+        };
+        let leaf = CertificateDer::from(leaf.as_slice());
+        let Ok(ee) = webpki::EndEntityCert::try_from(&leaf) else {
+            return false;
+        };
+        let intermediates: Vec<CertificateDer<'_>> = chain[1..]
+            .iter()
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        ee.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &intermediates,
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .is_ok()
+    }
+
+    /// What a first enrolment of device id `id` under `label` may ask for.
+    fn allowed_for_id(&self, label: Label, id: &str) -> Allowed {
+        let (common_name, sans) = match label {
+            Label::Device => (id.to_owned(), Vec::new()),
+            Label::Server => (
+                id.to_owned(),
+                id.parse::<SanEntry>().map(|s| vec![s]).unwrap_or_default(),
+            ),
+            Label::EdgeCa if id.ends_with(pki_core::EDGE_CA_CN_SUFFIX) => {
+                (id.to_owned(), Vec::new())
+            }
+            Label::EdgeCa => (pki_core::edge_ca_cn(id), Vec::new()),
+        };
+        Allowed {
+            common_name,
+            sans: SanRule::AnyOf(sans),
+            key_types: self.policy.key_types.clone(),
+        }
+    }
+
+    /// Refuses (429) when the device id or the address has failed too often lately.
+    fn check_rate(&self, id: &str, peer: IpAddr, now: OffsetDateTime) -> Result<(), Denied> {
+        let since = now - self.policy.rate_window;
+        let keys = [FailureKey::Device(id.to_owned()), FailureKey::Address(peer)];
+        let counts = self.with_register(|r| {
+            let mut out = Vec::new();
+            for k in &keys {
+                out.push(r.failures_since(k, since)?);
+            }
+            Ok(out)
+        })?;
+        if counts.iter().any(|n| *n >= self.policy.rate_limit) {
+            return Err(Denied::RateLimited(
+                u64::try_from(self.policy.rate_window.whole_seconds()).unwrap_or(900),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed secret attempt against the device id and the address.
+    fn count_failure(&self, id: &str, peer: IpAddr, now: OffsetDateTime) {
+        let _ = self.with_register(|r| {
+            r.record_failure(&FailureKey::Device(id.to_owned()), now)?;
+            r.record_failure(&FailureKey::Address(peer), now)?;
+            Ok(())
+        });
+    }
+
+    /// Signs the CSR's key under the identity's profile.
+    fn issue(
+        &self,
+        label_issuer: &LabelIssuer,
+        identity: &Identity,
+        csr: &Csr,
+        now: OffsetDateTime,
+    ) -> Result<pki_core::Issued, Denied> {
+        let mut req = pki_core::Request::new(identity.profile, csr.subject.clone(), now);
+        if let Some(days) = self.policy.days {
+            req.days = days;
+        }
+        req.crl_url = label_issuer.crl_url.clone();
+        req.sans = match identity.profile {
+            Profile::Server => {
+                let cn: SanEntry = csr
+                    .subject
+                    .common_name
+                    .parse()
+                    .map_err(|e: pki_core::Error| Denied::Forbidden(e.to_string()))?;
+                let mut sans = vec![cn];
+                for s in &csr.sans {
+                    if !sans.contains(s) {
+                        sans.push(s.clone());
+                    }
+                }
+                sans
+            }
+            _ => csr.sans.clone(),
+        };
+        let key = SubjectKey::Public {
+            raw: csr.public_key.clone(),
+            key_type: csr.key_type,
+        };
+        pki_core::issue(&req, &key, Some(&label_issuer.issuer)).map_err(|e| match e {
+            pki_core::Error::Refused(r) => Denied::Forbidden(r.to_string()),
+            other => internal(other),
+        })
+    }
+
+    /// The register's row of a certificate issued over EST: its file is on the device, so its
+    /// path says where it came from instead (`est:LABEL/CN`).
+    fn record(&self, issued: &pki_core::Issued, profile: Profile, label: Label) -> Record {
+        let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
+        let mut record = self.ca.record_of(
+            &issued.certificate,
+            &issued.facts,
+            issuer.sha256_hex(),
+            profile,
+            std::path::Path::new(""),
+        );
+        record.path = format!("{}{label}/{}", EST_PATH_PREFIX, issued.facts.common_name);
+        record
+    }
+}
+
+pub use pki_core::EST_PATH_PREFIX;
+
+/// The profile a label issues under.
+pub fn label_profile(label: Label) -> Profile {
+    match label {
+        Label::Device => Profile::Device,
+        Label::Server => Profile::Server,
+        Label::EdgeCa => Profile::EdgeCa,
+    }
+}
+
+fn internal(e: pki_core::Error) -> Denied {
+    Denied::Internal(e.to_string())
+}
+
+/// The audit log's words for a refused secret (the client is told only 401).
+fn secret_refusal(r: &SecretRefusal) -> String {
+    let at = |t: &OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| t.to_string())
+    };
+    match r {
+        SecretRefusal::UnknownId => "no enrolment secret was made for this device id".into(),
+        SecretRefusal::WrongSecret => "the secret is not this device's".into(),
+        SecretRefusal::Used { at: at_ } => format!("the secret was used already, at {}", at(at_)),
+        SecretRefusal::Expired { at: at_ } => format!("the secret expired at {}", at(at_)),
+        SecretRefusal::Revoked { at: at_ } => format!("the secret was revoked at {}", at(at_)),
+    }
+}
