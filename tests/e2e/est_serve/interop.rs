@@ -8,7 +8,7 @@ use super::{
     CACERTS, SIMPLEENROLL, SIMPLEREENROLL, aziot_body, aziot_certs, aziot_get, aziot_post,
     est_rows, public_key, serial, tedge_body, tedge_certs, tedge_file, tedge_post, x509,
 };
-use crate::support::est::{EstServer, TlsConn, basic, csr, root, secret};
+use crate::support::est::{EstServer, TlsConn, basic, csr, exchange, root, secret};
 use crate::support::{openssl, openssl_ca, programs};
 
 /// aziot-certd's `create_cert`: simpleenroll and cacerts at once on two connections (`tls`:
@@ -275,7 +275,7 @@ fn tedge_downloads_its_certificate_as_tedge_sends_and_reads_it() {
     );
     let body = tedge_body(&csr);
     assert!(body.ends_with(b"==\n") || body.ends_with(b"=\n") || body.ends_with(b"\n"));
-    let answer = crate::support::est::exchange(
+    let answer = exchange(
         p,
         server.port(),
         &[],
@@ -285,15 +285,17 @@ fn tedge_downloads_its_certificate_as_tedge_sends_and_reads_it() {
     std::fs::write(p.join("tedge-certificate.pem"), tedge_file(&certs)).unwrap();
     // The file's first certificate is the device's: mosquitto presents it to the cloud.
     leaf_is(p, "tedge-certificate.pem", "tedge.key.pem", "tedge-1");
-    // The file alone proves the device to a peer that trusts only the root.
-    chain_verifies(p, "tedge-certificate.pem", "tedge-certificate.pem");
+    // tedge fetches no cacerts: the file is what simpleenroll sent. With the issuing CAs of
+    // /cacerts, the device's certificate verifies up to the root.
+    cacerts_file(p, &server, "cacerts.pem");
+    chain_verifies(p, "tedge-certificate.pem", "cacerts.pem");
     let rows = est_rows(p);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["serial"], serial(p, "tedge-certificate.pem"));
 
     // renew.rs: simplereenroll with the certificate as the TLS identity, no authorization.
     let renewal = csr_renewal(p);
-    let answer = crate::support::est::exchange(
+    let answer = exchange(
         p,
         server.port(),
         &["-cert", "tedge-certificate.pem", "-key", "tedge.key.pem"],
@@ -302,7 +304,7 @@ fn tedge_downloads_its_certificate_as_tedge_sends_and_reads_it() {
     let certs = tedge_certs(&answer);
     std::fs::write(p.join("tedge-renewed.pem"), tedge_file(&certs)).unwrap();
     leaf_is(p, "tedge-renewed.pem", "tedge.new.key.pem", "tedge-1");
-    chain_verifies(p, "tedge-renewed.pem", "tedge-renewed.pem");
+    chain_verifies(p, "tedge-renewed.pem", "cacerts.pem");
     let rows = est_rows(p);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(
@@ -311,6 +313,13 @@ fn tedge_downloads_its_certificate_as_tedge_sends_and_reads_it() {
                 && r["serial"] == serial(p, "tedge-certificate.pem")),
         "{rows:?}"
     );
+}
+
+/// The certificates of `/cacerts`, as aziot-certd reads them, in the file `name`.
+fn cacerts_file(p: &Path, server: &EstServer, name: &str) {
+    let get = aziot_get(server.port(), CACERTS, None);
+    let answer = exchange(p, server.port(), &[], &get);
+    std::fs::write(p.join(name), aziot_certs(p, &answer).concat()).unwrap();
 }
 
 /// tedge's renewal CSR: a new key, the same subject.
