@@ -8,6 +8,7 @@ use super::{
     CACERTS, SIMPLEENROLL, SIMPLEREENROLL, aziot_body, aziot_certs, aziot_get, aziot_post,
     est_rows, public_key, serial, tedge_body, tedge_certs, tedge_file, tedge_post, x509,
 };
+use crate::support::clock::Clock;
 use crate::support::est::{EstServer, TlsConn, basic, csr, exchange, root, secret};
 use crate::support::{openssl, openssl_ca, programs};
 
@@ -164,17 +165,16 @@ fn aziot_certd_renews_with_simpleenroll_and_its_current_certificate() {
     assert_eq!(est_rows(p).len(), 2);
 }
 
-#[test]
-fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
-    let d = super::ca_dir();
-    let p = d.path();
-    // A factory CA pki knows nothing of, and a device's bootstrap certificate from it.
+/// A factory CA pki knows nothing of (`factory.pem`), and a device's bootstrap certificate
+/// from it for `cn` (`boot.cert.pem`, its key `boot.key.pem`), made by openssl.
+fn factory(p: &Path, cn: &str) {
     openssl_ca(
         p,
         "/CN=Factory CA",
         "factory.pem",
         &["-addext", "keyUsage=critical,keyCertSign"],
     );
+    let subject = format!("/CN={cn}");
     openssl(
         p,
         &[
@@ -196,7 +196,7 @@ fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
             "-days",
             "30",
             "-subj",
-            "/CN=gw-3",
+            &subject,
             "-addext",
             "extendedKeyUsage=clientAuth",
             "-addext",
@@ -204,6 +204,13 @@ fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
         ],
     )
     .expect(0);
+}
+
+#[test]
+fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
+    let d = super::ca_dir();
+    let p = d.path();
+    factory(p, "gw-3");
     let server = EstServer::start(p, &["--bootstrap-ca", "factory.pem"]);
 
     // lib.rs: no EST identity yet, so a new key and a CSR for it with the original request's
@@ -411,4 +418,35 @@ fn curl_and_openssl_by_hand_as_rfc_7030_shows() {
     std::fs::write(p.join("cacerts.pem"), cas.concat()).unwrap();
     leaf_is(p, "dev-9.cert.pem", "dev-9.key.pem", "dev-9");
     chain_verifies(p, "dev-9.cert.pem", "cacerts.pem");
+}
+
+#[test]
+fn aziot_certd_falls_back_to_its_bootstrap_identity_once_its_est_identity_expired() {
+    let d = super::ca_dir();
+    let p = d.path();
+    factory(p, "gw-5");
+    let clock = Clock::new();
+    let server = EstServer::start_on(p, &["--bootstrap-ca", "factory.pem", "--days", "1"], &clock);
+    let boot = ["-cert", "boot.cert.pem", "-key", "boot.key.pem"];
+    let enrol_with_bootstrap = |n: u32| {
+        let csr = csr(
+            p,
+            &format!("est-id.{n}.key.pem"),
+            "/CN=gw-5",
+            &["extendedKeyUsage=clientAuth"],
+        );
+        let post = aziot_post(server.port(), SIMPLEENROLL, None, &aziot_body(&csr));
+        exchange(p, server.port(), &boot, &post)
+    };
+    assert_eq!(enrol_with_bootstrap(1).status, 200);
+    let refused = enrol_with_bootstrap(2);
+    assert_eq!(
+        refused.status, 403,
+        "while the identity is in service: {refused}"
+    );
+    // renewal.rs: the identity certificate has expired, so the bootstrap one authenticates.
+    clock.set_day(2);
+    let again = enrol_with_bootstrap(3);
+    assert_eq!(again.status, 200, "{again}");
+    assert_eq!(super::est_rows(p).len(), 2);
 }
