@@ -264,6 +264,31 @@ fn a_stalled_request_head_is_closed_within_the_header_timeout() {
 }
 
 #[test]
+fn a_stalled_body_is_answered_408_and_nothing_issued() {
+    let d = super::ca_dir();
+    let p = d.path();
+    let mut server = EstServer::start(p, &["--header-timeout", "1s"]);
+    let port = server.port();
+    let auth = basic("dev-b", &secret(p, "dev-b", &[]));
+    let csr = csr(p, "dev-b.key.pem", "/CN=dev-b", &[]);
+    let request = aziot_post(port, SIMPLEENROLL, Some(&auth), &aziot_body(&csr));
+    // The whole head and a few bytes of the body, then nothing: the body has its own bound
+    // (the header timeout, at least 10 seconds).
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut conn = TlsConn::open(p, port, &[]);
+    conn.send(&request[..head_end + 10]);
+    let answer = conn
+        .response_within(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("a stalled body still unanswered:\n{}", conn.output()));
+    refused_with_reason(&answer, 408);
+    assert!(server.running(), "{}", server.output());
+    assert!(est_rows(p).is_empty());
+    // The secret was not used.
+    let answer = exchange(p, port, &[], &request);
+    assert_eq!(answer.status, 200, "{answer}");
+}
+
+#[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let d = super::ca_dir();
     let p = d.path();
