@@ -211,17 +211,14 @@ fn cacerts_ignores_the_authorization_aziot_certd_sends_with_it() {
     // One wrong guess allowed: a GET counted as one would show.
     let server = EstServer::start(p, &["--rate-limit", "1"]);
     let port = server.port();
-    enrol(p, port, "dev-c");
-    // aziot-certd's GET may come after its POST used the secret; it carries the same header.
-    let used = server
-        .requests(1)
-        .into_iter()
-        .find(|l| l["who"] == "dev-c")
-        .map(|_| ());
-    assert!(used.is_some());
-    let stale = basic("dev-c", "the-used-or-a-wrong-secret");
-    for _ in 0..3 {
-        let answer = exchange(p, port, &[], &aziot_get(port, CACERTS, Some(&stale)));
+    let auth = basic("dev-c", &secret(p, "dev-c", &[]));
+    let csr = csr(p, "dev-c.key.pem", "/CN=dev-c", &[]);
+    let post = aziot_post(port, SIMPLEENROLL, Some(&auth), &aziot_body(&csr));
+    assert_eq!(exchange(p, port, &[], &post).status, 200);
+    // aziot-certd's GET may come after its POST used the secret, with the same header.
+    let wrong = basic("dev-c", "a-wrong-secret-aaaaaaa");
+    for authorization in [&auth, &wrong, &auth] {
+        let answer = exchange(p, port, &[], &aziot_get(port, CACERTS, Some(authorization)));
         assert!(!aziot_certs(p, &answer).is_empty());
     }
     // Nothing was counted against this address or id.

@@ -9,7 +9,7 @@ use super::{
     est_rows, public_key, serial, tedge_body, tedge_certs, tedge_file, tedge_post, x509,
 };
 use crate::support::clock::Clock;
-use crate::support::est::{EstServer, TlsConn, basic, csr, exchange, root, secret};
+use crate::support::est::{EstServer, TlsConn, basic, csr, csr_with, exchange, root, secret};
 use crate::support::{openssl, openssl_ca, programs};
 
 /// aziot-certd's `create_cert`: simpleenroll and cacerts at once on two connections (`tls`:
@@ -449,4 +449,42 @@ fn aziot_certd_falls_back_to_its_bootstrap_identity_once_its_est_identity_expire
     let again = enrol_with_bootstrap(3);
     assert_eq!(again.status, 200, "{again}");
     assert_eq!(super::est_rows(p).len(), 2);
+}
+
+#[test]
+fn aziot_edge_ca_enrols_under_the_edge_ca_label_by_its_ca_name() {
+    let d = super::ca_dir();
+    let p = d.path();
+    let server = EstServer::start(p, &[]);
+    let path = "/.well-known/est/edge-ca/simpleenroll";
+    let auth = basic("gw-7", &secret(p, "gw-7", &["--label", "edge-ca"]));
+    // aziot-edged's Edge CA request: an RSA-2048 key, a CA's extensions.
+    let ext = [
+        "basicConstraints=critical,CA:TRUE",
+        "keyUsage=critical,digitalSignature,keyCertSign",
+    ];
+    let rsa = ["-newkey", "rsa:2048"];
+    // Its default common name is not pki's Edge CA name: refused, saying which name is, and
+    // the secret is not used up.
+    let default_cn = csr_with(p, "edge.key.pem", "/CN=aziot-edge CA gw-7", &ext, &rsa);
+    let port = server.port();
+    let refused = exchange(
+        p,
+        port,
+        &[],
+        &aziot_post(port, path, Some(&auth), &aziot_body(&default_cn)),
+    );
+    assert_eq!(refused.status, 403, "{refused}");
+    assert!(refused.text().contains("gw-7.ca"), "{refused}");
+    // [edge_ca] common_name = "gw-7.ca" in IoT Edge's config.toml.
+    let named = csr_with(p, "edge.key.pem", "/CN=gw-7.ca", &ext, &rsa);
+    aziot_create_cert(p, &server, path, Some(&auth), &[], &named, "edge-ca");
+    leaf_is(p, "edge-ca.cert.pem", "edge.key.pem", "gw-7.ca");
+    chain_verifies(p, "edge-ca.cert.pem", "edge-ca.chain.pem");
+    let text = x509(p, "edge-ca.cert.pem", &["-ext", "basicConstraints"]);
+    assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
+    let rows = est_rows(p);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["profile"], "edge-ca");
+    assert_eq!(rows[0]["path"], "est:edge-ca/gw-7.ca");
 }
