@@ -160,6 +160,32 @@ pub(crate) fn c(s: &str) -> String {
     out
 }
 
+/// A TOML basic string (TOML 1.0): `"..."` with `\\`, `\"`, `\n`, `\r`, `\t`, `\uXXXX` for the
+/// other control characters and DEL, and `\uXXXX` / `\UXXXXXXXX` for non-ASCII (a scalar value,
+/// never a surrogate: TOML has no UTF-16 escapes). IoT Edge's config.toml is read by the `toml`
+/// crate; tests/e2e/guide_est.rs reads every value back with python3's tomllib.
+pub(crate) fn toml(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str(r"\n"),
+            '\r' => out.push_str(r"\r"),
+            '\t' => out.push_str(r"\t"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x10000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +213,7 @@ mod tests {
     #[test]
     fn every_escaper_writes_printable_ascii_on_one_line() {
         for s in HOSTILE {
-            for f in [shell, python, js, csharp, java, c] {
+            for f in [shell, python, js, csharp, java, c, toml] {
                 let q = f(s);
                 assert!(printable(&q), "{s:?} -> {q:?}");
             }
@@ -236,6 +262,17 @@ mod tests {
         assert_eq!(java(r"\u000a"), r#""\\u000a""#);
         assert_eq!(java("a\nb\u{0}\u{1b}\u{7f}"), r#""a\nb\000\033\177""#);
         assert_eq!(java("é😀"), r#""\u00e9\ud83d\ude00""#);
+    }
+
+    #[test]
+    fn toml_basic_strings() {
+        assert_eq!(toml("q\"\\"), r#""q\"\\""#);
+        assert_eq!(toml("x$(id)'#"), r#""x$(id)'#""#);
+        assert_eq!(
+            toml("a\nb\u{0}\u{1b}\u{7f}\t"),
+            r#""a\nb\u0000\u001b\u007f\t""#
+        );
+        assert_eq!(toml("é\u{2028}😀"), r#""\u00e9\u2028\U0001f600""#);
     }
 
     #[test]

@@ -71,9 +71,9 @@ pub use revoke::{
     Given, MAX_BATCH_LINE, RevokeReport, RevokedCertificate, Target, read_batch, revoke,
 };
 pub use store::{
-    CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, INTERMEDIATE_PREFIX, KeptCa, KeyRecord,
-    Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written, device_prefix, edge_ca_prefix,
-    kept_prefix, pem_bundle, read_certs, read_first_cert, server_prefix, split_kept_prefix,
-    write_atomic, write_files,
+    CRL_DIR, CaDir, CaRole, DIRECTORY_ID_FILE, DeviceFiles, EST_SERVER_PREFIX, INTERMEDIATE_PREFIX,
+    KeptCa, KeyRecord, Placement, ROOT_PREFIX, StoredKey, VERIFICATION_PREFIX, Written,
+    device_prefix, edge_ca_prefix, kept_prefix, pem_bundle, read_certs, read_first_cert,
+    server_prefix, split_kept_prefix, write_atomic, write_files,
 };
 pub use verification::{VERIFICATION_CODE_RULE, is_verification_code};

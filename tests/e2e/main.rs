@@ -19,6 +19,7 @@ mod est_serve;
 mod export;
 mod fleet;
 mod guarantees;
+mod guide_est;
 mod guide_safety;
 mod harness;
 mod hsm;

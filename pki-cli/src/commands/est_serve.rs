@@ -21,8 +21,7 @@ use super::{GlobalContext, choose_issuer};
 use crate::args::{BadValue, IssuerOpts, threshold};
 use crate::output::{Outcome, Output, escape_line};
 
-/// The register prefix of the TLS certificate `pki est serve` issues itself.
-const SERVER_PREFIX: &str = "pki-est-server";
+use pki_core::EST_SERVER_PREFIX as SERVER_PREFIX;
 
 /// `pki est serve`.
 #[derive(Debug, Args)]

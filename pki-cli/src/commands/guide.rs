@@ -9,9 +9,19 @@
 //! string parser refuses `x509=true`), Node's `X509AuthenticationProvider` with
 //! `gatewayHostName` (its connection string path drops the gateway for X.509), and an explicit
 //! trusted root for both (neither reads the OS store).
+//!
+//! For an Azure IoT Edge gateway (`--sdk iotedge`, guide/iotedge.rs) it prints the lines of
+//! `/etc/aziot/config.toml`: the edge CA from files, or (`--issuance est`) enrolled and renewed
+//! by IoT Edge itself over EST from `pki est serve`; for thin-edge.io, `--issuance est` prints
+//! `tedge cert download c8y` against `pki est serve` (guide/tedge_est.rs).
+
+mod est_url;
+mod iotedge;
+mod tedge_est;
 
 use crate::args::tenant_url;
 use clap::Args;
+use est_url::EstUrl;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -40,6 +50,18 @@ pub(crate) enum Sdk {
     Mosquitto,
     /// thin-edge.io (tedge config).
     Tedge,
+    /// Azure IoT Edge 1.5 on a gateway (its /etc/aziot/config.toml).
+    Iotedge,
+}
+
+/// How the device gets its certificates (`pki guide --issuance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Issuance {
+    /// The files pki wrote, copied to the device.
+    File,
+    /// The device enrols (and IoT Edge renews) over EST from `pki est serve`.
+    Est,
 }
 
 /// How the device authenticates to IoT Hub.
@@ -77,12 +99,20 @@ pub(crate) enum Cloud {
     "self-signed device, found in the register wherever `pki self-signed --out-cert` wrote it,\n",
     "azure otherwise): for c8y the tedge config lines for the device's files and --c8y-url, what\n",
     "makes the tenant trust the device (its own certificate, or the CA that signed it), then\n",
-    "`tedge connect c8y`; no gateway is needed.\n\n",
+    "`tedge connect c8y`; no gateway is needed; with --issuance est, `tedge cert download c8y`\n",
+    "against `pki est serve` (--est-url) instead of the files.\n",
+    "IoT Edge (--sdk iotedge, DEVICE_ID the gateway's id in IoT Hub): the lines of\n",
+    "/etc/aziot/config.toml for its edge CA (--edge-ca NAME, default the one named DEVICE_ID or the\n",
+    "only one) from files, or with --issuance est the blocks with which IoT Edge enrols its edge\n",
+    "CA and device identity from `pki est serve` and renews them (auto_renew; the identity's with\n",
+    "DPS, --dps-scope). Without --est-url the server's address is a placeholder to replace.\n\n",
     "EXAMPLES:\n",
     "  pki guide sensor-1 --sdk python --hub contoso.azure-devices.net\n",
     "  pki guide sensor-1 --sdk node > send.js && node send.js\n",
     "  pki guide sensor-1 --sdk mosquitto --gateway gw.contoso.com\n",
-    "  pki guide tedge-7 --sdk tedge --c8y-url mytenant.eu-latest.cumulocity.com\n\n",
+    "  pki guide tedge-7 --sdk tedge --c8y-url mytenant.eu-latest.cumulocity.com\n",
+    "  pki guide gw-1 --sdk iotedge --gateway gw.contoso.com\n",
+    "  pki guide gw-1 --sdk iotedge --issuance est --est-url https://pki.contoso.com:8443\n\n",
     "EXIT CODES:\n  0  printed\n  2  could not run (no CA directory, no gateway known)"))]
 pub(crate) struct GuideArgs {
     /// The device id.
@@ -111,6 +141,22 @@ pub(crate) struct GuideArgs {
     /// placeholder).
     #[arg(long, value_name = "URL", value_parser = tenant_url)]
     pub(crate) c8y_url: Option<pki_c8y::TenantUrl>,
+    /// With --sdk iotedge or tedge: files pki wrote (default), or enrolment over EST from `pki
+    /// est serve`.
+    #[arg(long, value_enum)]
+    pub(crate) issuance: Option<Issuance>,
+    /// With --issuance est: where devices reach `pki est serve`, https://HOST:PORT (default: a
+    /// placeholder to replace).
+    #[arg(long, value_name = "URL", value_parser = EstUrl::parse)]
+    pub(crate) est_url: Option<EstUrl>,
+    /// With --sdk iotedge: the edge CA's name, CN NAME.ca (default: the edge CA named like the
+    /// device, else the directory's only one; with --issuance est, the device id).
+    #[arg(long, value_name = "NAME", value_parser = iotedge::edge_ca_flag)]
+    pub(crate) edge_ca: Option<String>,
+    /// With --sdk iotedge --issuance est: the ID scope of the DPS instance that provisions the
+    /// gateway, whose identity certificate IoT Edge then renews (default: manual provisioning).
+    #[arg(long, value_name = "ID_SCOPE", value_parser = iotedge::dps_scope)]
+    pub(crate) dps_scope: Option<String>,
 }
 
 /// The SDKs and clients `pki guide` writes for, as `--sdk` takes them.
@@ -153,12 +199,23 @@ struct Guide {
     #[serde(skip_serializing_if = "Option::is_none")]
     cloud: Option<Cloud>,
     hub: String,
-    /// The gateway the device connects through (none for Cumulocity).
+    /// The gateway the device connects through (none for Cumulocity); IoT Edge's own hostname.
     #[serde(skip_serializing_if = "Option::is_none")]
     gateway: Option<String>,
+    /// With --issuance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuance: Option<Issuance>,
+    /// The EST server's base URL (`null`: the snippet holds a placeholder).
+    #[serde(skip_serializing_if = "is_file_issuance")]
+    est_url: Option<Option<String>>,
     files: Files,
     /// The snippet or configuration block, as printed.
     snippet: String,
+}
+
+/// Whether `Guide::est_url` is left out: no EST.
+fn is_file_issuance(url: &Option<Option<String>>) -> bool {
+    url.is_none()
 }
 
 /// The device's files: the root it trusts and, for X.509, its certificate chain and key.
@@ -221,6 +278,7 @@ pub(crate) fn run(ctx: &GlobalContext, a: GuideArgs, out: &Output) -> Result<Out
     if let Some(g) = &a.gateway {
         check_host("--gateway", g)?;
     }
+    check_est_flags(&a)?;
     if a.cloud.is_some() && a.sdk != Sdk::Tedge {
         bail!(
             "--cloud {}: only thin-edge (--sdk tedge) chooses its cloud; the others connect to Azure IoT Hub",
@@ -231,13 +289,12 @@ pub(crate) fn run(ctx: &GlobalContext, a: GuideArgs, out: &Output) -> Result<Out
         );
     }
     let ca = super::open_ca(ctx)?;
-    // Absolute paths: a snippet works from whatever directory the device's program runs in.
-    let show = |p: &Path| {
-        std::path::absolute(p)
-            .unwrap_or_else(|_| p.to_owned())
-            .display()
-            .to_string()
-    };
+    if a.sdk == Sdk::Iotedge {
+        return iotedge::run(&ca, &a, out);
+    }
+    if a.issuance == Some(Issuance::Est) {
+        return tedge_est::run(&ca, &a, out);
+    }
     let cert = device_cert(&ca, &a.device_id)?;
     let auth = a.auth.unwrap_or(if cert.is_some() {
         DeviceAuth::X509
@@ -320,6 +377,7 @@ pub(crate) fn run(ctx: &GlobalContext, a: GuideArgs, out: &Output) -> Result<Out
         (Sdk::Mosquitto, _) => s.mosquitto(auth),
         (Sdk::Tedge, _) if cloud == Some(Cloud::C8y) => s.tedge_c8y(auth, &c8y),
         (Sdk::Tedge, _) => s.tedge(auth, c8y.placed),
+        (Sdk::Iotedge, _) => unreachable!("run hands --sdk iotedge to iotedge::run first"),
     };
     let guide = Guide {
         device: a.device_id.clone(),
@@ -328,11 +386,48 @@ pub(crate) fn run(ctx: &GlobalContext, a: GuideArgs, out: &Output) -> Result<Out
         cloud,
         hub: a.hub.clone(),
         gateway,
+        issuance: a.issuance,
+        est_url: None,
         files,
         snippet,
     };
     out.emit(&guide, || guide.snippet.clone())?;
     Ok(Outcome::Success)
+}
+
+/// Absolute paths: a snippet works from whatever directory the device's program runs in.
+fn show(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_owned())
+        .display()
+        .to_string()
+}
+
+/// Refuses the EST flags where they mean nothing, in one line saying where they belong.
+fn check_est_flags(a: &GuideArgs) -> Result<()> {
+    let est = a.issuance == Some(Issuance::Est);
+    if a.issuance.is_some() && !matches!(a.sdk, Sdk::Iotedge | Sdk::Tedge) {
+        bail!(
+            "--issuance: only IoT Edge (--sdk iotedge) and thin-edge (--sdk tedge) enrol over EST; the other SDKs read the files pki wrote"
+        );
+    }
+    if a.est_url.is_some() && !est {
+        bail!("--est-url names the EST server of --issuance est: add --issuance est");
+    }
+    if a.edge_ca.is_some() && a.sdk != Sdk::Iotedge {
+        bail!("--edge-ca names the edge CA of an IoT Edge gateway: it goes with --sdk iotedge");
+    }
+    if a.dps_scope.is_some() && !(est && a.sdk == Sdk::Iotedge) {
+        bail!(
+            "--dps-scope is the DPS provisioning of an IoT Edge gateway that enrols over EST: it goes with --sdk iotedge --issuance est"
+        );
+    }
+    if est && a.sdk == Sdk::Tedge && a.cloud == Some(Cloud::Azure) {
+        bail!(
+            "--issuance est with --sdk tedge is `tedge cert download c8y`, Cumulocity's enrolment: leave out --cloud azure"
+        );
+    }
+    Ok(())
 }
 
 /// The tenant named in the Cumulocity snippets when `--c8y-url` is not given.

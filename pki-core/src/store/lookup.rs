@@ -112,7 +112,7 @@ impl CaDir {
     /// register's rows of profile `server` and status issued; of several for one host, the one
     /// that expires last. What a renewal replaced (and kept beside the new files as
     /// `<prefix>.<OLD SERIAL>.cert.pem`) is superseded, and a revoked gateway is revoked:
-    /// neither is a gateway.
+    /// neither is a gateway, nor is `pki est serve`'s own certificate.
     pub fn gateways(&self) -> Result<Vec<Record>> {
         let query = Query {
             profile: Some(Profile::Server.name().to_owned()),
@@ -122,6 +122,10 @@ impl CaDir {
         // Rows come by notAfter: a later row of a host replaces an earlier one.
         let mut by_host = std::collections::BTreeMap::new();
         for row in self.records(&query)? {
+            // The EST server's own TLS certificate serves no gateway.
+            if self.prefix_in_certs(&row.path).as_deref() == Some(super::EST_SERVER_PREFIX) {
+                continue;
+            }
             by_host.insert(row.common_name.clone(), row);
         }
         Ok(by_host.into_values().collect())

@@ -79,6 +79,10 @@ impl std::fmt::Display for CaRole {
     }
 }
 
+/// The file prefix of the TLS certificate `pki est serve` issues itself
+/// (`certs/pki-est-server.cert.pem`): a server certificate, but no gateway's.
+pub const EST_SERVER_PREFIX: &str = "pki-est-server";
+
 /// The prefix of an IoT Edge device CA's files.
 pub fn edge_ca_prefix(name: &str) -> String {
     format!("{EDGE_CA_PREFIX}{name}")

@@ -65,6 +65,9 @@ pub struct Credentials {
     pub client_chain: Vec<Vec<u8>>,
     /// Where the request came from (for the rate limit).
     pub peer: IpAddr,
+    /// Whether it came to `simplereenroll` (renew the client certificate itself) rather than
+    /// `simpleenroll`.
+    pub reenroll: bool,
 }
 
 /// Why a request was not served.
@@ -100,6 +103,16 @@ struct Identity {
     profile: Profile,
     /// The register row of the certificate that re-enrols, superseded by the new one.
     replaces: Option<Record>,
+    /// Whether what is issued carries a bootstrap's authority (issued on a bootstrap
+    /// certificate or on one that carries it): it may enrol under any label, as aziot-certd's
+    /// EST identity certificate does.
+    bootstrap: bool,
+    /// The subject to issue instead of the CSR's (aziot-certd's `est-id` request: the EST
+    /// identity is issued for the bootstrap certificate's device id).
+    common_name: Option<String>,
+    /// The SHA-256 of the client certificate that authenticated a new enrolment: in service
+    /// certificates of the same name and profile are superseded, but not it.
+    presented: Option<String>,
     /// The secret's (device id, secret), consumed in the issuing transaction.
     secret: Option<(String, Zeroizing<String>)>,
 }
@@ -212,14 +225,28 @@ impl Authority {
         }
         let csr =
             crate::csr::parse_csr(body, cte).map_err(|e| Denied::BadRequest(e.to_string()))?;
+        let mut identity = identity;
+        if identity.auth == AuthKind::Bootstrap && csr.subject.common_name == AZIOT_EST_ID_CN {
+            // aziot-certd's EST identity: a client certificate for the bootstrap's device id,
+            // whatever label its URL names.
+            identity.allowed.common_name = AZIOT_EST_ID_CN.to_owned();
+            identity.allowed.sans = SanRule::AnyOf(Vec::new());
+            identity.common_name = Some(identity.who.clone());
+            identity.profile = Profile::Device;
+        }
         check_request(&csr, &identity.allowed).map_err(|r| Denied::Forbidden(r.to_string()))?;
+        let cn = identity
+            .common_name
+            .clone()
+            .unwrap_or_else(|| csr.subject.common_name.clone());
         if identity.replaces.is_none() {
+            check_name(identity.profile, &cn)?;
             self.ca
-                .check_name_free(&csr.subject.common_name, identity.profile)
+                .check_name_free(&cn, identity.profile)
                 .map_err(|e| Denied::Forbidden(e.to_string()))?;
         }
         let issued = self.issue(label_issuer, &identity, &csr, now)?;
-        let record = self.record(&issued, identity.profile, label);
+        let record = self.record(&issued, identity.profile, label, identity.bootstrap);
         let serial = issued.facts.serial.clone();
         let new_sha = record.sha256.clone();
         let refusal = self.with_register(|register| {
@@ -241,10 +268,32 @@ impl Authority {
                     Err(refusal) => return Ok(Some(Ok(refusal))),
                 }
             }
-            tx.insert(std::slice::from_ref(&record))?;
-            if let Some(old) = &identity.replaces {
-                tx.supersede(&old.sha256, Some(&new_sha))?;
+            match &identity.replaces {
+                Some(old) => {
+                    tx.supersede(&old.sha256, Some(&new_sha))?;
+                }
+                None => {
+                    // A new enrolment replaces what the name had in service under this
+                    // profile (a device provisioned again, aziot-certd renewing its Edge CA
+                    // with its EST identity), never the certificate that asked.
+                    let query = Query {
+                        profile: Some(identity.profile.name().to_owned()),
+                        status: Some(Status::Issued),
+                        ..Query::default()
+                    };
+                    let mut old = Vec::new();
+                    tx.for_each(&query, &mut |r| {
+                        if r.common_name == cn && identity.presented.as_deref() != Some(&r.sha256) {
+                            old.push(r.sha256);
+                        }
+                        true
+                    })?;
+                    for sha in old {
+                        tx.supersede(&sha, Some(&new_sha))?;
+                    }
+                }
             }
+            tx.insert(std::slice::from_ref(&record))?;
             if let Some(id) = secret_id {
                 tx.set_secret_serial(id, &serial)?;
             }
@@ -294,7 +343,23 @@ impl Authority {
             if let Some(row) = self.row_of(&cert)? {
                 *who = Some(row.common_name.clone());
                 *auth = AuthKind::Certificate;
-                return self.reenrolment(label, cert, row, now);
+                self.in_service(&row, now)?;
+                let carries_bootstrap = row.path.starts_with(BOOTSTRAP_PATH_PREFIX);
+                if carries_bootstrap && !creds.reenroll {
+                    // An EST identity enrolling for another certificate.
+                    return Ok(Identity {
+                        who: row.common_name.clone(),
+                        auth: AuthKind::Certificate,
+                        allowed: self.allowed_for_id(label, &row.common_name),
+                        profile,
+                        replaces: None,
+                        bootstrap: true,
+                        common_name: None,
+                        presented: Some(row.sha256),
+                        secret: None,
+                    });
+                }
+                return self.reenrolment(label, cert, row, carries_bootstrap);
             }
             if self.bootstrap_trusts(&creds.client_chain, now) {
                 let id = cert.common_name().unwrap_or_default();
@@ -304,6 +369,9 @@ impl Authority {
                     allowed: self.allowed_for_id(label, &id),
                     profile,
                     replaces: None,
+                    bootstrap: true,
+                    common_name: None,
+                    presented: None,
                     secret: None,
                 });
             }
@@ -316,6 +384,9 @@ impl Authority {
                 allowed: self.allowed_for_id(label, &id),
                 profile,
                 replaces: None,
+                bootstrap: false,
+                common_name: None,
+                presented: None,
                 secret: Some((id, secret)),
             });
         }
@@ -336,15 +407,9 @@ impl Authority {
         Ok(rows.into_iter().next())
     }
 
-    /// A re-enrolment with `cert`, whose register row is `row`.
-    fn reenrolment(
-        &self,
-        label: Label,
-        cert: Certificate,
-        row: Record,
-        now: OffsetDateTime,
-    ) -> Result<Identity, Denied> {
-        let who = row.common_name.clone();
+    /// Refuses a client certificate this CA issued that is revoked, superseded, or expired
+    /// longer ago than the re-enrolment grace.
+    fn in_service(&self, row: &Record, now: OffsetDateTime) -> Result<(), Denied> {
         let deny = |reason: String| Err(Denied::Forbidden(reason));
         match row.status {
             Status::Revoked => {
@@ -374,6 +439,20 @@ impl Authority {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// A re-enrolment with `cert`, whose register row is `row` (in service): the same name,
+    /// SANs and profile; `bootstrap` when it carries a bootstrap's authority.
+    fn reenrolment(
+        &self,
+        label: Label,
+        cert: Certificate,
+        row: Record,
+        bootstrap: bool,
+    ) -> Result<Identity, Denied> {
+        let who = row.common_name.clone();
+        let deny = |reason: String| Err(Denied::Forbidden(reason));
         let profile = label_profile(label);
         if row.profile != profile.name() {
             return deny(format!(
@@ -392,6 +471,9 @@ impl Authority {
             },
             profile,
             replaces: Some(row),
+            bootstrap,
+            common_name: None,
+            presented: None,
             secret: None,
         })
     }
@@ -519,7 +601,11 @@ impl Authority {
         csr: &Csr,
         now: OffsetDateTime,
     ) -> Result<pki_core::Issued, Denied> {
-        let mut req = pki_core::Request::new(identity.profile, csr.subject.clone(), now);
+        let subject = match &identity.common_name {
+            Some(cn) => pki_core::Subject::cn(cn),
+            None => csr.subject.clone(),
+        };
+        let mut req = pki_core::Request::new(identity.profile, subject, now);
         if let Some(days) = self.policy.days {
             req.days = days;
         }
@@ -553,7 +639,13 @@ impl Authority {
 
     /// The register's row of a certificate issued over EST: its file is on the device, so its
     /// path says where it came from instead (`est:LABEL/CN`).
-    fn record(&self, issued: &pki_core::Issued, profile: Profile, label: Label) -> Record {
+    fn record(
+        &self,
+        issued: &pki_core::Issued,
+        profile: Profile,
+        label: Label,
+        bootstrap: bool,
+    ) -> Record {
         let issuer = issued.chain.get(1).unwrap_or(&issued.certificate);
         let mut record = self.ca.record_of(
             &issued.certificate,
@@ -562,12 +654,43 @@ impl Authority {
             profile,
             std::path::Path::new(""),
         );
-        record.path = format!("{}{label}/{}", EST_PATH_PREFIX, issued.facts.common_name);
+        let prefix = if bootstrap {
+            BOOTSTRAP_PATH_PREFIX
+        } else {
+            EST_PATH_PREFIX
+        };
+        record.path = format!("{prefix}{label}/{}", issued.facts.common_name);
         record
     }
 }
 
 pub use pki_core::EST_PATH_PREFIX;
+
+/// The start of the register path of a certificate issued on a bootstrap's authority
+/// (`est:bootstrap:LABEL/CN`): it may enrol for the device's other certificates under any
+/// label, as the bootstrap certificate could (aziot-certd's EST identity).
+pub const BOOTSTRAP_PATH_PREFIX: &str = "est:bootstrap:";
+
+/// The CN aziot-certd asks for in the CSR of its EST identity certificate when no subject is
+/// configured (`cert/aziot-certd/src/lib.rs` in Azure/iot-identity-service).
+pub const AZIOT_EST_ID_CN: &str = "est-id";
+
+/// Refuses a first enrolment whose CN breaks the profile's naming rule, as `pki issue` and
+/// `create-edge-ca` do: a device id, a host name or address, `NAME.ca` with NAME a device id.
+fn check_name(profile: Profile, cn: &str) -> Result<(), Denied> {
+    let forbid = |e: pki_core::Error| Denied::Forbidden(e.to_string());
+    match profile {
+        Profile::Server => cn.parse::<SanEntry>().map(drop).map_err(forbid),
+        Profile::EdgeCa => match cn.strip_suffix(pki_core::EDGE_CA_CN_SUFFIX) {
+            Some(name) => pki_core::validate_device_id(name).map_err(forbid),
+            None => Err(Denied::Forbidden(format!(
+                "{cn:?} is not an IoT Edge device CA's name: it ends with {}",
+                pki_core::EDGE_CA_CN_SUFFIX
+            ))),
+        },
+        _ => pki_core::validate_device_id(cn).map_err(forbid),
+    }
+}
 
 /// The profile a label issues under.
 pub fn label_profile(label: Label) -> Profile {

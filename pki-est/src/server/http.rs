@@ -194,7 +194,7 @@ async fn answer(
                 .into(),
         ),
         Operation::SimpleEnroll | Operation::SimpleReenroll => {
-            enroll(shared, peer, label, req, line).await
+            enroll(shared, peer, label, op, req, line).await
         }
     }
 }
@@ -210,6 +210,7 @@ async fn enroll(
     shared: &Arc<Shared>,
     peer: &Arc<Peer>,
     label: Label,
+    op: Operation,
     req: Request<Incoming>,
     line: &mut RequestLine,
 ) -> Answer {
@@ -257,6 +258,7 @@ async fn enroll(
         basic,
         client_chain: peer.chain.clone(),
         peer: peer.address.ip(),
+        reenroll: op == Operation::SimpleReenroll,
     };
     let authority = shared.authority.clone();
     let now = (shared.clock)();

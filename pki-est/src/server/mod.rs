@@ -26,8 +26,8 @@ use tokio::sync::{Semaphore, watch};
 
 pub use audit::{Audit, RequestLine};
 pub use authority::{
-    AuthKind, Authority, Credentials, Denied, EST_PATH_PREFIX, LabelIssuer, Policy, Verdict,
-    label_profile,
+    AZIOT_EST_ID_CN, AuthKind, Authority, BOOTSTRAP_PATH_PREFIX, Credentials, Denied,
+    EST_PATH_PREFIX, LabelIssuer, Policy, Verdict, label_profile,
 };
 pub use http::{PKCS7_CERTS_ONLY, REALM};
 
