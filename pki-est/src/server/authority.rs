@@ -220,9 +220,6 @@ impl Authority {
         if let Some((id, _)) = &identity.secret {
             self.check_rate(id, peer, now)?;
         }
-        if identity.auth == AuthKind::Bootstrap {
-            self.check_bootstrap_once(&identity, now)?;
-        }
         let csr =
             crate::csr::parse_csr(body, cte).map_err(|e| Denied::BadRequest(e.to_string()))?;
         let mut identity = identity;
@@ -517,32 +514,6 @@ impl Authority {
             None,
         )
         .is_ok()
-    }
-
-    /// A bootstrap certificate enrols its device once: refused (403) while a certificate for
-    /// the device's common name under the label's profile is in service (issued and not
-    /// expired), which re-enrols instead. Once that one has expired, the bootstrap certificate
-    /// enrols again, as aziot-certd falls back to its bootstrap identity when its EST identity
-    /// certificate has expired.
-    fn check_bootstrap_once(&self, identity: &Identity, now: OffsetDateTime) -> Result<(), Denied> {
-        let cn = &identity.allowed.common_name;
-        let query = Query {
-            profile: Some(identity.profile.name().to_owned()),
-            common_name: Some(cn.clone()),
-            status: Some(Status::Issued),
-            expires_after: Some(now),
-            ..Query::default()
-        };
-        let rows = self.with_register(|r| Ok(r.records(&query)?))?;
-        // The query's CN is a pattern (`*`, `?`): only the exact name counts.
-        match rows.iter().find(|r| r.common_name == *cn) {
-            Some(row) => Err(Denied::Forbidden(format!(
-                "{cn} already has a certificate in service (serial {}): a bootstrap certificate \
-                 enrols its device once; re-enrol with that certificate",
-                row.serial
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// What a first enrolment of device id `id` under `label` may ask for.
