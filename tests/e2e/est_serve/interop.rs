@@ -206,22 +206,48 @@ fn factory(p: &Path, cn: &str) {
     .expect(0);
 }
 
+/// `/.well-known/est/edge-ca/simpleenroll`: where `pki guide --sdk iotedge --issuance est`
+/// points aziot-certd's `aziot-edged-ca` certificate.
+const EDGE_CA_ENROLL: &str = "/.well-known/est/edge-ca/simpleenroll";
+
+/// aziot-edged's Edge CA request for `cn`: a new RSA-2048 key in `key`, a CA's extensions.
+fn edge_ca_csr(p: &Path, key: &str, cn: &str) -> String {
+    csr_with(
+        p,
+        key,
+        &format!("/CN={cn}"),
+        &[
+            "basicConstraints=critical,CA:TRUE",
+            "keyUsage=critical,digitalSignature,keyCertSign",
+        ],
+        &["-newkey", "rsa:2048"],
+    )
+}
+
+/// s_client's options for presenting the EST identity `NAME.cert.pem` (key `NAME.key.pem`)
+/// with the rest of its chain file as extra chain certificates, as est.rs presents the
+/// identity aziot-certd keeps (leaf and the CA certificates it was answered with).
+fn est_identity(p: &Path, name: &str, chain: &[String]) -> Vec<String> {
+    std::fs::write(p.join(format!("{name}.rest.pem")), chain[1..].concat()).unwrap();
+    ["cert", "key", "rest"]
+        .iter()
+        .zip(["-cert", "-key", "-cert_chain"])
+        .flat_map(|(f, flag)| [flag.to_owned(), format!("{name}.{f}.pem")])
+        .collect()
+}
+
 #[test]
-fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
+fn iot_edge_enrols_and_renews_everything_with_its_bootstrap_then_its_est_identity() {
     let d = super::ca_dir();
     let p = d.path();
     factory(p, "gw-3");
     let server = EstServer::start(p, &["--bootstrap-ca", "factory.pem"]);
-
-    // lib.rs: no EST identity yet, so a new key and a CSR for it with the original request's
-    // subject and clientAuth, sent with the bootstrap certificate.
     let boot = ["-cert", "boot.cert.pem", "-key", "boot.key.pem"];
-    let id_csr = csr(
-        p,
-        "est-id.key.pem",
-        "/CN=gw-3",
-        &["extendedKeyUsage=clientAuth"],
-    );
+    let client_auth = ["extendedKeyUsage=clientAuth"];
+
+    // aziot-identityd asks for the device identity (CN gw-3). No EST identity yet: lib.rs makes
+    // one (a new key, the request's subject, clientAuth) with the bootstrap certificate.
+    let id_csr = csr(p, "est-id.key.pem", "/CN=gw-3", &client_auth);
     let chain = aziot_create_cert(p, &server, SIMPLEENROLL, None, &boot, &id_csr, "est-id");
     leaf_is(p, "est-id.cert.pem", "est-id.key.pem", "gw-3");
     chain_verifies(p, "est-id.cert.pem", "est-id.chain.pem");
@@ -230,42 +256,96 @@ fn aziot_certd_bootstrap_identity_enrols_its_est_identity_once() {
         .iter()
         .find(|l| l["operation"] == "simpleenroll")
         .unwrap();
-    assert_eq!(enrol["auth"], "bootstrap", "{enrol}");
-    assert_eq!(enrol["who"], "gw-3", "{enrol}");
-
-    // Once per device: the same bootstrap certificate enrols no second identity.
-    let second = csr(
-        p,
-        "est-id2.key.pem",
-        "/CN=gw-3",
-        &["extendedKeyUsage=clientAuth"],
+    assert_eq!(
+        (enrol["auth"].as_str(), enrol["who"].as_str()),
+        (Some("bootstrap"), Some("gw-3")),
+        "{enrol}"
     );
-    let mut post = TlsConn::open(p, server.port(), &boot);
-    post.send(&aziot_post(
-        server.port(),
-        SIMPLEENROLL,
-        None,
-        &aziot_body(&second),
-    ));
-    let refused = post.response();
-    assert!(matches!(refused.status, 401 | 403), "{refused}");
-    assert_eq!(est_rows(p).len(), 1);
+    let id = est_identity(p, "est-id", &chain);
+    let id: Vec<&str> = id.iter().map(String::as_str).collect();
 
-    // The original request, sent with the new identity certificate and its chain (the chain
-    // file's further certificates as extra chain certificates, as est.rs adds them).
-    std::fs::write(p.join("est-id.rest.pem"), chain[1..].concat()).unwrap();
-    let id = [
-        "-cert",
-        "est-id.cert.pem",
-        "-key",
-        "est-id.key.pem",
-        "-cert_chain",
-        "est-id.rest.pem",
-    ];
+    // Then the device identity itself, with the EST identity.
     let device = csr(p, "device-id.key.pem", "/CN=gw-3", &[]);
     aziot_create_cert(p, &server, SIMPLEENROLL, None, &id, &device, "device-id");
     leaf_is(p, "device-id.cert.pem", "device-id.key.pem", "gw-3");
     chain_verifies(p, "device-id.cert.pem", "device-id.chain.pem");
+
+    // aziot-edged asks for its Edge CA under the edge-ca label, with the same EST identity.
+    let edge = edge_ca_csr(p, "edge-ca.key.pem", "gw-3.ca");
+    aziot_create_cert(p, &server, EDGE_CA_ENROLL, None, &id, &edge, "edge-ca");
+    leaf_is(p, "edge-ca.cert.pem", "edge-ca.key.pem", "gw-3.ca");
+    chain_verifies(p, "edge-ca.cert.pem", "edge-ca.chain.pem");
+    let text = x509(p, "edge-ca.cert.pem", &["-ext", "basicConstraints"]);
+    assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
+
+    // identity_auto_renew (renewal.rs): the EST identity renews itself on simpleenroll, its
+    // leaf alone as the client certificate, the old certificate's subject, a new key.
+    let leaf_only = ["-cert", "est-id.cert.pem", "-key", "est-id.key.pem"];
+    let renewal = csr(p, "est-id.2.key.pem", "/CN=gw-3", &client_auth);
+    let chain = aziot_create_cert(
+        p,
+        &server,
+        SIMPLEENROLL,
+        None,
+        &leaf_only,
+        &renewal,
+        "est-id.2",
+    );
+    leaf_is(p, "est-id.2.cert.pem", "est-id.2.key.pem", "gw-3");
+    let id = est_identity(p, "est-id.2", &chain);
+    let id: Vec<&str> = id.iter().map(String::as_str).collect();
+
+    // edge_ca.auto_renew and the identity's renewal: new keys, the renewed EST identity.
+    let edge = edge_ca_csr(p, "edge-ca.2.key.pem", "gw-3.ca");
+    aziot_create_cert(p, &server, EDGE_CA_ENROLL, None, &id, &edge, "edge-ca.2");
+    leaf_is(p, "edge-ca.2.cert.pem", "edge-ca.2.key.pem", "gw-3.ca");
+    let device = csr(p, "device-id.2.key.pem", "/CN=gw-3", &[]);
+    aziot_create_cert(p, &server, SIMPLEENROLL, None, &id, &device, "device-id.2");
+    leaf_is(p, "device-id.2.cert.pem", "device-id.2.key.pem", "gw-3");
+
+    // In service: the renewed three; what they replaced is superseded.
+    let rows = est_rows(p);
+    assert_eq!(rows.len(), 6, "{rows:#?}");
+    for (file, status) in [
+        ("est-id", "superseded"),
+        ("device-id", "superseded"),
+        ("edge-ca", "superseded"),
+        ("est-id.2", "issued"),
+        ("edge-ca.2", "issued"),
+        ("device-id.2", "issued"),
+    ] {
+        let serial = serial(p, &format!("{file}.cert.pem"));
+        let row = rows
+            .iter()
+            .find(|r| r["serial"] == serial.as_str())
+            .unwrap();
+        assert_eq!(row["status"], status, "{file}: {row}");
+    }
+}
+
+#[test]
+fn older_aziot_certd_est_id_request_is_issued_for_the_bootstrap_device() {
+    let d = super::ca_dir();
+    let p = d.path();
+    factory(p, "gw-9");
+    let server = EstServer::start(p, &["--bootstrap-ca", "factory.pem"]);
+    let boot = ["-cert", "boot.cert.pem", "-key", "boot.key.pem"];
+    // lib.rs @ 065b66a: with no subject configured the EST identity's CSR says CN est-id.
+    let id_csr = csr(
+        p,
+        "est-id.key.pem",
+        "/CN=est-id",
+        &["extendedKeyUsage=clientAuth"],
+    );
+    let chain = aziot_create_cert(p, &server, EDGE_CA_ENROLL, None, &boot, &id_csr, "est-id");
+    leaf_is(p, "est-id.cert.pem", "est-id.key.pem", "gw-9");
+    chain_verifies(p, "est-id.cert.pem", "est-id.chain.pem");
+    let id = est_identity(p, "est-id", &chain);
+    let id: Vec<&str> = id.iter().map(String::as_str).collect();
+    let edge = edge_ca_csr(p, "edge-ca.key.pem", "gw-9.ca");
+    aziot_create_cert(p, &server, EDGE_CA_ENROLL, None, &id, &edge, "edge-ca");
+    leaf_is(p, "edge-ca.cert.pem", "edge-ca.key.pem", "gw-9.ca");
+    chain_verifies(p, "edge-ca.cert.pem", "edge-ca.chain.pem");
 }
 
 #[test]
@@ -427,28 +507,24 @@ fn aziot_certd_falls_back_to_its_bootstrap_identity_once_its_est_identity_expire
     factory(p, "gw-5");
     let clock = Clock::new();
     let server = EstServer::start_on(p, &["--bootstrap-ca", "factory.pem", "--days", "1"], &clock);
+    let port = server.port();
+    let client_auth = ["extendedKeyUsage=clientAuth"];
     let boot = ["-cert", "boot.cert.pem", "-key", "boot.key.pem"];
-    let enrol_with_bootstrap = |n: u32| {
-        let csr = csr(
-            p,
-            &format!("est-id.{n}.key.pem"),
-            "/CN=gw-5",
-            &["extendedKeyUsage=clientAuth"],
-        );
-        let post = aziot_post(server.port(), SIMPLEENROLL, None, &aziot_body(&csr));
-        exchange(p, server.port(), &boot, &post)
-    };
-    assert_eq!(enrol_with_bootstrap(1).status, 200);
-    let refused = enrol_with_bootstrap(2);
-    assert_eq!(
-        refused.status, 403,
-        "while the identity is in service: {refused}"
-    );
-    // renewal.rs: the identity certificate has expired, so the bootstrap one authenticates.
+    let first = csr(p, "est-id.key.pem", "/CN=gw-5", &client_auth);
+    let chain = aziot_create_cert(p, &server, SIMPLEENROLL, None, &boot, &first, "est-id");
+    assert!(!chain.is_empty());
     clock.set_day(2);
-    let again = enrol_with_bootstrap(3);
+    // renewal.rs: the identity has expired (no grace here), so the server refuses it...
+    let renewal = csr(p, "est-id.2.key.pem", "/CN=gw-5", &client_auth);
+    let post = aziot_post(port, SIMPLEENROLL, None, &aziot_body(&renewal));
+    let tls = ["-cert", "est-id.cert.pem", "-key", "est-id.key.pem"];
+    let refused = exchange(p, port, &tls, &post);
+    assert_eq!(refused.status, 403, "{refused}");
+    // ...and aziot-certd authenticates with its bootstrap certificate instead.
+    let again = exchange(p, port, &boot, &post);
     assert_eq!(again.status, 200, "{again}");
-    assert_eq!(super::est_rows(p).len(), 2);
+    let rows = super::est_rows(p);
+    assert_eq!(rows.len(), 2, "{rows:?}");
 }
 
 #[test]
