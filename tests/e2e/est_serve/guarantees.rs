@@ -69,6 +69,11 @@ fn a_body_over_64_kib_is_refused_and_nothing_issued() {
     let answer = exchange(p, port, &[], &chunked);
     assert!(matches!(answer.status, 413 | 400), "{answer}");
     assert!(est_rows(p).is_empty(), "{:?}", est_rows(p));
+    // The audit lines say who the refused requests claimed to be.
+    for l in server.requests(2) {
+        assert!(matches!(l["status"].as_u64(), Some(413 | 400)), "{l}");
+        assert_eq!(l["who"], "dev-big", "{l}");
+    }
 
     // Nothing was issued, so the secret is still the device's to use.
     let csr = csr(p, "dev-big.key.pem", "/CN=dev-big", &[]);
@@ -279,6 +284,12 @@ fn a_stalled_body_is_answered_408_and_nothing_issued() {
         .unwrap_or_else(|| panic!("a stalled body still unanswered:\n{}", conn.output()));
     refused_with_reason(&answer, 408);
     assert!(server.running(), "{}", server.output());
+    let lines = server.requests(1);
+    assert_eq!(
+        (lines[0]["status"].as_u64(), lines[0]["who"].as_str()),
+        (Some(408), Some("dev-b")),
+        "{lines:?}"
+    );
     assert!(est_rows(p).is_empty());
     // The secret was not used.
     let answer = exchange(p, port, &[], &request);
