@@ -31,9 +31,12 @@
 //!   CA's chain file is the leaf, what simpleenroll sent after it, and cacerts' certificates.
 //!   With `auth.x509`, the EST identity certificate authenticates the request over TLS; when it
 //!   is missing, the bootstrap identity certificate authenticates a first request for it (a new
-//!   key, subject from the cert's options or the original request's subject, extension request
-//!   extendedKeyUsage=clientAuth), and the original request is then sent with the new identity
-//!   certificate (its whole chain file) as the client certificate.
+//!   key, extension request extendedKeyUsage=clientAuth, and the subject of the cert's options,
+//!   else CN `est-id` in this revision; in the later revision, the one with the renewal engine
+//!   that IoT Edge 1.5 ships, the subject of the request that needed the identity, so the
+//!   device id when aziot-identityd's request comes first), and the original request is then
+//!   sent with the new identity certificate (its whole chain file) as the client certificate,
+//!   as is every later request for any of the device's certificates, the Edge CA's included.
 //! - `cert/aziot-certd/src/renewal.rs` @ 0a7eb28f6d3adbac0b7ab40efcf1939bff749b65 and a later
 //!   revision of lib.rs (`create_est_id`): the EST identity certificate renews itself with
 //!   *simpleenroll* (est.rs only knows simpleenroll), its current certificate (the leaf's PEM
