@@ -180,7 +180,8 @@ pub(crate) enum Command {
     /// See what PKCS#11 tokens hold: `pki hsm list-tokens`, `pki hsm list-keys`.
     #[command(subcommand)]
     Hsm(HsmCommand),
-    /// EST enrolment (RFC 7030): `pki est secret DEVICE_ID` makes a one-time enrolment secret.
+    /// EST enrolment (RFC 7030): `pki est secret DEVICE_ID` makes a one-time enrolment secret;
+    /// `pki est enroll` / `reenroll` are the device's client.
     #[command(subcommand)]
     Est(EstCommand),
     /// Export a certificate (and its key) as PKCS#12, a Java/.NET truststore, DER or PEM.

@@ -97,9 +97,11 @@ codes! {
     ClientKey => "client_key", "The client certificate or key for mutual TLS cannot be used.";
     BadUrl => "bad_url", "A URL is not one pki can use (not https, no host).";
     Credentials => "credentials", "The user or password is missing or malformed.";
-    Unauthorized => "unauthorized", "The tenant refused the user or password (401).";
-    Forbidden => "forbidden", "The tenant refused the operation to this user (403).";
+    Unauthorized => "unauthorized", "The tenant refused the user or password, or the EST server the secret or client certificate (401).";
+    Forbidden => "forbidden", "The tenant refused the operation to this user, or the EST server the request to these credentials (403).";
     Tenant => "tenant", "The tenant answered with an error or with something that is not the answer expected.";
+    EstServer => "est_server", "The EST server answered with an error (400, 404, 5xx) or with something that is not the answer expected (not a certs-only PKCS#7, not a certificate for the key and name asked for).";
+    TryLater => "try_later", "The server refused for now: too many attempts (429), or the request awaits an operator's approval (202).";
     // Trust stores.
     BadRoot => "bad_root", "The --root given is not a usable root file system.";
     UnknownSystem => "unknown_system", "The operating system's trust store is not one pki knows.";
@@ -191,6 +193,9 @@ fn of(e: &(dyn std::error::Error + 'static)) -> Option<Code> {
     }
     if let Some(e) = e.downcast_ref::<pki_truststore::Error>() {
         return Some(truststore(e));
+    }
+    if let Some(e) = e.downcast_ref::<pki_est::ClientError>() {
+        return Some(est(e));
     }
     if let Some(e) = e.downcast_ref::<pki_pkcs11::Error>() {
         return Some(pkcs11(e));
@@ -333,6 +338,35 @@ fn c8y(e: &pki_c8y::Error) -> Option<Code> {
         C::Sign { .. } => Code::SignFailed,
         _ => return None,
     })
+}
+
+/// Exhaustive: a new variant of pki-est's client gets its code here before it builds.
+fn est(e: &pki_est::ClientError) -> Code {
+    use pki_est::ClientError as E;
+    match e {
+        E::BadUrl { .. } | E::BadLabel { .. } => Code::BadUrl,
+        E::BadDeviceId { .. } => Code::BadName,
+        E::BadAnchor { .. } => Code::BadCertificate,
+        E::NoAnchors => Code::NoTrustAnchors,
+        E::ClientCertificate { .. } => Code::ClientKey,
+        E::Setup { .. } | E::Csr { .. } => Code::Failed,
+        E::Resolve { .. } => Code::UnresolvedHost,
+        E::Unreachable { .. } => Code::UnreachableHost,
+        E::Timeout { .. } => Code::Timeout,
+        E::Untrusted { .. } => Code::Untrusted,
+        E::Tls { .. } | E::BrokenOff { .. } => Code::Tls,
+        E::Unauthorized { .. } => Code::Unauthorized,
+        E::Forbidden { .. } => Code::Forbidden,
+        E::RateLimited { .. } | E::Pending { .. } => Code::TryLater,
+        E::BadRequest { .. }
+        | E::NotFound { .. }
+        | E::Status { .. }
+        | E::TooLarge { .. }
+        | E::NotPkcs7 { .. }
+        | E::BadAnswer { .. }
+        | E::Mismatch { .. } => Code::EstServer,
+        E::Unrenewable { .. } => Code::Refused,
+    }
 }
 
 /// Exhaustive: a new variant of pki-truststore's gets its code here before it builds.

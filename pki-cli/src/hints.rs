@@ -324,6 +324,49 @@ fn proxy_note() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// pki-est's client (`pki est enroll`, `pki est reenroll`).
+
+/// The error line of an EST client's error, with the flag or command that fixes it; `ca_file`
+/// is `--ca-file` as given.
+pub(crate) fn est(e: pki_est::ClientError, ca_file: Option<&Path>) -> anyhow::Error {
+    use pki_est::{AuthKind, ClientError as E};
+    let line = match &e {
+        E::BadUrl { .. } => format!("{e} (--server)"),
+        E::BadLabel { .. } => format!("{e} (--label)"),
+        E::BadAnchor { .. } => match ca_file {
+            Some(path) => format!("{}: {e}", path.display()),
+            None => e.to_string(),
+        },
+        E::NoAnchors => no_os_roots(""),
+        E::ClientCertificate { .. } => format!("{e} (--cert, --key)"),
+        E::Resolve { .. } => format!("{e}; check --server"),
+        E::Unreachable { .. } => format!("{e}; check --server{}", proxy_note()),
+        E::Timeout { .. } => format!("{e} (--timeout)"),
+        E::Untrusted { .. } => format!(
+            "{e}; give the CA that issued the server's certificate with --ca-file (for pki est serve, the CA directory's root certificate)"
+        ),
+        E::Tls { .. } => format!(
+            "{e}; a server that refuses a client certificate (--cert) ends the handshake so"
+        ),
+        E::Unauthorized {
+            auth: AuthKind::Secret,
+            ..
+        } => format!(
+            "{e}: the secret is wrong, expired or already used; have a new one made on the CA (pki est secret ID)"
+        ),
+        E::Unauthorized {
+            auth: AuthKind::Certificate,
+            ..
+        } => format!(
+            "{e}: the server does not accept the certificate of --cert (not one it issued or a bootstrap CA it trusts, or revoked, superseded or expired)"
+        ),
+        E::NotFound { .. } => format!("{e}; check --server and --label"),
+        _ => return anyhow::Error::new(e),
+    };
+    worded(line, e)
+}
+
+// ---------------------------------------------------------------------------------------------
 // pki-truststore.
 
 /// The error line for a failed store operation; `root` is `--root` as given (the error names

@@ -1,7 +1,8 @@
 //! What can go wrong with an EST message, as data: [`Error`] for a message the server cannot read
-//! or a path it does not serve (the server answers 400 or 404 with the message as the reason), and
-//! [`Refusal`] for a well-formed request that its credentials do not allow (403). Values that
-//! came from the network are shown with `{:?}`, so control characters are escaped.
+//! or a path it does not serve (the server answers 400 or 404 with the message as the reason), or
+//! an answer the client cannot read ([`Pkcs7Fault`]); and [`Refusal`] for a well-formed request
+//! that its credentials do not allow (403). Values that came from the network are shown with
+//! `{:?}`, so control characters are escaped.
 
 use pki_core::{KeyType, SanEntry};
 
@@ -97,6 +98,94 @@ pub enum Error {
         /// The encoder's error.
         reason: String,
     },
+    /// A certs-only PKCS#7 (the answer to `/cacerts` or to an enrolment) cannot be read.
+    #[error("the answer is not a certs-only PKCS#7: {fault}")]
+    BadPkcs7 {
+        /// What is wrong with it.
+        fault: Pkcs7Fault,
+    },
+}
+
+/// What makes a certs-only PKCS#7 unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pkcs7Fault {
+    /// Larger than the bound; refused before decoding.
+    TooLarge {
+        /// Its length.
+        len: usize,
+        /// The largest accepted.
+        max: usize,
+    },
+    /// Nothing (or white space only).
+    Empty,
+    /// PEM armour (`-----BEGIN PKCS7-----`) around it: EST sends the base64 alone.
+    PemArmour,
+    /// Not base64.
+    NotBase64 {
+        /// What the decoder found.
+        reason: String,
+    },
+    /// Not DER, or not the structure of a ContentInfo holding a SignedData (BER's indefinite
+    /// lengths included).
+    NotDer {
+        /// What the decoder found.
+        reason: String,
+    },
+    /// A ContentInfo of another type than SignedData.
+    NotSignedData {
+        /// Its content type's OID.
+        content_type: String,
+    },
+    /// More certificates than the bound.
+    TooManyCertificates {
+        /// How many it holds.
+        count: usize,
+        /// The most accepted.
+        max: usize,
+    },
+    /// No certificate in it.
+    NoCertificate,
+    /// An entry of its certificates that is not an X.509 certificate.
+    NotACertificate {
+        /// Its place, from 1.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Pkcs7Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pkcs7Fault::TooLarge { len, max } => {
+                write!(f, "it is {len} bytes, more than the {max} read")
+            }
+            Pkcs7Fault::Empty => f.write_str("it is empty"),
+            Pkcs7Fault::PemArmour => {
+                f.write_str("it is PEM-armoured (-----BEGIN ...), not the base64 of the DER alone")
+            }
+            Pkcs7Fault::NotBase64 { reason } => write!(f, "it is not base64 ({reason})"),
+            Pkcs7Fault::NotDer { reason } => {
+                write!(
+                    f,
+                    "it is not a DER ContentInfo holding a SignedData ({reason})"
+                )
+            }
+            Pkcs7Fault::NotSignedData { content_type } => {
+                write!(f, "its content type is {content_type}, not signedData")
+            }
+            Pkcs7Fault::TooManyCertificates { count, max } => {
+                write!(f, "it holds {count} certificates, more than the {max} read")
+            }
+            Pkcs7Fault::NoCertificate => f.write_str("it holds no certificate"),
+            Pkcs7Fault::NotACertificate { index, reason } => {
+                write!(
+                    f,
+                    "its entry {index} is not an X.509 certificate ({reason:?})"
+                )
+            }
+        }
+    }
 }
 
 /// What makes a path malformed.

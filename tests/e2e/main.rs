@@ -15,6 +15,8 @@ mod build;
 mod c8y;
 mod errors;
 mod est;
+#[cfg(unix)] // file modes, and hooks in sh
+mod est_client;
 mod est_serve;
 mod export;
 mod fleet;

@@ -1,7 +1,9 @@
-//! The systemd examples of docs/systemd (`pki-renew@.service`, `pki-renew@.timer`) pass
-//! `systemd-analyze verify`, which needs no running systemd: it loads the units from a root
-//! directory holding the system's own units and the built `pki` at /usr/local/bin/pki, where the
-//! units call it. Without that binary the same check fails, so it does look.
+//! The systemd examples of docs/systemd (`pki-renew@.service`, `pki-renew@.timer`, and the
+//! device's `pki-est-reenroll@.service`, `pki-est-reenroll@.timer`) pass `systemd-analyze
+//! verify`, which needs no running systemd: it loads the units from a root directory holding
+//! the system's own units and the built `pki` at /usr/local/bin/pki, where the units call it.
+//! Without that binary the same check fails, so it does look. Each service's command line, with
+//! its settings substituted as systemd splits it, is one pki parses and runs.
 
 use std::path::{Path, PathBuf};
 
@@ -31,12 +33,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// `systemd-analyze verify --root=ROOT pki-renew@gateway.{service,timer}`.
-fn analyze(root: &Path) -> Run {
+/// `systemd-analyze verify --root=ROOT UNITS...`.
+fn analyze(root: &Path, units: &[&str]) -> Run {
     let out = programs::command("systemd-analyze")
         .arg("verify")
         .arg(format!("--root={}", root.display()))
-        .args(["pki-renew@gateway.service", "pki-renew@gateway.timer"])
+        .args(units)
         .output()
         .unwrap_or_else(|e| {
             panic!(
@@ -49,6 +51,26 @@ fn analyze(root: &Path) -> Run {
 
 #[test]
 fn the_renewal_units_pass_systemd_analyze_verify() {
+    units_pass_systemd_analyze_verify(
+        &["pki-renew@.service", "pki-renew@.timer"],
+        &["pki-renew@gateway.service", "pki-renew@gateway.timer"],
+    );
+}
+
+#[test]
+fn the_est_reenrolment_units_pass_systemd_analyze_verify() {
+    units_pass_systemd_analyze_verify(
+        &["pki-est-reenroll@.service", "pki-est-reenroll@.timer"],
+        &[
+            "pki-est-reenroll@agent.service",
+            "pki-est-reenroll@agent.timer",
+        ],
+    );
+}
+
+/// docs/systemd's `files`, installed in a root with the system's units and pki, pass
+/// `systemd-analyze verify` as `instances`; without pki, they fail naming it.
+fn units_pass_systemd_analyze_verify(files: &[&str], instances: &[&str]) {
     let root = tmp();
     let r = root.path();
     // The system's units (sysinit.target, timers.target, network-online.target, ...).
@@ -61,7 +83,7 @@ fn the_renewal_units_pass_systemd_analyze_verify() {
     copy_dir(system, &r.join("usr/lib/systemd/system"));
     let etc = r.join("etc/systemd/system");
     std::fs::create_dir_all(&etc).unwrap();
-    for f in ["pki-renew@.service", "pki-renew@.timer"] {
+    for f in files {
         std::fs::copy(unit(f), etc.join(f)).unwrap();
     }
     let bin = r.join("usr/local/bin");
@@ -70,12 +92,12 @@ fn the_renewal_units_pass_systemd_analyze_verify() {
     if std::fs::hard_link(pki, bin.join("pki")).is_err() {
         std::fs::copy(pki, bin.join("pki")).unwrap();
     }
-    let ok = analyze(r);
+    let ok = analyze(r, instances);
     assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
     assert!(ok.stderr.is_empty(), "warnings:\n{}", ok.stderr);
     // Without pki where the units call it, verify fails: it checked the commands.
     std::fs::remove_file(bin.join("pki")).unwrap();
-    let missing = analyze(r);
+    let missing = analyze(r, instances);
     assert_ne!(missing.code, 0);
     assert!(
         missing
@@ -136,4 +158,72 @@ fn the_services_renew_line_runs_as_written() {
         .collect();
     let r = crate::support::pki(d.path(), &args).expect(1);
     assert!(r.stdout.contains("ROLLED BACK"), "{}", r.stdout);
+}
+
+#[test]
+fn the_est_service_reenrols_when_due_with_a_timer_that_has_jitter() {
+    let service = std::fs::read_to_string(unit("pki-est-reenroll@.service")).unwrap();
+    let timer = std::fs::read_to_string(unit("pki-est-reenroll@.timer")).unwrap();
+    let lines = |text: &str, key: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{key}=")))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        lines(&service, "ExecStart"),
+        [
+            "ExecStart=/usr/local/bin/pki est reenroll --server ${SERVER} --ca-file ${CA_FILE} --cert ${CERT} --key ${KEY} --expires-in ${EXPIRES_IN} --exec ${EXEC}"
+        ]
+    );
+    assert_eq!(lines(&service, "Type"), ["Type=oneshot"]);
+    assert!(service.contains("Environment=EXPIRES_IN=66%%\n"));
+    assert_eq!(
+        lines(&service, "EnvironmentFile"),
+        ["EnvironmentFile=/etc/pki-est-reenroll/%i.env"]
+    );
+    assert_eq!(lines(&timer, "Persistent"), ["Persistent=true"]);
+    assert_eq!(lines(&timer, "RandomizedDelaySec").len(), 1);
+}
+
+#[test]
+fn the_est_services_line_runs_as_written() {
+    // ExecStart= with the settings substituted, word by word as systemd splits it (`${VAR}` is
+    // one word, spaces and all): pki parses it, and with a certificate issued today and 66% it
+    // does nothing, exit 0, before it would reach the (closed) server.
+    let service = std::fs::read_to_string(unit("pki-est-reenroll@.service")).unwrap();
+    let line = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/pki "))
+        .unwrap();
+    let d = crate::support::quickstart::gateway_pki();
+    let server = format!(
+        "https://127.0.0.1:{}/.well-known/est/device",
+        crate::support::closed_port()
+    );
+    let args: Vec<&str> = line
+        .split_whitespace()
+        .map(|w| match w {
+            "${SERVER}" => server.as_str(),
+            "${CA_FILE}" => crate::support::quickstart::ROOT,
+            "${CERT}" => crate::support::quickstart::DEVICE,
+            "${KEY}" => crate::support::quickstart::DEVICE_KEY,
+            "${EXPIRES_IN}" => "66%",
+            "${EXEC}" => "systemctl try-reload-or-restart my-agent.service",
+            w => w,
+        })
+        .collect();
+    let r = crate::support::pki(d.path(), &args).expect(0);
+    assert!(
+        r.stdout.starts_with("not due: downstream-device-1 "),
+        "{}",
+        r.stdout
+    );
+    // Due: it asks the server, which is not there: exit 2, one line.
+    let due: Vec<&str> = args
+        .iter()
+        .map(|w| if *w == "66%" { "0%" } else { w })
+        .collect();
+    let r = crate::support::pki(d.path(), &due);
+    crate::support::refused_in_one_line(&r, &due, "cannot be reached");
 }

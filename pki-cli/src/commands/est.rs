@@ -1,7 +1,8 @@
-//! `pki est ...`: the operator's side of EST enrolment (RFC 7030). `pki est secret DEVICE_ID`
+//! `pki est ...`: EST enrolment (RFC 7030). The operator's side: `pki est secret DEVICE_ID`
 //! makes a one-time enrolment secret in the register and prints it, once: the register keeps
 //! only its salted hash, and the EST server accepts it once, whichever server sharing the
-//! register the device reaches.
+//! register the device reaches. The device's side, `pki est enroll` and `pki est reenroll`, is
+//! in `est_client.rs`.
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::GlobalContext;
+use super::est_client::{self, EnrollArgs, ReenrollArgs};
 use crate::args::{BadValue, threshold};
 use crate::output::{Outcome, Output, escape_line, fields};
 use pki_core::Threshold;
@@ -42,6 +44,10 @@ pub(crate) enum EstCommand {
         "  pki --register postgres://pki@db/pki est serve --tls-cert est.pem --tls-key est.key\n\n",
         "EXIT CODES:\n  0  stopped by a signal, every request answered\n  2  could not run (no CA to issue, the address in use, a bad TLS certificate)"))]
     Serve(Box<super::est_serve::EstServeArgs>),
+    /// Enrol this device with an EST server: a key made here, the certificate the server issues.
+    Enroll(EnrollArgs),
+    /// Renew this device's certificate with the EST server that issued it, in place.
+    Reenroll(ReenrollArgs),
 }
 
 /// `pki est secret`.
@@ -81,6 +87,8 @@ pub(crate) fn run(ctx: &GlobalContext, c: EstCommand, out: &Output) -> Result<Ou
     match c {
         EstCommand::Secret(a) => secret(ctx, a, out),
         EstCommand::Serve(a) => super::est_serve::serve(ctx, *a, out),
+        EstCommand::Enroll(a) => est_client::enroll(a, out),
+        EstCommand::Reenroll(a) => est_client::reenroll(a, out),
     }
 }
 

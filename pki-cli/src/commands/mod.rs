@@ -10,6 +10,8 @@ pub(crate) mod completions;
 pub(crate) mod crl;
 pub(crate) mod csr;
 pub(crate) mod est;
+pub(crate) mod est_client;
+mod est_report;
 mod est_serve;
 pub(crate) mod export;
 pub(crate) mod guide;

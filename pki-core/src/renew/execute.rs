@@ -222,24 +222,24 @@ struct Paths {
 /// How a file is written: its mode, and the owner and group it is given (a file put where
 /// another user's program reads it keeps the owner of the file it replaces).
 #[derive(Debug, Clone, Copy)]
-struct Attrs {
+pub(super) struct Attrs {
     mode: u32,
     owner: Option<(u32, u32)>,
 }
 
 impl Attrs {
-    const PUBLIC: Attrs = Attrs {
+    pub(super) const PUBLIC: Attrs = Attrs {
         mode: PUBLIC_MODE,
         owner: None,
     };
-    const KEY: Attrs = Attrs {
+    pub(super) const KEY: Attrs = Attrs {
         mode: KEY_MODE,
         owner: None,
     };
 
     /// The mode (at most `max`) and owner of the file at `path`, when there is one (else
     /// `default`). The owner is kept only when it is not the caller's.
-    fn of(path: &Path, default: Attrs, max: u32) -> Attrs {
+    pub(super) fn of(path: &Path, default: Attrs, max: u32) -> Attrs {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -302,7 +302,7 @@ impl Paths {
 /// The name a placed file is kept under once replaced: the old serial before its extension
 /// (`tedge-certificate.pem` -> `tedge-certificate.<SERIAL>.pem`, `d.cert.pem` ->
 /// `d.<SERIAL>.cert.pem`).
-fn kept_name(name: &str, serial: &str) -> String {
+pub(super) fn kept_name(name: &str, serial: &str) -> String {
     for ext in [".cert.pem", ".key.pem"] {
         if let Some(stem) = name.strip_suffix(ext).filter(|s| !s.is_empty()) {
             return format!("{stem}.{serial}{ext}");
@@ -325,7 +325,7 @@ pub(super) fn placed_prefix(cert: &Path) -> String {
 }
 
 /// Stages `data` as `name` in `dir` written as `attrs` says (`path` names it in messages).
-fn stage<'d>(
+pub(super) fn stage<'d>(
     dir: &'d files::Dir,
     path: &Path,
     name: &str,
@@ -638,7 +638,7 @@ fn put_in_place(
 
 /// A file's bytes, `None` when it cannot be read (missing, or larger than any file pki keeps
 /// there): what a rollback compares.
-fn read_as_is(path: &Path) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+pub(super) fn read_as_is(path: &Path) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(path)

@@ -24,9 +24,14 @@
 //! the new certificate) runs before anything is put in place. Renewing the owner CA is a rollover:
 //! a new root with a new key and the same subject, and `certs/<root prefix>.transition.pem`
 //! holding both roots, to install on devices before anything is re-issued under the new one.
+//!
+//! [`renew_in_place`] is the same transaction for files no CA directory keeps (a device's
+//! certificate and key that an EST server renewed, `pki est reenroll`): kept beside themselves,
+//! the hook run, everything put back when it fails; no register.
 
 mod execute;
 mod hook;
+mod in_place;
 mod plan;
 
 use std::path::PathBuf;
@@ -46,6 +51,7 @@ use pki_x509::{KeyType, PrivateKey};
 
 pub use execute::{execute, same_as_original};
 pub use hook::{Hook, HookCall, HookPhase, HookRun};
+pub use in_place::{InPlace, InPlaceFile, kept_beside, renew_in_place};
 pub use plan::{plan, sans_of};
 
 /// The OIDs of the subject and authority key identifiers: the extensions a renewal changes

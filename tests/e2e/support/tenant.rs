@@ -74,7 +74,7 @@ impl Tenant {
     }
 
     /// `tests/SCRIPT ARGS --log LOG` in `dir`, once it says `READY <port>`.
-    fn spawn_script(dir: &Path, script: &str, args: &[&str]) -> Tenant {
+    pub(crate) fn spawn_script(dir: &Path, script: &str, args: &[&str]) -> Tenant {
         static N: AtomicUsize = AtomicUsize::new(0);
         let script = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../tests")
