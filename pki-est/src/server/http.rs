@@ -225,13 +225,16 @@ async fn enroll(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_CSR_BODY as u64) {
-        return too_large();
-    }
     let basic = match basic_credentials(req.headers()) {
         Ok(b) => b,
         Err(reason) => return Answer::refuse(StatusCode::UNAUTHORIZED, reason),
     };
+    // Who the request says it is, for the audit line of a refusal that comes before the
+    // authority is asked (a body too large or too slow); the authority's verdict replaces it.
+    line.who = basic.as_ref().map(|(user, _)| user.clone());
+    if declared.is_some_and(|n| n > MAX_CSR_BODY as u64) {
+        return too_large();
+    }
     let cte = req
         .headers()
         .get("content-transfer-encoding")

@@ -10,6 +10,7 @@
 
 mod asserts;
 pub(crate) mod clock;
+pub(crate) mod est;
 mod fixtures;
 #[cfg(unix)] // a Debian image, and Debian's own refresh tool run on it
 pub(crate) mod image;
