@@ -110,9 +110,10 @@ struct Identity {
     /// The subject to issue instead of the CSR's (aziot-certd's `est-id` request: the EST
     /// identity is issued for the bootstrap certificate's device id).
     common_name: Option<String>,
-    /// The SHA-256 of the client certificate that authenticated a new enrolment: in service
-    /// certificates of the same name and profile are superseded, but not it.
-    presented: Option<String>,
+    /// The register row of the client certificate (an EST identity) that authenticated a new
+    /// enrolment: in service certificates of the same name and profile are superseded, but not
+    /// it; and when it has that name and profile itself, only those older than it.
+    presented: Option<Record>,
     /// The secret's (device id, secret), consumed in the issuing transaction.
     secret: Option<(String, Zeroizing<String>)>,
 }
@@ -272,15 +273,25 @@ impl Authority {
                 None => {
                     // A new enrolment replaces what the name had in service under this
                     // profile (a device provisioned again, aziot-certd renewing its Edge CA
-                    // with its EST identity), never the certificate that asked.
+                    // with its EST identity), never the certificate that asked. An EST
+                    // identity asking for a certificate of its own name and profile (IoT Edge
+                    // 1.5's identity and device identity share both) may be renewing itself or
+                    // the device identity: only what is older than it is of a past generation.
+                    let profile = identity.profile.name();
                     let query = Query {
-                        profile: Some(identity.profile.name().to_owned()),
+                        profile: Some(profile.to_owned()),
                         status: Some(Status::Issued),
                         ..Query::default()
                     };
+                    let presenter = identity.presented.as_ref();
+                    let its_own =
+                        presenter.filter(|p| p.common_name == cn && p.profile == profile);
                     let mut old = Vec::new();
                     tx.for_each(&query, &mut |r| {
-                        if r.common_name == cn && identity.presented.as_deref() != Some(&r.sha256) {
+                        let replaced = r.common_name == cn
+                            && presenter.is_none_or(|p| p.sha256 != r.sha256)
+                            && its_own.is_none_or(|p| r.not_before < p.not_before);
+                        if replaced {
                             old.push(r.sha256);
                         }
                         true
@@ -342,11 +353,16 @@ impl Authority {
                 self.in_service(&row, now)?;
                 let carries_bootstrap = row.path.starts_with(BOOTSTRAP_PATH_PREFIX);
                 if carries_bootstrap && !creds.reenroll {
-                    // An EST identity enrolling for another certificate.
-                    let mut identity =
-                        self.enrols_as(label, &row.common_name, AuthKind::Certificate);
+                    // An EST identity enrolling for another certificate of its device (an
+                    // identity issued as an edge CA, `ID.ca`, is the device ID's).
+                    let id = if row.profile == Profile::EdgeCa.name() {
+                        pki_core::edge_ca_name(&row.common_name).to_owned()
+                    } else {
+                        row.common_name.clone()
+                    };
+                    let mut identity = self.enrols_as(label, &id, AuthKind::Certificate);
                     identity.bootstrap = true;
-                    identity.presented = Some(row.sha256);
+                    identity.presented = Some(row);
                     return Ok(identity);
                 }
                 return self.reenrolment(label, cert, row, carries_bootstrap);

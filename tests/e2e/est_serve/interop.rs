@@ -292,6 +292,12 @@ fn iot_edge_enrols_and_renews_everything_with_its_bootstrap_then_its_est_identit
         "est-id.2",
     );
     leaf_is(p, "est-id.2.cert.pem", "est-id.2.key.pem", "gw-3");
+    // The identity and the device identity share their name and profile: the identity's
+    // renewal must not take the device identity, live, out of service.
+    let live = serial(p, "device-id.cert.pem");
+    let rows = est_rows(p);
+    let row = rows.iter().find(|r| r["serial"] == live.as_str()).unwrap();
+    assert_eq!(row["status"], "issued", "{row}");
     let id = est_identity(p, "est-id.2", &chain);
     let id: Vec<&str> = id.iter().map(String::as_str).collect();
 
@@ -321,6 +327,42 @@ fn iot_edge_enrols_and_renews_everything_with_its_bootstrap_then_its_est_identit
             .unwrap();
         assert_eq!(row["status"], status, "{file}: {row}");
     }
+}
+
+#[test]
+fn iot_edge_whose_edge_ca_comes_first_gets_its_device_identity_with_the_same_est_identity() {
+    // IoT Edge 1.5 asks for its EST identity with the subject of the request that needed it:
+    // when that is the Edge CA, the identity is issued under the edge-ca label as `ID.ca`, and
+    // it must still get the device identity (CN ID) under the default label.
+    let d = super::ca_dir();
+    let p = d.path();
+    factory(p, "gw-5");
+    let server = EstServer::start(p, &["--bootstrap-ca", "factory.pem"]);
+    let boot = ["-cert", "boot.cert.pem", "-key", "boot.key.pem"];
+    let edge = edge_ca_csr(p, "est-id.key.pem", "gw-5.ca");
+    let chain = aziot_create_cert(p, &server, EDGE_CA_ENROLL, None, &boot, &edge, "est-id");
+    leaf_is(p, "est-id.cert.pem", "est-id.key.pem", "gw-5.ca");
+    let id = est_identity(p, "est-id", &chain);
+    let id: Vec<&str> = id.iter().map(String::as_str).collect();
+    let device = csr(p, "device-id.key.pem", "/CN=gw-5", &[]);
+    aziot_create_cert(p, &server, SIMPLEENROLL, None, &id, &device, "device-id");
+    leaf_is(p, "device-id.cert.pem", "device-id.key.pem", "gw-5");
+    chain_verifies(p, "device-id.cert.pem", "device-id.chain.pem");
+    // Another device's name it may not have.
+    let other = csr(p, "other.key.pem", "/CN=gw-6", &[]);
+    let port = server.port();
+    let refused = exchange(
+        p,
+        port,
+        &id,
+        &aziot_post(port, SIMPLEENROLL, None, &aziot_body(&other)),
+    );
+    assert_eq!(
+        refused.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
 }
 
 #[test]
