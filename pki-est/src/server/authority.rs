@@ -238,10 +238,30 @@ impl Authority {
                     Err(refusal) => return Ok(Some(Ok(refusal))),
                 }
             }
-            tx.insert(std::slice::from_ref(&record))?;
-            if let Some(old) = &identity.replaces {
-                tx.supersede(&old.sha256, Some(&new_sha))?;
+            if let Some(old) = &identity.replaces
+                && !tx.supersede(&old.sha256, Some(&new_sha))?
+            {
+                // Revoked, or superseded by another re-enrolment (at this server or another
+                // sharing the register), since its row was read: the row is read again, in
+                // this transaction, for why. Not committed: nothing is issued.
+                let query = Query {
+                    sha256: Some(old.sha256.clone()),
+                    ..Query::default()
+                };
+                let mut now_row = None;
+                tx.for_each(&query, &mut |r| {
+                    now_row = Some(r);
+                    false
+                })?;
+                let reason = now_row.as_ref().and_then(out_of_service).unwrap_or_else(|| {
+                    format!(
+                        "the client certificate (serial {}) is no longer in service",
+                        old.serial
+                    )
+                });
+                return Ok(Some(Err(Denied::Forbidden(reason))));
             }
+            tx.insert(std::slice::from_ref(&record))?;
             if let Some(id) = secret_id {
                 tx.set_secret_serial(id, &serial)?;
             }
@@ -343,21 +363,8 @@ impl Authority {
     ) -> Result<Identity, Denied> {
         let who = row.common_name.clone();
         let deny = |reason: String| Err(Denied::Forbidden(reason));
-        match row.status {
-            Status::Revoked => {
-                return deny(format!(
-                    "the client certificate (serial {}) is revoked: it never re-enrols",
-                    row.serial
-                ));
-            }
-            Status::Superseded => {
-                return deny(format!(
-                    "the client certificate (serial {}) was superseded by a renewal: re-enrol \
-                     with the certificate that replaced it",
-                    row.serial
-                ));
-            }
-            Status::Issued => {}
+        if let Some(reason) = out_of_service(&row) {
+            return deny(reason);
         }
         if row.not_after <= now {
             let late = now - row.not_after;
@@ -539,6 +546,23 @@ impl Authority {
 }
 
 pub use pki_core::EST_PATH_PREFIX;
+
+/// Why the certificate of register row `row` cannot re-enrol: revoked or superseded (`None`
+/// when it is in service).
+fn out_of_service(row: &Record) -> Option<String> {
+    match row.status {
+        Status::Revoked => Some(format!(
+            "the client certificate (serial {}) is revoked: it never re-enrols",
+            row.serial
+        )),
+        Status::Superseded => Some(format!(
+            "the client certificate (serial {}) was superseded by a renewal: re-enrol with the \
+             certificate that replaced it",
+            row.serial
+        )),
+        Status::Issued => None,
+    }
+}
 
 /// The profile a label issues under.
 pub fn label_profile(label: Label) -> Profile {
