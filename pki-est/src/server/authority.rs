@@ -5,13 +5,14 @@
 //! server calls it on tokio's blocking pool.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pki_core::register::{FailureKey, Query, Register, SecretRefusal, Status};
 use pki_core::{CaDir, Certificate, Csr, Issuer, KeyType, Profile, Record, SanEntry, SubjectKey};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use super::pool::{Pool, REGISTER_CONNECTIONS};
 use crate::authorise::{Allowed, SanRule, check_request};
 use crate::route::Label;
 
@@ -109,7 +110,7 @@ pub struct Authority {
     ca: CaDir,
     issuers: Vec<(Label, Arc<LabelIssuer>)>,
     policy: Policy,
-    pool: Mutex<Vec<Register>>,
+    pool: Pool,
 }
 
 impl Authority {
@@ -119,7 +120,7 @@ impl Authority {
             ca,
             issuers: issuers.into_iter().map(|(l, i)| (l, Arc::new(i))).collect(),
             policy,
-            pool: Mutex::new(Vec::new()),
+            pool: Pool::new(REGISTER_CONNECTIONS),
         }
     }
 
@@ -146,22 +147,12 @@ impl Authority {
         self.issuer(label).map(|i| i.issuer.chain())
     }
 
-    /// Runs `f` with a register connection from the pool (opened when none is free), and puts
-    /// it back unless `f` failed.
+    /// Runs `f` with a register connection from the pool (see [`Pool`]).
     fn with_register<T>(
         &self,
         f: impl FnOnce(&mut Register) -> pki_core::Result<T>,
     ) -> Result<T, Denied> {
-        let taken = self.pool.lock().map(|mut p| p.pop()).unwrap_or(None);
-        let mut register = match taken {
-            Some(r) => r,
-            None => self.ca.register().map_err(internal)?,
-        };
-        let out = f(&mut register).map_err(internal)?;
-        if let Ok(mut p) = self.pool.lock() {
-            p.push(register);
-        }
-        Ok(out)
+        self.pool.with(|| self.ca.register(), f).map_err(internal)
     }
 
     /// Authorises and serves an enrolment (`simpleenroll` or `simplereenroll`: the credentials,
@@ -211,9 +202,16 @@ impl Authority {
             crate::csr::parse_csr(body, cte).map_err(|e| Denied::BadRequest(e.to_string()))?;
         check_request(&csr, &identity.allowed).map_err(|r| Denied::Forbidden(r.to_string()))?;
         if identity.replaces.is_none() {
-            self.ca
-                .check_name_free(&csr.subject.common_name, identity.profile)
-                .map_err(|e| Denied::Forbidden(e.to_string()))?;
+            let cn = &csr.subject.common_name;
+            let clash = self.with_register(|r| {
+                match self.ca.check_name_free_in(r, cn, identity.profile) {
+                    Err(pki_core::Error::Refused(refusal)) => Ok(Some(refusal)),
+                    other => other.map(|()| None),
+                }
+            })?;
+            if let Some(refusal) = clash {
+                return Err(Denied::Forbidden(refusal.to_string()));
+            }
         }
         let issued = self.issue(label_issuer, &identity, &csr, now)?;
         let record = self.record(&issued, identity.profile, label);
