@@ -15,6 +15,7 @@ mod build;
 mod c8y;
 mod errors;
 mod est;
+mod est_scale;
 mod export;
 mod fleet;
 mod guarantees;
