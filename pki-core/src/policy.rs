@@ -8,7 +8,7 @@
 //! register is the one source of the names in use: what the directory's files say is what the
 //! register recorded when they were written.
 
-use pki_register::{Query, Status};
+use pki_register::{Query, Register, Status};
 
 use crate::error::{Error, Refusal, Result};
 use crate::profile::Profile;
@@ -88,6 +88,17 @@ impl CaDir {
     /// device certificate whose CN is an edge CA's, or an edge CA whose CN is a server's or a
     /// device's. Read from the register's certificates in service.
     pub fn check_name_free(&self, cn: &str, profile: Profile) -> Result<()> {
+        self.check_name_free_in(&mut self.register()?, cn, profile)
+    }
+
+    /// [`CaDir::check_name_free`] on the directory's register already open (a server's
+    /// pooled connection), instead of a connection of its own.
+    pub fn check_name_free_in(
+        &self,
+        register: &mut Register,
+        cn: &str,
+        profile: Profile,
+    ) -> Result<()> {
         let against_edge_ca = matches!(
             profile,
             Profile::Server | Profile::Device | Profile::SelfSignedDevice
@@ -106,7 +117,7 @@ impl CaDir {
             query.profile = Some(Profile::EdgeCa.name().to_owned());
         }
         let mut clash = None;
-        self.register()?.for_each(&query, &mut |e| {
+        register.for_each(&query, &mut |e| {
             let is_clash = e.common_name.eq_ignore_ascii_case(cn)
                 && if against_edge_ca {
                     e.profile == Profile::EdgeCa.name()

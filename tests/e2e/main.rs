@@ -17,6 +17,7 @@ mod errors;
 mod est;
 #[cfg(unix)] // file modes, and hooks in sh
 mod est_client;
+mod est_scale;
 mod est_serve;
 mod export;
 mod fleet;

@@ -5,13 +5,14 @@
 //! server calls it on tokio's blocking pool.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pki_core::register::{FailureKey, Query, Register, SecretRefusal, Status};
 use pki_core::{CaDir, Certificate, Csr, Issuer, KeyType, Profile, Record, SanEntry, SubjectKey};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use super::pool::{Pool, REGISTER_CONNECTIONS};
 use crate::authorise::{Allowed, SanRule, check_request};
 use crate::route::Label;
 
@@ -123,7 +124,7 @@ pub struct Authority {
     ca: CaDir,
     issuers: Vec<(Label, Arc<LabelIssuer>)>,
     policy: Policy,
-    pool: Mutex<Vec<Register>>,
+    pool: Pool,
 }
 
 impl Authority {
@@ -133,7 +134,7 @@ impl Authority {
             ca,
             issuers: issuers.into_iter().map(|(l, i)| (l, Arc::new(i))).collect(),
             policy,
-            pool: Mutex::new(Vec::new()),
+            pool: Pool::new(REGISTER_CONNECTIONS),
         }
     }
 
@@ -160,22 +161,12 @@ impl Authority {
         self.issuer(label).map(|i| i.issuer.chain())
     }
 
-    /// Runs `f` with a register connection from the pool (opened when none is free), and puts
-    /// it back unless `f` failed.
+    /// Runs `f` with a register connection from the pool (see [`Pool`]).
     fn with_register<T>(
         &self,
         f: impl FnOnce(&mut Register) -> pki_core::Result<T>,
     ) -> Result<T, Denied> {
-        let taken = self.pool.lock().map(|mut p| p.pop()).unwrap_or(None);
-        let mut register = match taken {
-            Some(r) => r,
-            None => self.ca.register().map_err(internal)?,
-        };
-        let out = f(&mut register).map_err(internal)?;
-        if let Ok(mut p) = self.pool.lock() {
-            p.push(register);
-        }
-        Ok(out)
+        self.pool.with(|| self.ca.register(), f).map_err(internal)
     }
 
     /// Authorises and serves an enrolment (`simpleenroll` or `simplereenroll`: the credentials,
@@ -239,9 +230,15 @@ impl Authority {
             .unwrap_or_else(|| csr.subject.common_name.clone());
         if identity.replaces.is_none() {
             check_name(identity.profile, &cn)?;
-            self.ca
-                .check_name_free(&cn, identity.profile)
-                .map_err(|e| Denied::Forbidden(e.to_string()))?;
+            let clash = self.with_register(|r| {
+                match self.ca.check_name_free_in(r, &cn, identity.profile) {
+                    Err(pki_core::Error::Refused(refusal)) => Ok(Some(refusal)),
+                    other => other.map(|()| None),
+                }
+            })?;
+            if let Some(refusal) = clash {
+                return Err(Denied::Forbidden(refusal.to_string()));
+            }
         }
         let issued = self.issue(label_issuer, &identity, &csr, now)?;
         let record = self.record(&issued, identity.profile, label, identity.bootstrap);
@@ -268,7 +265,29 @@ impl Authority {
             }
             match &identity.replaces {
                 Some(old) => {
-                    tx.supersede(&old.sha256, Some(&new_sha))?;
+                    if !tx.supersede(&old.sha256, Some(&new_sha))? {
+                        // Revoked, or superseded by another re-enrolment (at this server or
+                        // another sharing the register), since its row was read: the row is
+                        // read again, in this transaction, for why. Not committed: nothing is
+                        // issued.
+                        let query = Query {
+                            sha256: Some(old.sha256.clone()),
+                            ..Query::default()
+                        };
+                        let mut now_row = None;
+                        tx.for_each(&query, &mut |r| {
+                            now_row = Some(r);
+                            false
+                        })?;
+                        let reason =
+                            now_row.as_ref().and_then(out_of_service).unwrap_or_else(|| {
+                                format!(
+                                    "the client certificate (serial {}) is no longer in service",
+                                    old.serial
+                                )
+                            });
+                        return Ok(Some(Err(Denied::Forbidden(reason))));
+                    }
                 }
                 None => {
                     // A new enrolment replaces what the name had in service under this
@@ -401,21 +420,8 @@ impl Authority {
     /// longer ago than the re-enrolment grace.
     fn in_service(&self, row: &Record, now: OffsetDateTime) -> Result<(), Denied> {
         let deny = |reason: String| Err(Denied::Forbidden(reason));
-        match row.status {
-            Status::Revoked => {
-                return deny(format!(
-                    "the client certificate (serial {}) is revoked: it never re-enrols",
-                    row.serial
-                ));
-            }
-            Status::Superseded => {
-                return deny(format!(
-                    "the client certificate (serial {}) was superseded by a renewal: re-enrol \
-                     with the certificate that replaced it",
-                    row.serial
-                ));
-            }
-            Status::Issued => {}
+        if let Some(reason) = out_of_service(row) {
+            return deny(reason);
         }
         if row.not_after <= now {
             let late = now - row.not_after;
@@ -659,6 +665,23 @@ fn check_name(profile: Profile, cn: &str) -> Result<(), Denied> {
             ))),
         },
         _ => pki_core::validate_device_id(cn).map_err(forbid),
+    }
+}
+
+/// Why the certificate of register row `row` cannot re-enrol: revoked or superseded (`None`
+/// when it is in service).
+fn out_of_service(row: &Record) -> Option<String> {
+    match row.status {
+        Status::Revoked => Some(format!(
+            "the client certificate (serial {}) is revoked: it never re-enrols",
+            row.serial
+        )),
+        Status::Superseded => Some(format!(
+            "the client certificate (serial {}) was superseded by a renewal: re-enrol with the \
+             certificate that replaced it",
+            row.serial
+        )),
+        Status::Issued => None,
     }
 }
 

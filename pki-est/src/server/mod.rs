@@ -5,11 +5,13 @@
 //! - [`Authority`]: the CA, the register and the policy; enrolment without HTTP.
 //! - [`tls::server_config`]: TLS 1.2+ with an optional client certificate.
 //! - [`Audit`]: the JSON Lines audit log.
+//! - `pool`: the register connections, at most [`REGISTER_CONNECTIONS`].
 //! - [`serve`]: the accept loop.
 
 mod audit;
 mod authority;
 mod http;
+mod pool;
 pub mod tls;
 
 use std::future::Future;
@@ -30,6 +32,7 @@ pub use authority::{
     EST_PATH_PREFIX, LabelIssuer, Policy, Verdict, label_profile,
 };
 pub use http::{PKCS7_CERTS_ONLY, REALM};
+pub use pool::REGISTER_CONNECTIONS;
 
 /// The server's bounds.
 #[derive(Debug, Clone, Copy)]
