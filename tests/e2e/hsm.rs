@@ -832,3 +832,75 @@ fn exporting_a_token_cas_key_names_the_token_not_a_missing_file() {
     )
     .expect(0);
 }
+
+#[test]
+fn pki_est_serve_signs_with_the_ca_key_on_the_token() {
+    use crate::support::est::{EstServer, basic, csr, exchange, secret};
+    let d = tmp();
+    let p = d.path();
+    let hsm = Hsm::new(p);
+    hsm.pki(p, &["create-owner-ca", "--key-on", &hsm.uri("owner-ca")])
+        .expect(0);
+    hsm.pki(
+        p,
+        &[
+            "create-intermediate-ca",
+            "--key-on",
+            &hsm.uri("intermediate"),
+        ],
+    )
+    .expect(0);
+    let env = [
+        ("SOFTHSM2_CONF", hsm.conf.to_str().unwrap()),
+        ("PKI_PKCS11_MODULE", hsm.module.to_str().unwrap()),
+    ];
+    let server = EstServer::start_env(p, &[], &env);
+    // A device enrols with a one-time secret; the intermediate's key on the token signs.
+    let auth = basic("dev-1", &secret(p, "dev-1", &[]));
+    let csr = csr(p, "dev-1.key.pem", "/CN=dev-1", &[]);
+    let body: String = csr
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let request = format!(
+        "POST /.well-known/est/simpleenroll HTTP/1.1\r\nhost: localhost\r\n\
+         authorization: {auth}\r\ncontent-type: application/pkcs10\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = exchange(p, server.port(), &[], request.as_bytes());
+    assert_eq!(answer.status, 200, "{}", server.output());
+    std::fs::write(p.join("answer.b64"), &answer.body).unwrap();
+    let der = openssl(
+        p,
+        &["base64", "-d", "-in", "answer.b64", "-out", "answer.p7b"],
+    );
+    assert_eq!(der.code, 0, "{der:?}");
+    let pem = openssl(
+        p,
+        &[
+            "pkcs7",
+            "-inform",
+            "DER",
+            "-in",
+            "answer.p7b",
+            "-print_certs",
+            "-out",
+            "dev-1.cert.pem",
+        ],
+    );
+    assert_eq!(pem.code, 0, "{pem:?}");
+    verifies(p, ROOT, &[INTER], "dev-1.cert.pem");
+    // The server's stderr and audit never show the PIN; the keys stayed on the token.
+    assert!(!server.output().contains(PIN), "{}", server.output());
+    let keys = hsm.keys();
+    assert!(
+        keys.iter().all(|k| k.sensitive && !k.extractable),
+        "{keys:?}"
+    );
+    assert!(
+        !p.join("pki/private/azure-iot-test-only.intermediate.key.pem")
+            .exists()
+    );
+}

@@ -57,16 +57,27 @@ impl EstServer {
         Self::start_with(cwd, extra, Some(clock))
     }
 
+    /// As [`EstServer::start`], with these environment variables (a PKCS#11 module's).
+    pub(crate) fn start_env(cwd: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Self::command(cwd, extra);
+        cmd.envs(env.iter().copied());
+        Self::spawn(cmd)
+    }
+
     fn start_with(cwd: &Path, extra: &[&str], clock: Option<&Clock>) -> Self {
-        let dir = cwd.join("pki");
-        let dir = dir.to_str().expect("a UTF-8 temporary path");
-        let mut args = vec!["--dir", dir, "est", "serve", "--listen", "127.0.0.1:0"];
-        args.extend_from_slice(extra);
-        let mut cmd = pki_command(cwd, &args);
+        let mut cmd = Self::command(cwd, extra);
         if let Some(clock) = clock {
             clock.apply(&mut cmd);
         }
         Self::spawn(cmd)
+    }
+
+    fn command(cwd: &Path, extra: &[&str]) -> Command {
+        let dir = cwd.join("pki");
+        let dir = dir.to_str().expect("a UTF-8 temporary path");
+        let mut args = vec!["--dir", dir, "est", "serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        pki_command(cwd, &args)
     }
 
     fn spawn(mut cmd: Command) -> Self {
