@@ -297,9 +297,13 @@ impl Authority {
                     // 1.5's identity and device identity share both) may be renewing itself or
                     // the device identity: only what is older than it is of a past generation.
                     let profile = identity.profile.name();
+                    // The CN as a pattern reaches the register's CN index (a `*` or `?` a
+                    // device id may hold matches more, which the exact comparison below drops):
+                    // not every certificate of the profile, row by row.
                     let query = Query {
                         profile: Some(profile.to_owned()),
                         status: Some(Status::Issued),
+                        common_name: Some(cn.clone()),
                         ..Query::default()
                     };
                     let presenter = identity.presented.as_ref();
