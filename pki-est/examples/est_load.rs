@@ -190,7 +190,7 @@ async fn run_client(
         let n = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
         match answer {
             Ok((StatusCode::OK, body)) => {
-                if n % 64 == 0
+                if n.is_multiple_of(64)
                     && let Err(e) = check_pkcs7(&body)
                 {
                     eprintln!("est_load: answer {n}: {e}");
@@ -216,7 +216,7 @@ async fn run_client(
             }
         }
         if let Some(pid) = shared.rss_pid
-            && n % shared.rss_every == 0
+            && n.is_multiple_of(shared.rss_every)
         {
             println!("rss {n} {}", vm_rss_kib(pid).unwrap_or(0));
         }
