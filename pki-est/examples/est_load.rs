@@ -235,7 +235,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 async fn main_async(o: Options) -> Result<(), Failure> {
     let url: hyper::Uri = format!("{}/simpleenroll", o.url.trim_end_matches('/')).parse()?;
     let host = url.host().ok_or("the URL has no host")?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let addr = format!(
         "{}:{}",
         url.host().unwrap_or_default(),
@@ -295,7 +298,10 @@ async fn main_async(o: Options) -> Result<(), Failure> {
         errors += tally.errors;
         last = tally.last.or(last);
     }
-    let secs = t0.elapsed().as_secs_f64().max(Duration::from_micros(1).as_secs_f64());
+    let secs = t0
+        .elapsed()
+        .as_secs_f64()
+        .max(Duration::from_micros(1).as_secs_f64());
     micros.sort_unstable();
     if let (Some(path), Some(body)) = (&o.sample, &last) {
         std::fs::write(path, body)?;
