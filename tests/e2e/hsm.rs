@@ -833,6 +833,7 @@ fn exporting_a_token_cas_key_names_the_token_not_a_missing_file() {
     .expect(0);
 }
 
+#[cfg(unix)] // support::est
 #[test]
 fn pki_est_serve_signs_with_the_ca_key_on_the_token() {
     use crate::support::est::{EstServer, basic, csr, exchange, secret};

@@ -17,7 +17,9 @@ mod errors;
 mod est;
 #[cfg(unix)] // file modes, and hooks in sh
 mod est_client;
+#[cfg(unix)] // the servers stopped with SIGTERM, openssl s_client's and PostgreSQL's peers
 mod est_scale;
+#[cfg(unix)]
 mod est_serve;
 mod export;
 mod fleet;

@@ -10,6 +10,7 @@
 
 mod asserts;
 pub(crate) mod clock;
+#[cfg(unix)] // `pki est serve` stopped with SIGTERM
 pub(crate) mod est;
 mod fixtures;
 #[cfg(unix)] // a Debian image, and Debian's own refresh tool run on it
