@@ -114,7 +114,7 @@ tail -1 audit.jsonl | grep -q '"event":"stopped"' || { echo "the server did not 
 # The answers, the audit log and the register agree; a sample answer is what OpenSSL reads.
 issued=$(grep -c '"operation":"simpleenroll".*"status":200' audit.jsonl)
 expected=$(( 3 * ${#levels[@]} * n + long ))
-recorded=$("$pki" --json list | grep -c '"path":"est:device/bench-')
+recorded=$("$pki" --json list | grep -c '"path":"est:bootstrap:device/bench-')
 [ "$issued" -eq "$expected" ] && [ "$recorded" -eq "$expected" ] ||
   { echo "answered $expected, audit log 200s $issued, register rows $recorded" >&2; exit 1; }
 { echo '-----BEGIN PKCS7-----'; cat sample.b64; echo '-----END PKCS7-----'; } |
