@@ -309,12 +309,17 @@ impl Authority {
                     let presenter = identity.presented.as_ref();
                     let its_own =
                         presenter.filter(|p| p.common_name == cn && p.profile == profile);
+                    // Rows come by notAfter, then in the order recorded: with the identity's
+                    // own name and profile, those before it are older (issued in the same second
+                    // included, which notBefore would not tell).
+                    let mut seen_presenter = false;
                     let mut old = Vec::new();
                     tx.for_each(&query, &mut |r| {
-                        let replaced = r.common_name == cn
-                            && presenter.is_none_or(|p| p.sha256 != r.sha256)
-                            && its_own.is_none_or(|p| r.not_before < p.not_before);
-                        if replaced {
+                        if presenter.is_some_and(|p| p.sha256 == r.sha256) {
+                            seen_presenter = true;
+                            return true;
+                        }
+                        if r.common_name == cn && (its_own.is_none() || !seen_presenter) {
                             old.push(r.sha256);
                         }
                         true
