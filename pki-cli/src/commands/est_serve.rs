@@ -304,14 +304,10 @@ fn names(a: &EstServeArgs) -> Result<Vec<SanEntry>> {
             }
         }
     }
-    let mut sans: Vec<SanEntry> = Vec::new();
-    for n in &names {
-        let s: SanEntry = n.parse()?;
-        if !sans.contains(&s) {
-            sans.push(s);
-        }
+    match names.split_first() {
+        Some((first, rest)) => super::issue::server_sans(first, rest),
+        None => bail!("give the server's host name with --name"),
     }
-    Ok(sans)
 }
 
 /// The server's own TLS certificate: the one kept in the directory when it names the same
