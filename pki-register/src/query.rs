@@ -80,14 +80,31 @@ impl Query {
             params.push(p);
             clauses.push(clause.replace('#', &(dialect.placeholder)(params.len())));
         };
+        // One name selects a row or two: SQLite, which keeps no statistics of a register, is
+        // told to find them through the CN index, not through the profile's (which would
+        // spare it sorting by notAfter, and read every certificate of the profile), by a
+        // unary `+` that keeps the profile's term out of index use.
+        let one_name = self
+            .common_name
+            .as_deref()
+            .is_some_and(|n| !n.contains(['*', '?']));
         if let Some(p) = &self.profile {
-            add("profile = #", Param::Text(p.clone()));
+            if one_name && !dialect.postgres {
+                add("+profile = #", Param::Text(p.clone()));
+            } else {
+                add("profile = #", Param::Text(p.clone()));
+            }
         }
         if let Some(s) = &self.issuer_sha256 {
             add("issuer_sha256 = #", Param::Text(s.clone()));
         }
         if let Some(pattern) = &self.common_name {
-            if dialect.postgres {
+            if one_name {
+                // One name: an equality, which reaches the CN index whatever the value bound
+                // (a pattern's prefix does only when the plan is made for the value, which a
+                // connection that keeps its plans, a server's, does not).
+                add("common_name = #", Param::Text(pattern.clone()));
+            } else if dialect.postgres {
                 add("common_name LIKE # ESCAPE '\\'", Param::Text(like(pattern)));
             } else {
                 add("common_name GLOB #", Param::Text(sqlite_glob(pattern)));

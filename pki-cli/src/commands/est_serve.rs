@@ -211,7 +211,10 @@ pub(crate) fn serve(ctx: &GlobalContext, a: EstServeArgs, _out: &Output) -> Resu
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
-        .max_blocking_threads(cores * 4 + 4)
+        // An enrolment's blocking part mostly waits for the register (a SQLite register's
+        // turn, its group commit): one thread per connection, so that a commit can gather
+        // every connection's enrolment.
+        .max_blocking_threads(a.max_connections.max(cores * 4 + 4))
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;

@@ -12,7 +12,7 @@ use pki_core::{CaDir, Certificate, Csr, Issuer, KeyType, Profile, Record, SanEnt
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use super::pool::{Pool, REGISTER_CONNECTIONS};
+use super::register::{Connections, Entry, Written};
 use crate::authorise::{Allowed, SanRule, check_request};
 use crate::route::Label;
 
@@ -124,17 +124,17 @@ pub struct Authority {
     ca: CaDir,
     issuers: Vec<(Label, Arc<LabelIssuer>)>,
     policy: Policy,
-    pool: Pool,
+    register: Connections,
 }
 
 impl Authority {
     /// An authority issuing from `ca` with one issuer per label.
     pub fn new(ca: CaDir, issuers: Vec<(Label, LabelIssuer)>, policy: Policy) -> Authority {
         Authority {
+            register: Connections::new(ca.clone()),
             ca,
             issuers: issuers.into_iter().map(|(l, i)| (l, Arc::new(i))).collect(),
             policy,
-            pool: Pool::new(REGISTER_CONNECTIONS),
         }
     }
 
@@ -161,12 +161,12 @@ impl Authority {
         self.issuer(label).map(|i| i.issuer.chain())
     }
 
-    /// Runs `f` with a register connection from the pool (see [`Pool`]).
+    /// Runs `f` on a register connection (see [`Connections`]).
     fn with_register<T>(
         &self,
         f: impl FnOnce(&mut Register) -> pki_core::Result<T>,
     ) -> Result<T, Denied> {
-        self.pool.with(|| self.ca.register(), f).map_err(internal)
+        self.register.with(f)
     }
 
     /// Authorises and serves an enrolment (`simpleenroll` or `simplereenroll`: the credentials,
@@ -242,104 +242,20 @@ impl Authority {
         }
         let issued = self.issue(label_issuer, &identity, &csr, now)?;
         let record = self.record(&issued, identity.profile, label, identity.bootstrap);
-        let serial = issued.facts.serial.clone();
-        let new_sha = record.sha256.clone();
-        let refusal = self.with_register(|register| {
-            let mut tx = register.transaction()?;
-            let mut secret_id = None;
-            if let Some((id, secret)) = &identity.secret {
-                match tx.consume_secret(id, secret, now)? {
-                    Ok(grant) => {
-                        if let Some(l) = &grant.label
-                            && l != label.as_str()
-                        {
-                            // Not committed: the secret stays unused.
-                            return Ok(Some(Err(Denied::Forbidden(format!(
-                                "this secret enrols under the label {l}: use .../est/{l}/simpleenroll"
-                            )))));
-                        }
-                        secret_id = Some(grant.secret_id);
-                    }
-                    Err(refusal) => return Ok(Some(Ok(refusal))),
-                }
-            }
-            match &identity.replaces {
-                Some(old) => {
-                    if !tx.supersede(&old.sha256, Some(&new_sha))? {
-                        // Revoked, or superseded by another re-enrolment (at this server or
-                        // another sharing the register), since its row was read: the row is
-                        // read again, in this transaction, for why. Not committed: nothing is
-                        // issued.
-                        let query = Query {
-                            sha256: Some(old.sha256.clone()),
-                            ..Query::default()
-                        };
-                        let mut now_row = None;
-                        tx.for_each(&query, &mut |r| {
-                            now_row = Some(r);
-                            false
-                        })?;
-                        let reason =
-                            now_row.as_ref().and_then(out_of_service).unwrap_or_else(|| {
-                                format!(
-                                    "the client certificate (serial {}) is no longer in service",
-                                    old.serial
-                                )
-                            });
-                        return Ok(Some(Err(Denied::Forbidden(reason))));
-                    }
-                }
-                None => {
-                    // A new enrolment replaces what the name had in service under this
-                    // profile (a device provisioned again, aziot-certd renewing its Edge CA
-                    // with its EST identity), never the certificate that asked. An EST
-                    // identity asking for a certificate of its own name and profile (IoT Edge
-                    // 1.5's identity and device identity share both) may be renewing itself or
-                    // the device identity: only what is older than it is of a past generation.
-                    let profile = identity.profile.name();
-                    // The CN as a pattern reaches the register's CN index (a `*` or `?` a
-                    // device id may hold matches more, which the exact comparison below drops):
-                    // not every certificate of the profile, row by row.
-                    let query = Query {
-                        profile: Some(profile.to_owned()),
-                        status: Some(Status::Issued),
-                        common_name: Some(cn.clone()),
-                        ..Query::default()
-                    };
-                    let presenter = identity.presented.as_ref();
-                    let its_own =
-                        presenter.filter(|p| p.common_name == cn && p.profile == profile);
-                    // Rows come by notAfter, then in the order recorded: with the identity's
-                    // own name and profile, those before it are older (issued in the same second
-                    // included, which notBefore would not tell).
-                    let mut seen_presenter = false;
-                    let mut old = Vec::new();
-                    tx.for_each(&query, &mut |r| {
-                        if presenter.is_some_and(|p| p.sha256 == r.sha256) {
-                            seen_presenter = true;
-                            return true;
-                        }
-                        if r.common_name == cn && (its_own.is_none() || !seen_presenter) {
-                            old.push(r.sha256);
-                        }
-                        true
-                    })?;
-                    for sha in old {
-                        tx.supersede(&sha, Some(&new_sha))?;
-                    }
-                }
-            }
-            tx.insert(std::slice::from_ref(&record))?;
-            if let Some(id) = secret_id {
-                tx.set_secret_serial(id, &serial)?;
-            }
-            tx.commit()?;
-            Ok(None)
+        let written = self.register.record(Entry {
+            record,
+            secret: identity.secret.clone(),
+            replaces: identity.replaces.clone(),
+            presented: identity.presented.clone(),
+            common_name: cn,
+            profile: identity.profile,
+            label,
+            now,
         })?;
-        match refusal {
-            None => Ok(issued.certificate),
-            Some(Err(denied)) => Err(denied),
-            Some(Ok(refusal)) => {
+        match written {
+            Written::Recorded => Ok(issued.certificate),
+            Written::Denied(denied) => Err(denied),
+            Written::Refused(refusal) => {
                 let id = identity.secret.as_ref().map_or("", |(i, _)| i.as_str());
                 self.count_failure(id, peer, now);
                 Err(Denied::Unauthenticated(secret_refusal(&refusal)))
@@ -679,7 +595,7 @@ fn check_name(profile: Profile, cn: &str) -> Result<(), Denied> {
 
 /// Why the certificate of register row `row` cannot re-enrol: revoked or superseded (`None`
 /// when it is in service).
-fn out_of_service(row: &Record) -> Option<String> {
+pub(super) fn out_of_service(row: &Record) -> Option<String> {
     match row.status {
         Status::Revoked => Some(format!(
             "the client certificate (serial {}) is revoked: it never re-enrols",

@@ -5,13 +5,15 @@
 //! - [`Authority`]: the CA, the register and the policy; enrolment without HTTP.
 //! - [`tls::server_config`]: TLS 1.2+ with an optional client certificate.
 //! - [`Audit`]: the JSON Lines audit log.
-//! - `pool`: the register connections, at most [`REGISTER_CONNECTIONS`].
+//! - `register`: the register's connections: a SQLite register's one connection in turn with
+//!   group commit, a PostgreSQL register's `pool` of at most [`REGISTER_CONNECTIONS`].
 //! - [`serve`]: the accept loop.
 
 mod audit;
 mod authority;
 mod http;
 mod pool;
+mod register;
 pub mod tls;
 
 use std::future::Future;

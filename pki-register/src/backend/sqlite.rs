@@ -108,6 +108,16 @@ impl Backend for Sqlite {
             })?;
         Ok(Box::new(SqliteTx { tx, location }))
     }
+
+    fn keep_plans(&mut self) -> Result<()> {
+        self.c
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+                true,
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.location, &e))
+    }
 }
 
 /// A transaction on a SQLite register, holding its write lock.
@@ -165,7 +175,8 @@ fn execute(
     sql: &str,
     params: &[Param],
 ) -> Result<u64> {
-    c.execute(sql, rusqlite::params_from_iter(params.iter().map(value)))
+    c.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params.iter().map(value))))
         .map(|n| n as u64)
         .map_err(|e| db_error(location, &e))
 }
@@ -178,7 +189,9 @@ fn query(
     params: &[Param],
     each: &mut dyn FnMut(&dyn Row) -> Result<bool>,
 ) -> Result<()> {
-    let mut stmt = c.prepare(sql).map_err(|e| db_error(location, &e))?;
+    // Cached: a server asks the same few questions on one connection request after request,
+    // and parsing a statement costs more than running it on an index.
+    let mut stmt = c.prepare_cached(sql).map_err(|e| db_error(location, &e))?;
     let mut rows = stmt
         .query(rusqlite::params_from_iter(params.iter().map(value)))
         .map_err(|e| db_error(location, &e))?;
@@ -359,4 +372,129 @@ fn connect(path: &Path, location: &Location) -> Result<rusqlite::Connection> {
         tx.commit().map_err(|e| unreachable(e.to_string()))?;
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Query, Register, Status};
+
+    /// How often the statement of one profile's rows was prepared again after `runs` runs, on a
+    /// register holding a row of each of two profiles.
+    fn reprepared(keep_plans: bool, runs: usize) -> i32 {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::in_ca_dir(dir.path());
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let record = |i: u8, profile: &str| Record {
+            serial: format!("{i:02X}"),
+            subject: format!("CN = n{i}"),
+            common_name: format!("n{i}"),
+            issuer: "CN = CA".into(),
+            issuer_sha256: None,
+            profile: profile.into(),
+            not_before: now,
+            not_after: now + time::Duration::days(i.into()),
+            sha256: format!("{i:064X}"),
+            path: format!("certs/n{i}.cert.pem"),
+            status: Status::Issued,
+            superseded_by: None,
+            revoked_at: None,
+            revocation_reason: None,
+        };
+        let mut register = Register::open(location.clone()).unwrap();
+        let mut tx = register.transaction().unwrap();
+        tx.insert(&[record(1, "edge-ca"), record(2, "device")])
+            .unwrap();
+        tx.commit().unwrap();
+        drop(register);
+
+        let Location::Sqlite(path) = &location else {
+            unreachable!("a CA directory's register is SQLite")
+        };
+        let mut db = Sqlite::open(path, &location).unwrap();
+        if keep_plans {
+            db.keep_plans().unwrap();
+        }
+        let query = Query {
+            profile: Some("edge-ca".into()),
+            status: Some(Status::Issued),
+            ..Query::default()
+        };
+        for _ in 0..runs {
+            let mut rows = 0;
+            super::super::for_each(&mut db, &location, &query, &mut |_| {
+                rows += 1;
+                true
+            })
+            .unwrap();
+            assert_eq!(rows, 1);
+        }
+        // The statement `for_each` ran, from the connection's cache.
+        let (clause, _) = query.sql(&DIALECT);
+        let sql = format!(
+            "SELECT {} FROM certificates{clause} ORDER BY not_after, id",
+            super::super::COLUMNS
+        );
+        let stmt = db.c.prepare_cached(&sql).unwrap();
+        stmt.get_status(rusqlite::StatementStatus::RePrepare)
+    }
+
+    #[test]
+    fn kept_plans_are_not_prepared_again_at_each_binding() {
+        assert!(
+            reprepared(false, 3) >= 2,
+            "SQLite prepares it again at each binding"
+        );
+        assert_eq!(reprepared(true, 3), 0);
+    }
+}
+
+#[cfg(test)]
+mod plans {
+    use super::*;
+    use crate::{Query, Register, Status};
+
+    /// The query plan of the rows `query` selects, on a connection that keeps its plans.
+    fn plan(query: &Query) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::in_ca_dir(dir.path());
+        drop(Register::open(location.clone()).unwrap());
+        let Location::Sqlite(path) = &location else {
+            unreachable!("a CA directory's register is SQLite")
+        };
+        let mut db = Sqlite::open(path, &location).unwrap();
+        db.keep_plans().unwrap();
+        let (clause, params) = query.sql(&DIALECT);
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {} FROM certificates{clause} ORDER BY not_after, id",
+            super::super::COLUMNS
+        );
+        let mut stmt = db.c.prepare(&sql).unwrap();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(value)))
+            .unwrap();
+        let mut out = String::new();
+        while let Some(row) = rows.next().unwrap() {
+            out.push_str(&row.get::<_, String>(3).unwrap());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The EST server's question at every new enrolment (what the name has in service under a
+    /// profile) is answered from the CN index, not by reading every certificate of the profile.
+    #[test]
+    fn one_name_reaches_the_cn_index_on_a_connection_that_keeps_its_plans() {
+        let query = |cn: &str| Query {
+            profile: Some("device".into()),
+            status: Some(Status::Issued),
+            common_name: Some(cn.into()),
+            ..Query::default()
+        };
+        let exact = plan(&query("dev-1"));
+        assert!(exact.contains("certificates_by_cn"), "{exact}");
+        // A pattern's prefix would need a plan made for its value.
+        let pattern = plan(&query("dev-*"));
+        assert!(!pattern.contains("certificates_by_cn"), "{pattern}");
+    }
 }
