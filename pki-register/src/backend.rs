@@ -20,7 +20,7 @@ pub(crate) use self::postgres::pg_reason;
 pub use self::sqlite::set_in_renew_hook;
 
 /// The columns of a row, in the order [`Record`] is read from and written to.
-const COLUMNS: &str = "serial, subject, common_name, issuer, issuer_sha256, profile, not_before, \
+pub(crate) const COLUMNS: &str = "serial, subject, common_name, issuer, issuer_sha256, profile, not_before, \
                        not_after, sha256, path, status, superseded_by, revoked_at, \
                        revocation_reason";
 
@@ -475,6 +475,11 @@ fn for_each<D: Sql + ?Sized>(
     db.query(&sql, &params, &mut |row| {
         Ok(each(Columns::read(row)?.record(location)?))
     })
+}
+
+/// The record of a row read in [`COLUMNS`] order.
+pub(crate) fn record_of(row: &dyn Row, location: &Location) -> Result<Record> {
+    Columns::read(row)?.record(location)
 }
 
 /// A row's values, in [`COLUMNS`] order.

@@ -19,7 +19,9 @@
 //!
 //! Queries ([`Query`]) filter by profile, issuer, CN pattern, expiry window and status through
 //! indexes, and stream their rows: listing what expires within 30 days among a million rows
-//! reads only those rows.
+//! reads only those rows. A picture of the whole fleet ([`Register::state_counts`],
+//! [`Register::weekly_expiries`], [`Register::next_expiries`], [`Register::first_of`]) is
+//! counted by the database, in groups, never by reading every row out.
 
 mod backend;
 mod enrolment;
@@ -28,6 +30,7 @@ mod location;
 mod query;
 mod record;
 mod secret;
+mod summary;
 
 pub use backend::{Register, Transaction, set_in_renew_hook};
 pub use enrolment::{FAILURE_RETENTION, MAX_FAILURE_ROWS};
@@ -36,6 +39,7 @@ pub use location::{Location, PostgresUrl};
 pub use query::Query;
 pub use record::{Reason, Record, Revocation, State, Status};
 pub use secret::{FailureKey, Secret, SecretGrant, SecretInfo, SecretRefusal, SecretState};
+pub use summary::{Due, NextExpiry, StateCount, WeekCount, Window};
 
 /// The file name of the SQLite register in a CA directory.
 pub const SQLITE_FILE: &str = "register.sqlite3";

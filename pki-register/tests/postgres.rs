@@ -89,6 +89,12 @@ fn a_wrong_password_is_refused_without_showing_it() {
 }
 
 #[test]
+fn postgres_summaries_equal_a_count_row_by_row() {
+    let pg = Postgres::start();
+    common::summary::summarises_as_a_register(Location::parse(&pg.url()).unwrap());
+}
+
+#[test]
 fn postgres_uses_secrets_once_and_keeps_only_their_hash() {
     let pg = Postgres::start();
     let url = pg.url();

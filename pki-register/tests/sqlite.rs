@@ -98,6 +98,12 @@ fn parallel_writers_lose_no_row() {
 }
 
 #[test]
+fn sqlite_summaries_equal_a_count_row_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    common::summary::summarises_as_a_register(Location::in_ca_dir(dir.path()));
+}
+
+#[test]
 fn sqlite_uses_secrets_once_and_keeps_only_their_hash() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::in_ca_dir(dir.path());

@@ -5,6 +5,7 @@ use pki_register::{Error, Location, Query, Reason, Record, Register, Revocation,
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 pub(crate) mod secrets;
+pub(crate) mod summary;
 
 /// A device row: serial `n` in hex, CN `dev-n`, expiring `days` after 2026-01-01.
 pub(crate) fn row(n: u32, days: i64) -> Record {
