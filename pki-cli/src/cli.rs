@@ -27,6 +27,7 @@ use crate::commands::manpages::ManpagesArgs;
 use crate::commands::needs_renewal::NeedsRenewalArgs;
 use crate::commands::quickstart::QuickstartArgs;
 use crate::commands::renew::RenewArgs;
+use crate::commands::report::ReportArgs;
 use crate::commands::revoke::RevokeArgs;
 use crate::commands::scan::ScanArgs;
 use crate::commands::show::ShowArgs;
@@ -158,6 +159,9 @@ pub(crate) enum Command {
     Renew(RenewArgs),
     /// List the register: every certificate pki issued, with its state.
     List(ListArgs),
+    /// Write a picture of the fleet: an HTML page (expiry timeline, CAs, states, renewals due,
+    /// gateways' drift) and/or Prometheus textfile counts.
+    Report(ReportArgs),
     /// Revoke certificates: mark them revoked in the register, for `pki crl` to list.
     Revoke(RevokeArgs),
     /// Write a CA's certificate revocation list (CRL) into pki/crl/, as PEM and DER.

@@ -23,6 +23,7 @@ pub(crate) mod needs_renewal;
 mod prove;
 pub(crate) mod quickstart;
 pub(crate) mod renew;
+pub(crate) mod report;
 pub(crate) mod revoke;
 pub(crate) mod scan;
 pub(crate) mod show;
@@ -77,6 +78,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::Show(a) => show::run(&ctx, a, out),
         Command::Verify(a) => verify::run(&ctx, a, out),
         Command::List(a) => list::run(&ctx, a, out),
+        Command::Report(a) => report::run(&ctx, a, out),
         Command::Renew(a) => renew::run(&ctx, a, out),
         Command::Revoke(a) => revoke::run(&ctx, a, out),
         Command::Crl(a) => crl::run(&ctx, a, out),
