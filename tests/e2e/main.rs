@@ -36,6 +36,8 @@ mod needs_renewal;
 mod postgres;
 mod register;
 mod renew;
+#[cfg(unix)] // headless chromium, as Debian packages it
+mod report;
 mod repository;
 mod revoke;
 mod scan;
