@@ -73,7 +73,7 @@ pub(super) fn render(fleet: &Fleet, gateways: Option<&[Gateway]>) -> String {
     if let Some(g) = gateways {
         gateways_section(&mut s, g);
     }
-    let _ = write!(s, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(s, "<script>{SCRIPT}</script></body></html>");
     s
 }
 

@@ -15,6 +15,9 @@ const BAR: u32 = 11;
 const HEIGHT: u32 = 220;
 const LEFT: u32 = 48;
 
+/// One segment of a week's bar: its profile, its issuer's SHA-256, its count.
+type Segment<'a> = (&'a str, &'a Option<String>, u64);
+
 /// The colour of the `i`-th profile (distinct for the first ten, then repeating).
 pub(super) fn colour(i: usize) -> &'static str {
     const PALETTE: [&str; 10] = [
@@ -29,7 +32,7 @@ pub(super) fn render(fleet: &Fleet) -> String {
     let profiles = fleet.profiles();
     let colour_of = |p: &str| colour(profiles.iter().position(|q| q == p).unwrap_or(0));
     // Week -> its segments, by profile then issuer.
-    let mut weeks: BTreeMap<u32, Vec<(&str, &Option<String>, u64)>> = BTreeMap::new();
+    let mut weeks: BTreeMap<u32, Vec<Segment<'_>>> = BTreeMap::new();
     for w in &fleet.weeks {
         weeks
             .entry(w.week)
