@@ -1,7 +1,8 @@
 //! `pki report`: the HTML page opened in a real browser (Debian's headless `chromium`), its
 //! numbers read from the DOM against `pki list --json`; the Prometheus textfile checked line by
 //! line against the format and against the same counts; a scan's gateways (a real `pki scan
-//! --json` against `openssl s_server` and a closed port) with drift marked; a CA whose CN holds
+//! --json --drift` against `openssl s_server` serving the certificate in service, another the
+//! certificate a renewal replaced, and a closed port) with drift marked; a CA whose CN holds
 //! `<script>`; and bad input refused in one line with nothing written.
 //!
 //! The browser's screenshot and the page are kept as the test's artefacts in
@@ -133,8 +134,22 @@ fn the_html_report_opens_in_chromium_with_the_registers_counts() {
     let dir = fleet();
     let d = dir.path();
     let at = at();
-    // The scan: a real gateway, and one that does not answer.
-    let gw = OpensslServer::start(
+    // The scan (`pki scan --drift`): a gateway left serving the certificate a renewal
+    // replaced (a broker not reloaded), one serving the certificate in service, and one that
+    // does not answer.
+    let old = register_rows(d, &["--profile", "server"]);
+    assert_eq!(old.len(), 1);
+    let old_serial = old[0]["serial"].as_str().unwrap().to_owned();
+    pki(d, &["renew", "pki/certs/iot-edge-server-gw.test.cert.pem"]).expect(0);
+    let kept = format!("iot-edge-server-gw.test.{old_serial}");
+    let stale = OpensslServer::start(
+        d,
+        &format!("pki/certs/{kept}.cert.pem"),
+        &format!("pki/private/{kept}.key.pem"),
+        Some(&format!("pki/certs/{kept}-full-chain.cert.pem")),
+        &[],
+    );
+    let current = OpensslServer::start(
         d,
         "pki/certs/iot-edge-server-gw.test.cert.pem",
         "pki/private/iot-edge-server-gw.test.key.pem",
@@ -145,8 +160,9 @@ fn the_html_report_opens_in_chromium_with_the_registers_counts() {
     std::fs::write(
         d.join("hosts.txt"),
         format!(
-            "127.0.0.1:{} servername=gw.test\n127.0.0.1:{dead}\n",
-            gw.port()
+            "127.0.0.1:{} servername=gw.test\n127.0.0.1:{} servername=gw.test\n127.0.0.1:{dead}\n",
+            stale.port(),
+            current.port()
         ),
     )
     .unwrap();
@@ -158,34 +174,25 @@ fn the_html_report_opens_in_chromium_with_the_registers_counts() {
             "--ca-file",
             ROOT,
             "--json",
+            "--drift",
             "--timeout",
             "2",
         ],
     );
     assert_eq!(scan.code, 1, "{}", scan.stderr);
-    // What `--drift` adds to each line: the live gateway serves a superseded certificate, the
-    // dead one showed none.
-    let lines: Vec<String> = scan
+    std::fs::write(d.join("scan.jsonl"), &scan.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = scan
         .stdout
         .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let live = v["status"] == "ok";
-            v["drift"] = if live { "superseded".into() } else { serde_json::Value::Null };
-            v["register"] = if live {
-                serde_json::json!({"serial": "0A", "status": "superseded", "path": "certs/x", "superseded_by_serial": "0B"})
-            } else {
-                serde_json::Value::Null
-            };
-            v.to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
-    std::fs::write(d.join("scan.jsonl"), lines.join("\n") + "\n").unwrap();
-    let live: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-    let days_left = live["days_left"]
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["drift"], "superseded", "{}", scan.stdout);
+    assert_eq!(lines[1]["drift"], "in_service", "{}", scan.stdout);
+    let stale_target = format!("127.0.0.1:{}", stale.port());
+    let days_left = lines[0]["days_left"]
         .as_i64()
-        .expect("the live gateway's days left");
+        .expect("the stale gateway's days left");
 
     let report = pki(
         d,
@@ -306,17 +313,18 @@ fn the_html_report_opens_in_chromium_with_the_registers_counts() {
         .sum();
     assert_eq!(counted, signed as u64);
     // The gateways of the scan, drift marked.
-    assert_eq!(attr_of_id(&dom, "gateways-total", "data-count"), "2");
+    assert_eq!(attr_of_id(&dom, "gateways-total", "data-count"), "3");
     assert_eq!(attr_of_id(&dom, "gateways-drifting", "data-count"), "1");
     assert_eq!(attr_of_id(&dom, "drift-superseded", "data-count"), "1");
+    assert_eq!(attr_of_id(&dom, "drift-in_service", "data-count"), "1");
     let rows: Vec<&str> = tags(&dom, "tr")
         .into_iter()
         .filter(|t| attr_in(t, "data-gateway").is_some())
         .collect();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
     let live_row = rows
         .iter()
-        .find(|t| attr_in(t, "data-gateway") == Some(format!("127.0.0.1:{}", gw.port())))
+        .find(|t| attr_in(t, "data-gateway").as_deref() == Some(stale_target.as_str()))
         .unwrap();
     assert!(live_row.contains("class=\"gateway drift\""), "{live_row}");
     assert_eq!(
@@ -327,7 +335,7 @@ fn the_html_report_opens_in_chromium_with_the_registers_counts() {
         !rows
             .iter()
             .any(|t| t.contains("class=\"gateway drift\"") && !std::ptr::eq(*t, *live_row)),
-        "only the live gateway drifts"
+        "only the stale gateway drifts"
     );
 }
 
