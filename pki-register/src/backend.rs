@@ -176,6 +176,15 @@ pub(crate) trait Backend: Sql + Send {
     fn keep_plans(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Readies the connection for queries that read the whole table once and group it (`on`),
+    /// or back to its usual settings: memory that stays the same whatever the table's size
+    /// (a summary reads each page once, so a page cache gains it nothing, and a sort larger
+    /// than memory spills to a temporary file). Nothing for a database that sorts on its
+    /// server.
+    fn whole_table_reads(&mut self, _on: bool) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A transaction: statements that become visible together on [`Writes::commit`], nothing of

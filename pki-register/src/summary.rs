@@ -33,9 +33,6 @@ pub struct StateCount {
     pub profile: String,
     /// The SHA-256 of the issuing CA's certificate, when the register knows it.
     pub issuer_sha256: Option<String>,
-    /// The issuer's name (one-line form) as recorded (the least of them, should rows of one
-    /// issuer's SHA-256 differ).
-    pub issuer: String,
     /// How many.
     pub count: u64,
     /// The soonest notAfter among them.
@@ -88,14 +85,14 @@ impl Register {
                          WHEN not_after <= #1 THEN 'expired' \
                          WHEN not_after <= #2 THEN 'expiring' \
                          ELSE 'valid' END AS state, \
-                    profile, issuer_sha256, MIN(issuer), COUNT(*), MIN(not_after) \
+                    profile, issuer_sha256, COUNT(*), MIN(not_after) \
              FROM certificates GROUP BY 1, profile, issuer_sha256 \
              ORDER BY 1, profile, issuer_sha256",
         );
         let location = self.location.to_string();
         let mut out = Vec::new();
-        self.db
-            .query(&sql, &[Param::Int(at), Param::Int(soon)], &mut |row| {
+        self.whole_table(|db| {
+            db.query(&sql, &[Param::Int(at), Param::Int(soon)], &mut |row| {
                 let name = row.text(0)?;
                 let state = state_named(&name).ok_or_else(|| Error::NotARegister {
                     location: location.clone(),
@@ -105,12 +102,12 @@ impl Register {
                     state,
                     profile: row.text(1)?,
                     issuer_sha256: row.opt_text(2)?,
-                    issuer: row.text(3)?,
-                    count: count(row, 4)?,
-                    first_not_after: instant(row.int(5)?, &location)?,
+                    count: count(row, 3)?,
+                    first_not_after: instant(row.int(4)?, &location)?,
                 });
                 Ok(true)
-            })?;
+            })
+        })?;
         Ok(out)
     }
 
@@ -128,19 +125,21 @@ impl Register {
              GROUP BY 1, profile, issuer_sha256 ORDER BY 1, profile, issuer_sha256",
         );
         let mut out = Vec::new();
-        self.db.query(
-            &sql,
-            &[Param::Int(from), Param::Int(to), Param::Int(WEEK)],
-            &mut |row| {
-                out.push(WeekCount {
-                    week: u32::try_from(row.int(0)?).unwrap_or(u32::MAX),
-                    profile: row.text(1)?,
-                    issuer_sha256: row.opt_text(2)?,
-                    count: count(row, 3)?,
-                });
-                Ok(true)
-            },
-        )?;
+        self.whole_table(|db| {
+            db.query(
+                &sql,
+                &[Param::Int(from), Param::Int(to), Param::Int(WEEK)],
+                &mut |row| {
+                    out.push(WeekCount {
+                        week: u32::try_from(row.int(0)?).unwrap_or(u32::MAX),
+                        profile: row.text(1)?,
+                        issuer_sha256: row.opt_text(2)?,
+                        count: count(row, 3)?,
+                    });
+                    Ok(true)
+                },
+            )
+        })?;
         Ok(out)
     }
 
@@ -153,16 +152,52 @@ impl Register {
         );
         let location = self.location.to_string();
         let mut out = Vec::new();
-        self.db
-            .query(&sql, &[Param::Int(at.unix_timestamp())], &mut |row| {
+        self.whole_table(|db| {
+            db.query(&sql, &[Param::Int(at.unix_timestamp())], &mut |row| {
                 out.push(NextExpiry {
                     issuer_sha256: row.opt_text(0)?,
                     profile: row.text(1)?,
                     not_after: instant(row.int(2)?, &location)?,
                 });
                 Ok(true)
-            })?;
+            })
+        })?;
         Ok(out)
+    }
+
+    /// The issuer's name (one-line form) recorded on a row of the issuer whose certificate has
+    /// SHA-256 `sha256` (none: on a row that records no issuer SHA-256); none when no row has it.
+    /// For a report to name an issuer that is not among the CA directory's certificates.
+    pub fn issuer_named(&mut self, sha256: Option<&str>) -> Result<Option<String>> {
+        let (sql, params) = match sha256 {
+            Some(s) => (
+                "SELECT issuer FROM certificates WHERE issuer_sha256 = #1 LIMIT 1",
+                vec![Param::Text(s.to_owned())],
+            ),
+            None => (
+                "SELECT issuer FROM certificates WHERE issuer_sha256 IS NULL LIMIT 1",
+                vec![],
+            ),
+        };
+        let sql = self.db.dialect().numbered(sql);
+        let mut name = None;
+        self.db.query(&sql, &params, &mut |row| {
+            name = Some(row.text(0)?);
+            Ok(false)
+        })?;
+        Ok(name)
+    }
+
+    /// Runs `f` on the connection readied for reading the whole table once (see
+    /// [`crate::backend::Backend::whole_table_reads`]), and puts the connection back after.
+    fn whole_table(
+        &mut self,
+        f: impl FnOnce(&mut dyn crate::backend::Backend) -> Result<()>,
+    ) -> Result<()> {
+        self.db.whole_table_reads(true)?;
+        let result = f(self.db.as_mut());
+        let back = self.db.whole_table_reads(false);
+        result.and(back)
     }
 
     /// The first `limit` rows `query` selects (by notAfter, then recording order), and how

@@ -109,6 +109,20 @@ impl Backend for Sqlite {
         Ok(Box::new(SqliteTx { tx, location }))
     }
 
+    fn whole_table_reads(&mut self, on: bool) -> Result<()> {
+        // SQLite's sorts keep in memory up to the page cache's size before they spill, and the
+        // bundled SQLite keeps its temporary files in memory unless told otherwise.
+        let (cache, temp) = if on {
+            (SUMMARY_CACHE_KIB, "FILE")
+        } else {
+            (SQLITE_CACHE_KIB, "DEFAULT")
+        };
+        self.c
+            .pragma_update(None, "cache_size", cache)
+            .and_then(|()| self.c.pragma_update(None, "temp_store", temp))
+            .map_err(|e| db_error(&self.location, &e))
+    }
+
     fn keep_plans(&mut self) -> Result<()> {
         self.c
             .set_db_config(
@@ -257,6 +271,10 @@ fn db_error(location: &Location, e: &rusqlite::Error) -> Error {
 /// The page cache of a SQLite register, in KiB as `PRAGMA cache_size` takes it (negative): enough
 /// for the indexes of a few hundred thousand rows, used only as pages are read.
 const SQLITE_CACHE_KIB: i64 = -65536;
+
+/// The page cache while a summary reads the whole table (2 MiB, SQLite's default): also the
+/// most a sort of it keeps in memory before it spills to a temporary file.
+const SUMMARY_CACHE_KIB: i64 = -2048;
 
 /// Opens (creating when absent, 0644 whatever the umask) a SQLite register.
 fn connect(path: &Path, location: &Location) -> Result<rusqlite::Connection> {

@@ -153,6 +153,27 @@ pub(crate) fn summarises_as_a_register(location: Location) {
         .collect();
     assert_eq!(got, next);
 
+    // The name of an issuer, for one the directory does not hold.
+    assert_eq!(
+        reg.issuer_named(Some(&"22".repeat(32))).unwrap().as_deref(),
+        Some("CN = Issuer 1")
+    );
+    assert_eq!(
+        reg.issuer_named(None).unwrap().as_deref(),
+        Some("CN = Issuer 2")
+    );
+    assert_eq!(reg.issuer_named(Some(&"FF".repeat(32))).unwrap(), None);
+    // After a summary, the connection writes as before.
+    let mut tx = reg.transaction().unwrap();
+    tx.insert(&[row(5_000, 400)]).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(reg.count(&Query::default()).unwrap(), rows.len() as u64 + 1);
+    let after = reg.state_counts(window).unwrap();
+    assert_eq!(
+        after.iter().map(|c| c.count).sum::<u64>(),
+        rows.len() as u64 + 1
+    );
+
     // The renewals due: the first 20 by notAfter, and how many there are.
     let due = Query {
         status: Some(Status::Issued),

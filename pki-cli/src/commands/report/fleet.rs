@@ -62,7 +62,6 @@ impl Fleet {
         let mut register = ca.register()?;
         let counts = register.state_counts(window)?;
         let weeks = register.weekly_expiries(window.at, WEEKS)?;
-        let next = register.next_expiries(window.at)?;
         let due_query = Query {
             status: Some(Status::Issued),
             expires_after: Some(window.at),
@@ -74,17 +73,25 @@ impl Fleet {
             ..Query::default()
         };
         let due = register.first_of(&due_query, DUE_SHOWN)?;
+        let next = next_expiries(&counts);
         let cas = ca_tree(ca.ca_certificates());
         let mut issuer_names = BTreeMap::new();
         for c in &counts {
+            if issuer_names.contains_key(&c.issuer_sha256) {
+                continue;
+            }
             let known = c
                 .issuer_sha256
                 .as_ref()
                 .and_then(|s| cas.iter().find(|n| &n.sha256 == s))
                 .map(|n| n.name.clone());
-            issuer_names
-                .entry(c.issuer_sha256.clone())
-                .or_insert_with(|| known.unwrap_or_else(|| cn_of(&c.issuer)));
+            let name = match known {
+                Some(name) => name,
+                None => register
+                    .issuer_named(c.issuer_sha256.as_deref())?
+                    .map_or_else(|| "unknown issuer".to_owned(), |n| cn_of(&n)),
+            };
+            issuer_names.insert(c.issuer_sha256.clone(), name);
         }
         Ok(Fleet {
             window,
@@ -129,6 +136,30 @@ impl Fleet {
         p.dedup();
         p
     }
+}
+
+/// The next expiry of each issuer and profile, from the counts: the soonest notAfter of the
+/// valid and expiring groups is that of the certificates in service still ahead (what
+/// [`pki_core::register::Register::next_expiries`] asks the database), without reading the
+/// table again.
+fn next_expiries(counts: &[StateCount]) -> Vec<NextExpiry> {
+    let mut next: BTreeMap<(Option<String>, String), OffsetDateTime> = BTreeMap::new();
+    for c in counts
+        .iter()
+        .filter(|c| matches!(c.state, State::Valid | State::Expiring))
+    {
+        let e = next
+            .entry((c.issuer_sha256.clone(), c.profile.clone()))
+            .or_insert(c.first_not_after);
+        *e = (*e).min(c.first_not_after);
+    }
+    next.into_iter()
+        .map(|((issuer_sha256, profile), not_after)| NextExpiry {
+            issuer_sha256,
+            profile,
+            not_after,
+        })
+        .collect()
 }
 
 /// The CN in a one-line name (`CN = Intermediate, O = Contoso`), else the whole name.

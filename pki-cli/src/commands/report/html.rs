@@ -57,13 +57,13 @@ pub(super) fn render(fleet: &Fleet, gateways: Option<&[Gateway]>) -> String {
          <title>pki: the fleet at {}</title><style>{STYLE}</style></head><body>\
          <h1>The fleet at {}</h1><p class=\"muted\" id=\"at\" data-at=\"{}\" \
          data-expiring-seconds=\"{}\">States judged at {}; expiring: in service and \
-         notAfter within {} days. <span id=\"js\" data-ran=\"no\"></span></p>",
+         notAfter within {}. <span id=\"js\" data-ran=\"no\"></span></p>",
         rfc3339(at),
         date(at),
         rfc3339(at),
         fleet.window.expiring.whole_seconds(),
         rfc3339(at),
-        fleet.window.expiring.whole_days()
+        window_words(fleet.window.expiring)
     );
     states(&mut s, fleet);
     s.push_str("<h2>Expiring each week, 18 months ahead (in service)</h2>");
@@ -205,8 +205,8 @@ fn due(s: &mut String, fleet: &Fleet) {
     let d = &fleet.due;
     let _ = write!(
         s,
-        "<h2>Renewals due within {} days</h2><p id=\"due-total\" data-count=\"{}\">{} due{}</p>",
-        fleet.window.expiring.whole_days(),
+        "<h2>Renewals due within {}</h2><p id=\"due-total\" data-count=\"{}\">{} due{}</p>",
+        window_words(fleet.window.expiring),
         d.total,
         d.total,
         if d.total > u64::from(DUE_SHOWN) {
@@ -332,6 +332,18 @@ pub(super) fn esc(v: &str) -> String {
     out
 }
 
+/// The expiring window in words: `30 days`, `12 hours`, `90 minutes`, `45 seconds`.
+fn window_words(d: time::Duration) -> String {
+    let s = d.whole_seconds();
+    let (n, unit) = match s {
+        _ if s % 86_400 == 0 => (s / 86_400, "day"),
+        _ if s % 3_600 == 0 => (s / 3_600, "hour"),
+        _ if s % 60 == 0 => (s / 60, "minute"),
+        _ => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// An instant as RFC 3339.
 pub(super) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
@@ -353,6 +365,9 @@ mod tests {
             esc("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
+        assert_eq!(window_words(time::Duration::days(30)), "30 days");
+        assert_eq!(window_words(time::Duration::hours(36)), "36 hours");
+        assert_eq!(window_words(time::Duration::seconds(1)), "1 second");
         // A control character is shown as its Unicode picture, never raw.
         assert_eq!(esc("a\u{1b}b\u{7f}"), "a&#x241b;b&#x2421;");
     }
