@@ -203,20 +203,33 @@ impl Register {
     /// The first `limit` rows `query` selects (by notAfter, then recording order), and how
     /// many it selects in all: a bounded list of what is due, whatever the register's size.
     pub fn first_of(&mut self, query: &Query, limit: u32) -> Result<Due> {
-        let total = self.count(query)?;
+        let (clause, params) = query.sql(self.db.dialect());
+        let location = self.location.clone();
+        let mut total = 0;
         let mut first = Vec::new();
-        if limit > 0 {
-            let (clause, params) = query.sql(self.db.dialect());
+        // Read with the small cache too: a window of a large register is many pages, each
+        // read once.
+        self.whole_table(|db| {
+            db.query(
+                &format!("SELECT COUNT(*) FROM certificates{clause}"),
+                &params,
+                &mut |row| {
+                    total = count(row, 0)?;
+                    Ok(false)
+                },
+            )?;
+            if limit == 0 {
+                return Ok(());
+            }
             let sql = format!(
                 "SELECT {} FROM certificates{clause} ORDER BY not_after, id LIMIT {limit}",
                 crate::backend::COLUMNS
             );
-            let location = self.location.clone();
-            self.db.query(&sql, &params, &mut |row| {
+            db.query(&sql, &params, &mut |row| {
                 first.push(crate::backend::record_of(row, &location)?);
                 Ok(true)
-            })?;
-        }
+            })
+        })?;
         Ok(Due { first, total })
     }
 }

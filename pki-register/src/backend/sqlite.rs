@@ -523,4 +523,27 @@ mod plans {
         let pattern = plan(&query("dev-*"));
         assert!(!pattern.contains("certificates_by_cn"), "{pattern}");
     }
+
+    /// What expires within a window (`pki list --expiring 30d`, a report's renewals due) is read
+    /// through the expiry index: the window's rows, not every certificate in service.
+    #[test]
+    fn an_expiry_window_reads_the_expiry_index_not_every_issued_row() {
+        let at = time::macros::datetime!(2027-01-01 0:00 UTC);
+        let due = Query {
+            status: Some(Status::Issued),
+            expires_after: Some(at),
+            expires_by: Some(at + time::Duration::days(30)),
+            not_profiles: vec!["verification".into()],
+            ..Query::default()
+        };
+        let p = plan(&due);
+        assert!(p.contains("certificates_by_expiry"), "{p}");
+        assert!(!p.contains("certificates_by_status"), "{p}");
+        // Without a window, a status is still found through its index.
+        let revoked = plan(&Query {
+            status: Some(Status::Revoked),
+            ..Query::default()
+        });
+        assert!(revoked.contains("certificates_by_status"), "{revoked}");
+    }
 }
