@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::support::{
-    OpensslServer, Server, closed_port, fails_cleanly, pki, programs, register_rows, run_bounded,
-    tmp,
+    OpensslServer, Postgres, Server, closed_port, fails_cleanly, pki, pki_env, programs,
+    register_rows, run_bounded, tmp,
 };
 
 /// The root CA's CN: markup, quotes and an ampersand, which no page may take as its own.
@@ -593,4 +593,47 @@ fn bad_scan_lines_and_existing_outputs_are_refused_with_nothing_written() {
             .unwrap()
             .starts_with("<!DOCTYPE html>")
     );
+}
+
+#[test]
+fn a_postgresql_register_reports_the_same_counts_as_it_lists() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let dir = tmp();
+    let d = dir.path();
+    let with = |args: &[&str]| pki_env(d, args, &[("PKI_REGISTER", &url)]);
+    with(&["create-owner-ca"]).expect(0);
+    with(&["create-intermediate-ca"]).expect(0);
+    for i in 1..=4 {
+        with(&["issue", "device", &format!("pg-{i}")]).expect(0);
+    }
+    with(&["issue", "device", "pg-soon", "--days", "20"]).expect(0);
+    with(&["renew", "pg-1"]).expect(0);
+    with(&["revoke", "pg-2"]).expect(0);
+    with(&["report", "--prometheus", "pki.prom", "--html", "pki.html"]).expect(0);
+    let samples = parse_exposition(&std::fs::read_to_string(d.join("pki.prom")).unwrap());
+    let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
+    for (name, labels, v) in &samples {
+        if name == "pki_certificates" {
+            *by_state.entry(labels["state"].clone()).or_default() += *v as u64;
+        }
+    }
+    by_state.retain(|_, n| *n > 0);
+    let listed = with(&["--json", "list"]).expect(0);
+    let mut states: BTreeMap<String, u64> = BTreeMap::new();
+    for l in listed.stdout.lines() {
+        let row: serde_json::Value = serde_json::from_str(l).unwrap();
+        *states
+            .entry(row["state"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(by_state, states);
+    for s in ["valid", "expiring", "superseded", "revoked"] {
+        assert!(states.contains_key(s), "{s}: {states:?}");
+    }
+    let html = std::fs::read_to_string(d.join("pki.html")).unwrap();
+    let due = attr_of_id(&html, "due-total", "data-count");
+    assert_eq!(due, "1");
+    // The SQLite register in the directory was never made.
+    assert!(!d.join("pki/register.sqlite3").exists());
 }
