@@ -31,7 +31,8 @@ certificate's public key.
 
 Every request is appended to --log as one JSON line (method, path, headers, body, status,
 response).
---fail N answers the first N requests with --fail-status (503) to test retries.
+--fail N answers the first N requests (of --fail-method only, when given) with --fail-status (503)
+to test retries.
 --verification-code CODE hands out CODE instead of a random one (a hostile tenant that asks for a
 signature over a message of its choosing). --plain serves
 plain HTTP (to test a client pointed at a server that speaks no TLS). Only the Python standard
@@ -72,6 +73,7 @@ class Tenant:
         self.certs = {}  # fingerprint -> record
         self.fail_left = args.fail
         self.fail_status = args.fail_status
+        self.fail_method = args.fail_method
         self.verification_code = args.verification_code
         self.log_path = args.log
         self.lock = threading.Lock()
@@ -84,9 +86,9 @@ class Tenant:
         with self.lock:
             append_log(self.log_path, entry)
 
-    def take_failure(self):
+    def take_failure(self, method):
         with self.lock:
-            if self.fail_left > 0:
+            if self.fail_left > 0 and self.fail_method in (None, method):
                 self.fail_left -= 1
                 return True
             return False
@@ -217,7 +219,7 @@ class Handler(QuietHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = {"unparsable": raw.decode("utf-8", "replace")}
-        if tenant.take_failure():
+        if tenant.take_failure(method):
             status, answer = error(tenant.fail_status, "general/Service Unavailable",
                                    "the tenant is under maintenance")
         else:
@@ -473,6 +475,7 @@ def main():
     p.add_argument("--log", required=True, help="JSON-lines file of every request")
     p.add_argument("--fail", type=int, default=0, help="answer the first N requests with --fail-status")
     p.add_argument("--fail-status", type=int, default=503)
+    p.add_argument("--fail-method", help="inject the failures into requests of this method only")
     p.add_argument("--verification-code", help="the verification code to hand out (default: random)")
     p.add_argument("--crl-cert", help="the CA certificate the offline revocation list is signed as")
     p.add_argument("--crl-key", help="its key (default: a key of the tenant's own)")

@@ -307,6 +307,17 @@ pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
     worded(line, e)
 }
 
+/// As [`c8y`], always starting with `what` (a step whose error must say what is done and what
+/// is left to do, whatever the failure).
+pub(crate) fn c8y_doing(e: pki_c8y::Error, what: &str) -> anyhow::Error {
+    let said = c8y(e, what);
+    if said.to_string().starts_with(what) {
+        said
+    } else {
+        said.context(what.to_owned())
+    }
+}
+
 /// No CA certificate to verify a tenant with: where they come from, and the flag that gives one.
 pub(crate) fn no_os_roots(why: &str) -> String {
     format!(

@@ -333,7 +333,7 @@ fn add(tenant: &Tenant, certs: &[Revoked], done: &str) -> Result<usize> {
                 added.get(),
                 entries.len()
             );
-            hints::c8y(e, &what)
+            hints::c8y_doing(e, &what)
         })?;
     Ok(added.get())
 }
@@ -421,12 +421,7 @@ impl RevokePush {
     /// The lines `pki revoke` prints.
     pub(crate) fn text(&self) -> String {
         let tenant = escape_line(&self.tenant);
-        let list = |v: &[Serial]| {
-            v.iter()
-                .map(Serial::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = |v: &[Serial]| v.iter().map(Serial::as_str).collect::<Vec<_>>().join(", ");
         let mut s = String::new();
         if !self.pushed.is_empty() {
             s += &format!(
@@ -498,7 +493,9 @@ impl Standing {
     fn words(self) -> &'static str {
         match self {
             Standing::Unknown => "unknown serial: no certificate of the register has it",
-            Standing::InService => "in service: the tenant refuses a certificate pki did not revoke",
+            Standing::InService => {
+                "in service: the tenant refuses a certificate pki did not revoke"
+            }
             Standing::Expired => "expired, not revoked",
             Standing::Superseded => "superseded by a renewal, not revoked",
             Standing::RevokedElsewhere => "revoked, issued by a CA outside the scope asked about",
