@@ -237,6 +237,33 @@ fn push_sends_exactly_the_revoked_serials_once_and_status_follows() {
 }
 
 #[test]
+fn a_lot_of_1001_revoked_devices_goes_in_two_requests() {
+    let (dir, t) = fleet(&[], &[]);
+    let d = dir.path();
+    let ids: String = (1..=1001).map(|i| format!("lot-{i:04}\n")).collect();
+    std::fs::write(d.join("lot.txt"), ids).unwrap();
+    pki(d, &["issue", "device", "--batch", "lot.txt"]).expect(0);
+    pki(d, &["revoke", "--batch", "lot.txt"]).expect(0);
+    let r = c8y(d, &t, &["--json", "c8y", "crl", "push", "--yes"]).expect(0);
+    assert_eq!(r.json()["pushed"], 1001);
+    let sizes: Vec<usize> = t
+        .requests()
+        .iter()
+        .filter(|r| r["method"] == "PUT")
+        .map(|r| r["body"]["crls"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [1000, 1]);
+    let sent = put_serials(&t);
+    let rows: BTreeSet<String> = revoked_rows(d)
+        .iter()
+        .map(|r| r["serial"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent.len(), 1001);
+    assert_eq!(set(&sent), rows);
+    c8y(d, &t, &["c8y", "crl", "status"]).expect(0);
+}
+
+#[test]
 fn issuer_limits_push_and_status_to_one_ca() {
     let (dir, t) = fleet(&["d2"], &[]);
     let d = dir.path();
