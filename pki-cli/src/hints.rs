@@ -293,7 +293,9 @@ pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
         | E::Status { .. }
         | E::EndlessListing { .. }
         | E::NotAListing
-        | E::NoVerificationCode => format!("{what}: {e}"),
+        | E::NoVerificationCode
+        | E::BadCrl { .. }
+        | E::RevocationsRefused { .. } => format!("{what}: {e}"),
         E::BadVerificationCode {
             url,
             code_shown,
