@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::support::quickstart::{
     DEVICE, DEVICE_FULL, DEVICE_KEY, INTERMEDIATE_FULL, ROOT, SERVER_FULL, SERVER_KEY, gateway_pki,
 };
-use crate::support::tenant::{PASSWORD, TENANT, Tenant, c8y, command, run};
+use crate::support::tenant::{PASSWORD, TENANT, Tenant, c8y, c8y_command, command, run};
 use crate::support::{
     MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Run, Server, one_error_line, openssl, pki,
     programs, run_bounded, s_client,
@@ -234,6 +234,53 @@ fn push_sends_exactly_the_revoked_serials_once_and_status_follows() {
     assert_eq!(j["drift"], false);
     assert_eq!(serials_of(&j["at_tenant"]), revoked);
     assert_eq!(j["not_revoked"], serde_json::json!([]));
+}
+
+/// `pki c8y ARGS` (as [`c8y`] runs it) on a terminal (`script`, a pseudo-terminal) that is
+/// typed `typed`: its exit code and what the terminal showed.
+fn c8y_on_a_terminal(dir: &Path, t: &Tenant, args: &[&str], typed: &[u8]) -> Run {
+    let pki = c8y_command(dir, t, args);
+    let line = std::iter::once(pki.get_program())
+        .chain(pki.get_args())
+        .map(|a| format!("'{}'", a.to_str().unwrap()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = programs::command("script");
+    for (k, v) in pki.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.current_dir(dir)
+        .env("TERM", "xterm")
+        .args(["-qfec", &format!("exec {line}"), "/dev/null"]);
+    run_bounded(cmd, typed, std::time::Duration::from_secs(30)).expect("script hung")
+}
+
+#[test]
+fn on_a_terminal_push_asks_and_adds_only_on_yes() {
+    let (dir, t) = fleet(&[], &[]);
+    let d = dir.path();
+    pki(d, &["revoke", "downstream-device-1"]).expect(0);
+    let s = serial(d, &cert("downstream-device-1"));
+    let r = c8y_on_a_terminal(d, &t, &["c8y", "crl", "push"], b"n\n");
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("the tenant cannot remove an entry")
+            && r.stdout.contains(&s)
+            && r.stdout.contains("Add them? [y/N] ")
+            && r.stdout
+                .contains("pki: error: not pushed: nothing was added to tenant t12345"),
+        "{}",
+        r.stdout
+    );
+    assert!(put_serials(&t).is_empty());
+    let r = c8y_on_a_terminal(d, &t, &["c8y", "crl", "push"], b"y\n");
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("added 1 serial(s)"), "{}", r.stdout);
+    assert_eq!(put_serials(&t), std::slice::from_ref(&s));
+    assert!(!r.stdout.contains(PASSWORD));
 }
 
 #[test]
