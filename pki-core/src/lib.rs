@@ -25,6 +25,7 @@
 
 mod crl;
 mod csr;
+mod drift;
 mod error;
 mod issue;
 mod pkcs12;
@@ -41,6 +42,7 @@ pub use crl::{
     check_crl_url, crl_url_for, write_crls,
 };
 pub use csr::{Csr, create as create_csr};
+pub use drift::{Drift, DriftJudge, DriftKind, DriftRow};
 pub use error::{
     CertPart, CrlFault, CrlUrlFault, DeviceIdFault, Difference, Error, Foreign, NotCaDir, Refusal,
     Result, Unrecorded, Unreproducible,

@@ -91,6 +91,21 @@ CREATE INDEX auth_failures_by_minute ON auth_failures (minute);
 UPDATE pki_register SET value = '3' WHERE key = 'version';
 ";
 
+/// What takes a register of schema version 3 to version 4: the CN index also holds the
+/// status, so that what one name has in service (the EST server's question at every new
+/// enrolment) is read from the index alone, however many superseded certificates the name
+/// has had. `{cn_ops}` as in [`SCHEMA_V1`].
+const SCHEMA_V4: &str = "
+DROP INDEX certificates_by_cn;
+CREATE INDEX certificates_by_cn ON certificates (common_name{cn_ops}, status);
+UPDATE pki_register SET value = '4' WHERE key = 'version';
+";
+
+/// Schema version 4's change in `dialect`'s words.
+fn schema_v4(dialect: &Dialect) -> String {
+    SCHEMA_V4.replace("{cn_ops}", dialect.cn_ops)
+}
+
 /// Schema version 1 in `dialect`'s words.
 fn schema_v1(dialect: &Dialect) -> String {
     SCHEMA_V1

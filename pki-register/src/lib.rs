@@ -41,6 +41,7 @@ pub use secret::{FailureKey, Secret, SecretGrant, SecretInfo, SecretRefusal, Sec
 pub const SQLITE_FILE: &str = "register.sqlite3";
 
 /// The schema version this build writes and reads. Version 2 added the last CRL number of each
-/// CA, version 3 the one-time enrolment secrets and the failed attempts to use them; an older
+/// CA, version 3 the one-time enrolment secrets and the failed attempts to use them, version 4
+/// the status in the CN index; an older
 /// register is upgraded in place when opened.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;

@@ -266,6 +266,13 @@ pub struct PresentedCertificate {
     pub days_left: i64,
     /// It has reached the warning threshold (or expired).
     pub expiring: bool,
+    /// Its serial, upper-case hex.
+    pub serial: String,
+    /// SHA-256 of its DER, upper-case hex (what the register knows it by).
+    pub sha256: String,
+    /// Its DER, as sent.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// What the scan says of one host.
@@ -417,6 +424,9 @@ fn presented(chain: &[Vec<u8>], opts: &ScanOptions) -> Vec<PresentedCertificate>
                 not_after: s.not_after,
                 days_left: judged.remaining.whole_days(),
                 expiring: judged.needs_renewal,
+                serial: s.serial.hex.clone(),
+                sha256: s.sha256,
+                der: der.clone(),
             })
         })
         .collect()

@@ -86,7 +86,7 @@ fn est_secret_prints_a_secret_once_and_the_register_keeps_its_hash() {
     );
 
     let dump = register_dump(d.path());
-    assert!(dump.starts_with("3\n"), "schema version 3: {dump}");
+    assert!(dump.starts_with("4\n"), "schema version 4: {dump}");
     assert!(dump.contains("'line-7-dev-42', 'device'"), "{dump}");
     assert!(dump.contains("'gw-3', None"), "{dump}");
     assert!(

@@ -13,6 +13,7 @@ mod support;
 mod batch;
 mod build;
 mod c8y;
+mod drift;
 mod errors;
 mod est;
 #[cfg(unix)] // file modes, and hooks in sh

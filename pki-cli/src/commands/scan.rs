@@ -9,7 +9,7 @@ use crate::args::instant;
 use crate::args::step_timeout;
 use crate::args::warn;
 use clap::Args;
-use pki_core::Threshold;
+use pki_core::{Drift, DriftJudge, DriftKind, DriftRow, Threshold};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,14 +40,24 @@ use crate::output::{Outcome, Output, table};
     "--warn. With --json, stdout is JSON Lines: one object per host, in the file's order, each\n",
     "printed as soon as it is known (the exception to one document per run: a monitoring job reads\n",
     "a fleet's hosts as they come).\n\n",
+    "--drift joins each gateway's chain with the CA directory's register (by SHA-256) and says how\n",
+    "what it serves stands: in_service; superseded (a renewal that did not take: the files were\n",
+    "written but the broker not reloaded); revoked; not_issued (signed by one of the directory's CAs\n",
+    "but not in its register); foreign_ca (another CA's). An Azure IoT Edge gateway's own server\n",
+    "certificate, which its Edge CA issues, is judged by that Edge CA. Without --ca-file/--os-store,\n",
+    "--drift trusts the directory's owner CA. With --json each line has `drift` and `register` (the\n",
+    "row judged by: serial, status, path, superseded_by_serial).\n\n",
     "EXAMPLES:\n",
     "  pki scan gateways.txt --ca-file pki/certs/azure-iot-test-only.root.ca.cert.pem\n",
     "  pki scan gateways.txt --os-store --jobs 32 --timeout 3 --warn 45d\n",
     "  pki scan gateways.txt --ca-file root.pem \\\n",
     "      --cert pki/certs/iot-device-probe-full-chain.cert.pem --key pki/private/iot-device-probe.key.pem\n",
-    "  pki scan gateways.txt --ca-file root.pem --json | jq -c 'select(.status != \"ok\")'\n\n",
-    "EXIT CODES:\n  0  every gateway verified and no certificate expires within --warn\n",
-    "  1  a gateway failed (not verified, unreachable) or a certificate expires within --warn\n",
+    "  pki scan gateways.txt --ca-file root.pem --json | jq -c 'select(.status != \"ok\")'\n",
+    "  pki scan gateways.txt --drift --json | jq -c 'select(.drift != \"in_service\")'\n\n",
+    "EXIT CODES:\n  0  every gateway verified and no certificate expires within --warn (and, with --drift,\n",
+    "     each serves the certificate in service)\n",
+    "  1  a gateway failed (not verified, unreachable), a certificate expires within --warn, or\n",
+    "     (--drift) a gateway serves anything but the certificate in service\n",
     "  2  could not run (the hosts file is missing, empty or has a bad line; a bad CA file; a client\n",
     "     certificate that cannot be read or whose key is not its own)"))]
 pub(crate) struct ScanArgs {
@@ -79,6 +89,39 @@ pub(crate) struct ScanArgs {
     pub(crate) client_cert: ClientCertOpts,
     #[command(flatten)]
     pub(crate) password: PasswordOpts,
+    /// Join each gateway's chain with the register: in service, superseded, revoked, not issued
+    /// or from a foreign CA (exit 1 on any drift).
+    #[arg(long)]
+    pub(crate) drift: bool,
+}
+
+/// A host's JSON line with `--drift`.
+#[derive(serde::Serialize)]
+struct DriftLine<'a> {
+    #[serde(flatten)]
+    host: &'a HostReport,
+    /// How what it serves stands against the register (none: nothing was served).
+    drift: Option<DriftKind>,
+    /// The register's row the verdict is about.
+    register: Option<&'a DriftRow>,
+}
+
+/// The register, and the directory's CAs, that `--drift` judges chains against.
+struct DriftCheck {
+    judge: DriftJudge,
+    register: pki_core::register::Register,
+}
+
+impl DriftCheck {
+    /// The verdict on what `host` served.
+    fn judge(&mut self, host: &HostReport) -> Result<Option<Drift>> {
+        let chain: Vec<pki_core::Certificate> = host
+            .certificates
+            .iter()
+            .filter_map(|c| pki_core::Certificate::from_der(c.der.clone(), "certificate").ok())
+            .collect();
+        Ok(self.judge.judge(&mut self.register, &chain)?)
+    }
 }
 
 /// `pki scan`.
@@ -94,7 +137,19 @@ pub(crate) fn run(ctx: &GlobalContext, a: ScanArgs, out: &Output) -> Result<Outc
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     let targets = pki_verify::parse_hosts(text, &name, base)?;
-    let (anchors, anchors_label) = trust_anchors(&a.ca_files)?;
+    let mut ca_files = a.ca_files.clone();
+    let mut drift = None;
+    if a.drift {
+        let ca = super::open_ca(ctx)?;
+        if ca_files.is_empty() && !a.os_store {
+            ca_files.push(ca.cert_path(pki_core::ROOT_PREFIX));
+        }
+        drift = Some(DriftCheck {
+            judge: ca.drift_judge()?,
+            register: ca.register()?,
+        });
+    }
+    let (anchors, anchors_label) = trust_anchors(&ca_files)?;
     // Every certificate and key before the first connection, each file once: a key shared by
     // a hundred gateways asks for its password (or its token's PIN) once.
     let mut loader = Loader::new(ctx, &a.password);
@@ -127,15 +182,29 @@ pub(crate) fn run(ctx: &GlobalContext, a: ScanArgs, out: &Output) -> Result<Outc
     let mut all_ok = true;
     pki_verify::scan(&targets, &opts, |r| {
         all_ok &= r.status == HostStatus::Ok;
+        let verdict = match &mut drift {
+            Some(check) => Some(check.judge(&r)?),
+            None => None,
+        };
+        if let Some(d) = verdict.as_ref().and_then(Option::as_ref) {
+            all_ok &= !d.drift.is_drift();
+        }
         if out.json {
-            out.json_line(&r)
+            match &verdict {
+                Some(v) => out.json_line(&DriftLine {
+                    host: &r,
+                    drift: v.as_ref().map(|d| d.drift),
+                    register: v.as_ref().and_then(|d| d.register.as_ref()),
+                }),
+                None => out.json_line(&r),
+            }
         } else {
-            reports.push(r);
+            reports.push((r, verdict));
             Ok(())
         }
     })?;
     if !out.json {
-        out.emit(&(), || scan_text(&reports))?;
+        out.emit(&(), || scan_text(&reports, a.drift))?;
     }
     Ok(if all_ok {
         Outcome::Success
@@ -153,26 +222,36 @@ fn status(s: HostStatus) -> &'static str {
     }
 }
 
+/// The DRIFT cell: how what a gateway serves stands against the register.
+fn drift_cell(d: Option<&Drift>) -> String {
+    let Some(d) = d else {
+        return "-".to_owned();
+    };
+    let row = d.register.as_ref();
+    match d.drift {
+        DriftKind::InService => "in service".to_owned(),
+        DriftKind::Superseded => match row.and_then(|r| r.superseded_by_serial.as_deref()) {
+            Some(by) => format!("SUPERSEDED by {by}"),
+            None => "SUPERSEDED".to_owned(),
+        },
+        DriftKind::Revoked => "REVOKED".to_owned(),
+        DriftKind::NotIssued => "NOT IN REGISTER".to_owned(),
+        DriftKind::ForeignCa => "FOREIGN CA".to_owned(),
+    }
+}
+
 /// The hosts as a table ([`table`]: every cell escaped and bounded, so that nothing a gateway
-/// sent can break a row or make a column unbounded),
-/// then a count of each status.
-fn scan_text(reports: &[HostReport]) -> String {
+/// sent can break a row or make a column unbounded), with a DRIFT column after `--drift`,
+/// then a count of each status (and drift).
+fn scan_text(reports: &[(HostReport, Option<Option<Drift>>)], with_drift: bool) -> String {
     let dash = || "-".to_owned();
-    let head = [
-        "HOST",
-        "STATUS",
-        "OPENSSL",
-        "RUSTLS",
-        "NOT AFTER",
-        "DAYS",
-        "REASON",
-    ];
-    let rows: Vec<[String; 7]> = reports
+    let rows: Vec<[String; 8]> = reports
         .iter()
-        .map(|r| {
+        .map(|(r, d)| {
             [
                 r.target.clone(),
                 status(r.status).to_owned(),
+                drift_cell(d.as_ref().and_then(Option::as_ref)),
                 r.openssl
                     .as_ref()
                     .map_or_else(dash, |v| format!("{} ({})", v.code, v.text)),
@@ -191,8 +270,35 @@ fn scan_text(reports: &[HostReport]) -> String {
             ]
         })
         .collect();
-    let mut s = table(head, &rows);
-    let count = |st| reports.iter().filter(|r| r.status == st).count();
+    let mut s = if with_drift {
+        let head = [
+            "HOST",
+            "STATUS",
+            "DRIFT",
+            "OPENSSL",
+            "RUSTLS",
+            "NOT AFTER",
+            "DAYS",
+            "REASON",
+        ];
+        table(head, &rows)
+    } else {
+        let head = [
+            "HOST",
+            "STATUS",
+            "OPENSSL",
+            "RUSTLS",
+            "NOT AFTER",
+            "DAYS",
+            "REASON",
+        ];
+        let rows: Vec<[String; 7]> = rows
+            .into_iter()
+            .map(|[h, st, _, o, r, n, d, why]| [h, st, o, r, n, d, why])
+            .collect();
+        table(head, &rows)
+    };
+    let count = |st| reports.iter().filter(|(r, _)| r.status == st).count();
     s += &format!(
         "{} gateway(s): {} ok, {} expiring, {} failed, {} unreachable\n",
         reports.len(),
@@ -201,5 +307,25 @@ fn scan_text(reports: &[HostReport]) -> String {
         count(HostStatus::Failed),
         count(HostStatus::Unreachable)
     );
+    if with_drift {
+        let drift = |k| {
+            reports
+                .iter()
+                .filter(|(_, d)| {
+                    d.as_ref()
+                        .and_then(Option::as_ref)
+                        .is_some_and(|d| d.drift == k)
+                })
+                .count()
+        };
+        s += &format!(
+            "drift: {} in service, {} superseded, {} revoked, {} not in the register, {} from a foreign CA\n",
+            drift(DriftKind::InService),
+            drift(DriftKind::Superseded),
+            drift(DriftKind::Revoked),
+            drift(DriftKind::NotIssued),
+            drift(DriftKind::ForeignCa)
+        );
+    }
     s
 }

@@ -9,7 +9,7 @@ use postgres::types::ToSql;
 
 use super::{
     Backend, Row, SCHEMA_V2, Sql, Writes, check_version, insert_error, row_params, schema_v1,
-    schema_v3,
+    schema_v3, schema_v4,
 };
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -289,6 +289,10 @@ fn connect(location: &Location) -> Result<postgres::Client> {
     }
     if from < 3 {
         tx.batch_execute(&schema_v3(&DIALECT))
+            .map_err(|e| unreachable(pg_reason(&e)))?;
+    }
+    if from < 4 {
+        tx.batch_execute(&schema_v4(&DIALECT))
             .map_err(|e| unreachable(pg_reason(&e)))?;
     }
     tx.commit().map_err(|e| unreachable(pg_reason(&e)))?;
