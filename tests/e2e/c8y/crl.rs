@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::support::quickstart::{
     DEVICE, DEVICE_FULL, DEVICE_KEY, INTERMEDIATE_FULL, ROOT, SERVER_FULL, SERVER_KEY, gateway_pki,
 };
-use crate::support::tenant::{PASSWORD, TENANT, Tenant, c8y, c8y_command, command, run};
+use crate::support::tenant::{PASSWORD, TENANT, Tenant, c8y, c8y_command, command, hostile, run};
 use crate::support::{
     MQTT_CONNACK_OK, MQTT_CONNECT_DISCONNECT, Mosquitto, Run, Server, one_error_line, openssl, pki,
     programs, run_bounded, s_client,
@@ -594,6 +594,36 @@ fn publish(d: &Path, broker: &Mosquitto, chain: &str, key: &str) -> Run {
         "1",
     ]);
     run_bounded(cmd, b"", std::time::Duration::from_secs(20)).expect("mosquitto_pub hung")
+}
+
+#[test]
+fn a_list_that_is_not_a_crl_is_one_line_and_nothing_is_pushed() {
+    let dir = gateway_pki();
+    let d = dir.path();
+    pki(d, &["revoke", "downstream-device-1"]).expect(0);
+    let t = hostile(d, "not-a-crl", &[]);
+    for args in [
+        &["c8y", "crl", "push", "--yes"][..],
+        &["c8y", "crl", "status"][..],
+        &["revoke", "downstream-device-1", "--c8y"][..],
+    ] {
+        let line = error_line(&c8y(d, &t, args));
+        assert!(
+            line.contains("cannot read the offline revocation list of tenant t12345")
+                && line.contains("is not a CRL")
+                && !line.contains('\x1b'),
+            "{args:?}: {line}"
+        );
+    }
+    let requests = t.requests();
+    assert!(
+        requests.iter().all(|r| r["method"] != "PUT"),
+        "{requests:#?}"
+    );
+    assert!(
+        requests.iter().any(|r| r["path"] == CRL_PATH),
+        "{requests:#?}"
+    );
 }
 
 #[test]
