@@ -446,15 +446,16 @@ pub(crate) fn push_revoked(
     records: &[&Record],
     recorded: &str,
 ) -> Result<RevokePush> {
-    let certs = records
-        .iter()
-        .map(|r| Revoked::of(r))
-        .collect::<Result<Vec<_>>>()?;
     let untold = |e: anyhow::Error| {
         e.context(format!(
             "{recorded}, but the tenant was not told; run `pki c8y crl push` once it answers"
         ))
     };
+    let certs = records
+        .iter()
+        .map(|r| Revoked::of(r))
+        .collect::<Result<Vec<_>>>()
+        .map_err(untold)?;
     let tenant = connect(conn).map_err(untold)?;
     let have: HashSet<Serial> = tenant_list(&tenant)
         .map_err(untold)?
