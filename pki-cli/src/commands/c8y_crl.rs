@@ -5,7 +5,8 @@
 //! those the tenant lacks (serials compared as [`Serial`]s), and only after the user said yes,
 //! since the tenant cannot remove an entry. `status` says what the tenant holds against the
 //! register: revoked in both, revoked but missing at the tenant (drift, exit 1), and at the
-//! tenant but not revoked in the register (an unknown serial, or a certificate in service).
+//! tenant but not revoked in the register (an unknown serial, or a certificate in service: the
+//! cloud refuses a device pki keeps in service, drift too).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -52,8 +53,10 @@ pub(crate) enum C8yCrlCommand {
         "register, or a certificate in service: the tenant refuses it).\n\n",
         "EXAMPLES:\n  pki c8y crl status --url https://t123.cumulocity.com --user admin\n",
         "  pki --json c8y crl status --issuer intermediate\n\n",
-        "EXIT CODES:\n  0  the tenant holds every revoked certificate\n",
-        "  1  some revoked certificate is missing at the tenant (drift)\n  2  could not run"))]
+        "EXIT CODES:\n  0  the tenant holds every revoked certificate and refuses none in service\n",
+        "  1  drift: a revoked certificate is missing at the tenant, or the tenant lists one the\n",
+        "     register has in service (it refuses that device; entries cannot be removed: reissue it)\n",
+        "  2  could not run"))]
     Status(C8yCrlStatusArgs),
 }
 
@@ -531,7 +534,7 @@ struct StatusReport {
     missing: Vec<Revoked>,
     /// On the tenant's list, not revoked in the register (in scope).
     not_revoked: Vec<Extra>,
-    /// Any revoked certificate missing at the tenant.
+    /// Any revoked certificate missing at the tenant, or any in service on its list.
     drift: bool,
 }
 
@@ -582,7 +585,10 @@ fn status(ctx: &GlobalContext, a: C8yCrlStatusArgs, out: &Output) -> Result<Outc
         url: tenant.url().to_owned(),
         scope: scope.label,
         revoked: at_tenant.len() + missing.len(),
-        drift: !missing.is_empty(),
+        drift: !missing.is_empty()
+            || not_revoked
+                .iter()
+                .any(|e| e.register == Standing::InService),
         at_tenant,
         missing,
         not_revoked,

@@ -368,8 +368,11 @@ fn status_names_a_serial_in_service_and_an_unknown_one() {
         in_service.to_lowercase()
     );
     assert_eq!(curl_put(d, &t, &body).0, "200");
-    let r = c8y(d, &t, &["--json", "c8y", "crl", "status"]).expect(0);
+    // The tenant refuses a device the register keeps in service: drift, exit 1.
+    let r = c8y(d, &t, &["--json", "c8y", "crl", "status"]).expect(1);
     let j = r.json();
+    assert_eq!(j["drift"], true);
+    assert_eq!(j["missing"].as_array().unwrap().len(), 0);
     let extra = j["not_revoked"].as_array().unwrap();
     assert_eq!(extra.len(), 2, "{extra:#?}");
     let of = |s: &str| {
@@ -382,7 +385,7 @@ fn status_names_a_serial_in_service_and_an_unknown_one() {
     assert_eq!(of(&in_service)["subject"], "CN = d2");
     assert_eq!(of("0BADC0FFEE")["register"], "unknown");
     assert_eq!(of("0BADC0FFEE")["revoked_at"], "2026-01-02T03:04:05Z");
-    let r = c8y(d, &t, &["c8y", "crl", "status"]).expect(0);
+    let r = c8y(d, &t, &["c8y", "crl", "status"]).expect(1);
     assert!(
         r.stdout.contains(&format!("  {in_service}  in service: the tenant refuses a certificate pki did not revoke (CN = d2)")),
         "{}",
@@ -421,7 +424,7 @@ fn status_names_a_serial_in_service_and_an_unknown_one() {
     );
     assert_eq!(status, "400");
     let j = c8y(d, &t, &["--json", "c8y", "crl", "status"])
-        .expect(0)
+        .expect(1)
         .json();
     assert_eq!(j["not_revoked"].as_array().unwrap().len(), 2, "{j}");
 }
