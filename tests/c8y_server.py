@@ -10,6 +10,18 @@ It implements the trusted-certificate contract pki relies on, checking what it i
   DELETE /tenant/tenants/{t}/trusted-certificates/{fingerprint}    -> 204 | 404
   POST   /tenant/tenants/{t}/trusted-certificates-pop/{fp}/verification-code
   POST   /tenant/tenants/{t}/trusted-certificates-pop/{fp}/pop     -> 200 | 422
+  GET    /tenant/trusted-certificates/settings/crl                 -> 200 application/pkix-crl
+  PUT    /tenant/trusted-certificates/settings/crl                 -> 200 | 400
+
+The offline revocation list is kept for real: PUT `{"crls": [{"serialNumberInHex",
+"revocationDate"}]}` adds entries (never removes one: neither can a real tenant), all or none of
+a body: 400 for a body that is not that shape, a serial that is not hex (or longer than 20
+octets), or a date that is not ISO 8601 (as the tenant would), the serial kept upper-case without
+leading zeros; no date means now. GET answers the list as a DER CRL made by `openssl ca -gencrl`
+(an empty list is a valid CRL), signed with --crl-cert/--crl-key when given (a CA whose devices a
+broker checks against it: tests/e2e/c8y/crl.rs hands it the CA that issued them, so that a real
+mosquitto enforces exactly what the tenant holds), else with a key of the tenant's own made on
+first use. Reading it needs the read or the admin role, adding to it the admin role.
 
 Basic auth as USER or TENANT/USER (401 otherwise); changing trusted certificates needs the role
 ROLE_TENANT_MANAGEMENT_ADMIN, reading them ROLE_TENANT_MANAGEMENT_READ or the admin role (403).
@@ -19,7 +31,8 @@ certificate's public key.
 
 Every request is appended to --log as one JSON line (method, path, headers, body, status,
 response).
---fail N answers the first N requests with --fail-status (503) to test retries.
+--fail N answers the first N requests (of --fail-method only, when given) with --fail-status (503)
+to test retries.
 --verification-code CODE hands out CODE instead of a random one (a hostile tenant that asks for a
 signature over a message of its choosing). --plain serves
 plain HTTP (to test a client pointed at a server that speaks no TLS). Only the Python standard
@@ -34,6 +47,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import ssl
 import subprocess
 import sys
@@ -59,17 +73,22 @@ class Tenant:
         self.certs = {}  # fingerprint -> record
         self.fail_left = args.fail
         self.fail_status = args.fail_status
+        self.fail_method = args.fail_method
         self.verification_code = args.verification_code
         self.log_path = args.log
         self.lock = threading.Lock()
+        self.revoked = {}  # serial (upper-case hex, no leading zeros) -> revocation date (UTC)
+        self.crl_signer = (args.crl_cert, args.crl_key) if args.crl_cert else None
+        self.work = os.path.dirname(os.path.abspath(args.log))
+        self.crl_number = 0
 
     def log(self, entry):
         with self.lock:
             append_log(self.log_path, entry)
 
-    def take_failure(self):
+    def take_failure(self, method):
         with self.lock:
-            if self.fail_left > 0:
+            if self.fail_left > 0 and self.fail_method in (None, method):
                 self.fail_left -= 1
                 return True
             return False
@@ -200,22 +219,28 @@ class Handler(QuietHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = {"unparsable": raw.decode("utf-8", "replace")}
-        if tenant.take_failure():
+        if tenant.take_failure(method):
             status, answer = error(tenant.fail_status, "general/Service Unavailable",
                                    "the tenant is under maintenance")
         else:
             status, answer = self.route(method, body)
+        binary = isinstance(answer, Binary)
         tenant.log({
             "method": method,
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": body,
             "status": status,
-            "response": answer,
+            "response": answer.summary if binary else answer,
         })
-        data = b"" if answer is None else json.dumps(answer).encode()
+        if binary:
+            data = answer.data
+        else:
+            data = b"" if answer is None else json.dumps(answer).encode()
         self.send_response(status)
-        if answer is not None:
+        if binary:
+            self.send_header("Content-Type", answer.content_type)
+        elif answer is not None:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -251,6 +276,13 @@ class Handler(QuietHandler):
         if method == "GET" and parts == ["tenant", "currentTenant"]:
             return 200, {"name": tenant.id, "domainName": "localhost", "allowCreateTenants": False,
                          "self": f"/tenant/currentTenant"}
+        if parts == ["tenant", "trusted-certificates", "settings", "crl"]:
+            if method not in ("GET", "PUT"):
+                return error(405, "general/Method Not Allowed", f"{method} is not allowed here")
+            if ADMIN not in roles and (method == "PUT" or READ not in roles):
+                return error(403, "security/Forbidden", "Access is denied")
+            with tenant.lock:
+                return self.revocations(method, body)
         if len(parts) < 4 or parts[:2] != ["tenant", "tenants"]:
             return error(404, "general/Not Found", f"No resource at {url.path}")
         if parts[2] != tenant.id:
@@ -305,6 +337,34 @@ class Handler(QuietHandler):
                 return 204, None
         return error(405, "general/Method Not Allowed", f"{method} is not allowed here")
 
+    def revocations(self, method, body):
+        """The offline revocation list: GET as a DER CRL, PUT adds entries (all or none)."""
+        tenant = self.server.tenant
+        if method == "GET":
+            der = make_crl(tenant)
+            return 200, Binary("application/pkix-crl", der,
+                               {"crl_bytes": len(der), "serials": sorted(tenant.revoked)})
+        entries = body.get("crls") if isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            return bad_request("The request body must be {\"crls\": [...]}")
+        added = {}
+        for i, e in enumerate(entries):
+            serial = e.get("serialNumberInHex") if isinstance(e, dict) else None
+            if not isinstance(serial, str) or not re.fullmatch(r"[0-9A-Fa-f]+", serial) \
+                    or len(serial.lstrip("0")) > 40:
+                return bad_request(f"crls[{i}]: serialNumberInHex {serial!r} is not a hexadecimal serial number")
+            date = e.get("revocationDate")
+            if date is None:
+                when = datetime.now(timezone.utc)
+            else:
+                when = iso_date(date)
+                if when is None:
+                    return bad_request(f"crls[{i}]: revocationDate {date!r} is not an ISO 8601 date")
+            added[serial.lstrip("0").upper() or "0"] = when
+        for serial, when in added.items():
+            tenant.revoked.setdefault(serial, when)
+        return 200, None
+
     def pop(self, fingerprint, step, body):
         record = self.server.tenant.certs.get(fingerprint)
         if record is None:
@@ -332,6 +392,66 @@ class Handler(QuietHandler):
         return error(404, "general/Not Found", f"No step {step}")
 
 
+class Binary:
+    """An answer that is not JSON: its content type, its bytes, and what the log says of it."""
+
+    def __init__(self, content_type, data, summary):
+        self.content_type = content_type
+        self.data = data
+        self.summary = summary
+
+
+def bad_request(message):
+    return error(400, "general/Bad Request", message)
+
+
+def iso_date(text):
+    """The instant an ISO 8601 date-time (`2026-12-07T10:00:00.000Z`, or with an offset) names,
+    else None."""
+    if not isinstance(text, str) or not re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)", text):
+        return None
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def make_crl(tenant):
+    """The list as a DER CRL: `openssl ca -gencrl` over an index of the revoked serials, signed
+    with --crl-cert/--crl-key, else with the tenant's own key (made on first use)."""
+    work = tempfile.mkdtemp(prefix="tenant-crl-", dir=tenant.work)
+    if tenant.crl_signer is None:
+        cert, key = os.path.join(tenant.work, "tenant-crl-signer.pem"), os.path.join(tenant.work, "tenant-crl-signer.key")
+        made = openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                       "-subj", f"/CN=Cumulocity tenant {tenant.id} offline revocation list", "-days", "30",
+                       "-keyout", key, "-out", cert)
+        if made.returncode != 0:
+            raise RuntimeError(made.stderr.decode())
+        tenant.crl_signer = (cert, key)
+    cert, key = tenant.crl_signer
+    tenant.crl_number += 1
+    with open(os.path.join(work, "index.txt"), "w") as f:
+        for serial, when in sorted(tenant.revoked.items()):
+            padded = serial if len(serial) % 2 == 0 else "0" + serial
+            f.write(f"R\t491231235959Z\t{when.strftime('%y%m%d%H%M%SZ')}\t{padded}\tunknown\t/CN={padded}\n")
+    with open(os.path.join(work, "index.txt.attr"), "w") as f:
+        f.write("unique_subject = no\n")
+    with open(os.path.join(work, "crlnumber"), "w") as f:
+        f.write(f"{tenant.crl_number:02X}\n")
+    with open(os.path.join(work, "ca.cnf"), "w") as f:
+        f.write(f"[ca]\ndefault_ca = tenant\n[tenant]\ndatabase = {work}/index.txt\n"
+                f"crlnumber = {work}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\n"
+                f"certificate = {os.path.abspath(cert)}\nprivate_key = {os.path.abspath(key)}\n")
+    pem = os.path.join(work, "crl.pem")
+    r = openssl("ca", "-gencrl", "-batch", "-config", os.path.join(work, "ca.cnf"), "-out", pem)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.decode())
+    der = openssl("crl", "-in", pem, "-outform", "DER").stdout
+    shutil.rmtree(work, ignore_errors=True)
+    return der
+
+
 def verify(der, message, signature):
     """`openssl dgst -sha256 -verify PUBKEY -signature SIG` over the code, as Cumulocity checks."""
     with tempfile.TemporaryDirectory() as d:
@@ -355,7 +475,10 @@ def main():
     p.add_argument("--log", required=True, help="JSON-lines file of every request")
     p.add_argument("--fail", type=int, default=0, help="answer the first N requests with --fail-status")
     p.add_argument("--fail-status", type=int, default=503)
+    p.add_argument("--fail-method", help="inject the failures into requests of this method only")
     p.add_argument("--verification-code", help="the verification code to hand out (default: random)")
+    p.add_argument("--crl-cert", help="the CA certificate the offline revocation list is signed as")
+    p.add_argument("--crl-key", help="its key (default: a key of the tenant's own)")
     args = p.parse_args()
 
     def attach(server):

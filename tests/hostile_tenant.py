@@ -28,6 +28,9 @@ Python standard library and the honest tenant's HTTP and TLS plumbing (`serve`, 
   --mode unproven   the tenant, an upload (201) and a verification code as usual, and then a proof
                     answered 200 with the certificate still not proven (proofOfPossessionValid
                     false)
+  --mode not-a-crl  the tenant as usual, and an offline revocation list (GET
+                    /tenant/trusted-certificates/settings/crl) that is not a CRL: 200,
+                    application/pkix-crl, an HTML page with control characters; any PUT is 200
 
 Every request is appended to --log as one JSON line (method, path, headers) before it is
 answered. On start it prints `READY <port>` on stdout.
@@ -231,6 +234,18 @@ class Handler(QuietHandler):
             return self.json_answer(200 if parts[-1:] == ["pop"] else 201, self.certificate(1))
         self.json_answer(404, {"error": "general/Not Found", "message": f"No resource at {self.path}"})
 
+    def mode_not_a_crl(self, method, n):
+        if self.path_parts() == ["tenant", "currentTenant"]:
+            return self.current_tenant()
+        if method == "PUT":
+            return self.json_answer(200, {})
+        data = f"<html>maintenance{EVIL}</html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -238,7 +253,7 @@ def main():
     p.add_argument("--key", required=True, help="server key (PEM)")
     p.add_argument("--mode", required=True,
                    choices=["endless", "huge", "slow", "cut", "pages", "redirect", "echo", "inject",
-                            "absurd", "unproven"])
+                            "absurd", "unproven", "not-a-crl"])
     p.add_argument("--size", type=int, default=1 << 30, help="body size for --mode huge")
     p.add_argument("--location", default="", help="redirect target for --mode redirect")
     p.add_argument("--log", required=True, help="JSON-lines file of every request")

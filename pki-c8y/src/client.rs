@@ -42,6 +42,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_BODY: u64 = 4 * MIB;
 /// The most all the answers of one session may hold together (about 10,000 certificates).
 pub const MAX_TOTAL: u64 = 32 * MIB;
+/// What most requests accept.
+const JSON: &str = "application/json";
 /// How many redirects (all to `https://`) one request may follow.
 const MAX_REDIRECTS: usize = 5;
 
@@ -52,6 +54,8 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) body: Value,
     text: String,
+    /// The bytes as they came, for an answer that is not JSON (a DER CRL): parsed, never shown.
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -171,22 +175,32 @@ impl Client {
 
     /// `GET path`.
     pub(crate) fn get(&self, path: &str) -> Result<Reply, Error> {
-        self.send(Method::GET, path, None::<&()>)
+        self.send(Method::GET, path, None::<&()>, JSON)
+    }
+
+    /// `GET path`, asking for `accept` (`application/pkix-crl`) rather than JSON.
+    pub(crate) fn get_as(&self, path: &str, accept: &'static str) -> Result<Reply, Error> {
+        self.send(Method::GET, path, None::<&()>, accept)
     }
 
     /// `POST path` with a JSON body.
     pub(crate) fn post<T: Serialize>(&self, path: &str, body: &T) -> Result<Reply, Error> {
-        self.send(Method::POST, path, Some(body))
+        self.send(Method::POST, path, Some(body), JSON)
+    }
+
+    /// `PUT path` with a JSON body.
+    pub(crate) fn put<T: Serialize>(&self, path: &str, body: &T) -> Result<Reply, Error> {
+        self.send(Method::PUT, path, Some(body), JSON)
     }
 
     /// `POST path` with no body.
     pub(crate) fn post_empty(&self, path: &str) -> Result<Reply, Error> {
-        self.send(Method::POST, path, None::<&()>)
+        self.send(Method::POST, path, None::<&()>, JSON)
     }
 
     /// `DELETE path`.
     pub(crate) fn delete(&self, path: &str) -> Result<Reply, Error> {
-        self.send(Method::DELETE, path, None::<&()>)
+        self.send(Method::DELETE, path, None::<&()>, JSON)
     }
 
     /// Sends one request, retrying connection failures and 5xx answers with backoff; any other
@@ -196,6 +210,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<&T>,
+        accept: &'static str,
     ) -> Result<Reply, Error> {
         let url = format!("{}{path}", self.base());
         let attempts = BACKOFF.len() + 1;
@@ -208,7 +223,7 @@ impl Client {
                 .http
                 .request(method.clone(), &url)
                 .header(AUTHORIZATION, self.auth.clone())
-                .header(reqwest::header::ACCEPT, "application/json")
+                .header(reqwest::header::ACCEPT, accept)
                 .timeout(left.min(REQUEST_TIMEOUT));
             if let Some(b) = body {
                 req = req.json(b);
@@ -372,7 +387,12 @@ impl Client {
         let mut body = serde_json::from_str(&raw).unwrap_or(Value::Null);
         self.redact.value(&mut body);
         let text = self.redact.text(&raw);
-        Reply { status, body, text }
+        Reply {
+            status,
+            body,
+            text,
+            bytes: bytes.to_vec(),
+        }
     }
 
     /// The error for a redirect that is not followed.
@@ -587,12 +607,14 @@ mod tests {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             body: serde_json::json!({"error": "core/Unprocessable", "message": "not\n a CA"}),
             text: String::new(),
+            bytes: Vec::new(),
         };
         assert_eq!(r.message(), "not a CA (core/Unprocessable)");
         let r = Reply {
             status: StatusCode::BAD_GATEWAY,
             body: Value::Null,
             text: "<html>\nbad gateway</html>".into(),
+            bytes: Vec::new(),
         };
         assert_eq!(
             r.answer().to_string(),

@@ -345,6 +345,23 @@ pub enum Error {
         /// The code was longer than what is shown.
         cut: bool,
     },
+    /// The tenant's offline revocation list is not a CRL.
+    #[error(
+        "the tenant at {url} answered GET {path} with what is not a CRL ({reason}); is it a Cumulocity tenant?",
+        path = crate::revocation::CRL_PATH
+    )]
+    BadCrl {
+        /// The tenant URL.
+        url: String,
+        /// Why it does not read as one.
+        reason: String,
+    },
+    /// 400/422: the tenant refused entries for its offline revocation list.
+    #[error("the tenant refused the revocation entries: {answer}")]
+    RevocationsRefused {
+        /// The answer.
+        answer: Answer,
+    },
     /// The key cannot make the SHA-256 signature Cumulocity checks (EC P-384, Ed25519).
     #[error(
         "cannot prove possession of {key} ({key_type}): Cumulocity checks a SHA-256 signature, which pki signs with EC P-256 and RSA keys only; sign the code by hand with `openssl dgst -sha256 -sign {key} code.txt | openssl base64 -A` in the tenant's trusted-certificates page"

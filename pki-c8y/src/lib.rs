@@ -7,7 +7,8 @@
 //! [`Tenant::remove`] answers [`Removed::Removed`] or [`Removed::NotRegistered`] (404),
 //! [`Tenant::list`] reads every page (at most [`MAX_PAGES`]), and [`Tenant::prove`] signs the
 //! tenant's verification code with a [`Signer`] when, and only when, it is one
-//! ([`pki_core::is_verification_code`]).
+//! ([`pki_core::is_verification_code`]). [`Tenant::revocations`] reads the tenant's offline
+//! revocation list and [`Tenant::add_revocations`] adds to it, [`CRL_BATCH`] entries a request.
 //!
 //! A tenant is not trusted to behave: every request and retry of a session shares one deadline
 //! ([`Config::timeout`]), each answer is read streamed and refused past [`MAX_BODY`] (all of a
@@ -56,6 +57,7 @@ mod events;
 mod model;
 mod pop;
 mod redact;
+mod revocation;
 mod tenant;
 mod url;
 
@@ -68,5 +70,6 @@ pub use model::{
     UploadOptions, VerificationCode,
 };
 pub use pop::{CaKey, Signer};
+pub use revocation::{CRL_BATCH, CRL_PATH, Revocation, Serial, TenantCrl, revocation_date};
 pub use tenant::{ADMIN_ROLE, MAX_PAGES, PAGE_SIZE, Proof, Removed, Tenant, Uploaded};
 pub use url::TenantUrl;

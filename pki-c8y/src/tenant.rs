@@ -258,8 +258,13 @@ impl Tenant {
         )
     }
 
+    /// The HTTPS client, for the other modules' calls.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The error for an answer that is not the one the call needed.
-    fn refused(&self, r: &Reply) -> Error {
+    pub(crate) fn refused(&self, r: &Reply) -> Error {
         refused(&self.client, &self.id, r)
     }
 }

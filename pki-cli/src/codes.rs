@@ -333,7 +333,9 @@ fn c8y(e: &pki_c8y::Error) -> Option<Code> {
         | C::EndlessListing { .. }
         | C::NotAListing
         | C::NoVerificationCode
-        | C::BadVerificationCode { .. } => Code::Tenant,
+        | C::BadVerificationCode { .. }
+        | C::BadCrl { .. }
+        | C::RevocationsRefused { .. } => Code::Tenant,
         C::UnsupportedKey { .. } => Code::UnsupportedKey,
         C::Sign { .. } => Code::SignFailed,
         _ => return None,

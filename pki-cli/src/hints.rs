@@ -293,7 +293,9 @@ pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
         | E::Status { .. }
         | E::EndlessListing { .. }
         | E::NotAListing
-        | E::NoVerificationCode => format!("{what}: {e}"),
+        | E::NoVerificationCode
+        | E::BadCrl { .. }
+        | E::RevocationsRefused { .. } => format!("{what}: {e}"),
         E::BadVerificationCode {
             url,
             code_shown,
@@ -305,6 +307,17 @@ pub(crate) fn c8y(e: pki_c8y::Error, what: &str) -> anyhow::Error {
         _ => return anyhow::Error::new(e),
     };
     worded(line, e)
+}
+
+/// As [`c8y`], always starting with `what` (a step whose error must say what is done and what
+/// is left to do, whatever the failure).
+pub(crate) fn c8y_doing(e: pki_c8y::Error, what: &str) -> anyhow::Error {
+    let said = c8y(e, what);
+    if said.to_string().starts_with(what) {
+        said
+    } else {
+        said.context(what.to_owned())
+    }
 }
 
 /// No CA certificate to verify a tenant with: where they come from, and the flag that gives one.

@@ -63,7 +63,7 @@ pub use pki_x509::{
     read_crl_file, read_crls, sig_alg_name, subject_hash,
 };
 pub use policy::{
-    EDGE_CA_CN_SUFFIX, EST_PATH_PREFIX, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name,
+    EDGE_CA_CN_SUFFIX, EST_PATH_PREFIX, ReadRows, THROWAWAY_PROFILES, edge_ca_cn, edge_ca_name,
 };
 pub use profile::{
     DEVICE_ID_RULE, Profile, SanEntry, Subject, device_id_fault, is_valid_dns_name,

@@ -44,6 +44,11 @@ impl Profile {
     }
 }
 
+/// Reads the rows a query selects, each to a callback that returns false to stop (a register's
+/// or a transaction's `for_each`).
+pub type ReadRows<'a> = dyn FnMut(&Query, &mut dyn FnMut(pki_register::Record) -> bool) -> pki_register::Result<()>
+    + 'a;
+
 impl CaDir {
     /// The CAs that issue a certificate of `profile` when the user names none, in order of
     /// preference (the first the directory holds signs): a server certificate the directory's
@@ -99,6 +104,17 @@ impl CaDir {
         cn: &str,
         profile: Profile,
     ) -> Result<()> {
+        self.check_name_free_by(&mut |q, each| register.for_each(q, each), cn, profile)
+    }
+
+    /// [`CaDir::check_name_free`] on the rows `rows` reads (a transaction's, which sees its own
+    /// writes: a server checks each enrolment in the transaction that records it).
+    pub fn check_name_free_by(
+        &self,
+        rows: &mut ReadRows<'_>,
+        cn: &str,
+        profile: Profile,
+    ) -> Result<()> {
         let against_edge_ca = matches!(
             profile,
             Profile::Server | Profile::Device | Profile::SelfSignedDevice
@@ -117,7 +133,7 @@ impl CaDir {
             query.profile = Some(Profile::EdgeCa.name().to_owned());
         }
         let mut clash = None;
-        register.for_each(&query, &mut |e| {
+        rows(&query, &mut |e| {
             let is_clash = e.common_name.eq_ignore_ascii_case(cn)
                 && if against_edge_ca {
                     e.profile == Profile::EdgeCa.name()

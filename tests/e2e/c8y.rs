@@ -18,6 +18,7 @@ use crate::support::{
     tmp,
 };
 
+mod crl;
 mod hostile;
 
 fn read(dir: &Path, file: &str) -> String {

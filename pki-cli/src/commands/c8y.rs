@@ -1,4 +1,5 @@
-//! `pki c8y upload|list|remove`: a Cumulocity tenant's trusted certificates, through `pki-c8y`.
+//! `pki c8y upload|list|remove`: a Cumulocity tenant's trusted certificates, through `pki-c8y`
+//! (`pki c8y crl ...`, the offline revocation list, is `c8y_crl.rs`).
 //!
 //! This file resolves what the library needs (the URL and user from flags or `C8Y_*`, the
 //! password from its file, `C8Y_PASSWORD` or a prompt, the CA key for `--prove`, the OS roots or
@@ -23,6 +24,8 @@ use pki_c8y::{
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::GlobalContext;
+use super::c8y_crl::C8yCrlCommand;
 use crate::commands::{first_line_of, read_cert, read_key};
 use crate::hints::{self, no_os_roots};
 use crate::messages;
@@ -77,6 +80,10 @@ pub(crate) enum C8yCommand {
         "EXAMPLES:\n  pki c8y remove root.pem\n  pki c8y remove 0cd89e8ecd40b6f7fbb9f3602baf82ff307f0678\n\n",
         "EXIT CODES:\n  0  removed (or not there)\n  2  could not run"))]
     Remove(C8yRemoveArgs),
+    /// The tenant's offline revocation list against the register: `pki c8y crl push`,
+    /// `pki c8y crl status`.
+    #[command(subcommand)]
+    Crl(C8yCrlCommand),
 }
 
 /// `pki c8y upload`.
@@ -122,8 +129,9 @@ pub(crate) struct C8yRemoveArgs {
 }
 
 /// `pki c8y ...`.
-pub(crate) fn run(c: C8yCommand, out: &Output) -> Result<Outcome> {
+pub(crate) fn run(ctx: &GlobalContext, c: C8yCommand, out: &Output) -> Result<Outcome> {
     match c {
+        C8yCommand::Crl(c) => super::c8y_crl::run(ctx, c, out),
         C8yCommand::Upload(a) => upload(a, out),
         C8yCommand::List(a) => list(a, out),
         C8yCommand::Remove(a) => remove(a, out),
@@ -141,7 +149,7 @@ impl Events for RetryNotices {
 
 /// Reads the password and the trust anchors, connects, and finds the tenant id (`--tenant`, or
 /// `GET /tenant/currentTenant`).
-fn connect(conn: &C8yConn) -> Result<Tenant> {
+pub(crate) fn connect(conn: &C8yConn) -> Result<Tenant> {
     let url = TenantUrl::parse(&conn.url).map_err(|e| hints::c8y(e, ""))?;
     let user = pki_c8y::login_name(&conn.user, conn.tenant.as_deref());
     let password = password(conn, &user, url.as_str())?;

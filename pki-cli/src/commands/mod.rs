@@ -4,6 +4,7 @@
 mod app_store;
 mod batch;
 pub(crate) mod c8y;
+pub(crate) mod c8y_crl;
 pub(crate) mod ca;
 mod client_cert;
 pub(crate) mod completions;
@@ -88,7 +89,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Result<Outcome> {
         Command::InstallCa(a) => trust::install(a, out),
         Command::UninstallCa(a) => trust::uninstall(a, out),
         Command::ListCa(a) => trust::list(a, out),
-        Command::C8y(c) => c8y::run(c, out),
+        Command::C8y(c) => c8y::run(&ctx, c, out),
         Command::Quickstart(a) => quickstart::run(&ctx, a, out),
         Command::Hsm(c) => hsm::run(&ctx, c, out),
         Command::Est(c) => est::run(&ctx, c, out),

@@ -1,6 +1,7 @@
 //! `pki revoke`: names (a file, a serial, a device id, or a batch file of them) turned into the
 //! library's targets, revoked in the register, and the result rendered: each certificate, and
-//! what hangs below a revoked CA.
+//! what hangs below a revoked CA; with `--c8y`, what a Cumulocity tenant's offline revocation
+//! list was given (`c8y_crl.rs`).
 
 use crate::args::instant;
 use crate::args::reason;
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::GlobalContext;
+use super::c8y_crl::{RevokeC8yArgs, RevokePush, push_revoked};
 use crate::messages;
 use crate::output::{Outcome, Output, escape_line};
 
@@ -24,16 +26,20 @@ use crate::output::{Outcome, Output, escape_line};
     "lot, one certificate file, serial or device id a line ('#' comments), in one transaction: an\n",
     "unknown line changes nothing. Rows are never deleted; revoking again says when it was done.\n",
     "Revoking a CA lists every certificate below it. The gateway refuses a revoked certificate once\n",
-    "it reads a new CRL: run `pki crl --all` and reload it.\n\n",
+    "it reads a new CRL: run `pki crl --all` and reload it. --c8y then adds the serials to a\n",
+    "Cumulocity tenant's offline revocation list (as `pki c8y crl push`; for good: the tenant cannot\n",
+    "remove an entry); if the tenant fails, the revocation stays recorded: run `pki c8y crl push`.\n\n",
     "REASONS:\n  unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded,\n",
     "  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise\n\n",
     "EXAMPLES:\n",
     "  pki revoke sensor-0042 --reason keyCompromise\n",
     "  pki revoke 4A:3F:9C:...:01 --reason superseded\n",
     "  pki revoke pki/certs/iot-device-sensor-0042.cert.pem\n",
-    "  pki revoke --batch recalled-lot-7.txt --reason cessationOfOperation && pki crl --all\n\n",
+    "  pki revoke --batch recalled-lot-7.txt --reason cessationOfOperation && pki crl --all\n",
+    "  C8Y_PASSWORD=... pki revoke sensor-0042 --c8y --url https://t123.cumulocity.com --user admin\n\n",
     "EXIT CODES:\n  0  revoked (or already revoked)\n",
-    "  2  could not run (an unknown serial or device id, a bad --batch line: nothing is revoked)"))]
+    "  2  could not run (an unknown serial or device id, a bad --batch line: nothing is revoked;\n",
+    "     with --c8y, a tenant that failed: the revocation is recorded)"))]
 pub(crate) struct RevokeArgs {
     /// The certificate: its file, its serial (hex, colons optional) or the device id (CN).
     #[arg(
@@ -52,6 +58,8 @@ pub(crate) struct RevokeArgs {
     /// the future, nor before the certificate's notBefore.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     pub(crate) at: Option<OffsetDateTime>,
+    #[command(flatten, next_help_heading = "Cumulocity (--c8y)")]
+    pub(crate) c8y: RevokeC8yArgs,
 }
 
 /// The largest --batch file read (a recalled lot of a million serials is about 40 MB).
@@ -67,6 +75,9 @@ struct Report {
     already_revoked: usize,
     #[serde(flatten)]
     result: RevokeReport,
+    /// `--c8y`: what the tenant's offline revocation list was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c8y: Option<RevokePush>,
 }
 
 pub(crate) fn run(ctx: &GlobalContext, a: RevokeArgs, out: &Output) -> Result<Outcome> {
@@ -93,12 +104,24 @@ pub(crate) fn run(ctx: &GlobalContext, a: RevokeArgs, out: &Output) -> Result<Ou
         .iter()
         .filter(|c| c.already_revoked)
         .count();
+    let revoked = result.certificates.len() - already;
+    let c8y = match a.c8y.conn() {
+        Some(conn) => {
+            let records: Vec<&Record> = result.certificates.iter().map(|c| &c.record).collect();
+            let recorded = format!(
+                "revoked {revoked} certificate(s) in the register ({already} already), recorded"
+            );
+            Some(push_revoked(&conn, &records, &recorded)?)
+        }
+        None => None,
+    };
     let report = Report {
         at,
         reason: a.reason.as_str(),
-        revoked: result.certificates.len() - already,
+        revoked,
         already_revoked: already,
         result,
+        c8y,
     };
     out.emit(&report, || text(&report))?;
     if report.revoked > 0 {
@@ -161,6 +184,9 @@ fn text(report: &Report) -> String {
         };
         s += &escape_line(&line);
         s.push('\n');
+    }
+    if let Some(c8y) = &report.c8y {
+        s += &c8y.text();
     }
     if !report.result.below.is_empty() {
         s += &format!(

@@ -229,16 +229,9 @@ impl Authority {
             .clone()
             .unwrap_or_else(|| csr.subject.common_name.clone());
         if identity.replaces.is_none() {
+            // Its naming rule here; whether the name is free (no edge CA's name for a device,
+            // and the reverse) in the transaction that records it.
             check_name(identity.profile, &cn)?;
-            let clash = self.with_register(|r| {
-                match self.ca.check_name_free_in(r, &cn, identity.profile) {
-                    Err(pki_core::Error::Refused(refusal)) => Ok(Some(refusal)),
-                    other => other.map(|()| None),
-                }
-            })?;
-            if let Some(refusal) = clash {
-                return Err(Denied::Forbidden(refusal.to_string()));
-            }
         }
         let issued = self.issue(label_issuer, &identity, &csr, now)?;
         let record = self.record(&issued, identity.profile, label, identity.bootstrap);
@@ -247,6 +240,7 @@ impl Authority {
             secret: identity.secret.clone(),
             replaces: identity.replaces.clone(),
             presented: identity.presented.clone(),
+            check_name: identity.replaces.is_none(),
             common_name: cn,
             profile: identity.profile,
             label,

@@ -33,6 +33,9 @@ pub(super) struct Entry {
     /// The row of the client certificate (an EST identity) that asked for a new enrolment: never
     /// superseded by it, and when of the same name and profile, only what is older than it is.
     pub(super) presented: Option<Record>,
+    /// Whether the CN must be free (a first enrolment: no edge CA's name for a device, and the
+    /// reverse), checked in the transaction that records it.
+    pub(super) check_name: bool,
     /// The new certificate's CN and profile.
     pub(super) common_name: String,
     pub(super) profile: Profile,
@@ -158,7 +161,7 @@ impl Connections {
     /// Records `entry` and commits it; returns once committed (or refused). Blocking.
     pub(super) fn record(&self, entry: Entry) -> Result<Written, Denied> {
         let (turn, queue) = match &self.kind {
-            Kind::Pool(_) => return self.with(|r| alone(r, &entry)),
+            Kind::Pool(_) => return self.with(|r| alone(r, &self.ca, &entry)),
             Kind::Sqlite { turn, queue } => (turn, queue),
         };
         let mine = Arc::new(Pending {
@@ -186,7 +189,7 @@ impl Connections {
             let mut tx = r.transaction()?;
             let mut out = Vec::with_capacity(group.len());
             for p in group {
-                let w = write(&mut tx, &p.entry)?;
+                let w = write(&mut tx, &self.ca, &p.entry)?;
                 if matches!(w, Written::Denied(_)) {
                     // It may have written in this transaction: roll them all back.
                     return Ok(None);
@@ -203,25 +206,39 @@ impl Connections {
             return;
         }
         for p in group {
-            *lock(&p.result) = Some(turn.with(&self.ca, |r| alone(r, &p.entry)));
+            *lock(&p.result) = Some(turn.with(&self.ca, |r| alone(r, &self.ca, &p.entry)));
         }
     }
 }
 
 /// Records `e` in a transaction of its own.
-fn alone(r: &mut Register, e: &Entry) -> pki_core::Result<Written> {
+fn alone(r: &mut Register, ca: &CaDir, e: &Entry) -> pki_core::Result<Written> {
     let mut tx = r.transaction()?;
-    let w = write(&mut tx, e)?;
+    let w = write(&mut tx, ca, e)?;
     if matches!(w, Written::Recorded) {
         tx.commit()?;
     }
     Ok(w)
 }
 
-/// Writes `e` in `tx`: the secret consumed, what the new certificate replaces marked superseded,
-/// its row inserted, the secret's serial set. A refused secret writes nothing; after
-/// [`Written::Denied`], `tx` must not be committed.
-fn write(tx: &mut Transaction<'_>, e: &Entry) -> pki_core::Result<Written> {
+/// Writes `e` in `tx`: its name checked free, the secret consumed, what the new certificate
+/// replaces marked superseded, its row inserted, the secret's serial set. A refused secret
+/// writes nothing; after [`Written::Denied`], `tx` must not be committed.
+fn write(tx: &mut Transaction<'_>, ca: &CaDir, e: &Entry) -> pki_core::Result<Written> {
+    if e.check_name {
+        let free = ca.check_name_free_by(
+            &mut |q, each| tx.for_each(q, each),
+            &e.common_name,
+            e.profile,
+        );
+        match free {
+            Ok(()) => {}
+            Err(pki_core::Error::Refused(refusal)) => {
+                return Ok(Written::Denied(Denied::Forbidden(refusal.to_string())));
+            }
+            Err(other) => return Err(other),
+        }
+    }
     let mut secret_id = None;
     if let Some((id, secret)) = &e.secret {
         match tx.consume_secret(id, secret, e.now)? {
@@ -358,6 +375,7 @@ mod tests {
             secret: None,
             replaces: None,
             presented: None,
+            check_name: true,
             common_name: cn.to_owned(),
             profile: Profile::Device,
             label: Label::Device,
@@ -507,6 +525,27 @@ mod tests {
         assert!(out.iter().all(|w| matches!(w, Ok(Written::Recorded))));
         let status: Vec<Status> = rows(&c).into_iter().map(|r| r.status).collect();
         assert_eq!(status, [Status::Superseded, Status::Issued, Status::Issued]);
+    }
+
+    #[test]
+    fn a_name_taken_in_the_same_group_is_refused_there_and_the_others_recorded() {
+        let (_dir, c) = connections();
+        let mut edge_ca = named(1, "gw-1.ca");
+        edge_ca.profile = Profile::EdgeCa;
+        edge_ca.record.profile = Profile::EdgeCa.name().to_owned();
+        // A device may not take an edge CA's name, even one recorded a moment before in the
+        // same transaction.
+        let clash = named(2, "GW-1.CA");
+        let out = group(&c, vec![edge_ca, clash, entry(3)]);
+        assert!(matches!(out[0], Ok(Written::Recorded)));
+        assert!(
+            matches!(&out[1], Ok(Written::Denied(Denied::Forbidden(why))) if why.contains("GW-1.CA")),
+            "{:?}",
+            out[1]
+        );
+        assert!(matches!(out[2], Ok(Written::Recorded)));
+        let want: Vec<String> = [1, 3].map(|i| entry(i).record.serial).to_vec();
+        assert_eq!(serials(&c), want);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! `tests/c8y_server.py` is an honest tenant: a Python standard-library HTTPS server on
 //! 127.0.0.1 with a pki-made certificate, which checks Basic auth and roles, examines every
 //! uploaded certificate with `openssl x509`, verifies proofs of possession with
-//! `openssl dgst -sha256 -verify`, and records every request it receives.
+//! `openssl dgst -sha256 -verify`, keeps the offline revocation list (a DER CRL from `openssl ca
+//! -gencrl`, every PUT validated), and records every request it receives.
 //! `tests/hostile_tenant.py` attacks the client instead. Both serve the certificate of
 //! `pki quickstart --gateway localhost` ([`gateway_pki`](super::quickstart::gateway_pki)).
 //!
