@@ -2,7 +2,7 @@
 //! database: states, the weekly expiry histogram, next expiries, the first renewals due), reads
 //! the directory's CAs and, with `--scan`, the gateways of a `pki scan --json --drift` file,
 //! and writes one self-contained HTML page (`html.rs`, `timeline.rs`) and/or the counts for
-//! node_exporter's textfile collector (`prometheus.rs`), each atomically.
+//! node_exporter's textfile collector (`prometheus.rs`), atomically and together.
 
 mod fleet;
 mod html;
@@ -127,14 +127,24 @@ pub(crate) fn run(ctx: &GlobalContext, a: ReportArgs, out: &Output) -> Result<Ou
             expiring: a.warn,
         },
     )?;
-    if let Some(path) = &a.html {
-        let page = html::render(&fleet, gateways.as_deref());
-        pki_core::write_atomic(path, page.as_bytes(), 0o644, a.force)?;
+    // Both outputs are put in place together, or neither (pki_core's write_files: each
+    // written and synced to a temporary file in its own directory first, then renamed).
+    let page = a
+        .html
+        .as_ref()
+        .map(|_| html::render(&fleet, gateways.as_deref()));
+    let exposition = a
+        .prometheus
+        .as_ref()
+        .map(|_| prometheus::render(&fleet, gateways.as_deref()));
+    let mut set: Vec<(&std::path::Path, &[u8], u32)> = Vec::new();
+    if let (Some(path), Some(page)) = (&a.html, &page) {
+        set.push((path, page.as_bytes(), 0o644));
     }
-    if let Some(path) = &a.prometheus {
-        let text = prometheus::render(&fleet, gateways.as_deref());
-        pki_core::write_atomic(path, text.as_bytes(), 0o644, a.force)?;
+    if let (Some(path), Some(exposition)) = (&a.prometheus, &exposition) {
+        set.push((path, exposition.as_bytes(), 0o644));
     }
+    pki_core::write_files(&set, a.force)?;
     let report = Report {
         html: a.html,
         prometheus: a.prometheus,
