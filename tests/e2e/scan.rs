@@ -587,3 +587,32 @@ fn a_hosts_line_presents_its_own_client_certificate_for_a_gateway_that_trusts_an
     refused_in_one_line(&r, &["scan"], "fleet/missing.txt line 1");
     assert!(r.stderr.contains("nope.pem"), "{}", r.stderr);
 }
+
+/// Without `--jobs`, a fleet's scan checks 64 gateways at a time (a silent gateway then costs a
+/// 64th of its timeout): 80 silent ones see 64 connections open at once, not 8.
+#[test]
+fn the_default_concurrency_suits_a_fleet() {
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::copy(testdata("verify/ok/ca.pem"), d.join("ca.pem")).unwrap();
+    let gauge = Gauge::start(80);
+    let hosts: String = gauge
+        .ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}\n"))
+        .collect();
+    std::fs::write(d.join("hosts.txt"), hosts).unwrap();
+    let r = scan(
+        d,
+        &["hosts.txt", "--ca-file", "ca.pem", "--timeout", "1"],
+        Duration::from_secs(60),
+    )
+    .expect(1);
+    assert!(
+        r.stdout
+            .contains("80 gateway(s): 0 ok, 0 expiring, 0 failed, 80 unreachable"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(*gauge.max_open.lock().unwrap(), 64);
+}

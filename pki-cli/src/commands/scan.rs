@@ -71,7 +71,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, conflicts_with = "ca_files")]
     pub(crate) os_store: bool,
     /// How many gateways are checked at the same time (1 to 256).
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) jobs: u16,
     /// Seconds each network step of each gateway may take.
