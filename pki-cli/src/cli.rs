@@ -388,7 +388,7 @@ mod tests {
         };
         assert_eq!(
             (s.jobs, s.warn, s.timeout),
-            (8, days(30), Duration::from_secs(5))
+            (64, days(30), Duration::from_secs(5))
         );
     }
 
