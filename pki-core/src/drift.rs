@@ -87,26 +87,17 @@ pub struct Drift {
 }
 
 /// What judging needs besides the register: the directory's CA certificates (current and kept
-/// by renewals), read once for a whole scan.
+/// by renewals, [`CaDir::ca_certificates`]), read once for a whole scan.
 pub struct DriftJudge {
     cas: Vec<Certificate>,
 }
 
 impl CaDir {
     /// A judge of gateways' chains against this directory.
-    pub fn drift_judge(&self) -> Result<DriftJudge> {
-        let mut files = Vec::new();
-        for role in self.ca_roles()? {
-            if self.has(&role) {
-                files.push(self.cert_path(&role.prefix()));
-            }
+    pub fn drift_judge(&self) -> DriftJudge {
+        DriftJudge {
+            cas: self.ca_certificates(),
         }
-        files.extend(self.kept_cas()?.into_iter().map(|k| k.cert));
-        let mut cas = Vec::new();
-        for f in files {
-            cas.extend(crate::store::read_certs(&f)?.into_iter().take(1));
-        }
-        Ok(DriftJudge { cas })
     }
 }
 

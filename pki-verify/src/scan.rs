@@ -270,9 +270,9 @@ pub struct PresentedCertificate {
     pub serial: String,
     /// SHA-256 of its DER, upper-case hex (what the register knows it by).
     pub sha256: String,
-    /// Its DER, as sent.
+    /// The certificate, as sent.
     #[serde(skip)]
-    pub der: Vec<u8>,
+    pub certificate: pki_x509::Certificate,
 }
 
 /// What the scan says of one host.
@@ -426,7 +426,7 @@ fn presented(chain: &[Vec<u8>], opts: &ScanOptions) -> Vec<PresentedCertificate>
                 expiring: judged.needs_renewal,
                 serial: s.serial.hex.clone(),
                 sha256: s.sha256,
-                der: der.clone(),
+                certificate: cert,
             })
         })
         .collect()

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use pki_c8y::{Revocation, Serial, Tenant, TenantCrl};
 use pki_core::CaDir;
-use pki_core::register::{Query, Record, Status};
+use pki_core::register::{Query, Record, State, Status};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -602,13 +602,13 @@ fn status(ctx: &GlobalContext, a: C8yCrlStatusArgs, out: &Output) -> Result<Outc
 }
 
 /// A register row's standing (rows of a serial the tenant lists but the scope does not show
-/// revoked).
+/// revoked): its state at `now` (`pki list`'s), with no expiry window.
 fn standing(r: &Record, now: OffsetDateTime) -> Standing {
-    match r.status {
-        Status::Revoked => Standing::RevokedElsewhere,
-        Status::Superseded => Standing::Superseded,
-        Status::Issued if r.not_after <= now => Standing::Expired,
-        Status::Issued => Standing::InService,
+    match r.state(now, time::Duration::ZERO) {
+        State::Revoked => Standing::RevokedElsewhere,
+        State::Superseded => Standing::Superseded,
+        State::Expired => Standing::Expired,
+        State::Expiring | State::Valid => Standing::InService,
     }
 }
 

@@ -104,6 +104,7 @@ impl<'a> Turn<'a> {
         ca: &CaDir,
         f: impl FnOnce(&mut Register) -> pki_core::Result<T>,
     ) -> Result<T, Denied> {
+        // Invariant: the guard is Some from `take` until `drop` hands it on.
         let slot: &mut Option<Register> = self.0.as_mut().expect("held until dropped");
         let register = match slot {
             Some(r) => r,
